@@ -1,0 +1,132 @@
+import NIOCore
+
+/// Decodes a byte stream into ``FramePart``s (PROTOCOL.md section 1).
+///
+/// JSON frames come out whole as ``FramePart/frame(_:)``; binary frames as
+/// ``FramePart/binaryHead(_:)``, one or more ``FramePart/binaryBody(_:)`` and
+/// ``FramePart/binaryEnd``, so a binary body is never buffered whole. Every
+/// limit of ``FrameCodecConfiguration`` is checked on the declared length,
+/// before the body it governs is buffered. Use it with `ByteToMessageHandler`.
+public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
+    /// The decoder's output.
+    public typealias InboundOut = FramePart
+
+    private enum State {
+        /// Waiting for the 2-byte prefix and the header.
+        case waitingForHeader
+        /// Waiting for all `header.contentLength` bytes of JSON content.
+        case waitingForJSONContent(FrameHeader)
+        /// Streaming binary content; `remaining` bytes still to come.
+        case streamingBinary(remaining: Int, total: Int)
+    }
+
+    private var state: State = .waitingForHeader
+    /// The limits in force.
+    public let configuration: FrameCodecConfiguration
+
+    /// Creates a decoder.
+    /// - Parameter configuration: the limits (defaults documented on ``FrameCodecConfiguration``).
+    public init(configuration: FrameCodecConfiguration = .init()) {
+        self.configuration = configuration
+    }
+
+    /// Decodes the next part, or returns `nil` when more bytes are needed.
+    /// - Parameter buffer: the received bytes not yet consumed.
+    /// - Returns: the next part, if one is complete.
+    /// - Throws: ``FrameDecodingError``.
+    public mutating func decode(buffer: inout ByteBuffer) throws -> FramePart? {
+        switch state {
+        case .waitingForHeader:
+            guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) else { return nil }
+            let headerLength = Int(length)
+            guard headerLength <= configuration.maximumHeaderLength else {
+                throw FrameDecodingError.headerTooLong(length: headerLength, limit: configuration.maximumHeaderLength)
+            }
+            guard buffer.readableBytes >= 2 + headerLength else { return nil }
+            let limits = configuration.json
+            let parsed = buffer.withUnsafeReadableBytes { raw in
+                Result { () throws(FrameDecodingError) in
+                    try FrameHeader.parse(UnsafeRawBufferPointer(rebasing: raw[2..<(2 + headerLength)]), limits: limits)
+                }
+            }
+            let header = try parsed.get()
+            buffer.moveReaderIndex(forwardBy: 2 + headerLength)
+            if header.contentType.isJSON {
+                guard header.contentLength <= configuration.maximumJSONContentLength else {
+                    throw FrameDecodingError.contentTooLong(
+                        length: header.contentLength,
+                        limit: configuration.maximumJSONContentLength,
+                        contentType: "json"
+                    )
+                }
+                guard header.hasReadableTextEncoding else {
+                    throw FrameDecodingError.unsupportedContentEncoding(header.contentEncoding)
+                }
+                state = .waitingForJSONContent(header)
+                return try decodeJSONContent(header, buffer: &buffer)
+            }
+            guard header.contentLength <= configuration.maximumBinaryContentLength else {
+                throw FrameDecodingError.contentTooLong(
+                    length: header.contentLength,
+                    limit: configuration.maximumBinaryContentLength,
+                    contentType: header.contentType.rawValue
+                )
+            }
+            state = .streamingBinary(remaining: header.contentLength, total: header.contentLength)
+            return .binaryHead(header)
+
+        case .waitingForJSONContent(let header):
+            return try decodeJSONContent(header, buffer: &buffer)
+
+        case .streamingBinary(let remaining, let total):
+            if remaining == 0 {
+                state = .waitingForHeader
+                return .binaryEnd
+            }
+            let count = min(remaining, buffer.readableBytes)
+            guard count > 0 else { return nil }
+            let chunk = buffer.readSlice(length: count)!
+            state = .streamingBinary(remaining: remaining - count, total: total)
+            return .binaryBody(chunk)
+        }
+    }
+
+    private mutating func decodeJSONContent(_ header: FrameHeader, buffer: inout ByteBuffer) throws -> FramePart? {
+        let length = header.contentLength
+        guard buffer.readableBytes >= length else { return nil }
+        let limits = configuration.json
+        let parsed = buffer.withUnsafeReadableBytes { raw in
+            Result { () throws(JSONParsingError) in
+                try JSONParser.parse(UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits: limits)
+            }
+        }
+        let value: JSONValue
+        switch parsed {
+        case .success(let v): value = v
+        case .failure(let error): throw FrameDecodingError.invalidJSONContent(error)
+        }
+        buffer.moveReaderIndex(forwardBy: length)
+        state = .waitingForHeader
+        return .frame(Frame(header: header, content: .json(value)))
+    }
+
+    /// Decodes what is left when the stream ends; a frame cut short is an error.
+    /// - Parameters:
+    ///   - buffer: the received bytes not yet consumed.
+    ///   - seenEOF: whether the peer closed its side.
+    /// - Returns: the next part, or `nil` when the stream ended cleanly between frames.
+    /// - Throws: ``FrameDecodingError/truncatedFrame(expected:received:)`` when it ended inside one.
+    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> FramePart? {
+        if let part = try decode(buffer: &buffer) { return part }
+        switch state {
+        case .waitingForHeader:
+            guard buffer.readableBytes > 0 else { return nil }
+            let expected = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self).map { 2 + Int($0) } ?? 2
+            throw FrameDecodingError.truncatedFrame(expected: expected, received: buffer.readableBytes)
+        case .waitingForJSONContent(let header):
+            throw FrameDecodingError.truncatedFrame(expected: header.contentLength, received: buffer.readableBytes)
+        case .streamingBinary(let remaining, let total):
+            throw FrameDecodingError.truncatedFrame(expected: total, received: total - remaining)
+        }
+    }
+}
