@@ -1,0 +1,50 @@
+import Foundation
+import NIOCore
+
+/// The reference frames of `../shared/protocol/vectors.json`.
+struct Vector: Sendable {
+    var name: String
+    var note: String
+    var bytes: [UInt8]
+}
+
+enum Vectors {
+    /// The repository's root (two levels above this file's folder).
+    static let packageRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `../shared/protocol/` beside the repository.
+    static let protocolDirectory: URL = packageRoot.deletingLastPathComponent()
+        .appendingPathComponent("shared/protocol")
+
+    /// All vectors, loaded once.
+    static let all: [Vector] = {
+        let url = protocolDirectory.appendingPathComponent("vectors.json")
+        guard let data = try? Data(contentsOf: url),
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let list = root["vectors"] as? [[String: String]]
+        else { fatalError("cannot read \(url.path): the shared folder must be beside the repository") }
+        return list.map { Vector(name: $0["name"]!, note: $0["note"]!, bytes: hexBytes($0["hex"]!)) }
+    }()
+
+    /// The vector called `name`.
+    static func named(_ name: String) -> Vector {
+        guard let v = all.first(where: { $0.name == name }) else { fatalError("no vector \(name)") }
+        return v
+    }
+
+    static func hexBytes(_ hex: String) -> [UInt8] {
+        var out: [UInt8] = []
+        var iterator = hex.utf8.makeIterator()
+        func nibble(_ c: UInt8) -> UInt8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            default: return c - UInt8(ascii: "A") + 10
+            }
+        }
+        while let hi = iterator.next(), let lo = iterator.next() { out.append(nibble(hi) << 4 | nibble(lo)) }
+        return out
+    }
+}
