@@ -1,0 +1,54 @@
+import NIOCore
+
+/// How a ``Connection`` behaves; the defaults are the reference's where it has one.
+public struct ConnectionConfiguration: Sendable, Hashable {
+    /// Send pending requests again, once, with the same id and arguments, when
+    /// the connection is connected again after a drop. Default `true` (reference).
+    public var resendRequests: Bool
+    /// Keep frames queued but not yet written across a reconnect. When `false`
+    /// (reference default) they are failed back to their senders at the drop,
+    /// and sending while disconnected fails at once with
+    /// ``ConnectionError/notConnected``.
+    public var resumeQueue: Bool
+    /// How long ``Connection/request(_:args:kwargs:timeout:)`` waits for a reply
+    /// when the caller gives no timeout. Default 30 s; `nil` waits forever (reference).
+    public var defaultRequestTimeout: TimeAmount?
+    /// The most bytes queued for the peer (encoded, not yet written by the
+    /// kernel) before sends fail with ``ConnectionError/queueFull(queuedBytes:limit:)``.
+    /// Default 64 MiB.
+    public var maximumQueuedBytes: Int
+    /// TCP keepalive settings. Default: the reference's.
+    public var keepalive: KeepaliveConfiguration
+    /// Decoder limits.
+    public var codec: FrameCodecConfiguration
+    /// Announce, in the header of each request, that error replies are understood
+    /// (the error extension). Default `true`.
+    public var announceErrorReplies: Bool
+
+    /// Creates a configuration.
+    /// - Parameters:
+    ///   - resendRequests: resend pending requests after a reconnect (default `true`).
+    ///   - resumeQueue: keep queued frames across a reconnect (default `false`).
+    ///   - defaultRequestTimeout: reply timeout (default 30 s).
+    ///   - maximumQueuedBytes: send queue limit (default 64 MiB).
+    ///   - keepalive: TCP keepalive (default: the reference's).
+    ///   - codec: decoder limits.
+    ///   - announceErrorReplies: use the error extension (default `true`).
+    public init(
+        resendRequests: Bool = true,
+        resumeQueue: Bool = false,
+        defaultRequestTimeout: TimeAmount? = .seconds(30),
+        maximumQueuedBytes: Int = 64 * 1024 * 1024,
+        keepalive: KeepaliveConfiguration = .reference,
+        codec: FrameCodecConfiguration = .init(),
+        announceErrorReplies: Bool = true
+    ) {
+        self.resendRequests = resendRequests
+        self.resumeQueue = resumeQueue
+        self.defaultRequestTimeout = defaultRequestTimeout
+        self.maximumQueuedBytes = maximumQueuedBytes
+        self.keepalive = keepalive
+        self.codec = codec
+        self.announceErrorReplies = announceErrorReplies
+    }
+}

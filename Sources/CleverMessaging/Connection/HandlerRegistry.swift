@@ -1,0 +1,94 @@
+import NIOConcurrencyHelpers
+
+/// Handlers for actions and requests, by name (the seed's `message_callback`
+/// and `request_callback`).
+///
+/// One registry can serve many connections (a server shares one); a connection
+/// can also be given its own. Handlers receive the connection the frame came
+/// on, the positional `args` and the keyword `kwargs`. Synchronous handlers run
+/// on the connection's event loop, in arrival order, and must not block;
+/// `async` handlers run in a task of their own each.
+public final class HandlerRegistry: Sendable {
+    /// A synchronous action handler.
+    public typealias ActionHandler = @Sendable (Connection, [JSONValue], JSONObject) throws -> Void
+    /// An asynchronous action handler.
+    public typealias AsyncActionHandler = @Sendable (Connection, [JSONValue], JSONObject) async throws -> Void
+    /// A synchronous request handler; its return value is the reply.
+    public typealias RequestHandler = @Sendable (Connection, [JSONValue], JSONObject) throws -> JSONValue
+    /// An asynchronous request handler; its return value is the reply.
+    public typealias AsyncRequestHandler = @Sendable (Connection, [JSONValue], JSONObject) async throws -> JSONValue
+
+    enum Action {
+        case sync(ActionHandler)
+        case async(AsyncActionHandler)
+    }
+
+    enum Request {
+        case sync(RequestHandler)
+        case async(AsyncRequestHandler)
+    }
+
+    private struct Tables {
+        var actions: [String: Action] = [:]
+        var requests: [String: Request] = [:]
+    }
+
+    private let tables = NIOLockedValueBox(Tables())
+
+    /// Creates an empty registry.
+    public init() {}
+
+    /// Registers (or replaces) the handler for action `name`.
+    /// - Parameters:
+    ///   - name: the action name.
+    ///   - handler: called with (connection, args, kwargs) on the event loop.
+    public func onAction(_ name: String, _ handler: @escaping ActionHandler) {
+        tables.withLockedValue { $0.actions[name] = .sync(handler) }
+    }
+
+    /// Registers (or replaces) an `async` handler for action `name`.
+    /// - Parameters:
+    ///   - name: the action name.
+    ///   - handler: called with (connection, args, kwargs) in a task of its own.
+    public func onAction(_ name: String, _ handler: @escaping AsyncActionHandler) {
+        tables.withLockedValue { $0.actions[name] = .async(handler) }
+    }
+
+    /// Registers (or replaces) the handler for requests of `name`.
+    /// - Parameters:
+    ///   - name: the requested value.
+    ///   - handler: returns the reply value, or throws (see the error extension).
+    public func onRequest(_ name: String, _ handler: @escaping RequestHandler) {
+        tables.withLockedValue { $0.requests[name] = .sync(handler) }
+    }
+
+    /// Registers (or replaces) an `async` handler for requests of `name`.
+    /// - Parameters:
+    ///   - name: the requested value.
+    ///   - handler: returns the reply value, or throws.
+    public func onRequest(_ name: String, _ handler: @escaping AsyncRequestHandler) {
+        tables.withLockedValue { $0.requests[name] = .async(handler) }
+    }
+
+    /// Removes the handler for action `name`.
+    /// - Parameter name: the action name.
+    public func removeAction(_ name: String) {
+        _ = tables.withLockedValue { $0.actions.removeValue(forKey: name) }
+    }
+
+    /// Removes the handler for requests of `name`.
+    /// - Parameter name: the requested value.
+    public func removeRequest(_ name: String) {
+        _ = tables.withLockedValue { $0.requests.removeValue(forKey: name) }
+    }
+
+    /// The names of all registered actions, sorted.
+    public var actionNames: [String] { tables.withLockedValue { $0.actions.keys.sorted() } }
+
+    /// The names of all registered requests, sorted.
+    public var requestNames: [String] { tables.withLockedValue { $0.requests.keys.sorted() } }
+
+    func action(_ name: String) -> Action? { tables.withLockedValue { $0.actions[name] } }
+
+    func request(_ name: String) -> Request? { tables.withLockedValue { $0.requests[name] } }
+}

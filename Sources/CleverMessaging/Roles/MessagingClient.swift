@@ -1,0 +1,126 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A client that keeps one ``Connection`` linked to a server (the drone side).
+///
+/// ``run()`` connects, and after a failure or a drop connects again following
+/// the ``ReconnectPolicy``, always re-linking the **same** ``connection``, so
+/// pending requests are resent and handlers stay registered. It returns when
+/// the calling task is cancelled or ``shutdown()`` is called, after closing the
+/// connection gracefully.
+public final class MessagingClient: Sendable {
+    /// The connection that outlives every link.
+    public let connection: Connection
+    /// When to try again.
+    public let reconnectPolicy: ReconnectPolicy
+    /// The logger.
+    public let logger: Logger
+
+    private let target: NIOLockedValueBox<Target>
+    private let stopped = NIOLockedValueBox(false)
+
+    private struct Target {
+        var host: String
+        var port: Int
+        var channel: (any Channel)?
+    }
+
+    /// Creates a client; nothing happens until ``run()``.
+    /// - Parameters:
+    ///   - host: the server's address.
+    ///   - port: the server's port (default 25000).
+    ///   - registry: handlers for what the server sends.
+    ///   - configuration: connection settings.
+    ///   - reconnectPolicy: when to retry (default: the reference's).
+    ///   - group: the event loops (default: NIO's shared group).
+    ///   - logger: where to log.
+    public init(
+        host: String,
+        port: Int = 25000,
+        registry: HandlerRegistry,
+        configuration: ConnectionConfiguration = .init(),
+        reconnectPolicy: ReconnectPolicy = .reference,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "clever.client")
+    ) {
+        self.connection = Connection(eventLoop: group.any(), registry: registry, configuration: configuration, logger: logger)
+        self.reconnectPolicy = reconnectPolicy
+        self.logger = logger
+        self.target = NIOLockedValueBox(Target(host: host, port: port))
+    }
+
+    /// The server address the next connection attempt uses.
+    public var server: (host: String, port: Int) {
+        target.withLockedValue { ($0.host, $0.port) }
+    }
+
+    /// Points the client at another server; the current link, if any, is dropped
+    /// so the next attempt goes to the new address (used by discovery).
+    /// - Parameters:
+    ///   - host: the new address.
+    ///   - port: the new port.
+    public func rebind(host: String, port: Int) {
+        let channel = target.withLockedValue { t -> (any Channel)? in
+            let changed = t.host != host || t.port != port
+            t.host = host
+            t.port = port
+            return changed ? t.channel : nil
+        }
+        channel?.close(promise: nil)
+    }
+
+    /// Connects and keeps connected until cancelled or shut down.
+    /// - Parameter onAttemptsExhausted: called after
+    ///   ``ReconnectPolicy/attemptsBeforeDiscovery`` failures in a row (discovery hooks here);
+    ///   retrying goes on regardless.
+    public func run(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)? = nil) async {
+        var failures = 0
+        while !Task.isCancelled && !stopped.withLockedValue({ $0 }) {
+            let (host, port) = server
+            do {
+                let channel = try await connect(host: host, port: port)
+                failures = 0
+                let stop = target.withLockedValue { t -> Bool in
+                    t.channel = channel
+                    return false
+                }
+                if stop || stopped.withLockedValue({ $0 }) { channel.close(promise: nil) }
+                logger.info("connected", metadata: ["server": "\(host):\(port)"])
+                await withTaskCancellationHandler {
+                    try? await channel.closeFuture.get()
+                } onCancel: {
+                    self.connection.startClose()
+                }
+                target.withLockedValue { $0.channel = nil }
+                if Task.isCancelled || stopped.withLockedValue({ $0 }) { break }
+                logger.info("link to server dropped; reconnecting")
+            } catch {
+                failures += 1
+                logger.info("cannot connect to \(host):\(port) (attempt \(failures)): \(error)")
+                if failures == reconnectPolicy.attemptsBeforeDiscovery, let onAttemptsExhausted {
+                    await onAttemptsExhausted(self)
+                    continue
+                }
+                try? await Task.sleep(nanoseconds: UInt64(reconnectPolicy.delay(beforeAttempt: failures).nanoseconds))
+            }
+        }
+        await connection.close()
+    }
+
+    /// Stops ``run()``: the connection is closed after its queue is written.
+    public func shutdown() {
+        stopped.withLockedValue { $0 = true }
+        connection.startClose()
+    }
+
+    private func connect(host: String, port: Int) async throws -> any Channel {
+        let connection = self.connection
+        return try await ClientBootstrap(group: connection.eventLoop)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection) }
+            .connect(host: host, port: port)
+            .get()
+    }
+}

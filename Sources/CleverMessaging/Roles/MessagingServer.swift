@@ -1,0 +1,171 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A server that accepts many peers (the ground-station side of the link).
+///
+/// ``run()`` binds, accepts connections on a multi-threaded event loop group
+/// (each on its own loop), and serves until the calling task is cancelled or
+/// ``shutdown()`` is called; it then closes every connection after writing
+/// what was queued for it.
+public final class MessagingServer: Sendable {
+    /// The address to listen on. Default `"127.0.0.1"`.
+    public let host: String
+    /// The port to listen on; 0 picks a free one (see ``localAddress()``). Default 25000.
+    public let port: Int
+    /// The handlers shared by every accepted connection.
+    public let registry: HandlerRegistry
+    /// The settings every accepted connection gets.
+    public let configuration: ConnectionConfiguration
+    /// The logger.
+    public let logger: Logger
+
+    private let group: any EventLoopGroup
+    private let bound: EventLoopPromise<SocketAddress>
+    private let state = NIOLockedValueBox(ServerState())
+
+    private struct ServerState {
+        var connections: OrderedDictionary<Int, Connection> = [:]
+        var channel: (any Channel)?
+        var shutdownRequested = false
+    }
+
+    /// Creates a server; nothing happens until ``run()``.
+    /// - Parameters:
+    ///   - host: the address to listen on.
+    ///   - port: the port (0 for any free port).
+    ///   - registry: handlers shared by all connections.
+    ///   - configuration: settings for every connection.
+    ///   - group: the event loops (default: NIO's shared multi-threaded group).
+    ///   - logger: where to log.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 25000,
+        registry: HandlerRegistry,
+        configuration: ConnectionConfiguration = .init(),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "clever.server")
+    ) {
+        self.host = host
+        self.port = port
+        self.registry = registry
+        self.configuration = configuration
+        self.group = group
+        self.logger = logger
+        self.bound = group.any().makePromise()
+    }
+
+    deinit {
+        bound.fail(ConnectionError.closed)
+    }
+
+    /// The connections whose link is up, in the order they were accepted.
+    public var connections: [Connection] {
+        state.withLockedValue { Array($0.connections.values) }
+    }
+
+    /// Waits until the server listens and returns its address (with the real port when 0 was asked).
+    /// - Returns: the bound address.
+    /// - Throws: when binding failed or the server is gone.
+    public func localAddress() async throws -> SocketAddress {
+        try await bound.futureResult.get()
+    }
+
+    /// Waits until at least `count` connections are up.
+    /// - Parameters:
+    ///   - count: how many.
+    ///   - timeout: how long to wait.
+    /// - Returns: the connections.
+    /// - Throws: ``ConnectionError/notConnected`` on timeout.
+    public func waitForConnections(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [Connection] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let current = connections
+            if current.count >= count { return current }
+            if clock.now >= deadline { throw ConnectionError.notConnected }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Binds and serves until cancelled or shut down, then closes all connections.
+    /// - Throws: when binding fails.
+    public func run() async throws {
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 4096)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelInitializer { [self] child in self.accept(child) }
+                .bind(host: host, port: port)
+                .get()
+        } catch {
+            bound.fail(error)
+            throw error
+        }
+        let stop = state.withLockedValue { s -> Bool in
+            s.channel = channel
+            return s.shutdownRequested
+        }
+        bound.succeed(channel.localAddress!)
+        logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
+        if stop { channel.close(promise: nil) }
+        await withTaskCancellationHandler {
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+        let open = connections
+        await withTaskGroup(of: Void.self) { group in
+            for connection in open { group.addTask { await connection.close() } }
+        }
+        logger.info("stopped")
+    }
+
+    /// Stops ``run()``: no new connections; open ones are closed gracefully.
+    public func shutdown() {
+        let channel = state.withLockedValue { s -> (any Channel)? in
+            s.shutdownRequested = true
+            return s.channel
+        }
+        channel?.close(promise: nil)
+    }
+
+    private func accept(_ child: any Channel) -> EventLoopFuture<Void> {
+        let connection = Connection(eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger)
+        state.withLockedValue { $0.connections[connection.number] = connection }
+        child.closeFuture.whenComplete { [self] _ in
+            _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
+            // A server-side connection ends with its link; the peer comes back as a new one.
+            connection.startClose(pendingError: .connectionLost)
+        }
+        return ConnectionHandler.install(on: child, connection: connection)
+    }
+
+    /// Sends one action to every connected peer, encoding it once.
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    /// - Returns: one result per connection: a receipt, or why it could not be queued.
+    /// - Throws: ``ConnectionError/encoding(_:)`` when the frame cannot be encoded.
+    @discardableResult
+    public func broadcast(
+        _ action: String,
+        args: [JSONValue] = [],
+        kwargs: JSONObject = [:]
+    ) throws(ConnectionError) -> [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] {
+        var bytes = ByteBuffer()
+        var writer = FrameWriter()
+        do throws(FrameEncodingError) {
+            try writer.write(.action(action, args: args, kwargs: kwargs), into: &bytes)
+        } catch {
+            throw .encoding(error)
+        }
+        return connections.map { connection in
+            (connection, Result { () throws(ConnectionError) in try connection.enqueueEncoded(bytes) })
+        }
+    }
+}

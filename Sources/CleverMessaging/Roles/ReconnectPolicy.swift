@@ -1,0 +1,64 @@
+import NIOCore
+
+/// When a client tries to connect again after a failure or a drop.
+///
+/// The reference retries every 2 s, 3 times, then falls back to discovery.
+/// Here the delay can grow (`backoffMultiplier`) up to `maximumDelay`, with
+/// random `jitter` so that a fleet does not reconnect in lock step.
+public struct ReconnectPolicy: Sendable, Hashable {
+    /// Delay before the first retry. Default 2 s.
+    public var initialDelay: TimeAmount
+    /// Factor applied to the delay after each failed attempt. Default 1 (constant, as the reference).
+    public var backoffMultiplier: Double
+    /// Upper bound for the delay. Default 30 s.
+    public var maximumDelay: TimeAmount
+    /// Fraction of the delay added or removed at random (0 to 1). Default 0.
+    public var jitter: Double
+    /// Failed attempts in a row before ``MessagingClient`` turns to discovery
+    /// (when it has a discovery listener); it keeps retrying otherwise. Default 3.
+    public var attemptsBeforeDiscovery: Int
+
+    /// Creates a policy.
+    /// - Parameters:
+    ///   - initialDelay: first retry delay (default 2 s).
+    ///   - backoffMultiplier: growth factor (default 1).
+    ///   - maximumDelay: delay cap (default 30 s).
+    ///   - jitter: random fraction (default 0).
+    ///   - attemptsBeforeDiscovery: tries before discovery (default 3).
+    public init(
+        initialDelay: TimeAmount = .seconds(2),
+        backoffMultiplier: Double = 1,
+        maximumDelay: TimeAmount = .seconds(30),
+        jitter: Double = 0,
+        attemptsBeforeDiscovery: Int = 3
+    ) {
+        self.initialDelay = initialDelay
+        self.backoffMultiplier = backoffMultiplier
+        self.maximumDelay = maximumDelay
+        self.jitter = jitter
+        self.attemptsBeforeDiscovery = attemptsBeforeDiscovery
+    }
+
+    /// The reference's policy: every 2 s, 3 tries before discovery.
+    public static let reference = ReconnectPolicy()
+
+    /// The delay before attempt number `attempt` (1 for the first retry).
+    /// - Parameter attempt: the retry's number, from 1.
+    /// - Returns: the delay, with jitter applied.
+    public func delay(beforeAttempt attempt: Int) -> TimeAmount {
+        var nanoseconds = Double(initialDelay.nanoseconds) * pow(backoffMultiplier, Double(max(0, attempt - 1)))
+        nanoseconds = min(nanoseconds, Double(maximumDelay.nanoseconds))
+        if jitter > 0 {
+            nanoseconds *= 1 + Double.random(in: -jitter...jitter)
+        }
+        return .nanoseconds(Int64(max(0, nanoseconds)))
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
