@@ -440,6 +440,14 @@ public final class Connection: Sendable {
         }
     }
 
+    /// Drops the current link at once, as a network failure would, without
+    /// closing the connection: a client reconnects it, and pending requests are
+    /// resent per ``ConnectionConfiguration/resendRequests``.
+    public func dropLink() {
+        let channel = state.withLockedValue { $0.channel }
+        channel?.close(promise: nil)
+    }
+
     /// Closes the connection for good: queued frames are written first, then
     /// the link closes; pending requests fail with ``ConnectionError/closed``.
     public func close() async {

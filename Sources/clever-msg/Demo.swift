@@ -1,0 +1,181 @@
+import ArgumentParser
+import CleverMessaging
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Foundation
+
+/// `clever-msg demo`: a ground station and three simulated drones in one
+/// process, on 127.0.0.1 only.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a ground station and three simulated drones on 127.0.0.1 and show what happens.",
+        discussion: """
+            Starts a server on an ephemeral loopback port and three drones that connect \
+            to it; sends actions, requests telemetry, broadcasts, drops one drone's link \
+            while it waits for a reply and shows the request resent and answered on the \
+            new link. Sends no packet beyond loopback.
+            """
+    )
+
+    @Option(help: "How many simulated drones.")
+    var drones: Int = 3
+
+    @Flag(help: "Log connection events to standard error.")
+    var verbose = false
+
+    func validate() throws {
+        guard (1...50).contains(drones) else { throw ValidationError("--drones must be between 1 and 50") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "clever.demo")
+        logger.logLevel = verbose ? .debug : .critical
+        let out = DemoOutput()
+
+        // Ground station: answers the drones' "show_time" request slowly, so
+        // that a link can be dropped while a request waits.
+        let stationRegistry = HandlerRegistry()
+        stationRegistry.onRequest("show_time") { (_, _, kwargs) async throws -> JSONValue in
+            try await Task.sleep(for: .milliseconds(kwargs["delay_ms"]?.integerValue ?? 0))
+            return ["t": 1_700_000_000.5, "asked_by": kwargs["drone"] ?? nil]
+        }
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: stationRegistry, logger: logger)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let address = try await server.localAddress()
+            let port = address.port!
+            out.line("ground station listening on 127.0.0.1:\(port)")
+
+            let fleet = (1...drones).map { SimulatedDrone(id: "copter-\($0)", port: port, logger: logger) }
+            for drone in fleet { group.addTask { await drone.client.run() } }
+            let links = try await server.waitForConnections(fleet.count)
+            out.line("\(links.count) drones connected")
+
+            // Identify each link, as the reference ground station does.
+            var byID: [String: Connection] = [:]
+            for link in links {
+                let id = try await link.request("id").stringValue ?? "?"
+                byID[id] = link
+            }
+
+            // One action to each drone, then telemetry from each.
+            for (id, link) in byID.sorted(by: { $0.key < $1.key }) {
+                try await link.sendMessage("takeoff", kwargs: ["height": 1.5, "to": .string(id)])
+            }
+            var telemetry: [String: JSONValue] = [:]
+            for (id, link) in byID {
+                telemetry[id] = try await link.request("telemetry", timeout: .seconds(5))
+            }
+
+            // A broadcast, encoded once.
+            let results = try server.broadcast("led_fill", kwargs: ["r": 0, "g": 128, "b": 255])
+            for (_, result) in results { try await result.get().written() }
+            for drone in fleet { try await drone.waitForActions(2) }
+            out.line("broadcast led_fill reached \(results.count) drones")
+
+            // Drop one drone's link while it waits for the station's reply.
+            let victim = fleet[fleet.count > 1 ? 1 : 0]
+            async let resent = victim.client.connection.request(
+                "show_time",
+                kwargs: ["drone": .string(victim.id), "delay_ms": 300],
+                timeout: .seconds(10)
+            )
+            try await Task.sleep(for: .milliseconds(100))
+            victim.client.connection.dropLink()
+            out.line("dropped the link of \(victim.id) while its request was pending")
+            let answer = try await resent
+            out.line(
+                "\(victim.id) reconnected (link #\(victim.client.connection.linkCount)) and its resent request was answered: \(answer)"
+            )
+
+            out.line("")
+            out.table(
+                header: ["drone", "link", "battery V", "position", "mode", "actions received"],
+                rows: fleet.map { drone in
+                    let t = telemetry[drone.id]
+                    return [
+                        drone.id,
+                        "#\(drone.client.connection.linkCount)",
+                        t?["battery"]?[0]?.doubleValue.map { String(format: "%.2f", $0) } ?? "?",
+                        t?["position"].map { "\($0)" } ?? "?",
+                        t?["mode"]?.stringValue ?? "?",
+                        drone.actions.joined(separator: ", "),
+                    ]
+                }
+            )
+
+            for drone in fleet { drone.client.shutdown() }
+            server.shutdown()
+            try await group.waitForAll()
+        }
+        out.line("done")
+    }
+}
+
+/// A drone for the demo: a client with the handlers a reference drone has.
+final class SimulatedDrone: Sendable {
+    let id: String
+    let client: MessagingClient
+    private let received = NIOLockedValueBox<[String]>([])
+
+    init(id: String, port: Int, logger: Logger) {
+        self.id = id
+        let registry = HandlerRegistry()
+        self.client = MessagingClient(
+            host: "127.0.0.1",
+            port: port,
+            registry: registry,
+            reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(100)),
+            logger: logger
+        )
+        let received = self.received
+        for action in ["takeoff", "land", "led_fill"] {
+            registry.onAction(action) { _, _, _ in received.withLockedValue { $0.append(action) } }
+        }
+        registry.onRequest("id") { _, _, _ in .string(id) }
+        let seed = Double(id.utf8.reduce(0) { $0 &+ Int($1) } % 100) / 100
+        registry.onRequest("telemetry") { _, _, _ in
+            [
+                "battery": [.double(12.1 - seed), .double(0.87 - seed / 10)],
+                "position": [.double(seed), .double(1 - seed), 0.0],
+                "mode": "OFFBOARD",
+                "armed": false,
+                "yaw": .double(.nan),
+            ]
+        }
+    }
+
+    var actions: [String] { received.withLockedValue { $0 } }
+
+    func waitForActions(_ count: Int) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while actions.count < count {
+            guard clock.now < deadline else { throw ConnectionError.timedOut(requestedValue: "actions", requestID: id, timeout: .seconds(5)) }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+}
+
+/// Prints the demo's lines and table to standard output.
+struct DemoOutput {
+    func line(_ text: String) {
+        print(text)
+    }
+
+    func table(header: [String], rows: [[String]]) {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+        }
+        func render(_ cells: [String]) -> String {
+            cells.enumerated().map { i, c in c + String(repeating: " ", count: widths[i] - c.count) }.joined(separator: "  ")
+        }
+        print(render(header))
+        print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+        for row in rows { print(render(row)) }
+    }
+}

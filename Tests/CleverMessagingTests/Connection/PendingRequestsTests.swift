@@ -1,0 +1,89 @@
+import NIOCore
+import NIOConcurrencyHelpers
+import Testing
+
+@testable import CleverMessaging
+
+@Suite("Pending-request state machine")
+struct PendingRequestsTests {
+
+    func entry(_ value: String, written: Bool = true, log: NIOLockedValueBox<[String]>? = nil) -> PendingRequests.Entry {
+        PendingRequests.Entry(
+            requestedValue: value,
+            args: [1],
+            kwargs: ["k": "v"],
+            completion: .callback { result in log?.withLockedValue { $0.append("\(value):\(result)") } },
+            timeout: nil,
+            written: written
+        )
+    }
+
+    @Test("request ids: zero-padded to 4 digits, longer when the counter grows")
+    func ids() {
+        #expect(Connection.formatRequestID(1) == "0001")
+        #expect(Connection.formatRequestID(42) == "0042")
+        #expect(Connection.formatRequestID(9999) == "9999")
+        #expect(Connection.formatRequestID(10000) == "10000")
+    }
+
+    @Test("a response is matched by id and requested value")
+    func matching() {
+        var table = PendingRequests()
+        table.add(id: "0001", entry: entry("time"))
+        table.add(id: "0002", entry: entry("id"))
+        guard case .unexpected = table.receiveResponse(id: "0001", requestedValue: "id") else { Issue.record("matched wrong value"); return }
+        guard case .unexpected = table.receiveResponse(id: "0009", requestedValue: "time") else { Issue.record("matched unknown id"); return }
+        guard case .unexpected = table.receiveResponse(id: 1, requestedValue: "time") else { Issue.record("matched number id"); return }
+        guard case .unexpected = table.receiveResponse(id: nil, requestedValue: "time") else { Issue.record("matched no id"); return }
+        #expect(table.count == 2)
+        guard case .deliver(let e) = table.receiveResponse(id: "0001", requestedValue: "time") else { Issue.record("no match"); return }
+        #expect(e.requestedValue == "time")
+        #expect(table.count == 1)
+        // A second reply to the same id is unexpected: it was consumed.
+        guard case .unexpected = table.receiveResponse(id: "0001", requestedValue: "time") else { Issue.record("matched twice"); return }
+    }
+
+    @Test("link up: unsent requests go, sent ones are resent once with their arguments")
+    func resendOnce() {
+        var table = PendingRequests()
+        table.add(id: "0001", entry: entry("a"))
+        table.add(id: "0002", entry: entry("b", written: false))
+        let first = table.linkUp(resend: true)
+        #expect(first.map(\.id) == ["0001", "0002"])
+        #expect(first[0].entry.args == [1])
+        #expect(first[0].entry.kwargs == ["k": "v"])
+        // Second link: "a" was already resent; "b" was written on the first link and goes once more.
+        #expect(table.linkDown(keepForResend: true).count == 1)  // "a" resent already: fails now
+        let second = table.linkUp(resend: true)
+        #expect(second.map(\.id) == ["0002"])
+        #expect(table.linkUp(resend: true).isEmpty)
+    }
+
+    @Test("link up without resend: only never-written requests go")
+    func noResend() {
+        var table = PendingRequests()
+        table.add(id: "0001", entry: entry("a"))
+        table.add(id: "0002", entry: entry("b", written: false))
+        #expect(table.linkUp(resend: false).map(\.id) == ["0002"])
+    }
+
+    @Test("link down without resend fails everything; removeAll empties")
+    func linkDown() {
+        var table = PendingRequests()
+        table.add(id: "0001", entry: entry("a"))
+        table.add(id: "0002", entry: entry("b"))
+        #expect(table.linkDown(keepForResend: false).count == 2)
+        #expect(table.count == 0)
+        table.add(id: "0003", entry: entry("c"))
+        #expect(table.removeAll().count == 1)
+        #expect(table.count == 0)
+    }
+
+    @Test("finishing an entry delivers exactly its result")
+    func finish() {
+        let log = NIOLockedValueBox<[String]>([])
+        let e = entry("time", log: log)
+        e.finish(.failure(.cancelled))
+        #expect(log.withLockedValue { $0 } == ["time:failure(cancelled)"])
+    }
+}

@@ -1,0 +1,235 @@
+import CleverMessaging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Swift server and Swift client over loopback: the extensions and the failure paths.
+@Suite("Connection: Swift to Swift", .timeLimit(.minutes(1)))
+struct SwiftPairTests {
+    static func withPair(
+        configuration: ConnectionConfiguration = .init(),
+        serverRegistry: HandlerRegistry = makeTestRegistry(),
+        _ body: (MessagingServer, MessagingClient, Connection) async throws -> Void
+    ) async throws {
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: serverRegistry, configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let port = try await server.localAddress().port!
+            let client = MessagingClient(
+                host: "127.0.0.1",
+                port: port,
+                registry: makeTestRegistry(),
+                configuration: configuration,
+                reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50))
+            )
+            group.addTask { await client.run() }
+            do {
+                try await client.connection.waitUntilConnected()
+                let serverSide = try await server.waitForConnections(1)[0]
+                try await body(server, client, serverSide)
+            } catch {
+                client.shutdown()
+                server.shutdown()
+                throw error
+            }
+            client.shutdown()
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("an unknown request gets an error reply at once (error extension)")
+    func unknownRequestErrorReply() async throws {
+        try await Self.withPair { _, client, _ in
+            do {
+                _ = try await client.connection.request("no_such_value", timeout: .seconds(5))
+                Issue.record("expected an error reply")
+            } catch {
+                guard case .remote(let remote)? = error as? ConnectionError else { Issue.record("got \(error)"); return }
+                #expect(remote.code == RemoteError.Code.unknownRequest)
+            }
+        }
+    }
+
+    @Test("a throwing handler gives an error reply with its message")
+    func handlerErrorReply() async throws {
+        try await Self.withPair { _, client, _ in
+            do {
+                _ = try await client.connection.request("fail")
+                Issue.record("expected an error reply")
+            } catch {
+                guard case .remote(let remote)? = error as? ConnectionError else { Issue.record("got \(error)"); return }
+                #expect(remote.code == RemoteError.Code.handlerFailed)
+                #expect(remote.message.contains("always fails"))
+            }
+            let id = try await client.connection.request("id")
+            #expect(id == "swiftcopter")
+        }
+    }
+
+    @Test("without the extension announced, a failing request gets no reply (reference behaviour)")
+    func noAnnouncementNoReply() async throws {
+        var configuration = ConnectionConfiguration()
+        configuration.announceErrorReplies = false
+        try await Self.withPair(configuration: configuration) { _, client, _ in
+            await #expect(throws: ConnectionError.timedOut(requestedValue: "fail", requestID: "0001", timeout: .milliseconds(200))) {
+                _ = try await client.connection.request("fail", timeout: .milliseconds(200))
+            }
+        }
+    }
+
+    @Test("async handlers, request ids, both directions")
+    func asyncAndIDs() async throws {
+        try await Self.withPair { _, client, serverSide in
+            let slow = try await client.connection.request("slow", kwargs: ["delay": 0.05])
+            #expect(slow == ["args": [], "kwargs": ["delay": 0.05]])
+            let id = try await serverSide.request("id")
+            #expect(id == "swiftcopter")
+        }
+    }
+
+    @Test("a cancelled request fails with .cancelled and leaves no pending entry")
+    func cancellation() async throws {
+        try await Self.withPair { _, client, _ in
+            let task = Task { try await client.connection.request("slow", kwargs: ["delay": 5.0]) }
+            try await Task.sleep(for: .milliseconds(50))
+            task.cancel()
+            await #expect(throws: ConnectionError.cancelled) { _ = try await task.value }
+            #expect(client.connection.pendingRequestCount == 0)
+        }
+    }
+
+    @Test("a late reply after a timeout is dropped, and the next request still works")
+    func lateReply() async throws {
+        try await Self.withPair { _, client, _ in
+            await #expect(throws: ConnectionError.self) {
+                _ = try await client.connection.request("slow", kwargs: ["delay": 0.3], timeout: .milliseconds(50))
+            }
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await client.connection.request("echo", args: [1]) == ["args": [1], "kwargs": [:]])
+        }
+    }
+
+    @Test("the callback form (get_response) passes value and callback arguments")
+    func callbackForm() async throws {
+        try await Self.withPair { _, client, _ in
+            let box = NIOLockedValueBox<(JSONValue, [JSONValue], JSONObject)?>(nil)
+            try client.connection.getResponse("id", callbackArgs: ["a"], callbackKwargs: ["k": 1]) { _, value, args, kwargs in
+                box.withLockedValue { $0 = (value, args, kwargs) }
+            }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(5)
+            while box.withLockedValue({ $0 }) == nil && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            let got = try #require(box.withLockedValue { $0 })
+            #expect(got.0 == "swiftcopter")
+            #expect(got.1 == ["a"])
+            #expect(got.2 == ["k": 1])
+        }
+    }
+
+    @Test("broadcast encodes once and reaches every connection")
+    func broadcast() async throws {
+        let registry = makeTestRegistry()
+        let recorders = (0..<3).map { _ in HandlerRegistry() }
+        let received = NIOLockedValueBox(0)
+        for r in recorders {
+            r.onAction("led_fill") { _, _, kwargs in
+                if kwargs["color"] == "red" { received.withLockedValue { $0 += 1 } }
+            }
+        }
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let port = try await server.localAddress().port!
+            let clients = recorders.map { MessagingClient(host: "127.0.0.1", port: port, registry: $0) }
+            for client in clients { group.addTask { await client.run() } }
+            _ = try await server.waitForConnections(3)
+            let results = try server.broadcast("led_fill", kwargs: ["color": "red"])
+            #expect(results.count == 3)
+            for (_, result) in results { try await result.get().written() }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(5)
+            while received.withLockedValue({ $0 }) < 3 && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(received.withLockedValue { $0 } == 3)
+            for client in clients { client.shutdown() }
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("closing fails pending requests with .closed, and sending afterwards throws")
+    func closeFailsPending() async throws {
+        try await Self.withPair { _, client, _ in
+            let task = Task { try await client.connection.request("slow", kwargs: ["delay": 5.0], timeout: .seconds(10)) }
+            try await Task.sleep(for: .milliseconds(50))
+            await client.connection.close()
+            await #expect(throws: ConnectionError.closed) { _ = try await task.value }
+            #expect(throws: ConnectionError.closed) { try client.connection.enqueueMessage("test") }
+        }
+    }
+
+    @Test("with resumeQueue off, sending while disconnected fails at once")
+    func notConnected() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let connection = Connection(eventLoop: group.any(), registry: HandlerRegistry())
+        #expect(throws: ConnectionError.notConnected) { try connection.enqueueMessage("test") }
+        // Requests may wait for a link: resendRequests is on by default.
+        let receipt = Task { try await connection.request("id", timeout: .milliseconds(50)) }
+        await #expect(throws: ConnectionError.self) { _ = try await receipt.value }
+    }
+
+    @Test("with resumeQueue on, frames queued while disconnected go out on the next link")
+    func resumeQueue() async throws {
+        var configuration = ConnectionConfiguration()
+        configuration.resumeQueue = true
+        let registry = makeTestRegistry()
+        let recorder = ActionRecorder(recording: ["test"], on: registry)
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let port = try await server.localAddress().port!
+            let client = MessagingClient(host: "127.0.0.1", port: port, registry: HandlerRegistry(), configuration: configuration)
+            // Queued before any link exists.
+            let receipt = try client.connection.enqueueMessage("test", args: ["early"])
+            group.addTask { await client.run() }
+            try await receipt.written()
+            let got = try await recorder.waitFor(count: 1)
+            #expect(got[0].args == ["early"])
+            client.shutdown()
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("the send queue is bounded: over the limit, sends fail with .queueFull")
+    func queueBound() async throws {
+        var configuration = ConnectionConfiguration()
+        configuration.resumeQueue = true
+        configuration.maximumQueuedBytes = 10_000
+        let connection = Connection(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), registry: HandlerRegistry(), configuration: configuration)
+        var failures: [ConnectionError] = []
+        for _ in 0..<200 {
+            do { try connection.enqueueMessage("test", args: [.string(String(repeating: "x", count: 100))]) } catch { failures.append(error) }
+        }
+        #expect(!failures.isEmpty)
+        guard case .queueFull(_, let limit)? = failures.first else { Issue.record("got \(failures)"); return }
+        #expect(limit == 10_000)
+        await connection.close()
+    }
+
+    @Test("a malformed frame closes only the connection that sent it")
+    func badFrameClosesOnlyThatConnection() async throws {
+        try await Self.withPair { server, client, _ in
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: try await server.localAddress().port!).get()
+            _ = try await server.waitForConnections(2)
+            var garbage = ByteBuffer()
+            garbage.writeInteger(UInt16(5))
+            garbage.writeString("{oops")
+            try await raw.writeAndFlush(garbage)
+            try await raw.closeFuture.get()
+            #expect(try await client.connection.request("id") == "swiftcopter")
+        }
+    }
+}

@@ -1,0 +1,87 @@
+import CleverMessaging
+import NIOCore
+import Testing
+
+/// A Swift ``MessagingClient`` connected to the Python reference-style peer as server.
+@Suite("Interop: Python server, Swift client", .timeLimit(.minutes(2)))
+struct PythonServerSwiftClientTests {
+    static func withPair(
+        serverArguments: [String] = ["--sequential-ids"],
+        _ body: (PythonPeer, MessagingClient, ActionRecorder) async throws -> Void
+    ) async throws {
+        let peer = try PythonPeer(["server", "--port", "0"] + serverArguments)
+        let port = try await peer.listeningPort()
+        let registry = makeTestRegistry()
+        let recorder = ActionRecorder(recording: ["start", "takeoff"], on: registry)
+        let client = MessagingClient(
+            host: "127.0.0.1",
+            port: port,
+            registry: registry,
+            reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(100))
+        )
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            do {
+                try await client.connection.waitUntilConnected()
+                try await peer.waitFor("accepted")
+                try await body(peer, client, recorder)
+            } catch {
+                Issue.record(error)
+            }
+            client.shutdown()
+            await peer.quit()
+        }
+    }
+
+    @Test("actions and requests with every JSON kind, both ways")
+    func actionsAndRequests() async throws {
+        try await Self.withPair { peer, client, recorder in
+            let connection = client.connection
+            peer.send(["cmd": "send", "action": "takeoff", "args": [], "kwargs": ["height": 1.5, "big": .bigInteger("18446744073709551616")]])
+            let received = try await recorder.waitFor(count: 1)
+            #expect(received[0].kwargs == ["height": 1.5, "big": .bigInteger("18446744073709551616")])
+
+            try await connection.sendMessage("start", args: [1, "two", 3.5, nil, true], kwargs: ["time": "1700000000.5"])
+            let action = try await peer.waitFor("action")[0]
+            #expect(action["args"] == [1, "two", 3.5, nil, true])
+            #expect(action["kwargs"] == ["time": "1700000000.5"])
+
+            #expect(try await connection.request("echo", kwargs: everyJSONKind) == ["args": [], "kwargs": .object(everyJSONKind)])
+            peer.send(["cmd": "request", "value": "echo", "kwargs": .object(everyJSONKind), "tag": "x"])
+            let response = try await peer.waitFor("response")[0]
+            #expect(response["value"] == ["args": [], "kwargs": .object(everyJSONKind)])
+        }
+    }
+
+    @Test("unknown request times out; unknown action is dropped; connection kept")
+    func unknowns() async throws {
+        try await Self.withPair { peer, client, _ in
+            let connection = client.connection
+            try await connection.sendMessage("no_such_action")
+            try await peer.waitFor("unknown_action")
+            await #expect(throws: ConnectionError.self) {
+                _ = try await connection.request("no_such_value", timeout: .milliseconds(200))
+            }
+            #expect(try await connection.request("id") == "pycopter")
+        }
+    }
+
+    @Test("the same Connection reconnects and resends a pending request with its arguments")
+    func reconnectResends() async throws {
+        try await Self.withPair { peer, client, _ in
+            let connection = client.connection
+            async let answer = connection.request("slow", args: ["keep", 7], kwargs: ["delay": 0.3, "tag": "resent"], timeout: .seconds(10))
+            try await peer.waitFor("request") { $0["value"] == "slow" }
+            peer.send(["cmd": "drop"])
+            // The reply to the first copy is lost with the link; the resent copy is answered.
+            let value = try await answer
+            #expect(value == ["args": ["keep", 7], "kwargs": ["delay": 0.3, "tag": "resent"]])
+            let requests = peer.events("request") { $0["value"] == "slow" }
+            #expect(requests.count == 2)
+            #expect(requests[0]["request_id"] == requests[1]["request_id"])
+            #expect(requests[1]["args"] == ["keep", 7])
+            #expect(connection.linkCount == 2)
+            #expect(try await connection.request("id") == "pycopter")
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import CleverMessaging
+import NIOConcurrencyHelpers
+
+/// Records the actions a registry receives, for tests to wait on.
+final class ActionRecorder: Sendable {
+    struct Received: Sendable, Hashable {
+        var action: String
+        var args: [JSONValue]
+        var kwargs: JSONObject
+    }
+
+    private let received = NIOLockedValueBox<[Received]>([])
+
+    /// Registers a recording handler for each name in `actions` on `registry`.
+    init(recording actions: [String], on registry: HandlerRegistry) {
+        for name in actions {
+            registry.onAction(name) { [received] _, args, kwargs in
+                received.withLockedValue { $0.append(Received(action: name, args: args, kwargs: kwargs)) }
+            }
+        }
+    }
+
+    var all: [Received] { received.withLockedValue { $0 } }
+
+    /// Waits until `count` actions have arrived; returns them.
+    @discardableResult
+    func waitFor(count: Int, timeout: Duration = .seconds(15)) async throws -> [Received] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let now = all
+            if now.count >= count { return now }
+            if clock.now >= deadline {
+                throw PythonPeer.Failure(description: "waited for \(count) actions, got \(now.count)")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}
+
+/// A registry with the request handlers the tests use on the Swift side.
+func makeTestRegistry() -> HandlerRegistry {
+    let registry = HandlerRegistry()
+    registry.onRequest("echo") { _, args, kwargs in ["args": .array(args), "kwargs": .object(kwargs)] }
+    registry.onRequest("id") { _, _, _ in "swiftcopter" }
+    registry.onRequest("fail") { _, _, _ in throw PythonPeer.Failure(description: "this handler always fails") }
+    registry.onRequest("slow") { (_, args, kwargs) async throws -> JSONValue in
+        let delay = kwargs["delay"]?.doubleValue ?? 0.2
+        try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+        return ["args": .array(args), "kwargs": .object(kwargs)]
+    }
+    return registry
+}
+
+/// Values of every JSON kind, including what only Python's dialect has.
+let everyJSONKind: JSONObject = [
+    "null": nil,
+    "true": true,
+    "false": false,
+    "int": 42,
+    "negative": -7,
+    "float": 3.5,
+    "integral_float": 1.0,
+    "nan": .double(.nan),
+    "inf": .double(.infinity),
+    "ninf": .double(-.infinity),
+    "big": .bigInteger("123456789012345678901234567890"),
+    "negative_big": .bigInteger("-98765432109876543210"),
+    "text": "Дрон №7 ✈ 🚁 \"quoted\" \\ \n\t",
+    "list": [1, "two", [3.0, nil], [:]],
+    "object": ["nested": ["deep": [true]]],
+]

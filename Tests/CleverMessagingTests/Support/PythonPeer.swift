@@ -1,0 +1,129 @@
+import CleverMessaging
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The Python reference-style peer (`Tests/Interop/peer.py`) as a subprocess:
+/// commands go to its stdin as JSON lines, events come back from its stdout.
+final class PythonPeer: Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private let process: Process
+    private let input: FileHandle
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        var events: [JSONValue] = []
+        var partial: [UInt8] = []
+        var stderr: [UInt8] = []
+    }
+
+    /// The peer script's path.
+    static let script = Vectors.packageRoot.appendingPathComponent("Tests/Interop/peer.py").path
+
+    /// Starts `python3 peer.py ARGUMENTS`. Fails (never skips) when python3 is missing.
+    init(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.script] + arguments
+        let stdinPipe = Pipe()
+        let stdoutPipe = Pipe()
+        let stderrPipe = Pipe()
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        self.process = process
+        self.input = stdinPipe.fileHandleForWriting
+        let state = self.state
+        stdoutPipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            state.withLockedValue { s in
+                s.partial.append(contentsOf: data)
+                while let newline = s.partial.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Array(s.partial[..<newline])
+                    s.partial.removeSubrange(...newline)
+                    if let event = try? JSONParser.parse(line) { s.events.append(event) }
+                }
+            }
+            if data.isEmpty { handle.readabilityHandler = nil }
+        }
+        stderrPipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            state.withLockedValue { $0.stderr.append(contentsOf: data.prefix(100_000)) }
+            if data.isEmpty { handle.readabilityHandler = nil }
+        }
+        do {
+            try process.run()
+        } catch {
+            throw Failure(description: "cannot start python3 \(Self.script): \(error)")
+        }
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// All events so far.
+    var events: [JSONValue] { state.withLockedValue { $0.events } }
+
+    /// What the peer wrote on stderr (for failure messages).
+    var stderr: String { state.withLockedValue { String(decoding: $0.stderr, as: UTF8.self) } }
+
+    /// Sends one command.
+    func send(_ command: JSONValue) {
+        var bytes = JSONWriter.bytes(of: command)
+        bytes.append(UInt8(ascii: "\n"))
+        input.write(Data(bytes))
+    }
+
+    /// Events whose `"event"` is `name` and that satisfy `predicate`.
+    func events(_ name: String, where predicate: (JSONValue) -> Bool = { _ in true }) -> [JSONValue] {
+        events.filter { $0["event"]?.stringValue == name && predicate($0) }
+    }
+
+    /// Waits until `count` events named `name` satisfying `predicate` have arrived.
+    @discardableResult
+    func waitFor(
+        _ name: String,
+        count: Int = 1,
+        timeout: Duration = .seconds(15),
+        where predicate: @escaping (JSONValue) -> Bool = { _ in true }
+    ) async throws -> [JSONValue] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let found = events(name, where: predicate)
+            if found.count >= count { return found }
+            if clock.now >= deadline || !process.isRunning {
+                throw Failure(
+                    description: "waited for \(count) \"\(name)\" events, got \(found.count); events: \(events.suffix(10)); stderr: \(stderr.suffix(2000))"
+                )
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// Sends a `sync` command and waits for its echo: every earlier command has been handled.
+    func sync() async throws {
+        let tag = "sync-\(UInt64.random(in: 0...UInt64.max))"
+        send(["cmd": "sync", "tag": .string(tag)])
+        try await waitFor("sync") { $0["tag"]?.stringValue == tag }
+    }
+
+    /// The port a `server` peer listens on.
+    func listeningPort() async throws -> Int {
+        let event = try await waitFor("listening")[0]
+        guard let port = event["port"]?.integerValue else { throw Failure(description: "no port in \(event)") }
+        return port
+    }
+
+    /// Asks the peer to quit and waits for it to exit.
+    func quit() async {
+        send(["cmd": "quit"])
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while process.isRunning && clock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        if process.isRunning { process.terminate() }
+    }
+}
