@@ -66,6 +66,16 @@ public final class Connection: Sendable {
         self.state = NIOLockedValueBox(State())
     }
 
+    deinit {
+        // Whatever still waits learns that it will not complete.
+        let (unsent, pending, waiters) = state.withLockedValue { s in
+            (s.outboundPromise, s.pending.removeAll(), s.linkWaiters + s.closePromises)
+        }
+        unsent?.fail(ConnectionError.closed)
+        for entry in pending { entry.finish(.failure(.closed)) }
+        for waiter in waiters { waiter.fail(ConnectionError.closed) }
+    }
+
     // MARK: - Properties
 
     /// The handlers for what arrives on this connection; replace to give it its own.
@@ -457,18 +467,24 @@ public final class Connection: Sendable {
     /// Starts closing; returns a future for the link's end when there is a link.
     @discardableResult
     func startClose(pendingError: ConnectionError = .closed) -> EventLoopFuture<Void>? {
+        var unsentFrames: EventLoopPromise<Void>?
         let (channel, pending, waiters, done) = state.withLockedValue { s in
             s.isClosed = true
             let pending = s.pending.removeAll()
             let waiters = s.linkWaiters
             s.linkWaiters = []
             guard let channel = s.channel else {
+                // Nothing can carry what is queued any more: its senders learn it.
+                s.outbound.clear()
+                unsentFrames = s.outboundPromise
+                s.outboundPromise = nil
                 return ((any Channel)?.none, pending, waiters, EventLoopFuture<Void>?.none)
             }
             let promise = eventLoop.makePromise(of: Void.self)
             s.closePromises.append(promise)
             return (channel, pending, waiters, promise.futureResult)
         }
+        unsentFrames?.fail(ConnectionError.closed)
         for entry in pending { entry.finish(.failure(pendingError)) }
         for waiter in waiters { waiter.fail(ConnectionError.closed) }
         guard let channel else { return nil }

@@ -62,7 +62,7 @@ public final class MessagingServer: Sendable {
 
     /// The connections whose link is up, in the order they were accepted.
     public var connections: [Connection] {
-        state.withLockedValue { Array($0.connections.values) }
+        state.withLockedValue { $0.connections.values.filter(\.isConnected) }
     }
 
     /// Waits until the server listens and returns its address (with the real port when 0 was asked).
@@ -117,7 +117,7 @@ public final class MessagingServer: Sendable {
         } onCancel: {
             channel.close(promise: nil)
         }
-        let open = connections
+        let open = state.withLockedValue { Array($0.connections.values) }
         await withTaskGroup(of: Void.self) { group in
             for connection in open { group.addTask { await connection.close() } }
         }

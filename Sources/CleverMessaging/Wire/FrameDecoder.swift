@@ -6,8 +6,14 @@ import NIOCore
 /// ``FramePart/binaryHead(_:)``, one or more ``FramePart/binaryBody(_:)`` and
 /// ``FramePart/binaryEnd``, so a binary body is never buffered whole. Every
 /// limit of ``FrameCodecConfiguration`` is checked on the declared length,
-/// before the body it governs is buffered. Use it with `ByteToMessageHandler`.
-public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
+/// before the body it governs is buffered. Use it with `ByteToMessageHandler`,
+/// or step it by hand with ``decode(buffer:)``.
+///
+/// It is a `ByteToMessageDecoder` rather than a single-step decoder because
+/// one read can complete several parts at once: the last body chunk and the
+/// end of a binary frame arrive together, and the end must be delivered
+/// without waiting for more bytes.
+public struct FrameDecoder: ByteToMessageDecoder {
     /// The decoder's output.
     public typealias InboundOut = FramePart
 
@@ -108,6 +114,33 @@ public struct FrameDecoder: NIOSingleStepByteToMessageDecoder {
         buffer.moveReaderIndex(forwardBy: length)
         state = .waitingForHeader
         return .frame(Frame(header: header, content: .json(value)))
+    }
+
+    /// Delivers every part that the buffered bytes complete.
+    /// - Parameters:
+    ///   - context: the handler context to fire parts on.
+    ///   - buffer: the received bytes not yet consumed.
+    /// - Returns: `.needMoreData` once nothing more can be decoded.
+    /// - Throws: ``FrameDecodingError``.
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        while let part = try decode(buffer: &buffer) {
+            context.fireChannelRead(wrapInboundOut(part))
+        }
+        return .needMoreData
+    }
+
+    /// Delivers what is left when the stream ends.
+    /// - Parameters:
+    ///   - context: the handler context to fire parts on.
+    ///   - buffer: the received bytes not yet consumed.
+    ///   - seenEOF: whether the peer closed its side.
+    /// - Returns: `.needMoreData` when the stream ended cleanly between frames.
+    /// - Throws: ``FrameDecodingError/truncatedFrame(expected:received:)`` when it ended inside one.
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while let part = try decodeLast(buffer: &buffer, seenEOF: seenEOF) {
+            context.fireChannelRead(wrapInboundOut(part))
+        }
+        return .needMoreData
     }
 
     /// Decodes what is left when the stream ends; a frame cut short is an error.
