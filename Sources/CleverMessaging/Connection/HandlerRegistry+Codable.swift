@@ -1,0 +1,70 @@
+extension HandlerRegistry {
+    /// Registers a handler for action `name` whose `kwargs` decode into `Arguments`.
+    ///
+    /// A frame whose `kwargs` do not decode is logged and dropped, like a handler error.
+    /// - Parameters:
+    ///   - name: the action name.
+    ///   - arguments: the type `kwargs` decode into.
+    ///   - handler: called with (connection, decoded kwargs) on the event loop.
+    public func onAction<Arguments: Decodable>(
+        _ name: String,
+        decoding arguments: Arguments.Type,
+        _ handler: @escaping @Sendable (Connection, Arguments) throws -> Void
+    ) {
+        onAction(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) throws in
+            try handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
+        }
+    }
+
+    /// Registers an `async` handler for action `name` whose `kwargs` decode into `Arguments`.
+    /// - Parameters:
+    ///   - name: the action name.
+    ///   - arguments: the type `kwargs` decode into.
+    ///   - handler: called with (connection, decoded kwargs) in a task of its own.
+    public func onAction<Arguments: Decodable>(
+        _ name: String,
+        decoding arguments: Arguments.Type,
+        _ handler: @escaping @Sendable (Connection, Arguments) async throws -> Void
+    ) {
+        onAction(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) async throws in
+            try await handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
+        }
+    }
+
+    /// Registers a handler for requests of `name` whose `kwargs` decode into
+    /// `Arguments` and whose reply is encoded from `Reply`.
+    ///
+    /// `kwargs` that do not decode make the handler fail (an error reply for
+    /// peers that understand them, no reply for reference peers).
+    /// - Parameters:
+    ///   - name: the requested value.
+    ///   - arguments: the type `kwargs` decode into.
+    ///   - handler: returns the reply.
+    public func onRequest<Arguments: Decodable, Reply: Encodable>(
+        _ name: String,
+        decoding arguments: Arguments.Type,
+        _ handler: @escaping @Sendable (Connection, Arguments) throws -> Reply
+    ) {
+        onRequest(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) throws -> JSONValue in
+            let reply = try handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
+            return try JSONValueEncoder().encode(reply)
+        }
+    }
+
+    /// Registers an `async` handler for requests of `name` with decoded `kwargs`
+    /// and an encoded reply.
+    /// - Parameters:
+    ///   - name: the requested value.
+    ///   - arguments: the type `kwargs` decode into.
+    ///   - handler: returns the reply.
+    public func onRequest<Arguments: Decodable, Reply: Encodable>(
+        _ name: String,
+        decoding arguments: Arguments.Type,
+        _ handler: @escaping @Sendable (Connection, Arguments) async throws -> Reply
+    ) {
+        onRequest(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) async throws -> JSONValue in
+            let reply = try await handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
+            return try JSONValueEncoder().encode(reply)
+        }
+    }
+}
