@@ -31,7 +31,7 @@ extension FrameHeader {
                     let (known, unknown) = try parser.parseHeaderKey()
                     let value = try parser.parseValue()
                     if let known {
-                        try fields.set(known, value)
+                        fields.set(known, value)
                     } else if let unknown {
                         fields.extra.updateValue(value, forKey: unknown)
                     }
@@ -49,61 +49,58 @@ extension FrameHeader {
         return try fields.makeHeader()
     }
 
-    /// Header fields as they are read, before the required ones are checked.
+    /// Header fields as they are read. Values are kept raw and judged only
+    /// once the whole header is read, so a repeated key counts by its last
+    /// value alone, as in Python.
     private struct Fields {
-        var byteOrder: ByteOrder?
-        var contentType: ContentType?
-        var contentEncoding: String?
-        var contentLength: Int?
-        var messageType: MessageType?
-        var action: String?
-        var filePath: String?
-        var requestedValue: String?
-        var requestID: JSONValue?
+        var known: [JSONValue?] = Array(repeating: nil, count: HeaderKey.allCases.count)
         var extra: JSONObject = [:]
 
-        mutating func set(_ key: HeaderKey, _ value: JSONValue) throws(FrameDecodingError) {
-            func string() throws(FrameDecodingError) -> String {
-                guard case .string(let s) = value else {
-                    throw .invalidHeaderValue(key: key.rawValue, value: value, expected: "a string")
-                }
-                return s
+        mutating func set(_ key: HeaderKey, _ value: JSONValue) {
+            known[key.index] = value
+        }
+
+        func string(_ key: HeaderKey) throws(FrameDecodingError) -> String? {
+            guard let value = known[key.index] else { return nil }
+            guard case .string(let s) = value else {
+                throw .invalidHeaderValue(key: key.rawValue, value: value, expected: "a string")
             }
-            switch key {
-            case .byteOrder:
-                guard let order = ByteOrder(rawValue: try string()) else {
-                    throw .invalidHeaderValue(key: key.rawValue, value: value, expected: "\"little\" or \"big\"")
-                }
-                byteOrder = order
-            case .contentType: contentType = ContentType(rawValue: try string())
-            case .contentEncoding: contentEncoding = try string()
-            case .contentLength:
-                guard case .integer(let n) = value, n >= 0 else { throw .invalidContentLength(value) }
-                contentLength = n
-            case .messageType: messageType = MessageType(rawValue: try string())
-            case .action: action = try string()
-            case .filePath: filePath = try string()
-            case .requestedValue: requestedValue = try string()
-            case .requestID: requestID = value
-            }
+            return s
+        }
+
+        func required(_ key: HeaderKey) throws(FrameDecodingError) -> String {
+            guard let s = try string(key) else { throw .missingRequiredKey(key.rawValue) }
+            return s
         }
 
         func makeHeader() throws(FrameDecodingError) -> FrameHeader {
-            guard let byteOrder else { throw .missingRequiredKey(HeaderKey.byteOrder.rawValue) }
-            guard let contentType else { throw .missingRequiredKey(HeaderKey.contentType.rawValue) }
-            guard let contentEncoding else { throw .missingRequiredKey(HeaderKey.contentEncoding.rawValue) }
-            guard let contentLength else { throw .missingRequiredKey(HeaderKey.contentLength.rawValue) }
-            guard let messageType else { throw .missingRequiredKey(HeaderKey.messageType.rawValue) }
+            let byteOrderText = try required(.byteOrder)
+            guard let byteOrder = ByteOrder(rawValue: byteOrderText) else {
+                throw .invalidHeaderValue(
+                    key: HeaderKey.byteOrder.rawValue,
+                    value: .string(byteOrderText),
+                    expected: "\"little\" or \"big\""
+                )
+            }
+            let contentType = ContentType(rawValue: try required(.contentType))
+            let contentEncoding = try required(.contentEncoding)
+            guard let lengthValue = known[HeaderKey.contentLength.index] else {
+                throw .missingRequiredKey(HeaderKey.contentLength.rawValue)
+            }
+            guard case .integer(let contentLength) = lengthValue, contentLength >= 0 else {
+                throw .invalidContentLength(lengthValue)
+            }
+            let messageType = MessageType(rawValue: try required(.messageType))
             return FrameHeader(
                 byteOrder: byteOrder,
                 contentType: contentType,
                 contentEncoding: contentEncoding,
                 contentLength: contentLength,
                 messageType: messageType,
-                action: action,
-                filePath: filePath,
-                requestedValue: requestedValue,
-                requestID: requestID,
+                action: try string(.action),
+                filePath: try string(.filePath),
+                requestedValue: try string(.requestedValue),
+                requestID: known[HeaderKey.requestID.index],
                 extra: extra
             )
         }

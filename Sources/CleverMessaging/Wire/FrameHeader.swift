@@ -167,8 +167,21 @@ enum HeaderKey: String, CaseIterable {
     case requestedValue = "requested_value"
     case requestID = "request_id"
 
-    /// The five keys every frame must carry.
-    static let required: [HeaderKey] = [.byteOrder, .contentType, .contentEncoding, .contentLength, .messageType]
+    /// The key's position in `allCases`, for table lookups.
+    var index: Int {
+        switch self {
+        case .byteOrder: return 0
+        case .contentType: return 1
+        case .contentEncoding: return 2
+        case .contentLength: return 3
+        case .messageType: return 4
+        case .action: return 5
+        case .filePath: return 6
+        case .requestedValue: return 7
+        case .requestID: return 8
+        }
+    }
+
 
     /// The key whose UTF-8 bytes are `bytes`, without allocating.
     static func match(_ bytes: UnsafeRawBufferPointer) -> HeaderKey? {
