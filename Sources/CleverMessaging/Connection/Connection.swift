@@ -23,7 +23,7 @@ public final class Connection: Sendable {
     public let number: Int
 
     private let registryBox: NIOLockedValueBox<HandlerRegistry>
-    private let state: NIOLockedValueBox<State>
+    let state: NIOLockedValueBox<State>
     private static let counter = NIOLockedValueBox(0)
 
     struct State {
@@ -41,6 +41,9 @@ public final class Connection: Sendable {
         var linkCount = 0
         var closePromises: [EventLoopPromise<Void>] = []
         var linkWaiters: [EventLoopPromise<Void>] = []
+        /// A file body is being written to the link: other frames wait in `outbound`.
+        var streamActive = false
+        var streamWaiters: [EventLoopPromise<Void>] = []
     }
 
     /// Creates a connection that is not linked yet.
@@ -63,7 +66,9 @@ public final class Connection: Sendable {
         self.logger = logger
         self.number = number
         self.registryBox = NIOLockedValueBox(registry)
-        self.state = NIOLockedValueBox(State())
+        var state = State()
+        state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
+        self.state = NIOLockedValueBox(state)
     }
 
     deinit {
@@ -103,7 +108,7 @@ public final class Connection: Sendable {
     public var peerSpeaksExtensions: Bool { state.withLockedValue { $0.peerSpeaksExtensions } }
 
     /// Runs `body` on the locked state, keeping its typed error.
-    private func withState<T>(_ body: (inout State) throws(ConnectionError) -> T) throws(ConnectionError) -> T {
+    func withState<T>(_ body: (inout State) throws(ConnectionError) -> T) throws(ConnectionError) -> T {
         try state.withLockedValue { s in Result { () throws(ConnectionError) in try body(&s) } }.get()
     }
 
@@ -168,7 +173,7 @@ public final class Connection: Sendable {
         try enqueue(.action(action, args: args, kwargs: kwargs))
     }
 
-    private func checkCanQueue(_ s: inout State) throws(ConnectionError) {
+    func checkCanQueue(_ s: inout State) throws(ConnectionError) {
         if s.isClosed { throw .closed }
         if s.channel == nil && !configuration.resumeQueue { throw .notConnected }
         let queued = s.outbound.readableBytes + s.inFlightBytes
@@ -178,7 +183,7 @@ public final class Connection: Sendable {
     }
 
     /// The receipt for what was just queued, and whether a flush must be scheduled.
-    private func takeReceipt(_ s: inout State) -> (SendReceipt, Bool) {
+    func takeReceipt(_ s: inout State) -> (SendReceipt, Bool) {
         let promise: EventLoopPromise<Void>
         if let existing = s.outboundPromise {
             promise = existing
@@ -191,15 +196,15 @@ public final class Connection: Sendable {
         return (SendReceipt(future: promise.futureResult), flush)
     }
 
-    private func scheduleFlush() {
+    func scheduleFlush() {
         eventLoop.execute { self.flushOutbound() }
     }
 
     /// Writes everything queued with one flush. Runs on the event loop.
-    private func flushOutbound() {
+    func flushOutbound() {
         let work = state.withLockedValue { s -> (any Channel, ByteBuffer, EventLoopPromise<Void>?)? in
             s.flushScheduled = false
-            guard let channel = s.channel, s.outbound.readableBytes > 0 else { return nil }
+            guard let channel = s.channel, s.outbound.readableBytes > 0, !s.streamActive else { return nil }
             let bytes = s.outbound
             s.outbound = channel.allocator.buffer(capacity: min(bytes.readableBytes, 64 * 1024))
             s.inFlightBytes += bytes.readableBytes
@@ -218,160 +223,58 @@ public final class Connection: Sendable {
         }
     }
 
-    // MARK: - Requests
+    // MARK: - Streams
 
-    /// Asks the peer for a value and waits for the reply.
-    /// - Parameters:
-    ///   - requestedValue: the name of the value; the peer's request handler for it answers.
-    ///   - args: positional arguments.
-    ///   - kwargs: keyword arguments.
-    ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
-    /// - Returns: the reply's value.
-    /// - Throws: ``ConnectionError``: timed out, cancelled, closed, lost, or the
-    ///   peer's error reply (``ConnectionError/remote(_:)``).
-    public func request(
-        _ requestedValue: String,
-        args: [JSONValue] = [],
-        kwargs: JSONObject = [:],
-        timeout: TimeAmount? = nil
-    ) async throws(ConnectionError) -> JSONValue {
-        let promise = eventLoop.makePromise(of: JSONValue.self)
-        let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout)
-        do {
-            return try await withTaskCancellationHandler {
-                try await promise.futureResult.get()
-            } onCancel: {
-                self.failRequest(id: id, with: .cancelled)
-            }
-        } catch let error as ConnectionError {
-            throw error
-        } catch {
-            throw .connectionLost
-        }
-    }
-
-    /// Asks the peer for a value and calls `callback` with the reply (the seed's `get_response`).
-    /// - Parameters:
-    ///   - requestedValue: the name of the value.
-    ///   - requestArgs: positional arguments of the request.
-    ///   - requestKwargs: keyword arguments of the request.
-    ///   - callbackArgs: passed back to `callback`.
-    ///   - callbackKwargs: passed back to `callback`.
-    ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
-    ///   - onError: called instead of `callback` when no reply comes (the reference has no such path).
-    ///   - callback: called with (connection, value, callbackArgs, callbackKwargs).
-    /// - Returns: the request id.
-    /// - Throws: ``ConnectionError`` when the request cannot be sent.
-    @discardableResult
-    public func getResponse(
-        _ requestedValue: String,
-        requestArgs: [JSONValue] = [],
-        requestKwargs: JSONObject = [:],
-        callbackArgs: [JSONValue] = [],
-        callbackKwargs: JSONObject = [:],
-        timeout: TimeAmount? = nil,
-        onError: (@Sendable (ConnectionError) -> Void)? = nil,
-        callback: @escaping @Sendable (Connection, JSONValue, [JSONValue], JSONObject) -> Void
-    ) throws(ConnectionError) -> String {
-        let logger = self.logger
-        let completion = PendingRequests.Completion.callback { [self] result in
-            switch result {
-            case .success(let value): callback(self, value, callbackArgs, callbackKwargs)
-            case .failure(let error):
-                if let onError { onError(error) } else { logger.warning("request for \(requestedValue) failed: \(error)") }
-            }
-        }
-        return try startRequest(requestedValue, args: requestArgs, kwargs: requestKwargs, completion: completion, timeout: timeout)
-    }
-
-    /// Registers a pending request, queues its frame when linked, and arms its timer.
-    private func startRequest(
-        _ requestedValue: String,
-        args: [JSONValue],
-        kwargs: JSONObject,
-        completion: PendingRequests.Completion,
-        timeout: TimeAmount?
-    ) throws(ConnectionError) -> String {
-        let timeout = timeout ?? configuration.defaultRequestTimeout
-        let (id, flush) = try withState { s throws(ConnectionError) -> (String, Bool) in
-            if s.isClosed { throw .closed }
-            let linked = s.channel != nil
-            if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
-            let id = Self.formatRequestID(s.nextRequestNumber)
-            s.nextRequestNumber += 1
-            var flush = false
-            if linked {
-                let queued = s.outbound.readableBytes + s.inFlightBytes
-                if queued > configuration.maximumQueuedBytes {
-                    throw .queueFull(queuedBytes: queued, limit: configuration.maximumQueuedBytes)
+    /// Takes the link for a streamed file body: waits for any other stream,
+    /// then writes what is queued so that frames keep their order. Frames sent
+    /// meanwhile wait until ``releaseStream()``.
+    /// - Returns: the channel to write the stream to.
+    func acquireStream() async throws(ConnectionError) -> any Channel {
+        while true {
+            let waiter = eventLoop.makePromise(of: Void.self)
+            let taken = try withState { s throws(ConnectionError) -> ((any Channel), ByteBuffer, EventLoopPromise<Void>?)? in
+                if s.isClosed { throw .closed }
+                guard let channel = s.channel else { throw .notConnected }
+                if s.streamActive {
+                    s.streamWaiters.append(waiter)
+                    return nil
                 }
-                do throws(FrameEncodingError) {
-                    try s.writer.write(requestFrame(requestedValue, id: id, args: args, kwargs: kwargs), into: &s.outbound)
+                s.streamActive = true
+                let queued = s.outbound
+                s.outbound.clear()
+                let promise = s.outboundPromise
+                s.outboundPromise = nil
+                return (channel, queued, promise)
+            }
+            guard let (channel, queued, promise) = taken else {
+                do {
+                    try await waiter.futureResult.get()
                 } catch {
-                    throw .encoding(error)
+                    throw .connectionLost
                 }
-                flush = takeReceipt(&s).1
+                continue
             }
-            let entry = PendingRequests.Entry(
-                requestedValue: requestedValue,
-                args: args,
-                kwargs: kwargs,
-                completion: completion,
-                timeout: nil,
-                written: linked
-            )
-            s.pending.add(id: id, entry: entry)
-            return (id, flush)
+            waiter.succeed()
+            if queued.readableBytes > 0 {
+                channel.writeAndFlush(queued, promise: promise)
+            } else {
+                promise?.succeed()
+            }
+            return channel
         }
-        if let timeout {
-            let task = eventLoop.scheduleTask(in: timeout) {
-                self.failRequest(id: id, with: .timedOut(requestedValue: requestedValue, requestID: id, timeout: timeout))
-            }
-            let armed = state.withLockedValue { $0.pending.setTimeout(id: id, task) }
-            if !armed { task.cancel() }
+    }
+
+    /// Gives the link back after a stream; queued frames go out.
+    func releaseStream() {
+        let (next, flush) = state.withLockedValue { s -> (EventLoopPromise<Void>?, Bool) in
+            s.streamActive = false
+            let next = s.streamWaiters.isEmpty ? nil : s.streamWaiters.removeFirst()
+            let flush = s.channel != nil && s.outbound.readableBytes > 0 && !s.flushScheduled
+            if flush { s.flushScheduled = true }
+            return (next, flush)
         }
         if flush { scheduleFlush() }
-        return id
-    }
-
-    private func requestFrame(_ requestedValue: String, id: String, args: [JSONValue], kwargs: JSONObject) -> Frame {
-        let extra: JSONObject = configuration.announceErrorReplies ? [ExtensionHeader.errorReplies: .integer(1)] : [:]
-        return .request(requestedValue, id: .string(id), args: args, kwargs: kwargs, extra: extra)
-    }
-
-    private func failRequest(id: String, with error: ConnectionError) {
-        guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
-        if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out") }
-        entry.finish(.failure(error))
-    }
-
-    /// Request ids: a per-connection counter as a zero-padded decimal string
-    /// of at least 4 digits (the reference's shape, without its collisions).
-    static func formatRequestID(_ number: Int) -> String {
-        let digits = String(number)
-        return digits.count >= 4 ? digits : String(repeating: "0", count: 4 - digits.count) + digits
-    }
-
-    // MARK: - Replies
-
-    /// Queues a value reply to a request.
-    func reply(to requestedValue: String, id: JSONValue, value: JSONValue) {
-        do {
-            try enqueue(.response(requestedValue, id: id, value: value))
-        } catch {
-            logger.warning("cannot reply to \(requestedValue) request \(id): \(error)")
-        }
-    }
-
-    /// Queues an error reply (only for peers that announced they understand them).
-    func replyError(to requestedValue: String, id: JSONValue, _ error: RemoteError) {
-        do {
-            var frame = Frame.response(requestedValue, id: id, value: .null)
-            frame.content = .json(["value": .null, "error": error.jsonValue])
-            try enqueue(frame)
-        } catch {
-            logger.warning("cannot send error reply to \(requestedValue) request \(id): \(error)")
-        }
+        next?.succeed()
     }
 
     // MARK: - Links
@@ -493,120 +396,5 @@ public final class Connection: Sendable {
             channel.close(promise: nil)
         }
         return done
-    }
-
-    // MARK: - Receiving
-
-    /// Handles one decoded part from the current link. Runs on the event loop.
-    func receive(_ part: FramePart) {
-        switch part {
-        case .frame(let frame):
-            receive(frame)
-        case .binaryHead(let header):
-            logger.warning("binary frames are not accepted on this connection; dropping", metadata: ["bytes": "\(header.contentLength)"])
-        case .binaryBody, .binaryEnd:
-            break
-        }
-    }
-
-    private func receive(_ frame: Frame) {
-        switch frame.header.messageType {
-        case .message: receiveAction(frame)
-        case .request: receiveRequest(frame)
-        case .response: receiveResponse(frame)
-        case .other(let type): logger.warning("dropping frame of unknown message-type \"\(type)\"")
-        }
-    }
-
-    /// `args` and `kwargs` of an action or request; `null` or missing counts as empty
-    /// (a reference peer resends requests with `"args": null`).
-    private static func arguments(_ content: JSONValue?) -> ([JSONValue], JSONObject) {
-        (content?["args"]?.arrayValue ?? [], content?["kwargs"]?.objectValue ?? [:])
-    }
-
-    private func receiveAction(_ frame: Frame) {
-        guard let name = frame.header.action else {
-            logger.warning("dropping message without action")
-            return
-        }
-        let (args, kwargs) = Self.arguments(frame.content.jsonValue)
-        guard let handler = registry.action(name) else {
-            logger.warning("no handler for action \"\(name)\"; dropped")
-            return
-        }
-        switch handler {
-        case .sync(let handler):
-            do {
-                try handler(self, args, kwargs)
-            } catch {
-                logger.warning("handler for action \"\(name)\" failed: \(error)")
-            }
-        case .async(let handler):
-            Task {
-                do {
-                    try await handler(self, args, kwargs)
-                } catch {
-                    self.logger.warning("handler for action \"\(name)\" failed: \(error)")
-                }
-            }
-        }
-    }
-
-    private func receiveRequest(_ frame: Frame) {
-        let content = frame.content.jsonValue
-        guard let requestedValue = content?["requested_value"]?.stringValue, let id = content?["request_id"] else {
-            logger.warning("dropping request without requested_value or request_id")
-            return
-        }
-        let wantsErrors = frame.header.extra[ExtensionHeader.errorReplies] != nil
-        if wantsErrors { state.withLockedValue { $0.peerSpeaksExtensions = true } }
-        let (args, kwargs) = Self.arguments(content)
-        guard let handler = registry.request(requestedValue) else {
-            logger.warning("no handler for request \"\(requestedValue)\"")
-            if wantsErrors {
-                replyError(to: requestedValue, id: id, RemoteError(code: RemoteError.Code.unknownRequest, message: "no handler for \"\(requestedValue)\""))
-            }
-            return
-        }
-        switch handler {
-        case .sync(let handler):
-            do {
-                reply(to: requestedValue, id: id, value: try handler(self, args, kwargs))
-            } catch {
-                handlerFailed(requestedValue, id: id, error, wantsErrors: wantsErrors)
-            }
-        case .async(let handler):
-            Task {
-                do {
-                    self.reply(to: requestedValue, id: id, value: try await handler(self, args, kwargs))
-                } catch {
-                    self.handlerFailed(requestedValue, id: id, error, wantsErrors: wantsErrors)
-                }
-            }
-        }
-    }
-
-    private func handlerFailed(_ requestedValue: String, id: JSONValue, _ error: any Error, wantsErrors: Bool) {
-        logger.warning("handler for request \"\(requestedValue)\" failed: \(error)")
-        if wantsErrors {
-            replyError(to: requestedValue, id: id, RemoteError(code: RemoteError.Code.handlerFailed, message: "\(error)"))
-        }
-    }
-
-    private func receiveResponse(_ frame: Frame) {
-        let action = state.withLockedValue {
-            $0.pending.receiveResponse(id: frame.header.requestID, requestedValue: frame.header.requestedValue)
-        }
-        switch action {
-        case .unexpected(let reason):
-            logger.warning("unexpected response dropped: \(reason)")
-        case .deliver(let entry):
-            let content = frame.content.jsonValue
-            if let error = RemoteError(content?["error"]) {
-                entry.finish(.failure(.remote(error)))
-            } else {
-                entry.finish(.success(content?["value"] ?? .null))
-            }
-        }
     }
 }

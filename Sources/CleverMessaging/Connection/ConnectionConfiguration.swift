@@ -21,9 +21,13 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     public var keepalive: KeepaliveConfiguration
     /// Decoder limits.
     public var codec: FrameCodecConfiguration
-    /// Announce, in the header of each request, that error replies are understood
-    /// (the error extension). Default `true`.
-    public var announceErrorReplies: Bool
+    /// Mark every frame sent with ``ExtensionHeader/capabilities``, so peers of
+    /// this library use the extensions (error replies, file acknowledgements).
+    /// Reference peers ignore the key. Default `true`.
+    public var announceExtensions: Bool
+    /// Where peers may write pushed files and read pulled ones; `nil` refuses
+    /// every file transfer. Default: the working directory only.
+    public var filePolicy: FilePolicy?
 
     /// Creates a configuration.
     /// - Parameters:
@@ -33,7 +37,8 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - maximumQueuedBytes: send queue limit (default 64 MiB).
     ///   - keepalive: TCP keepalive (default: the reference's).
     ///   - codec: decoder limits.
-    ///   - announceErrorReplies: use the error extension (default `true`).
+    ///   - announceExtensions: mark frames with the extensions key (default `true`).
+    ///   - filePolicy: file confinement (default: the working directory; `nil` refuses files).
     public init(
         resendRequests: Bool = true,
         resumeQueue: Bool = false,
@@ -41,14 +46,16 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         maximumQueuedBytes: Int = 64 * 1024 * 1024,
         keepalive: KeepaliveConfiguration = .reference,
         codec: FrameCodecConfiguration = .init(),
-        announceErrorReplies: Bool = true
+        announceExtensions: Bool = true,
+        filePolicy: FilePolicy? = try? FilePolicy()
     ) {
+        self.filePolicy = filePolicy
         self.resendRequests = resendRequests
         self.resumeQueue = resumeQueue
         self.defaultRequestTimeout = defaultRequestTimeout
         self.maximumQueuedBytes = maximumQueuedBytes
         self.keepalive = keepalive
         self.codec = codec
-        self.announceErrorReplies = announceErrorReplies
+        self.announceExtensions = announceExtensions
     }
 }

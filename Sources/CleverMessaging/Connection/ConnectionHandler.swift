@@ -8,6 +8,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = FramePart
 
     let connection: Connection
+    /// Where the body of the binary frame in progress goes (`nil`: discarded).
+    private var receiver: FileReceiver?
 
     init(connection: Connection) {
         self.connection = connection
@@ -23,15 +25,29 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        receiver?.abort(.connection(.connectionLost))
+        receiver = nil
         connection.detach(context.channel)
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        connection.receive(unwrapInboundIn(data))
+        switch unwrapInboundIn(data) {
+        case .frame(let frame):
+            connection.receive(frame)
+        case .binaryHead(let header):
+            receiver = connection.beginBinary(header, channel: context.channel)
+        case .binaryBody(let chunk):
+            receiver?.write(chunk)
+        case .binaryEnd:
+            receiver?.finish()
+            receiver = nil
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        receiver?.abort(.connection(.connectionLost))
+        receiver = nil
         connection.logger.warning("closing link after error: \(error)")
         context.close(promise: nil)
     }

@@ -1,9 +1,16 @@
 /// Header keys of this library's extensions. Reference peers ignore unknown
 /// header keys (PROTOCOL.md section 1), so these never break them.
 public enum ExtensionHeader {
-    /// In a request: the sender understands error replies. A reply to such a
-    /// request may carry `{"value": null, "error": {"code": ..., "message": ...}}`.
-    public static let errorReplies = "x-clever-errors"
-    /// In a binary frame: the SHA-256 of the content, lowercase hex.
+    /// On every frame this library sends (unless extensions are turned off):
+    /// the sender speaks this library's extensions. A request carrying it may be
+    /// answered with an error reply `{"value": null, "error": {"code": ..., "message": ...}}`;
+    /// a file push carrying it with ``acknowledgement`` is acknowledged. Extension
+    /// frames are only ever sent to a peer that has shown this key.
+    public static let capabilities = "x-clever"
+    /// On a file push: the id under which the receiver acknowledges it, with a
+    /// response `requested_value: "filetransfer"`, value `true` or an error.
+    public static let acknowledgement = "x-clever-ack"
+    /// On a binary frame: the SHA-256 of the content, lowercase hex. The
+    /// receiver verifies it before the file replaces its destination.
     public static let sha256 = "sha256"
 }

@@ -28,9 +28,13 @@ public final class HandlerRegistry: Sendable {
         case async(AsyncRequestHandler)
     }
 
+    /// Called after a pushed file was verified and moved into place.
+    public typealias FileReceivedHandler = @Sendable (Connection, String, Int64) -> Void
+
     private struct Tables {
         var actions: [String: Action] = [:]
         var requests: [String: Request] = [:]
+        var fileReceived: FileReceivedHandler?
     }
 
     private let tables = NIOLockedValueBox(Tables())
@@ -68,6 +72,17 @@ public final class HandlerRegistry: Sendable {
     ///   - handler: returns the reply value, or throws.
     public func onRequest(_ name: String, _ handler: @escaping AsyncRequestHandler) {
         tables.withLockedValue { $0.requests[name] = .async(handler) }
+    }
+
+    /// Registers the handler called after each pushed file was received,
+    /// verified and moved into place (path and size).
+    /// - Parameter handler: called with (connection, absolute path, bytes).
+    public func onFileReceived(_ handler: @escaping FileReceivedHandler) {
+        tables.withLockedValue { $0.fileReceived = handler }
+    }
+
+    func fileReceived(_ connection: Connection, path: String, bytes: Int64) {
+        tables.withLockedValue { $0.fileReceived }?(connection, path, bytes)
     }
 
     /// Removes the handler for action `name`.

@@ -32,6 +32,12 @@ struct PendingRequests {
         var written: Bool
         /// Sent again after a reconnect (the reference resends once).
         var resent: Bool = false
+        /// Whether a new link may carry it again (false for file acknowledgements,
+        /// which are not requests this side sent).
+        var resendable: Bool = true
+        /// For a file pull: where the received file goes, and who wants progress.
+        var fileDestination: String? = nil
+        var progress: FileTransferProgressHandler? = nil
 
         /// Cancels the timer and delivers `result`.
         func finish(_ result: Result<JSONValue, ConnectionError>) {
@@ -77,13 +83,26 @@ struct PendingRequests {
         return .deliver(entry)
     }
 
+    /// The pull waiting for a file response with this id: where to write it.
+    /// Its timer stops: from the first byte on, the transfer runs until it ends or the link drops.
+    mutating func fileDownload(id: JSONValue?) -> (destination: String, progress: FileTransferProgressHandler?)? {
+        guard case .string(let key)? = id, let entry = entries[key], entry.requestedValue == Frame.fileTransferAction,
+            let destination = entry.fileDestination
+        else { return nil }
+        entries[key]!.timeout?.cancel()
+        entries[key]!.timeout = nil
+        return (destination, entry.progress)
+    }
+
     /// A link came up: the requests to write on it, in the order they were made.
     /// Never-written requests always go; written ones go again once when `resend` is on.
     mutating func linkUp(resend: Bool) -> [(id: String, entry: Entry)] {
         var out: [(String, Entry)] = []
         for index in entries.values.indices {
             var entry = entries.values[index]
-            if !entry.written {
+            if !entry.resendable {
+                continue
+            } else if !entry.written {
                 entry.written = true
             } else if resend && !entry.resent {
                 entry.resent = true
@@ -102,7 +121,7 @@ struct PendingRequests {
         var failed: [Entry] = []
         var kept: OrderedDictionary<String, Entry> = [:]
         for (id, entry) in entries {
-            if keepForResend && (!entry.resent || !entry.written) {
+            if keepForResend && entry.resendable && (!entry.resent || !entry.written) {
                 kept[id] = entry
             } else {
                 failed.append(entry)

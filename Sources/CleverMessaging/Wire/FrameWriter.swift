@@ -6,10 +6,24 @@ import NIOCore
 public struct FrameWriter: Sendable {
     /// Reused space for JSON content, whose length must be known before the header is written.
     private var scratch: ByteBuffer
+    /// The marker key, and its `, "key": 1` text appended to every header.
+    private var marker: String?
+    private var headerSuffix: ByteBuffer?
 
     /// Creates a writer.
-    public init() {
+    /// - Parameter marker: a header key written with the value `1` into every
+    ///   frame's header, unless the frame's own extra keys hold it (used for
+    ///   ``ExtensionHeader/capabilities``).
+    public init(marker: String? = nil) {
         scratch = ByteBufferAllocator().buffer(capacity: 256)
+        self.marker = marker
+        if let marker {
+            var suffix = ByteBuffer()
+            suffix.writeStaticString(", ")
+            JSONWriter.writeString(marker, into: &suffix)
+            suffix.writeStaticString(": 1")
+            headerSuffix = suffix
+        }
     }
 
     /// Appends `frame` to `out`, with `content-length` set from the content.
@@ -25,12 +39,12 @@ public struct FrameWriter: Sendable {
             scratch.clear()
             JSONWriter.write(value, into: &scratch)
             header.contentLength = scratch.readableBytes
-            try Self.writeHead(header, into: &out)
+            try Self.writeHead(header, into: &out, suffix: suffix(for: header))
             out.writeImmutableBuffer(scratch)
         case .binary(let bytes):
             guard !header.contentType.isJSON else { throw .contentTypeMismatch(declared: "json") }
             header.contentLength = bytes.readableBytes
-            try Self.writeHead(header, into: &out)
+            try Self.writeHead(header, into: &out, suffix: suffix(for: header))
             out.writeImmutableBuffer(bytes)
         }
     }
@@ -42,6 +56,25 @@ public struct FrameWriter: Sendable {
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError/headerTooLong(length:)``.
     public static func writeHead(_ header: FrameHeader, into out: inout ByteBuffer) throws(FrameEncodingError) {
+        try writeHead(header, into: &out, suffix: nil)
+    }
+
+    /// Appends the length prefix and header, with the writer's marker.
+    /// - Parameters:
+    ///   - header: the header.
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError/headerTooLong(length:)``.
+    public func writeHead(marked header: FrameHeader, into out: inout ByteBuffer) throws(FrameEncodingError) {
+        try Self.writeHead(header, into: &out, suffix: suffix(for: header))
+    }
+
+    /// The marker text for `header`, unless its extra keys already hold the marker.
+    private func suffix(for header: FrameHeader) -> ByteBuffer? {
+        guard let marker, let headerSuffix, header.extra[marker] == nil else { return nil }
+        return headerSuffix
+    }
+
+    private static func writeHead(_ header: FrameHeader, into out: inout ByteBuffer, suffix: ByteBuffer?) throws(FrameEncodingError) {
         let prefixIndex = out.writerIndex
         out.writeInteger(UInt16(0))
         out.writeStaticString("{\"byteorder\": ")
@@ -76,6 +109,7 @@ public struct FrameWriter: Sendable {
             out.writeStaticString(": ")
             JSONWriter.write(value, into: &out)
         }
+        if let suffix { out.writeImmutableBuffer(suffix) }
         out.writeInteger(UInt8(ascii: "}"))
         let headerLength = out.writerIndex - prefixIndex - 2
         guard headerLength <= 65535 else {

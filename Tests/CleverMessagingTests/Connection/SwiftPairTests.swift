@@ -71,7 +71,7 @@ struct SwiftPairTests {
     @Test("without the extension announced, a failing request gets no reply (reference behaviour)")
     func noAnnouncementNoReply() async throws {
         var configuration = ConnectionConfiguration()
-        configuration.announceErrorReplies = false
+        configuration.announceExtensions = false
         try await Self.withPair(configuration: configuration) { _, client, _ in
             await #expect(throws: ConnectionError.timedOut(requestedValue: "fail", requestID: "0001", timeout: .milliseconds(200))) {
                 _ = try await client.connection.request("fail", timeout: .milliseconds(200))

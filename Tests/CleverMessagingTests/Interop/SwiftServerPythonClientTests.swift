@@ -89,7 +89,7 @@ struct SwiftServerPythonClientTests {
             #expect(connection.pendingRequestCount == 0)
             let requests = try await peer.waitFor("request", count: 2)
             // The error extension's key travels in the header; the reference ignores it.
-            #expect(requests[0]["header_extra"]?[ExtensionHeader.errorReplies] != nil)
+            #expect(requests[0]["header_extra"]?[ExtensionHeader.capabilities] != nil)
             #expect(peer.events("unknown_request").count == 1)
             #expect(try await connection.request("id") == "pycopter")
         }

@@ -1,0 +1,327 @@
+import Logging
+import NIOCore
+
+extension Connection {
+    /// The size of the chunks a file is read and sent in.
+    static let fileChunkSize = 1 << 20
+
+    // MARK: - Push
+
+    /// Sends a local file to the peer, which writes it at `remotePath` (the seed's `send_file`).
+    ///
+    /// The file is streamed in chunks, never held in memory. A peer of this
+    /// library verifies the SHA-256 sent with it, moves it into place
+    /// atomically and acknowledges it; a reference peer sends no acknowledgement,
+    /// so for it the result says the bytes were handed to the socket.
+    /// - Parameters:
+    ///   - localPath: the file to send.
+    ///   - remotePath: where the peer writes it (checked against the peer's ``FilePolicy``).
+    ///   - progress: called as chunks are written.
+    ///   - acknowledgementTimeout: how long to wait for a peer's acknowledgement.
+    /// - Returns: whether the peer acknowledged it, and the size and digest sent.
+    /// - Throws: ``FileTransferError``.
+    public func sendFile(
+        from localPath: String,
+        to remotePath: String,
+        progress: FileTransferProgressHandler? = nil,
+        acknowledgementTimeout: TimeAmount = .seconds(60)
+    ) async throws(FileTransferError) -> FileTransferResult {
+        let (file, size) = try await LocalFile.openForReading(localPath)
+        defer { file.closeBlocking() }
+        let digest = try await file.sha256(size: size)
+        var extra: JSONObject = [ExtensionHeader.sha256: .string(digest)]
+        var acknowledgement: (id: String, future: EventLoopFuture<JSONValue>)?
+        if configuration.announceExtensions && peerSpeaksExtensions {
+            acknowledgement = try registerAcknowledgement(timeout: acknowledgementTimeout)
+            extra[ExtensionHeader.acknowledgement] = .string(acknowledgement!.id)
+        }
+        let header = FrameHeader(
+            contentType: .binary,
+            contentLength: Int(size),
+            messageType: .message,
+            action: Frame.fileTransferAction,
+            filePath: remotePath,
+            extra: extra
+        )
+        do throws(FileTransferError) {
+            try await stream(file, size: size, header: header, progress: progress)
+        } catch {
+            if let acknowledgement { failRequest(id: acknowledgement.id, with: .connectionLost) }
+            throw error
+        }
+        guard let acknowledgement else {
+            return FileTransferResult(delivery: .written, bytes: size, sha256: digest, path: nil)
+        }
+        do {
+            _ = try await acknowledgement.future.get()
+        } catch let error as ConnectionError {
+            if case .remote(let remote) = error { throw .remote(remote) }
+            throw .connection(error)
+        } catch {
+            throw .connection(.connectionLost)
+        }
+        return FileTransferResult(delivery: .acknowledged, bytes: size, sha256: digest, path: nil)
+    }
+
+    /// Registers a pending entry that only an acknowledgement answers (never resent).
+    private func registerAcknowledgement(timeout: TimeAmount) throws(FileTransferError) -> (id: String, future: EventLoopFuture<JSONValue>) {
+        let promise = eventLoop.makePromise(of: JSONValue.self)
+        let id = state.withLockedValue { s -> String in
+            let id = Self.formatRequestID(s.nextRequestNumber)
+            s.nextRequestNumber += 1
+            var entry = PendingRequests.Entry(
+                requestedValue: Frame.fileTransferAction,
+                args: [],
+                kwargs: [:],
+                completion: .promise(promise),
+                timeout: nil,
+                written: true
+            )
+            entry.resendable = false
+            s.pending.add(id: id, entry: entry)
+            return id
+        }
+        let task = eventLoop.scheduleTask(in: timeout) {
+            self.failRequest(id: id, with: .timedOut(requestedValue: Frame.fileTransferAction, requestID: id, timeout: timeout))
+        }
+        if !state.withLockedValue({ $0.pending.setTimeout(id: id, task) }) { task.cancel() }
+        return (id, promise.futureResult)
+    }
+
+    /// Writes a frame head and then the file's bytes, chunk by chunk, holding the link.
+    private func stream(
+        _ file: LocalFile,
+        size: Int64,
+        header: FrameHeader,
+        progress: FileTransferProgressHandler?
+    ) async throws(FileTransferError) {
+        let channel: any Channel
+        do throws(ConnectionError) {
+            channel = try await acquireStream()
+        } catch {
+            throw .connection(error)
+        }
+        defer { releaseStream() }
+        var head = channel.allocator.buffer(capacity: 512)
+        do throws(FrameEncodingError) {
+            try state.withLockedValue { $0.writer }.writeHead(marked: header, into: &head)
+        } catch {
+            throw .connection(.encoding(error))
+        }
+        var previous = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(head, promise: previous)
+        var offset: Int64 = 0
+        while offset < size {
+            let chunk = try await file.read(at: offset, length: Int(min(Int64(Self.fileChunkSize), size - offset)), allocator: channel.allocator)
+            guard chunk.readableBytes > 0 else {
+                // The file shrank while being sent: the frame cannot be completed, so the link must go.
+                channel.close(promise: nil)
+                throw .io(operation: "read", path: file.path, errno: 5)
+            }
+            let write = channel.eventLoop.makePromise(of: Void.self)
+            channel.writeAndFlush(chunk, promise: write)
+            do {
+                try await previous.futureResult.get()
+            } catch {
+                throw .connection(.connectionLost)
+            }
+            previous = write
+            offset += Int64(chunk.readableBytes)
+            progress?(FileTransferProgress(bytesDone: offset, totalBytes: size))
+        }
+        do {
+            try await previous.futureResult.get()
+        } catch {
+            throw .connection(.connectionLost)
+        }
+        if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
+    }
+
+    // MARK: - Pull
+
+    /// Asks the peer for the file at `remotePath` and writes it to `localPath` (the seed's `get_file`).
+    ///
+    /// The file is written to a temporary file beside `localPath`, verified when
+    /// the peer sends a SHA-256, and renamed over `localPath` only when complete.
+    /// - Parameters:
+    ///   - remotePath: the path on the peer.
+    ///   - localPath: where to write it (default: the last component of `remotePath`).
+    ///   - progress: called as chunks arrive.
+    ///   - timeout: how long to wait for the first byte (default 60 s).
+    /// - Returns: the size and digest received, and the path written.
+    /// - Throws: ``FileTransferError``.
+    public func getFile(
+        _ remotePath: String,
+        saveTo localPath: String? = nil,
+        progress: FileTransferProgressHandler? = nil,
+        timeout: TimeAmount = .seconds(60)
+    ) async throws(FileTransferError) -> FileTransferResult {
+        let destination = localPath ?? String(remotePath.split(separator: "/").last ?? Substring(remotePath))
+        let promise = eventLoop.makePromise(of: JSONValue.self)
+        do throws(ConnectionError) {
+            _ = try startRequest(
+                Frame.fileTransferAction,
+                args: [],
+                kwargs: ["filepath": .string(remotePath)],
+                completion: .promise(promise),
+                timeout: timeout,
+                fileDestination: destination,
+                progress: progress
+            )
+        } catch {
+            throw .connection(error)
+        }
+        let value: JSONValue
+        do {
+            value = try await promise.futureResult.get()
+        } catch let error as FileTransferError {
+            throw error
+        } catch let error as ConnectionError {
+            if case .remote(let remote) = error { throw .remote(remote) }
+            throw .connection(error)
+        } catch {
+            throw .connection(.connectionLost)
+        }
+        return FileTransferResult(
+            delivery: .received,
+            bytes: Int64(value["bytes"]?.integerValue ?? 0),
+            sha256: value["sha256"]?.stringValue,
+            path: value["path"]?.stringValue ?? destination
+        )
+    }
+
+    // MARK: - Serving and receiving
+
+    /// Answers a `filetransfer` request: streams the file back if the policy allows it.
+    func serveFile(id: JSONValue, kwargs: JSONObject, wantsErrors: Bool) {
+        let refuse = { (message: String) in
+            self.logger.warning("refused file request: \(message)")
+            if wantsErrors {
+                self.replyError(to: Frame.fileTransferAction, id: id, RemoteError(code: RemoteError.Code.fileRefused, message: message))
+            }
+        }
+        guard let path = kwargs["filepath"]?.stringValue else { return refuse("no filepath") }
+        guard let policy = configuration.filePolicy else { return refuse("file transfers are disabled") }
+        let resolved: ResolvedPath
+        do throws(FilePolicyError) {
+            resolved = try policy.resolveForReading(path)
+        } catch {
+            return refuse("\(error)")
+        }
+        Task {
+            do throws(FileTransferError) {
+                let (file, size) = try await LocalFile.openForReading(resolved.path)
+                defer { file.closeBlocking() }
+                let digest = try await file.sha256(size: size)
+                let header = FrameHeader(
+                    contentType: .binary,
+                    contentLength: Int(size),
+                    messageType: .response,
+                    requestedValue: Frame.fileTransferAction,
+                    requestID: id,
+                    extra: [ExtensionHeader.sha256: .string(digest)]
+                )
+                try await self.stream(file, size: size, header: header, progress: nil)
+                self.logger.info("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
+            } catch {
+                refuse("\(error)")
+            }
+        }
+    }
+
+    /// A binary frame begins: returns where its body goes, or `nil` to discard it.
+    func beginBinary(_ header: FrameHeader, channel: any Channel) -> FileReceiver? {
+        noteCapabilities(header)
+        let expectedSHA256 = header.extra[ExtensionHeader.sha256]?.stringValue
+        switch header.messageType {
+        case .message where header.action == Frame.fileTransferAction:
+            return beginPush(header, channel: channel, expectedSHA256: expectedSHA256)
+        case .response where header.requestedValue == Frame.fileTransferAction:
+            guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
+                logger.warning("unexpected file response dropped", metadata: ["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"])
+                return nil
+            }
+            let id = header.requestID!.stringValue!
+            return FileReceiver(
+                channel: channel,
+                destination: destination,
+                expectedSize: Int64(header.contentLength),
+                expectedSHA256: expectedSHA256,
+                progress: progress,
+                afterRename: nil
+            ) { result in
+                guard let entry = self.state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
+                switch result {
+                case .success(let received):
+                    entry.finish(.success(["bytes": .integer(Int(received.bytes)), "sha256": .string(received.sha256 ?? ""), "path": .string(destination)]))
+                case .failure(let error):
+                    entry.completion.completeFile(error)
+                    entry.timeout?.cancel()
+                }
+            }
+        default:
+            logger.warning("binary frame that is neither a file push nor a file response dropped")
+            return nil
+        }
+    }
+
+    private func beginPush(_ header: FrameHeader, channel: any Channel, expectedSHA256: String?) -> FileReceiver? {
+        let acknowledgement = header.extra[ExtensionHeader.acknowledgement]
+        let answer = { (result: Result<FileTransferResult, FileTransferError>) in
+            guard let acknowledgement else { return }
+            switch result {
+            case .success: self.reply(to: Frame.fileTransferAction, id: acknowledgement, value: true)
+            case .failure(let error):
+                self.replyError(to: Frame.fileTransferAction, id: acknowledgement, RemoteError(code: RemoteError.Code.fileRefused, message: "\(error)"))
+            }
+        }
+        guard let policy = configuration.filePolicy else {
+            logger.warning("file push refused: file transfers are disabled")
+            answer(.failure(.refused(.emptyPath)))
+            return nil
+        }
+        let resolved: ResolvedPath
+        do throws(FilePolicyError) {
+            resolved = try policy.resolveForWriting(header.filePath ?? "")
+            try policy.createParentDirectories(of: resolved)
+        } catch {
+            logger.warning("file push refused", metadata: ["path": "\(header.filePath ?? "")", "reason": "\(error)"])
+            answer(.failure(.refused(error)))
+            return nil
+        }
+        let registry = self.registry
+        let afterRename: (@Sendable (String) throws -> Void)?
+        if policy.owner != nil {
+            afterRename = { path in try policy.applyOwner(to: path) }
+        } else {
+            afterRename = nil
+        }
+        return FileReceiver(
+            channel: channel,
+            destination: resolved.path,
+            expectedSize: Int64(header.contentLength),
+            expectedSHA256: expectedSHA256,
+            progress: nil,
+            afterRename: afterRename
+        ) { (result: Result<FileTransferResult, FileTransferError>) in
+            switch result {
+            case .success(let received):
+                self.logger.info("received file", metadata: ["path": "\(resolved.path)", "bytes": "\(received.bytes)"])
+                registry.fileReceived(self, path: resolved.path, bytes: received.bytes)
+            case .failure(let error):
+                self.logger.warning("file push failed", metadata: ["path": "\(resolved.path)", "reason": "\(error)"])
+            }
+            answer(result)
+        }
+    }
+}
+
+extension PendingRequests.Completion {
+    /// Fails a file pull with a file error (kept as is, not mapped to a connection error).
+    func completeFile(_ error: FileTransferError) {
+        switch self {
+        case .promise(let promise): promise.fail(error)
+        case .callback(let callback): callback(.failure(.connectionLost))
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+extension Connection {
+    // MARK: - Receiving
+
+    /// Handles one JSON frame from the current link. Runs on the event loop.
+    func receive(_ frame: Frame) {
+        noteCapabilities(frame.header)
+        switch frame.header.messageType {
+        case .message: receiveAction(frame)
+        case .request: receiveRequest(frame)
+        case .response: receiveResponse(frame)
+        case .other(let type): logger.warning("dropping frame of unknown message-type \"\(type)\"")
+        }
+    }
+
+    /// Remembers that the peer speaks the extensions when its header says so.
+    func noteCapabilities(_ header: FrameHeader) {
+        if !header.extra.isEmpty, header.extra[ExtensionHeader.capabilities] != nil {
+            state.withLockedValue { $0.peerSpeaksExtensions = true }
+        }
+    }
+
+    /// `args` and `kwargs` of an action or request; `null` or missing counts as empty
+    /// (a reference peer resends requests with `"args": null`).
+    static func arguments(_ content: JSONValue?) -> ([JSONValue], JSONObject) {
+        (content?["args"]?.arrayValue ?? [], content?["kwargs"]?.objectValue ?? [:])
+    }
+
+    func receiveAction(_ frame: Frame) {
+        guard let name = frame.header.action else {
+            logger.warning("dropping message without action")
+            return
+        }
+        let (args, kwargs) = Self.arguments(frame.content.jsonValue)
+        guard let handler = registry.action(name) else {
+            logger.warning("no handler for action \"\(name)\"; dropped")
+            return
+        }
+        switch handler {
+        case .sync(let handler):
+            do {
+                try handler(self, args, kwargs)
+            } catch {
+                logger.warning("handler for action \"\(name)\" failed: \(error)")
+            }
+        case .async(let handler):
+            Task {
+                do {
+                    try await handler(self, args, kwargs)
+                } catch {
+                    self.logger.warning("handler for action \"\(name)\" failed: \(error)")
+                }
+            }
+        }
+    }
+
+    func receiveRequest(_ frame: Frame) {
+        let content = frame.content.jsonValue
+        guard let requestedValue = content?["requested_value"]?.stringValue, let id = content?["request_id"] else {
+            logger.warning("dropping request without requested_value or request_id")
+            return
+        }
+        let wantsErrors = frame.header.extra[ExtensionHeader.capabilities] != nil
+        let (args, kwargs) = Self.arguments(content)
+        if requestedValue == Frame.fileTransferAction {
+            serveFile(id: id, kwargs: kwargs, wantsErrors: wantsErrors)
+            return
+        }
+        guard let handler = registry.request(requestedValue) else {
+            logger.warning("no handler for request \"\(requestedValue)\"")
+            if wantsErrors {
+                replyError(to: requestedValue, id: id, RemoteError(code: RemoteError.Code.unknownRequest, message: "no handler for \"\(requestedValue)\""))
+            }
+            return
+        }
+        switch handler {
+        case .sync(let handler):
+            do {
+                reply(to: requestedValue, id: id, value: try handler(self, args, kwargs))
+            } catch {
+                handlerFailed(requestedValue, id: id, error, wantsErrors: wantsErrors)
+            }
+        case .async(let handler):
+            Task {
+                do {
+                    self.reply(to: requestedValue, id: id, value: try await handler(self, args, kwargs))
+                } catch {
+                    self.handlerFailed(requestedValue, id: id, error, wantsErrors: wantsErrors)
+                }
+            }
+        }
+    }
+
+    func handlerFailed(_ requestedValue: String, id: JSONValue, _ error: any Error, wantsErrors: Bool) {
+        logger.warning("handler for request \"\(requestedValue)\" failed: \(error)")
+        if wantsErrors {
+            replyError(to: requestedValue, id: id, RemoteError(code: RemoteError.Code.handlerFailed, message: "\(error)"))
+        }
+    }
+
+    func receiveResponse(_ frame: Frame) {
+        let action = state.withLockedValue {
+            $0.pending.receiveResponse(id: frame.header.requestID, requestedValue: frame.header.requestedValue)
+        }
+        switch action {
+        case .unexpected(let reason):
+            logger.warning("unexpected response dropped: \(reason)")
+        case .deliver(let entry):
+            let content = frame.content.jsonValue
+            if let error = RemoteError(content?["error"]) {
+                entry.finish(.failure(.remote(error)))
+            } else {
+                entry.finish(.success(content?["value"] ?? .null))
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+extension Connection {
+    // MARK: - Requests
+
+    /// Asks the peer for a value and waits for the reply.
+    /// - Parameters:
+    ///   - requestedValue: the name of the value; the peer's request handler for it answers.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
+    /// - Returns: the reply's value.
+    /// - Throws: ``ConnectionError``: timed out, cancelled, closed, lost, or the
+    ///   peer's error reply (``ConnectionError/remote(_:)``).
+    public func request(
+        _ requestedValue: String,
+        args: [JSONValue] = [],
+        kwargs: JSONObject = [:],
+        timeout: TimeAmount? = nil
+    ) async throws(ConnectionError) -> JSONValue {
+        let promise = eventLoop.makePromise(of: JSONValue.self)
+        let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout)
+        do {
+            return try await withTaskCancellationHandler {
+                try await promise.futureResult.get()
+            } onCancel: {
+                self.failRequest(id: id, with: .cancelled)
+            }
+        } catch let error as ConnectionError {
+            throw error
+        } catch {
+            throw .connectionLost
+        }
+    }
+
+    /// Asks the peer for a value and calls `callback` with the reply (the seed's `get_response`).
+    /// - Parameters:
+    ///   - requestedValue: the name of the value.
+    ///   - requestArgs: positional arguments of the request.
+    ///   - requestKwargs: keyword arguments of the request.
+    ///   - callbackArgs: passed back to `callback`.
+    ///   - callbackKwargs: passed back to `callback`.
+    ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
+    ///   - onError: called instead of `callback` when no reply comes (the reference has no such path).
+    ///   - callback: called with (connection, value, callbackArgs, callbackKwargs).
+    /// - Returns: the request id.
+    /// - Throws: ``ConnectionError`` when the request cannot be sent.
+    @discardableResult
+    public func getResponse(
+        _ requestedValue: String,
+        requestArgs: [JSONValue] = [],
+        requestKwargs: JSONObject = [:],
+        callbackArgs: [JSONValue] = [],
+        callbackKwargs: JSONObject = [:],
+        timeout: TimeAmount? = nil,
+        onError: (@Sendable (ConnectionError) -> Void)? = nil,
+        callback: @escaping @Sendable (Connection, JSONValue, [JSONValue], JSONObject) -> Void
+    ) throws(ConnectionError) -> String {
+        let logger = self.logger
+        let completion = PendingRequests.Completion.callback { [self] result in
+            switch result {
+            case .success(let value): callback(self, value, callbackArgs, callbackKwargs)
+            case .failure(let error):
+                if let onError { onError(error) } else { logger.warning("request for \(requestedValue) failed: \(error)") }
+            }
+        }
+        return try startRequest(requestedValue, args: requestArgs, kwargs: requestKwargs, completion: completion, timeout: timeout)
+    }
+
+    /// Registers a pending request, queues its frame when linked, and arms its timer.
+    func startRequest(
+        _ requestedValue: String,
+        args: [JSONValue],
+        kwargs: JSONObject,
+        completion: PendingRequests.Completion,
+        timeout: TimeAmount?,
+        fileDestination: String? = nil,
+        progress: FileTransferProgressHandler? = nil
+    ) throws(ConnectionError) -> String {
+        let timeout = timeout ?? configuration.defaultRequestTimeout
+        let (id, flush) = try withState { s throws(ConnectionError) -> (String, Bool) in
+            if s.isClosed { throw .closed }
+            let linked = s.channel != nil
+            if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
+            let id = Self.formatRequestID(s.nextRequestNumber)
+            s.nextRequestNumber += 1
+            var flush = false
+            if linked {
+                let queued = s.outbound.readableBytes + s.inFlightBytes
+                if queued > configuration.maximumQueuedBytes {
+                    throw .queueFull(queuedBytes: queued, limit: configuration.maximumQueuedBytes)
+                }
+                do throws(FrameEncodingError) {
+                    try s.writer.write(requestFrame(requestedValue, id: id, args: args, kwargs: kwargs), into: &s.outbound)
+                } catch {
+                    throw .encoding(error)
+                }
+                flush = takeReceipt(&s).1
+            }
+            var entry = PendingRequests.Entry(
+                requestedValue: requestedValue,
+                args: args,
+                kwargs: kwargs,
+                completion: completion,
+                timeout: nil,
+                written: linked
+            )
+            entry.fileDestination = fileDestination
+            entry.progress = progress
+            s.pending.add(id: id, entry: entry)
+            return (id, flush)
+        }
+        if let timeout {
+            let task = eventLoop.scheduleTask(in: timeout) {
+                self.failRequest(id: id, with: .timedOut(requestedValue: requestedValue, requestID: id, timeout: timeout))
+            }
+            let armed = state.withLockedValue { $0.pending.setTimeout(id: id, task) }
+            if !armed { task.cancel() }
+        }
+        if flush { scheduleFlush() }
+        return id
+    }
+
+    func requestFrame(_ requestedValue: String, id: String, args: [JSONValue], kwargs: JSONObject) -> Frame {
+        .request(requestedValue, id: .string(id), args: args, kwargs: kwargs)
+    }
+
+    func failRequest(id: String, with error: ConnectionError) {
+        guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
+        if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out") }
+        entry.finish(.failure(error))
+    }
+
+    /// Request ids: a per-connection counter as a zero-padded decimal string
+    /// of at least 4 digits (the reference's shape, without its collisions).
+    static func formatRequestID(_ number: Int) -> String {
+        let digits = String(number)
+        return digits.count >= 4 ? digits : String(repeating: "0", count: 4 - digits.count) + digits
+    }
+
+    // MARK: - Replies
+
+    /// Queues a value reply to a request.
+    func reply(to requestedValue: String, id: JSONValue, value: JSONValue) {
+        do {
+            try enqueue(.response(requestedValue, id: id, value: value))
+        } catch {
+            logger.warning("cannot reply to \(requestedValue) request \(id): \(error)")
+        }
+    }
+
+    /// Queues an error reply (only for peers that announced they understand them).
+    func replyError(to requestedValue: String, id: JSONValue, _ error: RemoteError) {
+        do {
+            var frame = Frame.response(requestedValue, id: id, value: .null)
+            frame.content = .json(["value": .null, "error": error.jsonValue])
+            try enqueue(frame)
+        } catch {
+            logger.warning("cannot send error reply to \(requestedValue) request \(id): \(error)")
+        }
+    }
+}

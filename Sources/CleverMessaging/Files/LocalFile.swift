@@ -1,0 +1,175 @@
+import Crypto
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An open file descriptor whose blocking calls run on NIO's thread pool for
+/// blocking I/O (`NIOThreadPool`), never on an event loop.
+///
+/// Closing is the owner's job, after every operation on it has finished;
+/// closing twice is harmless (the descriptor is closed once).
+final class LocalFile: Sendable {
+    let descriptor: CInt
+    let path: String
+    private let closed = NIOLockedValueBox(false)
+
+    private init(descriptor: CInt, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    static var pool: NIOThreadPool { NIOThreadPool.singleton }
+
+    /// Opens a regular file for reading and returns it with its size.
+    static func openForReading(_ path: String) async throws(FileTransferError) -> (LocalFile, Int64) {
+        try await run { () throws(FileTransferError) -> (LocalFile, Int64) in
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0 else { throw FileTransferError.io(operation: "open", path: path, errno: errno) }
+            var info = stat()
+            guard fstat(fd, &info) == 0 else {
+                let e = errno
+                close(fd)
+                throw FileTransferError.io(operation: "stat", path: path, errno: e)
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                close(fd)
+                throw FileTransferError.notRegularFile(path)
+            }
+            return (LocalFile(descriptor: fd, path: path), Int64(info.st_size))
+        }
+    }
+
+    /// Creates a new, empty temporary file next to `destination` (same directory,
+    /// so the final rename is atomic), exclusively, never following a link. Blocking.
+    static func createTemporaryBlocking(besideDestination destination: String) throws(FileTransferError) -> LocalFile {
+        do {
+            let slash = destination.lastIndex(of: "/")
+            let directory = slash.map { String(destination[..<$0]) } ?? "."
+            let name = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
+            for _ in 0..<8 {
+                let tag = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+                let temporary = "\(directory.isEmpty ? "" : directory)/.\(name.prefix(200)).\(tag).part"
+                let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+                if fd >= 0 { return LocalFile(descriptor: fd, path: temporary) }
+                if errno != EEXIST { throw FileTransferError.io(operation: "create", path: temporary, errno: errno) }
+            }
+            throw FileTransferError.io(operation: "create", path: destination, errno: EEXIST)
+        }
+    }
+
+    /// Moves this (temporary) file over `destination` atomically. Blocking.
+    func renameBlocking(to destination: String) throws(FileTransferError) {
+        if rename(path, destination) != 0 { throw FileTransferError.io(operation: "rename", path: destination, errno: errno) }
+    }
+
+    /// Removes this file's name (a temporary file that will not be used). Blocking.
+    func unlinkBlocking() {
+        _ = unlink(path)
+    }
+
+    /// Reads up to `length` bytes at `offset`.
+    func read(at offset: Int64, length: Int, allocator: ByteBufferAllocator) async throws(FileTransferError) -> ByteBuffer {
+        let fd = descriptor
+        let path = path
+        return try await Self.run { () throws(FileTransferError) -> ByteBuffer in
+            var buffer = allocator.buffer(capacity: length)
+            var filled = 0
+            while filled < length {
+                let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length - filled) { raw in
+                    pread(fd, raw.baseAddress, length - filled, off_t(offset) + off_t(filled))
+                }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileTransferError.io(operation: "read", path: path, errno: errno)
+                }
+                if n == 0 { break }
+                filled += n
+            }
+            return buffer
+        }
+    }
+
+    /// Hashes the whole file in chunks (the sender's pre-pass for ``ExtensionHeader/sha256``).
+    func sha256(size: Int64, chunk: Int = 1 << 20) async throws(FileTransferError) -> String {
+        let fd = descriptor
+        let path = path
+        return try await Self.run { () throws(FileTransferError) -> String in
+            var hasher = SHA256()
+            var scratch = [UInt8](repeating: 0, count: chunk)
+            var offset: Int64 = 0
+            while offset < size {
+                let n = scratch.withUnsafeMutableBytes { pread(fd, $0.baseAddress, chunk, off_t(offset)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw FileTransferError.io(operation: "read", path: path, errno: errno)
+                }
+                if n == 0 { break }
+                scratch.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                offset += Int64(n)
+            }
+            return hexString(hasher.finalize())
+        }
+    }
+
+    /// Writes all of `buffer` at the end of what was written (blocking; call on the pool).
+    func writeAllBlocking(_ buffer: ByteBuffer) throws(FileTransferError) {
+        var remaining = buffer
+        while remaining.readableBytes > 0 {
+            let n = remaining.withUnsafeReadableBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileTransferError.io(operation: "write", path: path, errno: errno)
+            }
+            remaining.moveReaderIndex(forwardBy: n)
+        }
+    }
+
+    /// Flushes to disk (blocking).
+    func syncBlocking() throws(FileTransferError) {
+        if fsync(descriptor) != 0 { throw FileTransferError.io(operation: "fsync", path: path, errno: errno) }
+    }
+
+    /// Closes the descriptor (blocking, cheap).
+    func closeBlocking() {
+        let wasClosed = closed.withLockedValue { c -> Bool in
+            defer { c = true }
+            return c
+        }
+        if !wasClosed { _ = close(descriptor) }
+    }
+
+    /// Runs `body` on NIO's blocking-I/O thread pool.
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws(FileTransferError) -> T) async throws(FileTransferError) -> T {
+        do {
+            return try await pool.runIfActive { () throws -> T in try body() }
+        } catch let error as FileTransferError {
+            throw error
+        } catch {
+            throw FileTransferError.io(operation: "thread pool", path: "", errno: EIO)
+        }
+    }
+
+    /// Runs `body` on the pool and returns a future on `eventLoop`.
+    static func submit<T: Sendable>(on eventLoop: any EventLoop, _ body: @escaping @Sendable () throws -> T) -> EventLoopFuture<T> {
+        pool.runIfActive(eventLoop: eventLoop, body)
+    }
+}
+
+/// Lowercase hex of a digest.
+func hexString(_ digest: some Sequence<UInt8>) -> String {
+    let hex = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    for byte in digest {
+        out.append(hex[Int(byte >> 4)])
+        out.append(hex[Int(byte & 0xF)])
+    }
+    return String(decoding: out, as: UTF8.self)
+}

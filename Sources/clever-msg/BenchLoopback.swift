@@ -1,0 +1,170 @@
+import CleverMessaging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// Plain NIO channels on loopback with no framing: the physical baselines of
+/// the network benchmarks (what the same bytes cost without this library).
+enum RawLoopback {
+    /// A server that counts received bytes and, for every `requestSize` bytes
+    /// consumed, writes `responseSize` bytes back (0: write nothing).
+    final class CountingServerHandler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+
+        let requestSize: Int
+        let response: ByteBuffer
+        let totalExpected: Int
+        let done: EventLoopPromise<Void>
+        var received = 0
+        var unanswered = 0
+
+        init(requestSize: Int, responseSize: Int, totalExpected: Int, done: EventLoopPromise<Void>) {
+            self.requestSize = requestSize
+            self.response = ByteBuffer(repeating: UInt8(ascii: "r"), count: responseSize)
+            self.totalExpected = totalExpected
+            self.done = done
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let bytes = unwrapInboundIn(data).readableBytes
+            received += bytes
+            guard response.readableBytes > 0 else {
+                if received >= totalExpected { done.succeed() }
+                return
+            }
+            unanswered += bytes
+            var batch = context.channel.allocator.buffer(capacity: 0)
+            while unanswered >= requestSize {
+                unanswered -= requestSize
+                batch.writeImmutableBuffer(response)
+            }
+            if batch.readableBytes > 0 { context.write(wrapOutboundOut(batch), promise: nil) }
+        }
+
+        func channelReadComplete(context: ChannelHandlerContext) {
+            context.flush()
+        }
+    }
+
+    /// A client that completes a promise each time `responseSize` more bytes arrived.
+    final class CountingClientHandler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+
+        let responseSize: Int
+        var received = 0
+        var waiting: [(count: Int, promise: EventLoopPromise<Void>)] = []
+
+        init(responseSize: Int) {
+            self.responseSize = responseSize
+        }
+
+        /// Completes `promise` once `responses` more responses have arrived.
+        func expect(_ responses: Int, _ promise: EventLoopPromise<Void>) {
+            waiting.append((responses * responseSize, promise))
+            settle()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            received += unwrapInboundIn(data).readableBytes
+            settle()
+        }
+
+        private func settle() {
+            while let first = waiting.first, received >= first.count {
+                received -= first.count
+                waiting.removeFirst()
+                first.promise.succeed()
+            }
+        }
+    }
+
+    /// A raw server on 127.0.0.1 and a client connected to it.
+    struct Pair {
+        let server: any Channel
+        let client: any Channel
+        let clientHandler: NIOLoopBound<CountingClientHandler>
+        let serverDonePromise: EventLoopPromise<Void>
+        var serverDone: EventLoopFuture<Void> { serverDonePromise.futureResult }
+
+        func close() async {
+            try? await client.close()
+            try? await server.close()
+            serverDonePromise.succeed()  // a no-op when the server already saw everything
+        }
+    }
+
+    /// Starts a pair on two event loop groups.
+    static func makePair(
+        serverGroup: any EventLoopGroup,
+        clientGroup: any EventLoopGroup,
+        requestSize: Int,
+        responseSize: Int,
+        totalExpected: Int
+    ) async throws -> Pair {
+        let done = serverGroup.any().makePromise(of: Void.self)
+        let server = try await ServerBootstrap(group: serverGroup)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        CountingServerHandler(requestSize: requestSize, responseSize: responseSize, totalExpected: totalExpected, done: done)
+                    )
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let box = NIOLockedValueBox<NIOLoopBound<CountingClientHandler>?>(nil)
+        let client = try await ClientBootstrap(group: clientGroup)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = CountingClientHandler(responseSize: responseSize)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    box.withLockedValue { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
+                }
+            }
+            .connect(host: "127.0.0.1", port: server.localAddress!.port!).get()
+        return Pair(server: server, client: client, clientHandler: box.withLockedValue { $0! }, serverDonePromise: done)
+    }
+}
+
+/// A loopback server and client of this library, each on its own event loop group.
+struct MessagingPair {
+    let server: MessagingServer
+    let client: MessagingClient
+    let serverSide: Connection
+    let tasks: Task<Void, any Error>
+
+    static func start(
+        serverRegistry: HandlerRegistry,
+        serverGroup: any EventLoopGroup,
+        clientGroup: any EventLoopGroup,
+        configuration: ConnectionConfiguration = .init()
+    ) async throws -> MessagingPair {
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: serverRegistry, configuration: configuration, group: serverGroup)
+        let serverTask = Task { try await server.run() }
+        let port = try await server.localAddress().port!
+        let client = MessagingClient(host: "127.0.0.1", port: port, registry: HandlerRegistry(), configuration: configuration, group: clientGroup)
+        let clientTask = Task { await client.run() }
+        try await client.connection.waitUntilConnected()
+        let serverSide = try await server.waitForConnections(1)[0]
+        let tasks = Task {
+            await clientTask.value
+            try await serverTask.value
+        }
+        return MessagingPair(server: server, client: client, serverSide: serverSide, tasks: tasks)
+    }
+
+    func stop() async throws {
+        client.shutdown()
+        server.shutdown()
+        try await tasks.value
+    }
+}
+
+extension NIODeadline {
+    /// Seconds elapsed since `start`.
+    static func seconds(since start: NIODeadline) -> Double {
+        Double((NIODeadline.now() - start).nanoseconds) / 1e9
+    }
+}

@@ -1,0 +1,182 @@
+import ArgumentParser
+import CleverMessaging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+extension Bench {
+    /// `clever-msg bench requests`: request round trips over loopback.
+    struct Requests: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Request latency (p50/p99) vs raw TCP ping-pong, and pipelined requests/s.",
+            discussion: """
+                Sequential: one request in flight at a time, --sequential round trips; the \
+                baseline is a ping-pong of the same byte counts through plain NIO channels. \
+                Pipelined: --pipelined requests in flight at once through get_response \
+                callbacks; every reply is checked against its request (lost and misrouted \
+                must be 0); the baseline blasts the same requests raw and counts raw replies.
+                """
+        )
+
+        @OptionGroup var options: Bench.Options
+
+        @Option(help: "Sequential round trips per run.")
+        var sequential: Int = 20_000
+
+        @Option(help: "Requests in flight in the pipelined run.")
+        var pipelined: Int = 200_000
+
+        func validate() throws {
+            guard sequential > 0, pipelined > 0 else { throw ValidationError("counts must be positive") }
+        }
+
+        func run() async throws {
+            let reporter = Reporter(json: options.json)
+            reporter.warnIfDebug()
+            let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let registry = HandlerRegistry()
+            registry.onRequest("echo") { _, args, _ in .array(args) }
+            let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
+            let connection = pair.client.connection
+
+            // Sizes of one request and one reply, for the raw baselines.
+            var writer = FrameWriter()
+            var request = ByteBuffer()
+            try writer.write(.request("echo", id: "0001", args: [1], extra: [ExtensionHeader.capabilities: 1]), into: &request)
+            var reply = ByteBuffer()
+            try writer.write(.response("echo", id: "0001", value: [1]), into: &reply)
+            reporter.note("request \(request.readableBytes) bytes, reply \(reply.readableBytes) bytes")
+
+            // Sequential.
+            for i in 0..<min(2000, sequential) { _ = try await connection.request("echo", args: [.integer(i)]) }
+            var latencies: [Int64] = []
+            latencies.reserveCapacity(sequential)
+            for i in 0..<sequential {
+                let start = NIODeadline.now()
+                _ = try await connection.request("echo", args: [.integer(i)])
+                latencies.append((NIODeadline.now() - start).nanoseconds)
+            }
+            let raw = try await Self.rawPingPong(
+                request: request, replySize: reply.readableBytes, count: sequential,
+                serverGroup: serverGroup, clientGroup: clientGroup
+            )
+            let ours = Percentiles(latencies)
+            let physical = Percentiles(raw)
+            reporter.report(Measurement(name: "requests.sequential.p50", value: ours.p50 / 1000, unit: "µs", baseline: physical.p50 / 1000, label: "sequential request p50"))
+            reporter.report(Measurement(name: "requests.sequential.p99", value: ours.p99 / 1000, unit: "µs", baseline: physical.p99 / 1000, label: "sequential request p99"))
+
+            // Pipelined.
+            let (rate, lost, misrouted) = try await Self.pipelined(connection: connection, count: pipelined)
+            let rawRate = try await Self.rawPipelined(
+                request: request, replySize: reply.readableBytes, count: pipelined,
+                serverGroup: serverGroup, clientGroup: clientGroup
+            )
+            reporter.report(Measurement(name: "requests.pipelined", value: rate, unit: "requests/s", baseline: rawRate, label: "pipelined requests"))
+            reporter.report(Measurement(name: "requests.pipelined.lost", value: Double(lost + misrouted), unit: "requests", baseline: nil, label: "lost or misrouted"))
+            try await pair.stop()
+            try await serverGroup.shutdownGracefully()
+            try await clientGroup.shutdownGracefully()
+            if lost + misrouted > 0 { throw ExitCode(2) }
+        }
+
+        /// Sends `count` requests at once; returns requests/s, lost and misrouted counts.
+        static func pipelined(connection: Connection, count: Int) async throws -> (Double, Int, Int) {
+            let done = connection.eventLoop.makePromise(of: Void.self)
+            let tally = NIOLockedValueBox((answered: 0, misrouted: 0))
+            let start = NIODeadline.now()
+            for i in 0..<count {
+                try connection.getResponse("echo", requestArgs: [.integer(i)], timeout: .seconds(60)) { _, value, _, _ in
+                    let finished = tally.withLockedValue { t -> Bool in
+                        t.answered += 1
+                        if value != [.integer(i)] { t.misrouted += 1 }
+                        return t.answered == count
+                    }
+                    if finished { done.succeed() }
+                }
+            }
+            let timeout = connection.eventLoop.scheduleTask(in: .seconds(60)) { done.succeed() }
+            try await done.futureResult.get()
+            timeout.cancel()
+            let rate = Double(count) / NIODeadline.seconds(since: start)
+            let (answered, misrouted) = tally.withLockedValue { ($0.answered, $0.misrouted) }
+            return (rate, count - answered, misrouted)
+        }
+
+        /// Ping-pong of the same byte counts through plain channels; returns each round trip in ns.
+        static func rawPingPong(
+            request: ByteBuffer, replySize: Int, count: Int,
+            serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup
+        ) async throws -> [Int64] {
+            let pair = try await RawLoopback.makePair(
+                serverGroup: serverGroup, clientGroup: clientGroup,
+                requestSize: request.readableBytes, responseSize: replySize, totalExpected: .max
+            )
+            let loop = pair.client.eventLoop
+            let handler = pair.clientHandler
+            func roundTrip() async throws {
+                let promise = loop.makePromise(of: Void.self)
+                loop.execute {
+                    handler.value.expect(1, promise)
+                    pair.client.writeAndFlush(request, promise: nil)
+                }
+                try await promise.futureResult.get()
+            }
+            for _ in 0..<min(2000, count) { try await roundTrip() }
+            var out: [Int64] = []
+            out.reserveCapacity(count)
+            for _ in 0..<count {
+                let start = NIODeadline.now()
+                try await roundTrip()
+                out.append((NIODeadline.now() - start).nanoseconds)
+            }
+            await pair.close()
+            return out
+        }
+
+        /// The same requests blasted raw; the server answers each with reply-sized bytes.
+        static func rawPipelined(
+            request: ByteBuffer, replySize: Int, count: Int,
+            serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup
+        ) async throws -> Double {
+            let pair = try await RawLoopback.makePair(
+                serverGroup: serverGroup, clientGroup: clientGroup,
+                requestSize: request.readableBytes, responseSize: replySize, totalExpected: .max
+            )
+            let loop = pair.client.eventLoop
+            let handler = pair.clientHandler
+            let all = loop.makePromise(of: Void.self)
+            let start = NIODeadline.now()
+            try await loop.submit { handler.value.expect(count, all) }.get()
+            var batch = ByteBuffer()
+            let perWrite = 4096
+            for _ in 0..<perWrite { batch.writeImmutableBuffer(request) }
+            var sent = 0
+            while sent < count {
+                let n = min(perWrite, count - sent)
+                try await pair.client.writeAndFlush(batch.getSlice(at: 0, length: n * request.readableBytes)!)
+                sent += n
+            }
+            try await all.futureResult.get()
+            let rate = Double(count) / NIODeadline.seconds(since: start)
+            await pair.close()
+            return rate
+        }
+    }
+}
+
+/// Percentiles of a sample of durations in nanoseconds.
+struct Percentiles {
+    let p50: Double
+    let p99: Double
+
+    init(_ sample: [Int64]) {
+        let sorted = sample.sorted()
+        func at(_ q: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))])
+        }
+        p50 = at(0.50)
+        p99 = at(0.99)
+    }
+}

@@ -1,0 +1,172 @@
+import CleverMessaging
+import Crypto
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// File push and pull between a Swift server and client over loopback.
+@Suite("Files: Swift to Swift", .timeLimit(.minutes(1)))
+struct FileTransferTests {
+    static func sha256(_ bytes: [UInt8]) -> String {
+        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A server whose file policy is confined to `serverRoot`, and a client confined to `clientRoot`.
+    static func withPair(
+        _ body: (MessagingServer, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
+    ) async throws {
+        let serverRoot = TemporaryDirectory("server")
+        let clientRoot = TemporaryDirectory("client")
+        defer {
+            serverRoot.remove()
+            clientRoot.remove()
+        }
+        var serverConfiguration = ConnectionConfiguration()
+        serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
+        var clientConfiguration = ConnectionConfiguration()
+        clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: makeTestRegistry(), configuration: serverConfiguration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let port = try await server.localAddress().port!
+            let client = MessagingClient(host: "127.0.0.1", port: port, registry: makeTestRegistry(), configuration: clientConfiguration)
+            group.addTask { await client.run() }
+            do {
+                try await client.connection.waitUntilConnected()
+                let serverSide = try await server.waitForConnections(1)[0]
+                try await body(server, client, serverSide, serverRoot, clientRoot)
+            } catch {
+                client.shutdown()
+                server.shutdown()
+                throw error
+            }
+            client.shutdown()
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("push: streamed, verified, acknowledged by a peer of this library; progress reported")
+    func push() async throws {
+        try await Self.withPair { _, client, _, serverRoot, clientRoot in
+            let bytes = sampleBytes(count: 3 * 1024 * 1024 + 17)
+            clientRoot.write("show.bin", bytes)
+            // The server has not sent anything yet: no proof it speaks the extensions.
+            let first = try await client.connection.sendFile(from: clientRoot.file("show.bin"), to: "first.bin")
+            #expect(first.delivery == .written)
+            #expect(await eventually { serverRoot.read("first.bin") == bytes })
+            // Any frame from it carries the capabilities key; from then on pushes are acknowledged.
+            _ = try await client.connection.request("id")
+            let seen = NIOLockedValueBox<[FileTransferProgress]>([])
+            let result = try await client.connection.sendFile(
+                from: clientRoot.file("show.bin"),
+                to: "animations/show.bin",
+                progress: { p in seen.withLockedValue { $0.append(p) } }
+            )
+            #expect(result.delivery == .acknowledged)
+            #expect(result.bytes == Int64(bytes.count))
+            #expect(result.sha256 == Self.sha256(bytes))
+            #expect(serverRoot.read("animations/show.bin") == bytes)
+            let reports = seen.withLockedValue { $0 }
+            #expect(reports.last == FileTransferProgress(bytesDone: Int64(bytes.count), totalBytes: Int64(bytes.count)))
+            #expect(reports.count >= 3)
+            #expect(!serverRoot.contents.contains { $0.hasSuffix(".part") })
+        }
+    }
+
+    @Test("pull: the file comes back byte for byte and is written atomically")
+    func pull() async throws {
+        try await Self.withPair { _, client, _, serverRoot, clientRoot in
+            let bytes = sampleBytes(count: 2 * 1024 * 1024 + 5)
+            serverRoot.write("config/client.ini", bytes)
+            clientRoot.write("copy.ini", Array("old content".utf8))
+            let result = try await client.connection.getFile("config/client.ini", saveTo: clientRoot.file("copy.ini"))
+            #expect(result.delivery == .received)
+            #expect(result.bytes == Int64(bytes.count))
+            #expect(result.sha256 == Self.sha256(bytes))
+            #expect(clientRoot.read("copy.ini") == bytes)
+            #expect(clientRoot.contents == ["copy.ini"])
+        }
+    }
+
+    @Test("empty files push and pull")
+    func empty() async throws {
+        try await Self.withPair { _, client, _, serverRoot, clientRoot in
+            clientRoot.write("empty", [])
+            _ = try await client.connection.request("id")
+            let pushed = try await client.connection.sendFile(from: clientRoot.file("empty"), to: "empty.txt")
+            #expect(pushed.delivery == .acknowledged)
+            #expect(serverRoot.read("empty.txt") == [])
+            let pulled = try await client.connection.getFile("empty.txt", saveTo: clientRoot.file("back.txt"))
+            #expect(pulled.bytes == 0)
+            #expect(clientRoot.read("back.txt") == [])
+        }
+    }
+
+    @Test("a wrong sha256 is refused: the destination is untouched and no temporary file stays")
+    func checksumMismatch() async throws {
+        try await Self.withPair { _, client, serverSide, serverRoot, _ in
+            serverRoot.write("target.bin", Array("previous".utf8))
+            _ = try await client.connection.request("id")
+            let frame = Frame.filePush(
+                path: "target.bin",
+                bytes: ByteBuffer(bytes: sampleBytes(count: 10_000)),
+                extra: [ExtensionHeader.sha256: .string(String(repeating: "0", count: 64))]
+            )
+            try await client.connection.enqueue(frame).written()
+            // The link stays usable, and the old file is intact.
+            _ = try await client.connection.request("id")
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(serverRoot.read("target.bin") == Array("previous".utf8))
+            #expect(serverRoot.contents == ["target.bin"])
+            _ = serverSide
+        }
+    }
+
+    @Test("a peer that vanishes mid-file leaves the destination untouched and no temporary file")
+    func interrupted() async throws {
+        try await Self.withPair { server, _, _, serverRoot, _ in
+            serverRoot.write("show.csv", Array("old show".utf8))
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: try await server.localAddress().port!).get()
+            var head = ByteBuffer()
+            try FrameWriter.writeHead(
+                FrameHeader(contentType: .binary, contentLength: 5_000_000, messageType: .message, action: "filetransfer", filePath: "show.csv"),
+                into: &head
+            )
+            head.writeBytes(sampleBytes(count: 300_000))
+            try await raw.writeAndFlush(head)
+            try await Task.sleep(for: .milliseconds(200))
+            try await raw.close()
+            #expect(await eventually { serverRoot.contents == ["show.csv"] }, "left: \(serverRoot.contents)")
+            #expect(serverRoot.read("show.csv") == Array("old show".utf8))
+        }
+    }
+
+    @Test("hostile paths are refused for push and pull with an error reply")
+    func refused() async throws {
+        try await Self.withPair { _, client, _, serverRoot, clientRoot in
+            clientRoot.write("x", [1, 2, 3])
+            _ = try await client.connection.request("id")
+            for path in ["../escape.bin", "/etc/passwd", "a/../../x", "~/x"] {
+                do {
+                    _ = try await client.connection.sendFile(from: clientRoot.file("x"), to: path)
+                    Issue.record("push to \(path) was accepted")
+                } catch {
+                    guard case .remote(let remote)? = error as? FileTransferError else { Issue.record("push to \(path): \(error)"); continue }
+                    #expect(remote.code == RemoteError.Code.fileRefused)
+                }
+                do {
+                    _ = try await client.connection.getFile(path, saveTo: clientRoot.file("pulled"))
+                    Issue.record("pull of \(path) was served")
+                } catch {
+                    guard case .remote(let remote)? = error as? FileTransferError else { Issue.record("pull of \(path): \(error)"); continue }
+                    #expect(remote.code == RemoteError.Code.fileRefused)
+                }
+            }
+            #expect(serverRoot.contents.isEmpty)
+            #expect(clientRoot.contents == ["x"])
+        }
+    }
+}
