@@ -23,6 +23,8 @@ struct Bench: AsyncParsableCommand {
             Codec.self,
             Messages.self,
             Requests.self,
+            Files.self,
+            FilesReceiver.self,
         ]
     )
 }

@@ -79,6 +79,24 @@ enum RawLoopback {
         }
     }
 
+    /// Completes `done` at the first byte received (the sink's "all received" reply).
+    final class AnyReplyHandler: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let done: EventLoopPromise<Void>
+
+        init(done: EventLoopPromise<Void>) {
+            self.done = done
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            done.succeed()
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            done.fail(ChannelError.eof)
+        }
+    }
+
     /// A raw server on 127.0.0.1 and a client connected to it.
     struct Pair {
         let server: any Channel

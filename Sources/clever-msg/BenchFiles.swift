@@ -1,0 +1,229 @@
+import ArgumentParser
+import CleverMessaging
+import Foundation
+import NIOCore
+import NIOPosix
+
+extension Bench {
+    /// `clever-msg bench files`: file push and pull over loopback, receiver in its own process.
+    struct Files: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "File push and pull MB/s vs a raw TCP blast of the same file; peak RSS of sender and receiver.",
+            discussion: """
+                Creates a file of --size bytes, starts a receiver (this tool, in a second \
+                process) on 127.0.0.1, pushes the file to it (streamed, sha256-verified, \
+                fsynced, renamed into place, acknowledged), pulls it back, and then sends \
+                the same file's bytes through a plain TCP channel to a sink in the receiver \
+                process as the physical baseline. Peak RSS is each process's own maximum.
+                """
+        )
+
+        @OptionGroup var options: Bench.Options
+
+        @Option(help: "File size in bytes (default 1 GiB).")
+        var size: Int64 = 1 << 30
+
+        @Option(help: "Directory for the temporary files (default: the system's temporary directory).")
+        var directory: String = NSTemporaryDirectory()
+
+        func run() async throws {
+            let reporter = Reporter(json: options.json)
+            reporter.warnIfDebug()
+            let work = URL(fileURLWithPath: directory).appendingPathComponent("clever-bench-\(UUID().uuidString)")
+            let senderRoot = work.appendingPathComponent("sender").path
+            let receiverRoot = work.appendingPathComponent("receiver").path
+            try FileManager.default.createDirectory(atPath: senderRoot, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: receiverRoot, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: work) }
+            let source = senderRoot + "/source.bin"
+            try Self.makeFile(at: source, size: size)
+            reporter.note("file: \(size) bytes in \(work.path)")
+
+            let receiver = try ReceiverProcess(root: receiverRoot, rawBytes: size)
+            var configuration = ConnectionConfiguration()
+            configuration.filePolicy = try FilePolicy(allowedRoots: [senderRoot])
+            let client = MessagingClient(host: "127.0.0.1", port: receiver.port, registry: HandlerRegistry(), configuration: configuration)
+            let clientTask = Task { await client.run() }
+            try await client.connection.waitUntilConnected()
+            _ = try await client.connection.request("id")  // learns that the receiver speaks the extensions
+
+            var start = NIODeadline.now()
+            let pushed = try await client.connection.sendFile(from: source, to: "pushed.bin", acknowledgementTimeout: .seconds(600))
+            let pushSeconds = NIODeadline.seconds(since: start)
+            start = NIODeadline.now()
+            let pulled = try await client.connection.getFile("pushed.bin", saveTo: senderRoot + "/pulled.bin", timeout: .seconds(600))
+            let pullSeconds = NIODeadline.seconds(since: start)
+            guard pushed.delivery == .acknowledged, pulled.sha256 == pushed.sha256, pulled.bytes == size else {
+                throw ValidationError("transfer check failed: pushed \(pushed), pulled \(pulled)")
+            }
+            try? FileManager.default.removeItem(atPath: senderRoot + "/pulled.bin")
+
+            let rawSeconds = try await Self.rawBlast(file: source, size: size, port: receiver.rawPort)
+            client.shutdown()
+            await clientTask.value
+            let receiverRSS = try receiver.finish()
+            let senderRSS = Self.peakRSS()
+
+            let mb = Double(size) / 1_000_000
+            let raw = mb / rawSeconds
+            reporter.report(Measurement(name: "files.push", value: mb / pushSeconds, unit: "MB/s", baseline: raw, label: "push (verified, fsynced, acked)"))
+            reporter.report(Measurement(name: "files.pull", value: mb / pullSeconds, unit: "MB/s", baseline: raw, label: "pull (verified, fsynced)"))
+            reporter.report(Measurement(name: "files.raw_blast", value: raw, unit: "MB/s", baseline: nil, label: "raw TCP blast (baseline)"))
+            reporter.report(Measurement(name: "files.rss.sender", value: Double(senderRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, sender"))
+            reporter.report(Measurement(name: "files.rss.receiver", value: Double(receiverRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, receiver"))
+        }
+
+        /// Writes `size` pseudo-random bytes in 4 MiB chunks.
+        static func makeFile(at path: String, size: Int64) throws {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw ValidationError("cannot create \(path)")
+            }
+            defer { try? handle.close() }
+            var chunk = [UInt8](repeating: 0, count: 4 << 20)
+            var x: UInt64 = 0x2545_F491_4F6C_DD1D
+            var written: Int64 = 0
+            while written < size {
+                for i in stride(from: 0, to: chunk.count, by: 8) {
+                    x ^= x << 13
+                    x ^= x >> 7
+                    x ^= x << 17
+                    withUnsafeBytes(of: x) { raw in
+                        for j in 0..<8 { chunk[i + j] = raw[j] }
+                    }
+                }
+                let n = Int(min(Int64(chunk.count), size - written))
+                try handle.write(contentsOf: chunk[0..<n])
+                written += Int64(n)
+            }
+        }
+
+        /// Sends the file's bytes through a plain channel; returns seconds until the sink saw them all.
+        static func rawBlast(file: String, size: Int64, port: Int) async throws -> Double {
+            let group = MultiThreadedEventLoopGroup.singleton
+            let done = group.any().makePromise(of: Void.self)
+            let channel = try await ClientBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RawLoopback.AnyReplyHandler(done: done))
+                    }
+                }
+                .connect(host: "127.0.0.1", port: port).get()
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+            defer { try? handle.close() }
+            let start = NIODeadline.now()
+            var previous: EventLoopFuture<Void>?
+            while let data = try handle.read(upToCount: 1 << 20), !data.isEmpty {
+                let write = channel.eventLoop.makePromise(of: Void.self)
+                channel.writeAndFlush(ByteBuffer(bytes: data), promise: write)
+                try await previous?.get()
+                previous = write.futureResult
+            }
+            try await previous?.get()
+            try await done.futureResult.get()
+            let seconds = NIODeadline.seconds(since: start)
+            try? await channel.close()
+            return seconds
+        }
+
+        /// This process's peak resident set size, in bytes.
+        static func peakRSS() -> Int {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return usage.ru_maxrss * 1024
+        }
+    }
+
+    /// The receiving side of `bench files`, run as a second process (not for direct use).
+    struct FilesReceiver: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "files-receiver",
+            abstract: "The receiver process of `bench files`.",
+            shouldDisplay: false
+        )
+
+        @Option var root: String
+        @Option var rawBytes: Int64
+
+        /// Writes one line to standard output at once (the parent waits for it).
+        static func say(_ line: String) {
+            let bytes = Array((line + "\n").utf8)
+            _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+        }
+
+        func run() async throws {
+            let registry = HandlerRegistry()
+            registry.onRequest("id") { _, _, _ in "bench-receiver" }
+            var configuration = ConnectionConfiguration()
+            configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+            let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry, configuration: configuration)
+            let serverTask = Task { try await server.run() }
+            let port = try await server.localAddress().port!
+            let group = MultiThreadedEventLoopGroup.singleton
+            let total = Int(rawBytes)
+            let sink = try await ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let done = channel.eventLoop.makePromise(of: Void.self)
+                        done.succeed()
+                        try channel.pipeline.syncOperations.addHandler(
+                            RawLoopback.CountingServerHandler(requestSize: total, responseSize: 1, totalExpected: .max, done: done)
+                        )
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            Self.say("{\"port\": \(port), \"raw_port\": \(sink.localAddress!.port!)}")
+            while let line = readLine(), line != "quit" {}
+            server.shutdown()
+            try? await serverTask.value
+            try? await sink.close()
+            Self.say("{\"peak_rss\": \(Files.peakRSS())}")
+        }
+    }
+}
+
+/// The receiver process of `bench files`.
+private struct ReceiverProcess {
+    let process: Process
+    let input: FileHandle
+    let output: FileHandle
+    let port: Int
+    let rawPort: Int
+
+    init(root: String, rawBytes: Int64) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["bench", "files-receiver", "--root", root, "--raw-bytes", "\(rawBytes)"]
+        let stdinPipe = Pipe()
+        let stdoutPipe = Pipe()
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        try process.run()
+        input = stdinPipe.fileHandleForWriting
+        output = stdoutPipe.fileHandleForReading
+        let ports = try Self.readJSONLine(output)
+        guard let port = ports["port"]?.integerValue, let rawPort = ports["raw_port"]?.integerValue else {
+            throw ValidationError("receiver did not report its ports: \(ports)")
+        }
+        self.port = port
+        self.rawPort = rawPort
+    }
+
+    /// Stops the receiver; returns its peak RSS in bytes.
+    func finish() throws -> Int {
+        input.write(Data("quit\n".utf8))
+        let report = try Self.readJSONLine(output)
+        process.waitUntilExit()
+        return report["peak_rss"]?.integerValue ?? 0
+    }
+
+    static func readJSONLine(_ handle: FileHandle) throws -> JSONValue {
+        var line: [UInt8] = []
+        while true {
+            let byte = try handle.read(upToCount: 1) ?? Data()
+            guard let b = byte.first else { break }
+            if b == UInt8(ascii: "\n") { break }
+            line.append(b)
+        }
+        return try JSONParser.parse(line)
+    }
+}
