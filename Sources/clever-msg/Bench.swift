@@ -25,6 +25,7 @@ struct Bench: AsyncParsableCommand {
             Requests.self,
             Files.self,
             FilesReceiver.self,
+            SwarmScale.self,
         ]
     )
 }

@@ -22,6 +22,9 @@ struct CleverMsg: AsyncParsableCommand {
             Encode.self,
             Bench.self,
             Demo.self,
+            Serve.self,
+            Drone.self,
+            Swarm.self,
         ]
     )
 }

@@ -49,7 +49,13 @@ struct Demo: AsyncParsableCommand {
             let port = address.port!
             out.line("ground station listening on 127.0.0.1:\(port)")
 
-            let fleet = (1...drones).map { SimulatedDrone(id: "copter-\($0)", port: port, logger: logger) }
+            let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("clever-demo-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: workspace) }
+            let fleet = try (1...drones).map { n in
+                let root = workspace + "/copter-\(n)"
+                try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+                return try SimulatedDrone(id: "copter-\(n)", port: port, root: root, logger: logger)
+            }
             for drone in fleet { group.addTask { await drone.client.run() } }
             let links = try await server.waitForConnections(fleet.count)
             out.line("\(links.count) drones connected")
@@ -75,6 +81,16 @@ struct Demo: AsyncParsableCommand {
             for (_, result) in results { try await result.get().written() }
             for drone in fleet { try await drone.waitForActions(2) }
             out.line("broadcast led_fill reached \(results.count) drones")
+
+            // Push an animation to the first drone: streamed, verified, acknowledged.
+            let animation = workspace + "/animation.csv"
+            var csv = "frame,x,y,z,r,g,b\n"
+            for frame in 0..<40_000 { csv += "\(frame),\(Double(frame % 100) / 10),0.5,1.5,255,\(frame % 256),0\n" }
+            FileManager.default.createFile(atPath: animation, contents: Data(csv.utf8))
+            let target = byID[fleet[0].id]!
+            let pushed = try await target.sendFile(from: animation, to: "animations/show.csv", progress: ProgressBar("push animation.csv to \(fleet[0].id)").handler)
+            let landed = FileManager.default.contents(atPath: fleet[0].root + "/animations/show.csv")
+            out.line("pushed \(pushed.bytes) bytes to \(fleet[0].id): \(pushed.delivery), sha256 \(pushed.sha256?.prefix(12) ?? "")…, on disk: \(landed?.count == csv.utf8.count ? "identical" : "MISSING")")
 
             // Drop one drone's link while it waits for the station's reply.
             let victim = fleet[fleet.count > 1 ? 1 : 0]
@@ -118,16 +134,21 @@ struct Demo: AsyncParsableCommand {
 /// A drone for the demo: a client with the handlers a reference drone has.
 final class SimulatedDrone: Sendable {
     let id: String
+    let root: String
     let client: MessagingClient
     private let received = NIOLockedValueBox<[String]>([])
 
-    init(id: String, port: Int, logger: Logger) {
+    init(id: String, port: Int, root: String, logger: Logger) throws {
         self.id = id
+        self.root = root
         let registry = HandlerRegistry()
+        var configuration = ConnectionConfiguration()
+        configuration.filePolicy = try FilePolicy(allowedRoots: [root])
         self.client = MessagingClient(
             host: "127.0.0.1",
             port: port,
             registry: registry,
+            configuration: configuration,
             reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(100)),
             logger: logger
         )

@@ -35,7 +35,11 @@ public final class HandlerRegistry: Sendable {
         var actions: [String: Action] = [:]
         var requests: [String: Request] = [:]
         var fileReceived: FileReceivedHandler?
+        var anyAction: AnyActionHandler?
     }
+
+    /// A handler for actions that have no handler of their own; gets the action name too.
+    public typealias AnyActionHandler = @Sendable (Connection, String, [JSONValue], JSONObject) throws -> Void
 
     private let tables = NIOLockedValueBox(Tables())
 
@@ -103,7 +107,20 @@ public final class HandlerRegistry: Sendable {
     /// The names of all registered requests, sorted.
     public var requestNames: [String] { tables.withLockedValue { $0.requests.keys.sorted() } }
 
-    func action(_ name: String) -> Action? { tables.withLockedValue { $0.actions[name] } }
+    /// Registers the handler for every action without a handler of its own
+    /// (instead of the default: a warning and the frame dropped).
+    /// - Parameter handler: called with (connection, action, args, kwargs) on the event loop.
+    public func onAnyAction(_ handler: @escaping AnyActionHandler) {
+        tables.withLockedValue { $0.anyAction = handler }
+    }
+
+    func action(_ name: String) -> Action? {
+        tables.withLockedValue { t in
+            if let handler = t.actions[name] { return handler }
+            guard let any = t.anyAction else { return nil }
+            return .sync { connection, args, kwargs in try any(connection, name, args, kwargs) }
+        }
+    }
 
     func request(_ name: String) -> Request? { tables.withLockedValue { $0.requests[name] } }
 }

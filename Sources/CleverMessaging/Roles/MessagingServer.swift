@@ -21,8 +21,13 @@ public final class MessagingServer: Sendable {
     /// The logger.
     public let logger: Logger
 
+    /// Called when a connection's link is up, and when it went down.
+    public typealias ConnectionHook = @Sendable (Connection) -> Void
+
     private let group: any EventLoopGroup
     private let bound: EventLoopPromise<SocketAddress>
+    private let onConnect: ConnectionHook?
+    private let onDisconnect: ConnectionHook?
     private let state = NIOLockedValueBox(ServerState())
 
     private struct ServerState {
@@ -39,14 +44,20 @@ public final class MessagingServer: Sendable {
     ///   - configuration: settings for every connection.
     ///   - group: the event loops (default: NIO's shared multi-threaded group).
     ///   - logger: where to log.
+    ///   - onConnect: called when a new connection's link is up.
+    ///   - onDisconnect: called when a connection's link went down (it is then closed).
     public init(
         host: String = "127.0.0.1",
         port: Int = 25000,
         registry: HandlerRegistry,
         configuration: ConnectionConfiguration = .init(),
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "clever.server")
+        logger: Logger = Logger(label: "clever.server"),
+        onConnect: ConnectionHook? = nil,
+        onDisconnect: ConnectionHook? = nil
     ) {
+        self.onConnect = onConnect
+        self.onDisconnect = onDisconnect
         self.host = host
         self.port = port
         self.registry = registry
@@ -140,8 +151,15 @@ public final class MessagingServer: Sendable {
             _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
             // A server-side connection ends with its link; the peer comes back as a new one.
             connection.startClose(pendingError: .connectionLost)
+            onDisconnect?(connection)
         }
-        return ConnectionHandler.install(on: child, connection: connection)
+        let onConnect = self.onConnect
+        return ConnectionHandler.install(on: child, connection: connection).map {
+            if let onConnect {
+                // The link attaches when the channel becomes active, right after this initializer.
+                child.eventLoop.execute { onConnect(connection) }
+            }
+        }
     }
 
     /// Sends one action to every connected peer, encoding it once.

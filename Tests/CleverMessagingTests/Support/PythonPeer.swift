@@ -2,8 +2,9 @@ import CleverMessaging
 import Foundation
 import NIOConcurrencyHelpers
 
-/// The Python reference-style peer (`Tests/Interop/peer.py`) as a subprocess:
-/// commands go to its stdin as JSON lines, events come back from its stdout.
+/// A subprocess that prints JSON lines: the Python reference-style peer
+/// (`Tests/Interop/peer.py`), or `clever-msg` itself. Commands go to its stdin,
+/// events come back from its stdout (lines that are not JSON are ignored).
 final class PythonPeer: Sendable {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -23,10 +24,15 @@ final class PythonPeer: Sendable {
     static let script = Vectors.packageRoot.appendingPathComponent("Tests/Interop/peer.py").path
 
     /// Starts `python3 peer.py ARGUMENTS`. Fails (never skips) when python3 is missing.
-    init(_ arguments: [String]) throws {
+    convenience init(_ arguments: [String]) throws {
+        try self.init(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: ["python3", Self.script] + arguments)
+    }
+
+    /// Starts `executable ARGUMENTS`.
+    init(executable: URL, arguments: [String]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script] + arguments
+        process.executableURL = executable
+        process.arguments = arguments
         let stdinPipe = Pipe()
         let stdoutPipe = Pipe()
         let stderrPipe = Pipe()
@@ -56,11 +62,19 @@ final class PythonPeer: Sendable {
         do {
             try process.run()
         } catch {
-            throw Failure(description: "cannot start python3 \(Self.script): \(error)")
+            throw Failure(description: "cannot start \(executable.path) \(arguments): \(error)")
         }
     }
 
     deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// Whether the process still runs.
+    var isRunning: Bool { process.isRunning }
+
+    /// Stops the process at once.
+    func terminate() {
         if process.isRunning { process.terminate() }
     }
 
@@ -72,9 +86,32 @@ final class PythonPeer: Sendable {
 
     /// Sends one command.
     func send(_ command: JSONValue) {
-        var bytes = JSONWriter.bytes(of: command)
-        bytes.append(UInt8(ascii: "\n"))
-        input.write(Data(bytes))
+        sendLine(command.description)
+    }
+
+    /// Sends one line of text.
+    func sendLine(_ line: String) {
+        input.write(Data((line + "\n").utf8))
+    }
+
+    /// Lines that satisfy `predicate`, whatever their shape.
+    func lines(where predicate: (JSONValue) -> Bool) -> [JSONValue] {
+        events.filter(predicate)
+    }
+
+    /// Waits until `count` lines satisfy `predicate`.
+    @discardableResult
+    func waitForLines(count: Int = 1, timeout: Duration = .seconds(20), where predicate: @escaping (JSONValue) -> Bool) async throws -> [JSONValue] {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while true {
+            let found = lines(where: predicate)
+            if found.count >= count { return found }
+            if clock.now >= deadline || !process.isRunning {
+                throw Failure(description: "waited for \(count) lines, got \(found.count); lines: \(events.suffix(10)); stderr: \(stderr.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Events whose `"event"` is `name` and that satisfy `predicate`.

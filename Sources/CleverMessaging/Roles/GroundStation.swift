@@ -1,0 +1,246 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// A ground station: a ``MessagingServer`` that identifies every drone that
+/// connects and keeps one record per drone id across reconnects.
+///
+/// Like the reference server, it asks each new connection for `id`, then for
+/// `clover_dir`. A drone that reconnects, from anywhere, finds its record
+/// again. Connect, first-connect and disconnect events are delivered through
+/// ``events()``.
+public final class GroundStation: Sendable {
+    /// What the station knows of one drone.
+    public struct Drone: Sendable, Hashable {
+        /// The id the drone answered.
+        public var id: String
+        /// Its address on the current or last link.
+        public var address: String
+        /// Whether a link is up.
+        public var isConnected: Bool
+        /// When the current (or last) link came up, as Unix time.
+        public var since: Double
+        /// Its `clover_dir` answer, if any.
+        public var cloverDir: String?
+        /// How many times it connected.
+        public var connections: Int
+    }
+
+    /// A change in the fleet.
+    public enum Event: Sendable, Hashable {
+        /// A drone connected for the first time since the station started.
+        case firstConnected(Drone)
+        /// A known drone connected again.
+        case reconnected(Drone)
+        /// A drone's link went down.
+        case disconnected(Drone)
+    }
+
+    /// The server underneath.
+    public let server: MessagingServer
+    /// The logger.
+    public let logger: Logger
+    /// How long to wait for a new connection's `id` answer.
+    public let identifyTimeout: TimeAmount
+
+    private struct Entry {
+        var drone: Drone
+        var connection: Connection?
+    }
+
+    private struct State {
+        var drones: [String: Entry] = [:]
+        var byConnection: [Int: String] = [:]
+        var subscribers: [Int: AsyncStream<Event>.Continuation] = [:]
+        var nextSubscriber = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    /// Creates a ground station; nothing happens until ``run()``.
+    /// - Parameters:
+    ///   - host: the address to listen on (default 127.0.0.1).
+    ///   - port: the TCP port (default 25000; 0 for any).
+    ///   - registry: handlers for what drones send.
+    ///   - configuration: settings for every connection.
+    ///   - identifyTimeout: how long a new connection has to answer `id`.
+    ///   - group: the event loops.
+    ///   - logger: where to log.
+    public init(
+        host: String = "127.0.0.1",
+        port: Int = 25000,
+        registry: HandlerRegistry = HandlerRegistry(),
+        configuration: ConnectionConfiguration = .init(),
+        identifyTimeout: TimeAmount = .seconds(10),
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "clever.station")
+    ) {
+        self.logger = logger
+        self.identifyTimeout = identifyTimeout
+        let box = NIOLockedValueBox<GroundStation?>(nil)
+        self.server = MessagingServer(
+            host: host,
+            port: port,
+            registry: registry,
+            configuration: configuration,
+            group: group,
+            logger: logger,
+            onConnect: { connection in box.withLockedValue { $0 }?.identify(connection) },
+            onDisconnect: { connection in box.withLockedValue { $0 }?.lost(connection) }
+        )
+        box.withLockedValue { $0 = self }
+    }
+
+    /// Serves until cancelled or ``shutdown()``.
+    /// - Throws: when binding fails.
+    public func run() async throws {
+        defer { finishEvents() }
+        try await server.run()
+    }
+
+    /// Serves like ``run()``, with a discovery beacon and, optionally, the
+    /// duplicate-server guard (see ``MessagingServer/run(discovery:)``).
+    /// - Parameter discovery: the discovery settings.
+    /// - Returns: the earlier server that made this one stop, if that is why it stopped.
+    /// - Throws: when binding fails.
+    @discardableResult
+    public func run(discovery: ServerDiscovery) async throws -> ServerAnnouncement? {
+        defer { finishEvents() }
+        return try await server.run(discovery: discovery)
+    }
+
+    private func finishEvents() {
+        let subscribers = state.withLockedValue { s in
+            defer { s.subscribers = [:] }
+            return Array(s.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.finish() }
+    }
+
+    /// Stops ``run()``.
+    public func shutdown() {
+        server.shutdown()
+    }
+
+    /// Every drone seen, sorted by id.
+    public var drones: [Drone] {
+        state.withLockedValue { $0.drones.values.map(\.drone) }.sorted { $0.id < $1.id }
+    }
+
+    /// The connection of drone `id`, if its link is up.
+    /// - Parameter id: the drone id.
+    /// - Returns: the connection.
+    public func connection(for id: String) -> Connection? {
+        state.withLockedValue { $0.drones[id]?.connection }
+    }
+
+    /// The ids of connected drones, sorted.
+    public var connectedIDs: [String] {
+        state.withLockedValue { $0.drones.values.filter { $0.connection != nil }.map(\.drone.id) }.sorted()
+    }
+
+    /// A stream of fleet events from now on (each call gets its own stream).
+    /// - Returns: the events; the stream ends when the station stops.
+    public func events() -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        let key = state.withLockedValue { s -> Int in
+            s.nextSubscriber += 1
+            s.subscribers[s.nextSubscriber] = continuation
+            return s.nextSubscriber
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: key) }
+        }
+        return stream
+    }
+
+    /// Waits until at least `count` drones are connected and identified.
+    /// - Parameters:
+    ///   - count: how many.
+    ///   - timeout: how long to wait.
+    /// - Returns: whether they are.
+    public func waitForDrones(_ count: Int, timeout: Duration) async -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while connectedIDs.count < count {
+            if clock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
+    }
+
+    private func identify(_ connection: Connection) {
+        Task {
+            do {
+                try await connection.waitUntilConnected(timeout: identifyTimeout)
+                let id = try await connection.request("id", timeout: identifyTimeout)
+                guard let id = id.stringValue ?? (id.isNull ? nil : "\(id)") else {
+                    logger.warning("connection answered a null id; ignored")
+                    return
+                }
+                let cloverDir = try? await connection.request("clover_dir", timeout: identifyTimeout).stringValue
+                register(id: id, cloverDir: cloverDir, connection: connection)
+            } catch {
+                logger.warning("could not identify a new connection: \(error)")
+            }
+        }
+    }
+
+    private func register(id: String, cloverDir: String?, connection: Connection) {
+        let address = connection.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        let now = Self.unixTime()
+        let (event, subscribers, replaced) = state.withLockedValue { s -> (Event?, [AsyncStream<Event>.Continuation], Connection?) in
+            guard connection.isConnected else { return (nil, [], nil) }
+            var entry = s.drones[id] ?? Entry(drone: Drone(id: id, address: address, isConnected: true, since: now, cloverDir: cloverDir, connections: 0))
+            let first = entry.drone.connections == 0
+            let replaced = entry.connection
+            entry.drone.address = address
+            entry.drone.isConnected = true
+            entry.drone.since = now
+            entry.drone.connections += 1
+            if let cloverDir { entry.drone.cloverDir = cloverDir }
+            entry.connection = connection
+            s.drones[id] = entry
+            s.byConnection[connection.number] = id
+            return (first ? .firstConnected(entry.drone) : .reconnected(entry.drone), Array(s.subscribers.values), replaced)
+        }
+        if let replaced, replaced !== connection {
+            // The same drone on a new link: the old link is stale.
+            replaced.dropLink()
+        }
+        if let event {
+            logger.info("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
+            for subscriber in subscribers { subscriber.yield(event) }
+        }
+    }
+
+    private func lost(_ connection: Connection) {
+        let (event, subscribers) = state.withLockedValue { s -> (Event?, [AsyncStream<Event>.Continuation]) in
+            guard let id = s.byConnection.removeValue(forKey: connection.number), var entry = s.drones[id],
+                entry.connection === connection
+            else { return (nil, []) }
+            entry.connection = nil
+            entry.drone.isConnected = false
+            s.drones[id] = entry
+            return (.disconnected(entry.drone), Array(s.subscribers.values))
+        }
+        guard let event else { return }
+        logger.info("drone disconnected", metadata: ["id": "\(connection.number)"])
+        for subscriber in subscribers { subscriber.yield(event) }
+    }
+
+    static func unixTime() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

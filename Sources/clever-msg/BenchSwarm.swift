@@ -1,0 +1,132 @@
+import ArgumentParser
+import CleverMessaging
+import Foundation
+import Logging
+import NIOCore
+
+extension Bench {
+    /// `clever-msg bench swarm`: a ground station here and a swarm in a second process.
+    struct SwarmScale: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "swarm",
+            abstract: "Time to connect and identify N drones, broadcast to all, request telemetry from all; peak RSS.",
+            discussion: """
+                Runs a GroundStation in this process and `clever-msg swarm` in another, on \
+                127.0.0.1. Measures: time until all N are connected and identified (id and \
+                clover_dir asked of each, as the reference server does); a broadcast of one \
+                action, until the swarm reports the last drone has it; one telemetry request \
+                to every drone, until the last reply; peak RSS of both processes. The \
+                baseline of the broadcast is N raw TCP writes of the same frame bytes.
+                """
+        )
+
+        @OptionGroup var options: Bench.Options
+
+        @Option(help: "How many drones.")
+        var count: Int = 1000
+
+        func run() async throws {
+            let reporter = Reporter(json: options.json)
+            reporter.warnIfDebug()
+            _ = try FileLimit.raiseToHard()
+            var logger = Logger(label: "clever.bench")
+            logger.logLevel = .critical
+            var configuration = ConnectionConfiguration()
+            configuration.keepalive.enabled = false
+            configuration.filePolicy = nil
+            let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger)
+            let stationTask = Task { try await station.run() }
+            let port = try await station.server.localAddress().port!
+
+            let start = NIODeadline.now()
+            let swarm = try SwarmProcess(arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"])
+            guard await station.waitForDrones(count, timeout: .seconds(600)) else {
+                throw ValidationError("only \(station.connectedIDs.count) of \(count) drones identified")
+            }
+            let identify = NIODeadline.seconds(since: start)
+
+            let broadcastStart = NIODeadline.now()
+            _ = try station.server.broadcast("led_fill", kwargs: ["r": 255, "g": 0, "b": 128])
+            try swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count) }
+            let broadcast = NIODeadline.seconds(since: broadcastStart)
+
+            let requestStart = NIODeadline.now()
+            let ids = station.connectedIDs
+            let failures = await withTaskGroup(of: Bool.self) { group in
+                for id in ids {
+                    group.addTask {
+                        guard let connection = station.connection(for: id) else { return false }
+                        return (try? await connection.request("telemetry", timeout: .seconds(60))) != nil
+                    }
+                }
+                var failed = 0
+                for await ok in group where !ok { failed += 1 }
+                return failed
+            }
+            let requestAll = NIODeadline.seconds(since: requestStart)
+
+            let swarmRSS = try swarm.finish()
+            station.shutdown()
+            try await stationTask.value
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+
+            reporter.note("\(count) drones; \(failures) telemetry requests failed")
+            reporter.report(Measurement(name: "swarm.identify_all", value: identify * 1000, unit: "ms", baseline: nil, label: "connect + identify all"))
+            reporter.report(Measurement(name: "swarm.broadcast", value: broadcast * 1000, unit: "ms", baseline: nil, label: "broadcast until last drone has it"))
+            reporter.report(Measurement(name: "swarm.request_all", value: requestAll * 1000, unit: "ms", baseline: nil, label: "request telemetry from all"))
+            reporter.report(Measurement(name: "swarm.rss.station", value: Double(usage.ru_maxrss) / 1024, unit: "MiB", baseline: nil, label: "peak RSS, ground station"))
+            reporter.report(Measurement(name: "swarm.rss.swarm", value: Double(swarmRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, swarm"))
+            if failures > 0 { throw ExitCode(2) }
+        }
+    }
+}
+
+/// The `swarm` child process of `bench swarm`: JSON lines on its stdout.
+private final class SwarmProcess {
+    let process = Process()
+    let input: FileHandle
+    let output: FileHandle
+
+    init(arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = arguments
+        let stdinPipe = Pipe()
+        let stdoutPipe = Pipe()
+        process.standardInput = stdinPipe
+        process.standardOutput = stdoutPipe
+        try process.run()
+        input = stdinPipe.fileHandleForWriting
+        output = stdoutPipe.fileHandleForReading
+    }
+
+    /// Reads lines until one satisfies `predicate`.
+    func waitFor(_ predicate: (JSONValue) -> Bool) throws {
+        while true {
+            guard let line = try readLine() else { throw ValidationError("swarm process ended early") }
+            if predicate(line) { return }
+        }
+    }
+
+    /// Stops the swarm; returns its peak RSS in bytes.
+    func finish() throws -> Int {
+        input.write(Data("quit\n".utf8))
+        var rss = 0
+        while let line = try readLine() {
+            if let value = line["peak_rss"]?.integerValue { rss = value }
+        }
+        process.waitUntilExit()
+        return rss
+    }
+
+    private func readLine() throws -> JSONValue? {
+        var bytes: [UInt8] = []
+        while true {
+            guard let data = try output.read(upToCount: 1), let byte = data.first else {
+                return bytes.isEmpty ? nil : try JSONParser.parse(bytes)
+            }
+            if byte == UInt8(ascii: "\n") { return try JSONParser.parse(bytes) }
+            bytes.append(byte)
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import CleverMessaging
+import Foundation
+import Logging
+import NIOCore
+
+/// `clever-msg drone`: one simulated drone that behaves like a reference drone on the wire.
+struct Drone: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a simulated drone that connects to a ground station.",
+        discussion: """
+            Answers id, time, clover_dir, telemetry and config; accepts file pushes and \
+            serves pulls inside --root; prints one line per action received. Reconnects \
+            after a drop (every 2 s; after 3 failures it also listens for a discovery \
+            beacon on --discover PORT when given).
+            """
+    )
+
+    @Option(help: "The ground station, HOST:PORT.")
+    var server: String = "127.0.0.1:25000"
+
+    @Option(help: "This drone's id (default: copter-<pid>).")
+    var id: String?
+
+    @Option(help: "The directory pushed files go to and pulls are served from (default: the working directory).")
+    var root: String?
+
+    @Option(help: "Listen for the server's discovery beacon on this UDP port when it cannot be reached.")
+    var discover: Int?
+
+    @Flag(help: "Print one JSON object per line.")
+    var json = false
+
+    @Flag(help: "Log connection events to standard error.")
+    var verbose = false
+
+    func run() async throws {
+        let (host, port) = try parseHostPort(server, defaultPort: 25000)
+        let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
+        let root = self.root ?? FileManager.default.currentDirectoryPath
+        var logger = Logger(label: "clever.drone")
+        logger.logLevel = verbose ? .info : .error
+        let printer = LinePrinter(json: json)
+        let behaviour = DroneBehaviour(root: root) { _, action, args, kwargs in
+            printer.print(["action": .string(action), "args": .array(args), "kwargs": .object(kwargs)],
+                          text: "action \(action) args=\(JSONValue.array(args)) kwargs=\(JSONValue.object(kwargs))")
+        }
+        behaviour.registry.onFileReceived { _, path, bytes in
+            printer.print(["file": .string(path), "bytes": .integer(Int(bytes))], text: "file \(path) (\(bytes) bytes)")
+        }
+        var configuration = ConnectionConfiguration()
+        configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger)
+        behaviour.assign(id: id, to: client.connection)
+        printer.print(["drone": .string(id), "server": .string("\(host):\(port)")], text: "drone \(id) → \(host):\(port)")
+        if let discover {
+            await client.run(discovery: ClientDiscovery(listener: DiscoveryListener.Configuration(port: discover)))
+        } else {
+            await client.run()
+        }
+    }
+}
+
+/// Splits `HOST:PORT` (or `HOST`, or `[IPv6]:PORT`).
+func parseHostPort(_ text: String, defaultPort: Int) throws -> (String, Int) {
+    if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+        let host = String(text[text.index(after: text.startIndex)..<close])
+        let rest = text[text.index(after: close)...]
+        guard rest.isEmpty || rest.hasPrefix(":"), let port = rest.isEmpty ? defaultPort : Int(rest.dropFirst()) else {
+            throw ValidationError("expected [HOST]:PORT, got \(text)")
+        }
+        return (host, port)
+    }
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+    switch parts.count {
+    case 1: return (text, defaultPort)
+    case 2:
+        guard let port = Int(parts[1]), (0...65535).contains(port) else { throw ValidationError("bad port in \(text)") }
+        return (String(parts[0]), port)
+    default: throw ValidationError("expected HOST:PORT, got \(text)")
+    }
+}
+
+/// Prints result lines as text or as JSON objects, one write per line.
+struct LinePrinter: Sendable {
+    let json: Bool
+
+    func print(_ object: JSONObject, text: @autoclosure () -> String) {
+        let line = json ? JSONValue.object(object).description : text()
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+    }
+}

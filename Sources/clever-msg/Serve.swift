@@ -1,0 +1,107 @@
+import ArgumentParser
+import CleverMessaging
+import Foundation
+import Logging
+import NIOCore
+
+/// `clever-msg serve`: a ground-station console.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a ground station and drive its drones from a console (stdin).",
+        discussion: """
+            Commands, one per line (TARGET is a drone id, a comma list, or all):
+              drones                              list drones: id, address, connected, since
+              wait N [TIMEOUT]                    wait until N drones are connected (default 30 s)
+              send TARGET ACTION [KWARGS_JSON]    send an action
+              request TARGET NAME [KWARGS_JSON]   one result line per drone: value, or error/timeout
+              push TARGET LOCAL REMOTE            push a file (progress on a terminal)
+              pull ID REMOTE LOCAL                pull a file
+              quit                                stop (end of input too)
+            With --json every output line is one JSON object.
+            """
+    )
+
+    @Option(help: "The address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(help: "The TCP port.")
+    var port: Int = 25000
+
+    @Option(help: "Announce this server with a discovery beacon to ADDR[:PORT] (port 8181 by default).")
+    var announce: String?
+
+    @Flag(help: "Allow --announce to a broadcast address (the reference's 255.255.255.255).")
+    var allowBroadcast = false
+
+    @Option(help: "The directory pulled files are written to (default: the working directory).")
+    var root: String?
+
+    @Option(help: "Seconds a request waits for each drone's reply.")
+    var timeout: Double = 5
+
+    @Flag(help: "Print one JSON object per line.")
+    var json = false
+
+    @Flag(help: "Log connection events to standard error.")
+    var verbose = false
+
+    func run() async throws {
+        var logger = Logger(label: "clever.serve")
+        logger.logLevel = verbose ? .info : .error
+        var configuration = ConnectionConfiguration()
+        configuration.filePolicy = try FilePolicy(allowedRoots: [root ?? FileManager.default.currentDirectoryPath])
+        let station = GroundStation(host: host, port: port, configuration: configuration, logger: logger)
+        let out = LinePrinter(json: json)
+        let discovery: ServerDiscovery?
+        if let announce {
+            let (target, beaconPort) = try parseHostPort(announce, defaultPort: 8181)
+            discovery = ServerDiscovery(
+                announcedHost: host == "0.0.0.0" ? nil : host,
+                beacon: DiscoveryBeacon.Configuration(host: target, port: beaconPort, allowBroadcast: allowBroadcast)
+            )
+        } else {
+            discovery = nil
+        }
+        let events = station.events()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                if let discovery { try await station.run(discovery: discovery) } else { try await station.run() }
+            }
+            group.addTask {
+                for await event in events { Self.report(event, out) }
+            }
+            let address = try await station.server.localAddress()
+            out.print(["listening": .string("\(host):\(address.port ?? port)")], text: "ground station listening on \(host):\(address.port ?? port)")
+            let console = Console(station: station, out: out, timeout: .milliseconds(Int64(timeout * 1000)))
+            for await line in StandardInput.lines() {
+                if try await !console.execute(line) { break }
+            }
+            station.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    static func report(_ event: GroundStation.Event, _ out: LinePrinter) {
+        switch event {
+        case .firstConnected(let d):
+            out.print(["event": "connected", "id": .string(d.id), "address": .string(d.address), "first": true], text: "+ \(d.id) connected from \(d.address)")
+        case .reconnected(let d):
+            out.print(["event": "connected", "id": .string(d.id), "address": .string(d.address), "first": false], text: "+ \(d.id) reconnected from \(d.address)")
+        case .disconnected(let d):
+            out.print(["event": "disconnected", "id": .string(d.id)], text: "- \(d.id) disconnected")
+        }
+    }
+}
+
+/// Standard input as an asynchronous sequence of lines, read on a thread of its own.
+enum StandardInput {
+    static func lines() -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let thread = Thread {
+                while let line = readLine(strippingNewline: true) { continuation.yield(line) }
+                continuation.finish()
+            }
+            thread.start()
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import CleverMessaging
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+/// `clever-msg swarm`: many simulated drones in one process.
+struct Swarm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run N simulated drones in one process against a ground station (rehearsals, load tests).",
+        discussion: """
+            Each drone behaves like `clever-msg drone`: it answers id, time, clover_dir, \
+            telemetry and config and reconnects after a drop. Actions are counted and \
+            reported once all drones have one (one line per action name and count). \
+            The open-file soft limit is raised to the hard limit first; the command \
+            refuses an N that cannot fit. A line "quit" on standard input stops it and \
+            prints its peak RSS.
+            """
+    )
+
+    @Option(help: "The ground station, HOST:PORT.")
+    var server: String = "127.0.0.1:25000"
+
+    @Option(help: "How many drones.")
+    var count: Int = 100
+
+    @Option(help: "Drone ids are this prefix and a number.")
+    var idPrefix: String = "copter"
+
+    @Flag(help: "Print one JSON object per line.")
+    var json = false
+
+    @Flag(help: "Print every action received (one line per drone and action).")
+    var verbose = false
+
+    func validate() throws {
+        guard count > 0 else { throw ValidationError("--count must be positive") }
+    }
+
+    func run() async throws {
+        let (host, port) = try parseHostPort(server, defaultPort: 25000)
+        let limit = try FileLimit.raiseToHard()
+        let needed = count + 64
+        guard needed <= limit else {
+            throw ValidationError("\(count) drones need about \(needed) open files, but the hard limit is \(limit) (raise it with ulimit -Hn)")
+        }
+        let out = LinePrinter(json: json)
+        let tally = ActionTally(total: count, out: out)
+        let behaviour = DroneBehaviour(root: FileManager.default.currentDirectoryPath) { id, action, args, kwargs in
+            if verbose {
+                out.print(["id": .string(id), "action": .string(action), "args": .array(args), "kwargs": .object(kwargs)], text: "\(id): \(action)")
+            }
+            tally.record(action)
+        }
+        var logger = Logger(label: "clever.swarm")
+        logger.logLevel = .critical
+        var configuration = ConnectionConfiguration()
+        configuration.filePolicy = nil  // a rehearsal swarm refuses file transfers
+        configuration.keepalive.enabled = count <= 1000  // thousands of 1 s keepalive timers on loopback buy nothing
+        let policy = ReconnectPolicy(initialDelay: .milliseconds(200), backoffMultiplier: 1.5, maximumDelay: .seconds(5), jitter: 0.5)
+        let clients = (1...count).map { n in
+            let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy, logger: logger)
+            behaviour.assign(id: "\(idPrefix)-\(n)", to: client.connection)
+            return client
+        }
+        out.print(["swarm": .integer(count), "server": .string("\(host):\(port)"), "open_file_limit": .integer(limit)],
+                  text: "swarm of \(count) drones → \(host):\(port) (open-file limit \(limit))")
+        await withTaskGroup(of: Void.self) { group in
+            for client in clients { group.addTask { await client.run() } }
+            group.addTask {
+                for await line in StandardInput.lines() where line == "quit" { break }
+                for client in clients { client.shutdown() }
+            }
+            await group.waitForAll()
+        }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        out.print(["peak_rss": .integer(usage.ru_maxrss * 1024)], text: "peak RSS \(usage.ru_maxrss / 1024) MiB")
+    }
+}
+
+/// Counts actions across the swarm and reports when every drone has one.
+final class ActionTally: Sendable {
+    private let counts = NIOLockedValueBox<[String: Int]>([:])
+    private let total: Int
+    private let out: LinePrinter
+
+    init(total: Int, out: LinePrinter) {
+        self.total = total
+        self.out = out
+    }
+
+    func record(_ action: String) {
+        let n = counts.withLockedValue { c -> Int in
+            c[action, default: 0] += 1
+            return c[action]!
+        }
+        if n % total == 0 {
+            out.print(["action": .string(action), "drones": .integer(total), "received": .integer(n)], text: "all \(total) drones received \(action)")
+        }
+    }
+}
+
+/// The process's open-file limit.
+enum FileLimit {
+    /// Raises the soft limit to the hard limit; returns the new soft limit.
+    static func raiseToHard() throws -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { throw ValidationError("getrlimit failed: errno \(errno)") }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 { throw ValidationError("setrlimit failed: errno \(errno)") }
+        }
+        return Int(min(limit.rlim_cur, rlim_t(Int.max)))
+    }
+}
