@@ -65,6 +65,10 @@ extension Connection {
         }
         let wantsErrors = frame.header.extra[ExtensionHeader.capabilities] != nil
         let (args, kwargs) = Self.arguments(content)
+        if requestedValue == ExtensionHeader.ping && wantsErrors {
+            reply(to: requestedValue, id: id, value: true)
+            return
+        }
         if requestedValue == Frame.fileTransferAction {
             serveFile(id: id, kwargs: kwargs, wantsErrors: wantsErrors)
             return

@@ -42,6 +42,7 @@ public final class Connection: Sendable {
         var closePromises: [EventLoopPromise<Void>] = []
         var linkWaiters: [EventLoopPromise<Void>] = []
         /// A file body is being written to the link: other frames wait in `outbound`.
+        var pingTask: RepeatedTask?
         var streamActive = false
         var streamWaiters: [EventLoopPromise<Void>] = []
     }
@@ -277,6 +278,38 @@ public final class Connection: Sendable {
         next?.succeed()
     }
 
+    // MARK: - Ping
+
+    /// Pings a peer that speaks the extensions every ``ConnectionConfiguration/pingInterval``;
+    /// a ping without an answer in ``ConnectionConfiguration/pingTimeout`` drops the link.
+    private func startPinging(_ channel: any Channel) {
+        guard let interval = configuration.pingInterval, configuration.announceExtensions else { return }
+        let timeout = configuration.pingTimeout
+        let task = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
+            guard let self, self.peerSpeaksExtensions, self.isConnected else { return }
+            do {
+                let id = try self.startRequest(
+                    ExtensionHeader.ping,
+                    args: [],
+                    kwargs: [:],
+                    completion: .callback { [weak self] result in
+                        guard case .failure(.timedOut) = result, let self else { return }
+                        self.logger.warning("peer did not answer a ping in time; dropping the link")
+                        channel.close(promise: nil)
+                    },
+                    timeout: timeout
+                )
+                self.state.withLockedValue { $0.pending.setResendable(id: id, false) }
+            } catch {
+                self.logger.debug("cannot ping: \(error)")
+            }
+        }
+        state.withLockedValue { s in
+            s.pingTask?.cancel()
+            s.pingTask = task
+        }
+    }
+
     // MARK: - Links
 
     /// A link came up: resume or fail the queue, resend pending requests.
@@ -298,6 +331,7 @@ public final class Connection: Sendable {
             s.flushScheduled = true
             return flush
         }
+        startPinging(channel)
         logger.debug("link up", metadata: ["peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
         if flush { scheduleFlush() }
     }
@@ -318,6 +352,8 @@ public final class Connection: Sendable {
             let failed = s.isClosed ? s.pending.removeAll() : s.pending.linkDown(keepForResend: configuration.resendRequests)
             let promises = s.closePromises
             s.closePromises = []
+            s.pingTask?.cancel()
+            s.pingTask = nil
             return (dropped, failed, promises, s.isClosed)
         }
         logger.debug("link down")

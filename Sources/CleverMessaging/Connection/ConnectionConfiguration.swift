@@ -28,6 +28,12 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// Where peers may write pushed files and read pulled ones; `nil` refuses
     /// every file transfer. Default: the working directory only.
     public var filePolicy: FilePolicy?
+    /// How often to ping a peer that speaks the extensions (an application-level
+    /// check on top of TCP keepalive; reference peers are never pinged); a ping
+    /// unanswered within ``pingTimeout`` drops the link. Default 5 s; `nil` never pings.
+    public var pingInterval: TimeAmount?
+    /// How long a ping may go unanswered. Default 10 s.
+    public var pingTimeout: TimeAmount
 
     /// Creates a configuration.
     /// - Parameters:
@@ -39,6 +45,8 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - codec: decoder limits.
     ///   - announceExtensions: mark frames with the extensions key (default `true`).
     ///   - filePolicy: file confinement (default: the working directory; `nil` refuses files).
+    ///   - pingInterval: application ping period for peers of this library (default 5 s).
+    ///   - pingTimeout: how long a ping may go unanswered (default 10 s).
     public init(
         resendRequests: Bool = true,
         resumeQueue: Bool = false,
@@ -47,9 +55,13 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         keepalive: KeepaliveConfiguration = .reference,
         codec: FrameCodecConfiguration = .init(),
         announceExtensions: Bool = true,
-        filePolicy: FilePolicy? = try? FilePolicy()
+        filePolicy: FilePolicy? = try? FilePolicy(),
+        pingInterval: TimeAmount? = .seconds(5),
+        pingTimeout: TimeAmount = .seconds(10)
     ) {
         self.filePolicy = filePolicy
+        self.pingInterval = pingInterval
+        self.pingTimeout = pingTimeout
         self.resendRequests = resendRequests
         self.resumeQueue = resumeQueue
         self.defaultRequestTimeout = defaultRequestTimeout

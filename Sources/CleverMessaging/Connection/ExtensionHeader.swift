@@ -10,6 +10,9 @@ public enum ExtensionHeader {
     /// On a file push: the id under which the receiver acknowledges it, with a
     /// response `requested_value: "filetransfer"`, value `true` or an error.
     public static let acknowledgement = "x-clever-ack"
+    /// The requested value of the application ping, answered `true` by peers
+    /// of this library; only sent to a peer that showed ``capabilities``.
+    public static let ping = "x-clever-ping"
     /// On a binary frame: the SHA-256 of the content, lowercase hex. The
     /// receiver verifies it before the file replaces its destination.
     public static let sha256 = "sha256"

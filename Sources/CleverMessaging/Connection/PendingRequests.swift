@@ -68,6 +68,10 @@ struct PendingRequests {
         return true
     }
 
+    mutating func setResendable(id: String, _ resendable: Bool) {
+        entries[id]?.resendable = resendable
+    }
+
     mutating func remove(id: String) -> Entry? {
         entries.removeValue(forKey: id)
     }

@@ -233,3 +233,46 @@ struct SwiftPairTests {
         }
     }
 }
+
+@Suite("Connection: application ping", .timeLimit(.minutes(1)))
+struct PingTests {
+    @Test("a peer of this library that stops answering pings loses its link; a live one keeps it")
+    func deadPeerDetected() async throws {
+        var configuration = ConnectionConfiguration()
+        configuration.pingInterval = .milliseconds(100)
+        configuration.pingTimeout = .milliseconds(300)
+        try await SwiftPairTests.withPair(configuration: configuration) { _, client, serverSide in
+            // Both sides have seen the capabilities key after one exchange.
+            _ = try await client.connection.request("id")
+            _ = try await serverSide.request("id")
+            try await Task.sleep(for: .milliseconds(600))
+            #expect(client.connection.linkCount == 1, "a live peer must not be dropped")
+            #expect(client.connection.isConnected)
+        }
+        // A silent peer that showed the capabilities key: the server drops it.
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: HandlerRegistry(), configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: try await server.localAddress().port!).get()
+            var hello = ByteBuffer()
+            var writer = FrameWriter(marker: ExtensionHeader.capabilities)
+            try writer.write(.action("hello"), into: &hello)
+            try await raw.writeAndFlush(hello)
+            let start = ContinuousClock.now
+            try await raw.closeFuture.get()
+            #expect(ContinuousClock.now - start < .seconds(5))
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("pings are answered by the library itself and never reach the registry")
+    func pingAnswered() async throws {
+        try await SwiftPairTests.withPair { _, client, _ in
+            _ = try await client.connection.request("id")
+            let value = try await client.connection.request(ExtensionHeader.ping)
+            #expect(value == true)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import CleverMessaging
+import NIOCore
+import Testing
+
+/// The ground station's identity handling, with Swift drones and with the Python reference-style peer.
+@Suite("Ground station: identity", .timeLimit(.minutes(2)))
+struct GroundStationTests {
+    static func withStation(_ body: (GroundStation, Int) async throws -> Void) async throws {
+        let station = GroundStation(host: "127.0.0.1", port: 0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await station.run() }
+            let port = try await station.server.localAddress().port!
+            do {
+                try await body(station, port)
+            } catch {
+                station.shutdown()
+                throw error
+            }
+            station.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    /// A Swift drone answering `id` and `clover_dir`.
+    static func drone(_ id: String, port: Int) -> MessagingClient {
+        let registry = HandlerRegistry()
+        registry.onRequest("id") { _, _, _ in .string(id) }
+        registry.onRequest("clover_dir") { _, _, _ in .string("/home/pi/\(id)") }
+        return MessagingClient(host: "127.0.0.1", port: port, registry: registry, reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50)))
+    }
+
+    @Test("a drone keeps its record across reconnects; events say first connect, disconnect, reconnect")
+    func identityAcrossReconnect() async throws {
+        try await Self.withStation { station, port in
+            let events = station.events()
+            let client = Self.drone("copter-7", port: port)
+            let run = Task { await client.run() }
+            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            #expect(station.drones.map(\.id) == ["copter-7"])
+            #expect(station.drones[0].cloverDir == "/home/pi/copter-7")
+            client.connection.dropLink()
+            var seen: [String] = []
+            for await event in events {
+                switch event {
+                case .firstConnected(let d): seen.append("first \(d.id)")
+                case .disconnected(let d): seen.append("lost \(d.id)")
+                case .reconnected(let d): seen.append("again \(d.id) \(d.connections)")
+                }
+                if seen.count == 3 { break }
+            }
+            #expect(seen == ["first copter-7", "lost copter-7", "again copter-7 2"])
+            #expect(station.drones.count == 1)
+            let value = try await station.connection(for: "copter-7")?.request("id")
+            #expect(value == "copter-7")
+            client.shutdown()
+            await run.value
+        }
+    }
+
+    @Test("the Python reference-style drone is identified and answers telemetry")
+    func pythonDrone() async throws {
+        try await Self.withStation { station, port in
+            let peer = try PythonPeer(["client", "--port", "\(port)", "--id", "py-drone-1"])
+            #expect(await station.waitForDrones(1, timeout: .seconds(15)))
+            #expect(station.connectedIDs == ["py-drone-1"])
+            #expect(station.drones[0].cloverDir == "/home/pi/catkin_ws/src/clever")
+            let telemetry = try await station.connection(for: "py-drone-1")?.request("telemetry")
+            #expect(telemetry?["mode"] == "OFFBOARD")
+            await peer.quit()
+        }
+    }
+
+    @Test("a Swift drone is driven by the Python reference-style ground station")
+    func pythonStation() async throws {
+        let peer = try PythonPeer(["server", "--port", "0"])
+        let port = try await peer.listeningPort()
+        let registry = HandlerRegistry()
+        let recorder = ActionRecorder(recording: ["takeoff"], on: registry)
+        registry.onRequest("id") { _, _, _ in "swift-drone" }
+        registry.onRequest("telemetry") { _, _, _ in ["battery": [12.1, 0.9], "armed": false] }
+        let client = MessagingClient(host: "127.0.0.1", port: port, registry: registry)
+        let run = Task { await client.run() }
+        try await peer.waitFor("accepted")
+        peer.send(["cmd": "request", "value": "id", "tag": "id"])
+        peer.send(["cmd": "request", "value": "telemetry", "tag": "t"])
+        peer.send(["cmd": "send", "action": "takeoff", "kwargs": ["height": 2]])
+        let responses = try await peer.waitFor("response", count: 2)
+        #expect(responses.first { $0["tag"] == "id" }?["value"] == "swift-drone")
+        #expect(responses.first { $0["tag"] == "t" }?["value"] == ["battery": [12.1, 0.9], "armed": false])
+        let actions = try await recorder.waitFor(count: 1)
+        #expect(actions[0].kwargs == ["height": 2])
+        client.shutdown()
+        await run.value
+        await peer.quit()
+    }
+}
