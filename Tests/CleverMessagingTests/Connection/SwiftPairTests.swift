@@ -240,7 +240,7 @@ struct PingTests {
     func deadPeerDetected() async throws {
         var configuration = ConnectionConfiguration()
         configuration.pingInterval = .milliseconds(100)
-        configuration.pingTimeout = .milliseconds(300)
+        configuration.pingTimeout = .seconds(2)
         try await SwiftPairTests.withPair(configuration: configuration) { _, client, serverSide in
             // Both sides have seen the capabilities key after one exchange.
             _ = try await client.connection.request("id")
@@ -261,7 +261,7 @@ struct PingTests {
             try await raw.writeAndFlush(hello)
             let start = ContinuousClock.now
             try await raw.closeFuture.get()
-            #expect(ContinuousClock.now - start < .seconds(5))
+            #expect(ContinuousClock.now - start < .seconds(10))
             server.shutdown()
             try await group.waitForAll()
         }
