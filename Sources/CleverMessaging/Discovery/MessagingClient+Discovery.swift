@@ -72,7 +72,8 @@ extension MessagingClient {
         let connection = self.connection
         let logger = self.logger
 
-        await withTaskGroup(of: Void.self) { group in
+        // Each child reports whether it was the client's run loop.
+        await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await self.run { client in
                     stillSearching.withLockedValue { $0 = nil }
@@ -92,6 +93,7 @@ extension MessagingClient {
                         logger.debug("stopped waiting for a server announcement: \(error)")
                     }
                 }
+                return true
             }
             // Follows a beacon heard after a wait timed out, while the client is still disconnected.
             group.addTask {
@@ -110,8 +112,10 @@ extension MessagingClient {
                         self.rebind(host: announcement.host, port: announcement.port)
                     }
                 }
+                return false
             }
-            _ = await group.next()
+            // The follower ends early only when the listener is closed; the client runs on.
+            while let wasRunLoop = await group.next(), !wasRunLoop {}
             group.cancelAll()
         }
     }

@@ -99,7 +99,9 @@ public final class MessagingClient: Sendable {
             } catch {
                 failures += 1
                 logger.info("cannot connect to \(host):\(port) (attempt \(failures)): \(error)")
-                if failures == reconnectPolicy.attemptsBeforeDiscovery, let onAttemptsExhausted {
+                if reconnectPolicy.attemptsBeforeDiscovery > 0, failures % reconnectPolicy.attemptsBeforeDiscovery == 0,
+                    let onAttemptsExhausted
+                {
                     await onAttemptsExhausted(self)
                     continue
                 }

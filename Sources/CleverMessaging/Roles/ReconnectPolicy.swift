@@ -15,7 +15,8 @@ public struct ReconnectPolicy: Sendable, Hashable {
     /// Fraction of the delay added or removed at random (0 to 1). Default 0.
     public var jitter: Double
     /// Failed attempts in a row before ``MessagingClient`` turns to discovery
-    /// (when it has a discovery listener); it keeps retrying otherwise. Default 3.
+    /// (when it has a discovery listener), and again after every further such run
+    /// of failures; it keeps retrying otherwise. Default 3.
     public var attemptsBeforeDiscovery: Int
 
     /// Creates a policy.

@@ -218,6 +218,35 @@ struct DiscoveryNetworkTests {
         try await Self.checkRebind(discoveryTimeout: .milliseconds(100), pauseBeforeB: .milliseconds(800))
     }
 
+    @Test("shutdown() ends a client that waits for a beacon without timeout; closing its listener does not")
+    func clientShutdownWhileWaiting() async throws {
+        let (listener, _) = try await Self.startListener()
+        let gone = MessagingServer(host: "127.0.0.1", port: 0, registry: HandlerRegistry())
+        let runGone = Task { try await gone.run() }
+        let port = try #require(try await gone.localAddress().port)
+        gone.shutdown()
+        try await runGone.value
+
+        let client = MessagingClient(
+            host: "127.0.0.1",
+            port: port,
+            registry: HandlerRegistry(),
+            reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(20), attemptsBeforeDiscovery: 2)
+        )
+        let finished = NIOLockedValueBox(false)
+        let running = Task {
+            await client.run(discovery: listener, timeout: nil)
+            finished.withLockedValue { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        await listener.close()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!finished.withLockedValue { $0 })
+        client.shutdown()
+        await running.value
+        #expect(client.connection.isClosed)
+    }
+
     @Test("a server shuts down on hearing an earlier server, not a newer one nor itself")
     func olderServerWins() async throws {
         let logs = DiscoveryLogRecorder()
