@@ -41,31 +41,49 @@ struct Demo: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(kwargs["delay_ms"]?.integerValue ?? 0))
             return ["t": 1_700_000_000.5, "asked_by": kwargs["drone"] ?? nil]
         }
-        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: stationRegistry, logger: logger)
+        let station = GroundStation(host: "127.0.0.1", port: 0, registry: stationRegistry, logger: logger)
+        let server = station.server
+
+        // Discovery stays on loopback: the beacon goes to 127.0.0.1 only.
+        let beaconListener = DiscoveryListener(configuration: .init(host: "127.0.0.1", port: 0, reusePort: false))
+        let beaconPort = try await beaconListener.start().port!
+        let discovery = ServerDiscovery(
+            id: "demo",
+            announcedHost: "127.0.0.1",
+            beacon: DiscoveryBeacon.Configuration(host: "127.0.0.1", port: beaconPort, interval: .milliseconds(200))
+        )
+        let events = station.events()
 
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
+            group.addTask { try await station.run(discovery: discovery) }
+            group.addTask {
+                for await event in events {
+                    if case .firstConnected(let drone) = event { out.line("  + \(drone.id) identified (\(drone.address))") }
+                }
+            }
             let address = try await server.localAddress()
             let port = address.port!
-            out.line("ground station listening on 127.0.0.1:\(port)")
+            out.line("ground station listening on 127.0.0.1:\(port), beacon to 127.0.0.1:\(beaconPort)")
 
             let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("clever-demo-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: workspace) }
+            // The last drone is configured with a stale port: it finds the station by its beacon.
+            let stalePort = try await Self.closedPort()
             let fleet = try (1...drones).map { n in
                 let root = workspace + "/copter-\(n)"
                 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-                return try SimulatedDrone(id: "copter-\(n)", port: port, root: root, logger: logger)
+                return try SimulatedDrone(id: "copter-\(n)", port: n == drones ? stalePort : port, root: root, logger: logger)
             }
-            for drone in fleet { group.addTask { await drone.client.run() } }
-            let links = try await server.waitForConnections(fleet.count)
-            out.line("\(links.count) drones connected")
-
-            // Identify each link, as the reference ground station does.
+            for drone in fleet.dropLast() { group.addTask { await drone.client.run() } }
+            let lost = fleet.last!
+            group.addTask { await lost.client.run(discovery: beaconListener, timeout: nil) }
+            out.line("\(lost.id) starts with the stale port \(stalePort) and listens for the beacon")
+            guard await station.waitForDrones(fleet.count, timeout: .seconds(30)) else {
+                throw ValidationError("only \(station.connectedIDs.count) of \(fleet.count) drones identified")
+            }
+            out.line("\(fleet.count) drones connected and identified; \(lost.id) rebound to \(lost.client.server.host):\(lost.client.server.port)")
             var byID: [String: Connection] = [:]
-            for link in links {
-                let id = try await link.request("id").stringValue ?? "?"
-                byID[id] = link
-            }
+            for id in station.connectedIDs { byID[id] = station.connection(for: id) }
 
             // One action to each drone, then telemetry from each.
             for (id, link) in byID.sorted(by: { $0.key < $1.key }) {
@@ -124,10 +142,21 @@ struct Demo: AsyncParsableCommand {
             )
 
             for drone in fleet { drone.client.shutdown() }
-            server.shutdown()
+            station.shutdown()
+            await beaconListener.close()
             try await group.waitForAll()
         }
         out.line("done")
+    }
+}
+
+extension Demo {
+    /// A loopback port with nothing listening (bound, then released).
+    static func closedPort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        return port
     }
 }
 
@@ -149,7 +178,7 @@ final class SimulatedDrone: Sendable {
             port: port,
             registry: registry,
             configuration: configuration,
-            reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(100)),
+            reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(100), attemptsBeforeDiscovery: 2),
             logger: logger
         )
         let received = self.received
