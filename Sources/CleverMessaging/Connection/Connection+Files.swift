@@ -74,17 +74,15 @@ extension Connection {
                 args: [],
                 kwargs: [:],
                 completion: .promise(promise),
-                timeout: nil,
+                timeout: timeout,
                 written: true
             )
+            entry.deadline = .now() + timeout
             entry.resendable = false
             s.pending.add(id: id, entry: entry)
             return id
         }
-        let task = eventLoop.scheduleTask(in: timeout) {
-            self.failRequest(id: id, with: .timedOut(requestedValue: Frame.fileTransferAction, requestID: id, timeout: timeout))
-        }
-        if !state.withLockedValue({ $0.pending.setTimeout(id: id, task) }) { task.cancel() }
+        armTimeoutsSoon()
         return (id, promise.futureResult)
     }
 
@@ -256,7 +254,6 @@ extension Connection {
                     entry.finish(.success(["bytes": .integer(Int(received.bytes)), "sha256": .string(received.sha256 ?? ""), "path": .string(destination)]))
                 case .failure(let error):
                     entry.completion.completeFile(error)
-                    entry.timeout?.cancel()
                 }
             }
         default:

@@ -104,27 +104,62 @@ extension Connection {
                 args: args,
                 kwargs: kwargs,
                 completion: completion,
-                timeout: nil,
+                timeout: timeout,
                 written: linked
             )
+            entry.deadline = timeout.map { .now() + $0 }
             entry.fileDestination = fileDestination
             entry.progress = progress
             s.pending.add(id: id, entry: entry)
             return (id, flush)
         }
-        if let timeout {
-            let task = eventLoop.scheduleTask(in: timeout) {
-                self.failRequest(id: id, with: .timedOut(requestedValue: requestedValue, requestID: id, timeout: timeout))
-            }
-            let armed = state.withLockedValue { $0.pending.setTimeout(id: id, task) }
-            if !armed { task.cancel() }
-        }
+        if timeout != nil { armTimeoutsSoon() }
         if flush { scheduleFlush() }
         return id
     }
 
     func requestFrame(_ requestedValue: String, id: String, args: [JSONValue], kwargs: JSONObject) -> Frame {
         .request(requestedValue, id: .string(id), args: args, kwargs: kwargs)
+    }
+
+    /// Makes sure the timeout timer covers the earliest deadline (from any thread).
+    func armTimeoutsSoon() {
+        let schedule = state.withLockedValue { s -> Bool in
+            guard !s.armTimeoutsScheduled else { return false }
+            s.armTimeoutsScheduled = true
+            return true
+        }
+        if schedule { eventLoop.execute { self.armTimeouts() } }
+    }
+
+    /// Arms the one timer of this connection for the earliest live deadline. Runs on the event loop.
+    func armTimeouts() {
+        let cancel = state.withLockedValue { s -> Scheduled<Void>? in
+            s.armTimeoutsScheduled = false
+            let next = s.pending.nextDeadline()
+            guard next != s.armedDeadline else { return nil }
+            let old = s.timeoutTimer
+            s.armedDeadline = next
+            s.timeoutTimer = next.map { deadline in
+                eventLoop.scheduleTask(deadline: deadline) { self.fireTimeouts() }
+            }
+            return old
+        }
+        cancel?.cancel()
+    }
+
+    /// Fails every request whose deadline passed, then re-arms. Runs on the event loop.
+    private func fireTimeouts() {
+        let expired = state.withLockedValue { s -> [(id: String, entry: PendingRequests.Entry)] in
+            s.armedDeadline = nil
+            s.timeoutTimer = nil
+            return s.pending.expired(now: .now())
+        }
+        for (id, entry) in expired {
+            logger.debug("request \(id) for \(entry.requestedValue) timed out")
+            entry.finish(.failure(.timedOut(requestedValue: entry.requestedValue, requestID: id, timeout: entry.timeout ?? .zero)))
+        }
+        armTimeouts()
     }
 
     func failRequest(id: String, with error: ConnectionError) {

@@ -23,6 +23,8 @@ public final class Connection: Sendable {
     public let number: Int
 
     private let registryBox: NIOLockedValueBox<HandlerRegistry>
+    /// When bytes last arrived from the peer (updated once per read batch).
+    let lastInbound = NIOLockedValueBox(NIODeadline.now())
     let state: NIOLockedValueBox<State>
     private static let counter = NIOLockedValueBox(0)
 
@@ -43,6 +45,12 @@ public final class Connection: Sendable {
         var linkWaiters: [EventLoopPromise<Void>] = []
         /// A file body is being written to the link: other frames wait in `outbound`.
         var pingTask: RepeatedTask?
+        /// The one timer that fails requests past their deadline.
+        var timeoutTimer: Scheduled<Void>?
+        var armedDeadline: NIODeadline?
+        var armTimeoutsScheduled = false
+        /// The event loop is handling a read batch; flushes wait for its end.
+        var readBatchActive = false
         var streamActive = false
         var streamWaiters: [EventLoopPromise<Void>] = []
     }
@@ -198,7 +206,21 @@ public final class Connection: Sendable {
     }
 
     func scheduleFlush() {
+        // Replies made while a read batch is handled go out together at its end
+        // (`readBatchEnded()`), without an extra trip through the event loop.
+        if eventLoop.inEventLoop, state.withLockedValue({ $0.readBatchActive }) { return }
         eventLoop.execute { self.flushOutbound() }
+    }
+
+    /// A read batch is being handled on the event loop.
+    func readBatchStarted() {
+        state.withLockedValue { $0.readBatchActive = true }
+    }
+
+    /// The read batch ended: writes what its handlers queued. Runs on the event loop.
+    func readBatchEnded() {
+        state.withLockedValue { $0.readBatchActive = false }
+        flushOutbound()
     }
 
     /// Writes everything queued with one flush. Runs on the event loop.
@@ -287,6 +309,7 @@ public final class Connection: Sendable {
         let timeout = configuration.pingTimeout
         let task = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
             guard let self, self.peerSpeaksExtensions, self.isConnected else { return }
+            let sent = NIODeadline.now()
             do {
                 let id = try self.startRequest(
                     ExtensionHeader.ping,
@@ -294,7 +317,9 @@ public final class Connection: Sendable {
                     kwargs: [:],
                     completion: .callback { [weak self] result in
                         guard case .failure(.timedOut) = result, let self else { return }
-                        self.logger.warning("peer did not answer a ping in time; dropping the link")
+                        // A busy peer may answer late while still sending: only silence counts.
+                        guard self.lastInbound.withLockedValue({ $0 }) < sent else { return }
+                        self.logger.warning("peer sent nothing and did not answer a ping in time; dropping the link")
                         channel.close(promise: nil)
                     },
                     timeout: timeout
@@ -343,6 +368,8 @@ public final class Connection: Sendable {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.isClosed)
             }
             s.channel = nil
+            s.flushScheduled = false
+            s.readBatchActive = false
             var dropped: EventLoopPromise<Void>?
             if !configuration.resumeQueue || s.isClosed {
                 dropped = s.outboundPromise
@@ -409,6 +436,11 @@ public final class Connection: Sendable {
         var unsentFrames: EventLoopPromise<Void>?
         let (channel, pending, waiters, done) = state.withLockedValue { s in
             s.isClosed = true
+            s.timeoutTimer?.cancel()
+            s.timeoutTimer = nil
+            s.armedDeadline = nil
+            s.pingTask?.cancel()
+            s.pingTask = nil
             let pending = s.pending.removeAll()
             let waiters = s.linkWaiters
             s.linkWaiters = []

@@ -10,6 +10,8 @@ final class ConnectionHandler: ChannelInboundHandler {
     let connection: Connection
     /// Where the body of the binary frame in progress goes (`nil`: discarded).
     private var receiver: FileReceiver?
+    /// Whether a read batch is in progress (between the first `channelRead` and `channelReadComplete`).
+    private var inReadBatch = false
 
     init(connection: Connection) {
         self.connection = connection
@@ -32,6 +34,10 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if !inReadBatch {
+            inReadBatch = true
+            connection.readBatchStarted()
+        }
         switch unwrapInboundIn(data) {
         case .frame(let frame):
             connection.receive(frame)
@@ -43,6 +49,16 @@ final class ConnectionHandler: ChannelInboundHandler {
             receiver?.finish()
             receiver = nil
         }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        let now = NIODeadline.now()
+        connection.lastInbound.withLockedValue { $0 = now }
+        if inReadBatch {
+            inReadBatch = false
+            connection.readBatchEnded()
+        }
+        context.fireChannelReadComplete()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

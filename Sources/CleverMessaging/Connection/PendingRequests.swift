@@ -1,3 +1,4 @@
+import HeapModule
 import NIOCore
 
 /// The table of requests waiting for a reply, as a pure state machine.
@@ -27,7 +28,10 @@ struct PendingRequests {
         var args: [JSONValue]
         var kwargs: JSONObject
         var completion: Completion
-        var timeout: Scheduled<Void>?
+        /// The timeout asked for (reported in ``ConnectionError/timedOut(requestedValue:requestID:timeout:)``).
+        var timeout: TimeAmount?
+        /// When it times out; `nil` never (or no longer: a file download in progress).
+        var deadline: NIODeadline? = nil
         /// Handed to a link at least once.
         var written: Bool
         /// Sent again after a reconnect (the reference resends once).
@@ -38,10 +42,11 @@ struct PendingRequests {
         /// For a file pull: where the received file goes, and who wants progress.
         var fileDestination: String? = nil
         var progress: FileTransferProgressHandler? = nil
+        /// The order of creation (set by ``PendingRequests/add(id:entry:)``).
+        var sequence = 0
 
-        /// Cancels the timer and delivers `result`.
+        /// Delivers `result`.
         func finish(_ result: Result<JSONValue, ConnectionError>) {
-            timeout?.cancel()
             completion.complete(result)
         }
     }
@@ -54,18 +59,75 @@ struct PendingRequests {
         case unexpected(String)
     }
 
-    private(set) var entries: OrderedDictionary<String, Entry> = [:]
+    /// Entries by id. A plain dictionary: replies arrive in any order and
+    /// removal must stay O(1) with many thousands in flight; the order of
+    /// creation, needed only to resend after a reconnect, is kept in `sequence`.
+    private(set) var entries: [String: Entry] = [:]
+    private var nextSequence = 0
 
     var count: Int { entries.count }
 
-    mutating func add(id: String, entry: Entry) {
-        entries[id] = entry
+    /// Deadlines in a min-heap, removed lazily: an item whose entry is gone
+    /// (answered, failed) or whose deadline changed is skipped when it surfaces.
+    /// One heap per connection instead of one event-loop timer per request:
+    /// cancelling NIO timers is linear in their number, which made thousands
+    /// of requests in flight quadratic.
+    private var deadlines = Heap<DeadlineItem>()
+
+    struct DeadlineItem: Comparable {
+        var deadline: NIODeadline
+        var sequence: Int
+        var id: String
+
+        static func < (a: DeadlineItem, b: DeadlineItem) -> Bool {
+            (a.deadline, a.sequence) < (b.deadline, b.sequence)
+        }
     }
 
-    mutating func setTimeout(id: String, _ timeout: Scheduled<Void>) -> Bool {
-        guard entries[id] != nil else { return false }
-        entries[id]!.timeout = timeout
-        return true
+    mutating func add(id: String, entry: Entry) {
+        var entry = entry
+        entry.sequence = nextSequence
+        nextSequence += 1
+        entries[id] = entry
+        if let deadline = entry.deadline {
+            deadlines.insert(DeadlineItem(deadline: deadline, sequence: entry.sequence, id: id))
+            compactDeadlinesIfNeeded()
+        }
+    }
+
+    /// Whether the heap item still stands for a live deadline.
+    private func isLive(_ item: DeadlineItem) -> Bool {
+        guard let entry = entries[item.id] else { return false }
+        return entry.sequence == item.sequence && entry.deadline == item.deadline
+    }
+
+    /// The earliest live deadline, dropping stale items on the way.
+    mutating func nextDeadline() -> NIODeadline? {
+        while let first = deadlines.min {
+            if isLive(first) { return first.deadline }
+            deadlines.removeMin()
+        }
+        return nil
+    }
+
+    /// Removes and returns the entries whose deadline is at or before `now`.
+    mutating func expired(now: NIODeadline) -> [(id: String, entry: Entry)] {
+        var out: [(String, Entry)] = []
+        while let first = deadlines.min, first.deadline <= now {
+            deadlines.removeMin()
+            if isLive(first), let entry = entries.removeValue(forKey: first.id) {
+                out.append((first.id, entry))
+            }
+        }
+        return out
+    }
+
+    /// Rebuilds the heap from live entries when stale items dominate it.
+    private mutating func compactDeadlinesIfNeeded() {
+        guard deadlines.count > 2 * entries.count + 1024 else { return }
+        deadlines = Heap(entries.compactMap { id, entry in
+            entry.deadline.map { DeadlineItem(deadline: $0, sequence: entry.sequence, id: id) }
+        })
     }
 
     mutating func setResendable(id: String, _ resendable: Bool) {
@@ -93,8 +155,7 @@ struct PendingRequests {
         guard case .string(let key)? = id, let entry = entries[key], entry.requestedValue == Frame.fileTransferAction,
             let destination = entry.fileDestination
         else { return nil }
-        entries[key]!.timeout?.cancel()
-        entries[key]!.timeout = nil
+        entries[key]!.deadline = nil
         return (destination, entry.progress)
     }
 
@@ -102,8 +163,7 @@ struct PendingRequests {
     /// Never-written requests always go; written ones go again once when `resend` is on.
     mutating func linkUp(resend: Bool) -> [(id: String, entry: Entry)] {
         var out: [(String, Entry)] = []
-        for index in entries.values.indices {
-            var entry = entries.values[index]
+        for (id, var entry) in entries.sorted(by: { $0.value.sequence < $1.value.sequence }) {
             if !entry.resendable {
                 continue
             } else if !entry.written {
@@ -113,8 +173,8 @@ struct PendingRequests {
             } else {
                 continue
             }
-            entries.values[index] = entry
-            out.append((entries.keys[index], entry))
+            entries[id] = entry
+            out.append((id, entry))
         }
         return out
     }
@@ -123,7 +183,7 @@ struct PendingRequests {
     /// requests not yet resent stay to be sent again on the next link.
     mutating func linkDown(keepForResend: Bool) -> [Entry] {
         var failed: [Entry] = []
-        var kept: OrderedDictionary<String, Entry> = [:]
+        var kept: [String: Entry] = [:]
         for (id, entry) in entries {
             if keepForResend && entry.resendable && (!entry.resent || !entry.written) {
                 kept[id] = entry
@@ -137,7 +197,7 @@ struct PendingRequests {
 
     /// Removes every entry (the connection closed for good).
     mutating func removeAll() -> [Entry] {
-        let all = Array(entries.values)
+        let all = entries.values.sorted { $0.sequence < $1.sequence }
         entries.removeAll()
         return all
     }

@@ -9,6 +9,7 @@ import Testing
 struct SwiftPairTests {
     static func withPair(
         configuration: ConnectionConfiguration = .init(),
+        clientConfiguration: ConnectionConfiguration? = nil,
         serverRegistry: HandlerRegistry = makeTestRegistry(),
         _ body: (MessagingServer, MessagingClient, Connection) async throws -> Void
     ) async throws {
@@ -20,7 +21,7 @@ struct SwiftPairTests {
                 host: "127.0.0.1",
                 port: port,
                 registry: makeTestRegistry(),
-                configuration: configuration,
+                configuration: clientConfiguration ?? configuration,
                 reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50))
             )
             group.addTask { await client.run() }

@@ -26,24 +26,9 @@ struct FileTransferTests {
         serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
         var clientConfiguration = ConnectionConfiguration()
         clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
-        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: makeTestRegistry(), configuration: serverConfiguration)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let port = try await server.localAddress().port!
-            let client = MessagingClient(host: "127.0.0.1", port: port, registry: makeTestRegistry(), configuration: clientConfiguration)
-            group.addTask { await client.run() }
-            do {
-                try await client.connection.waitUntilConnected()
-                let serverSide = try await server.waitForConnections(1)[0]
-                try await body(server, client, serverSide, serverRoot, clientRoot)
-            } catch {
-                client.shutdown()
-                server.shutdown()
-                throw error
-            }
-            client.shutdown()
-            server.shutdown()
-            try await group.waitForAll()
+        try await SwiftPairTests.withPair(configuration: serverConfiguration, clientConfiguration: clientConfiguration) {
+            server, client, serverSide in
+            try await body(server, client, serverSide, serverRoot, clientRoot)
         }
     }
 
