@@ -20,13 +20,17 @@ public struct FrameDecoder: ByteToMessageDecoder {
     private enum State {
         /// Waiting for the 2-byte prefix and the header.
         case waitingForHeader
-        /// Waiting for all `header.contentLength` bytes of JSON content.
-        case waitingForJSONContent(FrameHeader)
+        /// Waiting for all `pendingHeader.contentLength` bytes of JSON content.
+        case waitingForJSONContent
         /// Streaming binary content; `remaining` bytes still to come.
         case streamingBinary(remaining: Int, total: Int)
     }
 
     private var state: State = .waitingForHeader
+    /// The header of the JSON frame whose content is awaited, while
+    /// `state` is `waitingForJSONContent` (kept out of `state` so that
+    /// switching on the state never copies it).
+    private var pendingHeader: FrameHeader?
     /// The limits in force.
     public let configuration: FrameCodecConfiguration
 
@@ -43,46 +47,13 @@ public struct FrameDecoder: ByteToMessageDecoder {
     public mutating func decode(buffer: inout ByteBuffer) throws -> FramePart? {
         switch state {
         case .waitingForHeader:
-            guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) else { return nil }
-            let headerLength = Int(length)
-            guard headerLength <= configuration.maximumHeaderLength else {
-                throw FrameDecodingError.headerTooLong(length: headerLength, limit: configuration.maximumHeaderLength)
-            }
-            guard buffer.readableBytes >= 2 + headerLength else { return nil }
-            let limits = configuration.json
-            let parsed = buffer.withUnsafeReadableBytes { raw in
-                Result { () throws(FrameDecodingError) in
-                    try FrameHeader.parse(UnsafeRawBufferPointer(rebasing: raw[2..<(2 + headerLength)]), limits: limits)
-                }
-            }
-            let header = try parsed.get()
-            buffer.moveReaderIndex(forwardBy: 2 + headerLength)
-            if header.contentType.isJSON {
-                guard header.contentLength <= configuration.maximumJSONContentLength else {
-                    throw FrameDecodingError.contentTooLong(
-                        length: header.contentLength,
-                        limit: configuration.maximumJSONContentLength,
-                        contentType: "json"
-                    )
-                }
-                guard header.hasReadableTextEncoding else {
-                    throw FrameDecodingError.unsupportedContentEncoding(header.contentEncoding)
-                }
-                state = .waitingForJSONContent(header)
-                return try decodeJSONContent(header, buffer: &buffer)
-            }
-            guard header.contentLength <= configuration.maximumBinaryContentLength else {
-                throw FrameDecodingError.contentTooLong(
-                    length: header.contentLength,
-                    limit: configuration.maximumBinaryContentLength,
-                    contentType: header.contentType.rawValue
-                )
-            }
-            state = .streamingBinary(remaining: header.contentLength, total: header.contentLength)
-            return .binaryHead(header)
+            return try decodeHeader(buffer: &buffer)
 
-        case .waitingForJSONContent(let header):
-            return try decodeJSONContent(header, buffer: &buffer)
+        case .waitingForJSONContent:
+            guard let length = pendingHeader?.contentLength, buffer.readableBytes >= length else { return nil }
+            let content = try parseJSONContent(length: length, buffer: &buffer)
+            state = .waitingForHeader
+            return .frame(Frame(header: pendingHeader.take()!, content: content))
 
         case .streamingBinary(let remaining, let total):
             if remaining == 0 {
@@ -97,23 +68,71 @@ public struct FrameDecoder: ByteToMessageDecoder {
         }
     }
 
-    private mutating func decodeJSONContent(_ header: FrameHeader, buffer: inout ByteBuffer) throws -> FramePart? {
-        let length = header.contentLength
-        guard buffer.readableBytes >= length else { return nil }
+    /// Reads a header; for a JSON frame whose content is already buffered,
+    /// the whole frame.
+    @inline(__always)
+    private mutating func decodeHeader(buffer: inout ByteBuffer) throws(FrameDecodingError) -> FramePart? {
+        guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) else { return nil }
+        let headerLength = Int(length)
+        guard headerLength <= configuration.maximumHeaderLength else {
+            throw .headerTooLong(length: headerLength, limit: configuration.maximumHeaderLength)
+        }
+        guard buffer.readableBytes >= 2 + headerLength else { return nil }
         let limits = configuration.json
-        let parsed = buffer.withUnsafeReadableBytes { raw in
-            Result { () throws(JSONParsingError) in
-                try JSONParser.parse(UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits: limits)
+        let header = try buffer.withUnsafeReadableBytes { (raw) throws(FrameDecodingError) -> FrameHeader in
+            try FrameHeader.parse(UnsafeRawBufferPointer(rebasing: raw[2..<(2 + headerLength)]), limits: limits)
+        }
+        buffer.moveReaderIndex(forwardBy: 2 + headerLength)
+        if header.contentType.isJSON {
+            guard header.contentLength <= configuration.maximumJSONContentLength else {
+                throw .contentTooLong(
+                    length: header.contentLength,
+                    limit: configuration.maximumJSONContentLength,
+                    contentType: "json"
+                )
+            }
+            guard header.hasReadableTextEncoding else {
+                throw .unsupportedContentEncoding(header.contentEncoding)
+            }
+            guard buffer.readableBytes >= header.contentLength else {
+                state = .waitingForJSONContent
+                pendingHeader = header
+                return nil
+            }
+            let content: FrameContent
+            do {
+                content = try parseJSONContent(length: header.contentLength, buffer: &buffer)
+            } catch {
+                // Stopped as if the content had arrived separately.
+                state = .waitingForJSONContent
+                pendingHeader = header
+                throw error
+            }
+            return .frame(Frame(header: header, content: content))
+        }
+        guard header.contentLength <= configuration.maximumBinaryContentLength else {
+            throw .contentTooLong(
+                length: header.contentLength,
+                limit: configuration.maximumBinaryContentLength,
+                contentType: header.contentType.rawValue
+            )
+        }
+        state = .streamingBinary(remaining: header.contentLength, total: header.contentLength)
+        return .binaryHead(header)
+    }
+
+    /// Parses and consumes `length` bytes of JSON content (all buffered).
+    private func parseJSONContent(length: Int, buffer: inout ByteBuffer) throws(FrameDecodingError) -> FrameContent {
+        let limits = configuration.json
+        let value = try buffer.withUnsafeReadableBytes { (raw) throws(FrameDecodingError) -> JSONValue in
+            do throws(JSONParsingError) {
+                return try JSONParser.parse(UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits: limits)
+            } catch {
+                throw .invalidJSONContent(error)
             }
         }
-        let value: JSONValue
-        switch parsed {
-        case .success(let v): value = v
-        case .failure(let error): throw FrameDecodingError.invalidJSONContent(error)
-        }
         buffer.moveReaderIndex(forwardBy: length)
-        state = .waitingForHeader
-        return .frame(Frame(header: header, content: .json(value)))
+        return .json(value)
     }
 
     /// Delivers every part that the buffered bytes complete.
@@ -156,8 +175,11 @@ public struct FrameDecoder: ByteToMessageDecoder {
             guard buffer.readableBytes > 0 else { return nil }
             let expected = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self).map { 2 + Int($0) } ?? 2
             throw FrameDecodingError.truncatedFrame(expected: expected, received: buffer.readableBytes)
-        case .waitingForJSONContent(let header):
-            throw FrameDecodingError.truncatedFrame(expected: header.contentLength, received: buffer.readableBytes)
+        case .waitingForJSONContent:
+            throw FrameDecodingError.truncatedFrame(
+                expected: pendingHeader?.contentLength ?? 0,
+                received: buffer.readableBytes
+            )
         case .streamingBinary(let remaining, let total):
             throw FrameDecodingError.truncatedFrame(expected: total, received: total - remaining)
         }

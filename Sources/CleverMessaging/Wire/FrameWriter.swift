@@ -1,28 +1,33 @@
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Writes frames in the reference's exact byte layout: key order
 /// `byteorder, content-type, content-encoding, content-length, message-type`,
 /// then the kind-specific keys, then extension keys; `", "` and `": "` separators.
 public struct FrameWriter: Sendable {
-    /// Reused space for JSON content, whose length must be known before the header is written.
-    private var scratch: ByteBuffer
     /// The marker key, and its `, "key": 1` text appended to every header.
     private var marker: String?
-    private var headerSuffix: ByteBuffer?
+    private var headerSuffix: [UInt8]?
 
     /// Creates a writer.
     /// - Parameter marker: a header key written with the value `1` into every
     ///   frame's header, unless the frame's own extra keys hold it (used for
     ///   ``ExtensionHeader/capabilities``).
     public init(marker: String? = nil) {
-        scratch = ByteBufferAllocator().buffer(capacity: 256)
         self.marker = marker
         if let marker {
             var suffix = ByteBuffer()
             suffix.writeStaticString(", ")
             JSONWriter.writeString(marker, into: &suffix)
             suffix.writeStaticString(": 1")
-            headerSuffix = suffix
+            headerSuffix = Array(suffix.readableBytesView)
         }
     }
 
@@ -32,19 +37,20 @@ public struct FrameWriter: Sendable {
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError``.
     public mutating func write(_ frame: Frame, into out: inout ByteBuffer) throws(FrameEncodingError) {
-        var header = frame.header
         switch frame.content {
         case .json(let value):
-            guard header.contentType.isJSON else { throw .contentTypeMismatch(declared: header.contentType.rawValue) }
-            scratch.clear()
-            JSONWriter.write(value, into: &scratch)
-            header.contentLength = scratch.readableBytes
-            try Self.writeHead(header, into: &out, suffix: suffix(for: header))
-            out.writeImmutableBuffer(scratch)
+            guard frame.header.contentType.isJSON else {
+                throw .contentTypeMismatch(declared: frame.header.contentType.rawValue)
+            }
+            try Self.writeJSONFrame(frame.header, content: value, suffix: suffix(for: frame.header), into: &out)
         case .binary(let bytes):
-            guard !header.contentType.isJSON else { throw .contentTypeMismatch(declared: "json") }
-            header.contentLength = bytes.readableBytes
-            try Self.writeHead(header, into: &out, suffix: suffix(for: header))
+            guard !frame.header.contentType.isJSON else { throw .contentTypeMismatch(declared: "json") }
+            try Self.writeHead(
+                frame.header,
+                contentLength: bytes.readableBytes,
+                into: &out,
+                suffix: suffix(for: frame.header)
+            )
             out.writeImmutableBuffer(bytes)
         }
     }
@@ -56,7 +62,7 @@ public struct FrameWriter: Sendable {
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError/headerTooLong(length:)``.
     public static func writeHead(_ header: FrameHeader, into out: inout ByteBuffer) throws(FrameEncodingError) {
-        try writeHead(header, into: &out, suffix: nil)
+        try writeHead(header, contentLength: header.contentLength, into: &out, suffix: nil)
     }
 
     /// Appends the length prefix and header, with the writer's marker.
@@ -65,57 +71,157 @@ public struct FrameWriter: Sendable {
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError/headerTooLong(length:)``.
     public func writeHead(marked header: FrameHeader, into out: inout ByteBuffer) throws(FrameEncodingError) {
-        try Self.writeHead(header, into: &out, suffix: suffix(for: header))
+        try Self.writeHead(header, contentLength: header.contentLength, into: &out, suffix: suffix(for: header))
     }
 
     /// The marker text for `header`, unless its extra keys already hold the marker.
-    private func suffix(for header: FrameHeader) -> ByteBuffer? {
+    private func suffix(for header: FrameHeader) -> [UInt8]? {
         guard let marker, let headerSuffix, header.extra[marker] == nil else { return nil }
         return headerSuffix
     }
 
-    private static func writeHead(_ header: FrameHeader, into out: inout ByteBuffer, suffix: ByteBuffer?) throws(FrameEncodingError) {
+    /// Appends a whole JSON frame in one pass over `out`'s memory.
+    ///
+    /// The header comes first but can only be written once the content's
+    /// length is known, so the content is written a header's maximum length
+    /// in, the header before it, and the content then moved down to follow
+    /// the header.
+    private static func writeJSONFrame(
+        _ header: FrameHeader,
+        content value: JSONValue,
+        suffix: [UInt8]?,
+        into out: inout ByteBuffer
+    ) throws(FrameEncodingError) {
         let prefixIndex = out.writerIndex
-        out.writeInteger(UInt16(0))
-        out.writeStaticString("{\"byteorder\": ")
-        JSONWriter.writeString(header.byteOrder.rawValue, into: &out)
-        out.writeStaticString(", \"content-type\": ")
-        JSONWriter.writeString(header.contentType.rawValue, into: &out)
-        out.writeStaticString(", \"content-encoding\": ")
-        JSONWriter.writeString(header.contentEncoding, into: &out)
-        out.writeStaticString(", \"content-length\": ")
-        JSONWriter.writeInteger(header.contentLength, into: &out)
-        out.writeStaticString(", \"message-type\": ")
-        JSONWriter.writeString(header.messageType.rawValue, into: &out)
-        if let action = header.action {
-            out.writeStaticString(", \"action\": ")
-            JSONWriter.writeString(action, into: &out)
+        let gap = 2 + maximumHeaderLength(header, suffix: suffix)
+        var room = gap + 256
+        var headerLength = 0
+        while true {
+            var overflowed = false
+            out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { memory in
+                let base = memory.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                var content = JSONOutput(start: base + gap, end: base + memory.count)
+                JSONWriter.write(value, into: &content)
+                guard !content.overflowed else {
+                    overflowed = true
+                    return 0
+                }
+                var head = JSONOutput(start: base, end: base + gap)
+                head.write("\0\0")
+                writeHeader(header, contentLength: content.count, suffix: suffix, into: &head)
+                precondition(!head.overflowed, "header longer than its bound")
+                headerLength = head.count - 2
+                memmove(base + head.count, base + gap, content.count)
+                return head.count + content.count
+            }
+            guard overflowed else { break }
+            room = gap + JSONWriter.maximumLength(of: value)
         }
-        if let filePath = header.filePath {
-            out.writeStaticString(", \"filepath\": ")
-            JSONWriter.writeString(filePath, into: &out)
+        try finishHead(headerLength: headerLength, prefixIndex: prefixIndex, out: &out)
+    }
+
+    /// Appends the length prefix and the header with `contentLength` in place
+    /// of `header.contentLength`.
+    private static func writeHead(
+        _ header: FrameHeader,
+        contentLength: Int,
+        into out: inout ByteBuffer,
+        suffix: [UInt8]?
+    ) throws(FrameEncodingError) {
+        let prefixIndex = out.writerIndex
+        var headerLength = 0
+        out.writeJSONText(
+            estimate: 256,
+            maximumLength: { 2 + maximumHeaderLength(header, suffix: suffix) }
+        ) { output in
+            output.write("\0\0")
+            writeHeader(header, contentLength: contentLength, suffix: suffix, into: &output)
+            headerLength = output.count - 2
         }
-        if let requestedValue = header.requestedValue {
-            out.writeStaticString(", \"requested_value\": ")
-            JSONWriter.writeString(requestedValue, into: &out)
-        }
-        if let requestID = header.requestID {
-            out.writeStaticString(", \"request_id\": ")
-            JSONWriter.write(requestID, into: &out)
-        }
-        for (key, value) in header.extra where HeaderKey(rawValue: key) == nil {
-            out.writeStaticString(", ")
-            JSONWriter.writeString(key, into: &out)
-            out.writeStaticString(": ")
-            JSONWriter.write(value, into: &out)
-        }
-        if let suffix { out.writeImmutableBuffer(suffix) }
-        out.writeInteger(UInt8(ascii: "}"))
-        let headerLength = out.writerIndex - prefixIndex - 2
+        try finishHead(headerLength: headerLength, prefixIndex: prefixIndex, out: &out)
+    }
+
+    /// Sets the length prefix at `prefixIndex`, or takes back what was
+    /// written from there when the header is too long for it.
+    private static func finishHead(headerLength: Int, prefixIndex: Int, out: inout ByteBuffer) throws(FrameEncodingError) {
         guard headerLength <= 65535 else {
             out.moveWriterIndex(to: prefixIndex)
             throw .headerTooLong(length: headerLength)
         }
         out.setInteger(UInt16(headerLength), at: prefixIndex)
+    }
+
+    /// Writes the header's JSON text.
+    private static func writeHeader(_ header: FrameHeader, contentLength: Int, suffix: [UInt8]?, into output: inout JSONOutput) {
+        switch header.byteOrder {
+        case .little: output.write("{\"byteorder\": \"little\"")
+        case .big: output.write("{\"byteorder\": \"big\"")
+        }
+        switch header.contentType {
+        case .json: output.write(", \"content-type\": \"json\"")
+        case .binary: output.write(", \"content-type\": \"binary\"")
+        case .other(let type):
+            output.write(", \"content-type\": ")
+            JSONWriter.writeString(type, into: &output)
+        }
+        if header.contentEncoding == "utf-8" {
+            output.write(", \"content-encoding\": \"utf-8\"")
+        } else {
+            output.write(", \"content-encoding\": ")
+            JSONWriter.writeString(header.contentEncoding, into: &output)
+        }
+        output.write(", \"content-length\": ")
+        output.write(integer: contentLength)
+        switch header.messageType {
+        case .message: output.write(", \"message-type\": \"message\"")
+        case .request: output.write(", \"message-type\": \"request\"")
+        case .response: output.write(", \"message-type\": \"response\"")
+        case .other(let type):
+            output.write(", \"message-type\": ")
+            JSONWriter.writeString(type, into: &output)
+        }
+        if let action = header.action {
+            output.write(", \"action\": ")
+            JSONWriter.writeString(action, into: &output)
+        }
+        if let filePath = header.filePath {
+            output.write(", \"filepath\": ")
+            JSONWriter.writeString(filePath, into: &output)
+        }
+        if let requestedValue = header.requestedValue {
+            output.write(", \"requested_value\": ")
+            JSONWriter.writeString(requestedValue, into: &output)
+        }
+        if let requestID = header.requestID {
+            output.write(", \"request_id\": ")
+            JSONWriter.write(requestID, into: &output)
+        }
+        if !header.extra.isEmpty {
+            for (key, value) in header.extra where HeaderKey(rawValue: key) == nil {
+                output.write(", ")
+                JSONWriter.writeString(key, into: &output)
+                output.write(": ")
+                JSONWriter.write(value, into: &output)
+            }
+        }
+        if let suffix { suffix.withUnsafeBytes { output.write(bytes: $0) } }
+        output.write(byte: UInt8(ascii: "}"))
+    }
+
+    /// An upper bound of the length of the header's JSON text.
+    private static func maximumHeaderLength(_ header: FrameHeader, suffix: [UInt8]?) -> Int {
+        // The keys, separators and braces, with room for the longest fixed values.
+        var length = 256
+        length += JSONWriter.maximumLength(of: header.contentType.rawValue)
+        length += JSONWriter.maximumLength(of: header.contentEncoding)
+        length += JSONWriter.maximumLength(of: header.messageType.rawValue)
+        if let action = header.action { length += JSONWriter.maximumLength(of: action) }
+        if let filePath = header.filePath { length += JSONWriter.maximumLength(of: filePath) }
+        if let requestedValue = header.requestedValue { length += JSONWriter.maximumLength(of: requestedValue) }
+        if let requestID = header.requestID { length += JSONWriter.maximumLength(of: requestID) }
+        for (key, value) in header.extra {
+            length += 4 + JSONWriter.maximumLength(of: key) + JSONWriter.maximumLength(of: value)
+        }
+        return length + (suffix?.count ?? 0)
     }
 }

@@ -13,24 +13,8 @@ public enum JSONWriter {
     ///   - value: the value to write.
     ///   - buffer: the buffer to append to.
     public static func write(_ value: JSONValue, into buffer: inout ByteBuffer) {
-        switch value {
-        case .null: buffer.writeStaticString("null")
-        case .bool(let b): buffer.writeStaticString(b ? "true" : "false")
-        case .integer(let i): writeInteger(i, into: &buffer)
-        case .bigInteger(let digits): buffer.writeString(digits)
-        case .double(let d): writeDouble(d, into: &buffer)
-        case .string(let s): writeString(s, into: &buffer)
-        case .array(let elements):
-            buffer.writeInteger(UInt8(ascii: "["))
-            var first = true
-            for element in elements {
-                if !first { buffer.writeStaticString(", ") }
-                first = false
-                write(element, into: &buffer)
-            }
-            buffer.writeInteger(UInt8(ascii: "]"))
-        case .object(let object):
-            writeObject(object, into: &buffer)
+        buffer.writeJSONText(estimate: 256, maximumLength: { maximumLength(of: value) }) { output in
+            write(value, into: &output)
         }
     }
 
@@ -39,16 +23,9 @@ public enum JSONWriter {
     ///   - object: the object to write, in its key order.
     ///   - buffer: the buffer to append to.
     public static func writeObject(_ object: JSONObject, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "{"))
-        var first = true
-        for (key, member) in object {
-            if !first { buffer.writeStaticString(", ") }
-            first = false
-            writeString(key, into: &buffer)
-            buffer.writeStaticString(": ")
-            write(member, into: &buffer)
+        buffer.writeJSONText(estimate: 256, maximumLength: { maximumLength(of: object) }) { output in
+            writeObject(object, into: &output)
         }
-        buffer.writeInteger(UInt8(ascii: "}"))
     }
 
     /// The bytes of `value`.
@@ -62,74 +39,175 @@ public enum JSONWriter {
 
     /// Appends a decimal integer.
     static func writeInteger(_ value: Int, into buffer: inout ByteBuffer) {
-        if value >= 0 && value < 10 {
-            buffer.writeInteger(UInt8(ascii: "0") &+ UInt8(value))
-            return
-        }
-        // At most 20 characters: sign and 19 digits.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            var magnitude = value.magnitude
-            var position = scratch.count
-            repeat {
-                position -= 1
-                scratch[position] = UInt8(ascii: "0") &+ UInt8(magnitude % 10)
-                magnitude /= 10
-            } while magnitude != 0
-            if value < 0 {
-                position -= 1
-                scratch[position] = UInt8(ascii: "-")
-            }
-            buffer.writeBytes(UnsafeRawBufferPointer(rebasing: scratch[position...]))
-        }
+        buffer.writeJSONText(estimate: 20, maximumLength: { 20 }) { $0.write(integer: value) }
     }
 
     /// Appends a float the way Python's `float.__repr__` reads back exactly.
     static func writeDouble(_ value: Double, into buffer: inout ByteBuffer) {
-        if value.isNaN {
-            buffer.writeStaticString("NaN")
-        } else if value.isInfinite {
-            buffer.writeStaticString(value < 0 ? "-Infinity" : "Infinity")
-        } else {
-            // Swift's description is the shortest text that reads back exactly,
-            // and always holds a "." or an "e" for finite values ("1.0", "1e-05").
-            buffer.writeString(value.description)
-        }
+        buffer.writeJSONText(estimate: 32, maximumLength: { 32 }) { writeDouble(value, into: &$0) }
     }
 
     /// Appends a quoted, escaped string.
     static func writeString(_ string: String, into buffer: inout ByteBuffer) {
-        buffer.writeInteger(UInt8(ascii: "\""))
-        var needsEscaping = false
-        for byte in string.utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            needsEscaping = true
-            break
+        buffer.writeJSONText(estimate: 2 + string.utf8.count, maximumLength: { maximumLength(of: string) }) {
+            writeString(string, into: &$0)
         }
-        if !needsEscaping {
-            buffer.writeString(string)
-        } else {
-            writeEscaped(string, into: &buffer)
-        }
-        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
-    static func writeEscaped(_ string: String, into buffer: inout ByteBuffer) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case 0x0A: buffer.writeStaticString("\\n")
-            case 0x0D: buffer.writeStaticString("\\r")
-            case 0x09: buffer.writeStaticString("\\t")
-            case 0x08: buffer.writeStaticString("\\b")
-            case 0x0C: buffer.writeStaticString("\\f")
-            case 0..<0x20:
-                buffer.writeStaticString("\\u00")
-                buffer.writeInteger(hex[Int(byte >> 4)])
-                buffer.writeInteger(hex[Int(byte & 0xF)])
-            default: buffer.writeInteger(byte)
+    // MARK: - Writing through an output cursor
+
+    /// Writes `value` to `output`.
+    static func write(_ value: JSONValue, into output: inout JSONOutput) {
+        switch value {
+        case .null: output.write("null")
+        case .bool(let b): output.write(b ? "true" : "false")
+        case .integer(let i): output.write(integer: i)
+        case .bigInteger(let digits): output.write(utf8: digits)
+        case .double(let d): writeDouble(d, into: &output)
+        case .string(let s): writeString(s, into: &output)
+        case .array(let elements):
+            output.write(byte: UInt8(ascii: "["))
+            elements.withUnsafeBufferPointer { elements in
+                for i in elements.indices {
+                    if i != 0 { output.write(", ") }
+                    write(elements[i], into: &output)
+                }
+            }
+            output.write(byte: UInt8(ascii: "]"))
+        case .object(let object):
+            writeObject(object, into: &output)
+        }
+    }
+
+    /// Writes `object` to `output`, in its key order.
+    static func writeObject(_ object: JSONObject, into output: inout JSONOutput) {
+        output.write(byte: UInt8(ascii: "{"))
+        object.keys.elements.withUnsafeBufferPointer { keys in
+            object.values.withUnsafeBufferPointer { values in
+                for i in keys.indices {
+                    if i != 0 { output.write(", ") }
+                    writeString(keys[i], into: &output)
+                    output.write(": ")
+                    write(values[i], into: &output)
+                }
             }
         }
+        output.write(byte: UInt8(ascii: "}"))
+    }
+
+    /// Writes a float the way Python's `float.__repr__` reads back exactly.
+    static func writeDouble(_ value: Double, into output: inout JSONOutput) {
+        if value.isNaN {
+            output.write("NaN")
+        } else if value.isInfinite {
+            output.write(value < 0 ? "-Infinity" : "Infinity")
+        } else {
+            // Swift's description is the shortest text that reads back exactly,
+            // and always holds a "." or an "e" for finite values ("1.0", "1e-05").
+            output.write(utf8: value.description)
+        }
+    }
+
+    /// Writes a quoted, escaped string.
+    @inline(__always)
+    static func writeString(_ string: String, into output: inout JSONOutput) {
+        let done: Void? = string.utf8.withContiguousStorageIfAvailable { utf8 in
+            writeQuoted(utf8: UnsafeRawBufferPointer(utf8), into: &output)
+        }
+        if done == nil {
+            Array(string.utf8).withUnsafeBytes { writeQuoted(utf8: $0, into: &output) }
+        }
+    }
+
+    /// Writes a quoted, escaped string given as UTF-8 bytes.
+    static func writeQuoted(utf8: UnsafeRawBufferPointer, into output: inout JSONOutput) {
+        var plain = true
+        var i = 0
+        // Eight bytes at a time, then the rest one by one.
+        if let base = utf8.baseAddress {
+            while i + 8 <= utf8.count {
+                if JSONParser.hasQuoteBackslashOrControl(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { break }
+                i += 8
+            }
+        }
+        while i < utf8.count {
+            let byte = utf8[i]
+            if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                plain = false
+                break
+            }
+            i += 1
+        }
+        output.write(byte: UInt8(ascii: "\""))
+        if plain {
+            output.write(bytes: utf8)
+        } else {
+            writeEscaped(utf8, into: &output)
+        }
+        output.write(byte: UInt8(ascii: "\""))
+    }
+
+    @inline(never)
+    static func writeEscaped(_ utf8: UnsafeRawBufferPointer, into output: inout JSONOutput) {
+        let hex: StaticString = "0123456789abcdef"
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.write("\\\"")
+            case UInt8(ascii: "\\"): output.write("\\\\")
+            case 0x0A: output.write("\\n")
+            case 0x0D: output.write("\\r")
+            case 0x09: output.write("\\t")
+            case 0x08: output.write("\\b")
+            case 0x0C: output.write("\\f")
+            case 0..<0x20:
+                output.write("\\u00")
+                output.write(byte: hex.utf8Start[Int(byte >> 4)])
+                output.write(byte: hex.utf8Start[Int(byte & 0xF)])
+            default: output.write(byte: byte)
+            }
+        }
+    }
+
+    // MARK: - Length bounds
+
+    /// An upper bound of the length of `value`'s text.
+    static func maximumLength(of value: JSONValue) -> Int {
+        switch value {
+        case .null: return 4
+        case .bool: return 5
+        case .integer: return 20
+        case .bigInteger(let digits): return digits.utf8.count
+        case .double: return 32
+        case .string(let s): return maximumLength(of: s)
+        case .array(let elements):
+            var length = 2 + 2 * elements.count
+            for element in elements { length += maximumLength(of: element) }
+            return length
+        case .object(let object):
+            return maximumLength(of: object)
+        }
+    }
+
+    /// An upper bound of the length of `object`'s text.
+    static func maximumLength(of object: JSONObject) -> Int {
+        var length = 2 + 4 * object.count
+        for (key, value) in object { length += maximumLength(of: key) + maximumLength(of: value) }
+        return length
+    }
+
+    /// An upper bound of the length of `string` quoted and escaped: exact for
+    /// long strings, six bytes a byte (`\u00XX`) for short ones.
+    static func maximumLength(of string: String) -> Int {
+        let count = string.utf8.count
+        if count <= 64 { return 2 + 6 * count }
+        var length = 2
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09, 0x08, 0x0C: length += 2
+            case 0..<0x20: length += 6
+            default: length += 1
+            }
+        }
+        return length
     }
 }
