@@ -55,8 +55,8 @@ extension Bench {
             let failures = await withTaskGroup(of: Bool.self) { group in
                 for id in ids {
                     group.addTask {
-                        guard let connection = station.connection(for: id) else { return false }
-                        return (try? await connection.request("telemetry", timeout: .seconds(60))) != nil
+                        let outcome = await Console.ask(station.connection(for: id), id: id, name: "telemetry", kwargs: [:], timeout: .seconds(60))
+                        return outcome.value != nil
                     }
                 }
                 var failed = 0
