@@ -2,6 +2,7 @@ import ArgumentParser
 import CleverMessaging
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 
 extension Bench {
@@ -47,7 +48,7 @@ extension Bench {
 
             let broadcastStart = NIODeadline.now()
             _ = try station.server.broadcast("led_fill", kwargs: ["r": 255, "g": 0, "b": 128])
-            try swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count) }
+            try await swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count) }
             let broadcast = NIODeadline.seconds(since: broadcastStart)
 
             let requestStart = NIODeadline.now()
@@ -65,7 +66,7 @@ extension Bench {
             }
             let requestAll = NIODeadline.seconds(since: requestStart)
 
-            let swarmRSS = try swarm.finish()
+            let swarmRSS = try await swarm.finish()
             station.shutdown()
             try await stationTask.value
             var usage = rusage()
@@ -82,51 +83,58 @@ extension Bench {
     }
 }
 
-/// The `swarm` child process of `bench swarm`: JSON lines on its stdout.
-private final class SwarmProcess {
-    let process = Process()
+/// The `swarm` child process of `bench swarm`: JSON lines on its stdout,
+/// collected by a readability handler (never a blocking read on the async pool).
+private final class SwarmProcess: Sendable {
+    let process: Process
     let input: FileHandle
-    let output: FileHandle
+    private let lines = NIOLockedValueBox((partial: [UInt8](), lines: [JSONValue](), closed: false))
 
     init(arguments: [String]) throws {
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         process.arguments = arguments
         let stdinPipe = Pipe()
         let stdoutPipe = Pipe()
         process.standardInput = stdinPipe
         process.standardOutput = stdoutPipe
+        let lines = self.lines
+        stdoutPipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            lines.withLockedValue { s in
+                if data.isEmpty {
+                    s.closed = true
+                    handle.readabilityHandler = nil
+                    return
+                }
+                s.partial.append(contentsOf: data)
+                while let newline = s.partial.firstIndex(of: UInt8(ascii: "\n")) {
+                    if let line = try? JSONParser.parse(s.partial[..<newline]) { s.lines.append(line) }
+                    s.partial.removeSubrange(...newline)
+                }
+            }
+        }
         try process.run()
-        input = stdinPipe.fileHandleForWriting
-        output = stdoutPipe.fileHandleForReading
+        self.process = process
+        self.input = stdinPipe.fileHandleForWriting
     }
 
-    /// Reads lines until one satisfies `predicate`.
-    func waitFor(_ predicate: (JSONValue) -> Bool) throws {
+    /// Waits until a line satisfies `predicate`.
+    func waitFor(timeout: Duration = .seconds(600), _ predicate: @escaping @Sendable (JSONValue) -> Bool) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
         while true {
-            guard let line = try readLine() else { throw ValidationError("swarm process ended early") }
-            if predicate(line) { return }
+            let (found, closed) = lines.withLockedValue { s in (s.lines.contains(where: predicate), s.closed) }
+            if found { return }
+            if closed || clock.now >= deadline { throw ValidationError("swarm process ended or timed out before reporting") }
+            try await Task.sleep(for: .milliseconds(2))
         }
     }
 
     /// Stops the swarm; returns its peak RSS in bytes.
-    func finish() throws -> Int {
+    func finish() async throws -> Int {
         input.write(Data("quit\n".utf8))
-        var rss = 0
-        while let line = try readLine() {
-            if let value = line["peak_rss"]?.integerValue { rss = value }
-        }
-        process.waitUntilExit()
-        return rss
-    }
-
-    private func readLine() throws -> JSONValue? {
-        var bytes: [UInt8] = []
-        while true {
-            guard let data = try output.read(upToCount: 1), let byte = data.first else {
-                return bytes.isEmpty ? nil : try JSONParser.parse(bytes)
-            }
-            if byte == UInt8(ascii: "\n") { return try JSONParser.parse(bytes) }
-            bytes.append(byte)
-        }
+        try await waitFor(timeout: .seconds(60)) { $0["peak_rss"] != nil }
+        return lines.withLockedValue { s in s.lines.compactMap { $0["peak_rss"]?.integerValue }.last ?? 0 }
     }
 }
