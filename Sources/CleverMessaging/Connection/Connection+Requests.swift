@@ -80,7 +80,7 @@ extension Connection {
         progress: FileTransferProgressHandler? = nil
     ) throws(ConnectionError) -> String {
         let timeout = timeout ?? configuration.defaultRequestTimeout
-        let (id, flush) = try withState { s throws(ConnectionError) -> (String, Bool) in
+        let (id, deadline, flush) = try withState { s throws(ConnectionError) -> (String, NIODeadline?, Bool) in
             if s.isClosed { throw .closed }
             let linked = s.channel != nil
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
@@ -111,9 +111,9 @@ extension Connection {
             entry.fileDestination = fileDestination
             entry.progress = progress
             s.pending.add(id: id, entry: entry)
-            return (id, flush)
+            return (id, entry.deadline, flush)
         }
-        if timeout != nil { armTimeoutsSoon() }
+        if let deadline { armTimeoutsSoon(covering: deadline) }
         if flush { scheduleFlush() }
         return id
     }
@@ -123,26 +123,37 @@ extension Connection {
     }
 
     /// Makes sure the timeout timer covers the earliest deadline (from any thread).
-    func armTimeoutsSoon() {
+    /// - Parameter deadline: the deadline just added, when known: nothing is
+    ///   scheduled if the armed timer fires before it anyway (the common case
+    ///   of requests with one timeout, so a request costs no timer work).
+    func armTimeoutsSoon(covering deadline: NIODeadline? = nil) {
         let schedule = state.withLockedValue { s -> Bool in
             guard !s.armTimeoutsScheduled else { return false }
+            if let deadline, let armed = s.armedDeadline, armed <= deadline { return false }
             s.armTimeoutsScheduled = true
             return true
         }
-        if schedule { eventLoop.execute { self.armTimeouts() } }
+        guard schedule else { return }
+        if eventLoop.inEventLoop {
+            armTimeouts()
+        } else {
+            eventLoop.execute { self.armTimeouts() }
+        }
     }
 
-    /// Arms the one timer of this connection for the earliest live deadline. Runs on the event loop.
+    /// Arms the one timer of this connection for the earliest live deadline,
+    /// unless the armed timer already fires before it: a timer that fires with
+    /// nothing expired just re-arms, which is cheaper than cancelling timers
+    /// (cancelling a NIO timer searches the event loop's whole timer queue).
+    /// Runs on the event loop.
     func armTimeouts() {
         let cancel = state.withLockedValue { s -> Scheduled<Void>? in
             s.armTimeoutsScheduled = false
-            let next = s.pending.nextDeadline()
-            guard next != s.armedDeadline else { return nil }
+            guard let next = s.pending.nextDeadline() else { return nil }
+            if let armed = s.armedDeadline, armed <= next { return nil }
             let old = s.timeoutTimer
             s.armedDeadline = next
-            s.timeoutTimer = next.map { deadline in
-                eventLoop.scheduleTask(deadline: deadline) { self.fireTimeouts() }
-            }
+            s.timeoutTimer = eventLoop.scheduleTask(deadline: next) { self.fireTimeouts() }
             return old
         }
         cancel?.cancel()

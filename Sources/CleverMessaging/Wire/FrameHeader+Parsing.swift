@@ -152,7 +152,13 @@ extension JSONParser {
                         try parseHeaderValue(for: known, into: &header, fields: &fields)
                     } else if let unknown {
                         let value = try parseValue()
-                        header.extra.updateValue(value, forKey: unknown)
+                        if header.extra.isEmpty, unknown == ExtensionHeader.capabilities, value == Self.markerOnly.values[0] {
+                            // A lone marker key (`"x-clever": 1` on every frame of this
+                            // library): share one storage instead of allocating per frame.
+                            header.extra = Self.markerOnly
+                        } else {
+                            header.extra.updateValue(value, forKey: unknown)
+                        }
                     }
                     more = try parseObjectSeparator()
                 }
@@ -169,6 +175,11 @@ extension JSONParser {
 
     /// How the reference starts the header of a JSON frame on a little-endian
     /// host, up to the value of `content-length`.
+    /// The extras of every header this library sends (`"x-clever": 1`), made
+    /// once so that decoding such a header shares its storage instead of
+    /// allocating a dictionary per frame.
+    static let markerOnly: JSONObject = [ExtensionHeader.capabilities: 1]
+
     static let canonicalHeaderStart: StaticString =
         #"{"byteorder": "little", "content-type": "json", "content-encoding": "utf-8", "content-length": "#
 
