@@ -26,6 +26,9 @@ public final class MessagingServer: Sendable {
 
     private let group: any EventLoopGroup
     private let bound: EventLoopPromise<SocketAddress>
+    /// Whether `bound` was completed (completing it again after the event
+    /// loops shut down would make NIO complain).
+    private let boundSettled = NIOLockedValueBox(false)
     private let onConnect: ConnectionHook?
     private let onDisconnect: ConnectionHook?
     private let state = NIOLockedValueBox(ServerState())
@@ -68,7 +71,7 @@ public final class MessagingServer: Sendable {
     }
 
     deinit {
-        bound.fail(ConnectionError.closed)
+        if !boundSettled.withLockedValue({ $0 }) { bound.fail(ConnectionError.closed) }
     }
 
     /// The connections whose link is up, in the order they were accepted.
@@ -113,6 +116,7 @@ public final class MessagingServer: Sendable {
                 .bind(host: host, port: port)
                 .get()
         } catch {
+            boundSettled.withLockedValue { $0 = true }
             bound.fail(error)
             throw error
         }
@@ -120,6 +124,7 @@ public final class MessagingServer: Sendable {
             s.channel = channel
             return s.shutdownRequested
         }
+        boundSettled.withLockedValue { $0 = true }
         bound.succeed(channel.localAddress!)
         logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
         if stop { channel.close(promise: nil) }
