@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// A ground station: a ``MessagingServer`` that identifies every drone that
 /// connects and keeps one record per drone id across reconnects.
@@ -236,6 +237,9 @@ public final class GroundStation: Sendable {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 }
+
+/// Runs in a `ServiceGroup`; a graceful shutdown stops it as ``GroundStation/shutdown()`` does.
+extension GroundStation: Service {}
 
 #if canImport(Glibc)
 import Glibc

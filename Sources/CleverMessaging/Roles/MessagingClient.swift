@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// A client that keeps one ``Connection`` linked to a server (the drone side).
 ///
@@ -72,10 +73,26 @@ public final class MessagingClient: Sendable {
     }
 
     /// Connects and keeps connected until cancelled or shut down.
+    ///
+    /// This is also the client's `Service` conformance: in a `ServiceGroup`,
+    /// a graceful shutdown acts as ``shutdown()``.
+    public func run() async {
+        await run(onAttemptsExhausted: nil)
+    }
+
+    /// Connects and keeps connected until cancelled or shut down.
     /// - Parameter onAttemptsExhausted: called after
     ///   ``ReconnectPolicy/attemptsBeforeDiscovery`` failures in a row (discovery hooks here);
     ///   retrying goes on regardless.
-    public func run(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)? = nil) async {
+    public func run(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?) async {
+        await withGracefulShutdownHandler {
+            await keepConnected(onAttemptsExhausted: onAttemptsExhausted)
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
+
+    private func keepConnected(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?) async {
         var failures = 0
         while !Task.isCancelled && !stopped.withLockedValue({ $0 }) {
             let (host, port) = server
@@ -126,3 +143,6 @@ public final class MessagingClient: Sendable {
             .get()
     }
 }
+
+/// Runs in a `ServiceGroup`; a graceful shutdown stops it as ``MessagingClient/shutdown()`` does.
+extension MessagingClient: Service {}

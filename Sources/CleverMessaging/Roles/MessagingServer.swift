@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 /// A server that accepts many peers (the ground-station side of the link).
 ///
@@ -104,8 +105,19 @@ public final class MessagingServer: Sendable {
     }
 
     /// Binds and serves until cancelled or shut down, then closes all connections.
+    ///
+    /// This is also the server's `Service` conformance: in a `ServiceGroup`,
+    /// a graceful shutdown acts as ``shutdown()``.
     /// - Throws: when binding fails.
     public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await serve()
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
+
+    private func serve() async throws {
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -192,3 +204,6 @@ public final class MessagingServer: Sendable {
         }
     }
 }
+
+/// Runs in a `ServiceGroup`; a graceful shutdown stops it as ``MessagingServer/shutdown()`` does.
+extension MessagingServer: Service {}
