@@ -84,9 +84,15 @@ func parseHostPort(_ text: String, defaultPort: Int) throws -> (String, Int) {
 /// Prints result lines as text or as JSON objects, one write per line.
 struct LinePrinter: Sendable {
     let json: Bool
+    /// The console's line editor on a terminal: lines then appear above the line being typed.
+    var editor: LineEditor? = nil
 
     func print(_ object: JSONObject, text: @autoclosure () -> String) {
         let line = json ? JSONValue.object(object).description : text()
+        if let editor {
+            editor.printAbove(line)
+            return
+        }
         let bytes = Array((line + "\n").utf8)
         _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
     }

@@ -51,7 +51,10 @@ struct Serve: AsyncParsableCommand {
         var configuration = ConnectionConfiguration()
         configuration.filePolicy = try FilePolicy(allowedRoots: [root ?? FileManager.default.currentDirectoryPath])
         let station = GroundStation(host: host, port: port, configuration: configuration, logger: logger)
-        let out = LinePrinter(json: json)
+        // Line editing when a person types at a terminal; plain lines through a pipe.
+        let editor = LineEditor()
+        defer { editor?.restore() }
+        let out = LinePrinter(json: json, editor: editor)
         let discovery: ServerDiscovery?
         if let announce {
             let (target, beaconPort) = try parseHostPort(announce, defaultPort: 8181)
@@ -73,8 +76,9 @@ struct Serve: AsyncParsableCommand {
             let address = try await station.server.localAddress()
             out.print(["listening": .string("\(host):\(address.port ?? port)")], text: "ground station listening on \(host):\(address.port ?? port)")
             let console = Console(station: station, out: out, timeout: .milliseconds(Int64(timeout * 1000)))
-            for await line in StandardInput.lines() {
+            for await line in editor?.lines() ?? StandardInput.lines() {
                 if try await !console.execute(line) { break }
+                editor?.draw()
             }
             station.shutdown()
             try await group.waitForAll()
