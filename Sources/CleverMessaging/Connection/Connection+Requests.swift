@@ -93,7 +93,7 @@ extension Connection {
                     throw .queueFull(queuedBytes: queued, limit: configuration.maximumQueuedBytes)
                 }
                 do throws(FrameEncodingError) {
-                    try s.writer.write(requestFrame(requestedValue, id: id, args: args, kwargs: kwargs), into: &s.outbound)
+                    try s.writer.writeRequest(requestedValue, id: .string(id), args: args, kwargs: kwargs, into: &s.outbound)
                 } catch {
                     throw .encoding(error)
                 }
@@ -191,7 +191,9 @@ extension Connection {
     /// Queues a value reply to a request.
     func reply(to requestedValue: String, id: JSONValue, value: JSONValue) {
         do {
-            try enqueue(.response(requestedValue, id: id, value: value))
+            try enqueue { writer, out throws(FrameEncodingError) in
+                try writer.writeResponse(requestedValue, id: id, value: value, into: &out)
+            }
         } catch {
             logger.warning("cannot reply to \(requestedValue) request \(id): \(error)")
         }

@@ -130,10 +130,18 @@ public final class Connection: Sendable {
     ///   (closed, not connected without ``ConnectionConfiguration/resumeQueue``, queue full, encoding).
     @discardableResult
     public func enqueue(_ frame: Frame) throws(ConnectionError) -> SendReceipt {
+        try enqueue { writer, out throws(FrameEncodingError) in try writer.write(frame, into: &out) }
+    }
+
+    /// Queues what `encode` appends to the outbound buffer (whole frames).
+    @inline(__always)
+    func enqueue(
+        encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
+    ) throws(ConnectionError) -> SendReceipt {
         let (receipt, flush) = try withState { s throws(ConnectionError) in
             try self.checkCanQueue(&s)
             do throws(FrameEncodingError) {
-                try s.writer.write(frame, into: &s.outbound)
+                try encode(&s.writer, &s.outbound)
             } catch {
                 throw .encoding(error)
             }
@@ -167,7 +175,7 @@ public final class Connection: Sendable {
     ///   - kwargs: keyword arguments.
     /// - Throws: ``ConnectionError`` when it was not written.
     public func sendMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(ConnectionError) {
-        try await enqueue(.action(action, args: args, kwargs: kwargs)).written()
+        try await enqueueMessage(action, args: args, kwargs: kwargs).written()
     }
 
     /// Queues an action message and returns at once; for bursts.
@@ -179,7 +187,9 @@ public final class Connection: Sendable {
     /// - Throws: ``ConnectionError`` when it cannot be queued.
     @discardableResult
     public func enqueueMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) throws(ConnectionError) -> SendReceipt {
-        try enqueue(.action(action, args: args, kwargs: kwargs))
+        try enqueue { writer, out throws(FrameEncodingError) in
+            try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
+        }
     }
 
     func checkCanQueue(_ s: inout State) throws(ConnectionError) {

@@ -81,16 +81,35 @@ public struct FrameWriter: Sendable {
     }
 
     /// Appends a whole JSON frame in one pass over `out`'s memory.
-    ///
-    /// The header comes first but can only be written once the content's
-    /// length is known, so the content is written a header's maximum length
-    /// in, the header before it, and the content then moved down to follow
-    /// the header.
     private static func writeJSONFrame(
         _ header: FrameHeader,
         content value: JSONValue,
         suffix: [UInt8]?,
         into out: inout ByteBuffer
+    ) throws(FrameEncodingError) {
+        try writeJSONFrame(
+            header,
+            suffix: suffix,
+            into: &out,
+            maximumContentLength: { JSONWriter.maximumLength(of: value) },
+            content: { JSONWriter.write(value, into: &$0) }
+        )
+    }
+
+    /// Appends a whole JSON frame whose content `content` writes, in one pass
+    /// over `out`'s memory.
+    ///
+    /// The header comes first but can only be written once the content's
+    /// length is known, so the content is written a header's maximum length
+    /// in, the header before it, and the content then moved down to follow
+    /// the header.
+    @inline(__always)
+    private static func writeJSONFrame(
+        _ header: FrameHeader,
+        suffix: [UInt8]?,
+        into out: inout ByteBuffer,
+        maximumContentLength: () -> Int,
+        content write: (inout JSONOutput) -> Void
     ) throws(FrameEncodingError) {
         let prefixIndex = out.writerIndex
         let gap = 2 + maximumHeaderLength(header, suffix: suffix)
@@ -101,7 +120,7 @@ public struct FrameWriter: Sendable {
             out.writeWithUnsafeMutableBytes(minimumWritableBytes: room) { memory in
                 let base = memory.baseAddress!.assumingMemoryBound(to: UInt8.self)
                 var content = JSONOutput(start: base + gap, end: base + memory.count)
-                JSONWriter.write(value, into: &content)
+                write(&content)
                 guard !content.overflowed else {
                     overflowed = true
                     return 0
@@ -115,9 +134,95 @@ public struct FrameWriter: Sendable {
                 return head.count + content.count
             }
             guard overflowed else { break }
-            room = gap + JSONWriter.maximumLength(of: value)
+            room = gap + maximumContentLength()
         }
         try finishHead(headerLength: headerLength, prefixIndex: prefixIndex, out: &out)
+    }
+
+    // MARK: - Frames from their parts
+
+    /// Appends an action message (3.1) made from its parts, without building
+    /// a ``Frame``: the bytes are those of `write(.action(action, args: args, kwargs: kwargs))`.
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError``.
+    public func writeAction(_ action: String, args: [JSONValue], kwargs: JSONObject, into out: inout ByteBuffer) throws(FrameEncodingError) {
+        let header = FrameHeader(contentType: .json, messageType: .message, action: action, extra: [:])
+        try Self.writeJSONFrame(
+            header,
+            suffix: headerSuffix,
+            into: &out,
+            maximumContentLength: { 24 + JSONWriter.maximumLength(of: .array(args)) + JSONWriter.maximumLength(of: kwargs) }
+        ) { output in
+            output.write("{\"args\": ")
+            JSONWriter.write(.array(args), into: &output)
+            output.write(", \"kwargs\": ")
+            JSONWriter.writeObject(kwargs, into: &output)
+            output.write(byte: UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends a request (3.3) made from its parts, without building a
+    /// ``Frame``: the bytes are those of `write(.request(requestedValue, id: id, args: args, kwargs: kwargs))`.
+    /// - Parameters:
+    ///   - requestedValue: the name of the value asked for.
+    ///   - id: the request id.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError``.
+    public func writeRequest(
+        _ requestedValue: String,
+        id: JSONValue,
+        args: [JSONValue],
+        kwargs: JSONObject,
+        into out: inout ByteBuffer
+    ) throws(FrameEncodingError) {
+        let header = FrameHeader(contentType: .json, messageType: .request, extra: [:])
+        try Self.writeJSONFrame(
+            header,
+            suffix: headerSuffix,
+            into: &out,
+            maximumContentLength: {
+                64 + JSONWriter.maximumLength(of: requestedValue) + JSONWriter.maximumLength(of: id)
+                    + JSONWriter.maximumLength(of: .array(args)) + JSONWriter.maximumLength(of: kwargs)
+            }
+        ) { output in
+            output.write("{\"requested_value\": ")
+            JSONWriter.writeString(requestedValue, into: &output)
+            output.write(", \"request_id\": ")
+            JSONWriter.write(id, into: &output)
+            output.write(", \"args\": ")
+            JSONWriter.write(.array(args), into: &output)
+            output.write(", \"kwargs\": ")
+            JSONWriter.writeObject(kwargs, into: &output)
+            output.write(byte: UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends a value response (3.4) made from its parts, without building a
+    /// ``Frame``: the bytes are those of `write(.response(requestedValue, id: id, value: value))`.
+    /// - Parameters:
+    ///   - requestedValue: copied from the request.
+    ///   - id: copied from the request, exactly as received.
+    ///   - value: the answer.
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError``.
+    public func writeResponse(_ requestedValue: String, id: JSONValue, value: JSONValue, into out: inout ByteBuffer) throws(FrameEncodingError) {
+        let header = FrameHeader(contentType: .json, messageType: .response, requestedValue: requestedValue, requestID: id, extra: [:])
+        try Self.writeJSONFrame(
+            header,
+            suffix: headerSuffix,
+            into: &out,
+            maximumContentLength: { 12 + JSONWriter.maximumLength(of: value) }
+        ) { output in
+            output.write("{\"value\": ")
+            JSONWriter.write(value, into: &output)
+            output.write(byte: UInt8(ascii: "}"))
+        }
     }
 
     /// Appends the length prefix and the header with `contentLength` in place
