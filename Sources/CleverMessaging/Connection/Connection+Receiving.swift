@@ -18,9 +18,10 @@ extension Connection {
 
     /// Remembers that the peer speaks the extensions when its header says so.
     func noteCapabilities(_ header: FrameHeader) {
-        if !header.extra.isEmpty, header.extra[ExtensionHeader.capabilities] != nil {
-            state.withLockedValue { $0.peerSpeaksExtensions = true }
-        }
+        // Checked on every frame: once seen, no lock is taken again.
+        guard !extensionsSeen.value, !header.extra.isEmpty, header.extra[ExtensionHeader.capabilities] != nil else { return }
+        extensionsSeen.value = true
+        state.withLockedValue { $0.peerSpeaksExtensions = true }
     }
 
     /// `args` and `kwargs` of an action or request; `null` or missing counts as empty

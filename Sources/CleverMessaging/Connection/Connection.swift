@@ -26,6 +26,9 @@ public final class Connection: Sendable {
     /// When bytes last arrived from the peer (updated once per read batch).
     let lastInbound = NIOLockedValueBox(NIODeadline.now())
     let state: NIOLockedValueBox<State>
+    /// Whether the peer showed the extensions, as seen on the event loop
+    /// (``State/peerSpeaksExtensions`` is the copy other threads read).
+    let extensionsSeen: NIOLoopBoundBox<Bool>
     private static let counter = NIOLockedValueBox(0)
 
     struct State {
@@ -75,6 +78,7 @@ public final class Connection: Sendable {
         self.logger = logger
         self.number = number
         self.registryBox = NIOLockedValueBox(registry)
+        self.extensionsSeen = .makeBoxSendingValue(false, eventLoop: eventLoop)
         var state = State()
         state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
         self.state = NIOLockedValueBox(state)
