@@ -141,12 +141,13 @@ struct PendingRequests {
     /// Matches a response by id **and** requested value.
     mutating func receiveResponse(id: JSONValue?, requestedValue: String?) -> ResponseAction {
         guard case .string(let key)? = id else { return .unexpected("response with request_id \(id.map { "\($0)" } ?? "missing")") }
-        guard let entry = entries[key] else { return .unexpected("response to unknown request \(key)") }
-        guard entry.requestedValue == requestedValue else {
-            return .unexpected("response to \(key) names \"\(requestedValue ?? "nothing")\", expected \"\(entry.requestedValue)\"")
+        // One lookup, and the entry is moved out rather than copied.
+        guard let index = entries.index(forKey: key) else { return .unexpected("response to unknown request \(key)") }
+        let expected = entries.values[index].requestedValue
+        guard expected == requestedValue else {
+            return .unexpected("response to \(key) names \"\(requestedValue ?? "nothing")\", expected \"\(expected)\"")
         }
-        entries.removeValue(forKey: key)
-        return .deliver(entry)
+        return .deliver(entries.remove(at: index).value)
     }
 
     /// The pull waiting for a file response with this id: where to write it.
