@@ -4,6 +4,10 @@ import NIOCore
 extension Connection {
     /// The size of the chunks a file is read and sent in.
     static let fileChunkSize = 1 << 20
+    /// How many chunks are read ahead of the socket.
+    static let fileReadAhead = 4
+    /// How many written chunks may wait in the channel for the socket.
+    static let fileWritesInFlight = 4
 
     // MARK: - Push
 
@@ -87,6 +91,11 @@ extension Connection {
     }
 
     /// Writes a frame head and then the file's bytes, chunk by chunk, holding the link.
+    ///
+    /// Reads run ahead of the socket (``fileReadAhead`` chunks on the blocking-I/O
+    /// pool) and up to ``fileWritesInFlight`` chunks wait in the channel, so the
+    /// disk, the pool and the socket work at the same time while memory stays
+    /// bounded by their sum.
     private func stream(
         _ file: LocalFile,
         size: Int64,
@@ -106,33 +115,61 @@ extension Connection {
         } catch {
             throw .connection(.encoding(error))
         }
-        var previous = channel.eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(head, promise: previous)
+        let loop = channel.eventLoop
+        let allocator = channel.allocator
+        // Each write with the file offset its chunk ends at, for progress reports.
+        var writes = CircularBuffer<(end: Int64, future: EventLoopFuture<Void>)>(initialCapacity: Self.fileWritesInFlight + 1)
+        writes.append((0, channel.writeAndFlush(head)))
+        var reads = CircularBuffer<(length: Int, chunk: EventLoopFuture<ByteBuffer>)>(initialCapacity: Self.fileReadAhead)
+        var readOffset: Int64 = 0
+        func readAhead() {
+            while reads.count < Self.fileReadAhead && readOffset < size {
+                let offset = readOffset
+                let length = Int(min(Int64(Self.fileChunkSize), size - offset))
+                reads.append((length, LocalFile.submit(on: loop) { try file.readBlocking(at: offset, length: length, allocator: allocator) }))
+                readOffset += Int64(length)
+            }
+        }
+        readAhead()
         var offset: Int64 = 0
-        while offset < size {
-            let chunk = try await file.read(at: offset, length: Int(min(Int64(Self.fileChunkSize), size - offset)), allocator: channel.allocator)
-            guard chunk.readableBytes > 0 else {
+        while let (length, read) = reads.popFirst() {
+            let chunk: ByteBuffer
+            do {
+                chunk = try await read.get()
+            } catch {
+                channel.close(promise: nil)
+                throw error as? FileTransferError ?? .io(operation: "read", path: file.path, errno: 5)
+            }
+            guard chunk.readableBytes == length else {
                 // The file shrank while being sent: the frame cannot be completed, so the link must go.
                 channel.close(promise: nil)
                 throw .io(operation: "read", path: file.path, errno: 5)
             }
-            let write = channel.eventLoop.makePromise(of: Void.self)
-            channel.writeAndFlush(chunk, promise: write)
-            do {
-                try await previous.futureResult.get()
-            } catch {
-                throw .connection(.connectionLost)
+            readAhead()
+            offset += Int64(length)
+            writes.append((offset, channel.writeAndFlush(chunk)))
+            if writes.count > Self.fileWritesInFlight {
+                try await Self.written(writes.removeFirst(), size: size, progress: progress)
             }
-            previous = write
-            offset += Int64(chunk.readableBytes)
-            progress?(FileTransferProgress(bytesDone: offset, totalBytes: size))
         }
+        while let write = writes.popFirst() {
+            try await Self.written(write, size: size, progress: progress)
+        }
+    }
+
+    /// Waits for a write of a streamed file and reports it; a failed write means the link is gone.
+    private static func written(
+        _ write: (end: Int64, future: EventLoopFuture<Void>),
+        size: Int64,
+        progress: FileTransferProgressHandler?
+    ) async throws(FileTransferError) {
         do {
-            try await previous.futureResult.get()
+            try await write.future.get()
         } catch {
             throw .connection(.connectionLost)
         }
-        if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
+        // The head alone is reported only for an empty file.
+        if write.end > 0 || size == 0 { progress?(FileTransferProgress(bytesDone: write.end, totalBytes: size)) }
     }
 
     // MARK: - Pull
