@@ -2,13 +2,6 @@ import Logging
 import NIOCore
 
 extension Connection {
-    /// The size of the chunks a file is read and sent in.
-    static let fileChunkSize = 1 << 20
-    /// How many chunks are read ahead of the socket.
-    static let fileReadAhead = 4
-    /// How many written chunks may wait in the channel for the socket.
-    static let fileWritesInFlight = 4
-
     // MARK: - Push
 
     /// Sends a local file to the peer, which writes it at `remotePath` (the seed's `send_file`).
@@ -90,12 +83,8 @@ extension Connection {
         return (id, promise.futureResult)
     }
 
-    /// Writes a frame head and then the file's bytes, chunk by chunk, holding the link.
-    ///
-    /// Reads run ahead of the socket (``fileReadAhead`` chunks on the blocking-I/O
-    /// pool) and up to ``fileWritesInFlight`` chunks wait in the channel, so the
-    /// disk, the pool and the socket work at the same time while memory stays
-    /// bounded by their sum.
+    /// Writes a frame head and then the file's bytes (``FileBodyWriter``: `sendfile`
+    /// from the page cache, no user-space buffers), holding the link.
     private func stream(
         _ file: LocalFile,
         size: Int64,
@@ -115,61 +104,13 @@ extension Connection {
         } catch {
             throw .connection(.encoding(error))
         }
-        let loop = channel.eventLoop
-        let allocator = channel.allocator
-        // Each write with the file offset its chunk ends at, for progress reports.
-        var writes = CircularBuffer<(end: Int64, future: EventLoopFuture<Void>)>(initialCapacity: Self.fileWritesInFlight + 1)
-        writes.append((0, channel.writeAndFlush(head)))
-        var reads = CircularBuffer<(length: Int, chunk: EventLoopFuture<ByteBuffer>)>(initialCapacity: Self.fileReadAhead)
-        var readOffset: Int64 = 0
-        func readAhead() {
-            while reads.count < Self.fileReadAhead && readOffset < size {
-                let offset = readOffset
-                let length = Int(min(Int64(Self.fileChunkSize), size - offset))
-                reads.append((length, LocalFile.submit(on: loop) { try file.readBlocking(at: offset, length: length, allocator: allocator) }))
-                readOffset += Int64(length)
-            }
-        }
-        readAhead()
-        var offset: Int64 = 0
-        while let (length, read) = reads.popFirst() {
-            let chunk: ByteBuffer
-            do {
-                chunk = try await read.get()
-            } catch {
-                channel.close(promise: nil)
-                throw error as? FileTransferError ?? .io(operation: "read", path: file.path, errno: 5)
-            }
-            guard chunk.readableBytes == length else {
-                // The file shrank while being sent: the frame cannot be completed, so the link must go.
-                channel.close(promise: nil)
-                throw .io(operation: "read", path: file.path, errno: 5)
-            }
-            readAhead()
-            offset += Int64(length)
-            writes.append((offset, channel.writeAndFlush(chunk)))
-            if writes.count > Self.fileWritesInFlight {
-                try await Self.written(writes.removeFirst(), size: size, progress: progress)
-            }
-        }
-        while let write = writes.popFirst() {
-            try await Self.written(write, size: size, progress: progress)
-        }
-    }
-
-    /// Waits for a write of a streamed file and reports it; a failed write means the link is gone.
-    private static func written(
-        _ write: (end: Int64, future: EventLoopFuture<Void>),
-        size: Int64,
-        progress: FileTransferProgressHandler?
-    ) async throws(FileTransferError) {
         do {
-            try await write.future.get()
+            try await channel.writeAndFlush(head).get()
         } catch {
             throw .connection(.connectionLost)
         }
-        // The head alone is reported only for an empty file.
-        if write.end > 0 || size == 0 { progress?(FileTransferProgress(bytesDone: write.end, totalBytes: size)) }
+        try await FileBodyWriter(channel: channel, file: file, size: size).write(progress: progress)
+        if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
     }
 
     // MARK: - Pull

@@ -75,29 +75,18 @@ final class LocalFile: Sendable {
         _ = unlink(path)
     }
 
-    /// Reads up to `length` bytes at `offset`.
-    func read(at offset: Int64, length: Int, allocator: ByteBufferAllocator) async throws(FileTransferError) -> ByteBuffer {
-        try await Self.run { () throws(FileTransferError) -> ByteBuffer in
-            try self.readBlocking(at: offset, length: length, allocator: allocator)
-        }
+    /// A new descriptor for the same open file (close-on-exec), owned by the caller.
+    func duplicateDescriptor() throws(FileTransferError) -> CInt {
+        let fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard fd >= 0 else { throw FileTransferError.io(operation: "dup", path: path, errno: errno) }
+        return fd
     }
 
-    /// Reads `length` bytes at `offset`, fewer only at the end of the file. Blocking.
-    func readBlocking(at offset: Int64, length: Int, allocator: ByteBufferAllocator) throws(FileTransferError) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: length)
-        var filled = 0
-        while filled < length {
-            let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length - filled) { raw in
-                pread(descriptor, raw.baseAddress, length - filled, off_t(offset) + off_t(filled))
-            }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileTransferError.io(operation: "read", path: path, errno: errno)
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        return buffer
+    /// The current size of the file open at `fd`, or `nil` if `fstat` fails. Cheap, does not wait for the disk.
+    static func sizeBlocking(of fd: CInt) -> Int64? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return Int64(info.st_size)
     }
 
     /// Hashes the whole file in chunks (the sender's pre-pass for ``ExtensionHeader/sha256``).
