@@ -1,5 +1,5 @@
 // SHA256 is a plain value (its state is inline bytes) that swift-crypto has not
-// marked Sendable; here it is only ever touched under `state`'s lock.
+// marked Sendable; here it is only ever touched under its box's lock.
 @preconcurrency import Crypto
 import NIOConcurrencyHelpers
 import NIOCore
