@@ -15,6 +15,13 @@ extension Bench {
                 fsynced, renamed into place, acknowledged), pulls it back, and then sends \
                 the same file's bytes through a plain TCP channel to a sink in the receiver \
                 process as the physical baseline. Peak RSS is each process's own maximum.
+
+                This runs twice: with both sides' files in --directory (normally on a \
+                disk), and again in --tmpfs-directory (memory, where fsync costs nothing), \
+                each round with its own raw blast. On a disk a verified, fsynced file \
+                cannot arrive faster than the disk writes and syncs it, so the disk round \
+                also measures a plain write + fsync of the same size there and prints it \
+                as the disk's cap.
                 """
         )
 
@@ -23,12 +30,36 @@ extension Bench {
         @Option(help: "File size in bytes (default 1 GiB).")
         var size: Int64 = 1 << 30
 
-        @Option(help: "Directory for the temporary files (default: the system's temporary directory).")
+        @Option(help: "Directory for the disk round's files (default: the system's temporary directory).")
         var directory: String = NSTemporaryDirectory()
+
+        @Option(help: "Directory on tmpfs for the second round (default /dev/shm; an empty string skips the round).")
+        var tmpfsDirectory: String = "/dev/shm"
+
+        func validate() throws {
+            guard size >= 0 else { throw ValidationError("--size must not be negative") }
+        }
 
         func run() async throws {
             let reporter = Reporter(json: options.json)
             reporter.warnIfDebug()
+            var receiverRSS = try await round(in: directory, names: "files", label: "", measureDisk: true, reporter: reporter)
+            if !tmpfsDirectory.isEmpty {
+                if FileManager.default.fileExists(atPath: tmpfsDirectory) {
+                    let rss = try await round(in: tmpfsDirectory, names: "files.tmpfs", label: "tmpfs ", measureDisk: false, reporter: reporter)
+                    receiverRSS = max(receiverRSS, rss)
+                } else {
+                    reporter.note("no \(tmpfsDirectory): tmpfs round skipped")
+                }
+            }
+            let senderRSS = Self.peakRSS()
+            reporter.report(Measurement(name: "files.rss.sender", value: Double(senderRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, sender"))
+            reporter.report(Measurement(name: "files.rss.receiver", value: Double(receiverRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, receiver"))
+        }
+
+        /// Pushes, pulls and blasts a file with both sides' files under `directory`;
+        /// reports the rates and returns the receiver process's peak RSS.
+        func round(in directory: String, names: String, label: String, measureDisk: Bool, reporter: Reporter) async throws -> Int {
             let work = URL(fileURLWithPath: directory).appendingPathComponent("clever-bench-\(UUID().uuidString)")
             let senderRoot = work.appendingPathComponent("sender").path
             let receiverRoot = work.appendingPathComponent("receiver").path
@@ -57,20 +88,56 @@ extension Bench {
                 throw ValidationError("transfer check failed: pushed \(pushed), pulled \(pulled)")
             }
             try? FileManager.default.removeItem(atPath: senderRoot + "/pulled.bin")
+            try? FileManager.default.removeItem(atPath: receiverRoot + "/pushed.bin")
 
             let rawSeconds = try await Self.rawBlast(file: source, size: size, port: receiver.rawPort)
             client.shutdown()
             await clientTask.value
             let receiverRSS = try receiver.finish()
-            let senderRSS = Self.peakRSS()
+            let diskSeconds = measureDisk ? try Self.writeAndSync(from: source, to: receiverRoot + "/fsync-baseline.bin", size: size) : nil
 
             let mb = Double(size) / 1_000_000
             let raw = mb / rawSeconds
-            reporter.report(Measurement(name: "files.push", value: mb / pushSeconds, unit: "MB/s", baseline: raw, label: "push (verified, fsynced, acked)"))
-            reporter.report(Measurement(name: "files.pull", value: mb / pullSeconds, unit: "MB/s", baseline: raw, label: "pull (verified, fsynced)"))
-            reporter.report(Measurement(name: "files.raw_blast", value: raw, unit: "MB/s", baseline: nil, label: "raw TCP blast (baseline)"))
-            reporter.report(Measurement(name: "files.rss.sender", value: Double(senderRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, sender"))
-            reporter.report(Measurement(name: "files.rss.receiver", value: Double(receiverRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, receiver"))
+            reporter.report(Measurement(name: "\(names).push", value: mb / pushSeconds, unit: "MB/s", baseline: raw, label: "\(label)push (sha256, fsync, ack)"))
+            reporter.report(Measurement(name: "\(names).pull", value: mb / pullSeconds, unit: "MB/s", baseline: raw, label: "\(label)pull (sha256, fsync)"))
+            reporter.report(Measurement(name: "\(names).raw_blast", value: raw, unit: "MB/s", baseline: nil, label: "\(label)raw TCP blast (baseline)"))
+            if let diskSeconds {
+                reporter.report(Measurement(name: "\(names).disk_fsync", value: mb / diskSeconds, unit: "MB/s", baseline: raw, label: "write+fsync, no network (cap)"))
+                reporter.note(
+                    "note: push and pull above write and fsync the file in \(directory), so they cannot beat its own write+fsync rate (the cap line); the tmpfs lines show the transfer without the disk."
+                )
+            }
+            return receiverRSS
+        }
+
+        /// Copies `size` bytes of `source` to a new file at `path` and fsyncs it, as
+        /// `dd conv=fsync` would; returns the seconds taken and removes the copy.
+        static func writeAndSync(from source: String, to path: String, size: Int64) throws -> Double {
+            let input = open(source, O_RDONLY | O_CLOEXEC)
+            guard input >= 0 else { throw ValidationError("cannot open \(source)") }
+            defer { close(input) }
+            let start = NIODeadline.now()
+            let output = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard output >= 0 else { throw ValidationError("cannot create \(path)") }
+            defer {
+                close(output)
+                unlink(path)
+            }
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            var done: Int64 = 0
+            while done < size {
+                let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+                guard n > 0 else { throw ValidationError("cannot read \(source)") }
+                var written = 0
+                while written < n {
+                    let w = chunk.withUnsafeBytes { write(output, $0.baseAddress! + written, n - written) }
+                    guard w > 0 else { throw ValidationError("cannot write \(path)") }
+                    written += w
+                }
+                done += Int64(n)
+            }
+            guard fsync(output) == 0 else { throw ValidationError("cannot fsync \(path)") }
+            return NIODeadline.seconds(since: start)
         }
 
         /// Writes `size` pseudo-random bytes in 4 MiB chunks.

@@ -2,9 +2,6 @@ import Logging
 import NIOCore
 
 extension Connection {
-    /// The size of the chunks a file is read and sent in.
-    static let fileChunkSize = 1 << 20
-
     // MARK: - Push
 
     /// Sends a local file to the peer, which writes it at `remotePath` (the seed's `send_file`).
@@ -86,7 +83,8 @@ extension Connection {
         return (id, promise.futureResult)
     }
 
-    /// Writes a frame head and then the file's bytes, chunk by chunk, holding the link.
+    /// Writes a frame head and then the file's bytes (``FileBodyWriter``: `sendfile`
+    /// from the page cache, no user-space buffers), holding the link.
     private func stream(
         _ file: LocalFile,
         size: Int64,
@@ -106,32 +104,12 @@ extension Connection {
         } catch {
             throw .connection(.encoding(error))
         }
-        var previous = channel.eventLoop.makePromise(of: Void.self)
-        channel.writeAndFlush(head, promise: previous)
-        var offset: Int64 = 0
-        while offset < size {
-            let chunk = try await file.read(at: offset, length: Int(min(Int64(Self.fileChunkSize), size - offset)), allocator: channel.allocator)
-            guard chunk.readableBytes > 0 else {
-                // The file shrank while being sent: the frame cannot be completed, so the link must go.
-                channel.close(promise: nil)
-                throw .io(operation: "read", path: file.path, errno: 5)
-            }
-            let write = channel.eventLoop.makePromise(of: Void.self)
-            channel.writeAndFlush(chunk, promise: write)
-            do {
-                try await previous.futureResult.get()
-            } catch {
-                throw .connection(.connectionLost)
-            }
-            previous = write
-            offset += Int64(chunk.readableBytes)
-            progress?(FileTransferProgress(bytesDone: offset, totalBytes: size))
-        }
         do {
-            try await previous.futureResult.get()
+            try await channel.writeAndFlush(head).get()
         } catch {
             throw .connection(.connectionLost)
         }
+        try await FileBodyWriter(channel: channel, file: file, size: size).write(progress: progress)
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
     }
 

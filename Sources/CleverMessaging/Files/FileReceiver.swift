@@ -1,14 +1,17 @@
-import Crypto
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 
 /// Receives the body of one binary frame into a file: chunks are written in
 /// order on NIO's blocking-I/O pool to a temporary file beside the destination,
-/// hashed on the way; at the end the file is synced, verified against the
-/// sender's SHA-256 (when given) and renamed over the destination. Any failure,
-/// or a link that drops mid-file, removes the temporary file and leaves the
-/// destination untouched.
+/// hashed on the way (``FileSink``); at the end the file is synced, verified
+/// against the sender's SHA-256 (when given) and renamed over the destination.
+/// Any failure, or a link that drops mid-file, removes the temporary file and
+/// leaves the destination untouched.
+///
+/// Chunks that arrive while a batch is on the pool are queued and go to the
+/// pool together as the next batch, so the cost of a hop is paid per batch and
+/// not per socket read. Hashing and writing are two stages with a batch each
+/// in flight: they run at the same time on two pool threads.
 ///
 /// Reading from the socket stops (`autoRead` off) while more than
 /// ``highWatermark`` bytes wait for the disk, and resumes below ``lowWatermark``,
@@ -23,6 +26,12 @@ final class FileReceiver {
 
     typealias Completion = (Result<FileTransferResult, FileTransferError>) -> Void
 
+    /// How the frame ended.
+    private enum Ending {
+        case finished
+        case aborted(FileTransferError)
+    }
+
     private let channel: any Channel
     private let destination: String
     private let expectedSize: Int64
@@ -30,13 +39,42 @@ final class FileReceiver {
     private let progress: FileTransferProgressHandler?
     private let afterRename: (@Sendable (String) throws -> Void)?
     private let completion: Completion
-    private let file: EventLoopFuture<LocalFile>
-    private let hasher = NIOLockedValueBox(SHA256())
-    private var tail: EventLoopFuture<Void>
+    private let sink: EventLoopFuture<FileSink>
+    private var hashing = Stage()
+    private var writing = Stage()
     private var received: Int64 = 0
-    private var waitingForDisk = 0
+    private var written: Int64 = 0
+    /// The first write error: later chunks are dropped, the frame is still read to its end.
+    private var failure: FileTransferError?
     private var readingPaused = false
-    private var done = false
+    private var ending: Ending?
+    private var concluded = false
+
+    /// One of the two things done to every chunk on the pool (hashing, writing).
+    private struct Stage {
+        /// Chunks received and not yet handed to the pool.
+        var queued: [ByteBuffer] = []
+        /// Bytes queued or in the batch on the pool.
+        var backlog = 0
+        /// A batch is on the pool.
+        var busy = false
+
+        /// Takes the queued chunks as the next batch.
+        mutating func takeBatch() -> (chunks: [ByteBuffer], bytes: Int)? {
+            guard !busy, !queued.isEmpty else { return nil }
+            let chunks = queued
+            queued = []
+            busy = true
+            return (chunks, chunks.reduce(0) { $0 + $1.readableBytes })
+        }
+
+        mutating func drop() {
+            backlog -= queued.reduce(0) { $0 + $1.readableBytes }
+            queued = []
+        }
+
+        var isIdle: Bool { !busy && queued.isEmpty }
+    }
 
     /// Starts receiving: creates the temporary file.
     init(
@@ -55,106 +93,155 @@ final class FileReceiver {
         self.progress = progress
         self.afterRename = afterRename
         self.completion = completion
-        self.file = LocalFile.submit(on: channel.eventLoop) {
-            try LocalFile.createTemporaryBlocking(besideDestination: destination)
+        self.sink = LocalFile.submit(on: channel.eventLoop) {
+            try FileSink.createBlocking(besideDestination: destination)
         }
-        self.tail = file.map { _ in () }
     }
 
-    /// Queues the next chunk for the disk.
+    /// Queues the next chunk for the disk (and the digest).
     func write(_ chunk: ByteBuffer) {
-        guard !done else { return }
+        guard ending == nil else { return }
         let count = chunk.readableBytes
         received += Int64(count)
-        waitingForDisk += count
-        if waitingForDisk > Self.highWatermark && !readingPaused {
+        guard failure == nil else { return }
+        hashing.queued.append(chunk)
+        hashing.backlog += count
+        writing.queued.append(chunk)
+        writing.backlog += count
+        if backlog > Self.highWatermark && !readingPaused {
             readingPaused = true
             channel.setOption(.autoRead, value: false).whenFailure { _ in }
         }
-        let hasher = self.hasher
-        let loop = channel.eventLoop
-        let done = received
-        tail = tail.flatMap { [file] in
-            file.flatMap { file in
-                LocalFile.submit(on: loop) {
-                    chunk.withUnsafeReadableBytes { bytes in hasher.withLockedValue { $0.update(bufferPointer: bytes) } }
-                    try file.writeAllBlocking(chunk)
-                }
-            }
-        }.map { [self] in
-            waitingForDisk -= count
-            progress?(FileTransferProgress(bytesDone: done, totalBytes: expectedSize))
-            if readingPaused && waitingForDisk < Self.lowWatermark {
-                readingPaused = false
-                channel.setOption(.autoRead, value: true).whenSuccess { [channel] in channel.read() }
-            }
-        }
+        pump()
     }
 
-    /// The last chunk arrived: sync, verify, rename.
+    /// Bytes held in memory: what the slower stage has not done yet.
+    private var backlog: Int { max(hashing.backlog, writing.backlog) }
+
+    /// The last chunk arrived: sync, verify, rename (once what is queued is written).
     func finish() {
-        guard !done else { return }
-        done = true
-        let expectedSHA256 = self.expectedSHA256
-        let hasher = self.hasher
-        let destination = self.destination
-        let afterRename = self.afterRename
-        let size = received
-        let loop = channel.eventLoop
-        tail.flatMap { [file] in
-            file.flatMap { file in
-                LocalFile.submit(on: loop) { () throws -> FileTransferResult in
-                    try file.syncBlocking()
-                    file.closeBlocking()
-                    let actual = hexString(hasher.withLockedValue { $0.finalize() })
-                    if let expectedSHA256, expectedSHA256 != actual {
-                        file.unlinkBlocking()
-                        throw FileTransferError.checksumMismatch(expected: expectedSHA256, actual: actual)
-                    }
-                    do {
-                        try file.renameBlocking(to: destination)
-                    } catch {
-                        file.unlinkBlocking()
-                        throw error
-                    }
-                    try afterRename?(destination)
-                    return FileTransferResult(delivery: .received, bytes: size, sha256: actual, path: destination)
-                }
-            }
-        }.whenComplete { [self] result in
-            switch result {
-            case .success(let value): completion(.success(value))
-            case .failure(let error): cleanUpAndFail(error)
-            }
-        }
-        resumeReadingIfPaused()
+        guard ending == nil else { return }
+        ending = .finished
+        resumeReading()
+        pump()
     }
 
     /// The link dropped or the frame was cut: drop the temporary file.
     func abort(_ error: FileTransferError) {
-        guard !done else { return }
-        done = true
-        tail.whenComplete { [self] _ in cleanUpAndFail(error) }
-        resumeReadingIfPaused()
+        guard ending == nil else { return }
+        ending = .aborted(error)
+        dropQueued()
+        resumeReading()
+        pump()
     }
 
-    private func resumeReadingIfPaused() {
+    /// Hands each stage its queued chunks as one batch if it has none on the
+    /// pool; with nothing left to do and the frame ended, concludes.
+    private func pump() {
+        guard !concluded else { return }
+        let loop = channel.eventLoop
+        if let (chunks, bytes) = hashing.takeBatch() {
+            sink.flatMap { sink in
+                LocalFile.submit(on: loop) { sink.hashBlocking(chunks) }
+            }.assumeIsolated().whenComplete { [self] _ in
+                hashing.busy = false
+                hashing.backlog -= bytes
+                stageDone()
+            }
+        }
+        if let (chunks, bytes) = writing.takeBatch() {
+            sink.flatMap { sink in
+                LocalFile.submit(on: loop) { try sink.writeBlocking(chunks) }
+            }.assumeIsolated().whenComplete { [self] result in
+                writing.busy = false
+                writing.backlog -= bytes
+                switch result {
+                case .success:
+                    written += Int64(bytes)
+                    progress?(FileTransferProgress(bytesDone: written, totalBytes: expectedSize))
+                case .failure(let error):
+                    // Keep reading the frame to its end so that the link stays usable.
+                    failure = failure ?? Self.fileError(error)
+                    dropQueued()
+                    resumeReading()
+                }
+                stageDone()
+            }
+        }
+        // A batch that completed at once may have concluded already (re-entrantly).
+        guard !concluded, hashing.isIdle, writing.isIdle else { return }
+        switch ending {
+        case nil: return
+        case .finished: conclude()
+        case .aborted(let error): cleanUpAndFail(error)
+        }
+    }
+
+    private func stageDone() {
+        if readingPaused && backlog < Self.lowWatermark { resumeReading() }
+        pump()
+    }
+
+    private func dropQueued() {
+        hashing.drop()
+        writing.drop()
+    }
+
+    /// Everything was written: sync, verify, rename, report.
+    private func conclude() {
+        if let failure { return cleanUpAndFail(failure) }
+        concluded = true
+        let expectedSHA256 = self.expectedSHA256
+        let destination = self.destination
+        let afterRename = self.afterRename
+        let size = received
+        let loop = channel.eventLoop
+        sink.flatMap { sink in
+            LocalFile.submit(on: loop) { () throws -> FileTransferResult in
+                let actual: String
+                do {
+                    actual = try sink.finishBlocking()
+                } catch {
+                    sink.discardBlocking()
+                    throw error
+                }
+                if let expectedSHA256, expectedSHA256 != actual {
+                    sink.discardBlocking()
+                    throw FileTransferError.checksumMismatch(expected: expectedSHA256, actual: actual)
+                }
+                do {
+                    try sink.file.renameBlocking(to: destination)
+                } catch {
+                    sink.discardBlocking()
+                    throw error
+                }
+                try afterRename?(destination)
+                return FileTransferResult(delivery: .received, bytes: size, sha256: actual, path: destination)
+            }
+        }.assumeIsolated().whenComplete { [completion] result in
+            completion(result.mapError(Self.fileError))
+        }
+    }
+
+    private func resumeReading() {
         guard readingPaused else { return }
         readingPaused = false
         channel.setOption(.autoRead, value: true).whenSuccess { [channel] in channel.read() }
     }
 
     /// Closes and removes the temporary file (if it was made), then reports `error`.
-    private func cleanUpAndFail(_ error: any Error) {
+    private func cleanUpAndFail(_ error: FileTransferError) {
+        concluded = true
         let loop = channel.eventLoop
-        file.flatMap { file in
-            LocalFile.submit(on: loop) {
-                file.closeBlocking()
-                file.unlinkBlocking()
-            }
-        }.whenComplete { [completion] _ in
-            completion(.failure(error as? FileTransferError ?? .io(operation: "receive", path: "", errno: 5)))
+        sink.flatMap { sink in
+            LocalFile.submit(on: loop) { sink.discardBlocking() }
+        }.assumeIsolated().whenComplete { [completion] _ in
+            completion(.failure(error))
         }
+    }
+
+    private static func fileError(_ error: any Error) -> FileTransferError {
+        error as? FileTransferError ?? .io(operation: "receive", path: "", errno: 5)
     }
 }
 

@@ -75,30 +75,22 @@ final class LocalFile: Sendable {
         _ = unlink(path)
     }
 
-    /// Reads up to `length` bytes at `offset`.
-    func read(at offset: Int64, length: Int, allocator: ByteBufferAllocator) async throws(FileTransferError) -> ByteBuffer {
-        let fd = descriptor
-        let path = path
-        return try await Self.run { () throws(FileTransferError) -> ByteBuffer in
-            var buffer = allocator.buffer(capacity: length)
-            var filled = 0
-            while filled < length {
-                let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length - filled) { raw in
-                    pread(fd, raw.baseAddress, length - filled, off_t(offset) + off_t(filled))
-                }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw FileTransferError.io(operation: "read", path: path, errno: errno)
-                }
-                if n == 0 { break }
-                filled += n
-            }
-            return buffer
-        }
+    /// A new descriptor for the same open file (close-on-exec), owned by the caller.
+    func duplicateDescriptor() throws(FileTransferError) -> CInt {
+        let fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard fd >= 0 else { throw FileTransferError.io(operation: "dup", path: path, errno: errno) }
+        return fd
+    }
+
+    /// The current size of the file open at `fd`, or `nil` if `fstat` fails. Cheap, does not wait for the disk.
+    static func sizeBlocking(of fd: CInt) -> Int64? {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        return Int64(info.st_size)
     }
 
     /// Hashes the whole file in chunks (the sender's pre-pass for ``ExtensionHeader/sha256``).
-    func sha256(size: Int64, chunk: Int = 1 << 20) async throws(FileTransferError) -> String {
+    func sha256(size: Int64, chunk: Int = 256 << 10) async throws(FileTransferError) -> String {
         let fd = descriptor
         let path = path
         return try await Self.run { () throws(FileTransferError) -> String in
@@ -129,6 +121,56 @@ final class LocalFile: Sendable {
                 throw FileTransferError.io(operation: "write", path: path, errno: errno)
             }
             remaining.moveReaderIndex(forwardBy: n)
+        }
+    }
+
+    /// Asks the kernel to start writing `count` bytes at `offset` to the disk
+    /// without waiting (`sync_file_range(SYNC_FILE_RANGE_WRITE)`), so that the
+    /// disk works while the rest of the file arrives. A file system that does not
+    /// support it (or a platform without it) is left to ``syncBlocking()``. Blocking.
+    func startWritebackBlocking(offset: Int64, count: Int64) throws(FileTransferError) {
+        try Self.syncFileRange(descriptor, offset: offset, count: count, flags: Self.syncFileRangeWrite, path: path)
+    }
+
+    /// Starts the writeback of `count` bytes at `offset` if needed and waits
+    /// until they are on the disk. Blocking.
+    func awaitWritebackBlocking(offset: Int64, count: Int64) throws(FileTransferError) {
+        try Self.syncFileRange(
+            descriptor,
+            offset: offset,
+            count: count,
+            flags: Self.syncFileRangeWaitBefore | Self.syncFileRangeWrite | Self.syncFileRangeWaitAfter,
+            path: path
+        )
+    }
+
+    // The Linux ABI values of `SYNC_FILE_RANGE_*` (the Glibc module does not export them).
+    private static let syncFileRangeWaitBefore: UInt32 = 1
+    private static let syncFileRangeWrite: UInt32 = 2
+    private static let syncFileRangeWaitAfter: UInt32 = 4
+
+    private typealias SyncFileRange = @convention(c) (CInt, Int64, Int64, UInt32) -> CInt
+
+    /// `sync_file_range(2)`, looked up once (the Glibc module hides it behind `_GNU_SOURCE`).
+    private static let syncFileRangeFunction: SyncFileRange? = {
+        #if os(Linux)
+        guard let symbol = dlsym(nil, "sync_file_range") else { return nil }
+        return unsafeBitCast(symbol, to: SyncFileRange.self)
+        #else
+        return nil
+        #endif
+    }()
+
+    private static func syncFileRange(_ fd: CInt, offset: Int64, count: Int64, flags: UInt32, path: String) throws(FileTransferError) {
+        guard let function = syncFileRangeFunction else { return }
+        while function(fd, offset, count, flags) != 0 {
+            switch errno {
+            case EINTR: continue
+            // Not supported here: the final fsync does all the work.
+            case ENOSYS, EINVAL, ESPIPE, EOPNOTSUPP: return
+            // A write error: the kernel reports it once, so it must not be lost here.
+            case let e: throw FileTransferError.io(operation: "sync_file_range", path: path, errno: e)
+            }
         }
     }
 

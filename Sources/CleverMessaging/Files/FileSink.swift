@@ -1,0 +1,91 @@
+// SHA256 is a plain value (its state is inline bytes) that swift-crypto has not
+// marked Sendable; here it is only ever touched under its box's lock.
+@preconcurrency import Crypto
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The blocking half of a ``FileReceiver``: appends batches of chunks to the
+/// temporary file and, separately, to its SHA-256 (two stages that the
+/// receiver runs on two pool threads at once), and starts the disk's writeback
+/// as it goes so that the final `fsync` has little left to do.
+///
+/// Every method blocks: call them on NIO's blocking-I/O pool. Each stage takes
+/// one batch at a time, in order; ``finishBlocking()`` comes after both.
+final class FileSink: Sendable {
+    /// Bytes per writeback window: each full window is handed to the disk at once.
+    static let writebackWindow: Int64 = 8 << 20
+    /// Windows handed to the disk but not waited for; beyond that the writer
+    /// waits for the oldest, which bounds the dirty pages a transfer leaves.
+    static let windowsInFlight: Int64 = 4
+
+    /// The temporary file.
+    let file: LocalFile
+    private let hasher = NIOLockedValueBox(SHA256())
+    private let progress = NIOLockedValueBox(WriteProgress())
+
+    private struct WriteProgress {
+        /// Bytes written so far.
+        var written: Int64 = 0
+        /// Writeback was started for `0..<started`.
+        var started: Int64 = 0
+        /// Writeback was waited for on `0..<settled`.
+        var settled: Int64 = 0
+    }
+
+    /// Wraps a temporary file just created.
+    init(file: LocalFile) {
+        self.file = file
+    }
+
+    /// Creates the temporary file beside `destination`. Blocking.
+    static func createBlocking(besideDestination destination: String) throws(FileTransferError) -> FileSink {
+        FileSink(file: try LocalFile.createTemporaryBlocking(besideDestination: destination))
+    }
+
+    /// Adds `chunks` to the digest, in order. May run at the same time as
+    /// ``writeBlocking(_:)`` (on another pool thread); one call at a time. Blocking.
+    func hashBlocking(_ chunks: [ByteBuffer]) {
+        hasher.withLockedValue { hasher in
+            for chunk in chunks {
+                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            }
+        }
+    }
+
+    /// Writes `chunks` in order, then starts (and, beyond ``windowsInFlight``
+    /// windows, waits for) the writeback of whole windows. One call at a time. Blocking.
+    func writeBlocking(_ chunks: [ByteBuffer]) throws(FileTransferError) {
+        try withProgress { p throws(FileTransferError) in
+            for chunk in chunks {
+                try file.writeAllBlocking(chunk)
+                p.written += Int64(chunk.readableBytes)
+            }
+            let window = Self.writebackWindow
+            while p.written - p.started >= window {
+                try file.startWritebackBlocking(offset: p.started, count: window)
+                p.started += window
+                if p.started - p.settled > window * Self.windowsInFlight {
+                    try file.awaitWritebackBlocking(offset: p.settled, count: window)
+                    p.settled += window
+                }
+            }
+        }
+    }
+
+    /// Syncs and closes the file and returns the lowercase hex SHA-256 of what was written. Blocking.
+    func finishBlocking() throws(FileTransferError) -> String {
+        try file.syncBlocking()
+        file.closeBlocking()
+        return hasher.withLockedValue { hexString($0.finalize()) }
+    }
+
+    /// Closes and removes the temporary file. Blocking.
+    func discardBlocking() {
+        file.closeBlocking()
+        file.unlinkBlocking()
+    }
+
+    private func withProgress<T>(_ body: (inout WriteProgress) throws(FileTransferError) -> T) throws(FileTransferError) -> T {
+        try progress.withLockedValue { p in Result { () throws(FileTransferError) in try body(&p) } }.get()
+    }
+}

@@ -1,0 +1,99 @@
+import CleverMessaging
+import Crypto
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Large files: batched receiving with writeback, sendfile bodies, and what
+/// happens when a transfer breaks in the middle of them.
+@Suite("Files: streaming large files", .timeLimit(.minutes(1)))
+struct FileStreamingTests {
+    /// `mebibytes` MiB where every MiB starts with its own index, so a chunk
+    /// written twice, dropped or out of order changes the bytes.
+    static func largeBytes(mebibytes: Int) -> [UInt8] {
+        let block = sampleBytes(count: 1 << 20)
+        var out = [UInt8]()
+        out.reserveCapacity(mebibytes << 20)
+        for index in 0..<mebibytes {
+            var marked = block
+            withUnsafeBytes(of: UInt64(index).bigEndian) { for (i, b) in $0.enumerated() { marked[i] = b } }
+            out += marked
+        }
+        return out
+    }
+
+    @Test("a 40 MiB push and pull arrive byte for byte through many batches and writeback windows")
+    func largeRoundTrip() async throws {
+        try await FileTransferTests.withPair { _, client, _, serverRoot, clientRoot in
+            let bytes = Self.largeBytes(mebibytes: 40)
+            clientRoot.write("big.bin", bytes)
+            _ = try await client.connection.request("id")
+            let pushed = try await client.connection.sendFile(from: clientRoot.file("big.bin"), to: "big.bin")
+            #expect(pushed.delivery == .acknowledged)
+            #expect(pushed.sha256 == FileTransferTests.sha256(bytes))
+            #expect(serverRoot.read("big.bin") == bytes)
+            let pulled = try await client.connection.getFile("big.bin", saveTo: clientRoot.file("back.bin"))
+            #expect(pulled.sha256 == pushed.sha256)
+            #expect(clientRoot.read("back.bin") == bytes)
+            #expect(serverRoot.contents == ["big.bin"])
+            #expect(clientRoot.contents == ["back.bin", "big.bin"])
+        }
+    }
+
+    @Test("a peer that vanishes after many MiB (batched, written back) leaves the destination untouched and no temporary file")
+    func interruptedLate() async throws {
+        try await FileTransferTests.withPair { server, _, _, serverRoot, _ in
+            serverRoot.write("show.bin", Array("old show".utf8))
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: try await server.localAddress().port!).get()
+            var head = ByteBuffer()
+            try FrameWriter.writeHead(
+                FrameHeader(contentType: .binary, contentLength: 64 << 20, messageType: .message, action: "filetransfer", filePath: "show.bin"),
+                into: &head
+            )
+            try await raw.writeAndFlush(head)
+            let block = ByteBuffer(bytes: sampleBytes(count: 1 << 20))
+            for _ in 0..<24 { try await raw.writeAndFlush(block) }
+            // The receiver has written well past two writeback windows into its temporary file.
+            let partSize = {
+                serverRoot.contents.filter { $0.hasSuffix(".part") }.compactMap { name -> Int? in
+                    let attributes = try? FileManager.default.attributesOfItem(atPath: serverRoot.file(name))
+                    return (attributes?[.size] as? NSNumber)?.intValue
+                }.max() ?? 0
+            }
+            #expect(await eventually { partSize() >= 16 << 20 }, "temporary file: \(partSize()) bytes")
+            try await raw.close()
+            #expect(await eventually { serverRoot.contents == ["show.bin"] }, "left: \(serverRoot.contents)")
+            #expect(serverRoot.read("show.bin") == Array("old show".utf8))
+        }
+    }
+
+    @Test("a file that shrinks while it is sent fails the push with a read error and the receiver keeps nothing")
+    func shrinkingSource() async throws {
+        try await FileTransferTests.withPair { _, client, _, serverRoot, clientRoot in
+            // Sparse: 128 MiB of zeros that take no disk space.
+            let path = clientRoot.file("growing-smaller.bin")
+            #expect(FileManager.default.createFile(atPath: path, contents: nil))
+            let handle = try #require(FileHandle(forWritingAtPath: path))
+            try handle.truncate(atOffset: 128 << 20)
+            _ = try await client.connection.request("id")
+            do {
+                _ = try await client.connection.sendFile(
+                    from: path,
+                    to: "shrunk.bin",
+                    progress: { _ in try? handle.truncate(atOffset: 1 << 20) }
+                )
+                Issue.record("the push of a file that shrank succeeded")
+            } catch let error as FileTransferError {
+                guard case .io(let operation, _, _) = error else {
+                    Issue.record("unexpected error: \(error)")
+                    return
+                }
+                #expect(operation == "read")
+            }
+            try handle.close()
+            #expect(await eventually { serverRoot.contents.isEmpty }, "left: \(serverRoot.contents)")
+        }
+    }
+}
