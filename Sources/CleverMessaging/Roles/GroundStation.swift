@@ -52,6 +52,8 @@ public final class GroundStation: Sendable {
     private struct State {
         var drones: [String: Entry] = [:]
         var byConnection: [Int: String] = [:]
+        /// How many drones have a link up (kept so that counting is O(1)).
+        var connectedCount = 0
         var subscribers: [Int: AsyncStream<Event>.Continuation] = [:]
         var nextSubscriber = 0
     }
@@ -140,6 +142,11 @@ public final class GroundStation: Sendable {
         state.withLockedValue { $0.drones.values.filter { $0.connection != nil }.map(\.drone.id) }.sorted()
     }
 
+    /// How many drones are connected and identified (O(1), unlike ``connectedIDs``).
+    public var connectedCount: Int {
+        state.withLockedValue { $0.connectedCount }
+    }
+
     /// A stream of fleet events from now on (each call gets its own stream).
     /// - Returns: the events; the stream ends when the station stops.
     public func events() -> AsyncStream<Event> {
@@ -163,31 +170,14 @@ public final class GroundStation: Sendable {
     public func waitForDrones(_ count: Int, timeout: Duration) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while connectedIDs.count < count {
+        while connectedCount < count {
             if clock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(5))
         }
         return true
     }
 
-    private func identify(_ connection: Connection) {
-        Task {
-            do {
-                try await connection.waitUntilConnected(timeout: identifyTimeout)
-                let id = try await connection.request("id", timeout: identifyTimeout)
-                guard let id = id.stringValue ?? (id.isNull ? nil : "\(id)") else {
-                    logger.warning("connection answered a null id; ignored")
-                    return
-                }
-                let cloverDir = try? await connection.request("clover_dir", timeout: identifyTimeout).stringValue
-                register(id: id, cloverDir: cloverDir, connection: connection)
-            } catch {
-                logger.warning("could not identify a new connection: \(error)")
-            }
-        }
-    }
-
-    private func register(id: String, cloverDir: String?, connection: Connection) {
+    func register(id: String, cloverDir: String?, connection: Connection) {
         let address = connection.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         let now = Self.unixTime()
         let (event, subscribers, replaced) = state.withLockedValue { s -> (Event?, [AsyncStream<Event>.Continuation], Connection?) in
@@ -195,6 +185,7 @@ public final class GroundStation: Sendable {
             var entry = s.drones[id] ?? Entry(drone: Drone(id: id, address: address, isConnected: true, since: now, cloverDir: cloverDir, connections: 0))
             let first = entry.drone.connections == 0
             let replaced = entry.connection
+            if replaced == nil { s.connectedCount += 1 }
             entry.drone.address = address
             entry.drone.isConnected = true
             entry.drone.since = now
@@ -222,6 +213,7 @@ public final class GroundStation: Sendable {
             else { return (nil, []) }
             entry.connection = nil
             entry.drone.isConnected = false
+            s.connectedCount -= 1
             s.drones[id] = entry
             return (.disconnected(entry.drone), Array(s.subscribers.values))
         }
