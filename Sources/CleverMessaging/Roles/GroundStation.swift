@@ -137,6 +137,36 @@ public final class GroundStation: Sendable {
         state.withLockedValue { $0.drones[id]?.connection }
     }
 
+    /// Asks many drones for the same value at once (see ``MessagingServer/requestAll(_:args:kwargs:timeout:connections:)``).
+    /// - Parameters:
+    ///   - requestedValue: the name of the value, such as `telemetry`.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - ids: the drones to ask (default: every connected drone).
+    ///   - timeout: how long each drone has to answer (default: the connection configuration's).
+    /// - Returns: one result per drone, sorted by id (in the order of `ids` when given):
+    ///   its reply, or why there is none (``ConnectionError/notConnected`` for a drone without a link).
+    public func requestAll(
+        _ requestedValue: String,
+        args: [JSONValue] = [],
+        kwargs: JSONObject = [:],
+        ids: [String]? = nil,
+        timeout: TimeAmount? = nil
+    ) async -> [(id: String, result: Result<JSONValue, ConnectionError>)] {
+        let targets: [(id: String, connection: Connection?)] = state.withLockedValue { s in
+            if let ids { return ids.map { ($0, s.drones[$0]?.connection) } }
+            return s.drones.values.compactMap { entry in entry.connection.map { (entry.drone.id, $0) } }
+        }
+        let ordered = ids == nil ? targets.sorted { $0.id < $1.id } : targets
+        let linked = ordered.compactMap(\.connection)
+        var answers = await server.requestAll(requestedValue, args: args, kwargs: kwargs, timeout: timeout, connections: linked)
+            .makeIterator()
+        return ordered.map { target in
+            guard target.connection != nil, let answer = answers.next() else { return (target.id, .failure(.notConnected)) }
+            return (target.id, answer.result)
+        }
+    }
+
     /// The ids of connected drones, sorted.
     public var connectedIDs: [String] {
         state.withLockedValue { $0.drones.values.filter { $0.connection != nil }.map(\.drone.id) }.sorted()
