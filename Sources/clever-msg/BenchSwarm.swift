@@ -52,18 +52,8 @@ extension Bench {
             let broadcast = NIODeadline.seconds(since: broadcastStart)
 
             let requestStart = NIODeadline.now()
-            let ids = station.connectedIDs
-            let failures = await withTaskGroup(of: Bool.self) { group in
-                for id in ids {
-                    group.addTask {
-                        let outcome = await Console.ask(station.connection(for: id), id: id, name: "telemetry", kwargs: [:], timeout: .seconds(60))
-                        return outcome.value != nil
-                    }
-                }
-                var failed = 0
-                for await ok in group where !ok { failed += 1 }
-                return failed
-            }
+            let answers = await station.requestAll("telemetry", timeout: .seconds(60))
+            let failures = count - answers.count { (try? $0.result.get()) != nil }
             let requestAll = NIODeadline.seconds(since: requestStart)
 
             let swarmRSS = try await swarm.finish()

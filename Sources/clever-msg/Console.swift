@@ -84,41 +84,17 @@ struct Console: Sendable {
         let kwargs = try self.kwargs(words, at: 3)
         let name = words[2]
         let ids = try targets(words[1])
-        let results = await withTaskGroup(of: RequestOutcome.self) { group in
-            for id in ids {
-                group.addTask { await Self.ask(station.connection(for: id), id: id, name: name, kwargs: kwargs, timeout: timeout) }
+        // One fan-out for all targets: no task, promise or thread hop per drone.
+        let results = await station.requestAll(name, kwargs: kwargs, ids: ids, timeout: timeout).sorted { $0.id < $1.id }
+        for (id, result) in results {
+            switch result {
+            case .success(let value):
+                out.print(["id": .string(id), "value": value], text: "\(id): \(value)")
+            case .failure(let error):
+                var kind: JSONValue = "error"
+                if case .timedOut = error { kind = "timeout" }
+                out.print(["id": .string(id), "error": .string("\(error)"), "kind": kind], text: "\(id): \(kind): \(error)")
             }
-            var all: [RequestOutcome] = []
-            for await result in group { all.append(result) }
-            return all.sorted { $0.id < $1.id }
-        }
-        for result in results {
-            if let value = result.value {
-                out.print(["id": .string(result.id), "value": value], text: "\(result.id): \(value)")
-            } else {
-                let kind: JSONValue = result.timedOut ? "timeout" : "error"
-                out.print(["id": .string(result.id), "error": .string(result.error), "kind": kind], text: "\(result.id): \(kind): \(result.error)")
-            }
-        }
-    }
-
-    /// One drone's answer to a console request.
-    struct RequestOutcome: Sendable {
-        var id: String
-        var value: JSONValue?
-        var error = ""
-        var timedOut = false
-    }
-
-    static func ask(_ connection: Connection?, id: String, name: String, kwargs: JSONObject, timeout: TimeAmount) async -> RequestOutcome {
-        guard let connection else { return RequestOutcome(id: id, value: nil, error: "\(ConnectionError.notConnected)") }
-        do {
-            let value = try await connection.request(name, kwargs: kwargs, timeout: timeout)
-            return RequestOutcome(id: id, value: value)
-        } catch {
-            var timedOut = false
-            if case .timedOut = error { timedOut = true }
-            return RequestOutcome(id: id, value: nil, error: "\(error)", timedOut: timedOut)
         }
     }
 

@@ -29,6 +29,9 @@ struct Swarm: AsyncParsableCommand {
     @Option(help: "Drone ids are this prefix and a number.")
     var idPrefix: String = "copter"
 
+    @Option(help: "How many drones may be connecting at the same moment (so the station's accept queue never overflows).")
+    var connectsInFlight: Int = 256
+
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
@@ -37,6 +40,7 @@ struct Swarm: AsyncParsableCommand {
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
+        guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
     }
 
     func run() async throws {
@@ -60,8 +64,12 @@ struct Swarm: AsyncParsableCommand {
         configuration.filePolicy = nil  // a rehearsal swarm refuses file transfers
         configuration.keepalive.enabled = count <= 1000  // thousands of 1 s keepalive timers on loopback buy nothing
         let policy = ReconnectPolicy(initialDelay: .milliseconds(200), backoffMultiplier: 1.5, maximumDelay: .seconds(5), jitter: 0.5)
+        let limiter = ConnectLimiter(maximumInFlight: connectsInFlight)
         let clients = (1...count).map { n in
-            let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy, logger: logger)
+            let client = MessagingClient(
+                host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
+                connectLimiter: limiter, logger: logger
+            )
             behaviour.assign(id: "\(idPrefix)-\(n)", to: client.connection)
             return client
         }

@@ -53,6 +53,8 @@ public final class GroundStation: Sendable {
     private struct State {
         var drones: [String: Entry] = [:]
         var byConnection: [Int: String] = [:]
+        /// How many drones have a link up (kept so that counting is O(1)).
+        var connectedCount = 0
         var subscribers: [Int: AsyncStream<Event>.Continuation] = [:]
         var nextSubscriber = 0
     }
@@ -136,9 +138,44 @@ public final class GroundStation: Sendable {
         state.withLockedValue { $0.drones[id]?.connection }
     }
 
+    /// Asks many drones for the same value at once (see ``MessagingServer/requestAll(_:args:kwargs:timeout:connections:)``).
+    /// - Parameters:
+    ///   - requestedValue: the name of the value, such as `telemetry`.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - ids: the drones to ask (default: every connected drone).
+    ///   - timeout: how long each drone has to answer (default: the connection configuration's).
+    /// - Returns: one result per drone, sorted by id (in the order of `ids` when given):
+    ///   its reply, or why there is none (``ConnectionError/notConnected`` for a drone without a link).
+    public func requestAll(
+        _ requestedValue: String,
+        args: [JSONValue] = [],
+        kwargs: JSONObject = [:],
+        ids: [String]? = nil,
+        timeout: TimeAmount? = nil
+    ) async -> [(id: String, result: Result<JSONValue, ConnectionError>)] {
+        let targets: [(id: String, connection: Connection?)] = state.withLockedValue { s in
+            if let ids { return ids.map { ($0, s.drones[$0]?.connection) } }
+            return s.drones.values.compactMap { entry in entry.connection.map { (entry.drone.id, $0) } }
+        }
+        let ordered = ids == nil ? targets.sorted { $0.id < $1.id } : targets
+        let linked = ordered.compactMap(\.connection)
+        var answers = await server.requestAll(requestedValue, args: args, kwargs: kwargs, timeout: timeout, connections: linked)
+            .makeIterator()
+        return ordered.map { target in
+            guard target.connection != nil, let answer = answers.next() else { return (target.id, .failure(.notConnected)) }
+            return (target.id, answer.result)
+        }
+    }
+
     /// The ids of connected drones, sorted.
     public var connectedIDs: [String] {
         state.withLockedValue { $0.drones.values.filter { $0.connection != nil }.map(\.drone.id) }.sorted()
+    }
+
+    /// How many drones are connected and identified (O(1), unlike ``connectedIDs``).
+    public var connectedCount: Int {
+        state.withLockedValue { $0.connectedCount }
     }
 
     /// A stream of fleet events from now on (each call gets its own stream).
@@ -164,31 +201,14 @@ public final class GroundStation: Sendable {
     public func waitForDrones(_ count: Int, timeout: Duration) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
-        while connectedIDs.count < count {
+        while connectedCount < count {
             if clock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(5))
         }
         return true
     }
 
-    private func identify(_ connection: Connection) {
-        Task {
-            do {
-                try await connection.waitUntilConnected(timeout: identifyTimeout)
-                let id = try await connection.request("id", timeout: identifyTimeout)
-                guard let id = id.stringValue ?? (id.isNull ? nil : "\(id)") else {
-                    logger.warning("connection answered a null id; ignored")
-                    return
-                }
-                let cloverDir = try? await connection.request("clover_dir", timeout: identifyTimeout).stringValue
-                register(id: id, cloverDir: cloverDir, connection: connection)
-            } catch {
-                logger.warning("could not identify a new connection: \(error)")
-            }
-        }
-    }
-
-    private func register(id: String, cloverDir: String?, connection: Connection) {
+    func register(id: String, cloverDir: String?, connection: Connection) {
         let address = connection.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         let now = Self.unixTime()
         let (event, subscribers, replaced) = state.withLockedValue { s -> (Event?, [AsyncStream<Event>.Continuation], Connection?) in
@@ -196,6 +216,7 @@ public final class GroundStation: Sendable {
             var entry = s.drones[id] ?? Entry(drone: Drone(id: id, address: address, isConnected: true, since: now, cloverDir: cloverDir, connections: 0))
             let first = entry.drone.connections == 0
             let replaced = entry.connection
+            if replaced == nil { s.connectedCount += 1 }
             entry.drone.address = address
             entry.drone.isConnected = true
             entry.drone.since = now
@@ -223,6 +244,7 @@ public final class GroundStation: Sendable {
             else { return (nil, []) }
             entry.connection = nil
             entry.drone.isConnected = false
+            s.connectedCount -= 1
             s.drones[id] = entry
             return (.disconnected(entry.drone), Array(s.subscribers.values))
         }

@@ -18,6 +18,8 @@ public final class MessagingClient: Sendable {
     public let reconnectPolicy: ReconnectPolicy
     /// The logger.
     public let logger: Logger
+    /// Shared with other clients to bound their simultaneous connection attempts, if set.
+    public let connectLimiter: ConnectLimiter?
 
     private let target: NIOLockedValueBox<Target>
     private let stopped = NIOLockedValueBox(false)
@@ -36,6 +38,7 @@ public final class MessagingClient: Sendable {
     ///   - configuration: connection settings.
     ///   - reconnectPolicy: when to retry (default: the reference's).
     ///   - group: the event loops (default: NIO's shared group).
+    ///   - connectLimiter: shared by clients that should not all connect at once (default: none).
     ///   - logger: where to log.
     public init(
         host: String,
@@ -44,8 +47,10 @@ public final class MessagingClient: Sendable {
         configuration: ConnectionConfiguration = .init(),
         reconnectPolicy: ReconnectPolicy = .reference,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        connectLimiter: ConnectLimiter? = nil,
         logger: Logger = Logger(label: "clever.client")
     ) {
+        self.connectLimiter = connectLimiter
         self.connection = Connection(eventLoop: group.any(), registry: registry, configuration: configuration, logger: logger)
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger
@@ -135,12 +140,21 @@ public final class MessagingClient: Sendable {
     }
 
     private func connect(host: String, port: Int) async throws -> any Channel {
+        guard let connectLimiter else { return try await connectNow(host: host, port: port) }
+        return try await connectLimiter.run { try await connectNow(host: host, port: port) }
+    }
+
+    private func connectNow(host: String, port: Int) async throws -> any Channel {
         let connection = self.connection
-        return try await ClientBootstrap(group: connection.eventLoop)
+        let bootstrap = ClientBootstrap(group: connection.eventLoop)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection) }
-            .connect(host: host, port: port)
-            .get()
+        if let address = try? SocketAddress(ipAddress: host, port: port) {
+            // A literal address needs no resolver and no Happy Eyeballs race
+            // (which costs a getaddrinfo call and three timers per attempt).
+            return try await bootstrap.connect(to: address).get()
+        }
+        return try await bootstrap.connect(host: host, port: port).get()
     }
 }
 

@@ -35,7 +35,9 @@ public final class MessagingServer: Sendable {
     private let state = NIOLockedValueBox(ServerState())
 
     private struct ServerState {
-        var connections: OrderedDictionary<Int, Connection> = [:]
+        /// By ``Connection/number``, which grows with each accept. A plain dictionary:
+        /// removing from an ordered one is linear, and thousands of drones may drop at once.
+        var connections: [Int: Connection] = [:]
         var channel: (any Channel)?
         var shutdownRequested = false
     }
@@ -77,7 +79,7 @@ public final class MessagingServer: Sendable {
 
     /// The connections whose link is up, in the order they were accepted.
     public var connections: [Connection] {
-        state.withLockedValue { $0.connections.values.filter(\.isConnected) }
+        state.withLockedValue { $0.connections.values.filter(\.isConnected) }.sorted { $0.number < $1.number }
     }
 
     /// Waits until the server listens and returns its address (with the real port when 0 was asked).
@@ -199,9 +201,21 @@ public final class MessagingServer: Sendable {
         } catch {
             throw .encoding(error)
         }
-        return connections.map { connection in
-            (connection, Result { () throws(ConnectionError) in try connection.enqueueEncoded(bytes) })
+        // Queue everywhere first, then flush with one task per event loop.
+        var toFlush: [ObjectIdentifier: (loop: any EventLoop, connections: [Connection])] = [:]
+        let results = connections.map { connection in
+            let result = Result { () throws(ConnectionError) in try connection.enqueueEncodedDeferringFlush(bytes) }
+            if case .success((_, true)) = result {
+                toFlush[ObjectIdentifier(connection.eventLoop), default: (connection.eventLoop, [])].connections.append(connection)
+            }
+            return (connection, result.map(\.receipt))
         }
+        for (loop, connections) in toFlush.values {
+            loop.execute {
+                for connection in connections { connection.flushOutbound() }
+            }
+        }
+        return results
     }
 }
 

@@ -1,0 +1,30 @@
+import NIOCore
+
+extension MessagingServer {
+    /// Asks many peers for the same value at once and waits for every outcome.
+    ///
+    /// The requests are started with one task per event loop (not one task,
+    /// promise and thread hop per peer), so asking thousands of peers costs
+    /// little more than their replies. Each request times out on its own.
+    /// - Parameters:
+    ///   - requestedValue: the name of the value; each peer's request handler for it answers.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - timeout: how long each peer has to answer (default ``ConnectionConfiguration/defaultRequestTimeout``).
+    ///   - connections: whom to ask (default: every connection whose link is up).
+    /// - Returns: one result per connection, in the order of `connections`
+    ///   (accepted order by default): the reply's value, or why there is none
+    ///   (``ConnectionError/timedOut(requestedValue:requestID:timeout:)``, a remote error, a lost link...).
+    ///   Cancelling the calling task fails the requests still waiting with ``ConnectionError/cancelled``.
+    public func requestAll(
+        _ requestedValue: String,
+        args: [JSONValue] = [],
+        kwargs: JSONObject = [:],
+        timeout: TimeAmount? = nil,
+        connections: [Connection]? = nil
+    ) async -> [(connection: Connection, result: Result<JSONValue, ConnectionError>)] {
+        let targets = connections ?? self.connections
+        let results = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout, on: targets)
+        return Array(zip(targets, results))
+    }
+}

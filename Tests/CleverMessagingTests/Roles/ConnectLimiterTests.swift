@@ -1,0 +1,55 @@
+import CleverMessaging
+import NIOConcurrencyHelpers
+import Testing
+
+/// ``ConnectLimiter``: bounded attempts in flight, FIFO hand-over, cancellation while waiting.
+@Suite("Connect limiter", .timeLimit(.minutes(1)))
+struct ConnectLimiterTests {
+    @Test("never more than maximumInFlight attempts run at once, and all of them run")
+    func bounded() async throws {
+        let limiter = ConnectLimiter(maximumInFlight: 3)
+        let counts = NIOLockedValueBox((now: 0, peak: 0, done: 0))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<40 {
+                group.addTask {
+                    try await limiter.run {
+                        counts.withLockedValue { c in
+                            c.now += 1
+                            c.peak = max(c.peak, c.now)
+                        }
+                        try await Task.sleep(for: .milliseconds(2))
+                        counts.withLockedValue { c in
+                            c.now -= 1
+                            c.done += 1
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let final = counts.withLockedValue { $0 }
+        #expect(final.done == 40)
+        #expect(final.peak <= 3)
+        #expect(final.peak >= 1)
+    }
+
+    @Test("a waiter cancelled before its turn throws CancellationError and does not take a permit")
+    func cancelledWaiter() async throws {
+        let limiter = ConnectLimiter(maximumInFlight: 1)
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await limiter.run {
+                for await _ in release { break }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let waiter = Task { try await limiter.run { 1 } }
+        try await Task.sleep(for: .milliseconds(50))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        releaseContinuation.yield()
+        try await holder.value
+        // The permit came back: a new attempt runs at once.
+        #expect(try await limiter.run { 2 } == 2)
+    }
+}

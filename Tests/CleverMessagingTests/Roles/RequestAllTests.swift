@@ -1,0 +1,95 @@
+import CleverMessaging
+import NIOCore
+import Testing
+
+/// ``GroundStation/requestAll(_:args:kwargs:ids:timeout:)`` and ``MessagingServer/requestAll(_:args:kwargs:timeout:connections:)``.
+@Suite("Ground station: request all", .timeLimit(.minutes(1)))
+struct RequestAllTests {
+    /// A drone that answers `telemetry` after `delay`, or has no handler for it when `delay` is nil.
+    static func drone(_ id: String, port: Int, telemetryAfter delay: Duration?) -> MessagingClient {
+        let registry = HandlerRegistry()
+        registry.onRequest("id") { _, _, _ in .string(id) }
+        registry.onRequest("clover_dir") { _, _, _ in "/home/pi" }
+        if let delay {
+            registry.onRequest("telemetry") { _, _, _ in
+                try await Task.sleep(for: delay)
+                return ["id": .string(id)]
+            }
+        }
+        return MessagingClient(host: "127.0.0.1", port: port, registry: registry, reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50)))
+    }
+
+    /// Runs drones against a station until `body` returns.
+    static func withDrones(
+        _ drones: [(id: String, delay: Duration?)],
+        _ body: (GroundStation) async throws -> Void
+    ) async throws {
+        try await GroundStationTests.withStation { station, port in
+            let clients = drones.map { Self.drone($0.id, port: port, telemetryAfter: $0.delay) }
+            let runs = clients.map { client in Task { await client.run() } }
+            #expect(await station.waitForDrones(drones.count, timeout: .seconds(10)))
+            #expect(station.connectedCount == drones.count)
+            try await body(station)
+            for client in clients { client.shutdown() }
+            for run in runs { await run.value }
+        }
+    }
+
+    @Test("one result per drone, sorted by id: a reply, a timeout, a remote error")
+    func oneResultPerDrone() async throws {
+        try await Self.withDrones([("c", nil), ("a", .zero), ("b", .seconds(30))]) { station in
+            let clock = ContinuousClock()
+            let start = clock.now
+            let results = await station.requestAll("telemetry", timeout: .milliseconds(300))
+            #expect(clock.now - start < .seconds(5))
+            #expect(results.map(\.id) == ["a", "b", "c"])
+            #expect(results[0].result == .success(["id": "a"]))
+            guard case .failure(.timedOut(let value, _, let timeout)) = results[1].result else {
+                Issue.record("expected a timeout, got \(results[1].result)")
+                return
+            }
+            #expect(value == "telemetry")
+            #expect(timeout == .milliseconds(300))
+            guard case .failure(.remote(let error)) = results[2].result else {
+                Issue.record("expected a remote error, got \(results[2].result)")
+                return
+            }
+            #expect(error.code == RemoteError.Code.unknownRequest)
+        }
+    }
+
+    @Test("named drones keep their order; an unknown or unlinked one is notConnected")
+    func namedDrones() async throws {
+        try await Self.withDrones([("a", .zero), ("b", .zero)]) { station in
+            let results = await station.requestAll("telemetry", ids: ["b", "ghost", "a"], timeout: .seconds(5))
+            #expect(results.map(\.id) == ["b", "ghost", "a"])
+            #expect(results[0].result == .success(["id": "b"]))
+            #expect(results[1].result == .failure(.notConnected))
+            #expect(results[2].result == .success(["id": "a"]))
+            #expect(await station.requestAll("telemetry", ids: []).isEmpty)
+        }
+    }
+
+    @Test("the server's form returns one result per connection, in accepted order")
+    func serverForm() async throws {
+        try await Self.withDrones([("a", .zero), ("b", .zero), ("c", .zero)]) { station in
+            let connections = station.server.connections
+            let results = await station.server.requestAll("id", timeout: .seconds(5))
+            #expect(results.map(\.connection.number) == connections.map(\.number))
+            #expect(Set(results.compactMap { try? $0.result.get().stringValue }) == ["a", "b", "c"])
+        }
+    }
+
+    @Test("cancelling the caller fails the requests still waiting with cancelled")
+    func cancellation() async throws {
+        try await Self.withDrones([("a", .zero), ("slow", .seconds(30))]) { station in
+            let task = Task { await station.requestAll("telemetry", timeout: .seconds(30)) }
+            try await Task.sleep(for: .milliseconds(300))
+            task.cancel()
+            let results = await task.value
+            #expect(results.map(\.id) == ["a", "slow"])
+            #expect(results[0].result == .success(["id": "a"]))
+            #expect(results[1].result == .failure(.cancelled))
+        }
+    }
+}
