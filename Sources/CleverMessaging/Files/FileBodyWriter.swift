@@ -63,7 +63,10 @@ struct FileBodyWriter {
             watchdog.cancel()
             try handle.close()
         }
-        _ = try? await closed.get()
+        if (try? await closed.get()) == nil {
+            // The loop is gone (shutting down): nothing can use the handle any more.
+            try? handle.close()
+        }
         if shrank.withLockedValue({ $0 }) {
             throw .io(operation: "read", path: file.path, errno: 5)
         }

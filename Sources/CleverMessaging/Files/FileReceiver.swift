@@ -3,8 +3,8 @@ import NIOCore
 
 /// Receives the body of one binary frame into a file: chunks are written in
 /// order on NIO's blocking-I/O pool to a temporary file beside the destination,
-/// hashed on the way (``FileSink``); at the end the file is synced, verified
-/// against the sender's SHA-256 (when given) and renamed over the destination.
+/// hashed on the way (``FileSink``); at the end the file is verified against
+/// the sender's SHA-256 (when given), synced and renamed over the destination.
 /// Any failure, or a link that drops mid-file, removes the temporary file and
 /// leaves the destination untouched.
 ///
@@ -198,16 +198,17 @@ final class FileReceiver {
         let loop = channel.eventLoop
         sink.flatMap { sink in
             LocalFile.submit(on: loop) { () throws -> FileTransferResult in
-                let actual: String
-                do {
-                    actual = try sink.finishBlocking()
-                } catch {
-                    sink.discardBlocking()
-                    throw error
-                }
+                // Verified first: a file that will be deleted is not worth an fsync.
+                let actual = sink.digest()
                 if let expectedSHA256, expectedSHA256 != actual {
                     sink.discardBlocking()
                     throw FileTransferError.checksumMismatch(expected: expectedSHA256, actual: actual)
+                }
+                do {
+                    try sink.syncAndCloseBlocking()
+                } catch {
+                    sink.discardBlocking()
+                    throw error
                 }
                 do {
                     try sink.file.renameBlocking(to: destination)

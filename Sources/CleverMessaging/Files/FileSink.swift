@@ -10,7 +10,7 @@ import NIOCore
 /// as it goes so that the final `fsync` has little left to do.
 ///
 /// Every method blocks: call them on NIO's blocking-I/O pool. Each stage takes
-/// one batch at a time, in order; ``finishBlocking()`` comes after both.
+/// one batch at a time, in order; ``digest()`` and ``syncAndCloseBlocking()`` come after both.
 final class FileSink: Sendable {
     /// Bytes per writeback window: each full window is handed to the disk at once.
     static let writebackWindow: Int64 = 8 << 20
@@ -72,11 +72,15 @@ final class FileSink: Sendable {
         }
     }
 
-    /// Syncs and closes the file and returns the lowercase hex SHA-256 of what was written. Blocking.
-    func finishBlocking() throws(FileTransferError) -> String {
+    /// The lowercase hex SHA-256 of everything hashed so far (call once both stages are done).
+    func digest() -> String {
+        hasher.withLockedValue { hexString($0.finalize()) }
+    }
+
+    /// Syncs the file to the disk and closes it. Blocking.
+    func syncAndCloseBlocking() throws(FileTransferError) {
         try file.syncBlocking()
         file.closeBlocking()
-        return hasher.withLockedValue { hexString($0.finalize()) }
     }
 
     /// Closes and removes the temporary file. Blocking.
