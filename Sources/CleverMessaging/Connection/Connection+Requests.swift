@@ -105,11 +105,11 @@ extension Connection {
                 kwargs: kwargs,
                 completion: completion,
                 timeout: timeout,
-                written: linked
+                written: linked,
+                fileDestination: fileDestination,
+                progress: progress
             )
             entry.deadline = timeout.map { .now() + $0 }
-            entry.fileDestination = fileDestination
-            entry.progress = progress
             s.pending.add(id: id, entry: entry)
             return (id, entry.deadline, flush)
         }

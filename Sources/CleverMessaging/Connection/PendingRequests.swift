@@ -23,13 +23,42 @@ struct PendingRequests {
     }
 
     /// One waiting request.
+    ///
+    /// What never changes lives in one shared ``Request`` object, so the
+    /// table's hash storage moves a few words per entry when it grows or
+    /// removes (it moved whole 160-byte entries before).
     struct Entry {
-        var requestedValue: String
-        var args: [JSONValue]
-        var kwargs: JSONObject
-        var completion: Completion
-        /// The timeout asked for (reported in ``ConnectionError/timedOut(requestedValue:requestID:timeout:)``).
-        var timeout: TimeAmount?
+        /// What was asked and who waits: fixed when the request is made.
+        final class Request: Sendable {
+            let requestedValue: String
+            let args: [JSONValue]
+            let kwargs: JSONObject
+            let completion: Completion
+            let timeout: TimeAmount?
+            let fileDestination: String?
+            let progress: FileTransferProgressHandler?
+
+            init(
+                requestedValue: String,
+                args: [JSONValue],
+                kwargs: JSONObject,
+                completion: Completion,
+                timeout: TimeAmount?,
+                fileDestination: String?,
+                progress: FileTransferProgressHandler?
+            ) {
+                self.requestedValue = requestedValue
+                self.args = args
+                self.kwargs = kwargs
+                self.completion = completion
+                self.timeout = timeout
+                self.fileDestination = fileDestination
+                self.progress = progress
+            }
+        }
+
+        /// What was asked and who waits.
+        let request: Request
         /// When it times out; `nil` never (or no longer: a file download in progress).
         var deadline: NIODeadline? = nil
         /// Handed to a link at least once.
@@ -39,15 +68,45 @@ struct PendingRequests {
         /// Whether a new link may carry it again (false for file acknowledgements,
         /// which are not requests this side sent).
         var resendable: Bool = true
-        /// For a file pull: where the received file goes, and who wants progress.
-        var fileDestination: String? = nil
-        var progress: FileTransferProgressHandler? = nil
         /// The order of creation (set by ``PendingRequests/add(id:entry:)``).
         var sequence = 0
 
+        /// Creates an entry.
+        init(
+            requestedValue: String,
+            args: [JSONValue],
+            kwargs: JSONObject,
+            completion: Completion,
+            timeout: TimeAmount?,
+            written: Bool,
+            fileDestination: String? = nil,
+            progress: FileTransferProgressHandler? = nil
+        ) {
+            self.request = Request(
+                requestedValue: requestedValue,
+                args: args,
+                kwargs: kwargs,
+                completion: completion,
+                timeout: timeout,
+                fileDestination: fileDestination,
+                progress: progress
+            )
+            self.written = written
+        }
+
+        var requestedValue: String { request.requestedValue }
+        var args: [JSONValue] { request.args }
+        var kwargs: JSONObject { request.kwargs }
+        var completion: Completion { request.completion }
+        /// The timeout asked for (reported in ``ConnectionError/timedOut(requestedValue:requestID:timeout:)``).
+        var timeout: TimeAmount? { request.timeout }
+        /// For a file pull: where the received file goes, and who wants progress.
+        var fileDestination: String? { request.fileDestination }
+        var progress: FileTransferProgressHandler? { request.progress }
+
         /// Delivers `result`.
         func finish(_ result: Result<JSONValue, ConnectionError>) {
-            completion.complete(result)
+            request.completion.complete(result)
         }
     }
 
