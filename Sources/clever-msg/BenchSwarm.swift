@@ -26,6 +26,9 @@ extension Bench {
         @Option(help: "How many drones.")
         var count: Int = 1000
 
+        @Flag(inversion: .prefixedNo, help: "Whether the station pings the drones (the library default: every 5 s).")
+        var stationPings = true
+
         func run() async throws {
             let reporter = Reporter(json: options.json)
             reporter.warnIfDebug()
@@ -35,6 +38,7 @@ extension Bench {
             var configuration = ConnectionConfiguration()
             configuration.keepalive.enabled = false
             configuration.filePolicy = nil
+            if !stationPings { configuration.pingInterval = nil }
             let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger)
             let stationTask = Task { try await station.run() }
             let port = try await station.server.localAddress().port!
@@ -62,7 +66,14 @@ extension Bench {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
 
-            reporter.note("\(count) drones; \(failures) telemetry requests failed")
+            // What went wrong, by kind ("timed out", "connection lost"...): numbers stripped so that requests group.
+            var kinds: [String: Int] = [:]
+            for answer in answers {
+                guard case .failure(let error) = answer.result else { continue }
+                kinds[String("\(error)".filter { !$0.isNumber }.prefix(60)), default: 0] += 1
+            }
+            let breakdown = kinds.sorted { $0.value > $1.value }.map { "\($0.value) × \($0.key)" }.joined(separator: "; ")
+            reporter.note("\(count) drones; \(failures) telemetry requests failed" + (breakdown.isEmpty ? "" : " (\(breakdown))"))
             reporter.report(Measurement(name: "swarm.identify_all", value: identify * 1000, unit: "ms", baseline: nil, label: "connect + identify all"))
             reporter.report(Measurement(name: "swarm.broadcast", value: broadcast * 1000, unit: "ms", baseline: nil, label: "broadcast until last drone has it"))
             reporter.report(Measurement(name: "swarm.request_all", value: requestAll * 1000, unit: "ms", baseline: nil, label: "request telemetry from all"))

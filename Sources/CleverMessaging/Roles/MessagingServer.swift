@@ -181,6 +181,9 @@ public final class MessagingServer: Sendable {
         }
     }
 
+    /// How many connections one flush task of a broadcast covers.
+    static let flushChunk = 256
+
     /// Sends one action to every connected peer, encoding it once.
     /// - Parameters:
     ///   - action: the action name.
@@ -201,20 +204,28 @@ public final class MessagingServer: Sendable {
         } catch {
             throw .encoding(error)
         }
-        // Queue everywhere first, then flush with one task per event loop.
+        // One flush task per event loop and per chunk of its connections: far fewer
+        // tasks (and cross-thread wake-ups) than one per connection, and the loops
+        // start writing while the rest is still being queued.
         var toFlush: [ObjectIdentifier: (loop: any EventLoop, connections: [Connection])] = [:]
-        let results = connections.map { connection in
-            let result = Result { () throws(ConnectionError) in try connection.enqueueEncodedDeferringFlush(bytes) }
-            if case .success((_, true)) = result {
-                toFlush[ObjectIdentifier(connection.eventLoop), default: (connection.eventLoop, [])].connections.append(connection)
-            }
-            return (connection, result.map(\.receipt))
-        }
-        for (loop, connections) in toFlush.values {
+        func flush(_ loop: any EventLoop, _ connections: [Connection]) {
             loop.execute {
                 for connection in connections { connection.flushOutbound() }
             }
         }
+        let results = connections.map { connection in
+            let result = Result { () throws(ConnectionError) in try connection.enqueueEncodedDeferringFlush(bytes) }
+            if case .success((_, true)) = result {
+                let key = ObjectIdentifier(connection.eventLoop)
+                toFlush[key, default: (connection.eventLoop, [])].connections.append(connection)
+                if let batch = toFlush[key], batch.connections.count >= Self.flushChunk {
+                    toFlush[key] = nil
+                    flush(batch.loop, batch.connections)
+                }
+            }
+            return (connection, result.map(\.receipt))
+        }
+        for (loop, connections) in toFlush.values { flush(loop, connections) }
         return results
     }
 }

@@ -4,10 +4,11 @@ import NIOCore
 /// One request sent to many connections at once, collecting one result per
 /// connection (``MessagingServer/requestAll(_:args:kwargs:timeout:connections:)``).
 ///
-/// The connections are grouped by event loop and every group is started by
-/// one task on its loop: the requests' frames, timers and flushes are then
-/// queued on the loop they run on, instead of one cross-thread hop, one task
-/// and one promise per request. Results arrive through callbacks into one
+/// The connections are grouped by event loop and every group is started by a
+/// chain of tasks on its loop, ``chunk`` requests each: the requests' frames,
+/// timers and flushes are queued on the loop they run on, instead of one
+/// cross-thread hop, one task and one promise per request, and the first
+/// chunk is written before the next one is encoded. Results arrive through callbacks into one
 /// locked table; the caller is resumed once, when the last one is in.
 final class RequestFanOut: Sendable {
     private struct State {
@@ -20,6 +21,8 @@ final class RequestFanOut: Sendable {
     }
 
     private let state: NIOLockedValueBox<State>
+    /// How many requests one task on an event loop starts.
+    static let chunk = 128
 
     private init(count: Int) {
         state = NIOLockedValueBox(State(results: Array(repeating: nil, count: count), remaining: count))
@@ -45,7 +48,7 @@ final class RequestFanOut: Sendable {
                 fanOut.state.withLockedValue { $0.continuation = continuation }
                 for (loop, members) in byLoop.values {
                     loop.execute {
-                        fanOut.start(requestedValue, args: args, kwargs: kwargs, timeout: timeout, members: members)
+                        fanOut.start(requestedValue, args: args, kwargs: kwargs, timeout: timeout, members: members[...], on: loop)
                     }
                 }
             }
@@ -60,11 +63,16 @@ final class RequestFanOut: Sendable {
         args: [JSONValue],
         kwargs: JSONObject,
         timeout: TimeAmount?,
-        members: [(index: Int, connection: Connection)]
+        members: ArraySlice<(index: Int, connection: Connection)>,
+        on loop: any EventLoop
     ) {
+        // A chunk at a time: the flushes this chunk schedules run before the next
+        // chunk starts, so writing (and replies) begin while later requests are encoded.
+        let chunk = members.prefix(Self.chunk)
+        let rest = members.dropFirst(Self.chunk)
         var started: [(connection: Connection, id: String)] = []
-        started.reserveCapacity(members.count)
-        for (index, connection) in members {
+        started.reserveCapacity(chunk.count)
+        for (index, connection) in chunk {
             do {
                 let id = try connection.startRequest(
                     requestedValue,
@@ -84,6 +92,10 @@ final class RequestFanOut: Sendable {
         }
         if cancelNow {
             for (connection, id) in started { connection.failRequest(id: id, with: .cancelled) }
+        }
+        if !rest.isEmpty {
+            // Queued after the flushes of this chunk.
+            loop.execute { self.start(requestedValue, args: args, kwargs: kwargs, timeout: timeout, members: rest, on: loop) }
         }
     }
 
