@@ -16,8 +16,8 @@ extension Bench {
                 127.0.0.1. Measures: time until all N are connected and identified (id and \
                 clover_dir asked of each, as the reference server does); a broadcast of one \
                 action, until the swarm reports the last drone has it; one telemetry request \
-                to every drone, until the last reply; peak RSS of both processes. The \
-                baseline of the broadcast is N raw TCP writes of the same frame bytes.
+                to every drone, until the last reply; peak RSS of both processes. These \
+                are absolute times (the targets are absolute); there is no raw baseline yet.
                 """
         )
 
