@@ -26,6 +26,7 @@ struct Bench: AsyncParsableCommand {
             Files.self,
             FilesReceiver.self,
             SwarmScale.self,
+            RawPeers.self,
         ]
     )
 }

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 
 extension Bench {
     /// `clever-msg bench swarm`: a ground station here and a swarm in a second process.
@@ -16,8 +17,9 @@ extension Bench {
                 127.0.0.1. Measures: time until all N are connected and identified (id and \
                 clover_dir asked of each, as the reference server does); a broadcast of one \
                 action, until the swarm reports the last drone has it; one telemetry request \
-                to every drone, until the last reply; peak RSS of both processes. These \
-                are absolute times (the targets are absolute); there is no raw baseline yet.
+                to every drone, until the last reply; peak RSS of both processes. The \
+                baseline: the same frame, request and reply bytes fanned out over N plain \
+                TCP connections from a second process (no framing, no decoding).
                 """
         )
 
@@ -63,6 +65,10 @@ extension Bench {
             let swarmRSS = try await swarm.finish()
             station.shutdown()
             try await stationTask.value
+
+            // The physical baseline: the same bytes fanned out over N plain TCP connections.
+            let sampleReply = answers.lazy.compactMap { try? $0.result.get() }.first ?? .null
+            let (rawBroadcast, rawRequestAll) = try await Self.rawBaseline(count: count, sampleReply: sampleReply)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
 
@@ -75,18 +81,58 @@ extension Bench {
             let breakdown = kinds.sorted { $0.value > $1.value }.map { "\($0.value) × \($0.key)" }.joined(separator: "; ")
             reporter.note("\(count) drones; \(failures) telemetry requests failed" + (breakdown.isEmpty ? "" : " (\(breakdown))"))
             reporter.report(Measurement(name: "swarm.identify_all", value: identify * 1000, unit: "ms", baseline: nil, label: "connect + identify all"))
-            reporter.report(Measurement(name: "swarm.broadcast", value: broadcast * 1000, unit: "ms", baseline: nil, label: "broadcast until last drone has it"))
-            reporter.report(Measurement(name: "swarm.request_all", value: requestAll * 1000, unit: "ms", baseline: nil, label: "request telemetry from all"))
+            reporter.report(Measurement(name: "swarm.broadcast", value: broadcast * 1000, unit: "ms", baseline: rawBroadcast * 1000, label: "broadcast until last drone has it"))
+            reporter.report(Measurement(name: "swarm.request_all", value: requestAll * 1000, unit: "ms", baseline: rawRequestAll * 1000, label: "request telemetry from all"))
             reporter.report(Measurement(name: "swarm.rss.station", value: Double(usage.ru_maxrss) / 1024, unit: "MiB", baseline: nil, label: "peak RSS, ground station"))
             reporter.report(Measurement(name: "swarm.rss.swarm", value: Double(swarmRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, swarm"))
             if failures > 0 { throw ExitCode(2) }
+        }
+
+        /// Broadcast and request-all over N plain TCP connections from a `raw-peers`
+        /// child process: the same frame, request and reply sizes, no framing or
+        /// decoding. Returns both times in seconds.
+        static func rawBaseline(count: Int, sampleReply: JSONValue) async throws -> (broadcast: Double, requestAll: Double) {
+            var frame = ByteBuffer()
+            var request = ByteBuffer()
+            var reply = ByteBuffer()
+            let marked = FrameWriter(marker: ExtensionHeader.capabilities)
+            try FrameWriter().writeAction("led_fill", args: [], kwargs: ["r": 255, "g": 0, "b": 128], into: &frame)
+            try marked.writeRequest("telemetry", id: "0001", args: [], kwargs: [:], into: &request)
+            try marked.writeResponse("telemetry", id: "0001", value: sampleReply, into: &reply)
+
+            let server = try await RawFanOutServer.start(group: MultiThreadedEventLoopGroup.singleton)
+            let peers = try SwarmProcess(arguments: [
+                "bench", "raw-peers", "--server", "127.0.0.1:\(server.channel.localAddress!.port!)", "--count", "\(count)",
+                "--frame-size", "\(frame.readableBytes)", "--request-size", "\(request.readableBytes)",
+                "--reply-size", "\(reply.readableBytes)",
+            ])
+            try await peers.waitFor { $0["raw_connected"] != nil }
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while server.connectedCount < count {
+                if clock.now >= deadline { throw ValidationError("only \(server.connectedCount) of \(count) raw peers connected") }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+
+            let broadcastStart = NIODeadline.now()
+            server.writeToAll(frame)
+            try await peers.waitFor { $0["raw_broadcast"] != nil }
+            let broadcast = NIODeadline.seconds(since: broadcastStart)
+
+            let requestStart = NIODeadline.now()
+            try await server.requestAll(request, replySize: reply.readableBytes)
+            let requestAll = NIODeadline.seconds(since: requestStart)
+
+            _ = try await peers.finish()
+            await server.close()
+            return (broadcast, requestAll)
         }
     }
 }
 
 /// The `swarm` child process of `bench swarm`: JSON lines on its stdout,
 /// collected by a readability handler (never a blocking read on the async pool).
-private final class SwarmProcess: Sendable {
+final class SwarmProcess: Sendable {
     let process: Process
     let input: FileHandle
     private let lines = NIOLockedValueBox((partial: [UInt8](), lines: [JSONValue](), closed: false))

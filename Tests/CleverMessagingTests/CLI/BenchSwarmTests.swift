@@ -1,0 +1,23 @@
+import CleverMessaging
+import Foundation
+import Testing
+
+/// `clever-msg bench swarm` end to end with a few drones: it runs, nothing
+/// fails, and broadcast and request-all carry their raw baselines (no
+/// timing is asserted).
+@Suite("CLI: bench swarm", .timeLimit(.minutes(2)))
+struct BenchSwarmTests {
+    @Test("bench swarm --count 12 --json: every measurement, baselines for broadcast and request-all")
+    func smallSwarm() throws {
+        let result = try CleverMsgBinary.run(["bench", "swarm", "--count", "12", "--json"])
+        #expect(result.status == 0, "\(result.stderr.suffix(2000))")
+        let lines = result.lines.compactMap { try? JSONParser.parse($0) }
+        let byName = Dictionary(lines.compactMap { line in line["bench"]?.stringValue.map { ($0, line) } }, uniquingKeysWith: { $1 })
+        #expect(Set(byName.keys) == ["swarm.identify_all", "swarm.broadcast", "swarm.request_all", "swarm.rss.station", "swarm.rss.swarm"])
+        for name in ["swarm.broadcast", "swarm.request_all"] {
+            let baseline = byName[name]?["baseline"]?.doubleValue ?? 0
+            #expect(baseline > 0, "\(name) has no raw baseline: \(byName[name] ?? .null)")
+            #expect(byName[name]?["ratio"] != nil)
+        }
+    }
+}
