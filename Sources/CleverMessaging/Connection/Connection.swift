@@ -51,6 +51,8 @@ public final class Connection: Sendable {
         /// The one timer that fails requests past their deadline.
         var timeoutTimer: Scheduled<Void>?
         var armedDeadline: NIODeadline?
+        /// Which scheduled timer is the current one (replaced timers are left to fire idle).
+        var timerGeneration = 0
         var armTimeoutsScheduled = false
         /// The event loop is handling a read batch; flushes wait for its end.
         var readBatchActive = false
