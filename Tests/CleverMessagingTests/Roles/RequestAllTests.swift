@@ -38,11 +38,9 @@ struct RequestAllTests {
     @Test("one result per drone, sorted by id: a reply, a timeout, a remote error")
     func oneResultPerDrone() async throws {
         try await Self.withDrones([("c", nil), ("a", .zero), ("b", .seconds(30))]) { station in
-            let clock = ContinuousClock()
-            let start = clock.now
-            // Long enough for "a" to answer on a loaded machine, short enough for "b" to time out.
+            // Long enough for "a" to answer on a loaded machine; "b" sleeps 30 s, so it times out
+            // (the suite's time limit would fail a call that waited for it).
             let results = await station.requestAll("telemetry", timeout: .seconds(3))
-            #expect(clock.now - start < .seconds(10))
             #expect(results.map(\.id) == ["a", "b", "c"])
             #expect(results[0].result == .success(["id": "a"]))
             guard case .failure(.timedOut(let value, _, let timeout)) = results[1].result else {
