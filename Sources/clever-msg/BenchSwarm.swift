@@ -28,8 +28,16 @@ extension Bench {
         @Option(help: "How many drones.")
         var count: Int = 1000
 
+        @Option(help: "How many times to time the broadcast and the request-all (ours and the baseline's); the median is reported.")
+        var rounds: Int = 1
+
         @Flag(inversion: .prefixedNo, help: "Whether the station pings the drones (the library default: every 5 s).")
         var stationPings = true
+
+        func validate() throws {
+            guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+            guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
+        }
 
         func run() async throws {
             let reporter = Reporter(json: options.json)
@@ -52,15 +60,23 @@ extension Bench {
             }
             let identify = NIODeadline.seconds(since: start)
 
-            let broadcastStart = NIODeadline.now()
-            _ = try station.server.broadcast("led_fill", kwargs: ["r": 255, "g": 0, "b": 128])
-            try await swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count) }
-            let broadcast = NIODeadline.seconds(since: broadcastStart)
+            var broadcasts: [Double] = []
+            var requestAlls: [Double] = []
+            var answers: [(id: String, result: Result<JSONValue, ConnectionError>)] = []
+            var failures = 0
+            for round in 1...rounds {
+                let broadcastStart = NIODeadline.now()
+                _ = try station.server.broadcast("led_fill", kwargs: ["r": 255, "g": 0, "b": 128])
+                try await swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count * round) }
+                broadcasts.append(NIODeadline.seconds(since: broadcastStart))
 
-            let requestStart = NIODeadline.now()
-            let answers = await station.requestAll("telemetry", timeout: .seconds(60))
-            let failures = count - answers.count { (try? $0.result.get()) != nil }
-            let requestAll = NIODeadline.seconds(since: requestStart)
+                let requestStart = NIODeadline.now()
+                answers = await station.requestAll("telemetry", timeout: .seconds(60))
+                requestAlls.append(NIODeadline.seconds(since: requestStart))
+                failures += count - answers.count { (try? $0.result.get()) != nil }
+            }
+            let broadcast = Self.median(broadcasts)
+            let requestAll = Self.median(requestAlls)
 
             let swarmRSS = try await swarm.finish()
             station.shutdown()
@@ -68,7 +84,7 @@ extension Bench {
 
             // The physical baseline: the same bytes fanned out over N plain TCP connections.
             let sampleReply = answers.lazy.compactMap { try? $0.result.get() }.first ?? .null
-            let (rawBroadcast, rawRequestAll) = try await Self.rawBaseline(count: count, sampleReply: sampleReply)
+            let (rawBroadcast, rawRequestAll) = try await Self.rawBaseline(count: count, rounds: rounds, sampleReply: sampleReply)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
 
@@ -79,7 +95,7 @@ extension Bench {
                 kinds[String("\(error)".filter { !$0.isNumber }.prefix(60)), default: 0] += 1
             }
             let breakdown = kinds.sorted { $0.value > $1.value }.map { "\($0.value) × \($0.key)" }.joined(separator: "; ")
-            reporter.note("\(count) drones; \(failures) telemetry requests failed" + (breakdown.isEmpty ? "" : " (\(breakdown))"))
+            reporter.note("\(count) drones, \(rounds) round\(rounds == 1 ? "" : "s") (median shown); \(failures) telemetry requests failed" + (breakdown.isEmpty ? "" : " (\(breakdown))"))
             reporter.report(Measurement(name: "swarm.identify_all", value: identify * 1000, unit: "ms", baseline: nil, label: "connect + identify all"))
             reporter.report(Measurement(name: "swarm.broadcast", value: broadcast * 1000, unit: "ms", baseline: rawBroadcast * 1000, label: "broadcast until last drone has it"))
             reporter.report(Measurement(name: "swarm.request_all", value: requestAll * 1000, unit: "ms", baseline: rawRequestAll * 1000, label: "request telemetry from all"))
@@ -91,7 +107,7 @@ extension Bench {
         /// Broadcast and request-all over N plain TCP connections from a `raw-peers`
         /// child process: the same frame, request and reply sizes, no framing or
         /// decoding. Returns both times in seconds.
-        static func rawBaseline(count: Int, sampleReply: JSONValue) async throws -> (broadcast: Double, requestAll: Double) {
+        static func rawBaseline(count: Int, rounds: Int, sampleReply: JSONValue) async throws -> (broadcast: Double, requestAll: Double) {
             var frame = ByteBuffer()
             var request = ByteBuffer()
             var reply = ByteBuffer()
@@ -114,18 +130,27 @@ extension Bench {
                 try await Task.sleep(for: .milliseconds(2))
             }
 
-            let broadcastStart = NIODeadline.now()
-            server.writeToAll(frame)
-            try await peers.waitFor { $0["raw_broadcast"] != nil }
-            let broadcast = NIODeadline.seconds(since: broadcastStart)
+            var broadcasts: [Double] = []
+            var requestAlls: [Double] = []
+            for round in 1...rounds {
+                let broadcastStart = NIODeadline.now()
+                server.writeToAll(frame)
+                try await peers.waitFor { $0["raw_broadcast"] == .integer(count * round) }
+                broadcasts.append(NIODeadline.seconds(since: broadcastStart))
 
-            let requestStart = NIODeadline.now()
-            try await server.requestAll(request, replySize: reply.readableBytes)
-            let requestAll = NIODeadline.seconds(since: requestStart)
+                let requestStart = NIODeadline.now()
+                try await server.requestAll(request, replySize: reply.readableBytes)
+                requestAlls.append(NIODeadline.seconds(since: requestStart))
+            }
 
             _ = try await peers.finish()
             await server.close()
-            return (broadcast, requestAll)
+            return (median(broadcasts), median(requestAlls))
+        }
+
+        /// The middle value (the upper one of the two middles for an even count).
+        static func median(_ values: [Double]) -> Double {
+            values.sorted()[values.count / 2]
         }
     }
 }

@@ -166,9 +166,11 @@ extension Bench {
                 }
             }
 
+            /// Prints the running count each time every peer has one more frame.
             func framed() {
-                if counts.withLockedValue({ $0.framed += 1; return $0.framed }) == total {
-                    out.print(["raw_broadcast": .integer(total)], text: "")
+                let framed = counts.withLockedValue { $0.framed += 1; return $0.framed }
+                if framed % total == 0 {
+                    out.print(["raw_broadcast": .integer(framed)], text: "")
                 }
             }
         }
@@ -183,7 +185,6 @@ extension Bench {
             let reply: ByteBuffer
             var received = 0
             var framed = false
-            var answered = false
 
             init(tally: Tally, frameSize: Int, requestSize: Int, reply: ByteBuffer) {
                 self.tally = tally
@@ -198,14 +199,17 @@ extension Bench {
             }
 
             func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+                // Each round is one frame and then one request.
                 received += unwrapInboundIn(data).readableBytes
-                if !framed, received >= frameSize {
-                    framed = true
-                    tally.framed()
-                }
-                if !answered, received >= frameSize + requestSize {
-                    answered = true
+                while true {
+                    if !framed, received >= frameSize {
+                        framed = true
+                        tally.framed()
+                    }
+                    guard framed, received >= frameSize + requestSize else { break }
                     context.writeAndFlush(wrapOutboundOut(reply), promise: nil)
+                    received -= frameSize + requestSize
+                    framed = false
                 }
             }
         }

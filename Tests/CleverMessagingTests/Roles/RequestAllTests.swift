@@ -1,17 +1,23 @@
 import CleverMessaging
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
 /// ``GroundStation/requestAll(_:args:kwargs:ids:timeout:)`` and ``MessagingServer/requestAll(_:args:kwargs:timeout:connections:)``.
 @Suite("Ground station: request all", .timeLimit(.minutes(1)))
 struct RequestAllTests {
-    /// A drone that answers `telemetry` after `delay`, or has no handler for it when `delay` is nil.
+    /// The drones whose `telemetry` handler has been called.
+    static let asked = NIOLockedValueBox<Set<String>>([])
+
+    /// A drone that answers `telemetry` after `delay`, or has no handler for it when `delay` is nil;
+    /// its handler notes its id in ``asked`` first.
     static func drone(_ id: String, port: Int, telemetryAfter delay: Duration?) -> MessagingClient {
         let registry = HandlerRegistry()
         registry.onRequest("id") { _, _, _ in .string(id) }
         registry.onRequest("clover_dir") { _, _, _ in "/home/pi" }
         if let delay {
             registry.onRequest("telemetry") { _, _, _ in
+                Self.asked.withLockedValue { _ = $0.insert(id) }
                 try await Task.sleep(for: delay)
                 return ["id": .string(id)]
             }
@@ -41,7 +47,7 @@ struct RequestAllTests {
             // Long enough for "a" to answer on a loaded machine; "b" sleeps 30 s, so it times out
             // (the suite's time limit would fail a call that waited for it).
             let results = await station.requestAll("telemetry", timeout: .seconds(3))
-            #expect(results.map(\.id) == ["a", "b", "c"])
+            try #require(results.map(\.id) == ["a", "b", "c"])
             #expect(results[0].result == .success(["id": "a"]))
             guard case .failure(.timedOut(let value, _, let timeout)) = results[1].result else {
                 Issue.record("expected a timeout, got \(results[1].result)")
@@ -61,7 +67,7 @@ struct RequestAllTests {
     func namedDrones() async throws {
         try await Self.withDrones([("a", .zero), ("b", .zero)]) { station in
             let results = await station.requestAll("telemetry", ids: ["b", "ghost", "a"], timeout: .seconds(5))
-            #expect(results.map(\.id) == ["b", "ghost", "a"])
+            try #require(results.map(\.id) == ["b", "ghost", "a"])
             #expect(results[0].result == .success(["id": "b"]))
             #expect(results[1].result == .failure(.notConnected))
             #expect(results[2].result == .success(["id": "a"]))
@@ -81,16 +87,20 @@ struct RequestAllTests {
 
     @Test("cancelling the caller fails the requests still waiting with cancelled")
     func cancellation() async throws {
-        try await Self.withDrones([("a", .zero), ("slow", .seconds(30))]) { station in
+        try await Self.withDrones([("cancel-a", .zero), ("cancel-slow", .seconds(30))]) { station in
             let task = Task { await station.requestAll("telemetry", timeout: .seconds(30)) }
-            // Cancel once "a" has answered (its request left the station's pending table).
-            let a = try #require(station.connection(for: "a"))
-            let slow = try #require(station.connection(for: "slow"))
-            #expect(await eventually(timeout: .seconds(20)) { slow.pendingRequestCount == 1 && a.pendingRequestCount == 0 })
+            // Cancel once "cancel-a" has answered: its drone was asked and its request left the
+            // station's pending table. (An empty table alone may mean not asked yet: the
+            // two drones' requests start on their own event loops.)
+            let a = try #require(station.connection(for: "cancel-a"))
+            let slow = try #require(station.connection(for: "cancel-slow"))
+            #expect(await eventually(timeout: .seconds(20)) {
+                Self.asked.withLockedValue { $0.contains("cancel-a") } && slow.pendingRequestCount == 1 && a.pendingRequestCount == 0
+            })
             task.cancel()
             let results = await task.value
-            #expect(results.map(\.id) == ["a", "slow"])
-            #expect(results[0].result == .success(["id": "a"]))
+            try #require(results.map(\.id) == ["cancel-a", "cancel-slow"])
+            #expect(results[0].result == .success(["id": "cancel-a"]))
             #expect(results[1].result == .failure(.cancelled))
         }
     }
