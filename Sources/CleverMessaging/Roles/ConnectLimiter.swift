@@ -17,9 +17,14 @@ public final class ConnectLimiter: Sendable {
         var waiters: [(key: Int, continuation: CheckedContinuation<Void, any Error>)] = []
         var waitersStart = 0
         var nextKey = 0
+        /// Keys whose task was cancelled before it queued its continuation: it must not queue.
+        var cancelledEarly: Set<Int> = []
     }
 
     private let state = NIOLockedValueBox(State())
+
+    /// How many attempts are running now.
+    public var inFlight: Int { state.withLockedValue { $0.inFlight } }
 
     /// Creates a limiter.
     /// - Parameter maximumInFlight: how many attempts at once (at least 1).
@@ -49,7 +54,9 @@ public final class ConnectLimiter: Sendable {
         guard let key else { return }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let admitted = state.withLockedValue { s -> Bool in
+                let admitted = state.withLockedValue { s -> Bool? in
+                    // Cancelled before it got here: the handler found nothing to resume.
+                    if s.cancelledEarly.remove(key) != nil { return nil }
                     // A permit may have been released between the two locks.
                     if s.inFlight < maximumInFlight && s.waitersStart == s.waiters.count {
                         s.inFlight += 1
@@ -58,11 +65,20 @@ public final class ConnectLimiter: Sendable {
                     s.waiters.append((key, continuation))
                     return false
                 }
-                if admitted { continuation.resume() }
+                switch admitted {
+                case .none: continuation.resume(throwing: CancellationError())
+                case .some(true): continuation.resume()
+                case .some(false): break
+                }
             }
         } onCancel: {
             let cancelled = state.withLockedValue { s -> CheckedContinuation<Void, any Error>? in
-                guard let index = s.waiters[s.waitersStart...].firstIndex(where: { $0.key == key }) else { return nil }
+                guard let index = s.waiters[s.waitersStart...].firstIndex(where: { $0.key == key }) else {
+                    // Not queued yet (the task was cancelled before or while it started
+                    // waiting), or already admitted: the queueing step checks this mark.
+                    s.cancelledEarly.insert(key)
+                    return nil
+                }
                 // Leave a hole rather than shifting the queue; `release` skips it.
                 let continuation = s.waiters[index].continuation
                 s.waiters[index].key = -1
@@ -70,6 +86,8 @@ public final class ConnectLimiter: Sendable {
             }
             cancelled?.resume(throwing: CancellationError())
         }
+        // A cancellation that came after the permit was granted left its mark unused.
+        state.withLockedValue { _ = $0.cancelledEarly.remove(key) }
     }
 
     private func release() {

@@ -52,4 +52,26 @@ struct ConnectLimiterTests {
         // The permit came back: a new attempt runs at once.
         #expect(try await limiter.run { 2 } == 2)
     }
+
+    @Test("a task already cancelled when it starts waiting throws CancellationError and does not queue")
+    func cancelledBeforeWaiting() async throws {
+        let limiter = ConnectLimiter(maximumInFlight: 1)
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        let holder = Task {
+            try await limiter.run {
+                for await _ in release { break }
+            }
+        }
+        #expect(await eventually { limiter.inFlight == 1 })
+        // Its cancellation handler runs before it could queue a continuation.
+        let waiter = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await limiter.run { 1 }
+        }
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        releaseContinuation.yield()
+        try await holder.value
+        #expect(limiter.inFlight == 0)
+        #expect(try await limiter.run { 2 } == 2)
+    }
 }
