@@ -585,6 +585,18 @@ def run_session(server, client, sroot, croot):
     check("server drop seen by client", client.wait(ev("disconnected"), start=mc))
     check("client reconnects after server drop", client.wait(ev("reconnected"), start=mc)
           and server.wait(ev("accepted", peer=2), start=ms))
+
+    # test hook hold_first: the first copy of a request id is never answered, the resent copy is
+    mc, ms = client.mark(), server.mark()
+    client.send({"cmd": "request", "value": "slow", "args": ["h"], "kwargs": {"delay": 0.0, "hold_first": True},
+                 "tag": "held"})
+    check("held request reached the server", server.wait(ev("request", value="slow"), start=ms))
+    time.sleep(0.3)
+    check("first copy of a held request is not answered", not client.all(ev("response", tag="held"), start=mc))
+    client.send({"cmd": "drop"})
+    r = client.wait(ev("response", tag="held"), timeout=6, start=mc)
+    check("resent copy of a held request is answered",
+          r and r["value"] == {"args": ["h"], "kwargs": {"delay": 0.0, "hold_first": True}}, r)
     garbage = server.all(ev("__garbage__")) + client.all(ev("__garbage__"))
     check("stdout is JSON lines only", not garbage, garbage)
 
