@@ -67,7 +67,14 @@ extension Bench {
             for round in 1...rounds {
                 let broadcastStart = NIODeadline.now()
                 _ = try station.server.broadcast("led_fill", kwargs: ["r": 255, "g": 0, "b": 128])
-                try await swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count * round) }
+                do {
+                    try await swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count * round) }
+                } catch {
+                    // A drone whose link dropped (a missed ping on an overloaded machine) misses the broadcast.
+                    throw ValidationError(
+                        "round \(round): the swarm did not report the broadcast on all \(count) drones; \(station.connectedCount) connected now"
+                    )
+                }
                 broadcasts.append(NIODeadline.seconds(since: broadcastStart))
 
                 let requestStart = NIODeadline.now()
