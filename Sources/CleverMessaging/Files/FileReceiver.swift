@@ -8,6 +8,10 @@ import NIOCore
 /// Any failure, or a link that drops mid-file, removes the temporary file and
 /// leaves the destination untouched.
 ///
+/// When the digest follows the body (``ExtensionHeader/sha256Trailer``), the
+/// receiver waits after the body for ``digestArrived(_:)``; a trailer that does
+/// not come (``digestArrived(_:)`` with `nil`, or ``abort(_:)``) discards the file.
+///
 /// Chunks that arrive while a batch is on the pool are queued and go to the
 /// pool together as the next batch, so the cost of a hop is paid per batch and
 /// not per socket read. Hashing and writing are two stages with a batch each
@@ -35,7 +39,10 @@ final class FileReceiver {
     private let channel: any Channel
     private let destination: String
     private let expectedSize: Int64
-    private let expectedSHA256: String?
+    /// The sender's digest; `""` (matches nothing) when an announced trailer did not come.
+    private var expectedSHA256: String?
+    /// The body announced a trailer with its digest that has not arrived yet.
+    private var awaitingDigest: Bool
     private let progress: FileTransferProgressHandler?
     private let afterRename: (@Sendable (String) throws -> Void)?
     private let completion: Completion
@@ -82,6 +89,7 @@ final class FileReceiver {
         destination: String,
         expectedSize: Int64,
         expectedSHA256: String?,
+        digestFollows: Bool = false,
         progress: FileTransferProgressHandler?,
         afterRename: (@Sendable (String) throws -> Void)?,
         completion: @escaping Completion
@@ -89,7 +97,8 @@ final class FileReceiver {
         self.channel = channel
         self.destination = destination
         self.expectedSize = expectedSize
-        self.expectedSHA256 = expectedSHA256?.lowercased()
+        self.expectedSHA256 = digestFollows ? nil : expectedSHA256?.lowercased()
+        self.awaitingDigest = digestFollows
         self.progress = progress
         self.afterRename = afterRename
         self.completion = completion
@@ -126,9 +135,19 @@ final class FileReceiver {
         pump()
     }
 
-    /// The link dropped or the frame was cut: drop the temporary file.
+    /// The digest announced to follow the body arrived (`nil`: the next frame was
+    /// not the trailer, so the file is not kept). Concludes once the body is written.
+    func digestArrived(_ digest: String?) {
+        guard awaitingDigest else { return }
+        awaitingDigest = false
+        expectedSHA256 = digest?.lowercased() ?? ""
+        pump()
+    }
+
+    /// The link dropped or the frame was cut (or its trailer did not come): drop the temporary file.
     func abort(_ error: FileTransferError) {
-        guard ending == nil else { return }
+        guard ending == nil || (awaitingDigest && !concluded) else { return }
+        awaitingDigest = false
         ending = .aborted(error)
         dropQueued()
         resumeReading()
@@ -172,7 +191,7 @@ final class FileReceiver {
         guard !concluded, hashing.isIdle, writing.isIdle else { return }
         switch ending {
         case nil: return
-        case .finished: conclude()
+        case .finished: if !awaitingDigest { conclude() }
         case .aborted(let error): cleanUpAndFail(error)
         }
     }
