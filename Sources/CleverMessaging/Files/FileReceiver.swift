@@ -12,9 +12,10 @@ import NIOCore
 /// receiver waits after the body for ``digestArrived(_:)``; a trailer that does
 /// not come (``digestArrived(_:)`` with `nil`, or ``abort(_:)``) discards the file.
 ///
-/// Chunks that arrive while a batch is on the pool are queued and go to the
-/// pool together as the next batch, so the cost of a hop is paid per batch and
-/// not per socket read. Hashing and writing are two stages with a batch each
+/// Chunks are queued and go to the pool together as one batch at the end of
+/// each burst of socket reads (``readBurstEnded()``), or once ``batchSize``
+/// bytes wait, or when a stage finishes its batch; so the cost of a hop (two
+/// thread wake-ups) is paid per batch and not per socket read. Hashing and writing are two stages with a batch each
 /// in flight: they run at the same time on two pool threads.
 ///
 /// Reading from the socket stops (`autoRead` off) while more than
@@ -27,6 +28,8 @@ final class FileReceiver {
     static let highWatermark = 8 << 20
     /// Bytes waiting for the disk below which reading resumes.
     static let lowWatermark = 2 << 20
+    /// Bytes queued within a burst of reads beyond which they go to the pool at once.
+    static let batchSize = 1 << 20
 
     typealias Completion = (Result<FileTransferResult, FileTransferError>) -> Void
 
@@ -54,6 +57,8 @@ final class FileReceiver {
     /// The first write error: later chunks are dropped, the frame is still read to its end.
     private var failure: FileTransferError?
     private var readingPaused = false
+    /// Bytes queued since the stages were last offered a batch.
+    private var unoffered = 0
     private var ending: Ending?
     private var concluded = false
 
@@ -121,6 +126,13 @@ final class FileReceiver {
             readingPaused = true
             channel.setOption(.autoRead, value: false).whenFailure { _ in }
         }
+        unoffered += count
+        if unoffered >= Self.batchSize { pump() }
+    }
+
+    /// A burst of socket reads ended: what they queued goes to the pool.
+    func readBurstEnded() {
+        guard unoffered > 0 else { return }
         pump()
     }
 
@@ -157,6 +169,7 @@ final class FileReceiver {
     /// Hands each stage its queued chunks as one batch if it has none on the
     /// pool; with nothing left to do and the frame ended, concludes.
     private func pump() {
+        unoffered = 0
         guard !concluded else { return }
         let loop = channel.eventLoop
         if let (chunks, bytes) = hashing.takeBatch() {
