@@ -25,9 +25,9 @@ import NIOCore
 /// Confined to its channel's event loop.
 final class FileReceiver {
     /// Bytes waiting for the disk above which the socket is no longer read.
-    static let highWatermark = 8 << 20
+    static let highWatermark = 4 << 20
     /// Bytes waiting for the disk below which reading resumes.
-    static let lowWatermark = 2 << 20
+    static let lowWatermark = 1 << 20
     /// Bytes queued within a burst of reads beyond which they go to the pool at once.
     static let batchSize = 1 << 20
 
