@@ -25,10 +25,19 @@ extension Connection {
     ) async throws(FileTransferError) -> FileTransferResult {
         let (file, size) = try await LocalFile.openForReading(localPath)
         defer { file.closeBlocking() }
-        let digest = try await file.sha256(size: size)
-        var extra: JSONObject = [ExtensionHeader.sha256: .string(digest)]
+        // A peer of this library gets the digest after the body (hashed while it
+        // is sent); any other peer in the header, from a pass before the body.
+        let extensions = configuration.announceExtensions && peerSpeaksExtensions
+        var extra: JSONObject
+        var digest: String?
+        if extensions {
+            extra = [ExtensionHeader.sha256Trailer: .bool(true)]
+        } else {
+            digest = try await file.sha256(size: size)
+            extra = [ExtensionHeader.sha256: .string(digest!)]
+        }
         var acknowledgement: (id: String, future: EventLoopFuture<JSONValue>)?
-        if configuration.announceExtensions && peerSpeaksExtensions {
+        if extensions {
             acknowledgement = try registerAcknowledgement(timeout: acknowledgementTimeout)
             extra[ExtensionHeader.acknowledgement] = .string(acknowledgement!.id)
         }
@@ -41,7 +50,7 @@ extension Connection {
             extra: extra
         )
         do throws(FileTransferError) {
-            try await stream(file, size: size, header: header, progress: progress)
+            digest = try await stream(file, size: size, header: header, progress: progress) ?? digest
         } catch {
             if let acknowledgement { failRequest(id: acknowledgement.id, with: .connectionLost) }
             throw error
@@ -84,13 +93,17 @@ extension Connection {
     }
 
     /// Writes a frame head and then the file's bytes (``FileBodyWriter``: `sendfile`
-    /// from the page cache, no user-space buffers), holding the link.
+    /// from the page cache, no user-space buffers), holding the link. When the
+    /// header announces ``ExtensionHeader/sha256Trailer``, the bytes are hashed
+    /// as they are sent and the digest follows them in a trailer frame.
+    /// - Returns: the digest sent in the trailer, or `nil` when none was announced.
+    @discardableResult
     private func stream(
         _ file: LocalFile,
         size: Int64,
         header: FrameHeader,
         progress: FileTransferProgressHandler?
-    ) async throws(FileTransferError) {
+    ) async throws(FileTransferError) -> String? {
         let channel: any Channel
         do throws(ConnectionError) {
             channel = try await acquireStream()
@@ -109,8 +122,26 @@ extension Connection {
         } catch {
             throw .connection(.connectionLost)
         }
-        try await FileBodyWriter(channel: channel, file: file, size: size).write(progress: progress)
+        let trailer = header.extra[ExtensionHeader.sha256Trailer] != nil
+        let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(progress: progress, hashing: trailer)
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
+        guard let digest else { return nil }
+        var tail = channel.allocator.buffer(capacity: 256)
+        do throws(FrameEncodingError) {
+            var writer = state.withLockedValue { $0.writer }
+            let frame = Frame.action(ExtensionHeader.sha256Trailer, extra: [ExtensionHeader.sha256: .string(digest)])
+            try writer.write(frame, into: &tail)
+        } catch {
+            // The receiver must not keep a body whose digest never comes.
+            channel.close(promise: nil)
+            throw .connection(.encoding(error))
+        }
+        do {
+            try await channel.writeAndFlush(tail).get()
+        } catch {
+            throw .connection(.connectionLost)
+        }
+        return digest
     }
 
     // MARK: - Pull
@@ -188,14 +219,20 @@ extension Connection {
             do throws(FileTransferError) {
                 let (file, size) = try await LocalFile.openForReading(resolved.path)
                 defer { file.closeBlocking() }
-                let digest = try await file.sha256(size: size)
+                // A requester of this library gets the digest after the body (see sendFile).
+                let extra: JSONObject
+                if self.configuration.announceExtensions && wantsErrors {
+                    extra = [ExtensionHeader.sha256Trailer: .bool(true)]
+                } else {
+                    extra = [ExtensionHeader.sha256: .string(try await file.sha256(size: size))]
+                }
                 let header = FrameHeader(
                     contentType: .binary,
                     contentLength: Int(size),
                     messageType: .response,
                     requestedValue: Frame.fileTransferAction,
                     requestID: id,
-                    extra: [ExtensionHeader.sha256: .string(digest)]
+                    extra: extra
                 )
                 try await self.stream(file, size: size, header: header, progress: nil)
                 self.logger.info("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
@@ -209,9 +246,10 @@ extension Connection {
     func beginBinary(_ header: FrameHeader, channel: any Channel) -> FileReceiver? {
         noteCapabilities(header)
         let expectedSHA256 = header.extra[ExtensionHeader.sha256]?.stringValue
+        let digestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
         switch header.messageType {
         case .message where header.action == Frame.fileTransferAction:
-            return beginPush(header, channel: channel, expectedSHA256: expectedSHA256)
+            return beginPush(header, channel: channel, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
         case .response where header.requestedValue == Frame.fileTransferAction:
             guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
                 logger.warning("unexpected file response dropped", metadata: ["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"])
@@ -223,6 +261,7 @@ extension Connection {
                 destination: destination,
                 expectedSize: Int64(header.contentLength),
                 expectedSHA256: expectedSHA256,
+                digestFollows: digestFollows,
                 progress: progress,
                 afterRename: nil
             ) { result in
@@ -240,7 +279,7 @@ extension Connection {
         }
     }
 
-    private func beginPush(_ header: FrameHeader, channel: any Channel, expectedSHA256: String?) -> FileReceiver? {
+    private func beginPush(_ header: FrameHeader, channel: any Channel, expectedSHA256: String?, digestFollows: Bool) -> FileReceiver? {
         let acknowledgement = header.extra[ExtensionHeader.acknowledgement]
         let answer = { (result: Result<FileTransferResult, FileTransferError>) in
             guard let acknowledgement else { return }
@@ -276,6 +315,7 @@ extension Connection {
             destination: resolved.path,
             expectedSize: Int64(header.contentLength),
             expectedSHA256: expectedSHA256,
+            digestFollows: digestFollows,
             progress: nil,
             afterRename: afterRename
         ) { (result: Result<FileTransferResult, FileTransferError>) in

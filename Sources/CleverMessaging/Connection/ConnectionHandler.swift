@@ -19,6 +19,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var leftover: ByteBuffer?
     /// Where the body of the binary frame in progress goes (`nil`: discarded).
     private var receiver: FileReceiver?
+    /// The binary frame in progress announced ``ExtensionHeader/sha256Trailer``.
+    private var bodyDigestFollows = false
+    /// The last binary frame's digest is the next frame (its receiver is `trailerReceiver`).
+    private var trailerPending = false
+    /// The file waiting for the digest that follows its body (`nil`: the body was discarded).
+    private var trailerReceiver: FileReceiver?
     /// Whether a read batch is in progress (between the first `channelRead` and `channelReadComplete`).
     private var inReadBatch = false
     /// Cleared when the link fails or goes down: nothing more is decoded.
@@ -54,6 +60,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         }
         receiver?.abort(.connection(.connectionLost))
         receiver = nil
+        trailerReceiver?.abort(.connection(.connectionLost))
+        trailerReceiver = nil
         connection.detach(context.channel)
         context.fireChannelInactive()
     }
@@ -88,15 +96,38 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func deliver(_ part: FramePart, context: ChannelHandlerContext) {
         switch part {
         case .frame(let frame):
+            if trailerPending, settleTrailer(frame) { return }
             connection.receive(frame)
         case .binaryHead(let header):
+            if trailerPending { _ = settleTrailer(nil) }
+            bodyDigestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
             receiver = connection.beginBinary(header, channel: context.channel)
         case .binaryBody(let chunk):
             receiver?.write(chunk)
         case .binaryEnd:
             receiver?.finish()
+            if bodyDigestFollows {
+                trailerPending = true
+                trailerReceiver = receiver
+            }
             receiver = nil
         }
+    }
+
+    /// Hands the frame after a body that announced ``ExtensionHeader/sha256Trailer``
+    /// to that body's receiver; returns whether it was the trailer (and so consumed).
+    /// Any other frame (or none) in its place leaves the receiver without a digest,
+    /// so it keeps nothing.
+    private func settleTrailer(_ frame: Frame?) -> Bool {
+        trailerPending = false
+        let waiting = trailerReceiver
+        trailerReceiver = nil
+        guard let frame, frame.header.messageType == .message, frame.header.action == ExtensionHeader.sha256Trailer else {
+            waiting?.digestArrived(nil)
+            return false
+        }
+        waiting?.digestArrived(frame.header.extra[ExtensionHeader.sha256]?.stringValue)
+        return true
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -104,6 +135,7 @@ final class ConnectionHandler: ChannelInboundHandler {
         connection.lastInbound.withLockedValue { $0 = now }
         if inReadBatch {
             inReadBatch = false
+            receiver?.readBurstEnded()
             connection.readBatchEnded()
         }
         context.fireChannelReadComplete()
@@ -119,6 +151,8 @@ final class ConnectionHandler: ChannelInboundHandler {
         leftover = nil
         receiver?.abort(.connection(.connectionLost))
         receiver = nil
+        trailerReceiver?.abort(.connection(.connectionLost))
+        trailerReceiver = nil
         connection.logger.warning("closing link after error: \(error)")
         context.close(promise: nil)
     }

@@ -16,4 +16,11 @@ public enum ExtensionHeader {
     /// On a binary frame: the SHA-256 of the content, lowercase hex. The
     /// receiver verifies it before the file replaces its destination.
     public static let sha256 = "sha256"
+    /// On a binary frame, in place of ``sha256`` (value `true`): the SHA-256 of
+    /// the content follows it as the very next frame on the link, an action
+    /// message named `x-clever-sha256-trailer` whose header carries ``sha256``.
+    /// The sender then hashes the file while it sends it, in one pass. Only sent
+    /// to a peer that showed ``capabilities``; a receiver that gets no trailer
+    /// keeps nothing. (The trailer frame's action has the same name as this key.)
+    public static let sha256Trailer = "x-clever-sha256-trailer"
 }

@@ -13,6 +13,10 @@ import NIOCore
 /// `sendfile` makes no progress on a file that shrank under it, so while the
 /// body is written a watchdog on the event loop checks the file's size and
 /// closes the link if it dropped below what the frame announced.
+///
+/// When asked for the digest, a ``FileHasher`` reads and hashes the same bytes
+/// on the blocking-I/O pool while the regions are sent, so the sender reads the
+/// file once in time instead of hashing it all before the first byte goes out.
 struct FileBodyWriter {
     /// The bytes per region, and per progress report.
     static let regionSize = 1 << 20
@@ -26,10 +30,41 @@ struct FileBodyWriter {
     let size: Int64
 
     /// Writes bytes `0..<size` of the file and waits until the socket took them all.
-    /// - Parameter progress: called as regions are written, with the bytes done so far.
-    /// - Throws: ``FileTransferError``: `.io` when the file cannot be duplicated or
-    ///   shrank (the link is then closed), `.connection(.connectionLost)` when a write failed.
-    func write(progress: FileTransferProgressHandler?) async throws(FileTransferError) {
+    /// - Parameters:
+    ///   - progress: called as regions are written, with the bytes done so far.
+    ///   - hashing: also compute the SHA-256 of the bytes, while they are sent.
+    /// - Returns: the lowercase hex SHA-256 when `hashing`, else `nil`.
+    /// - Throws: ``FileTransferError``: `.io` when the file cannot be duplicated,
+    ///   shrank or could not be read for the digest (the link is then closed, so
+    ///   that the receiver keeps nothing), `.connection(.connectionLost)` when a write failed.
+    @discardableResult
+    func write(progress: FileTransferProgressHandler?, hashing: Bool = false) async throws(FileTransferError) -> String? {
+        guard hashing else {
+            try await writeRegions(progress: progress)
+            return nil
+        }
+        let hasher = FileHasher(file: file, size: size)
+        let digest = Task { try await hasher.digest() }
+        do throws(FileTransferError) {
+            try await writeRegions(progress: progress)
+        } catch {
+            digest.cancel()
+            // The hasher reads the file: it must be done before the caller closes it.
+            _ = await digest.result
+            throw error
+        }
+        switch await digest.result {
+        case .success(let hex):
+            return hex
+        case .failure(let error):
+            // The body went out but cannot be vouched for: no digest follows, the link goes.
+            channel.close(promise: nil)
+            throw error as? FileTransferError ?? .connection(.connectionLost)
+        }
+    }
+
+    /// Writes the regions (without hashing).
+    private func writeRegions(progress: FileTransferProgressHandler?) async throws(FileTransferError) {
         guard size > 0 else { return }
         // The handle is NIO's own descriptor for the regions; closed on the event loop
         // once every region's write has completed and the watchdog is cancelled.

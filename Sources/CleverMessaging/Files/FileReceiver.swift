@@ -8,9 +8,14 @@ import NIOCore
 /// Any failure, or a link that drops mid-file, removes the temporary file and
 /// leaves the destination untouched.
 ///
-/// Chunks that arrive while a batch is on the pool are queued and go to the
-/// pool together as the next batch, so the cost of a hop is paid per batch and
-/// not per socket read. Hashing and writing are two stages with a batch each
+/// When the digest follows the body (``ExtensionHeader/sha256Trailer``), the
+/// receiver waits after the body for ``digestArrived(_:)``; a trailer that does
+/// not come (``digestArrived(_:)`` with `nil`, or ``abort(_:)``) discards the file.
+///
+/// Chunks are queued and go to the pool together as one batch at the end of
+/// each burst of socket reads (``readBurstEnded()``), or once ``batchSize``
+/// bytes wait, or when a stage finishes its batch; so the cost of a hop (two
+/// thread wake-ups) is paid per batch and not per socket read. Hashing and writing are two stages with a batch each
 /// in flight: they run at the same time on two pool threads.
 ///
 /// Reading from the socket stops (`autoRead` off) while more than
@@ -20,9 +25,11 @@ import NIOCore
 /// Confined to its channel's event loop.
 final class FileReceiver {
     /// Bytes waiting for the disk above which the socket is no longer read.
-    static let highWatermark = 8 << 20
+    static let highWatermark = 4 << 20
     /// Bytes waiting for the disk below which reading resumes.
-    static let lowWatermark = 2 << 20
+    static let lowWatermark = 1 << 20
+    /// Bytes queued within a burst of reads beyond which they go to the pool at once.
+    static let batchSize = 1 << 20
 
     typealias Completion = (Result<FileTransferResult, FileTransferError>) -> Void
 
@@ -35,7 +42,10 @@ final class FileReceiver {
     private let channel: any Channel
     private let destination: String
     private let expectedSize: Int64
-    private let expectedSHA256: String?
+    /// The sender's digest; `""` (matches nothing) when an announced trailer did not come.
+    private var expectedSHA256: String?
+    /// The body announced a trailer with its digest that has not arrived yet.
+    private var awaitingDigest: Bool
     private let progress: FileTransferProgressHandler?
     private let afterRename: (@Sendable (String) throws -> Void)?
     private let completion: Completion
@@ -47,6 +57,8 @@ final class FileReceiver {
     /// The first write error: later chunks are dropped, the frame is still read to its end.
     private var failure: FileTransferError?
     private var readingPaused = false
+    /// Bytes queued since the stages were last offered a batch.
+    private var unoffered = 0
     private var ending: Ending?
     private var concluded = false
 
@@ -82,6 +94,7 @@ final class FileReceiver {
         destination: String,
         expectedSize: Int64,
         expectedSHA256: String?,
+        digestFollows: Bool = false,
         progress: FileTransferProgressHandler?,
         afterRename: (@Sendable (String) throws -> Void)?,
         completion: @escaping Completion
@@ -89,7 +102,8 @@ final class FileReceiver {
         self.channel = channel
         self.destination = destination
         self.expectedSize = expectedSize
-        self.expectedSHA256 = expectedSHA256?.lowercased()
+        self.expectedSHA256 = digestFollows ? nil : expectedSHA256?.lowercased()
+        self.awaitingDigest = digestFollows
         self.progress = progress
         self.afterRename = afterRename
         self.completion = completion
@@ -112,6 +126,13 @@ final class FileReceiver {
             readingPaused = true
             channel.setOption(.autoRead, value: false).whenFailure { _ in }
         }
+        unoffered += count
+        if unoffered >= Self.batchSize { pump() }
+    }
+
+    /// A burst of socket reads ended: what they queued goes to the pool.
+    func readBurstEnded() {
+        guard unoffered > 0 else { return }
         pump()
     }
 
@@ -126,9 +147,19 @@ final class FileReceiver {
         pump()
     }
 
-    /// The link dropped or the frame was cut: drop the temporary file.
+    /// The digest announced to follow the body arrived (`nil`: the next frame was
+    /// not the trailer, so the file is not kept). Concludes once the body is written.
+    func digestArrived(_ digest: String?) {
+        guard awaitingDigest else { return }
+        awaitingDigest = false
+        expectedSHA256 = digest?.lowercased() ?? ""
+        pump()
+    }
+
+    /// The link dropped or the frame was cut (or its trailer did not come): drop the temporary file.
     func abort(_ error: FileTransferError) {
-        guard ending == nil else { return }
+        guard ending == nil || (awaitingDigest && !concluded) else { return }
+        awaitingDigest = false
         ending = .aborted(error)
         dropQueued()
         resumeReading()
@@ -138,6 +169,7 @@ final class FileReceiver {
     /// Hands each stage its queued chunks as one batch if it has none on the
     /// pool; with nothing left to do and the frame ended, concludes.
     private func pump() {
+        unoffered = 0
         guard !concluded else { return }
         let loop = channel.eventLoop
         if let (chunks, bytes) = hashing.takeBatch() {
@@ -172,7 +204,7 @@ final class FileReceiver {
         guard !concluded, hashing.isIdle, writing.isIdle else { return }
         switch ending {
         case nil: return
-        case .finished: conclude()
+        case .finished: if !awaitingDigest { conclude() }
         case .aborted(let error): cleanUpAndFail(error)
         }
     }
