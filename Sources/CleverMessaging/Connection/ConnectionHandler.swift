@@ -61,16 +61,27 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard decoding else { return }
         var buffer = unwrapInboundIn(data)
-        if var pending = leftover.take() {
-            pending.writeBuffer(&buffer)
-            buffer = pending
-        }
         if !inReadBatch {
             inReadBatch = true
             connection.readBatchStarted()
         }
         do {
-            while decoding, let part = try decoder.decode(buffer: &buffer) {
+            if var pending = leftover.take() {
+                // Completes the cut part with just the bytes it lacks, so that
+                // the rest of the read is decoded where it is, not copied.
+                while decoding, pending.readableBytes > 0, buffer.readableBytes > 0 {
+                    var missing = buffer.readSlice(length: min(decoder.bytesMissing(in: pending), buffer.readableBytes))!
+                    pending.writeBuffer(&missing)
+                    while decoding, let part = try decoder.decodeInbound(buffer: &pending) {
+                        deliver(part, context: context)
+                    }
+                }
+                if pending.readableBytes > 0 {
+                    if decoding { leftover = pending }
+                    return
+                }
+            }
+            while decoding, let part = try decoder.decodeInbound(buffer: &buffer) {
                 deliver(part, context: context)
             }
         } catch {
@@ -78,22 +89,26 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         guard decoding, buffer.readableBytes > 0 else { return }
-        // Keep only the incomplete part; what was consumed is not carried along.
-        if buffer.readerIndex > 0 { buffer.discardReadBytes() }
-        leftover = buffer
+        // Keeps a copy of the incomplete part only, not the whole read buffer.
+        var kept = context.channel.allocator.buffer(capacity: buffer.readableBytes)
+        kept.writeBuffer(&buffer)
+        leftover = kept
     }
 
     /// Hands one decoded part to the connection.
     @inline(__always)
-    private func deliver(_ part: FramePart, context: ChannelHandlerContext) {
-        switch part {
-        case .frame(let frame):
+    private func deliver(_ part: consuming InboundPart, context: ChannelHandlerContext) {
+        switch consume part {
+        case .json(let header, let content):
+            connection.receive(header, content)
+        case .binary(.frame(let frame)):
+            // Not produced for binary frames; handled all the same.
             connection.receive(frame)
-        case .binaryHead(let header):
+        case .binary(.binaryHead(let header)):
             receiver = connection.beginBinary(header, channel: context.channel)
-        case .binaryBody(let chunk):
+        case .binary(.binaryBody(let chunk)):
             receiver?.write(chunk)
-        case .binaryEnd:
+        case .binary(.binaryEnd):
             receiver?.finish()
             receiver = nil
         }
