@@ -45,8 +45,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
     /// - Returns: the next part, if one is complete.
     /// - Throws: ``FrameDecodingError``.
     public mutating func decode(buffer: inout ByteBuffer) throws -> FramePart? {
-        try next(buffer: &buffer) { (header, content, limits) throws(JSONParsingError) -> FramePart in
-            .frame(Frame(header: header, content: .json(try JSONParser.parse(content, limits: limits))))
+        try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> JSONValue in
+            try JSONParser.parse(content, limits: limits)
+        } json: { header, value in
+            .frame(Frame(header: header, content: .json(value)))
         } other: { $0 }
     }
 
@@ -57,8 +59,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
     /// - Returns: the next part, if one is complete.
     /// - Throws: ``FrameDecodingError``.
     mutating func decodeInbound(buffer: inout ByteBuffer) throws(FrameDecodingError) -> InboundPart? {
-        try next(buffer: &buffer) { (header, content, limits) throws(JSONParsingError) -> InboundPart in
-            .json(header, try JSONParser.parseContentMembers(content, limits: limits))
+        try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> ContentMembers in
+            try JSONParser.parseContentMembers(content, limits: limits)
+        } json: { header, members in
+            .json(header, members)
         } other: { .binary($0) }
     }
 
@@ -84,12 +88,14 @@ public struct FrameDecoder: ByteToMessageDecoder {
         return max(1, needed - readable)
     }
 
-    /// Decodes the next part; `json` makes the part of a JSON frame from its
-    /// header and content bytes, `other` wraps the parts of binary frames.
+    /// Decodes the next part; `parse` reads the content of a JSON frame,
+    /// `json` makes its part from the header and what `parse` read, `other`
+    /// wraps the parts of binary frames.
     @inline(__always)
-    private mutating func next<Part>(
+    private mutating func next<Content, Part>(
         buffer: inout ByteBuffer,
-        json: (FrameHeader, UnsafeRawBufferPointer, JSONParsingLimits) throws(JSONParsingError) -> Part,
+        parse: (UnsafeRawBufferPointer, JSONParsingLimits) throws(JSONParsingError) -> Content,
+        json: (consuming FrameHeader, consuming Content) -> Part,
         other: (FramePart) -> Part
     ) throws(FrameDecodingError) -> Part? {
         switch state {
@@ -101,21 +107,22 @@ public struct FrameDecoder: ByteToMessageDecoder {
                 pendingHeader = header
                 return nil
             }
+            let content: Content
             do {
-                return try parseJSONContent(header, buffer: &buffer, json)
+                content = try parseJSONContent(length: header.contentLength, buffer: &buffer, parse)
             } catch {
                 // Stopped as if the content had arrived separately.
                 state = .waitingForJSONContent
                 pendingHeader = header
                 throw error
             }
+            return json(header, content)
 
         case .waitingForJSONContent:
-            guard let header = pendingHeader, buffer.readableBytes >= header.contentLength else { return nil }
-            let part = try parseJSONContent(header, buffer: &buffer, json)
+            guard let length = pendingHeader?.contentLength, buffer.readableBytes >= length else { return nil }
+            let content = try parseJSONContent(length: length, buffer: &buffer, parse)
             state = .waitingForHeader
-            pendingHeader = nil
-            return part
+            return json(pendingHeader.take()!, content)
 
         case .streamingBinary(let remaining, let total):
             if remaining == 0 {
@@ -169,24 +176,23 @@ public struct FrameDecoder: ByteToMessageDecoder {
         return header
     }
 
-    /// Parses and consumes the JSON content of `header` (all buffered) with `json`.
+    /// Parses and consumes `length` bytes of JSON content (all buffered) with `parse`.
     @inline(__always)
-    private func parseJSONContent<Part>(
-        _ header: FrameHeader,
+    private func parseJSONContent<Content>(
+        length: Int,
         buffer: inout ByteBuffer,
-        _ json: (FrameHeader, UnsafeRawBufferPointer, JSONParsingLimits) throws(JSONParsingError) -> Part
-    ) throws(FrameDecodingError) -> Part {
+        _ parse: (UnsafeRawBufferPointer, JSONParsingLimits) throws(JSONParsingError) -> Content
+    ) throws(FrameDecodingError) -> Content {
         let limits = configuration.json
-        let length = header.contentLength
-        let part = try buffer.withUnsafeReadableBytes { (raw) throws(FrameDecodingError) -> Part in
+        let content = try buffer.withUnsafeReadableBytes { (raw) throws(FrameDecodingError) -> Content in
             do throws(JSONParsingError) {
-                return try json(header, UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits)
+                return try parse(UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits)
             } catch {
                 throw .invalidJSONContent(error)
             }
         }
         buffer.moveReaderIndex(forwardBy: length)
-        return part
+        return content
     }
 
     /// Delivers every part that the buffered bytes complete.
