@@ -12,6 +12,7 @@ extension FrameHeader {
         _ bytes: UnsafeRawBufferPointer,
         limits: JSONParsingLimits = .init()
     ) throws(FrameDecodingError) -> FrameHeader {
+        if let header = parseLibraryLayout(bytes, limits: limits) { return header }
         var parser = JSONParser(bytes: bytes, limits: limits)
         return try parser.parseFrameHeader()
     }
@@ -140,8 +141,7 @@ extension JSONParser {
                     fields.accept(.contentType)
                     fields.accept(.contentEncoding)
                     try parseHeaderValue(for: .contentLength, into: &header, fields: &fields)
-                    // This library's own frames: the rest known at once too.
-                    more = try parseLibraryHeaderTail(into: &header, fields: &fields) ? false : parseObjectSeparator()
+                    more = try parseObjectSeparator()
                 } else {
                     index += 1
                     more = try peekNonWhitespace() != UInt8(ascii: "}")
@@ -172,87 +172,6 @@ extension JSONParser {
         guard isObject else { throw .headerNotObject }
         try fields.check()
         return header
-    }
-
-    /// Parses the rest of a header laid out exactly as this library writes a
-    /// JSON frame's (after the value of `content-length`, through the closing
-    /// brace, which must end the input): an action, a request or a value
-    /// response, with or without the extension marker; the closing brace is
-    /// consumed. Returns `false` with
-    /// the position and `header` unchanged for any other layout, which the
-    /// general parser then reads.
-    @inline(__always)
-    mutating func parseLibraryHeaderTail(
-        into header: inout FrameHeader,
-        fields: inout FrameHeaderFields
-    ) throws(JSONParsingError) -> Bool {
-        let start = index
-        let messageType: FrameHeader.MessageType
-        var action: String?
-        var requestedValue: String?
-        var requestID: String?
-        if skip(#", "message-type": "message", "action": "#) {
-            guard let name = try plainStringValue() else { index = start; return false }
-            messageType = .message
-            action = name
-        } else if skip(#", "message-type": "request""#) {
-            messageType = .request
-        } else if skip(#", "message-type": "response", "requested_value": "#) {
-            guard let value = try plainStringValue(), skip(#", "request_id": "#), let id = try plainStringValue() else {
-                index = start
-                return false
-            }
-            messageType = .response
-            requestedValue = value
-            requestID = id
-        } else {
-            return false
-        }
-        let marked: Bool
-        // `ExtensionHeader.capabilities` with the value 1, as `FrameWriter` appends it.
-        if skip(#", "x-clever": 1}"#) {
-            marked = true
-        } else if skip("}") {
-            marked = false
-        } else {
-            index = start
-            return false
-        }
-        guard index == count else {
-            index = start
-            return false
-        }
-        header.messageType = messageType
-        fields.accept(.messageType)
-        if let action {
-            header.action = action
-            fields.accept(.action)
-        }
-        if let requestedValue, let requestID {
-            header.requestedValue = requestedValue
-            header.requestID = .string(requestID)
-            fields.accept(.requestedValue)
-            fields.accept(.requestID)
-        }
-        if marked { header.extra = Self.markerOnly }
-        return true
-    }
-
-    /// Consumes `literal` if the input continues with it.
-    @inline(__always)
-    mutating func skip(_ literal: StaticString) -> Bool {
-        guard bytes(index..<min(count, index + literal.utf8CodeUnitCount), equal: literal) else { return false }
-        index += literal.utf8CodeUnitCount
-        return true
-    }
-
-    /// Parses a string value without escapes at the current position (which
-    /// must hold its opening quote); `nil`, position unchanged, when it has escapes
-    /// or there is no quote.
-    @inline(__always)
-    mutating func plainStringValue() throws(JSONParsingError) -> String? {
-        guard index < count, base[index] == UInt8(ascii: "\""), let (range, ascii) = try scanPlainString() else { return nil }
-        return try makeString(range, ascii: ascii, quoteOffset: range.lowerBound - 1)
     }
 
     /// How the reference starts the header of a JSON frame on a little-endian
