@@ -65,6 +65,13 @@ final class ConnectionHandler: ChannelInboundHandler {
             inReadBatch = true
             connection.readBatchStarted()
         }
+        // The decoder is worked on as a local copy for the whole read and
+        // stored back at its end: one exclusive access to the property per
+        // read instead of one per frame. A handler that closes the link from
+        // within delivery makes `channelInactive` see the state of the read's
+        // start, which it only uses to log whether the link ended inside a frame.
+        var decoder = self.decoder
+        defer { self.decoder = decoder }
         do {
             if var pending = leftover.take() {
                 // Completes the cut part with just the bytes it lacks, so that
