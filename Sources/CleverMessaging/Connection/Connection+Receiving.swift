@@ -7,11 +7,16 @@ extension Connection {
 
     /// Handles one JSON frame from the current link. Runs on the event loop.
     func receive(_ frame: Frame) {
-        noteCapabilities(frame.header)
-        switch frame.header.messageType {
-        case .message: receiveAction(frame)
-        case .request: receiveRequest(frame)
-        case .response: receiveResponse(frame)
+        receive(frame.header, ContentMembers(frame.content.jsonValue))
+    }
+
+    /// Handles one JSON frame, given as its header and content members. Runs on the event loop.
+    func receive(_ header: FrameHeader, _ content: consuming ContentMembers) {
+        noteCapabilities(header)
+        switch header.messageType {
+        case .message: receiveAction(header, content)
+        case .request: receiveRequest(header, content)
+        case .response: receiveResponse(header, content)
         case .other(let type): logger.warning("dropping frame of unknown message-type \"\(type)\"")
         }
     }
@@ -24,18 +29,13 @@ extension Connection {
         state.withLockedValue { $0.peerSpeaksExtensions = true }
     }
 
-    /// `args` and `kwargs` of an action or request; `null` or missing counts as empty
-    /// (a reference peer resends requests with `"args": null`).
-    static func arguments(_ content: JSONValue?) -> ([JSONValue], JSONObject) {
-        (content?["args"]?.arrayValue ?? [], content?["kwargs"]?.objectValue ?? [:])
-    }
-
-    func receiveAction(_ frame: Frame) {
-        guard let name = frame.header.action else {
+    func receiveAction(_ header: FrameHeader, _ content: consuming ContentMembers) {
+        guard let name = header.action else {
             logger.warning("dropping message without action")
             return
         }
-        let (args, kwargs) = Self.arguments(frame.content.jsonValue)
+        let args = content.args
+        let kwargs = content.kwargs
         guard let handler = registry.action(name) else {
             logger.warning("no handler for action \"\(name)\"; dropped")
             return
@@ -58,14 +58,14 @@ extension Connection {
         }
     }
 
-    func receiveRequest(_ frame: Frame) {
-        let content = frame.content.jsonValue
-        guard let requestedValue = content?["requested_value"]?.stringValue, let id = content?["request_id"] else {
+    func receiveRequest(_ header: FrameHeader, _ content: consuming ContentMembers) {
+        guard let requestedValue = content.requestedValue?.stringValue, let id = content.requestID else {
             logger.warning("dropping request without requested_value or request_id")
             return
         }
-        let wantsErrors = frame.header.extra[ExtensionHeader.capabilities] != nil
-        let (args, kwargs) = Self.arguments(content)
+        let wantsErrors = !header.extra.isEmpty && header.extra[ExtensionHeader.capabilities] != nil
+        let args = content.args
+        let kwargs = content.kwargs
         if requestedValue == ExtensionHeader.ping && wantsErrors {
             reply(to: requestedValue, id: id, value: true)
             return
@@ -106,19 +106,18 @@ extension Connection {
         }
     }
 
-    func receiveResponse(_ frame: Frame) {
+    func receiveResponse(_ header: FrameHeader, _ content: consuming ContentMembers) {
         let action = state.withLockedValue {
-            $0.pending.receiveResponse(id: frame.header.requestID, requestedValue: frame.header.requestedValue)
+            $0.pending.receiveResponse(id: header.requestID, requestedValue: header.requestedValue)
         }
         switch action {
         case .unexpected(let reason):
             logger.warning("unexpected response dropped: \(reason)")
         case .deliver(let entry):
-            let content = frame.content.jsonValue
-            if let error = RemoteError(content?["error"]) {
+            if let error = RemoteError(content.error) {
                 entry.finish(.failure(.remote(error)))
             } else {
-                entry.finish(.success(content?["value"] ?? .null))
+                entry.finish(.success(content.value ?? .null))
             }
         }
     }

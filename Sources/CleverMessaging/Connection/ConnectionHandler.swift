@@ -69,16 +69,34 @@ final class ConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard decoding else { return }
         var buffer = unwrapInboundIn(data)
-        if var pending = leftover.take() {
-            pending.writeBuffer(&buffer)
-            buffer = pending
-        }
         if !inReadBatch {
             inReadBatch = true
             connection.readBatchStarted()
         }
+        // The decoder is worked on as a local copy for the whole read and
+        // stored back at its end: one exclusive access to the property per
+        // read instead of one per frame. A handler that closes the link from
+        // within delivery makes `channelInactive` see the state of the read's
+        // start, which it only uses to log whether the link ended inside a frame.
+        var decoder = self.decoder
+        defer { self.decoder = decoder }
         do {
-            while decoding, let part = try decoder.decode(buffer: &buffer) {
+            if var pending = leftover.take() {
+                // Completes the cut part with just the bytes it lacks, so that
+                // the rest of the read is decoded where it is, not copied.
+                while decoding, pending.readableBytes > 0, buffer.readableBytes > 0 {
+                    var missing = buffer.readSlice(length: min(decoder.bytesMissing(in: pending), buffer.readableBytes))!
+                    pending.writeBuffer(&missing)
+                    while decoding, let part = try decoder.decodeInbound(buffer: &pending) {
+                        deliver(part, context: context)
+                    }
+                }
+                if pending.readableBytes > 0 {
+                    if decoding { leftover = pending }
+                    return
+                }
+            }
+            while decoding, let part = try decoder.decodeInbound(buffer: &buffer) {
                 deliver(part, context: context)
             }
         } catch {
@@ -86,25 +104,30 @@ final class ConnectionHandler: ChannelInboundHandler {
             return
         }
         guard decoding, buffer.readableBytes > 0 else { return }
-        // Keep only the incomplete part; what was consumed is not carried along.
-        if buffer.readerIndex > 0 { buffer.discardReadBytes() }
-        leftover = buffer
+        // Keeps a copy of the incomplete part only, not the whole read buffer.
+        var kept = context.channel.allocator.buffer(capacity: buffer.readableBytes)
+        kept.writeBuffer(&buffer)
+        leftover = kept
     }
 
     /// Hands one decoded part to the connection.
     @inline(__always)
-    private func deliver(_ part: FramePart, context: ChannelHandlerContext) {
-        switch part {
-        case .frame(let frame):
-            if trailerPending, settleTrailer(frame) { return }
+    private func deliver(_ part: consuming InboundPart, context: ChannelHandlerContext) {
+        switch consume part {
+        case .json(let header, let content):
+            if trailerPending, settleTrailer(header) { return }
+            connection.receive(header, content)
+        case .binary(.frame(let frame)):
+            // Not produced for binary frames; handled all the same.
+            if trailerPending, settleTrailer(frame.header) { return }
             connection.receive(frame)
-        case .binaryHead(let header):
+        case .binary(.binaryHead(let header)):
             if trailerPending { _ = settleTrailer(nil) }
             bodyDigestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
             receiver = connection.beginBinary(header, channel: context.channel)
-        case .binaryBody(let chunk):
+        case .binary(.binaryBody(let chunk)):
             receiver?.write(chunk)
-        case .binaryEnd:
+        case .binary(.binaryEnd):
             receiver?.finish()
             if bodyDigestFollows {
                 trailerPending = true
@@ -118,15 +141,15 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// to that body's receiver; returns whether it was the trailer (and so consumed).
     /// Any other frame (or none) in its place leaves the receiver without a digest,
     /// so it keeps nothing.
-    private func settleTrailer(_ frame: Frame?) -> Bool {
+    private func settleTrailer(_ header: FrameHeader?) -> Bool {
         trailerPending = false
         let waiting = trailerReceiver
         trailerReceiver = nil
-        guard let frame, frame.header.messageType == .message, frame.header.action == ExtensionHeader.sha256Trailer else {
+        guard let header, header.messageType == .message, header.action == ExtensionHeader.sha256Trailer else {
             waiting?.digestArrived(nil)
             return false
         }
-        waiting?.digestArrived(frame.header.extra[ExtensionHeader.sha256]?.stringValue)
+        waiting?.digestArrived(header.extra[ExtensionHeader.sha256]?.stringValue)
         return true
     }
 

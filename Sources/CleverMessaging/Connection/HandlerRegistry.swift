@@ -32,10 +32,15 @@ public final class HandlerRegistry: Sendable {
     public typealias FileReceivedHandler = @Sendable (Connection, String, Int64) -> Void
 
     private struct Tables {
-        var actions: [String: Action] = [:]
-        var requests: [String: Request] = [:]
+        var actions: [String: Action] = [:] { didSet { lastAction = nil } }
+        var requests: [String: Request] = [:] { didSet { lastRequest = nil } }
         var fileReceived: FileReceivedHandler?
-        var anyAction: AnyActionHandler?
+        var anyAction: AnyActionHandler? { didSet { lastAction = nil } }
+        /// The last action looked up and its handler, so that a run of the
+        /// same action skips hashing its name (cleared on every change).
+        var lastAction: (name: String, handler: Action)?
+        /// The last request looked up and its handler (cleared on every change).
+        var lastRequest: (name: String, handler: Request)?
     }
 
     /// A handler for actions that have no handler of their own; gets the action name too.
@@ -116,11 +121,22 @@ public final class HandlerRegistry: Sendable {
 
     func action(_ name: String) -> Action? {
         tables.withLockedValue { t in
-            if let handler = t.actions[name] { return handler }
+            if let last = t.lastAction, last.name == name { return last.handler }
+            if let handler = t.actions[name] {
+                t.lastAction = (name, handler)
+                return handler
+            }
             guard let any = t.anyAction else { return nil }
             return .sync { connection, args, kwargs in try any(connection, name, args, kwargs) }
         }
     }
 
-    func request(_ name: String) -> Request? { tables.withLockedValue { $0.requests[name] } }
+    func request(_ name: String) -> Request? {
+        tables.withLockedValue { t in
+            if let last = t.lastRequest, last.name == name { return last.handler }
+            guard let handler = t.requests[name] else { return nil }
+            t.lastRequest = (name, handler)
+            return handler
+        }
+    }
 }

@@ -45,33 +45,102 @@ public struct FrameDecoder: ByteToMessageDecoder {
     /// - Returns: the next part, if one is complete.
     /// - Throws: ``FrameDecodingError``.
     public mutating func decode(buffer: inout ByteBuffer) throws -> FramePart? {
+        try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> JSONValue in
+            try JSONParser.parse(content, limits: limits)
+        } json: { header, value in
+            .frame(Frame(header: header, content: .json(value)))
+        } other: { $0 }
+    }
+
+    /// Decodes the next part as a connection reads it: the content of a JSON
+    /// frame comes as its ``ContentMembers``, without the outer object being built.
+    /// Accepts and refuses exactly what ``decode(buffer:)`` does.
+    /// - Parameter buffer: the received bytes not yet consumed.
+    /// - Returns: the next part, if one is complete.
+    /// - Throws: ``FrameDecodingError``.
+    mutating func decodeInbound(buffer: inout ByteBuffer) throws(FrameDecodingError) -> InboundPart? {
+        try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> ContentMembers in
+            try JSONParser.parseContentMembers(content, limits: limits)
+        } json: { header, members in
+            .json(header, members)
+        } other: { .binary($0) }
+    }
+
+    /// How many more bytes `buffer` needs before ``decode(buffer:)`` can make
+    /// progress, once it returned `nil` for it (at least 1).
+    /// - Parameter buffer: the bytes not consumed by the last call.
+    /// - Returns: the number of bytes still missing from the part in progress.
+    func bytesMissing(in buffer: ByteBuffer) -> Int {
+        let readable = buffer.readableBytes
+        let needed: Int
         switch state {
         case .waitingForHeader:
-            return try decodeHeader(buffer: &buffer)
+            if let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) {
+                needed = 2 + Int(length)
+            } else {
+                needed = 2
+            }
+        case .waitingForJSONContent:
+            needed = pendingHeader?.contentLength ?? 0
+        case .streamingBinary:
+            needed = readable + 1
+        }
+        return max(1, needed - readable)
+    }
+
+    /// Decodes the next part; `parse` reads the content of a JSON frame,
+    /// `json` makes its part from the header and what `parse` read, `other`
+    /// wraps the parts of binary frames.
+    @inline(__always)
+    private mutating func next<Content, Part>(
+        buffer: inout ByteBuffer,
+        parse: (UnsafeRawBufferPointer, JSONParsingLimits) throws(JSONParsingError) -> Content,
+        json: (consuming FrameHeader, consuming Content) -> Part,
+        other: (FramePart) -> Part
+    ) throws(FrameDecodingError) -> Part? {
+        switch state {
+        case .waitingForHeader:
+            guard let header = try decodeHeader(buffer: &buffer) else { return nil }
+            guard header.contentType.isJSON else { return other(.binaryHead(header)) }
+            guard buffer.readableBytes >= header.contentLength else {
+                state = .waitingForJSONContent
+                pendingHeader = header
+                return nil
+            }
+            let content: Content
+            do {
+                content = try parseJSONContent(length: header.contentLength, buffer: &buffer, parse)
+            } catch {
+                // Stopped as if the content had arrived separately.
+                state = .waitingForJSONContent
+                pendingHeader = header
+                throw error
+            }
+            return json(header, content)
 
         case .waitingForJSONContent:
             guard let length = pendingHeader?.contentLength, buffer.readableBytes >= length else { return nil }
-            let content = try parseJSONContent(length: length, buffer: &buffer)
+            let content = try parseJSONContent(length: length, buffer: &buffer, parse)
             state = .waitingForHeader
-            return .frame(Frame(header: pendingHeader.take()!, content: content))
+            return json(pendingHeader.take()!, content)
 
         case .streamingBinary(let remaining, let total):
             if remaining == 0 {
                 state = .waitingForHeader
-                return .binaryEnd
+                return other(.binaryEnd)
             }
             let count = min(remaining, buffer.readableBytes)
             guard count > 0 else { return nil }
             let chunk = buffer.readSlice(length: count)!
             state = .streamingBinary(remaining: remaining - count, total: total)
-            return .binaryBody(chunk)
+            return other(.binaryBody(chunk))
         }
     }
 
-    /// Reads a header; for a JSON frame whose content is already buffered,
-    /// the whole frame.
+    /// Reads a header and checks its limits; a binary frame's body starts
+    /// streaming. `nil` when the header is not all buffered yet.
     @inline(__always)
-    private mutating func decodeHeader(buffer: inout ByteBuffer) throws(FrameDecodingError) -> FramePart? {
+    private mutating func decodeHeader(buffer: inout ByteBuffer) throws(FrameDecodingError) -> FrameHeader? {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) else { return nil }
         let headerLength = Int(length)
         guard headerLength <= configuration.maximumHeaderLength else {
@@ -94,21 +163,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
             guard header.hasReadableTextEncoding else {
                 throw .unsupportedContentEncoding(header.contentEncoding)
             }
-            guard buffer.readableBytes >= header.contentLength else {
-                state = .waitingForJSONContent
-                pendingHeader = header
-                return nil
-            }
-            let content: FrameContent
-            do {
-                content = try parseJSONContent(length: header.contentLength, buffer: &buffer)
-            } catch {
-                // Stopped as if the content had arrived separately.
-                state = .waitingForJSONContent
-                pendingHeader = header
-                throw error
-            }
-            return .frame(Frame(header: header, content: content))
+            return header
         }
         guard header.contentLength <= configuration.maximumBinaryContentLength else {
             throw .contentTooLong(
@@ -118,21 +173,26 @@ public struct FrameDecoder: ByteToMessageDecoder {
             )
         }
         state = .streamingBinary(remaining: header.contentLength, total: header.contentLength)
-        return .binaryHead(header)
+        return header
     }
 
-    /// Parses and consumes `length` bytes of JSON content (all buffered).
-    private func parseJSONContent(length: Int, buffer: inout ByteBuffer) throws(FrameDecodingError) -> FrameContent {
+    /// Parses and consumes `length` bytes of JSON content (all buffered) with `parse`.
+    @inline(__always)
+    private func parseJSONContent<Content>(
+        length: Int,
+        buffer: inout ByteBuffer,
+        _ parse: (UnsafeRawBufferPointer, JSONParsingLimits) throws(JSONParsingError) -> Content
+    ) throws(FrameDecodingError) -> Content {
         let limits = configuration.json
-        let value = try buffer.withUnsafeReadableBytes { (raw) throws(FrameDecodingError) -> JSONValue in
+        let content = try buffer.withUnsafeReadableBytes { (raw) throws(FrameDecodingError) -> Content in
             do throws(JSONParsingError) {
-                return try JSONParser.parse(UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits: limits)
+                return try parse(UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits)
             } catch {
                 throw .invalidJSONContent(error)
             }
         }
         buffer.moveReaderIndex(forwardBy: length)
-        return .json(value)
+        return content
     }
 
     /// Delivers every part that the buffered bytes complete.

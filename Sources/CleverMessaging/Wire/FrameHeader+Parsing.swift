@@ -12,6 +12,7 @@ extension FrameHeader {
         _ bytes: UnsafeRawBufferPointer,
         limits: JSONParsingLimits = .init()
     ) throws(FrameDecodingError) -> FrameHeader {
+        if let header = parseLibraryLayout(bytes, limits: limits) { return header }
         var parser = JSONParser(bytes: bytes, limits: limits)
         return try parser.parseFrameHeader()
     }

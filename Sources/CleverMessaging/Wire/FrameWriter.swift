@@ -111,8 +111,28 @@ public struct FrameWriter: Sendable {
         maximumContentLength: () -> Int,
         content write: (inout JSONOutput) -> Void
     ) throws(FrameEncodingError) {
+        try writeJSONFrame(
+            maximumHeaderLength: maximumHeaderLength(header, suffix: suffix),
+            header: { output, contentLength in writeHeader(header, contentLength: contentLength, suffix: suffix, into: &output) },
+            into: &out,
+            maximumContentLength: maximumContentLength,
+            content: write
+        )
+    }
+
+    /// Appends a whole JSON frame whose header `writeHead` writes (given the
+    /// content's length, in at most `maximumHeaderLength` bytes) and whose
+    /// content `write` writes, in one pass over `out`'s memory.
+    @inline(__always)
+    private static func writeJSONFrame(
+        maximumHeaderLength: Int,
+        header writeHead: (inout JSONOutput, Int) -> Void,
+        into out: inout ByteBuffer,
+        maximumContentLength: () -> Int,
+        content write: (inout JSONOutput) -> Void
+    ) throws(FrameEncodingError) {
         let prefixIndex = out.writerIndex
-        let gap = 2 + maximumHeaderLength(header, suffix: suffix)
+        let gap = 2 + maximumHeaderLength
         var room = gap + 256
         var headerLength = 0
         while true {
@@ -127,7 +147,7 @@ public struct FrameWriter: Sendable {
                 }
                 var head = JSONOutput(start: base, end: base + gap)
                 head.write("\0\0")
-                writeHeader(header, contentLength: content.count, suffix: suffix, into: &head)
+                writeHead(&head, content.count)
                 precondition(!head.overflowed, "header longer than its bound")
                 headerLength = head.count - 2
                 memmove(base + head.count, base + gap, content.count)
@@ -150,10 +170,15 @@ public struct FrameWriter: Sendable {
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError``.
     public func writeAction(_ action: String, args: [JSONValue], kwargs: JSONObject, into out: inout ByteBuffer) throws(FrameEncodingError) {
-        let header = FrameHeader(contentType: .json, messageType: .message, action: action, extra: [:])
+        let suffix = headerSuffix
         try Self.writeJSONFrame(
-            header,
-            suffix: headerSuffix,
+            maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: action) + (suffix?.count ?? 0),
+            header: { output, contentLength in
+                Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
+                output.write(", \"message-type\": \"message\", \"action\": ")
+                JSONWriter.writeString(action, into: &output)
+                Self.writeHeaderEnd(suffix: suffix, into: &output)
+            },
             into: &out,
             maximumContentLength: { 24 + JSONWriter.maximumLength(of: .array(args)) + JSONWriter.maximumLength(of: kwargs) }
         ) { output in
@@ -181,10 +206,14 @@ public struct FrameWriter: Sendable {
         kwargs: JSONObject,
         into out: inout ByteBuffer
     ) throws(FrameEncodingError) {
-        let header = FrameHeader(contentType: .json, messageType: .request, extra: [:])
+        let suffix = headerSuffix
         try Self.writeJSONFrame(
-            header,
-            suffix: headerSuffix,
+            maximumHeaderLength: Self.plainHeaderLength + (suffix?.count ?? 0),
+            header: { output, contentLength in
+                Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
+                output.write(", \"message-type\": \"request\"")
+                Self.writeHeaderEnd(suffix: suffix, into: &output)
+            },
             into: &out,
             maximumContentLength: {
                 64 + JSONWriter.maximumLength(of: requestedValue) + JSONWriter.maximumLength(of: id)
@@ -212,10 +241,18 @@ public struct FrameWriter: Sendable {
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError``.
     public func writeResponse(_ requestedValue: String, id: JSONValue, value: JSONValue, into out: inout ByteBuffer) throws(FrameEncodingError) {
-        let header = FrameHeader(contentType: .json, messageType: .response, requestedValue: requestedValue, requestID: id, extra: [:])
+        let suffix = headerSuffix
         try Self.writeJSONFrame(
-            header,
-            suffix: headerSuffix,
+            maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: requestedValue)
+                + JSONWriter.maximumLength(of: id) + (suffix?.count ?? 0),
+            header: { output, contentLength in
+                Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
+                output.write(", \"message-type\": \"response\", \"requested_value\": ")
+                JSONWriter.writeString(requestedValue, into: &output)
+                output.write(", \"request_id\": ")
+                JSONWriter.write(id, into: &output)
+                Self.writeHeaderEnd(suffix: suffix, into: &output)
+            },
             into: &out,
             maximumContentLength: { 12 + JSONWriter.maximumLength(of: value) }
         ) { output in
@@ -254,6 +291,32 @@ public struct FrameWriter: Sendable {
             throw .headerTooLong(length: headerLength)
         }
         out.setInteger(UInt16(headerLength), at: prefixIndex)
+    }
+
+    // MARK: - Headers of the frames made from their parts
+
+    /// A bound of the length of a header made from parts, besides its
+    /// strings, id and marker: the keys, separators, fixed values and braces.
+    private static let plainHeaderLength = 256
+
+    /// Writes what every JSON header made from parts starts with, through
+    /// `content-length`: the bytes ``writeHeader(_:contentLength:suffix:into:)``
+    /// writes for a header of this host's byte order, JSON content in UTF-8.
+    @inline(__always)
+    private static func writePlainHeaderStart(contentLength: Int, into output: inout JSONOutput) {
+        switch FrameHeader.ByteOrder.host {
+        case .little: output.write("{\"byteorder\": \"little\"")
+        case .big: output.write("{\"byteorder\": \"big\"")
+        }
+        output.write(", \"content-type\": \"json\", \"content-encoding\": \"utf-8\", \"content-length\": ")
+        output.write(integer: contentLength)
+    }
+
+    /// Writes the marker, if any, and the closing brace of a header made from parts.
+    @inline(__always)
+    private static func writeHeaderEnd(suffix: [UInt8]?, into output: inout JSONOutput) {
+        if let suffix { suffix.withUnsafeBytes { output.write(bytes: $0) } }
+        output.write(byte: UInt8(ascii: "}"))
     }
 
     /// Writes the header's JSON text.

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The members of a JSON frame's content that a connection reads (PROTOCOL.md
+/// section 3), parsed straight from the bytes without building the outer object.
+///
+/// An action's content is `{"args": [...], "kwargs": {...}}`, a request's adds
+/// `requested_value` and `request_id`, a response's is `{"value": ...}` (with
+/// `error` from this library's error extension). Only the outer object is
+/// skipped: every member's value is still parsed (and so validated) in full,
+/// and members of other names are parsed and dropped. A repeated key counts by
+/// its last value, as in Python; content that is not an object has no members.
+struct ContentMembers {
+    /// `args` when it is an array; empty when missing, `null` or of another type
+    /// (a reference peer resends requests with `"args": null`).
+    var args: [JSONValue] = []
+    /// `kwargs` when it is an object; empty otherwise.
+    var kwargs: JSONObject = [:]
+    /// `requested_value`, as received.
+    var requestedValue: JSONValue?
+    /// `request_id`, as received (echoed back exactly).
+    var requestID: JSONValue?
+    /// `value`, as received.
+    var value: JSONValue?
+    /// `error`, as received.
+    var error: JSONValue?
+
+    /// No members.
+    init() {}
+
+    /// The members of an already parsed content value (`nil`: binary or no content).
+    init(_ content: JSONValue?) {
+        guard case .object(let object)? = content else { return }
+        for (key, value) in object {
+            if let member = Member(rawValue: key) { set(member, value) }
+        }
+    }
+
+    /// The member names that are kept.
+    enum Member: String {
+        case args
+        case kwargs
+        case requestedValue = "requested_value"
+        case requestID = "request_id"
+        case value
+        case error
+
+        /// The member whose UTF-8 name is `bytes`, without allocating.
+        @inline(__always)
+        static func match(_ bytes: UnsafeRawBufferPointer) -> Member? {
+            func equals(_ literal: StaticString) -> Bool {
+                literal.utf8CodeUnitCount == bytes.count
+                    && memcmp(literal.utf8Start, bytes.baseAddress!, bytes.count) == 0
+            }
+            switch bytes.count {
+            case 4: return equals("args") ? .args : nil
+            case 5: return equals("value") ? .value : equals("error") ? .error : nil
+            case 6: return equals("kwargs") ? .kwargs : nil
+            case 10: return equals("request_id") ? .requestID : nil
+            case 15: return equals("requested_value") ? .requestedValue : nil
+            default: return nil
+            }
+        }
+    }
+
+    /// Stores the (last) value of `member`.
+    @inline(__always)
+    mutating func set(_ member: Member, _ newValue: consuming JSONValue) {
+        switch member {
+        case .args:
+            if case .array(let array) = newValue { args = array } else { args = [] }
+        case .kwargs:
+            if case .object(let object) = newValue { kwargs = object } else { kwargs = [:] }
+        case .requestedValue: requestedValue = newValue
+        case .requestID: requestID = newValue
+        case .value: value = newValue
+        case .error: error = newValue
+        }
+    }
+}
