@@ -91,7 +91,7 @@ struct ConnectionHandlerTests {
         #expect(!harness.channel.isActive)
         #expect(!harness.connection.isConnected)
         // Nothing more is decoded once the link failed.
-        try? harness.channel.writeInbound(harness.channel.allocator.buffer(bytes: try Self.actions(1)))
+        _ = try? harness.channel.writeInbound(harness.channel.allocator.buffer(bytes: try Self.actions(1)))
         #expect(harness.received.withLockedValue { $0.count } == 2)
     }
 
