@@ -70,12 +70,15 @@ extension Connection {
     }
 
     /// Registers a pending request, queues its frame when linked, and arms its timer.
+    /// `expires: false` gives the request no deadline: its owner fails it
+    /// itself (pings, which their loop's ``PingSweeper`` watches).
     func startRequest(
         _ requestedValue: String,
         args: [JSONValue],
         kwargs: JSONObject,
         completion: PendingRequests.Completion,
         timeout: TimeAmount?,
+        expires: Bool = true,
         fileDestination: String? = nil,
         progress: FileTransferProgressHandler? = nil
     ) throws(ConnectionError) -> String {
@@ -109,7 +112,7 @@ extension Connection {
                 fileDestination: fileDestination,
                 progress: progress
             )
-            entry.deadline = timeout.map { .now() + $0 }
+            entry.deadline = expires ? timeout.map { .now() + $0 } : nil
             s.pending.add(id: id, entry: entry)
             return (id, entry.deadline, flush)
         }

@@ -46,8 +46,10 @@ public final class Connection: Sendable {
         var linkCount = 0
         var closePromises: [EventLoopPromise<Void>] = []
         var linkWaiters: [EventLoopPromise<Void>] = []
-        /// A file body is being written to the link: other frames wait in `outbound`.
-        var pingTask: RepeatedTask?
+        /// When the next ping is due (set when a link comes up, if pings are on).
+        var nextPingAt: NIODeadline?
+        /// The ping waiting for its answer.
+        var ping: OutstandingPing?
         /// The one timer that fails requests past their deadline.
         var timeoutTimer: Scheduled<Void>?
         var armedDeadline: NIODeadline?
@@ -56,6 +58,7 @@ public final class Connection: Sendable {
         var armTimeoutsScheduled = false
         /// The event loop is handling a read batch; flushes wait for its end.
         var readBatchActive = false
+        /// A file body is being written to the link: other frames wait in `outbound`.
         var streamActive = false
         var streamWaiters: [EventLoopPromise<Void>] = []
     }
@@ -318,36 +321,79 @@ public final class Connection: Sendable {
 
     // MARK: - Ping
 
-    /// Pings a peer that speaks the extensions every ``ConnectionConfiguration/pingInterval``;
-    /// a ping without an answer in ``ConnectionConfiguration/pingTimeout`` drops the link.
-    private func startPinging(_ channel: any Channel) {
-        guard let interval = configuration.pingInterval, configuration.announceExtensions else { return }
-        let timeout = configuration.pingTimeout
-        let task = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
-            guard let self, self.peerSpeaksExtensions, self.isConnected else { return }
-            let sent = NIODeadline.now()
+    /// A ping sent and not answered yet.
+    struct OutstandingPing {
+        /// The request id of the ping.
+        var id: String
+        /// When it went out.
+        var sent: NIODeadline
+    }
+
+    /// Starts the ping schedule of a new link (the loop's ``PingSweeper`` does the rest).
+    private func startPinging() {
+        guard let interval = configuration.pingInterval, configuration.announceExtensions,
+              let tick = PingSweeper.tick(for: configuration) else { return }
+        state.withLockedValue { s in
+            s.nextPingAt = .now() + interval
+            s.ping = nil
+        }
+        PingSweeper.add(self, tick: tick)
+    }
+
+    /// Called by the loop's ``PingSweeper`` once per tick: sends a ping when one
+    /// is due and the peer has been silent for a whole interval (any bytes from
+    /// the peer prove the link as well as a reply would), and drops the link when a
+    /// ping went unanswered for ``ConnectionConfiguration/pingTimeout`` while the
+    /// peer sent nothing. Runs on the event loop.
+    func pingIfDue(now: NIODeadline) {
+        guard let interval = configuration.pingInterval else { return }
+        enum Step { case nothing, ping, gaveUp(OutstandingPing, silent: Bool) }
+        let lastInbound = self.lastInbound.withLockedValue { $0 }
+        let step = state.withLockedValue { s -> Step in
+            guard s.channel != nil, s.peerSpeaksExtensions else { return .nothing }
+            if let ping = s.ping {
+                guard now >= ping.sent + configuration.pingTimeout else { return .nothing }
+                s.ping = nil
+                s.nextPingAt = now + interval
+                return .gaveUp(ping, silent: lastInbound < ping.sent)
+            }
+            guard let due = s.nextPingAt, now >= due else { return .nothing }
+            if lastInbound + interval > now {
+                s.nextPingAt = lastInbound + interval
+                return .nothing
+            }
+            s.nextPingAt = now + interval
+            return .ping
+        }
+        switch step {
+        case .nothing:
+            return
+        case .gaveUp(let ping, let silent):
+            failRequest(id: ping.id, with: .timedOut(requestedValue: ExtensionHeader.ping, requestID: ping.id, timeout: configuration.pingTimeout))
+            if silent {
+                logger.warning("peer sent nothing and did not answer a ping in time; dropping the link")
+                dropLink()
+            }
+        case .ping:
             do {
-                let id = try self.startRequest(
+                let id = try startRequest(
                     ExtensionHeader.ping,
                     args: [],
                     kwargs: [:],
-                    completion: .callback { [weak self] result in
-                        guard case .failure(.timedOut) = result, let self else { return }
-                        // A busy peer may answer late while still sending: only silence counts.
-                        guard self.lastInbound.withLockedValue({ $0 }) < sent else { return }
-                        self.logger.warning("peer sent nothing and did not answer a ping in time; dropping the link")
-                        channel.close(promise: nil)
+                    completion: .callback { [weak self] _ in
+                        // Answered, or failed with the link: the next ping may go.
+                        self?.state.withLockedValue { s in s.ping = nil }
                     },
-                    timeout: timeout
+                    timeout: nil,
+                    expires: false
                 )
-                self.state.withLockedValue { $0.pending.setResendable(id: id, false) }
+                state.withLockedValue { s in
+                    s.pending.setResendable(id: id, false)
+                    if s.pending.contains(id: id) { s.ping = OutstandingPing(id: id, sent: now) }
+                }
             } catch {
-                self.logger.debug("cannot ping: \(error)")
+                logger.debug("cannot ping: \(error)")
             }
-        }
-        state.withLockedValue { s in
-            s.pingTask?.cancel()
-            s.pingTask = task
         }
     }
 
@@ -372,7 +418,7 @@ public final class Connection: Sendable {
             s.flushScheduled = true
             return flush
         }
-        startPinging(channel)
+        startPinging()
         logger.debug("link up", metadata: ["peer": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
         if flush { scheduleFlush() }
     }
@@ -395,10 +441,11 @@ public final class Connection: Sendable {
             let failed = s.isClosed ? s.pending.removeAll() : s.pending.linkDown(keepForResend: configuration.resendRequests)
             let promises = s.closePromises
             s.closePromises = []
-            s.pingTask?.cancel()
-            s.pingTask = nil
+            s.nextPingAt = nil
+            s.ping = nil
             return (dropped, failed, promises, s.isClosed)
         }
+        PingSweeper.remove(self)
         logger.debug("link down")
         droppedQueue?.fail(ConnectionError.connectionLost)
         for entry in failedRequests { entry.finish(.failure(closed ? .closed : .connectionLost)) }
@@ -455,8 +502,8 @@ public final class Connection: Sendable {
             s.timeoutTimer?.cancel()
             s.timeoutTimer = nil
             s.armedDeadline = nil
-            s.pingTask?.cancel()
-            s.pingTask = nil
+            s.nextPingAt = nil
+            s.ping = nil
             let pending = s.pending.removeAll()
             let waiters = s.linkWaiters
             s.linkWaiters = []

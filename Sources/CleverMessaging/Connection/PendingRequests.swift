@@ -193,6 +193,11 @@ struct PendingRequests {
         entries[id]?.resendable = resendable
     }
 
+    /// Whether a request with this id waits for its reply.
+    func contains(id: String) -> Bool {
+        entries[id] != nil
+    }
+
     mutating func remove(id: String) -> Entry? {
         entries.removeValue(forKey: id)
     }
