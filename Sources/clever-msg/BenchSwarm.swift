@@ -62,24 +62,34 @@ extension Bench {
 
             var broadcasts: [Double] = []
             var requestAlls: [Double] = []
+            var broadcastCPU: [Double] = []
+            var requestAllCPU: [Double] = []
             var answers: [(id: String, result: Result<JSONValue, ConnectionError>)] = []
             var failures = 0
+            var splits: [String] = []
+            let pids = [getpid(), swarm.process.processIdentifier]
             for round in 1...rounds {
                 let broadcastStart = NIODeadline.now()
-                _ = try station.server.broadcast("led_fill", kwargs: ["r": 255, "g": 0, "b": 128])
-                do {
-                    try await swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count * round) }
-                } catch {
-                    // A drone whose link dropped (a missed ping on an overloaded machine) misses the broadcast.
-                    throw ValidationError(
-                        "round \(round): the swarm did not report the broadcast on all \(count) drones; \(station.connectedCount) connected now"
-                    )
+                var (_, cpu) = try await ProcessCPU.measure(pids) {
+                    _ = try station.server.broadcast("led_fill", kwargs: ["r": 255, "g": 0, "b": 128])
+                    do {
+                        try await swarm.waitFor { $0["action"] == "led_fill" && $0["received"] == .integer(count * round) }
+                    } catch {
+                        // A drone whose link dropped (a missed ping on an overloaded machine) misses the broadcast.
+                        throw ValidationError(
+                            "round \(round): the swarm did not report the broadcast on all \(count) drones; \(station.connectedCount) connected now"
+                        )
+                    }
                 }
                 broadcasts.append(NIODeadline.seconds(since: broadcastStart))
+                broadcastCPU.append(cpu.reduce(0, +))
+                splits.append("broadcast \(Self.milliseconds(cpu))")
 
                 let requestStart = NIODeadline.now()
-                answers = await station.requestAll("telemetry", timeout: .seconds(60))
+                (answers, cpu) = await ProcessCPU.measure(pids) { await station.requestAll("telemetry", timeout: .seconds(60)) }
                 requestAlls.append(NIODeadline.seconds(since: requestStart))
+                requestAllCPU.append(cpu.reduce(0, +))
+                splits.append("request-all \(Self.milliseconds(cpu))")
                 failures += count - answers.count { (try? $0.result.get()) != nil }
             }
             let broadcast = Self.median(broadcasts)
@@ -91,7 +101,7 @@ extension Bench {
 
             // The physical baseline: the same bytes fanned out over N plain TCP connections.
             let sampleReply = answers.lazy.compactMap { try? $0.result.get() }.first ?? .null
-            let (rawBroadcast, rawRequestAll) = try await Self.rawBaseline(count: count, rounds: rounds, sampleReply: sampleReply)
+            let raw = try await Self.rawBaseline(count: count, rounds: rounds, sampleReply: sampleReply)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
 
@@ -102,10 +112,21 @@ extension Bench {
                 kinds[String("\(error)".filter { !$0.isNumber }.prefix(60)), default: 0] += 1
             }
             let breakdown = kinds.sorted { $0.value > $1.value }.map { "\($0.value) × \($0.key)" }.joined(separator: "; ")
+            reporter.note("CPU ms per round, station + swarm: " + splits.joined(separator: ", "))
+            reporter.note("CPU ms per round, raw server + raw peers: " + raw.splits.joined(separator: ", "))
             reporter.note("\(count) drones, \(rounds) round\(rounds == 1 ? "" : "s") (median shown); \(failures) telemetry requests failed" + (breakdown.isEmpty ? "" : " (\(breakdown))"))
             reporter.report(Measurement(name: "swarm.identify_all", value: identify * 1000, unit: "ms", baseline: nil, label: "connect + identify all"))
-            reporter.report(Measurement(name: "swarm.broadcast", value: broadcast * 1000, unit: "ms", baseline: rawBroadcast * 1000, label: "broadcast until last drone has it"))
-            reporter.report(Measurement(name: "swarm.request_all", value: requestAll * 1000, unit: "ms", baseline: rawRequestAll * 1000, label: "request telemetry from all"))
+            reporter.report(Measurement(name: "swarm.broadcast", value: broadcast * 1000, unit: "ms", baseline: raw.broadcast * 1000, label: "broadcast until last drone has it"))
+            reporter.report(Measurement(name: "swarm.request_all", value: requestAll * 1000, unit: "ms", baseline: raw.requestAll * 1000, label: "request telemetry from all"))
+            // CPU time of both processes (station and swarm; raw server and raw peers): steadier than wall time on a busy machine.
+            reporter.report(Measurement(
+                name: "swarm.broadcast.cpu", value: Self.median(broadcastCPU) * 1000, unit: "ms", baseline: raw.broadcastCPU * 1000,
+                label: "broadcast, CPU of both processes"
+            ))
+            reporter.report(Measurement(
+                name: "swarm.request_all.cpu", value: Self.median(requestAllCPU) * 1000, unit: "ms", baseline: raw.requestAllCPU * 1000,
+                label: "request-all, CPU of both processes"
+            ))
             reporter.report(Measurement(name: "swarm.rss.station", value: Double(usage.ru_maxrss) / 1024, unit: "MiB", baseline: nil, label: "peak RSS, ground station"))
             reporter.report(Measurement(name: "swarm.rss.swarm", value: Double(swarmRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, swarm"))
             if failures > 0 { throw ExitCode(2) }
@@ -114,7 +135,9 @@ extension Bench {
         /// Broadcast and request-all over N plain TCP connections from a `raw-peers`
         /// child process: the same frame, request and reply sizes, no framing or
         /// decoding. Returns both times in seconds.
-        static func rawBaseline(count: Int, rounds: Int, sampleReply: JSONValue) async throws -> (broadcast: Double, requestAll: Double) {
+        static func rawBaseline(
+            count: Int, rounds: Int, sampleReply: JSONValue
+        ) async throws -> (broadcast: Double, requestAll: Double, broadcastCPU: Double, requestAllCPU: Double, splits: [String]) {
             var frame = ByteBuffer()
             var request = ByteBuffer()
             var reply = ByteBuffer()
@@ -139,20 +162,35 @@ extension Bench {
 
             var broadcasts: [Double] = []
             var requestAlls: [Double] = []
+            var broadcastCPU: [Double] = []
+            var requestAllCPU: [Double] = []
+            var splits: [String] = []
+            let pids = [getpid(), peers.process.processIdentifier]
             for round in 1...rounds {
                 let broadcastStart = NIODeadline.now()
-                server.writeToAll(frame)
-                try await peers.waitFor { $0["raw_broadcast"] == .integer(count * round) }
+                var (_, cpu) = try await ProcessCPU.measure(pids) {
+                    server.writeToAll(frame)
+                    try await peers.waitFor { $0["raw_broadcast"] == .integer(count * round) }
+                }
                 broadcasts.append(NIODeadline.seconds(since: broadcastStart))
+                broadcastCPU.append(cpu.reduce(0, +))
+                splits.append("broadcast \(milliseconds(cpu))")
 
                 let requestStart = NIODeadline.now()
-                try await server.requestAll(request, replySize: reply.readableBytes)
+                (_, cpu) = try await ProcessCPU.measure(pids) { try await server.requestAll(request, replySize: reply.readableBytes) }
                 requestAlls.append(NIODeadline.seconds(since: requestStart))
+                requestAllCPU.append(cpu.reduce(0, +))
+                splits.append("request-all \(milliseconds(cpu))")
             }
 
             _ = try await peers.finish()
             await server.close()
-            return (median(broadcasts), median(requestAlls))
+            return (median(broadcasts), median(requestAlls), median(broadcastCPU), median(requestAllCPU), splits)
+        }
+
+        /// CPU seconds as "a + b" milliseconds.
+        static func milliseconds(_ cpu: [Double]) -> String {
+            cpu.map { String(Int(($0 * 1000).rounded())) }.joined(separator: " + ")
         }
 
         /// The middle value (the upper one of the two middles for an even count).

@@ -333,41 +333,49 @@ public final class Connection: Sendable {
     private func startPinging() {
         guard let interval = configuration.pingInterval, configuration.announceExtensions,
               let tick = PingSweeper.tick(for: configuration) else { return }
+        let first = NIODeadline.now() + interval
         state.withLockedValue { s in
-            s.nextPingAt = .now() + interval
+            s.nextPingAt = first
             s.ping = nil
         }
-        PingSweeper.add(self, tick: tick)
+        PingSweeper.add(self, tick: tick, firstLook: first)
     }
 
-    /// Called by the loop's ``PingSweeper`` once per tick: sends a ping when one
-    /// is due and the peer has been silent for a whole interval (any bytes from
-    /// the peer prove the link as well as a reply would), and drops the link when a
-    /// ping went unanswered for ``ConnectionConfiguration/pingTimeout`` while the
-    /// peer sent nothing. Runs on the event loop.
-    func pingIfDue(now: NIODeadline) {
-        guard let interval = configuration.pingInterval else { return }
+    /// Called by the loop's ``PingSweeper`` when this connection asked for a
+    /// look: sends a ping when one is due and the peer has been silent for a
+    /// whole interval (any bytes from the peer prove the link as well as a
+    /// reply would), and drops the link when a ping went unanswered for
+    /// ``ConnectionConfiguration/pingTimeout`` while the peer sent nothing.
+    /// Runs on the event loop.
+    /// - Returns: when to look again; `nil` once the link is gone.
+    @discardableResult
+    func pingIfDue(now: NIODeadline) -> NIODeadline? {
+        guard let interval = configuration.pingInterval else { return nil }
+        let timeout = configuration.pingTimeout
         enum Step { case nothing, ping, gaveUp(OutstandingPing, silent: Bool) }
         let lastInbound = self.lastInbound.withLockedValue { $0 }
-        let step = state.withLockedValue { s -> Step in
-            guard s.channel != nil, s.peerSpeaksExtensions else { return .nothing }
+        let (step, nextLook) = state.withLockedValue { s -> (Step, NIODeadline?) in
+            guard s.channel != nil else { return (.nothing, nil) }
+            // A peer that has not shown the extensions yet may still show them.
+            guard s.peerSpeaksExtensions else { return (.nothing, now + interval) }
+            let due = s.nextPingAt ?? now
             if let ping = s.ping {
-                guard now >= ping.sent + configuration.pingTimeout else { return .nothing }
+                guard now >= ping.sent + timeout else { return (.nothing, min(due, ping.sent + timeout)) }
                 s.ping = nil
                 s.nextPingAt = now + interval
-                return .gaveUp(ping, silent: lastInbound < ping.sent)
+                return (.gaveUp(ping, silent: lastInbound < ping.sent), now + interval)
             }
-            guard let due = s.nextPingAt, now >= due else { return .nothing }
+            guard now >= due else { return (.nothing, due) }
             if lastInbound + interval > now {
                 s.nextPingAt = lastInbound + interval
-                return .nothing
+                return (.nothing, lastInbound + interval)
             }
             s.nextPingAt = now + interval
-            return .ping
+            return (.ping, now + min(interval, timeout))
         }
         switch step {
         case .nothing:
-            return
+            break
         case .gaveUp(let ping, let silent):
             failRequest(id: ping.id, with: .timedOut(requestedValue: ExtensionHeader.ping, requestID: ping.id, timeout: configuration.pingTimeout))
             if silent {
@@ -395,6 +403,7 @@ public final class Connection: Sendable {
                 logger.debug("cannot ping: \(error)")
             }
         }
+        return nextLook
     }
 
     // MARK: - Links

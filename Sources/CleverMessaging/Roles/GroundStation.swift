@@ -158,14 +158,16 @@ public final class GroundStation: Sendable {
             if let ids { return ids.map { ($0, s.drones[$0]?.connection) } }
             return s.drones.values.compactMap { entry in entry.connection.map { (entry.drone.id, $0) } }
         }
-        let ordered = ids == nil ? targets.sorted { $0.id < $1.id } : targets
-        let linked = ordered.compactMap(\.connection)
+        // Asked in table order; sorted by id only once the answers are in, so that
+        // sorting thousands of drones does not delay the first request.
+        let linked = targets.compactMap(\.connection)
         var answers = await server.requestAll(requestedValue, args: args, kwargs: kwargs, timeout: timeout, connections: linked)
             .makeIterator()
-        return ordered.map { target in
+        let results = targets.map { target -> (id: String, result: Result<JSONValue, ConnectionError>) in
             guard target.connection != nil, let answer = answers.next() else { return (target.id, .failure(.notConnected)) }
             return (target.id, answer.result)
         }
+        return ids == nil ? results.sorted { $0.id < $1.id } : results
     }
 
     /// The ids of connected drones, sorted.

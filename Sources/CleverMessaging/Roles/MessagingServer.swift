@@ -189,7 +189,8 @@ public final class MessagingServer: Sendable {
     ///   - action: the action name.
     ///   - args: positional arguments.
     ///   - kwargs: keyword arguments.
-    /// - Returns: one result per connection: a receipt, or why it could not be queued.
+    /// - Returns: one result per connected peer, in the order they were accepted:
+    ///   a receipt, or why it could not be queued.
     /// - Throws: ``ConnectionError/encoding(_:)`` when the frame cannot be encoded.
     @discardableResult
     public func broadcast(
@@ -213,8 +214,14 @@ public final class MessagingServer: Sendable {
                 for connection in connections { connection.flushOutbound() }
             }
         }
-        let results = connections.map { connection in
+        // The table as it is, unsorted: the frames go out first, the results are ordered after.
+        let snapshot = state.withLockedValue { Array($0.connections.values) }
+        var results: [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] = []
+        results.reserveCapacity(snapshot.count)
+        for connection in snapshot {
             let result = Result { () throws(ConnectionError) in try connection.enqueueEncodedDeferringFlush(bytes) }
+            // A link that is down (and keeps no queue) is not a connected peer: it is left out, as ``connections`` leaves it out.
+            if case .failure(.notConnected) = result { continue }
             if case .success((_, true)) = result {
                 let key = ObjectIdentifier(connection.eventLoop)
                 toFlush[key, default: (connection.eventLoop, [])].connections.append(connection)
@@ -223,9 +230,10 @@ public final class MessagingServer: Sendable {
                     flush(batch.loop, batch.connections)
                 }
             }
-            return (connection, result.map(\.receipt))
+            results.append((connection, result.map(\.receipt)))
         }
         for (loop, connections) in toFlush.values { flush(loop, connections) }
+        results.sort { $0.connection.number < $1.connection.number }
         return results
     }
 }

@@ -103,10 +103,35 @@ struct PingSweeperTests {
         #expect(try harness.writtenRequests() == [ExtensionHeader.ping])
     }
 
-    @Test("the sweep period follows the configuration, within 5 ms and 250 ms; no pings, no sweep")
+    @Test("a tick looks only at the members that are due, once each, and drops a stale entry left by an earlier link")
+    func bucketsFollowDueTimes() throws {
+        let harness = try Harness()
+        defer { _ = try? harness.channel.finish() }
+        let loop = harness.channel.eventLoop
+        let start = NIODeadline.now()
+        harness.peerSpoke(at: start - .seconds(5))
+        #expect(PingSweeper.scheduledCount(on: loop) == 1)
+
+        // Not due yet: nothing is taken out, nothing is sent.
+        PingSweeper.sweep(loop, now: start + .milliseconds(100))
+        #expect(PingSweeper.scheduledCount(on: loop) == 1)
+        #expect(try harness.writtenRequests() == [])
+
+        // The same connection linked again (as after a reconnect) leaves its old entry stale.
+        PingSweeper.add(harness.connection, tick: .milliseconds(250), firstLook: start + .milliseconds(500))
+        #expect(PingSweeper.memberCount(on: loop) == 1)
+        #expect(PingSweeper.scheduledCount(on: loop) == 2)
+
+        // Both entries are due: one look, one ping, one new entry for the next look.
+        PingSweeper.sweep(loop, now: start + .seconds(2))
+        #expect(try harness.writtenRequests() == [ExtensionHeader.ping])
+        #expect(PingSweeper.scheduledCount(on: loop) == 1)
+    }
+
+    @Test("the sweep period follows the configuration, within 5 ms and 1 s; no pings, no sweep")
     func tick() {
         var configuration = ConnectionConfiguration()
-        #expect(PingSweeper.tick(for: configuration) == .milliseconds(250))
+        #expect(PingSweeper.tick(for: configuration) == .seconds(1))
         configuration.pingInterval = .milliseconds(100)
         #expect(PingSweeper.tick(for: configuration) == .milliseconds(25))
         configuration.pingInterval = .milliseconds(1)
