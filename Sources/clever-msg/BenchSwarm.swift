@@ -120,11 +120,11 @@ extension Bench {
             reporter.report(Measurement(name: "swarm.request_all", value: requestAll * 1000, unit: "ms", baseline: raw.requestAll * 1000, label: "request telemetry from all"))
             // CPU time of both processes (station and swarm; raw server and raw peers): steadier than wall time on a busy machine.
             reporter.report(Measurement(
-                name: "swarm.broadcast.cpu", value: Self.median(broadcastCPU) * 1000, unit: "ms", baseline: raw.broadcastCPU * 1000,
+                name: "swarm.broadcast.cpu", value: Self.median(broadcastCPU) * 1000, unit: "ms", baseline: raw.broadcastCPU > 0 ? raw.broadcastCPU * 1000 : nil,
                 label: "broadcast, CPU of both processes"
             ))
             reporter.report(Measurement(
-                name: "swarm.request_all.cpu", value: Self.median(requestAllCPU) * 1000, unit: "ms", baseline: raw.requestAllCPU * 1000,
+                name: "swarm.request_all.cpu", value: Self.median(requestAllCPU) * 1000, unit: "ms", baseline: raw.requestAllCPU > 0 ? raw.requestAllCPU * 1000 : nil,
                 label: "request-all, CPU of both processes"
             ))
             reporter.report(Measurement(name: "swarm.rss.station", value: Double(usage.ru_maxrss) / 1024, unit: "MiB", baseline: nil, label: "peak RSS, ground station"))

@@ -76,45 +76,15 @@ enum CleverMsgBinary {
     }
 
     /// Runs `clever-msg arguments` with `input` on standard input.
-    static func run(_ arguments: [String], input: [UInt8] = []) throws -> Result {
+    static func run(_ arguments: [String], input: [UInt8] = []) async throws -> Result {
         guard let url else {
             let searched = candidates().map(\.path).joined(separator: ", ")
             throw MissingExecutable(
                 description: "clever-msg executable not found; build all products first (swift build --build-tests). Searched: \(searched)"
             )
         }
-        let fileManager = FileManager.default
-        let directory = fileManager.temporaryDirectory.appendingPathComponent("clever-msg-test-\(UUID().uuidString)")
-        try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? fileManager.removeItem(at: directory) }
-        let inURL = directory.appendingPathComponent("stdin")
-        let outURL = directory.appendingPathComponent("stdout")
-        let errURL = directory.appendingPathComponent("stderr")
-        try Data(input).write(to: inURL)
-        try Data().write(to: outURL)
-        try Data().write(to: errURL)
-
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        let stdin = try FileHandle(forReadingFrom: inURL)
-        let stdout = try FileHandle(forWritingTo: outURL)
-        let stderr = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? stdin.close()
-            try? stdout.close()
-            try? stderr.close()
-        }
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus,
-            stdout: Array(try Data(contentsOf: outURL)),
-            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self)
-        )
+        let output = try await ChildProcess.run(url, arguments, input: Data(input))
+        return Result(status: output.status, stdout: Array(output.stdout), stderr: String(decoding: output.stderr, as: UTF8.self))
     }
 
     /// Writes `bytes` to a fresh temporary file and returns its path.
@@ -163,11 +133,11 @@ struct CLITests {
     }
 
     @Test("inspect --hex prints one line per vector, headers and contents exact")
-    func inspectAllVectors() throws {
+    func inspectAllVectors() async throws {
         #expect(Vectors.all.count == 15)
         // Hex text split over lines and spaces: whitespace must be ignored.
         let input = Vectors.all.map { hexString($0.bytes) }.joined(separator: "\n \t")
-        let result = try CleverMsgBinary.run(["inspect", "--hex"], input: Array(input.utf8))
+        let result = try await CleverMsgBinary.run(["inspect", "--hex"], input: Array(input.utf8))
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.lines.count == Vectors.all.count)
         for (line, vector) in zip(result.lines, Vectors.all) {
@@ -176,24 +146,24 @@ struct CLITests {
     }
 
     @Test("inspect reads raw bytes from a file")
-    func inspectRawFile() throws {
+    func inspectRawFile() async throws {
         let bytes = Vectors.all.flatMap(\.bytes)
         let file = try CleverMsgBinary.temporaryFile(bytes)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try CleverMsgBinary.run(["inspect", file.path])
+        let result = try await CleverMsgBinary.run(["inspect", file.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.lines == Vectors.all.map(Self.expectedLine))
     }
 
     @Test("inspect streams a binary frame larger than its read chunk")
-    func inspectLargeBinary() throws {
+    func inspectLargeBinary() async throws {
         var content = [UInt8](repeating: 0, count: 300_000)
         for i in content.indices { content[i] = UInt8(truncatingIfNeeded: i &* 31 &+ i >> 8) }
         let file = try CleverMsgBinary.temporaryFile(content)
         defer { try? FileManager.default.removeItem(at: file) }
-        let encoded = try CleverMsgBinary.run(["encode", "file", "--path", "big.bin", file.path])
+        let encoded = try await CleverMsgBinary.run(["encode", "file", "--path", "big.bin", file.path])
         #expect(encoded.status == 0, "stderr: \(encoded.stderr)")
-        let inspected = try CleverMsgBinary.run(["inspect"], input: encoded.stdout)
+        let inspected = try await CleverMsgBinary.run(["inspect"], input: encoded.stdout)
         #expect(inspected.status == 0, "stderr: \(inspected.stderr)")
         let lines = inspected.lines
         try #require(lines.count == 1)
@@ -203,13 +173,13 @@ struct CLITests {
         #expect(value["content"]?["bytes"] == .integer(content.count))
         // Same digest as the library's one-shot summary would give: compare with
         // an independent run over the hex form of the same bytes.
-        let hexInspected = try CleverMsgBinary.run(["inspect", "--hex"], input: Array((hexString(encoded.stdout) + "\n").utf8))
+        let hexInspected = try await CleverMsgBinary.run(["inspect", "--hex"], input: Array((hexString(encoded.stdout) + "\n").utf8))
         #expect(hexInspected.lines == lines)
     }
 
     @Test("encode action equals vector action_args_kwargs")
-    func encodeAction() throws {
-        let result = try CleverMsgBinary.run([
+    func encodeAction() async throws {
+        let result = try await CleverMsgBinary.run([
             "encode", "action", "start", "--args", #"[1,"two",3.5,null,true]"#, "--kwargs", #"{"time":"1700000000.5"}"#,
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -217,31 +187,31 @@ struct CLITests {
     }
 
     @Test("encode action with no arguments equals vector action_simple, --hex too")
-    func encodeActionSimpleHex() throws {
-        let raw = try CleverMsgBinary.run(["encode", "action", "test"])
+    func encodeActionSimpleHex() async throws {
+        let raw = try await CleverMsgBinary.run(["encode", "action", "test"])
         #expect(raw.stdout == Vectors.named("action_simple").bytes)
-        let hex = try CleverMsgBinary.run(["encode", "action", "test", "--hex"])
+        let hex = try await CleverMsgBinary.run(["encode", "action", "test", "--hex"])
         #expect(hex.status == 0)
         #expect(hex.text == hexString(Vectors.named("action_simple").bytes) + "\n")
     }
 
     @Test("encode request equals vectors request_simple and request_kwargs")
-    func encodeRequest() throws {
-        let simple = try CleverMsgBinary.run(["encode", "request", "time", "--id", "0042"])
+    func encodeRequest() async throws {
+        let simple = try await CleverMsgBinary.run(["encode", "request", "time", "--id", "0042"])
         #expect(simple.status == 0, "stderr: \(simple.stderr)")
         #expect(simple.stdout == Vectors.named("request_simple").bytes)
-        let kwargs = try CleverMsgBinary.run([
+        let kwargs = try await CleverMsgBinary.run([
             "encode", "request", "config", "--id", "9999", "--kwargs", #"{"send_configspec": true}"#,
         ])
         #expect(kwargs.stdout == Vectors.named("request_kwargs").bytes)
     }
 
     @Test("encode response equals vectors response_value and response_dict")
-    func encodeResponse() throws {
-        let value = try CleverMsgBinary.run(["encode", "response", "time", "--id", "0042", "--value", "1700000000.25"])
+    func encodeResponse() async throws {
+        let value = try await CleverMsgBinary.run(["encode", "response", "time", "--id", "0042", "--value", "1700000000.25"])
         #expect(value.status == 0, "stderr: \(value.stderr)")
         #expect(value.stdout == Vectors.named("response_value").bytes)
-        let dict = try CleverMsgBinary.run([
+        let dict = try await CleverMsgBinary.run([
             "encode", "response", "telemetry", "--id", "0100", "--value",
             #"{"battery": [12.1, 0.87], "mode": "OFFBOARD", "armed": false, "pos": null}"#,
         ])
@@ -249,29 +219,29 @@ struct CLITests {
     }
 
     @Test("encode file equals vectors file_push and file_push_empty")
-    func encodeFile() throws {
+    func encodeFile() async throws {
         let push = Vectors.named("file_push")
         let file = try CleverMsgBinary.temporaryFile(parts(of: push.bytes).content)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try CleverMsgBinary.run(["encode", "file", "--path", "animation.csv", file.path])
+        let result = try await CleverMsgBinary.run(["encode", "file", "--path", "animation.csv", file.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == push.bytes)
-        let hex = try CleverMsgBinary.run(["encode", "file", "--hex", "--path", "animation.csv", file.path])
+        let hex = try await CleverMsgBinary.run(["encode", "file", "--hex", "--path", "animation.csv", file.path])
         #expect(hex.text == hexString(push.bytes) + "\n")
 
         let empty = try CleverMsgBinary.temporaryFile([])
         defer { try? FileManager.default.removeItem(at: empty) }
-        let emptyResult = try CleverMsgBinary.run(["encode", "file", "--path", "empty.txt", empty.path])
+        let emptyResult = try await CleverMsgBinary.run(["encode", "file", "--path", "empty.txt", empty.path])
         #expect(emptyResult.stdout == Vectors.named("file_push_empty").bytes)
     }
 
     @Test("encode | inspect round trip keeps NaN, infinities, big integers and unicode")
-    func roundTrip() throws {
+    func roundTrip() async throws {
         let args = #"[NaN, Infinity, -Infinity, 123456789012345678901234567890, -1.5e-07, 1, 1.0, "Дрон ✈ \"q\"\n"]"#
         let kwargs = #"{"nested": {"a": [[], {}], "b": null}, "flag": false}"#
-        let encoded = try CleverMsgBinary.run(["encode", "action", "led", "--args", args, "--kwargs", kwargs])
+        let encoded = try await CleverMsgBinary.run(["encode", "action", "led", "--args", args, "--kwargs", kwargs])
         #expect(encoded.status == 0, "stderr: \(encoded.stderr)")
-        let inspected = try CleverMsgBinary.run(["inspect"], input: encoded.stdout)
+        let inspected = try await CleverMsgBinary.run(["inspect"], input: encoded.stdout)
         #expect(inspected.status == 0, "stderr: \(inspected.stderr)")
         try #require(inspected.lines.count == 1)
         let line = try JSONParser.parse(inspected.lines[0])
@@ -282,8 +252,8 @@ struct CLITests {
         #expect(inspected.lines[0].contains("123456789012345678901234567890"))
         #expect(inspected.lines[0].contains("NaN, Infinity, -Infinity"))
 
-        let request = try CleverMsgBinary.run(["encode", "request", "config", "--id", "0007", "--args", "[1]", "--hex"])
-        let requestLine = try CleverMsgBinary.run(["inspect", "--hex"], input: request.stdout)
+        let request = try await CleverMsgBinary.run(["encode", "request", "config", "--id", "0007", "--args", "[1]", "--hex"])
+        let requestLine = try await CleverMsgBinary.run(["inspect", "--hex"], input: request.stdout)
         #expect(
             requestLine.text
                 == #"{"header": {"byteorder": "little", "content-type": "json", "content-encoding": "utf-8", "content-length": 78, "message-type": "request"}, "content": {"requested_value": "config", "request_id": "0007", "args": [1], "kwargs": {}}}"#
@@ -292,10 +262,10 @@ struct CLITests {
     }
 
     @Test("a truncated frame prints the frames before it, then an error, and exits 1")
-    func inspectTruncated() throws {
+    func inspectTruncated() async throws {
         let good = Vectors.named("action_simple").bytes
         let cut = Array(Vectors.named("request_simple").bytes.dropLast(5))
-        let result = try CleverMsgBinary.run(["inspect"], input: good + cut)
+        let result = try await CleverMsgBinary.run(["inspect"], input: good + cut)
         #expect(result.status == 1)
         #expect(result.lines.count == 2)
         #expect(result.lines.first == Self.expectedLine(Vectors.named("action_simple")))
@@ -305,16 +275,16 @@ struct CLITests {
 
         // Cut inside the header, and inside a binary body.
         for bytes in [Array(good.prefix(40)), Array(Vectors.named("file_push").bytes.dropLast(1)), [0x00]] {
-            let r = try CleverMsgBinary.run(["inspect"], input: bytes)
+            let r = try await CleverMsgBinary.run(["inspect"], input: bytes)
             #expect(r.status == 1)
             #expect(r.lines.last?.hasPrefix(#"{"error": "#) == true)
         }
     }
 
     @Test("garbage input prints an error line and exits 1")
-    func inspectGarbage() throws {
+    func inspectGarbage() async throws {
         let garbage = Array("\u{0}\u{5}hello world".utf8)
-        let result = try CleverMsgBinary.run(["inspect"], input: garbage)
+        let result = try await CleverMsgBinary.run(["inspect"], input: garbage)
         #expect(result.status == 1)
         #expect(result.lines.count == 1)
         let error = try JSONParser.parse(try #require(result.lines.first))
@@ -323,13 +293,13 @@ struct CLITests {
         // A header missing a required key.
         let header = Array(#"{"content-type": "json", "content-length": 2}"#.utf8)
         let missing = [0, UInt8(header.count)] + header + Array("{}".utf8)
-        let r2 = try CleverMsgBinary.run(["inspect"], input: missing)
+        let r2 = try await CleverMsgBinary.run(["inspect"], input: missing)
         #expect(r2.status == 1)
         #expect(r2.lines.last?.contains("byteorder") == true)
 
         // Invalid hex text, after one good frame.
         let hex = hexString(Vectors.named("action_simple").bytes) + " zz"
-        let r3 = try CleverMsgBinary.run(["inspect", "--hex"], input: Array(hex.utf8))
+        let r3 = try await CleverMsgBinary.run(["inspect", "--hex"], input: Array(hex.utf8))
         #expect(r3.status == 1)
         #expect(r3.lines.count == 2)
         #expect(r3.lines.first == Self.expectedLine(Vectors.named("action_simple")))
@@ -337,25 +307,25 @@ struct CLITests {
     }
 
     @Test("empty input prints nothing and succeeds")
-    func inspectEmpty() throws {
-        let result = try CleverMsgBinary.run(["inspect"])
+    func inspectEmpty() async throws {
+        let result = try await CleverMsgBinary.run(["inspect"])
         #expect(result.status == 0)
         #expect(result.stdout.isEmpty)
     }
 
     @Test("bad JSON options are validation errors (exit 64)")
-    func encodeValidation() throws {
-        let notArray = try CleverMsgBinary.run(["encode", "action", "x", "--args", #"{"a": 1}"#])
+    func encodeValidation() async throws {
+        let notArray = try await CleverMsgBinary.run(["encode", "action", "x", "--args", #"{"a": 1}"#])
         #expect(notArray.status == 64)
         #expect(notArray.stderr.contains("--args must be a JSON array"))
         #expect(notArray.stdout.isEmpty)
-        let notObject = try CleverMsgBinary.run(["encode", "request", "x", "--id", "1", "--kwargs", "[1]"])
+        let notObject = try await CleverMsgBinary.run(["encode", "request", "x", "--id", "1", "--kwargs", "[1]"])
         #expect(notObject.status == 64)
         #expect(notObject.stderr.contains("--kwargs must be a JSON object"))
-        let notJSON = try CleverMsgBinary.run(["encode", "response", "x", "--id", "1", "--value", "{nope"])
+        let notJSON = try await CleverMsgBinary.run(["encode", "response", "x", "--id", "1", "--value", "{nope"])
         #expect(notJSON.status == 64)
         #expect(notJSON.stderr.contains("--value is not valid JSON"))
-        let missingID = try CleverMsgBinary.run(["encode", "request", "x"])
+        let missingID = try await CleverMsgBinary.run(["encode", "request", "x"])
         #expect(missingID.status == 64)
     }
 }

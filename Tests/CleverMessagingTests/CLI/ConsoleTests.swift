@@ -60,18 +60,11 @@ struct ConsoleTests {
     }
 
     @Test("on a terminal the console edits lines: arrows, history, Ctrl-U/A/E/W, Delete, Backspace")
-    func lineEditingOnATerminal() throws {
+    func lineEditingOnATerminal() async throws {
         let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
         let script = Vectors.packageRoot.appendingPathComponent("Tests/Interop/console_pty.py").path
-        let process = Process()
-        process.executableURL = try PythonInterop.findPython()
-        process.arguments = [script, binary.path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let report = try JSONParser.parse(Array(data))
+        let output = try await ChildProcess.run(try PythonInterop.findPython(), [script, binary.path])
+        let report = try JSONParser.parse(Array(output.stdout))
         let lines = report["lines"]?.arrayValue ?? []
         // Five edited lines that each come out as "drones", then "quit" typed with corrections.
         #expect(lines.filter { $0["drones"] != nil }.count == 5, "\(report["raw"] ?? .null)")

@@ -4,8 +4,8 @@ import Testing
 @Suite("CLI: demo", .timeLimit(.minutes(2)))
 struct DemoTests {
     @Test("the demo identifies every drone, rebinds one by discovery, pushes a file and answers a resent request")
-    func demo() throws {
-        let result = try CleverMsgBinary.run(["demo"])
+    func demo() async throws {
+        let result = try await CleverMsgBinary.run(["demo"])
         let text = String(decoding: result.stdout, as: UTF8.self)
         #expect(result.status == 0, "stdout: \(text)")
         #expect(text.contains("3 drones connected and identified"))

@@ -78,7 +78,7 @@ struct DiscoveryAnnouncementTests {
     }
 
     @Test("str(float) matches CPython on random values")
-    func pythonFloatMatchesCPython() throws {
+    func pythonFloatMatchesCPython() async throws {
         var values: [Double] = [1e16, 1e-4, 9.999999999999999e-5, 9999999999999999.0, 0.5, 9007199254740992.0, 18014398509481984.0]
         for _ in 0..<1500 {
             let bits = UInt64.random(in: 0...UInt64.max)
@@ -93,7 +93,7 @@ struct DiscoveryAnnouncementTests {
             for line in sys.stdin.read().split():
                 print(str(struct.unpack('<d', int(line, 16).to_bytes(8, 'little'))[0]))
             """
-        let lines = try PythonInterop.run(script: script, input: input).split(separator: "\n")
+        let lines = try await PythonInterop.run(script: script, input: input).split(separator: "\n")
         try #require(lines.count == values.count)
         for (value, python) in zip(values, lines) where ServerAnnouncement.pythonFloatString(value) != python {
             Issue.record("\(value.bitPattern): Swift \(ServerAnnouncement.pythonFloatString(value)), Python \(python)")

@@ -27,42 +27,21 @@ enum PythonInterop {
 
     /// Runs `python3 -c script` with `input` on its standard input and returns its standard output.
     /// Fails when python3 is missing or exits with a non-zero status.
-    static func run(script: String, input: String) throws -> String {
+    static func run(script: String, input: String) async throws -> String {
         let python = try findPython()
-        let temporary = FileManager.default.temporaryDirectory
-        let stamp = UUID().uuidString
-        let inputURL = temporary.appendingPathComponent("clever-interop-\(stamp).in")
-        let errorURL = temporary.appendingPathComponent("clever-interop-\(stamp).err")
-        defer {
-            try? FileManager.default.removeItem(at: inputURL)
-            try? FileManager.default.removeItem(at: errorURL)
-        }
-        try Data(input.utf8).write(to: inputURL)
-        _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
-
-        let process = Process()
-        process.executableURL = python
-        process.arguments = ["-c", script]
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONIOENCODING"] = "utf-8"
         environment["PYTHONHASHSEED"] = "0"
-        process.environment = environment
-        let stdout = Pipe()
-        process.standardInput = try FileHandle(forReadingFrom: inputURL)
-        process.standardOutput = stdout
-        process.standardError = try FileHandle(forWritingTo: errorURL)
+        let output: ChildProcess.Output
         do {
-            try process.run()
+            output = try await ChildProcess.run(python, ["-c", script], input: Data(input.utf8), environment: environment)
         } catch {
             throw Failure(description: "cannot start \(python.path): \(error)")
         }
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errorText = (try? String(contentsOf: errorURL, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "python3 exited with status \(process.terminationStatus):\n\(errorText)")
+        guard output.status == 0 else {
+            throw Failure(description: "python3 exited with status \(output.status):\n\(String(decoding: output.stderr, as: UTF8.self))")
         }
-        return String(decoding: output, as: UTF8.self)
+        return String(decoding: output.stdout, as: UTF8.self)
     }
 
     /// The Python side's canonical text for a value, shared by both directions:

@@ -165,7 +165,7 @@ struct PythonInteropTests {
     }
 
     @Test("every frame the encoder writes reads back equal in Python's json module")
-    func encoderToPython() throws {
+    func encoderToPython() async throws {
         let batch = Self.encoderBatch()
         var input = ""
         var expected: [String] = []
@@ -174,7 +174,7 @@ struct PythonInteropTests {
             input += PythonInterop.hex(encoded) + "\n"
             expected.append(Self.expectedReading(of: frame, encoded: encoded))
         }
-        let output = try PythonInterop.run(script: Self.readerScript, input: input)
+        let output = try await PythonInterop.run(script: Self.readerScript, input: input)
         let lines = output.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         #expect(lines.count == batch.count, "python printed \(lines.count) lines for \(batch.count) frames")
         var mismatches = 0
@@ -258,8 +258,8 @@ struct PythonInteropTests {
         """#
 
     @Test("text written by Python's json.dumps (raw UTF-8, ASCII escapes, indented, compact) parses to equal values")
-    func pythonToParser() throws {
-        let output = try PythonInterop.run(script: Self.writerScript, input: "")
+    func pythonToParser() async throws {
+        let output = try await PythonInterop.run(script: Self.writerScript, input: "")
         let lines = output.split(separator: "\n")
         #expect(lines.count > 350, "python printed only \(lines.count) lines")
         var mismatches = 0
