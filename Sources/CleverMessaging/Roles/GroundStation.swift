@@ -159,15 +159,24 @@ public final class GroundStation: Sendable {
             return s.drones.values.compactMap { entry in entry.connection.map { (entry.drone.id, $0) } }
         }
         // Asked in table order; sorted by id only once the answers are in, so that
-        // sorting thousands of drones does not delay the first request.
+        // sorting thousands of drones does not delay the first request. The sort
+        // moves indices, not results (each copy of a result retains its value).
         let linked = targets.compactMap(\.connection)
-        var answers = await server.requestAll(requestedValue, args: args, kwargs: kwargs, timeout: timeout, connections: linked)
-            .makeIterator()
-        let results = targets.map { target -> (id: String, result: Result<JSONValue, ConnectionError>) in
-            guard target.connection != nil, let answer = answers.next() else { return (target.id, .failure(.notConnected)) }
-            return (target.id, answer.result)
+        let answers = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout, on: linked)
+        var results: [(id: String, result: Result<JSONValue, ConnectionError>)] = []
+        results.reserveCapacity(targets.count)
+        var next = answers.startIndex
+        for target in targets {
+            if target.connection != nil, next < answers.endIndex {
+                results.append((target.id, answers[next]))
+                next += 1
+            } else {
+                results.append((target.id, .failure(.notConnected)))
+            }
         }
-        return ids == nil ? results.sorted { $0.id < $1.id } : results
+        guard ids == nil else { return results }
+        let keys = targets.map(\.id)
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { results[$0] }
     }
 
     /// The ids of connected drones, sorted.

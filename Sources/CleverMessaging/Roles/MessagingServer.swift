@@ -233,8 +233,9 @@ public final class MessagingServer: Sendable {
             results.append((connection, result.map(\.receipt)))
         }
         for (loop, connections) in toFlush.values { flush(loop, connections) }
-        results.sort { $0.connection.number < $1.connection.number }
-        return results
+        // Sorted through indices: comparing the results themselves would copy (and retain) them at every step.
+        let numbers = results.map(\.connection.number)
+        return numbers.indices.sorted { numbers[$0] < numbers[$1] }.map { results[$0] }
     }
 }
 
