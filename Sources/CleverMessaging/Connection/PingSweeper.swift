@@ -23,13 +23,21 @@ enum PingSweeper {
     private struct Member {
         let connection: Connection
         let generation: Int
+        var ticket: Ticket { Ticket(number: connection.number, generation: generation) }
+    }
+
+    /// A bucket entry: which member, and which of its links. It holds no
+    /// reference, so a stale entry keeps no connection alive.
+    private struct Ticket {
+        let number: Int
+        let generation: Int
     }
 
     private struct Sweep {
         let loop: any EventLoop
         var members: [Int: Member] = [:]
         /// Members by the tick number at which they want the next look.
-        var buckets: [Int64: [Member]] = [:]
+        var buckets: [Int64: [Ticket]] = [:]
         /// The first tick number not taken out yet.
         var nextSlot: Int64
         var tick: TimeAmount
@@ -49,7 +57,13 @@ enum PingSweeper {
         }
 
         mutating func schedule(_ member: Member, at deadline: NIODeadline) {
-            buckets[max(Self.slot(of: deadline, tick: tick), nextSlot), default: []].append(member)
+            buckets[max(Self.slot(of: deadline, tick: tick), nextSlot), default: []].append(member.ticket)
+        }
+
+        /// The member a ticket stands for, if that link is still the member's current one.
+        func member(for ticket: Ticket) -> Member? {
+            guard let member = members[ticket.number], member.generation == ticket.generation else { return nil }
+            return member
         }
     }
 
@@ -134,7 +148,7 @@ enum PingSweeper {
             var slot = sweeps[key]!.nextSlot
             while slot <= last {
                 if let bucket = sweeps[key]!.buckets.removeValue(forKey: slot) {
-                    due += bucket.filter { sweeps[key]!.members[$0.connection.number]?.generation == $0.generation }
+                    due += bucket.compactMap { sweeps[key]!.member(for: $0) }
                 }
                 slot += 1
             }
@@ -147,7 +161,7 @@ enum PingSweeper {
         sweeps.withLockedValue { sweeps in
             guard sweeps[key] != nil else { return }
             for (member, next) in looks {
-                guard let next, sweeps[key]!.members[member.connection.number]?.generation == member.generation else { continue }
+                guard let next, sweeps[key]!.member(for: member.ticket) != nil else { continue }
                 sweeps[key]!.schedule(member, at: next)
             }
         }
