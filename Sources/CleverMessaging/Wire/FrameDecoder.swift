@@ -58,6 +58,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
     /// - Parameter buffer: the received bytes not yet consumed.
     /// - Returns: the next part, if one is complete.
     /// - Throws: ``FrameDecodingError``.
+    @inline(__always)  // Inlined into the read loop, the part is built in place instead of copied out.
     mutating func decodeInbound(buffer: inout ByteBuffer) throws(FrameDecodingError) -> InboundPart? {
         try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> ContentMembers in
             try JSONParser.parseContentMembers(content, limits: limits)
