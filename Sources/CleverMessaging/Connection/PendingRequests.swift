@@ -123,8 +123,10 @@ struct PendingRequests {
     /// faster than the id text; an id is only ever matched when it is the
     /// exact text of its number. A plain dictionary: replies arrive in any
     /// order and removal must stay O(1) with many thousands in flight; the
-    /// order of creation, needed only to resend after a reconnect, is kept in `sequence`.
-    private(set) var entries: [Int: Entry] = [:]
+    /// order of creation, needed only to resend after a reconnect, is kept in
+    /// `sequence`. Numbers are handed out in order and mostly answered in
+    /// about that order, which ``RequestTable`` makes cheap.
+    private(set) var entries = RequestTable<Entry>()
     private var nextSequence = 0
 
     var count: Int { entries.count }
@@ -161,7 +163,7 @@ struct PendingRequests {
         var entry = entry
         entry.sequence = nextSequence
         nextSequence += 1
-        entries[number] = entry
+        entries.insert(entry, for: number)
         if let deadline = entry.deadline {
             deadlines.insert(DeadlineItem(deadline: deadline, sequence: entry.sequence, number: number))
             compactDeadlinesIfNeeded()
@@ -198,7 +200,7 @@ struct PendingRequests {
     /// Rebuilds the heap from live entries when stale items dominate it.
     private mutating func compactDeadlinesIfNeeded() {
         guard deadlines.count > 2 * entries.count + 1024 else { return }
-        deadlines = Heap(entries.compactMap { number, entry in
+        deadlines = Heap(entries.elements.compactMap { number, entry in
             entry.deadline.map { DeadlineItem(deadline: $0, sequence: entry.sequence, number: number) }
         })
     }
@@ -217,14 +219,13 @@ struct PendingRequests {
     mutating func receiveResponse(id: JSONValue?, requestedValue: String?) -> ResponseAction {
         guard case .string(let key)? = id else { return .unexpected("response with request_id \(id.map { "\($0)" } ?? "missing")") }
         // One lookup, and the entry is moved out rather than copied.
-        guard let number = Connection.requestNumber(key), let index = entries.index(forKey: number) else {
+        guard let number = Connection.requestNumber(key), let expected = entries[number]?.requestedValue else {
             return .unexpected("response to unknown request \(key)")
         }
-        let expected = entries.values[index].requestedValue
         guard expected == requestedValue else {
             return .unexpected("response to \(key) names \"\(requestedValue ?? "nothing")\", expected \"\(expected)\"")
         }
-        return .deliver(entries.remove(at: index).value)
+        return .deliver(entries.removeValue(forKey: number)!)
     }
 
     /// The pull waiting for a file response with this id: where to write it.
@@ -241,7 +242,7 @@ struct PendingRequests {
     /// Never-written requests always go; written ones go again once when `resend` is on.
     mutating func linkUp(resend: Bool) -> [(id: String, entry: Entry)] {
         var out: [(String, Entry)] = []
-        for (number, var entry) in entries.sorted(by: { $0.value.sequence < $1.value.sequence }) {
+        for (number, var entry) in entries.elements.sorted(by: { $0.value.sequence < $1.value.sequence }) {
             if !entry.resendable {
                 continue
             } else if !entry.written {
@@ -261,10 +262,10 @@ struct PendingRequests {
     /// requests not yet resent stay to be sent again on the next link.
     mutating func linkDown(keepForResend: Bool) -> [Entry] {
         var failed: [Entry] = []
-        var kept: [Int: Entry] = [:]
-        for (number, entry) in entries {
+        var kept = RequestTable<Entry>()
+        for (number, entry) in entries.elements {
             if keepForResend && entry.resendable && (!entry.resent || !entry.written) {
-                kept[number] = entry
+                kept.insert(entry, for: number)
             } else {
                 failed.append(entry)
             }
@@ -275,7 +276,7 @@ struct PendingRequests {
 
     /// Removes every entry (the connection closed for good).
     mutating func removeAll() -> [Entry] {
-        let all = entries.values.sorted { $0.sequence < $1.sequence }
+        let all = entries.elements.map(\.value).sorted { $0.sequence < $1.sequence }
         entries.removeAll()
         return all
     }
