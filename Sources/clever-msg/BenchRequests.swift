@@ -67,7 +67,10 @@ extension Bench {
             reporter.report(Measurement(name: "requests.sequential.p99", value: ours.p99 / 1000, unit: "µs", baseline: physical.p99 / 1000, label: "sequential request p99"))
 
             // Pipelined.
+            let cpuStart = try await CPUTime.Split.now(server: pair.serverSide.eventLoop, client: connection.eventLoop)
             let (rate, lost, misrouted) = try await Self.pipelined(connection: connection, count: pipelined)
+            let cpu = try await CPUTime.Split.now(server: pair.serverSide.eventLoop, client: connection.eventLoop).since(cpuStart)
+            reporter.note(cpu.note(per: pipelined, what: "pipelined request"))
             let rawRate = try await Self.rawPipelined(
                 request: request, replySize: reply.readableBytes, count: pipelined,
                 serverGroup: serverGroup, clientGroup: clientGroup

@@ -73,7 +73,8 @@ extension Connection {
     private func registerAcknowledgement(timeout: TimeAmount) throws(FileTransferError) -> (id: String, future: EventLoopFuture<JSONValue>) {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = state.withLockedValue { s -> String in
-            let id = Self.formatRequestID(s.nextRequestNumber)
+            let number = s.nextRequestNumber
+            let id = Self.formatRequestID(number)
             s.nextRequestNumber += 1
             var entry = PendingRequests.Entry(
                 requestedValue: Frame.fileTransferAction,
@@ -85,7 +86,7 @@ extension Connection {
             )
             entry.deadline = .now() + timeout
             entry.resendable = false
-            s.pending.add(id: id, entry: entry)
+            s.pending.add(number: number, entry: entry)
             return id
         }
         armTimeoutsSoon()

@@ -11,8 +11,10 @@ extension Connection {
     }
 
     /// Handles one JSON frame, given as its header and content members. Runs on the event loop.
-    func receive(_ header: FrameHeader, _ content: consuming ContentMembers) {
-        noteCapabilities(header)
+    /// - Parameter notingCapabilities: whether to look for the extension marker
+    ///   (`false` when the caller already did, as ``ConnectionHandler`` does once per link).
+    func receive(_ header: FrameHeader, _ content: consuming ContentMembers, notingCapabilities: Bool = true) {
+        if notingCapabilities { noteCapabilities(header) }
         switch header.messageType {
         case .message: receiveAction(header, content)
         case .request: receiveRequest(header, content)

@@ -87,7 +87,8 @@ extension Connection {
             if s.isClosed { throw .closed }
             let linked = s.channel != nil
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
-            let id = Self.formatRequestID(s.nextRequestNumber)
+            let number = s.nextRequestNumber
+            let id = Self.formatRequestID(number)
             s.nextRequestNumber += 1
             var flush = false
             if linked {
@@ -113,7 +114,7 @@ extension Connection {
                 progress: progress
             )
             entry.deadline = expires ? timeout.map { .now() + $0 } : nil
-            s.pending.add(id: id, entry: entry)
+            s.pending.add(number: number, entry: entry)
             return (id, entry.deadline, flush)
         }
         if let deadline { armTimeoutsSoon(covering: deadline) }
@@ -196,6 +197,27 @@ extension Connection {
     static func formatRequestID(_ number: Int) -> String {
         let digits = String(number)
         return digits.count >= 4 ? digits : String(repeating: "0", count: 4 - digits.count) + digits
+    }
+
+    /// The counter value whose id (``formatRequestID(_:)``) is exactly `id`,
+    /// or `nil` when `id` is not such an id (not all ASCII digits, fewer than
+    /// 4, a leading zero beyond the padding, or beyond `Int.max`).
+    static func requestNumber(_ id: String) -> Int? {
+        var id = id
+        return id.withUTF8 { bytes -> Int? in
+            guard bytes.count >= 4, bytes.count <= 19 else { return nil }
+            if bytes.count > 4, bytes[0] == UInt8(ascii: "0") { return nil }
+            var number = 0
+            for byte in bytes {
+                let digit = byte &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                let (times10, o1) = number.multipliedReportingOverflow(by: 10)
+                let (sum, o2) = times10.addingReportingOverflow(Int(digit))
+                if o1 || o2 { return nil }
+                number = sum
+            }
+            return number
+        }
     }
 
     // MARK: - Replies

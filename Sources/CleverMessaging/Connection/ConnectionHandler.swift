@@ -29,6 +29,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     private var inReadBatch = false
     /// Cleared when the link fails or goes down: nothing more is decoded.
     private var decoding = true
+    /// Whether a frame on this link showed the extension marker (and the
+    /// connection was told): later frames need not be looked at for it.
+    private var capabilitiesNoted = false
 
     /// The capacity of the storage kept for an incomplete part (0 when none is kept).
     var keptCapacity: Int { leftover?.capacity ?? 0 }
@@ -116,7 +119,11 @@ final class ConnectionHandler: ChannelInboundHandler {
         switch consume part {
         case .json(let header, let content):
             if trailerPending, settleTrailer(header) { return }
-            connection.receive(header, content)
+            if !capabilitiesNoted, !header.extra.isEmpty, header.extra[ExtensionHeader.capabilities] != nil {
+                capabilitiesNoted = true
+                connection.noteCapabilities(header)
+            }
+            connection.receive(header, content, notingCapabilities: false)
         case .binary(.frame(let frame)):
             // Not produced for binary frames; handled all the same.
             if trailerPending, settleTrailer(frame.header) { return }

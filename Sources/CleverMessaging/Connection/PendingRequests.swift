@@ -118,10 +118,15 @@ struct PendingRequests {
         case unexpected(String)
     }
 
-    /// Entries by id. A plain dictionary: replies arrive in any order and
-    /// removal must stay O(1) with many thousands in flight; the order of
-    /// creation, needed only to resend after a reconnect, is kept in `sequence`.
-    private(set) var entries: [String: Entry] = [:]
+    /// Entries by request number (the counter value behind the id, see
+    /// ``Connection/formatRequestID(_:)``), which hashes and compares much
+    /// faster than the id text; an id is only ever matched when it is the
+    /// exact text of its number. A plain dictionary: replies arrive in any
+    /// order and removal must stay O(1) with many thousands in flight; the
+    /// order of creation, needed only to resend after a reconnect, is kept in
+    /// `sequence`. Numbers are handed out in order and mostly answered in
+    /// about that order, which ``RequestTable`` makes cheap.
+    private(set) var entries = RequestTable<Entry>()
     private var nextSequence = 0
 
     var count: Int { entries.count }
@@ -136,27 +141,38 @@ struct PendingRequests {
     struct DeadlineItem: Comparable {
         var deadline: NIODeadline
         var sequence: Int
-        var id: String
+        var number: Int
 
         static func < (a: DeadlineItem, b: DeadlineItem) -> Bool {
             (a.deadline, a.sequence) < (b.deadline, b.sequence)
         }
     }
 
+    /// Adds the entry of the request whose id is `id` (as made by
+    /// ``Connection/formatRequestID(_:)``).
     mutating func add(id: String, entry: Entry) {
+        guard let number = Connection.requestNumber(id) else {
+            preconditionFailure("request id \(id) is not one this library makes")
+        }
+        add(number: number, entry: entry)
+    }
+
+    /// Adds the entry of the request numbered `number` (its id is
+    /// `Connection.formatRequestID(number)`).
+    mutating func add(number: Int, entry: Entry) {
         var entry = entry
         entry.sequence = nextSequence
         nextSequence += 1
-        entries[id] = entry
+        entries.insert(entry, for: number)
         if let deadline = entry.deadline {
-            deadlines.insert(DeadlineItem(deadline: deadline, sequence: entry.sequence, id: id))
+            deadlines.insert(DeadlineItem(deadline: deadline, sequence: entry.sequence, number: number))
             compactDeadlinesIfNeeded()
         }
     }
 
     /// Whether the heap item still stands for a live deadline.
     private func isLive(_ item: DeadlineItem) -> Bool {
-        guard let entry = entries[item.id] else { return false }
+        guard let entry = entries[item.number] else { return false }
         return entry.sequence == item.sequence && entry.deadline == item.deadline
     }
 
@@ -174,8 +190,8 @@ struct PendingRequests {
         var out: [(String, Entry)] = []
         while let first = deadlines.min, first.deadline <= now {
             deadlines.removeMin()
-            if isLive(first), let entry = entries.removeValue(forKey: first.id) {
-                out.append((first.id, entry))
+            if isLive(first), let entry = entries.removeValue(forKey: first.number) {
+                out.append((Connection.formatRequestID(first.number), entry))
             }
         }
         return out
@@ -184,43 +200,47 @@ struct PendingRequests {
     /// Rebuilds the heap from live entries when stale items dominate it.
     private mutating func compactDeadlinesIfNeeded() {
         guard deadlines.count > 2 * entries.count + 1024 else { return }
-        deadlines = Heap(entries.compactMap { id, entry in
-            entry.deadline.map { DeadlineItem(deadline: $0, sequence: entry.sequence, id: id) }
+        deadlines = Heap(entries.elements.compactMap { number, entry in
+            entry.deadline.map { DeadlineItem(deadline: $0, sequence: entry.sequence, number: number) }
         })
     }
 
     mutating func setResendable(id: String, _ resendable: Bool) {
-        entries[id]?.resendable = resendable
+        guard let number = Connection.requestNumber(id) else { return }
+        entries[number]?.resendable = resendable
     }
 
     /// Whether a request with this id waits for its reply.
     func contains(id: String) -> Bool {
-        entries[id] != nil
+        guard let number = Connection.requestNumber(id) else { return false }
+        return entries[number] != nil
     }
 
     mutating func remove(id: String) -> Entry? {
-        entries.removeValue(forKey: id)
+        guard let number = Connection.requestNumber(id) else { return nil }
+        return entries.removeValue(forKey: number)
     }
 
     /// Matches a response by id **and** requested value.
     mutating func receiveResponse(id: JSONValue?, requestedValue: String?) -> ResponseAction {
         guard case .string(let key)? = id else { return .unexpected("response with request_id \(id.map { "\($0)" } ?? "missing")") }
         // One lookup, and the entry is moved out rather than copied.
-        guard let index = entries.index(forKey: key) else { return .unexpected("response to unknown request \(key)") }
-        let expected = entries.values[index].requestedValue
+        guard let number = Connection.requestNumber(key), let expected = entries[number]?.requestedValue else {
+            return .unexpected("response to unknown request \(key)")
+        }
         guard expected == requestedValue else {
             return .unexpected("response to \(key) names \"\(requestedValue ?? "nothing")\", expected \"\(expected)\"")
         }
-        return .deliver(entries.remove(at: index).value)
+        return .deliver(entries.removeValue(forKey: number)!)
     }
 
     /// The pull waiting for a file response with this id: where to write it.
     /// Its timer stops: from the first byte on, the transfer runs until it ends or the link drops.
     mutating func fileDownload(id: JSONValue?) -> (destination: String, progress: FileTransferProgressHandler?)? {
-        guard case .string(let key)? = id, let entry = entries[key], entry.requestedValue == Frame.fileTransferAction,
-            let destination = entry.fileDestination
+        guard case .string(let key)? = id, let number = Connection.requestNumber(key), let entry = entries[number],
+            entry.requestedValue == Frame.fileTransferAction, let destination = entry.fileDestination
         else { return nil }
-        entries[key]!.deadline = nil
+        entries[number]!.deadline = nil
         return (destination, entry.progress)
     }
 
@@ -228,7 +248,7 @@ struct PendingRequests {
     /// Never-written requests always go; written ones go again once when `resend` is on.
     mutating func linkUp(resend: Bool) -> [(id: String, entry: Entry)] {
         var out: [(String, Entry)] = []
-        for (id, var entry) in entries.sorted(by: { $0.value.sequence < $1.value.sequence }) {
+        for (number, var entry) in entries.elements.sorted(by: { $0.value.sequence < $1.value.sequence }) {
             if !entry.resendable {
                 continue
             } else if !entry.written {
@@ -238,8 +258,8 @@ struct PendingRequests {
             } else {
                 continue
             }
-            entries[id] = entry
-            out.append((id, entry))
+            entries[number] = entry
+            out.append((Connection.formatRequestID(number), entry))
         }
         return out
     }
@@ -248,10 +268,10 @@ struct PendingRequests {
     /// requests not yet resent stay to be sent again on the next link.
     mutating func linkDown(keepForResend: Bool) -> [Entry] {
         var failed: [Entry] = []
-        var kept: [String: Entry] = [:]
-        for (id, entry) in entries {
+        var kept = RequestTable<Entry>()
+        for (number, entry) in entries.elements {
             if keepForResend && entry.resendable && (!entry.resent || !entry.written) {
-                kept[id] = entry
+                kept.insert(entry, for: number)
             } else {
                 failed.append(entry)
             }
@@ -262,7 +282,7 @@ struct PendingRequests {
 
     /// Removes every entry (the connection closed for good).
     mutating func removeAll() -> [Entry] {
-        let all = entries.values.sorted { $0.sequence < $1.sequence }
+        let all = entries.elements.map(\.value).sorted { $0.sequence < $1.sequence }
         entries.removeAll()
         return all
     }

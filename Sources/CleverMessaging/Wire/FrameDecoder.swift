@@ -33,6 +33,9 @@ public struct FrameDecoder: ByteToMessageDecoder {
     private var pendingHeader: FrameHeader?
     /// The limits in force.
     public let configuration: FrameCodecConfiguration
+    /// The keys of the last `kwargs` object ``decodeInbound(buffer:)`` read,
+    /// which the next one shares when it has the same.
+    private var kwargsKeys = ContiguousArray<String>()
 
     /// Creates a decoder.
     /// - Parameter configuration: the limits (defaults documented on ``FrameCodecConfiguration``).
@@ -58,9 +61,12 @@ public struct FrameDecoder: ByteToMessageDecoder {
     /// - Parameter buffer: the received bytes not yet consumed.
     /// - Returns: the next part, if one is complete.
     /// - Throws: ``FrameDecodingError``.
+    @inline(__always)  // Inlined into the read loop, the part is built in place instead of copied out.
     mutating func decodeInbound(buffer: inout ByteBuffer) throws(FrameDecodingError) -> InboundPart? {
-        try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> ContentMembers in
-            try JSONParser.parseContentMembers(content, limits: limits)
+        var kwargsKeys = self.kwargsKeys
+        defer { self.kwargsKeys = kwargsKeys }
+        return try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> ContentMembers in
+            try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys)
         } json: { header, members in
             .json(header, members)
         } other: { .binary($0) }

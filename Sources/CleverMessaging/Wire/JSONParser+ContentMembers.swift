@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension JSONParser {
     /// Parses one complete content text into the members a connection reads.
     ///
@@ -12,15 +20,37 @@ extension JSONParser {
         _ bytes: UnsafeRawBufferPointer,
         limits: JSONParsingLimits
     ) throws(JSONParsingError) -> ContentMembers {
+        var keys = ContiguousArray<String>()
+        return try parseContentMembers(bytes, limits: limits, kwargsKeys: &keys)
+    }
+
+    /// Parses one complete content text into the members a connection reads,
+    /// reusing the keys of the previous `kwargs` object when this one has the same.
+    ///
+    /// Accepts and refuses exactly what `JSONParser.parse(_:limits:)` does,
+    /// with the same errors, and makes the same members whatever `kwargsKeys` holds.
+    /// - Parameters:
+    ///   - bytes: the content's UTF-8 text.
+    ///   - limits: nesting and integer limits.
+    ///   - kwargsKeys: the keys of the last `kwargs` object read (distinct, in
+    ///     order), updated to this one's; start with an empty array.
+    /// - Returns: the members.
+    /// - Throws: ``JSONParsingError`` when the text is not one valid value.
+    @inline(__always)
+    static func parseContentMembers(
+        _ bytes: UnsafeRawBufferPointer,
+        limits: JSONParsingLimits,
+        kwargsKeys: inout ContiguousArray<String>
+    ) throws(JSONParsingError) -> ContentMembers {
         try withParser(bytes, limits: limits) { (parser) throws(JSONParsingError) -> ContentMembers in
-            let members = try parser.parseContentMembers()
+            let members = try parser.parseContentMembers(kwargsKeys: &kwargsKeys)
             try parser.expectEnd()
             return members
         }
     }
 
     /// Parses one value at the current position into content members.
-    mutating func parseContentMembers() throws(JSONParsingError) -> ContentMembers {
+    mutating func parseContentMembers(kwargsKeys: inout ContiguousArray<String>) throws(JSONParsingError) -> ContentMembers {
         var members = ContentMembers()
         guard try peekNonWhitespace() == UInt8(ascii: "{") else {
             // Not an object: validated, no members.
@@ -36,7 +66,12 @@ extension JSONParser {
         }
         repeat {
             let member = try parseMemberKey()
-            let value = try parseValue()
+            let value: JSONValue
+            if member == .kwargs, try peekNonWhitespace() == UInt8(ascii: "{") {
+                value = try parseObject(reusingKeys: &kwargsKeys)
+            } else {
+                value = try parseValue()
+            }
             if let member { members.set(member, value) }
         } while try parseObjectSeparator()
         depth -= 1
@@ -62,5 +97,85 @@ extension JSONParser {
         }
         try expect(UInt8(ascii: ":"))
         return member
+    }
+}
+
+extension JSONParser {
+    /// Parses an object (the current byte is its `{`) exactly as `parseObject()`
+    /// does, but when its keys are `reusedKeys`, in the same order, the object
+    /// shares that array instead of building its keys again: a peer that sends
+    /// the same action over and over sends the same `kwargs` keys each time.
+    /// Otherwise `reusedKeys` becomes this object's keys (when they are few and distinct).
+    ///
+    /// A key is the cached one when its text has no escapes and its bytes are
+    /// the cached string's UTF-8, which is exactly when `parseString()` would
+    /// make an equal string from it; the errors thrown are those of `parseObject()`.
+    mutating func parseObject(reusingKeys reusedKeys: inout ContiguousArray<String>) throws(JSONParsingError) -> JSONValue {
+        try enterContainer()
+        index += 1  // "{"
+        if try peekNonWhitespace() == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return .object(JSONObject())
+        }
+        let keyStart = keys.count
+        let valueStart = values.count
+        // The leading keys equal to `reusedKeys`, not pushed on `keys` while `following`.
+        var matched = 0
+        var following = !reusedKeys.isEmpty
+        while true {
+            let quote = try peekNonWhitespace()
+            guard quote == UInt8(ascii: "\"") else { throw .unexpectedByte(quote, offset: index) }
+            let quoteOffset = index
+            if let (range, ascii) = try scanPlainString() {
+                if following, matched < reusedKeys.count, Self.utf8(of: reusedKeys[matched], equals: slice(range)) {
+                    matched += 1
+                } else {
+                    if following {
+                        following = false
+                        for k in 0..<matched { keys.push(reusedKeys[k]) }
+                    }
+                    keys.push(try makeString(range, ascii: ascii, quoteOffset: quoteOffset))
+                }
+            } else {
+                if following {
+                    following = false
+                    for k in 0..<matched { keys.push(reusedKeys[k]) }
+                }
+                keys.push(try parseEscapedString(quoteOffset: quoteOffset))
+            }
+            try expect(UInt8(ascii: ":"))
+            values.push(try parseValue())
+            if try !parseObjectSeparator() { break }
+        }
+        depth -= 1
+        if following {
+            if matched == reusedKeys.count {
+                // The same keys, so distinct: shared, not built.
+                let objectValues = values.popContiguousArray(from: valueStart)
+                return .object(JSONObject(uncheckedUniqueKeys: reusedKeys, values: objectValues))
+            }
+            for k in 0..<matched { keys.push(reusedKeys[k]) }
+        }
+        let memberCount = keys.count - keyStart
+        if memberCount <= 16, !keysRepeat(from: keyStart) {
+            let objectKeys = keys.popContiguousArray(from: keyStart)
+            let objectValues = values.popContiguousArray(from: valueStart)
+            reusedKeys = objectKeys
+            return .object(JSONObject(uncheckedUniqueKeys: objectKeys, values: objectValues))
+        }
+        return .object(popObject(keyStart: keyStart, valueStart: valueStart))
+    }
+
+    /// Whether the UTF-8 of `string` is the bytes `text`.
+    @inline(__always)
+    static func utf8(of string: String, equals text: UnsafeRawBufferPointer) -> Bool {
+        let utf8 = string.utf8
+        guard utf8.count == text.count else { return false }
+        if text.isEmpty { return true }
+        let equal: Bool? = utf8.withContiguousStorageIfAvailable { stored in
+            memcmp(stored.baseAddress!, text.baseAddress!, text.count) == 0
+        }
+        return equal ?? utf8.elementsEqual(text)
     }
 }

@@ -26,6 +26,35 @@ struct PendingRequestsTests {
         #expect(Connection.formatRequestID(10000) == "10000")
     }
 
+    @Test("request numbers: exactly the ids formatRequestID makes, nothing else")
+    func numbers() {
+        for n in [0, 1, 42, 999, 9999, 10000, 123_456, Int.max] {
+            #expect(Connection.requestNumber(Connection.formatRequestID(n)) == n)
+        }
+        for id in ["", "1", "001", "00001", "01000", "+001", "-001", "0x01", "00a1", " 0001", "0001 ", "１２３４",
+                   "9223372036854775808", "99999999999999999999", "0001\u{0}"] {
+            #expect(Connection.requestNumber(id) == nil, "\(id)")
+        }
+    }
+
+    @Test("a reply with an id that only reads as the same number is not matched")
+    func numericLookalikes() {
+        var table = PendingRequests()
+        table.add(id: "0001", entry: entry("time"))
+        table.add(id: "12345", entry: entry("time"))
+        for id in ["1", "00001", "001", "012345", "+0001"] {
+            guard case .unexpected = table.receiveResponse(id: .string(id), requestedValue: "time") else {
+                Issue.record("matched \(id)")
+                return
+            }
+        }
+        #expect(table.remove(id: "01") == nil)
+        #expect(table.count == 2)
+        guard case .deliver = table.receiveResponse(id: "12345", requestedValue: "time") else { Issue.record("no match"); return }
+        #expect(table.remove(id: "0001") != nil)
+        #expect(table.count == 0)
+    }
+
     @Test("a response is matched by id and requested value")
     func matching() {
         var table = PendingRequests()

@@ -53,6 +53,73 @@ struct InboundFastPathTests {
         }
     }
 
+    /// Contents whose `kwargs` share keys with each other in every way: the
+    /// same, fewer, more, reordered, repeated, escaped, non-ASCII, nested, many.
+    static let kwargsContents: [String] = [
+        #"{"args": [1], "kwargs": {"time": "1700000000.5"}}"#,
+        #"{"args": [2], "kwargs": {"time": 3}}"#,
+        #"{"kwargs": {"time": 1, "mode": "x"}}"#,
+        #"{"kwargs": {"mode": "x", "time": 1}}"#,
+        #"{"kwargs": {"time": 1, "time": 2}}"#,
+        #"{"kwargs": {"time": 1, "mode": 2, "time": 3}}"#,
+        #"{"kwargs": {"\u0074ime": 1}}"#,
+        #"{"kwargs": {"tim": 1}}"#, #"{"kwargs": {"timee": 1}}"#, #"{"kwargs": {"": 1}}"#, #"{"kwargs": {"": 1, "time": 2}}"#,
+        #"{"kwargs": {"zeit é": {"time": [1, {"time": 2}]}}}"#,
+        #"{"kwargs": {"zeit é": 1, "k": null}}"#,
+        #"{"kwargs": {"time": 1, "mode": 2"#, #"{"kwargs": {"time" 1}}"#, #"{"kwargs": {"time": }}"#, #"{"kwargs": {time: 1}}"#,
+        #"{"kwargs": {"time": 1,}}"#, #"{"kwargs": {"ti\u00"#, "{\"kwargs\": {\"ti\u{1}me\": 1}}",
+        #"{"kwargs": []}"#, #"{"kwargs": {}}"#, #"{"kwargs": null, "args": {"time": 1}}"#,
+        #"{"kwargs": {"time": 1}, "kwargs": {"time": 2, "mode": 3}}"#,
+        "{\"kwargs\": {" + (0..<20).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + "}}",
+        "{\"kwargs\": {" + (0..<16).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + "}}",
+        "{\"kwargs\": {" + (0..<16).map { "\"k\($0)\": \($0)" }.joined(separator: ", ") + ", \"k3\": 0}}",
+    ]
+
+    /// Members or the error of `text`, read with `keys` as the cached kwargs keys.
+    static func members(_ text: [UInt8], keys: inout ContiguousArray<String>) -> Result<ContentMembers, JSONParsingError> {
+        text.withUnsafeBytes { raw in
+            Result { () throws(JSONParsingError) in try JSONParser.parseContentMembers(raw, limits: .init(), kwargsKeys: &keys) }
+        }
+    }
+
+    @Test("reused kwargs keys give exactly the members and errors of the general parser, whatever came before")
+    func reusedKwargsKeysMatchGeneralParse() {
+        let texts = (Self.kwargsContents + Self.contents).map { Array($0.utf8) }
+        var reused = 0
+        for before in texts {
+            for text in texts {
+                var keys = ContiguousArray<String>()
+                _ = Self.members(before, keys: &keys)
+                let cachedBefore = keys
+                let general = text.withUnsafeBytes { raw in Result { () throws(JSONParsingError) in try JSONParser.parse(raw) } }
+                for _ in 0..<2 {
+                    switch (general, Self.members(text, keys: &keys)) {
+                    case (.success(let value), .success(let members)):
+                        #expect(Self.same(members, ContentMembers(value)), "\(String(decoding: before, as: UTF8.self)) then \(String(decoding: text, as: UTF8.self))")
+                        if !cachedBefore.isEmpty, members.kwargs.keys.elements == Array(cachedBefore) { reused += 1 }
+                    case (.failure(let a), .failure(let b)):
+                        #expect(a == b, "\(String(decoding: before, as: UTF8.self)) then \(String(decoding: text, as: UTF8.self))")
+                    case (let a, let b):
+                        Issue.record("\(String(decoding: before, as: UTF8.self)) then \(String(decoding: text, as: UTF8.self)): \(a) vs \(b)")
+                    }
+                }
+            }
+        }
+        #expect(reused > 0)
+    }
+
+    @Test("an object with the cached keys shares their storage")
+    func reusedKeysAreShared() throws {
+        var keys = ContiguousArray<String>()
+        let text = Array(#"{"kwargs": {"time": 1, "mode": "x"}}"#.utf8)
+        let first = try Self.members(text, keys: &keys).get()
+        let second = try Self.members(text, keys: &keys).get()
+        #expect(first.kwargs == second.kwargs)
+        #expect(keys == ["time", "mode"])
+        let shared = second.kwargs.keys.elements.withUnsafeBufferPointer { a in keys.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+        #expect(shared)
+    }
+
     /// The headers this library writes, and variants that must leave the fast path.
     static func headers() throws -> [[UInt8]] {
         var out: [[UInt8]] = []
