@@ -82,7 +82,7 @@ final class FileReceiver {
         var backlog = 0
         /// A block is on the pool.
         var busy = false
-        /// Blocks done (or dropped) so far.
+        /// Blocks done so far (dropped ones are not counted).
         var completed = 0
 
         /// Takes the next queued block for the pool.
