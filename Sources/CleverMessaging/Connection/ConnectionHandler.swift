@@ -165,7 +165,6 @@ final class ConnectionHandler: ChannelInboundHandler {
         connection.lastInbound.withLockedValue { $0 = now }
         if inReadBatch {
             inReadBatch = false
-            receiver?.readBurstEnded()
             connection.readBatchEnded()
         }
         context.fireChannelReadComplete()

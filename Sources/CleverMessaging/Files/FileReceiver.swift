@@ -12,11 +12,12 @@ import NIOCore
 /// receiver waits after the body for ``digestArrived(_:)``; a trailer that does
 /// not come (``digestArrived(_:)`` with `nil`, or ``abort(_:)``) discards the file.
 ///
-/// Chunks are queued and go to the pool together as one batch at the end of
-/// each burst of socket reads (``readBurstEnded()``), or once ``batchSize``
-/// bytes wait, or when a stage finishes its batch; so the cost of a hop (two
-/// thread wake-ups) is paid per batch and not per socket read. Hashing and writing are two stages with a batch each
-/// in flight: they run at the same time on two pool threads.
+/// Chunks are copied into blocks of ``blockSize`` bytes (``FileBlockAssembler``),
+/// so that NIO reads into the same receive buffer again and the pool gets one
+/// block per job; hashing and writing are two stages with one block each in
+/// flight: they run at the same time on two pool threads. A block is filled
+/// again once both stages are done with it, so a whole file goes through the
+/// same few blocks.
 ///
 /// Reading from the socket stops (`autoRead` off) while more than
 /// ``highWatermark`` bytes wait for the disk, and resumes below ``lowWatermark``,
@@ -26,10 +27,12 @@ import NIOCore
 final class FileReceiver {
     /// Bytes waiting for the disk above which the socket is no longer read.
     static let highWatermark = 4 << 20
-    /// Bytes waiting for the disk below which reading resumes.
-    static let lowWatermark = 1 << 20
-    /// Bytes queued within a burst of reads beyond which they go to the pool at once.
-    static let batchSize = 1 << 20
+    /// Bytes waiting for the disk below which reading resumes (the slower stage
+    /// still has a block queued after the one it works on, so it does not idle
+    /// while the socket refills).
+    static let lowWatermark = 3 << 20
+    /// Bytes per block: per pool job, per `write(2)`, per progress report.
+    static let blockSize = 1 << 20
 
     typealias Completion = (Result<FileTransferResult, FileTransferError>) -> Void
 
@@ -52,37 +55,46 @@ final class FileReceiver {
     private let sink: EventLoopFuture<FileSink>
     private var hashing = Stage()
     private var writing = Stage()
+    /// Copies the chunks into blocks and keeps written blocks for reuse.
+    private var blocks = FileBlockAssembler(
+        blockSize: FileReceiver.blockSize,
+        maximumSpares: FileReceiver.highWatermark / FileReceiver.blockSize + 2
+    )
+    /// Blocks handed to the stages, in order, until both are done with them.
+    private var inFlight = CircularBuffer<ByteBuffer>()
+    /// Blocks of `inFlight` already given back (counted like `Stage.completed`).
+    private var released = 0
+    /// Blocks are given back for reuse (not after the stages' queues were dropped).
+    private var recycling = true
     private var received: Int64 = 0
     private var written: Int64 = 0
     /// The first write error: later chunks are dropped, the frame is still read to its end.
     private var failure: FileTransferError?
     private var readingPaused = false
-    /// Bytes queued since the stages were last offered a batch.
-    private var unoffered = 0
     private var ending: Ending?
     private var concluded = false
 
-    /// One of the two things done to every chunk on the pool (hashing, writing).
+    /// One of the two things done to every block on the pool (hashing, writing).
     private struct Stage {
-        /// Chunks received and not yet handed to the pool.
-        var queued: [ByteBuffer] = []
-        /// Bytes queued or in the batch on the pool.
+        /// Blocks received and not yet handed to the pool.
+        var queued = CircularBuffer<ByteBuffer>()
+        /// Bytes queued or in the block on the pool.
         var backlog = 0
-        /// A batch is on the pool.
+        /// A block is on the pool.
         var busy = false
+        /// Blocks done so far (dropped ones are not counted).
+        var completed = 0
 
-        /// Takes the queued chunks as the next batch.
-        mutating func takeBatch() -> (chunks: [ByteBuffer], bytes: Int)? {
-            guard !busy, !queued.isEmpty else { return nil }
-            let chunks = queued
-            queued = []
+        /// Takes the next queued block for the pool.
+        mutating func take() -> ByteBuffer? {
+            guard !busy, let block = queued.popFirst() else { return nil }
             busy = true
-            return (chunks, chunks.reduce(0) { $0 + $1.readableBytes })
+            return block
         }
 
         mutating func drop() {
             backlog -= queued.reduce(0) { $0 + $1.readableBytes }
-            queued = []
+            queued.removeAll()
         }
 
         var isIdle: Bool { !busy && queued.isEmpty }
@@ -112,28 +124,30 @@ final class FileReceiver {
         }
     }
 
-    /// Queues the next chunk for the disk (and the digest).
+    /// Copies the next chunk into the current block; a full block goes to the pool.
     func write(_ chunk: ByteBuffer) {
         guard ending == nil else { return }
-        let count = chunk.readableBytes
-        received += Int64(count)
+        received += Int64(chunk.readableBytes)
         guard failure == nil else { return }
-        hashing.queued.append(chunk)
+        var full: [ByteBuffer] = []
+        blocks.append(chunk, allocator: channel.allocator, full: &full)
+        guard !full.isEmpty else { return }
+        for block in full { enqueue(block) }
+        pump()
+    }
+
+    /// Queues a block for both stages, and stops reading when too much waits.
+    private func enqueue(_ block: ByteBuffer) {
+        let count = block.readableBytes
+        hashing.queued.append(block)
         hashing.backlog += count
-        writing.queued.append(chunk)
+        writing.queued.append(block)
         writing.backlog += count
+        if recycling { inFlight.append(block) }
         if backlog > Self.highWatermark && !readingPaused {
             readingPaused = true
             channel.setOption(.autoRead, value: false).whenFailure { _ in }
         }
-        unoffered += count
-        if unoffered >= Self.batchSize { pump() }
-    }
-
-    /// A burst of socket reads ended: what they queued goes to the pool.
-    func readBurstEnded() {
-        guard unoffered > 0 else { return }
-        pump()
     }
 
     /// Bytes held in memory: what the slower stage has not done yet.
@@ -143,6 +157,7 @@ final class FileReceiver {
     func finish() {
         guard ending == nil else { return }
         ending = .finished
+        if failure == nil, let last = blocks.flush() { enqueue(last) }
         resumeReading()
         pump()
     }
@@ -166,30 +181,31 @@ final class FileReceiver {
         pump()
     }
 
-    /// Hands each stage its queued chunks as one batch if it has none on the
-    /// pool; with nothing left to do and the frame ended, concludes.
+    /// Hands each stage its next queued block if it has none on the pool; with
+    /// nothing left to do and the frame ended, concludes.
     private func pump() {
-        unoffered = 0
         guard !concluded else { return }
         let loop = channel.eventLoop
-        if let (chunks, bytes) = hashing.takeBatch() {
+        if let block = hashing.take() {
             sink.flatMap { sink in
-                LocalFile.submit(on: loop) { sink.hashBlocking(chunks) }
+                LocalFile.submit(on: loop) { sink.hashBlocking(block) }
             }.assumeIsolated().whenComplete { [self] _ in
                 hashing.busy = false
-                hashing.backlog -= bytes
+                hashing.backlog -= block.readableBytes
+                hashing.completed += 1
                 stageDone()
             }
         }
-        if let (chunks, bytes) = writing.takeBatch() {
+        if let block = writing.take() {
             sink.flatMap { sink in
-                LocalFile.submit(on: loop) { try sink.writeBlocking(chunks) }
+                LocalFile.submit(on: loop) { try sink.writeBlocking(block) }
             }.assumeIsolated().whenComplete { [self] result in
                 writing.busy = false
-                writing.backlog -= bytes
+                writing.backlog -= block.readableBytes
+                writing.completed += 1
                 switch result {
                 case .success:
-                    written += Int64(bytes)
+                    written += Int64(block.readableBytes)
                     progress?(FileTransferProgress(bytesDone: written, totalBytes: expectedSize))
                 case .failure(let error):
                     // Keep reading the frame to its end so that the link stays usable.
@@ -200,7 +216,7 @@ final class FileReceiver {
                 stageDone()
             }
         }
-        // A batch that completed at once may have concluded already (re-entrantly).
+        // A block that completed at once may have concluded already (re-entrantly).
         guard !concluded, hashing.isIdle, writing.isIdle else { return }
         switch ending {
         case nil: return
@@ -210,13 +226,28 @@ final class FileReceiver {
     }
 
     private func stageDone() {
+        recycleDoneBlocks()
         if readingPaused && backlog < Self.lowWatermark { resumeReading() }
         pump()
     }
 
+    /// Gives the blocks both stages are done with back to the assembler.
+    private func recycleDoneBlocks() {
+        guard recycling else { return }
+        let done = min(hashing.completed, writing.completed)
+        while released < done, let block = inFlight.popFirst() {
+            released += 1
+            blocks.recycle(block)
+        }
+    }
+
+    /// Drops what waits for the pool; blocks are no longer reused.
     private func dropQueued() {
         hashing.drop()
         writing.drop()
+        recycling = false
+        inFlight.removeAll()
+        blocks.removeAll()
     }
 
     /// Everything was written: sync, verify, rename, report.

@@ -4,13 +4,13 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// The blocking half of a ``FileReceiver``: appends batches of chunks to the
-/// temporary file and, separately, to its SHA-256 (two stages that the
-/// receiver runs on two pool threads at once), and starts the disk's writeback
+/// The blocking half of a ``FileReceiver``: appends blocks to the temporary
+/// file and, separately, to its SHA-256 (two stages that the receiver runs on
+/// two pool threads at once), and starts the disk's writeback
 /// as it goes so that the final `fsync` has little left to do.
 ///
 /// Every method blocks: call them on NIO's blocking-I/O pool. Each stage takes
-/// one batch at a time, in order; ``digest()`` and ``syncAndCloseBlocking()`` come after both.
+/// one block at a time, in order; ``digest()`` and ``syncAndCloseBlocking()`` come after both.
 final class FileSink: Sendable {
     /// Bytes per writeback window: each full window is handed to the disk at once.
     static let writebackWindow: Int64 = 8 << 20
@@ -42,24 +42,20 @@ final class FileSink: Sendable {
         FileSink(file: try LocalFile.createTemporaryBlocking(besideDestination: destination))
     }
 
-    /// Adds `chunks` to the digest, in order. May run at the same time as
+    /// Adds `block` to the digest. May run at the same time as
     /// ``writeBlocking(_:)`` (on another pool thread); one call at a time. Blocking.
-    func hashBlocking(_ chunks: [ByteBuffer]) {
+    func hashBlocking(_ block: ByteBuffer) {
         hasher.withLockedValue { hasher in
-            for chunk in chunks {
-                chunk.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-            }
+            block.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
         }
     }
 
-    /// Writes `chunks` in order, then starts (and, beyond ``windowsInFlight``
+    /// Writes `block`, then starts (and, beyond ``windowsInFlight``
     /// windows, waits for) the writeback of whole windows. One call at a time. Blocking.
-    func writeBlocking(_ chunks: [ByteBuffer]) throws(FileTransferError) {
+    func writeBlocking(_ block: ByteBuffer) throws(FileTransferError) {
         try withProgress { p throws(FileTransferError) in
-            for chunk in chunks {
-                try file.writeAllBlocking(chunk)
-                p.written += Int64(chunk.readableBytes)
-            }
+            try file.writeAllBlocking(block)
+            p.written += Int64(block.readableBytes)
             let window = Self.writebackWindow
             while p.written - p.started >= window {
                 try file.startWritebackBlocking(offset: p.started, count: window)

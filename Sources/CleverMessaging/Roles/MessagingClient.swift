@@ -148,6 +148,8 @@ public final class MessagingClient: Sendable {
         let connection = self.connection
         let bootstrap = ClientBootstrap(group: connection.eventLoop)
             .connectTimeout(.seconds(5))
+            // As the server's links: a file body arrives in bursts of up to 16 reads.
+            .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection) }
         if let address = try? SocketAddress(ipAddress: host, port: port) {
             // A literal address needs no resolver and no Happy Eyeballs race
