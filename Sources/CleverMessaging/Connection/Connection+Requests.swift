@@ -21,7 +21,7 @@ extension Connection {
         timeout: TimeAmount? = nil
     ) async throws(ConnectionError) -> JSONValue {
         let promise = eventLoop.makePromise(of: JSONValue.self)
-        let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout)
+        let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout, awaited: true)
         do {
             return try await withTaskCancellationHandler {
                 try await promise.futureResult.get()
@@ -72,6 +72,7 @@ extension Connection {
     /// Registers a pending request, queues its frame when linked, and arms its timer.
     /// `expires: false` gives the request no deadline: its owner fails it
     /// itself (pings, which their loop's ``PingSweeper`` watches).
+    /// `awaited`: the caller waits for the reply (its flush is not held back for a burst).
     func startRequest(
         _ requestedValue: String,
         args: [JSONValue],
@@ -80,7 +81,8 @@ extension Connection {
         timeout: TimeAmount?,
         expires: Bool = true,
         fileDestination: String? = nil,
-        progress: FileTransferProgressHandler? = nil
+        progress: FileTransferProgressHandler? = nil,
+        awaited: Bool = false
     ) throws(ConnectionError) -> String {
         let timeout = timeout ?? configuration.defaultRequestTimeout
         let (id, deadline, flush) = try withState { s throws(ConnectionError) -> (String, NIODeadline?, Bool) in
@@ -102,6 +104,7 @@ extension Connection {
                     throw .encoding(error)
                 }
                 flush = takeReceipt(&s).1
+                if awaited { s.flushAwaited = true }
             }
             var entry = PendingRequests.Entry(
                 requestedValue: requestedValue,

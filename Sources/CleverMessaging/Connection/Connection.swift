@@ -43,6 +43,9 @@ public final class Connection: Sendable {
         var flushScheduled = false
         /// When the last flush wrote to the link (for the burst window of ``Connection/flushAskedFromElsewhere()``).
         var lastFlushAt = NIODeadline.uptimeNanoseconds(0)
+        /// A caller waits for what is queued (an `async` send or request): the
+        /// next flush is not held back for a burst.
+        var flushAwaited = false
         var writer = FrameWriter()
         var peerSpeaksExtensions = false
         var linkCount = 0
@@ -145,12 +148,16 @@ public final class Connection: Sendable {
     }
 
     /// Queues what `encode` appends to the outbound buffer (whole frames).
+    /// - Parameter awaited: whether the caller waits for the write (then the
+    ///   flush is not held back for a burst, see ``burstWindow``).
     @inline(__always)
     func enqueue(
+        awaited: Bool = false,
         encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
     ) throws(ConnectionError) -> SendReceipt {
         let (receipt, flush) = try withState { s throws(ConnectionError) in
             try self.checkCanQueue(&s)
+            if awaited { s.flushAwaited = true }
             do throws(FrameEncodingError) {
                 try encode(&s.writer, &s.outbound)
             } catch {
@@ -186,7 +193,9 @@ public final class Connection: Sendable {
     ///   - kwargs: keyword arguments.
     /// - Throws: ``ConnectionError`` when it was not written.
     public func sendMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(ConnectionError) {
-        try await enqueueMessage(action, args: args, kwargs: kwargs).written()
+        try await enqueue(awaited: true) { writer, out throws(FrameEncodingError) in
+            try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
+        }.written()
     }
 
     /// Queues an action message and returns at once; for bursts.
@@ -245,7 +254,10 @@ public final class Connection: Sendable {
     /// and goes back to sleep), which costs a wake-up, a context switch and
     /// a `write` per frame or two on both sides. A flush asked later than
     /// this after the previous one (one request at a time: a whole round
-    /// trip apart) is not delayed at all.
+    /// trip apart) is not delayed at all, nor is one for a frame whose sender
+    /// waits for it (``sendMessage(_:args:kwargs:)``, ``request(_:args:kwargs:timeout:)``):
+    /// only frames queued without waiting (``enqueueMessage(_:args:kwargs:)``,
+    /// ``getResponse(_:requestArgs:requestKwargs:callbackArgs:callbackKwargs:timeout:onError:callback:)``, ...) are held back.
     static let burstWindow = TimeAmount.microseconds(20)
 
     /// A flush asked from another thread: done now, unless the last flush
@@ -254,6 +266,7 @@ public final class Connection: Sendable {
     func flushAskedFromElsewhere() {
         let now = NIODeadline.now()
         let wait = state.withLockedValue { s -> TimeAmount? in
+            if s.flushAwaited { return nil }
             let since = now - s.lastFlushAt
             return since < Self.burstWindow ? Self.burstWindow - since : nil
         }
@@ -281,6 +294,7 @@ public final class Connection: Sendable {
             s.flushScheduled = false
             guard let channel = s.channel, s.outbound.readableBytes > 0, !s.streamActive else { return nil }
             s.lastFlushAt = .now()
+            s.flushAwaited = false
             let bytes = s.outbound
             s.outbound = channel.allocator.buffer(capacity: min(bytes.readableBytes, 64 * 1024))
             s.inFlightBytes += bytes.readableBytes
