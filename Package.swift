@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "CleverMessaging", targets: ["CleverMessaging"]),
         .executable(name: "clever-msg", targets: ["clever-msg"]),
+        .executable(name: "clever-fuzz", targets: ["clever-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -44,6 +45,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "clever-fuzz",
+            dependencies: [
+                "CleverMessaging",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
