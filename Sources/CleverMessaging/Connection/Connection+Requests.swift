@@ -103,7 +103,7 @@ extension Connection {
                 } catch {
                     throw .encoding(error)
                 }
-                flush = takeReceipt(&s).1
+                flush = needsFlush(&s)
                 if awaited { s.flushAwaited = true }
             }
             var entry = PendingRequests.Entry(
@@ -228,7 +228,7 @@ extension Connection {
     /// Queues a value reply to a request.
     func reply(to requestedValue: String, id: JSONValue, value: JSONValue) {
         do {
-            try enqueue { writer, out throws(FrameEncodingError) in
+            try enqueueWithoutReceipt { writer, out throws(FrameEncodingError) in
                 try writer.writeResponse(requestedValue, id: id, value: value, into: &out)
             }
         } catch {
