@@ -84,13 +84,36 @@ extension Connection {
         progress: FileTransferProgressHandler? = nil,
         awaited: Bool = false
     ) throws(ConnectionError) -> String {
-        let timeout = timeout ?? configuration.defaultRequestTimeout
-        let (id, deadline, flush) = try withState { s throws(ConnectionError) -> (String, NIODeadline?, Bool) in
+        let request = PendingRequests.Entry.Request(
+            requestedValue: requestedValue,
+            args: args,
+            kwargs: kwargs,
+            timeout: timeout ?? configuration.defaultRequestTimeout,
+            fileDestination: fileDestination,
+            progress: progress
+        )
+        let (number, flush) = try startRequest(request, completion: completion, expires: expires, awaited: awaited)
+        if flush { scheduleFlush() }
+        return Self.formatRequestID(number)
+    }
+
+    /// Registers a pending request for `request` (its `timeout` already
+    /// resolved; the object may be shared by many requests), queues its frame
+    /// when linked, and arms its timer; the flush is left to the caller.
+    /// - Returns: the request's number (its id is ``formatRequestID(_:)`` of it),
+    ///   and whether the caller must run ``flushOutbound()`` on ``eventLoop``
+    ///   (or ``scheduleFlush()``) for the frame to go out.
+    func startRequest(
+        _ request: PendingRequests.Entry.Request,
+        completion: PendingRequests.Completion,
+        expires: Bool = true,
+        awaited: Bool = false
+    ) throws(ConnectionError) -> (number: Int, needsFlush: Bool) {
+        let (number, deadline, flush) = try withState { s throws(ConnectionError) -> (Int, NIODeadline?, Bool) in
             if s.isClosed { throw .closed }
             let linked = s.channel != nil
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
             let number = s.nextRequestNumber
-            let id = Self.formatRequestID(number)
             s.nextRequestNumber += 1
             var flush = false
             if linked {
@@ -99,30 +122,22 @@ extension Connection {
                     throw .queueFull(queuedBytes: queued, limit: configuration.maximumQueuedBytes)
                 }
                 do throws(FrameEncodingError) {
-                    try s.writer.writeRequest(requestedValue, id: .string(id), args: args, kwargs: kwargs, into: &s.outbound)
+                    try s.writer.writeRequest(
+                        request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &s.outbound
+                    )
                 } catch {
                     throw .encoding(error)
                 }
                 flush = needsFlush(&s)
                 if awaited { s.flushAwaited = true }
             }
-            var entry = PendingRequests.Entry(
-                requestedValue: requestedValue,
-                args: args,
-                kwargs: kwargs,
-                completion: completion,
-                timeout: timeout,
-                written: linked,
-                fileDestination: fileDestination,
-                progress: progress
-            )
-            entry.deadline = expires ? timeout.map { .now() + $0 } : nil
+            var entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
+            entry.deadline = expires ? request.timeout.map { .now() + $0 } : nil
             s.pending.add(number: number, entry: entry)
-            return (id, entry.deadline, flush)
+            return (number, entry.deadline, flush)
         }
         if let deadline { armTimeoutsSoon(covering: deadline) }
-        if flush { scheduleFlush() }
-        return id
+        return (number, flush)
     }
 
     func requestFrame(_ requestedValue: String, id: String, args: [JSONValue], kwargs: JSONObject) -> Frame {
@@ -192,6 +207,12 @@ extension Connection {
     func failRequest(id: String, with error: ConnectionError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
         if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out") }
+        entry.finish(.failure(error))
+    }
+
+    /// Fails the request numbered `number` (see ``startRequest(_:completion:expires:awaited:)``), if it still waits.
+    func failRequest(number: Int, with error: ConnectionError) {
+        guard let entry = state.withLockedValue({ $0.pending.remove(number: number) }) else { return }
         entry.finish(.failure(error))
     }
 
