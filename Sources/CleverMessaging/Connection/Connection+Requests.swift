@@ -163,45 +163,10 @@ extension Connection {
         }
     }
 
-    /// Arms the timer of this connection for the earliest live deadline,
-    /// unless the armed timer already fires before it: a timer that fires with
-    /// nothing expired just re-arms.
-    ///
-    /// A timer that an earlier deadline replaces is not cancelled, because
-    /// cancelling a NIO timer searches the event loop's whole timer queue
-    /// (with thousands of connections on a loop, that made every request that
-    /// shortened the deadline cost tens of microseconds). It fires later,
-    /// holds no reference to the connection, and only expires what is due.
-    /// Runs on the event loop.
+    /// Arms the timer of this connection for the earliest live deadline
+    /// (see ``RequestTimeouts/arm()``). Runs on the event loop.
     func armTimeouts() {
-        state.withLockedValue { s in
-            s.armTimeoutsScheduled = false
-            guard let next = s.pending.nextDeadline() else { return }
-            if let armed = s.armedDeadline, armed <= next { return }
-            s.timerGeneration &+= 1
-            let generation = s.timerGeneration
-            s.armedDeadline = next
-            s.timeoutTimer = eventLoop.scheduleTask(deadline: next) { [weak self] in
-                self?.fireTimeouts(generation: generation)
-            }
-        }
-    }
-
-    /// Fails every request whose deadline passed; the current timer then re-arms. Runs on the event loop.
-    private func fireTimeouts(generation: Int) {
-        let (expired, current) = state.withLockedValue { s -> ([(id: String, entry: PendingRequests.Entry)], Bool) in
-            let current = s.timerGeneration == generation
-            if current {
-                s.armedDeadline = nil
-                s.timeoutTimer = nil
-            }
-            return (s.pending.expired(now: .now()), current)
-        }
-        for (id, entry) in expired {
-            logger.debug("request \(id) for \(entry.requestedValue) timed out")
-            entry.finish(.failure(.timedOut(requestedValue: entry.requestedValue, requestID: id, timeout: entry.timeout ?? .zero)))
-        }
-        if current { armTimeouts() }
+        timeouts.arm()
     }
 
     func failRequest(id: String, with error: ConnectionError) {

@@ -26,6 +26,8 @@ public final class Connection: Sendable {
     /// When bytes last arrived from the peer (updated once per read batch).
     let lastInbound = NIOLockedValueBox(NIODeadline.now())
     let state: NIOLockedValueBox<State>
+    /// The request timer (its own object, so that timers need no weak reference to the connection).
+    let timeouts: RequestTimeouts
     /// Whether the peer showed the extensions, as seen on the event loop
     /// (``State/peerSpeaksExtensions`` is the copy other threads read).
     let extensionsSeen: NIOLoopBoundBox<Bool>
@@ -91,7 +93,9 @@ public final class Connection: Sendable {
         self.extensionsSeen = .makeBoxSendingValue(false, eventLoop: eventLoop)
         var state = State()
         state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
-        self.state = NIOLockedValueBox(state)
+        let box = NIOLockedValueBox(state)
+        self.state = box
+        self.timeouts = RequestTimeouts(state: box, eventLoop: eventLoop, logger: logger)
     }
 
     deinit {
@@ -478,9 +482,12 @@ public final class Connection: Sendable {
                     ExtensionHeader.ping,
                     args: [],
                     kwargs: [:],
-                    completion: .callback { [weak self] _ in
-                        // Answered, or failed with the link: the next ping may go.
-                        self?.state.withLockedValue { s in s.ping = nil }
+                    completion: .callback { [state] _ in
+                        // Answered, or failed with the link: the next ping may go. The state,
+                        // not the connection, is held (no weak reference, see `RequestTimeouts`):
+                        // the entry holding this leaves the state when answered, when it gives up,
+                        // when the link drops (pings are not kept for resending) or at the close.
+                        state.withLockedValue { s in s.ping = nil }
                     },
                     timeout: nil,
                     expires: false
