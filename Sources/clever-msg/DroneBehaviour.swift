@@ -10,8 +10,17 @@ final class DroneBehaviour: Sendable {
     /// Called for every action received: (drone id, action, args, kwargs).
     typealias ActionReport = @Sendable (String, String, [JSONValue], JSONObject) -> Void
 
+    /// What is known of one drone: its id, and the part of its telemetry that never changes.
+    private struct Known {
+        let id: String
+        let telemetry: JSONObject
+    }
+
     let registry = HandlerRegistry()
-    private let ids = NIOLockedValueBox<[Int: String]>([:])
+    /// By connection number (numbers are handed out in order, so this stays
+    /// dense): a swarm looks its drone up on every request, and an array index
+    /// costs no hashing.
+    private let known = NIOLockedValueBox<[Known?]>([])
     private let root: String
 
     /// Creates the behaviour.
@@ -20,12 +29,16 @@ final class DroneBehaviour: Sendable {
     ///   - report: called for each action.
     init(root: String, report: @escaping ActionReport) {
         self.root = root
-        let ids = self.ids
-        @Sendable func id(_ connection: Connection) -> String { ids.withLockedValue { $0[connection.number] } ?? "copter" }
+        let known = self.known
+        let unknown = Known(id: "copter", telemetry: Self.fixedTelemetry(for: "copter"))
+        @Sendable func drone(_ connection: Connection) -> Known {
+            known.withLockedValue { all in connection.number < all.count ? all[connection.number] : nil } ?? unknown
+        }
+        @Sendable func id(_ connection: Connection) -> String { drone(connection).id }
         registry.onRequest("id") { connection, _, _ in .string(id(connection)) }
         registry.onRequest("time") { _, _, _ in .double(Date().timeIntervalSince1970) }
         registry.onRequest("clover_dir") { _, _, _ in .string(root) }
-        registry.onRequest("telemetry") { connection, _, _ in Self.telemetry(for: id(connection)) }
+        registry.onRequest("telemetry") { connection, _, _ in Self.telemetry(fixed: drone(connection).telemetry) }
         registry.onRequest("config") { connection, _, _ in
             ["PRIVATE": ["id": .string(id(connection))], "SERVER": ["port": 25000], "FLOOR_FRAME": ["frame_id": "aruco_map"]]
         }
@@ -34,11 +47,27 @@ final class DroneBehaviour: Sendable {
 
     /// Declares which drone a connection belongs to.
     func assign(id: String, to connection: Connection) {
-        ids.withLockedValue { $0[connection.number] = id }
+        let drone = Known(id: id, telemetry: Self.fixedTelemetry(for: id))
+        known.withLockedValue { all in
+            if all.count <= connection.number { all.append(contentsOf: repeatElement(nil, count: connection.number + 1 - all.count)) }
+            all[connection.number] = drone
+        }
     }
 
     /// A plausible telemetry dictionary, varying by id.
     static func telemetry(for id: String) -> JSONValue {
+        telemetry(fixed: fixedTelemetry(for: id))
+    }
+
+    /// The telemetry made of its fixed part and the current time (the last member).
+    static func telemetry(fixed: JSONObject) -> JSONValue {
+        var telemetry = fixed
+        telemetry["time"] = .double(Date().timeIntervalSince1970)
+        return .object(telemetry)
+    }
+
+    /// Everything of the telemetry of `id` but the time: computed once per drone.
+    static func fixedTelemetry(for id: String) -> JSONObject {
         let seed = Double(id.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF } % 1000) / 1000
         return [
             "git_version": "swift",
@@ -51,7 +80,6 @@ final class DroneBehaviour: Sendable {
             "selfcheck": ["OK"],
             "current_position": [.double(seed * 4), .double(seed * 2), 0.0, .double(.nan)],
             "start_position": [.double(seed * 4), .double(seed * 2), 0.0],
-            "time": .double(Date().timeIntervalSince1970),
         ]
     }
 }

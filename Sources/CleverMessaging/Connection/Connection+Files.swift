@@ -338,6 +338,7 @@ extension PendingRequests.Completion {
         switch self {
         case .promise(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(.connectionLost))
+        case .fanOut(let group, let position): group.deliver(position, .failure(.connectionLost))
         }
     }
 }

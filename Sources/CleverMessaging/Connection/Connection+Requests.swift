@@ -84,13 +84,36 @@ extension Connection {
         progress: FileTransferProgressHandler? = nil,
         awaited: Bool = false
     ) throws(ConnectionError) -> String {
-        let timeout = timeout ?? configuration.defaultRequestTimeout
-        let (id, deadline, flush) = try withState { s throws(ConnectionError) -> (String, NIODeadline?, Bool) in
+        let request = PendingRequests.Entry.Request(
+            requestedValue: requestedValue,
+            args: args,
+            kwargs: kwargs,
+            timeout: timeout ?? configuration.defaultRequestTimeout,
+            fileDestination: fileDestination,
+            progress: progress
+        )
+        let (number, flush) = try startRequest(request, completion: completion, expires: expires, awaited: awaited)
+        if flush { scheduleFlush() }
+        return Self.formatRequestID(number)
+    }
+
+    /// Registers a pending request for `request` (its `timeout` already
+    /// resolved; the object may be shared by many requests), queues its frame
+    /// when linked, and arms its timer; the flush is left to the caller.
+    /// - Returns: the request's number (its id is ``formatRequestID(_:)`` of it),
+    ///   and whether the caller must run ``flushOutbound()`` on ``eventLoop``
+    ///   (or ``scheduleFlush()``) for the frame to go out.
+    func startRequest(
+        _ request: PendingRequests.Entry.Request,
+        completion: PendingRequests.Completion,
+        expires: Bool = true,
+        awaited: Bool = false
+    ) throws(ConnectionError) -> (number: Int, needsFlush: Bool) {
+        let (number, deadline, flush) = try withState { s throws(ConnectionError) -> (Int, NIODeadline?, Bool) in
             if s.isClosed { throw .closed }
             let linked = s.channel != nil
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
             let number = s.nextRequestNumber
-            let id = Self.formatRequestID(number)
             s.nextRequestNumber += 1
             var flush = false
             if linked {
@@ -99,30 +122,22 @@ extension Connection {
                     throw .queueFull(queuedBytes: queued, limit: configuration.maximumQueuedBytes)
                 }
                 do throws(FrameEncodingError) {
-                    try s.writer.writeRequest(requestedValue, id: .string(id), args: args, kwargs: kwargs, into: &s.outbound)
+                    try s.writer.writeRequest(
+                        request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &s.outbound
+                    )
                 } catch {
                     throw .encoding(error)
                 }
-                flush = takeReceipt(&s).1
+                flush = needsFlush(&s)
                 if awaited { s.flushAwaited = true }
             }
-            var entry = PendingRequests.Entry(
-                requestedValue: requestedValue,
-                args: args,
-                kwargs: kwargs,
-                completion: completion,
-                timeout: timeout,
-                written: linked,
-                fileDestination: fileDestination,
-                progress: progress
-            )
-            entry.deadline = expires ? timeout.map { .now() + $0 } : nil
+            var entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
+            entry.deadline = expires ? request.timeout.map { .now() + $0 } : nil
             s.pending.add(number: number, entry: entry)
-            return (id, entry.deadline, flush)
+            return (number, entry.deadline, flush)
         }
         if let deadline { armTimeoutsSoon(covering: deadline) }
-        if flush { scheduleFlush() }
-        return id
+        return (number, flush)
     }
 
     func requestFrame(_ requestedValue: String, id: String, args: [JSONValue], kwargs: JSONObject) -> Frame {
@@ -148,50 +163,21 @@ extension Connection {
         }
     }
 
-    /// Arms the timer of this connection for the earliest live deadline,
-    /// unless the armed timer already fires before it: a timer that fires with
-    /// nothing expired just re-arms.
-    ///
-    /// A timer that an earlier deadline replaces is not cancelled, because
-    /// cancelling a NIO timer searches the event loop's whole timer queue
-    /// (with thousands of connections on a loop, that made every request that
-    /// shortened the deadline cost tens of microseconds). It fires later,
-    /// holds no reference to the connection, and only expires what is due.
-    /// Runs on the event loop.
+    /// Arms the timer of this connection for the earliest live deadline
+    /// (see ``RequestTimeouts/arm()``). Runs on the event loop.
     func armTimeouts() {
-        state.withLockedValue { s in
-            s.armTimeoutsScheduled = false
-            guard let next = s.pending.nextDeadline() else { return }
-            if let armed = s.armedDeadline, armed <= next { return }
-            s.timerGeneration &+= 1
-            let generation = s.timerGeneration
-            s.armedDeadline = next
-            s.timeoutTimer = eventLoop.scheduleTask(deadline: next) { [weak self] in
-                self?.fireTimeouts(generation: generation)
-            }
-        }
-    }
-
-    /// Fails every request whose deadline passed; the current timer then re-arms. Runs on the event loop.
-    private func fireTimeouts(generation: Int) {
-        let (expired, current) = state.withLockedValue { s -> ([(id: String, entry: PendingRequests.Entry)], Bool) in
-            let current = s.timerGeneration == generation
-            if current {
-                s.armedDeadline = nil
-                s.timeoutTimer = nil
-            }
-            return (s.pending.expired(now: .now()), current)
-        }
-        for (id, entry) in expired {
-            logger.debug("request \(id) for \(entry.requestedValue) timed out")
-            entry.finish(.failure(.timedOut(requestedValue: entry.requestedValue, requestID: id, timeout: entry.timeout ?? .zero)))
-        }
-        if current { armTimeouts() }
+        timeouts.arm()
     }
 
     func failRequest(id: String, with error: ConnectionError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
         if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out") }
+        entry.finish(.failure(error))
+    }
+
+    /// Fails the request numbered `number` (see ``startRequest(_:completion:expires:awaited:)``), if it still waits.
+    func failRequest(number: Int, with error: ConnectionError) {
+        guard let entry = state.withLockedValue({ $0.pending.remove(number: number) }) else { return }
         entry.finish(.failure(error))
     }
 
@@ -228,7 +214,7 @@ extension Connection {
     /// Queues a value reply to a request.
     func reply(to requestedValue: String, id: JSONValue, value: JSONValue) {
         do {
-            try enqueue { writer, out throws(FrameEncodingError) in
+            try enqueueWithoutReceipt { writer, out throws(FrameEncodingError) in
                 try writer.writeResponse(requestedValue, id: id, value: value, into: &out)
             }
         } catch {

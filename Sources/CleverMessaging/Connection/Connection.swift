@@ -26,6 +26,8 @@ public final class Connection: Sendable {
     /// When bytes last arrived from the peer (updated once per read batch).
     let lastInbound = NIOLockedValueBox(NIODeadline.now())
     let state: NIOLockedValueBox<State>
+    /// The request timer (its own object, so that timers need no weak reference to the connection).
+    let timeouts: RequestTimeouts
     /// Whether the peer showed the extensions, as seen on the event loop
     /// (``State/peerSpeaksExtensions`` is the copy other threads read).
     let extensionsSeen: NIOLoopBoundBox<Bool>
@@ -91,7 +93,9 @@ public final class Connection: Sendable {
         self.extensionsSeen = .makeBoxSendingValue(false, eventLoop: eventLoop)
         var state = State()
         state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
-        self.state = NIOLockedValueBox(state)
+        let box = NIOLockedValueBox(state)
+        self.state = box
+        self.timeouts = RequestTimeouts(state: box, eventLoop: eventLoop, logger: logger)
     }
 
     deinit {
@@ -230,9 +234,35 @@ public final class Connection: Sendable {
             promise = eventLoop.makePromise()
             s.outboundPromise = promise
         }
+        return (SendReceipt(future: promise.futureResult), needsFlush(&s))
+    }
+
+    /// Whether what was just queued needs a flush to be scheduled (and notes
+    /// that one will be), without a receipt: for frames nobody waits on the
+    /// write of (replies, requests, whose callers wait for the answer), which
+    /// then cost no promise.
+    func needsFlush(_ s: inout State) -> Bool {
         let flush = s.channel != nil && !s.flushScheduled
         if flush { s.flushScheduled = true }
-        return (SendReceipt(future: promise.futureResult), flush)
+        return flush
+    }
+
+    /// Queues what `encode` appends to the outbound buffer (whole frames),
+    /// like ``enqueue(awaited:encoding:)``, for a sender that needs no receipt.
+    @inline(__always)
+    func enqueueWithoutReceipt(
+        encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
+    ) throws(ConnectionError) {
+        let flush = try withState { s throws(ConnectionError) in
+            try self.checkCanQueue(&s)
+            do throws(FrameEncodingError) {
+                try encode(&s.writer, &s.outbound)
+            } catch {
+                throw .encoding(error)
+            }
+            return self.needsFlush(&s)
+        }
+        if flush { scheduleFlush() }
     }
 
     func scheduleFlush() {
@@ -290,19 +320,21 @@ public final class Connection: Sendable {
 
     /// Writes everything queued with one flush. Runs on the event loop.
     func flushOutbound() {
-        let work = state.withLockedValue { s -> (any Channel, ByteBuffer, EventLoopPromise<Void>?)? in
+        // The only reference to the bytes taken (`outbound` is left empty, without
+        // storage), so that the storage can be given back once written.
+        var bytes = ByteBuffer()
+        let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>?)? in
             s.flushScheduled = false
             guard let channel = s.channel, s.outbound.readableBytes > 0, !s.streamActive else { return nil }
             s.lastFlushAt = .now()
             s.flushAwaited = false
-            let bytes = s.outbound
-            s.outbound = channel.allocator.buffer(capacity: min(bytes.readableBytes, 64 * 1024))
+            swap(&bytes, &s.outbound)
             s.inFlightBytes += bytes.readableBytes
             let promise = s.outboundPromise
             s.outboundPromise = nil
-            return (channel, bytes, promise)
+            return (channel, promise)
         }
-        guard let (channel, bytes, promise) = work else { return }
+        guard let (channel, promise) = work else { return }
         let count = bytes.readableBytes
         channel.writeAndFlush(bytes).whenComplete { result in
             self.state.withLockedValue { $0.inFlightBytes -= count }
@@ -310,6 +342,20 @@ public final class Connection: Sendable {
             case .success: promise?.succeed()
             case .failure: promise?.fail(ConnectionError.connectionLost)
             }
+        }
+        recycle(&bytes)
+    }
+
+    /// Gives a written buffer's storage back to `outbound` when nothing was
+    /// queued since the flush took it, so that the next frames need no
+    /// allocation. The socket usually took the bytes at once, leaving this the
+    /// only reference; otherwise `clear()` allocates fresh storage, as a new
+    /// buffer would. Storage grown past 64 KiB by a burst is let go. Runs on the event loop.
+    private func recycle(_ bytes: inout ByteBuffer) {
+        guard bytes.capacity <= 64 * 1024 else { return }
+        bytes.clear()
+        state.withLockedValue { s in
+            if s.outbound.capacity == 0 { swap(&s.outbound, &bytes) }
         }
     }
 
@@ -436,9 +482,12 @@ public final class Connection: Sendable {
                     ExtensionHeader.ping,
                     args: [],
                     kwargs: [:],
-                    completion: .callback { [weak self] _ in
-                        // Answered, or failed with the link: the next ping may go.
-                        self?.state.withLockedValue { s in s.ping = nil }
+                    completion: .callback { [state] _ in
+                        // Answered, or failed with the link: the next ping may go. The state,
+                        // not the connection, is held (no weak reference, see `RequestTimeouts`):
+                        // the entry holding this leaves the state when answered, when it gives up,
+                        // when the link drops (pings are not kept for resending) or at the close.
+                        state.withLockedValue { s in s.ping = nil }
                     },
                     timeout: nil,
                     expires: false

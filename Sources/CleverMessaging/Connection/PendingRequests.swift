@@ -12,28 +12,32 @@ struct PendingRequests {
         case promise(EventLoopPromise<JSONValue>)
         /// A callback (the seed's `get_response` form).
         case callback(@Sendable (Result<JSONValue, ConnectionError>) -> Void)
+        /// A slot of a ``RequestFanOut``: one of many requests asked at once,
+        /// told without a closure allocated per request.
+        case fanOut(RequestFanOut.Group, Int)
 
         /// Delivers `result`.
         func complete(_ result: Result<JSONValue, ConnectionError>) {
             switch self {
             case .promise(let promise): promise.completeWith(result.mapError { $0 as any Error })
             case .callback(let callback): callback(result)
+            case .fanOut(let group, let position): group.deliver(position, result)
             }
         }
     }
 
     /// One waiting request.
     ///
-    /// What never changes lives in one shared ``Request`` object, so the
-    /// table's hash storage moves a few words per entry when it grows or
-    /// removes (it moved whole 160-byte entries before).
+    /// What never changes lives in one ``Request`` object, so the table's
+    /// storage moves a few words per entry when it grows or removes (it moved
+    /// whole 160-byte entries before), and many requests for the same thing
+    /// (``RequestFanOut``) share one.
     struct Entry {
-        /// What was asked and who waits: fixed when the request is made.
+        /// What was asked: fixed when the request is made, shareable between requests.
         final class Request: Sendable {
             let requestedValue: String
             let args: [JSONValue]
             let kwargs: JSONObject
-            let completion: Completion
             let timeout: TimeAmount?
             let fileDestination: String?
             let progress: FileTransferProgressHandler?
@@ -42,23 +46,23 @@ struct PendingRequests {
                 requestedValue: String,
                 args: [JSONValue],
                 kwargs: JSONObject,
-                completion: Completion,
                 timeout: TimeAmount?,
-                fileDestination: String?,
-                progress: FileTransferProgressHandler?
+                fileDestination: String? = nil,
+                progress: FileTransferProgressHandler? = nil
             ) {
                 self.requestedValue = requestedValue
                 self.args = args
                 self.kwargs = kwargs
-                self.completion = completion
                 self.timeout = timeout
                 self.fileDestination = fileDestination
                 self.progress = progress
             }
         }
 
-        /// What was asked and who waits.
+        /// What was asked.
         let request: Request
+        /// Who waits.
+        let completion: Completion
         /// When it times out; `nil` never (or no longer: a file download in progress).
         var deadline: NIODeadline? = nil
         /// Handed to a link at least once.
@@ -86,18 +90,24 @@ struct PendingRequests {
                 requestedValue: requestedValue,
                 args: args,
                 kwargs: kwargs,
-                completion: completion,
                 timeout: timeout,
                 fileDestination: fileDestination,
                 progress: progress
             )
+            self.completion = completion
+            self.written = written
+        }
+
+        /// Creates an entry for a request described by `request` (which may be shared).
+        init(request: Request, completion: Completion, written: Bool) {
+            self.request = request
+            self.completion = completion
             self.written = written
         }
 
         var requestedValue: String { request.requestedValue }
         var args: [JSONValue] { request.args }
         var kwargs: JSONObject { request.kwargs }
-        var completion: Completion { request.completion }
         /// The timeout asked for (reported in ``ConnectionError/timedOut(requestedValue:requestID:timeout:)``).
         var timeout: TimeAmount? { request.timeout }
         /// For a file pull: where the received file goes, and who wants progress.
@@ -106,7 +116,7 @@ struct PendingRequests {
 
         /// Delivers `result`.
         func finish(_ result: Result<JSONValue, ConnectionError>) {
-            request.completion.complete(result)
+            completion.complete(result)
         }
     }
 
@@ -219,6 +229,11 @@ struct PendingRequests {
     mutating func remove(id: String) -> Entry? {
         guard let number = Connection.requestNumber(id) else { return nil }
         return entries.removeValue(forKey: number)
+    }
+
+    /// Removes and returns the entry of the request numbered `number`.
+    mutating func remove(number: Int) -> Entry? {
+        entries.removeValue(forKey: number)
     }
 
     /// Matches a response by id **and** requested value.

@@ -154,13 +154,11 @@ public final class GroundStation: Sendable {
         ids: [String]? = nil,
         timeout: TimeAmount? = nil
     ) async -> [(id: String, result: Result<JSONValue, ConnectionError>)] {
+        guard let ids else { return await requestAllLinked(requestedValue, args: args, kwargs: kwargs, timeout: timeout) }
         let targets: [(id: String, connection: Connection?)] = state.withLockedValue { s in
-            if let ids { return ids.map { ($0, s.drones[$0]?.connection) } }
-            return s.drones.values.compactMap { entry in entry.connection.map { (entry.drone.id, $0) } }
+            ids.map { ($0, s.drones[$0]?.connection) }
         }
-        // Asked in table order; sorted by id only once the answers are in, so that
-        // sorting thousands of drones does not delay the first request. The sort
-        // moves indices, not results (each copy of a result retains its value).
+        // Asked in the order given; the drones without a link are not asked.
         let linked = targets.compactMap(\.connection)
         let answers = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout, on: linked)
         var results: [(id: String, result: Result<JSONValue, ConnectionError>)] = []
@@ -174,9 +172,24 @@ public final class GroundStation: Sendable {
                 results.append((target.id, .failure(.notConnected)))
             }
         }
-        guard ids == nil else { return results }
-        let keys = targets.map(\.id)
-        return keys.indices.sorted { keys[$0] < keys[$1] }.map { results[$0] }
+        return results
+    }
+
+    /// ``requestAll(_:args:kwargs:ids:timeout:)`` of every connected drone: one result per drone, sorted by id.
+    private func requestAllLinked(
+        _ requestedValue: String,
+        args: [JSONValue],
+        kwargs: JSONObject,
+        timeout: TimeAmount?
+    ) async -> [(id: String, result: Result<JSONValue, ConnectionError>)] {
+        let targets: [(id: String, connection: Connection)] = state.withLockedValue { s in
+            s.drones.values.compactMap { entry in entry.connection.map { (entry.drone.id, $0) } }
+        }
+        // Asked in table order; sorted by id only once the answers are in, so that
+        // sorting thousands of drones does not delay the first request. The sort
+        // moves indices, and each answer is copied once, into its sorted place.
+        let answers = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout, on: targets.map(\.connection))
+        return targets.indices.sorted { targets[$0].id < targets[$1].id }.map { (targets[$0].id, answers[$0]) }
     }
 
     /// The ids of connected drones, sorted.
