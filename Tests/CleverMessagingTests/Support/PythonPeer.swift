@@ -28,8 +28,16 @@ final class PythonPeer: Sendable {
         try self.init(executable: URL(fileURLWithPath: "/usr/bin/env"), arguments: ["python3", Self.script] + arguments)
     }
 
+    /// Set once: a write to a peer that has exited fails with `EPIPE` instead
+    /// of killing the whole test process with `SIGPIPE`.
+    private static let brokenPipesIgnored: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
+
     /// Starts `executable ARGUMENTS`.
     init(executable: URL, arguments: [String]) throws {
+        _ = Self.brokenPipesIgnored
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -89,9 +97,12 @@ final class PythonPeer: Sendable {
         sendLine(command.description)
     }
 
-    /// Sends one line of text.
+    /// Sends one line of text. A process that has exited (its end of the pipe
+    /// closed) does not get it: the throwing write reports the broken pipe,
+    /// where `write(_:)` would crash the test run, and the caller's next wait
+    /// fails with the process's output.
     func sendLine(_ line: String) {
-        input.write(Data((line + "\n").utf8))
+        try? input.write(contentsOf: Data((line + "\n").utf8))
     }
 
     /// Lines that satisfy `predicate`, whatever their shape.
