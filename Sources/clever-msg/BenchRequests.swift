@@ -23,6 +23,9 @@ extension Bench {
         @Option(help: "Sequential round trips per run.")
         var sequential: Int = 20_000
 
+        /// Round trips per block of the sequential run (ours, then raw, alternating).
+        static let sequentialBlock = 500
+
         @Option(help: "Requests in flight in the pipelined run.")
         var pipelined: Int = 200_000
 
@@ -48,21 +51,37 @@ extension Bench {
             try writer.write(.response("echo", id: "0001", value: [1]), into: &reply)
             reporter.note("request \(request.readableBytes) bytes, reply \(reply.readableBytes) bytes")
 
-            // Sequential.
-            for i in 0..<min(2000, sequential) { _ = try await connection.request("echo", args: [.integer(i)]) }
-            var latencies: [Int64] = []
-            latencies.reserveCapacity(sequential)
-            for i in 0..<sequential {
-                let start = NIODeadline.now()
-                _ = try await connection.request("echo", args: [.integer(i)])
-                latencies.append((NIODeadline.now() - start).nanoseconds)
-            }
-            let raw = try await Self.rawPingPong(
-                request: request, replySize: reply.readableBytes, count: sequential,
-                serverGroup: serverGroup, clientGroup: clientGroup
+            // Sequential, in alternating blocks of this library's round trips and raw
+            // ones, so that both see the same machine (which core each thread is on,
+            // clock speed, other load) instead of one running after the other.
+            let raw = try await RawPingPong(
+                request: request, replySize: reply.readableBytes, serverGroup: serverGroup, clientGroup: clientGroup
             )
+            let warmUp = min(2000, sequential)
+            for i in 0..<warmUp {
+                _ = try await connection.request("echo", args: [.integer(i)])
+                try await raw.roundTrip()
+            }
+            var latencies: [Int64] = []
+            var rawLatencies: [Int64] = []
+            latencies.reserveCapacity(sequential)
+            rawLatencies.reserveCapacity(sequential)
+            while latencies.count < sequential {
+                let block = min(Self.sequentialBlock, sequential - latencies.count)
+                for _ in 0..<block {
+                    let start = NIODeadline.now()
+                    _ = try await connection.request("echo", args: [.integer(latencies.count)])
+                    latencies.append((NIODeadline.now() - start).nanoseconds)
+                }
+                for _ in 0..<block {
+                    let start = NIODeadline.now()
+                    try await raw.roundTrip()
+                    rawLatencies.append((NIODeadline.now() - start).nanoseconds)
+                }
+            }
+            await raw.close()
             let ours = Percentiles(latencies)
-            let physical = Percentiles(raw)
+            let physical = Percentiles(rawLatencies)
             reporter.report(Measurement(name: "requests.sequential.p50", value: ours.p50 / 1000, unit: "µs", baseline: physical.p50 / 1000, label: "sequential request p50"))
             reporter.report(Measurement(name: "requests.sequential.p99", value: ours.p99 / 1000, unit: "µs", baseline: physical.p99 / 1000, label: "sequential request p99"))
 
@@ -106,37 +125,6 @@ extension Bench {
             return (rate, count - answered, misrouted)
         }
 
-        /// Ping-pong of the same byte counts through plain channels; returns each round trip in ns.
-        static func rawPingPong(
-            request: ByteBuffer, replySize: Int, count: Int,
-            serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup
-        ) async throws -> [Int64] {
-            let pair = try await RawLoopback.makePair(
-                serverGroup: serverGroup, clientGroup: clientGroup,
-                requestSize: request.readableBytes, responseSize: replySize, totalExpected: .max
-            )
-            let loop = pair.client.eventLoop
-            let handler = pair.clientHandler
-            func roundTrip() async throws {
-                let promise = loop.makePromise(of: Void.self)
-                loop.execute {
-                    handler.value.expect(1, promise)
-                    pair.client.writeAndFlush(request, promise: nil)
-                }
-                try await promise.futureResult.get()
-            }
-            for _ in 0..<min(2000, count) { try await roundTrip() }
-            var out: [Int64] = []
-            out.reserveCapacity(count)
-            for _ in 0..<count {
-                let start = NIODeadline.now()
-                try await roundTrip()
-                out.append((NIODeadline.now() - start).nanoseconds)
-            }
-            await pair.close()
-            return out
-        }
-
         /// The same requests blasted raw; the server answers each with reply-sized bytes.
         static func rawPipelined(
             request: ByteBuffer, replySize: Int, count: Int,
@@ -165,6 +153,37 @@ extension Bench {
             await pair.close()
             return rate
         }
+    }
+}
+
+/// A ping-pong of a request's and a reply's byte counts through plain NIO
+/// channels, one round trip at a time: the physical baseline of a sequential request.
+private struct RawPingPong {
+    let pair: RawLoopback.Pair
+    let request: ByteBuffer
+
+    init(request: ByteBuffer, replySize: Int, serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup) async throws {
+        self.request = request
+        pair = try await RawLoopback.makePair(
+            serverGroup: serverGroup, clientGroup: clientGroup,
+            requestSize: request.readableBytes, responseSize: replySize, totalExpected: .max
+        )
+    }
+
+    /// Sends one request's bytes and waits for one reply's bytes, as a request does
+    /// from a task: a hop onto the event loop, and back when the reply is in.
+    func roundTrip() async throws {
+        let loop = pair.client.eventLoop
+        let promise = loop.makePromise(of: Void.self)
+        loop.execute { [pair, request] in
+            pair.clientHandler.value.expect(1, promise)
+            pair.client.writeAndFlush(request, promise: nil)
+        }
+        try await promise.futureResult.get()
+    }
+
+    func close() async {
+        await pair.close()
     }
 }
 

@@ -104,7 +104,7 @@ struct Demo: AsyncParsableCommand {
             let animation = workspace + "/animation.csv"
             var csv = "frame,x,y,z,r,g,b\n"
             for frame in 0..<40_000 { csv += "\(frame),\(Double(frame % 100) / 10),0.5,1.5,255,\(frame % 256),0\n" }
-            FileManager.default.createFile(atPath: animation, contents: Data(csv.utf8))
+            _ = FileManager.default.createFile(atPath: animation, contents: Data(csv.utf8))
             let target = byID[fleet[0].id]!
             let pushed = try await target.sendFile(from: animation, to: "animations/show.csv", progress: ProgressBar("push animation.csv to \(fleet[0].id)").handler)
             let landed = FileManager.default.contents(atPath: fleet[0].root + "/animations/show.csv")
