@@ -6,7 +6,7 @@ extension HandlerRegistry {
     ///   - name: the action name.
     ///   - arguments: the type `kwargs` decode into.
     ///   - handler: called with (connection, decoded kwargs) on the event loop.
-    public func onAction<Arguments: Decodable>(
+    public func onAction<Arguments: Decodable & SendableMetatype>(
         _ name: String,
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) throws -> Void
@@ -21,7 +21,7 @@ extension HandlerRegistry {
     ///   - name: the action name.
     ///   - arguments: the type `kwargs` decode into.
     ///   - handler: called with (connection, decoded kwargs) in a task of its own.
-    public func onAction<Arguments: Decodable>(
+    public func onAction<Arguments: Decodable & SendableMetatype>(
         _ name: String,
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) async throws -> Void
@@ -40,7 +40,7 @@ extension HandlerRegistry {
     ///   - name: the requested value.
     ///   - arguments: the type `kwargs` decode into.
     ///   - handler: returns the reply.
-    public func onRequest<Arguments: Decodable, Reply: Encodable>(
+    public func onRequest<Arguments: Decodable & SendableMetatype, Reply: Encodable & SendableMetatype>(
         _ name: String,
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) throws -> Reply
@@ -57,7 +57,7 @@ extension HandlerRegistry {
     ///   - name: the requested value.
     ///   - arguments: the type `kwargs` decode into.
     ///   - handler: returns the reply.
-    public func onRequest<Arguments: Decodable, Reply: Encodable>(
+    public func onRequest<Arguments: Decodable & SendableMetatype, Reply: Encodable & SendableMetatype>(
         _ name: String,
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) async throws -> Reply
