@@ -116,6 +116,10 @@ extension Bench {
                     }
                     if finished { done.succeed() }
                 }
+                // Backpressure, as a producer should: the queue stays short (the
+                // server stops reading when its replies pile up, so without this a
+                // long enough run would fill this side's queue).
+                if i % 8192 == 8191 { try await connection.flushed() }
             }
             let timeout = connection.eventLoop.scheduleTask(in: .seconds(60)) { done.succeed() }
             try await done.futureResult.get()

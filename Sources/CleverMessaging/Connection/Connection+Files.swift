@@ -246,11 +246,12 @@ extension Connection {
     /// A binary frame begins: returns where its body goes, or `nil` to discard it.
     func beginBinary(_ header: FrameHeader, channel: any Channel) -> FileReceiver? {
         noteCapabilities(header)
+        let readGate = state.withLockedValue { s in s.channel === channel ? s.readGate : nil } ?? ReadGate(channel: channel)
         let expectedSHA256 = header.extra[ExtensionHeader.sha256]?.stringValue
         let digestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
         switch header.messageType {
         case .message where header.action == Frame.fileTransferAction:
-            return beginPush(header, channel: channel, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
+            return beginPush(header, readGate: readGate, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
         case .response where header.requestedValue == Frame.fileTransferAction:
             guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
                 logger.warning("unexpected file response dropped", metadata: ["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"])
@@ -258,7 +259,7 @@ extension Connection {
             }
             let id = header.requestID!.stringValue!
             return FileReceiver(
-                channel: channel,
+                readGate: readGate,
                 destination: destination,
                 expectedSize: Int64(header.contentLength),
                 expectedSHA256: expectedSHA256,
@@ -280,7 +281,7 @@ extension Connection {
         }
     }
 
-    private func beginPush(_ header: FrameHeader, channel: any Channel, expectedSHA256: String?, digestFollows: Bool) -> FileReceiver? {
+    private func beginPush(_ header: FrameHeader, readGate: ReadGate, expectedSHA256: String?, digestFollows: Bool) -> FileReceiver? {
         let acknowledgement = header.extra[ExtensionHeader.acknowledgement]
         let answer = { (result: Result<FileTransferResult, FileTransferError>) in
             guard let acknowledgement else { return }
@@ -312,7 +313,7 @@ extension Connection {
             afterRename = nil
         }
         return FileReceiver(
-            channel: channel,
+            readGate: readGate,
             destination: resolved.path,
             expectedSize: Int64(header.contentLength),
             expectedSHA256: expectedSHA256,

@@ -214,7 +214,7 @@ extension Connection {
     /// Queues a value reply to a request.
     func reply(to requestedValue: String, id: JSONValue, value: JSONValue) {
         do {
-            try enqueueWithoutReceipt { writer, out throws(FrameEncodingError) in
+            try enqueueReply { writer, out throws(FrameEncodingError) in
                 try writer.writeResponse(requestedValue, id: id, value: value, into: &out)
             }
         } catch {
@@ -227,7 +227,7 @@ extension Connection {
         do {
             var frame = Frame.response(requestedValue, id: id, value: .null)
             frame.content = .json(["value": .null, "error": error.jsonValue])
-            try enqueue(frame)
+            try enqueueReply { writer, out throws(FrameEncodingError) in try writer.write(frame, into: &out) }
         } catch {
             logger.warning("cannot send error reply to \(requestedValue) request \(id): \(error)")
         }

@@ -42,6 +42,18 @@ public final class Connection: Sendable {
         var outbound = ByteBuffer()
         var outboundPromise: EventLoopPromise<Void>?
         var inFlightBytes = 0
+        /// Bytes of replies in `outbound` (see ``Connection/enqueueReply(encoding:)``).
+        var replyBytesQueued = 0
+        /// Bytes of replies handed to the current link and not yet written.
+        var replyBytesInFlight = 0
+        /// Reading the current link is stopped because its replies pile up.
+        var pausedForReplies = false
+        /// Writes to the current link that completed: its progress, for the stall check.
+        var writesCompleted = 0
+        /// Stops and starts reading the current link.
+        var readGate: ReadGate?
+        /// The last write handed to the current link (see ``Connection/flushed()``).
+        var lastWrite: EventLoopFuture<Void>?
         var flushScheduled = false
         /// When the last flush wrote to the link (for the burst window of ``Connection/flushAskedFromElsewhere()``).
         var lastFlushAt = NIODeadline.uptimeNanoseconds(0)
@@ -202,6 +214,23 @@ public final class Connection: Sendable {
         }.written()
     }
 
+    /// Waits until every frame queued so far was written to the socket: a
+    /// producer that queues without waiting (``getResponse(_:requestArgs:requestKwargs:callbackArgs:callbackKwargs:timeout:onError:callback:)``,
+    /// ``enqueueMessage(_:args:kwargs:)``) calls it now and then, so that its
+    /// queue stays short instead of reaching ``ConnectionConfiguration/maximumQueuedBytes``.
+    /// Returns at once when nothing waits to be written.
+    /// - Throws: ``ConnectionError``: `.closed` when the connection is closed,
+    ///   `.connectionLost` when the link dropped before the frames were written.
+    public func flushed() async throws(ConnectionError) {
+        let (receipt, flush) = try withState { s throws(ConnectionError) -> (SendReceipt?, Bool) in
+            if s.isClosed { throw .closed }
+            if s.outbound.readableBytes > 0 { return takeReceipt(&s) }
+            return (s.lastWrite.map { SendReceipt(future: $0) }, false)
+        }
+        if flush { scheduleFlush() }
+        try await receipt?.written()
+    }
+
     /// Queues an action message and returns at once; for bursts.
     /// - Parameters:
     ///   - action: the action name.
@@ -247,22 +276,46 @@ public final class Connection: Sendable {
         return flush
     }
 
-    /// Queues what `encode` appends to the outbound buffer (whole frames),
-    /// like ``enqueue(awaited:encoding:)``, for a sender that needs no receipt.
-    @inline(__always)
-    func enqueueWithoutReceipt(
+    /// Queues a reply (whole frames that `encode` appends). Replies are not held
+    /// to ``ConnectionConfiguration/maximumQueuedBytes``, so that a busy sender
+    /// never makes this side drop an answer; they are counted in the reply
+    /// backlog instead, and when it grows past
+    /// ``ConnectionConfiguration/maximumReplyBacklog`` the link is no longer
+    /// read (``flushOutbound()``), so no more requests, and no more replies, come in.
+    func enqueueReply(
         encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
     ) throws(ConnectionError) {
-        let flush = try withState { s throws(ConnectionError) in
-            try self.checkCanQueue(&s)
+        let flush = try withState { s throws(ConnectionError) -> (Bool, (gate: ReadGate, writes: Int)?) in
+            if s.isClosed { throw .closed }
+            if s.channel == nil && !configuration.resumeQueue { throw .notConnected }
+            let before = s.outbound.writerIndex
             do throws(FrameEncodingError) {
                 try encode(&s.writer, &s.outbound)
             } catch {
                 throw .encoding(error)
             }
-            return self.needsFlush(&s)
+            s.replyBytesQueued += s.outbound.writerIndex - before
+            return (self.needsFlush(&s), self.pauseForReplies(&s))
         }
-        if flush { scheduleFlush() }
+        if flush.0 { scheduleFlush() }
+        if let pause = flush.1 { pauseReading(pause) }
+    }
+
+    /// Notes that reading stops when the replies waiting for the peer (queued
+    /// or in flight) are more than ``ConnectionConfiguration/maximumReplyBacklog``
+    /// and reading does not stop for them yet; then returns what ``pauseReading(_:)`` needs.
+    private func pauseForReplies(_ s: inout State) -> (gate: ReadGate, writes: Int)? {
+        guard !s.pausedForReplies, s.replyBytesQueued + s.replyBytesInFlight > configuration.maximumReplyBacklog,
+              let gate = s.readGate else { return nil }
+        s.pausedForReplies = true
+        return (gate, s.writesCompleted)
+    }
+
+    /// Stops reading the link for its reply backlog, and watches it for a stall.
+    private func pauseReading(_ pause: (gate: ReadGate, writes: Int)) {
+        logger.debug("replies wait for the peer (more than \(configuration.maximumReplyBacklog) bytes): reading paused")
+        pause.gate.close(for: .replyBacklog)
+        watchForStall(pause.gate, writesAtPause: pause.writes)
     }
 
     func scheduleFlush() {
@@ -323,7 +376,8 @@ public final class Connection: Sendable {
         // The only reference to the bytes taken (`outbound` is left empty, without
         // storage), so that the storage can be given back once written.
         var bytes = ByteBuffer()
-        let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>?)? in
+        let replyLimit = configuration.maximumReplyBacklog
+        let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
             s.flushScheduled = false
             guard let channel = s.channel, s.outbound.readableBytes > 0, !s.streamActive else { return nil }
             s.lastFlushAt = .now()
@@ -332,18 +386,58 @@ public final class Connection: Sendable {
             s.inFlightBytes += bytes.readableBytes
             let promise = s.outboundPromise
             s.outboundPromise = nil
-            return (channel, promise)
+            let write = eventLoop.makePromise(of: Void.self)
+            s.lastWrite = write.futureResult
+            let replies = s.replyBytesQueued
+            s.replyBytesQueued = 0
+            s.replyBytesInFlight += replies
+            return (channel, write, promise, replies, self.pauseForReplies(&s))
         }
-        guard let (channel, promise) = work else { return }
+        guard let (channel, write, promise, replies, pause) = work else { return }
         let count = bytes.readableBytes
-        channel.writeAndFlush(bytes).whenComplete { result in
-            self.state.withLockedValue { $0.inFlightBytes -= count }
+        channel.writeAndFlush(bytes, promise: write)
+        write.futureResult.whenComplete { result in
+            let resume = self.state.withLockedValue { s -> ReadGate? in
+                s.inFlightBytes -= count
+                guard let current = s.channel, current === channel else { return nil }
+                s.writesCompleted &+= 1
+                s.replyBytesInFlight -= replies
+                guard s.pausedForReplies, s.replyBytesQueued + s.replyBytesInFlight <= replyLimit / 2 else { return nil }
+                s.pausedForReplies = false
+                return s.readGate
+            }
+            resume?.open(for: .replyBacklog)
             switch result {
             case .success: promise?.succeed()
             case .failure: promise?.fail(ConnectionError.connectionLost)
             }
         }
         recycle(&bytes)
+        if let pause { pauseReading(pause) }
+    }
+
+    /// While reading is paused for replies, drops the link if the peer reads
+    /// none of them for ``ConnectionConfiguration/stalledPeerTimeout``.
+    private func watchForStall(_ gate: ReadGate, writesAtPause: Int) {
+        guard let timeout = configuration.stalledPeerTimeout else { return }
+        enum Verdict { case resumed, stalled, progressed(writes: Int) }
+        eventLoop.scheduleTask(in: timeout) {
+            let verdict = self.state.withLockedValue { s -> Verdict in
+                guard s.pausedForReplies, let current = s.readGate, current === gate else { return .resumed }
+                // A file body going out holds the replies back; its writes are progress too.
+                if s.streamActive { return .progressed(writes: s.writesCompleted) }
+                return s.writesCompleted == writesAtPause ? .stalled : .progressed(writes: s.writesCompleted)
+            }
+            switch verdict {
+            case .resumed:
+                return
+            case .stalled:
+                self.logger.warning("the peer read none of its replies for \(timeout); link dropped")
+                gate.channel.close(promise: nil)
+            case .progressed(let writes):
+                self.watchForStall(gate, writesAtPause: writes)
+            }
+        }
     }
 
     /// Gives a written buffer's storage back to `outbound` when nothing was
@@ -378,6 +472,8 @@ public final class Connection: Sendable {
                 s.streamActive = true
                 let queued = s.outbound
                 s.outbound.clear()
+                // Counted as written: reading is not paused for replies ahead of a stream.
+                s.replyBytesQueued = 0
                 let promise = s.outboundPromise
                 s.outboundPromise = nil
                 return (channel, queued, promise)
@@ -509,6 +605,9 @@ public final class Connection: Sendable {
     func attach(_ channel: any Channel) {
         let flush = state.withLockedValue { s -> Bool in
             s.channel = channel
+            s.readGate = ReadGate(channel: channel)
+            s.replyBytesInFlight = 0
+            s.pausedForReplies = false
             s.remoteAddress = channel.remoteAddress
             s.linkCount += 1
             for (id, entry) in s.pending.linkUp(resend: configuration.resendRequests) {
@@ -536,6 +635,10 @@ public final class Connection: Sendable {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.isClosed)
             }
             s.channel = nil
+            s.readGate = nil
+            s.lastWrite = nil
+            s.replyBytesInFlight = 0
+            s.pausedForReplies = false
             s.flushScheduled = false
             s.readBatchActive = false
             var dropped: EventLoopPromise<Void>?
@@ -543,6 +646,7 @@ public final class Connection: Sendable {
                 dropped = s.outboundPromise
                 s.outboundPromise = nil
                 s.outbound.clear()
+                s.replyBytesQueued = 0
             }
             let failed = s.isClosed ? s.pending.removeAll() : s.pending.linkDown(keepForResend: configuration.resendRequests)
             let promises = s.closePromises
@@ -616,6 +720,7 @@ public final class Connection: Sendable {
             guard let channel = s.channel else {
                 // Nothing can carry what is queued any more: its senders learn it.
                 s.outbound.clear()
+                s.replyBytesQueued = 0
                 unsentFrames = s.outboundPromise
                 s.outboundPromise = nil
                 return ((any Channel)?.none, pending, waiters, EventLoopFuture<Void>?.none)

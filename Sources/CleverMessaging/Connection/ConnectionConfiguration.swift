@@ -15,8 +15,20 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     public var defaultRequestTimeout: TimeAmount?
     /// The most bytes queued for the peer (encoded, not yet written by the
     /// kernel) before sends fail with ``ConnectionError/queueFull(queuedBytes:limit:)``.
-    /// Default 64 MiB.
+    /// Default 64 MiB. Replies to the peer's requests are not held to it (they
+    /// are bounded by ``maximumReplyBacklog`` instead), so that none is dropped.
     public var maximumQueuedBytes: Int
+    /// The most bytes of replies that may wait for the peer to read them: beyond
+    /// this, the link's requests are no longer read until half of it is written.
+    /// A peer that asks faster than it reads its answers is slowed down (its own
+    /// queue fills, and its senders learn it), instead of replies being dropped or
+    /// piling up without bound. Default 4 MiB.
+    public var maximumReplyBacklog: Int
+    /// How long reading may stay stopped for ``maximumReplyBacklog`` while the
+    /// peer reads nothing at all; then the link is dropped, so that a peer that
+    /// never reads cannot hold a link (and two peers that both stopped reading
+    /// cannot wait on each other) forever. Default 30 s; `nil` waits forever.
+    public var stalledPeerTimeout: TimeAmount?
     /// TCP keepalive settings. Default: the reference's.
     public var keepalive: KeepaliveConfiguration
     /// Decoder limits.
@@ -47,6 +59,8 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - filePolicy: file confinement (default: the working directory; `nil` refuses files).
     ///   - pingInterval: application ping period for peers of this library (default 5 s).
     ///   - pingTimeout: how long a ping may go unanswered (default 10 s).
+    ///   - maximumReplyBacklog: replies waiting for the peer before its requests are no longer read (default 4 MiB).
+    ///   - stalledPeerTimeout: how long a peer may read none of its replies before the link drops (default 30 s).
     public init(
         resendRequests: Bool = true,
         resumeQueue: Bool = false,
@@ -57,8 +71,12 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         announceExtensions: Bool = true,
         filePolicy: FilePolicy? = try? FilePolicy(),
         pingInterval: TimeAmount? = .seconds(5),
-        pingTimeout: TimeAmount = .seconds(10)
+        pingTimeout: TimeAmount = .seconds(10),
+        maximumReplyBacklog: Int = 4 * 1024 * 1024,
+        stalledPeerTimeout: TimeAmount? = .seconds(30)
     ) {
+        self.maximumReplyBacklog = maximumReplyBacklog
+        self.stalledPeerTimeout = stalledPeerTimeout
         self.filePolicy = filePolicy
         self.pingInterval = pingInterval
         self.pingTimeout = pingTimeout

@@ -19,7 +19,7 @@ import NIOCore
 /// again once both stages are done with it, so a whole file goes through the
 /// same few blocks.
 ///
-/// Reading from the socket stops (`autoRead` off) while more than
+/// Reading from the socket stops (through the link's ``ReadGate``) while more than
 /// ``highWatermark`` bytes wait for the disk, and resumes below ``lowWatermark``,
 /// so memory stays bounded whatever the file's size.
 ///
@@ -43,6 +43,8 @@ final class FileReceiver {
     }
 
     private let channel: any Channel
+    /// Stops and starts reading the link (shared with the connection's own backpressure).
+    private let readGate: ReadGate
     private let destination: String
     private let expectedSize: Int64
     /// The sender's digest; `""` (matches nothing) when an announced trailer did not come.
@@ -102,7 +104,7 @@ final class FileReceiver {
 
     /// Starts receiving: creates the temporary file.
     init(
-        channel: any Channel,
+        readGate: ReadGate,
         destination: String,
         expectedSize: Int64,
         expectedSHA256: String?,
@@ -111,7 +113,8 @@ final class FileReceiver {
         afterRename: (@Sendable (String) throws -> Void)?,
         completion: @escaping Completion
     ) {
-        self.channel = channel
+        self.readGate = readGate
+        self.channel = readGate.channel
         self.destination = destination
         self.expectedSize = expectedSize
         self.expectedSHA256 = digestFollows ? nil : expectedSHA256?.lowercased()
@@ -119,7 +122,7 @@ final class FileReceiver {
         self.progress = progress
         self.afterRename = afterRename
         self.completion = completion
-        self.sink = LocalFile.submit(on: channel.eventLoop) {
+        self.sink = LocalFile.submit(on: readGate.channel.eventLoop) {
             try FileSink.createBlocking(besideDestination: destination)
         }
     }
@@ -146,7 +149,7 @@ final class FileReceiver {
         if recycling { inFlight.append(block) }
         if backlog > Self.highWatermark && !readingPaused {
             readingPaused = true
-            channel.setOption(.autoRead, value: false).whenFailure { _ in }
+            readGate.close(for: .fileBacklog)
         }
     }
 
@@ -290,7 +293,7 @@ final class FileReceiver {
     private func resumeReading() {
         guard readingPaused else { return }
         readingPaused = false
-        channel.setOption(.autoRead, value: true).whenSuccess { [channel] in channel.read() }
+        readGate.open(for: .fileBacklog)
     }
 
     /// Closes and removes the temporary file (if it was made), then reports `error`.

@@ -1,0 +1,180 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import CleverMessaging
+
+/// A peer that asks faster than it reads its answers: the side that answers
+/// stops reading instead of dropping replies, starts again once they are read,
+/// and drops a link whose peer reads nothing at all.
+@Suite("Connection: backpressure from replies", .timeLimit(.minutes(1)))
+struct ReplyBackpressureTests {
+    /// Requests sent by the raw peer, each with a 2 KiB argument echoed back:
+    /// about 20 MB each way, more than loopback's socket buffers hold.
+    static let requestCount = 10_000
+    static let payload = String(repeating: "p", count: 2048)
+
+    /// A server whose limits are tiny next to the traffic: before backpressure,
+    /// replies over `maximumQueuedBytes` were dropped (with a warning).
+    static func serverConfiguration(stalledPeerTimeout: TimeAmount?) -> ConnectionConfiguration {
+        var configuration = ConnectionConfiguration()
+        configuration.maximumQueuedBytes = 64 * 1024
+        configuration.maximumReplyBacklog = 32 * 1024
+        configuration.stalledPeerTimeout = stalledPeerTimeout
+        configuration.pingInterval = nil
+        configuration.keepalive.enabled = false
+        return configuration
+    }
+
+    /// Counts the responses a raw peer reads, checking that they come in the order asked.
+    final class ResponseCounter: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        var decoder = FrameDecoder()
+        var pending = ByteBuffer()
+        var received = 0
+        var misordered = 0
+        let expected: Int
+        let done: EventLoopPromise<Int>
+
+        init(expected: Int, done: EventLoopPromise<Int>) {
+            self.expected = expected
+            self.done = done
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var chunk = unwrapInboundIn(data)
+            // The decoder leaves a cut frame in the buffer for the next read.
+            pending.writeBuffer(&chunk)
+            do {
+                while let part = try decoder.decode(buffer: &pending) {
+                    guard case .frame(let frame) = part, frame.header.messageType == .response else { continue }
+                    received += 1
+                    if frame.header.requestID != .string(Connection.formatRequestID(received)) { misordered += 1 }
+                    if received == expected { done.succeed(misordered) }
+                }
+            } catch {
+                done.fail(error)
+            }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            done.fail(ChannelError.eof)
+        }
+    }
+
+    /// Connects a raw peer that does not read until told to, and writes `count`
+    /// echo requests (as a reference peer would: no extension key) without waiting.
+    /// Its ``ResponseCounter`` completes `done` with the count of misordered responses.
+    static func connectSilentPeer(
+        port: Int,
+        done: EventLoopPromise<Int>
+    ) async throws -> (any Channel, EventLoopFuture<Void>) {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.autoRead, value: false)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ResponseCounter(expected: requestCount, done: done))
+                }
+            }
+            .connect(host: "127.0.0.1", port: port).get()
+        var writer = FrameWriter()
+        var requests = ByteBuffer()
+        for number in 1...requestCount {
+            try writer.write(.request("echo", id: .string(Connection.formatRequestID(number)), args: [.string(payload)]), into: &requests)
+        }
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(requests, promise: written)
+        return (channel, written.futureResult)
+    }
+
+    @Test("replies are never dropped: reading stops while they wait, and every one arrives in order")
+    func noReplyDropped() async throws {
+        let server = MessagingServer(
+            host: "127.0.0.1", port: 0, registry: makeTestRegistry(),
+            configuration: Self.serverConfiguration(stalledPeerTimeout: nil)
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let done = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
+            let (raw, written) = try await Self.connectSilentPeer(port: try await server.localAddress().port!, done: done)
+            let serverSide = try await server.waitForConnections(1)[0]
+
+            // The peer reads nothing: the server must stop reading it, with its
+            // replies held to about the backlog limit (plus what one read batch made).
+            #expect(await eventually { serverSide.state.withLockedValue { $0.pausedForReplies } })
+            let held = serverSide.state.withLockedValue { $0.replyBytesQueued + $0.replyBytesInFlight }
+            #expect(held < 32 * 1024 + 2 * 1024 * 1024, "replies held while paused: \(held) bytes")
+
+            // The peer starts reading: everything it asked for arrives, in order.
+            try await raw.setOption(.autoRead, value: true).get()
+            raw.read()
+            let misordered = try await done.futureResult.get()
+            #expect(misordered == 0)
+            try await written.get()
+            #expect(await eventually { !serverSide.state.withLockedValue { $0.pausedForReplies } })
+            try await raw.close()
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("a peer that reads none of its replies loses its link after stalledPeerTimeout")
+    func stalledPeerDropped() async throws {
+        let server = MessagingServer(
+            host: "127.0.0.1", port: 0, registry: makeTestRegistry(),
+            configuration: Self.serverConfiguration(stalledPeerTimeout: .milliseconds(300))
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let done = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
+            let (raw, written) = try await Self.connectSilentPeer(port: try await server.localAddress().port!, done: done)
+            // The suite's time limit fails the test if the link is never dropped.
+            try await raw.closeFuture.get()
+            #expect(await eventually { server.connections.isEmpty })
+            _ = try? await written.get()
+            _ = try? await done.futureResult.get()
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("the read gate reads again only when its last reason is lifted")
+    func readGateReasons() async throws {
+        let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: listener.localAddress!.port!).get()
+        let gate = ReadGate(channel: channel)
+        func autoRead() async throws -> Bool {
+            // Runs after the gate's option changes, which were queued on the loop first.
+            try await channel.eventLoop.submit {}.get()
+            return try await channel.getOption(.autoRead).get()
+        }
+        gate.close(for: .fileBacklog)
+        gate.close(for: .replyBacklog)
+        #expect(try await autoRead() == false)
+        gate.open(for: .fileBacklog)
+        #expect(try await autoRead() == false, "the reply backlog still holds it")
+        #expect(gate.isClosed(for: .replyBacklog))
+        gate.open(for: .fileBacklog)
+        #expect(try await autoRead() == false, "lifting a reason twice changes nothing")
+        gate.open(for: .replyBacklog)
+        #expect(try await autoRead() == true)
+        try await channel.close()
+        try await listener.close()
+    }
+
+    @Test("flushed() waits for what is queued, returns at once when nothing is, and fails once closed")
+    func flushed() async throws {
+        try await SwiftPairTests.withPair { _, client, _ in
+            try await client.connection.flushed()
+            for i in 0..<1000 { try client.connection.enqueueMessage("test", args: [.integer(i)]) }
+            try await client.connection.flushed()
+            let queued = client.connection.state.withLockedValue { $0.outbound.readableBytes + $0.inFlightBytes }
+            #expect(queued == 0)
+            await client.connection.close()
+            await #expect(throws: ConnectionError.closed) { try await client.connection.flushed() }
+        }
+    }
+}
