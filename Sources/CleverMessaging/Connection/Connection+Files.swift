@@ -216,7 +216,7 @@ extension Connection {
         } catch {
             return refuse("\(error)")
         }
-        Task {
+        runHandlerTask {
             do throws(FileTransferError) {
                 let (file, size) = try await LocalFile.openForReading(resolved.path)
                 defer { file.closeBlocking() }

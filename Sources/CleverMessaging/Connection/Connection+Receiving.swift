@@ -50,7 +50,7 @@ extension Connection {
                 logger.warning("handler for action \"\(name)\" failed: \(error)")
             }
         case .async(let handler):
-            Task {
+            runHandlerTask {
                 do {
                     try await handler(self, args, kwargs)
                 } catch {
@@ -91,7 +91,7 @@ extension Connection {
                 handlerFailed(requestedValue, id: id, error, wantsErrors: wantsErrors)
             }
         case .async(let handler):
-            Task {
+            runHandlerTask {
                 do {
                     self.reply(to: requestedValue, id: id, value: try await handler(self, args, kwargs))
                 } catch {

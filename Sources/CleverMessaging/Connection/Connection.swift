@@ -52,6 +52,10 @@ public final class Connection: Sendable {
         var writesCompleted = 0
         /// Stops and starts reading the current link.
         var readGate: ReadGate?
+        /// Handler tasks running (``Connection/runHandlerTask(_:)``), across links.
+        var runningHandlers = 0
+        /// Reading the current link is stopped because too many handler tasks run.
+        var pausedForHandlers = false
         /// The last write handed to the current link (see ``Connection/flushed()``).
         var lastWrite: EventLoopFuture<Void>?
         var flushScheduled = false
@@ -608,6 +612,7 @@ public final class Connection: Sendable {
             s.readGate = ReadGate(channel: channel)
             s.replyBytesInFlight = 0
             s.pausedForReplies = false
+            s.pausedForHandlers = false
             s.remoteAddress = channel.remoteAddress
             s.linkCount += 1
             for (id, entry) in s.pending.linkUp(resend: configuration.resendRequests) {
@@ -639,6 +644,7 @@ public final class Connection: Sendable {
             s.lastWrite = nil
             s.replyBytesInFlight = 0
             s.pausedForReplies = false
+            s.pausedForHandlers = false
             s.flushScheduled = false
             s.readBatchActive = false
             var dropped: EventLoopPromise<Void>?

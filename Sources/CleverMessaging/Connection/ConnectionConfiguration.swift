@@ -29,6 +29,13 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// never reads cannot hold a link (and two peers that both stopped reading
     /// cannot wait on each other) forever. Default 30 s; `nil` waits forever.
     public var stalledPeerTimeout: TimeAmount?
+    /// The most `async` handlers (and reads of files a peer asked for) that may
+    /// run at once for one connection: beyond this the link is no longer read
+    /// until half of them have finished, so a peer that sends faster than its
+    /// handlers finish is slowed down instead of starting tasks without bound.
+    /// Synchronous handlers run on the event loop, one at a time, and need no
+    /// limit. Default 1024.
+    public var maximumConcurrentHandlers: Int
     /// TCP keepalive settings. Default: the reference's.
     public var keepalive: KeepaliveConfiguration
     /// Decoder limits.
@@ -61,6 +68,7 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - pingTimeout: how long a ping may go unanswered (default 10 s).
     ///   - maximumReplyBacklog: replies waiting for the peer before its requests are no longer read (default 4 MiB).
     ///   - stalledPeerTimeout: how long a peer may read none of its replies before the link drops (default 30 s).
+    ///   - maximumConcurrentHandlers: `async` handlers running at once before the link is no longer read (default 1024).
     public init(
         resendRequests: Bool = true,
         resumeQueue: Bool = false,
@@ -73,8 +81,10 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         pingInterval: TimeAmount? = .seconds(5),
         pingTimeout: TimeAmount = .seconds(10),
         maximumReplyBacklog: Int = 4 * 1024 * 1024,
-        stalledPeerTimeout: TimeAmount? = .seconds(30)
+        stalledPeerTimeout: TimeAmount? = .seconds(30),
+        maximumConcurrentHandlers: Int = 1024
     ) {
+        self.maximumConcurrentHandlers = maximumConcurrentHandlers
         self.maximumReplyBacklog = maximumReplyBacklog
         self.stalledPeerTimeout = stalledPeerTimeout
         self.filePolicy = filePolicy

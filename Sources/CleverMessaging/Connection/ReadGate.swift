@@ -5,12 +5,14 @@ import NIOCore
 /// stopped: reading (`autoRead`) stops when the first reason appears and
 /// starts again only when the last one is gone.
 ///
-/// Two things stop reading a link, for backpressure, so that memory stays bounded:
+/// Three things stop reading a link, for backpressure, so that memory stays bounded:
 /// * a file body arriving faster than the disk takes it (``FileReceiver``);
 /// * replies piling up because the peer asks faster than it reads the answers
-///   (``ConnectionConfiguration/maximumReplyBacklog``).
+///   (``ConnectionConfiguration/maximumReplyBacklog``);
+/// * `async` handlers started faster than they finish
+///   (``ConnectionConfiguration/maximumConcurrentHandlers``).
 ///
-/// Either alone must not start reading again while the other still holds it.
+/// None alone may start reading again while another still holds it.
 /// Both call it on the link's event loop; the reasons are kept under a lock
 /// all the same, so that the object is plainly `Sendable`.
 final class ReadGate: Sendable {
@@ -20,6 +22,8 @@ final class ReadGate: Sendable {
         case fileBacklog = 1
         /// Replies wait for the peer to read them.
         case replyBacklog = 2
+        /// Too many handler tasks are running.
+        case handlerBacklog = 4
     }
 
     /// The link.
