@@ -11,11 +11,12 @@ extension Connection {
             s.runningHandlers += 1
             guard s.runningHandlers > limit, !s.pausedForHandlers, let gate = s.readGate else { return nil }
             s.pausedForHandlers = true
+            gate.hold(.handlerBacklog, true)
             return gate
         }
         if let pause {
             logger.debug("more than \(limit) handlers running: reading paused")
-            pause.close(for: .handlerBacklog)
+            pause.apply()
         }
         Task {
             await body()
@@ -29,8 +30,9 @@ extension Connection {
             s.runningHandlers -= 1
             guard s.pausedForHandlers, s.runningHandlers <= limit / 2 else { return nil }
             s.pausedForHandlers = false
+            s.readGate?.hold(.handlerBacklog, false)
             return s.readGate
         }
-        resume?.open(for: .handlerBacklog)
+        resume?.apply()
     }
 }

@@ -289,7 +289,7 @@ public final class Connection: Sendable {
     func enqueueReply(
         encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
     ) throws(ConnectionError) {
-        let flush = try withState { s throws(ConnectionError) -> (Bool, (gate: ReadGate, writes: Int)?) in
+        let (flush, pause) = try withState { s throws(ConnectionError) -> (Bool, (gate: ReadGate, writes: Int)?) in
             if s.isClosed { throw .closed }
             if s.channel == nil && !configuration.resumeQueue { throw .notConnected }
             let before = s.outbound.writerIndex
@@ -301,24 +301,26 @@ public final class Connection: Sendable {
             s.replyBytesQueued += s.outbound.writerIndex - before
             return (self.needsFlush(&s), self.pauseForReplies(&s))
         }
-        if flush.0 { scheduleFlush() }
-        if let pause = flush.1 { pauseReading(pause) }
+        if flush { scheduleFlush() }
+        if let pause { pauseReading(pause) }
     }
 
-    /// Notes that reading stops when the replies waiting for the peer (queued
-    /// or in flight) are more than ``ConnectionConfiguration/maximumReplyBacklog``
-    /// and reading does not stop for them yet; then returns what ``pauseReading(_:)`` needs.
+    /// Stops reading (in the gate, together with the decision, under the state
+    /// lock) when the replies waiting for the peer, queued or in flight, are more
+    /// than ``ConnectionConfiguration/maximumReplyBacklog`` and reading does not
+    /// stop for them yet; then returns what ``pauseReading(_:)`` needs.
     private func pauseForReplies(_ s: inout State) -> (gate: ReadGate, writes: Int)? {
         guard !s.pausedForReplies, s.replyBytesQueued + s.replyBytesInFlight > configuration.maximumReplyBacklog,
               let gate = s.readGate else { return nil }
         s.pausedForReplies = true
+        gate.hold(.replyBacklog, true)
         return (gate, s.writesCompleted)
     }
 
-    /// Stops reading the link for its reply backlog, and watches it for a stall.
+    /// Applies a pause of ``pauseForReplies(_:)`` to the channel, and watches the link for a stall.
     private func pauseReading(_ pause: (gate: ReadGate, writes: Int)) {
         logger.debug("replies wait for the peer (more than \(configuration.maximumReplyBacklog) bytes): reading paused")
-        pause.gate.close(for: .replyBacklog)
+        pause.gate.apply()
         watchForStall(pause.gate, writesAtPause: pause.writes)
     }
 
@@ -408,9 +410,10 @@ public final class Connection: Sendable {
                 s.replyBytesInFlight -= replies
                 guard s.pausedForReplies, s.replyBytesQueued + s.replyBytesInFlight <= replyLimit / 2 else { return nil }
                 s.pausedForReplies = false
+                s.readGate?.hold(.replyBacklog, false)
                 return s.readGate
             }
-            resume?.open(for: .replyBacklog)
+            resume?.apply()
             switch result {
             case .success: promise?.succeed()
             case .failure: promise?.fail(ConnectionError.connectionLost)

@@ -161,6 +161,21 @@ struct ReplyBackpressureTests {
         #expect(try await autoRead() == false, "lifting a reason twice changes nothing")
         gate.open(for: .replyBacklog)
         #expect(try await autoRead() == true)
+
+        // Reasons set and cleared from many threads at once, in any order: once
+        // the last call is applied, the channel reads exactly when none holds.
+        await withTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    let reason: ReadGate.Reason = worker % 2 == 0 ? .replyBacklog : .handlerBacklog
+                    for round in 0..<500 { round % 2 == 0 ? gate.close(for: reason) : gate.open(for: reason) }
+                }
+            }
+        }
+        #expect(try await autoRead() == true, "every worker ended by lifting its reason")
+        gate.hold(.handlerBacklog, true)
+        gate.apply()
+        #expect(try await autoRead() == false)
         try await channel.close()
         try await listener.close()
     }
