@@ -401,6 +401,15 @@ public final class Connection: Sendable {
         }
         guard let (channel, write, promise, replies, pause) = work else { return }
         let count = bytes.readableBytes
+        // A long write goes out in slices, each of which counts as progress when
+        // written, so that a slow but reading peer is never taken for a stalled one.
+        while bytes.readableBytes > Self.progressSlice {
+            channel.write(bytes.readSlice(length: Self.progressSlice)!).whenSuccess {
+                self.state.withLockedValue { s in
+                    if let current = s.channel, current === channel { s.writesCompleted &+= 1 }
+                }
+            }
+        }
         channel.writeAndFlush(bytes, promise: write)
         write.futureResult.whenComplete { result in
             let resume = self.state.withLockedValue { s -> ReadGate? in
@@ -422,6 +431,11 @@ public final class Connection: Sendable {
         recycle(&bytes)
         if let pause { pauseReading(pause) }
     }
+
+    /// Bytes per slice of a long write (see ``flushOutbound()``): a peer that
+    /// reads at least this much per ``ConnectionConfiguration/stalledPeerTimeout``
+    /// is not stalled.
+    static let progressSlice = 256 * 1024
 
     /// While reading is paused for replies, drops the link if the peer reads
     /// none of them for ``ConnectionConfiguration/stalledPeerTimeout``.

@@ -27,7 +27,9 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// How long reading may stay stopped for ``maximumReplyBacklog`` while the
     /// peer reads nothing at all; then the link is dropped, so that a peer that
     /// never reads cannot hold a link (and two peers that both stopped reading
-    /// cannot wait on each other) forever. Default 30 s; `nil` waits forever.
+    /// cannot wait on each other) forever. A peer that takes at least 256 KiB in
+    /// that time (9 KB/s for the default) is reading, however slowly, and keeps
+    /// its link. Default 30 s; `nil` waits forever.
     public var stalledPeerTimeout: TimeAmount?
     /// The most `async` handlers (and reads of files a peer asked for) that may
     /// run at once for one connection: beyond this the link is no longer read

@@ -133,4 +133,29 @@ struct ConnectionHandlerTests {
             #expect(Array(decoded.header.extra.keys) == Array(extra.keys))
         }
     }
+
+    @Test("a long write goes out in slices of progressSlice bytes, each counted as progress when written")
+    func longWritesInSlices() throws {
+        let harness = try Harness()
+        let payload = String(repeating: "z", count: 1000)
+        let before = harness.connection.state.withLockedValue { $0.writesCompleted }
+        var frames = 0
+        while harness.connection.state.withLockedValue({ $0.outbound.readableBytes }) < 3 * Connection.progressSlice + 1000 {
+            try harness.connection.enqueueMessage("bulk", args: [.string(payload)])
+            frames += 1
+        }
+        let total = harness.connection.state.withLockedValue { $0.outbound.readableBytes }
+        harness.connection.flushOutbound()
+        var writes: [Int] = []
+        var bytes = ByteBuffer()
+        while var part = try harness.channel.readOutbound(as: ByteBuffer.self) {
+            writes.append(part.readableBytes)
+            bytes.writeBuffer(&part)
+        }
+        #expect(writes.count == 4)
+        #expect(writes.dropLast().allSatisfy { $0 == Connection.progressSlice })
+        #expect(writes.reduce(0, +) == total)
+        #expect(try WireTestKit.decodeFrames(Array(bytes.readableBytesView)).count == frames)
+        #expect(harness.connection.state.withLockedValue { $0.writesCompleted } - before == 4)
+    }
 }

@@ -139,6 +139,38 @@ struct ReplyBackpressureTests {
         }
     }
 
+    @Test("a peer that reads its replies slowly keeps its link, however long the server's writes take")
+    func slowReaderKeepsLink() async throws {
+        let server = MessagingServer(
+            host: "127.0.0.1", port: 0, registry: makeTestRegistry(),
+            configuration: Self.serverConfiguration(stalledPeerTimeout: .seconds(1))
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let done = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
+            let (raw, written) = try await Self.connectSilentPeer(port: try await server.localAddress().port!, done: done)
+            let serverSide = try await server.waitForConnections(1)[0]
+            // One read every 10 ms, each taking what one `read()` brings: a few
+            // MB/s, slower than the server writes but far above the stall threshold.
+            let finished = NIOLockedValueBox(false)
+            done.futureResult.whenComplete { _ in finished.withLockedValue { $0 = true } }
+            var sawPause = false
+            while !finished.withLockedValue({ $0 }) {
+                sawPause = sawPause || serverSide.state.withLockedValue { $0.pausedForReplies }
+                raw.read()
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(try await done.futureResult.get() == 0)
+            #expect(sawPause, "the server never had to wait for this peer: the test proves nothing")
+            #expect(raw.isActive, "a slow reader must keep its link")
+            #expect(server.connections.count == 1)
+            try await written.get()
+            try await raw.close()
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
     @Test("the read gate reads again only when its last reason is lifted")
     func readGateReasons() async throws {
         let listener = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
