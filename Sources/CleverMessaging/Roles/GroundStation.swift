@@ -68,6 +68,7 @@ public final class GroundStation: Sendable {
     ///   - registry: handlers for what drones send.
     ///   - configuration: settings for every connection.
     ///   - identifyTimeout: how long a new connection has to answer `id`.
+    ///   - maximumConnections: the most connections served at once (default: no limit).
     ///   - group: the event loops.
     ///   - logger: where to log.
     public init(
@@ -76,6 +77,7 @@ public final class GroundStation: Sendable {
         registry: HandlerRegistry = HandlerRegistry(),
         configuration: ConnectionConfiguration = .init(),
         identifyTimeout: TimeAmount = .seconds(10),
+        maximumConnections: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "clever.station")
     ) {
@@ -87,6 +89,7 @@ public final class GroundStation: Sendable {
             port: port,
             registry: registry,
             configuration: configuration,
+            maximumConnections: maximumConnections,
             group: group,
             logger: logger,
             onConnect: { connection in box.withLockedValue { $0 }?.identify(connection) },

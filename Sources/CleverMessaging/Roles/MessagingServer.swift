@@ -19,6 +19,10 @@ public final class MessagingServer: Sendable {
     public let registry: HandlerRegistry
     /// The settings every accepted connection gets.
     public let configuration: ConnectionConfiguration
+    /// The most connections served at once; one more is closed as soon as it
+    /// is accepted (with a warning), so that a flood of connections cannot
+    /// take the process's memory and descriptors. `nil`: no limit but the system's.
+    public let maximumConnections: Int?
     /// The logger.
     public let logger: Logger
 
@@ -52,11 +56,13 @@ public final class MessagingServer: Sendable {
     ///   - logger: where to log.
     ///   - onConnect: called when a new connection's link is up.
     ///   - onDisconnect: called when a connection's link went down (it is then closed).
+    ///   - maximumConnections: the most connections served at once (default: no limit).
     public init(
         host: String = "127.0.0.1",
         port: Int = 25000,
         registry: HandlerRegistry,
         configuration: ConnectionConfiguration = .init(),
+        maximumConnections: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "clever.server"),
         onConnect: ConnectionHook? = nil,
@@ -68,6 +74,7 @@ public final class MessagingServer: Sendable {
         self.port = port
         self.registry = registry
         self.configuration = configuration
+        self.maximumConnections = maximumConnections
         self.group = group
         self.logger = logger
         self.bound = group.any().makePromise()
@@ -165,7 +172,17 @@ public final class MessagingServer: Sendable {
 
     private func accept(_ child: any Channel) -> EventLoopFuture<Void> {
         let connection = Connection(eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger)
-        state.withLockedValue { $0.connections[connection.number] = connection }
+        let limit = maximumConnections
+        let accepted = state.withLockedValue { s -> Bool in
+            if let limit, s.connections.count >= limit { return false }
+            s.connections[connection.number] = connection
+            return true
+        }
+        guard accepted else {
+            logger.warning("connection refused: \(limit ?? 0) connections already", metadata: ["peer": "\(child.remoteAddress.map { "\($0)" } ?? "?")"])
+            // A failed initializer makes NIO close the new channel.
+            return child.eventLoop.makeFailedFuture(ConnectionRefused(limit: limit ?? 0))
+        }
         child.closeFuture.whenComplete { [self] _ in
             _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
             // A server-side connection ends with its link; the peer comes back as a new one.
@@ -241,3 +258,9 @@ public final class MessagingServer: Sendable {
 
 /// Runs in a `ServiceGroup`; a graceful shutdown stops it as ``MessagingServer/shutdown()`` does.
 extension MessagingServer: Service {}
+
+/// Why a server closed a connection as soon as it was accepted (logged, never thrown to callers).
+struct ConnectionRefused: Error {
+    /// The server's ``MessagingServer/maximumConnections``.
+    let limit: Int
+}
