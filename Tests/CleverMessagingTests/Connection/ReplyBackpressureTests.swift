@@ -88,16 +88,37 @@ struct ReplyBackpressureTests {
         return (channel, written.futureResult)
     }
 
-    @Test("replies are never dropped: reading stops while they wait, and every one arrives in order")
-    func noReplyDropped() async throws {
+    /// Runs `body` with a server (see ``serverConfiguration(stalledPeerTimeout:)``)
+    /// and a silent raw peer that wrote all its requests (``connectSilentPeer(port:done:)``):
+    /// the peer's channel, the future of its writes, and `done`, its responses' count.
+    static func withSilentPeer(
+        stalledPeerTimeout: TimeAmount?,
+        _ body: (MessagingServer, any Channel, EventLoopFuture<Void>, EventLoopFuture<Int>) async throws -> Void
+    ) async throws {
         let server = MessagingServer(
             host: "127.0.0.1", port: 0, registry: makeTestRegistry(),
-            configuration: Self.serverConfiguration(stalledPeerTimeout: nil)
+            configuration: serverConfiguration(stalledPeerTimeout: stalledPeerTimeout)
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let done = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
-            let (raw, written) = try await Self.connectSilentPeer(port: try await server.localAddress().port!, done: done)
+            let (raw, written) = try await connectSilentPeer(port: try await server.localAddress().port!, done: done)
+            do {
+                try await body(server, raw, written, done.futureResult)
+            } catch {
+                try? await raw.close()
+                server.shutdown()
+                throw error
+            }
+            try? await raw.close()
+            server.shutdown()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("replies are never dropped: reading stops while they wait, and every one arrives in order")
+    func noReplyDropped() async throws {
+        try await Self.withSilentPeer(stalledPeerTimeout: nil) { server, raw, written, done in
             let serverSide = try await server.waitForConnections(1)[0]
 
             // The peer reads nothing: the server must stop reading it, with its
@@ -109,65 +130,40 @@ struct ReplyBackpressureTests {
             // The peer starts reading: everything it asked for arrives, in order.
             try await raw.setOption(.autoRead, value: true).get()
             raw.read()
-            let misordered = try await done.futureResult.get()
-            #expect(misordered == 0)
+            #expect(try await done.get() == 0, "responses out of order")
             try await written.get()
             #expect(await eventually { !serverSide.state.withLockedValue { $0.pausedForReplies } })
-            try await raw.close()
-            server.shutdown()
-            try await group.waitForAll()
         }
     }
 
     @Test("a peer that reads none of its replies loses its link after stalledPeerTimeout")
     func stalledPeerDropped() async throws {
-        let server = MessagingServer(
-            host: "127.0.0.1", port: 0, registry: makeTestRegistry(),
-            configuration: Self.serverConfiguration(stalledPeerTimeout: .milliseconds(300))
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let done = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
-            let (raw, written) = try await Self.connectSilentPeer(port: try await server.localAddress().port!, done: done)
+        try await Self.withSilentPeer(stalledPeerTimeout: .milliseconds(300)) { server, raw, _, _ in
             // The suite's time limit fails the test if the link is never dropped.
             try await raw.closeFuture.get()
             #expect(await eventually { server.connections.isEmpty })
-            _ = try? await written.get()
-            _ = try? await done.futureResult.get()
-            server.shutdown()
-            try await group.waitForAll()
         }
     }
 
     @Test("a peer that reads its replies slowly keeps its link, however long the server's writes take")
     func slowReaderKeepsLink() async throws {
-        let server = MessagingServer(
-            host: "127.0.0.1", port: 0, registry: makeTestRegistry(),
-            configuration: Self.serverConfiguration(stalledPeerTimeout: .seconds(1))
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let done = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
-            let (raw, written) = try await Self.connectSilentPeer(port: try await server.localAddress().port!, done: done)
+        try await Self.withSilentPeer(stalledPeerTimeout: .seconds(1)) { server, raw, written, done in
             let serverSide = try await server.waitForConnections(1)[0]
             // One read every 10 ms, each taking what one `read()` brings: a few
             // MB/s, slower than the server writes but far above the stall threshold.
             let finished = NIOLockedValueBox(false)
-            done.futureResult.whenComplete { _ in finished.withLockedValue { $0 = true } }
+            done.whenComplete { _ in finished.withLockedValue { $0 = true } }
             var sawPause = false
             while !finished.withLockedValue({ $0 }) {
                 sawPause = sawPause || serverSide.state.withLockedValue { $0.pausedForReplies }
                 raw.read()
                 try await Task.sleep(for: .milliseconds(10))
             }
-            #expect(try await done.futureResult.get() == 0)
+            #expect(try await done.get() == 0, "responses out of order")
             #expect(sawPause, "the server never had to wait for this peer: the test proves nothing")
             #expect(raw.isActive, "a slow reader must keep its link")
             #expect(server.connections.count == 1)
             try await written.get()
-            try await raw.close()
-            server.shutdown()
-            try await group.waitForAll()
         }
     }
 
