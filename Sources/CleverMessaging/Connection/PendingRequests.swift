@@ -148,6 +148,9 @@ struct PendingRequests {
     /// of requests in flight quadratic.
     private var deadlines = Heap<DeadlineItem>()
 
+    /// Items in the deadline heap, live or stale (for tests).
+    var deadlineItemCount: Int { deadlines.count }
+
     struct DeadlineItem: Comparable {
         var deadline: NIODeadline
         var sequence: Int
@@ -175,6 +178,7 @@ struct PendingRequests {
         nextSequence += 1
         entries.insert(entry, for: number)
         if let deadline = entry.deadline {
+            dropAnsweredDeadlines()
             deadlines.insert(DeadlineItem(deadline: deadline, sequence: entry.sequence, number: number))
             compactDeadlinesIfNeeded()
         }
@@ -207,12 +211,22 @@ struct PendingRequests {
         return out
     }
 
-    /// Rebuilds the heap from live entries when stale items dominate it.
+    /// Drops the stale items on top of the heap. Replies mostly come back in
+    /// about the order the requests were made, so the earliest deadline is
+    /// mostly an answered request's: dropping those as requests are added keeps
+    /// the heap near the number of requests in flight (each item is dropped
+    /// once), and ``compactDeadlinesIfNeeded()`` seldom has anything to do.
+    private mutating func dropAnsweredDeadlines() {
+        while let first = deadlines.min, !isLive(first) {
+            deadlines.removeMin()
+        }
+    }
+
+    /// Rebuilds the heap from its live items when stale ones dominate it (a
+    /// long-waiting request holds the top while later ones were answered).
     private mutating func compactDeadlinesIfNeeded() {
         guard deadlines.count > 2 * entries.count + 1024 else { return }
-        deadlines = Heap(entries.elements.compactMap { number, entry in
-            entry.deadline.map { DeadlineItem(deadline: $0, sequence: entry.sequence, number: number) }
-        })
+        deadlines = Heap(deadlines.unordered.filter { isLive($0) })
     }
 
     mutating func setResendable(id: String, _ resendable: Bool) {
@@ -239,14 +253,16 @@ struct PendingRequests {
     /// Matches a response by id **and** requested value.
     mutating func receiveResponse(id: JSONValue?, requestedValue: String?) -> ResponseAction {
         guard case .string(let key)? = id else { return .unexpected("response with request_id \(id.map { "\($0)" } ?? "missing")") }
-        // One lookup, and the entry is moved out rather than copied.
-        guard let number = Connection.requestNumber(key), let expected = entries[number]?.requestedValue else {
+        // The entry is moved out rather than copied, and put back in the rare
+        // case that the response names another value.
+        guard let number = Connection.requestNumber(key), let entry = entries.removeValue(forKey: number) else {
             return .unexpected("response to unknown request \(key)")
         }
-        guard expected == requestedValue else {
-            return .unexpected("response to \(key) names \"\(requestedValue ?? "nothing")\", expected \"\(expected)\"")
+        guard entry.requestedValue == requestedValue else {
+            entries.insert(entry, for: number)
+            return .unexpected("response to \(key) names \"\(requestedValue ?? "nothing")\", expected \"\(entry.requestedValue)\"")
         }
-        return .deliver(entries.removeValue(forKey: number)!)
+        return .deliver(entry)
     }
 
     /// The pull waiting for a file response with this id: where to write it.

@@ -72,6 +72,43 @@ struct PendingRequestsTests {
         guard case .unexpected = table.receiveResponse(id: "0001", requestedValue: "time") else { Issue.record("matched twice"); return }
     }
 
+    @Test("deadlines: answered requests leave the heap as new ones come, and the live ones still expire")
+    func deadlineHeapStaysSmall() {
+        let start = NIODeadline.now()
+        func add(_ number: Int, after seconds: Int64, to table: inout PendingRequests) {
+            var e = entry("time")
+            e.deadline = start + .seconds(seconds)
+            table.add(number: number, entry: e)
+        }
+        func answer(_ number: Int, in table: inout PendingRequests) -> Bool {
+            if case .deliver = table.receiveResponse(id: .string(Connection.formatRequestID(number)), requestedValue: "time") { return true }
+            return false
+        }
+        // Answered in the order asked, four in flight: the heap stays near that.
+        var inOrder = PendingRequests()
+        var answered = 0
+        for number in 1...10_000 {
+            add(number, after: 30, to: &inOrder)
+            if number > 4, answer(number - 4, in: &inOrder) { answered += 1 }
+        }
+        #expect(answered == 9_996)
+        #expect(inOrder.count == 4)
+        #expect(inOrder.deadlineItemCount <= 8, "heap items: \(inOrder.deadlineItemCount)")
+
+        // A long-waiting request on top: the answered ones behind it are compacted away.
+        var blocked = PendingRequests()
+        add(1, after: 5, to: &blocked)
+        for number in 2...20_000 {
+            add(number, after: 30, to: &blocked)
+            #expect(answer(number, in: &blocked))
+        }
+        #expect(blocked.count == 1)
+        #expect(blocked.deadlineItemCount <= 2 * blocked.count + 1025)
+        // Only the live request expires.
+        #expect(blocked.expired(now: start + .seconds(60)).map(\.id) == ["0001"])
+        #expect(blocked.count == 0)
+    }
+
     @Test("link up: unsent requests go, sent ones are resent once with their arguments")
     func resendOnce() {
         var table = PendingRequests()
