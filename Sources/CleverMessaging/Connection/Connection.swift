@@ -48,6 +48,8 @@ public final class Connection: Sendable {
         var replyBytesInFlight = 0
         /// Reading the current link is stopped because its replies pile up.
         var pausedForReplies = false
+        /// How many times reading stopped for replies (for tests and diagnostics).
+        var replyPauses = 0
         /// Writes to the current link that completed: its progress, for the stall check.
         var writesCompleted = 0
         /// Stops and starts reading the current link.
@@ -313,6 +315,7 @@ public final class Connection: Sendable {
         guard !s.pausedForReplies, s.replyBytesQueued + s.replyBytesInFlight > configuration.maximumReplyBacklog,
               let gate = s.readGate else { return nil }
         s.pausedForReplies = true
+        s.replyPauses += 1
         gate.hold(.replyBacklog, true)
         return (gate, s.writesCompleted)
     }

@@ -1,18 +1,20 @@
-import CleverMessaging
 import NIOCore
 import Testing
+
+@testable import CleverMessaging
 
 /// A Swift ``MessagingServer`` with the Python reference-style peer as its client.
 @Suite("Interop: Swift server, Python client", .timeLimit(.minutes(2)))
 struct SwiftServerPythonClientTests {
     /// Starts a server on an ephemeral loopback port and a Python client connected to it.
     static func withPair(
+        configuration: ConnectionConfiguration = .init(),
         _ body: (MessagingServer, PythonPeer, ActionRecorder, Connection) async throws -> Void,
         clientArguments: [String] = ["--sequential-ids"]
     ) async throws {
         let registry = makeTestRegistry()
         let recorder = ActionRecorder(recording: ["start", "test", "led_fill"], on: registry)
-        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry)
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry, configuration: configuration)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let port = try await server.localAddress().port!
@@ -136,6 +138,27 @@ struct SwiftServerPythonClientTests {
                 let tag = response["tag"]!.stringValue!
                 #expect(response["value"]?["args"] == [.integer(Int(tag.dropFirst())!)])
             }
+        }
+    }
+
+    @Test("a server that keeps pausing for its replies still answers all of a Python peer's 1,000 requests")
+    func backpressureWithPython() async throws {
+        var configuration = ConnectionConfiguration()
+        // Smaller than a few replies: the server stops reading this peer, and
+        // starts again, over and over while the peer reads.
+        configuration.maximumReplyBacklog = 1024
+        let payload = JSONValue.string(String(repeating: "q", count: 300))
+        try await Self.withPair(configuration: configuration) { _, peer, _, connection in
+            for i in 0..<1000 {
+                peer.send(["cmd": "request", "value": "echo", "args": [.integer(i), payload], "tag": .string("p\(i)")])
+            }
+            let responses = try await peer.waitFor("response", count: 1000)
+            #expect(responses.count == 1000)
+            for response in responses {
+                let tag = response["tag"]!.stringValue!
+                #expect(response["value"]?["args"] == [.integer(Int(tag.dropFirst())!), payload])
+            }
+            #expect(connection.state.withLockedValue { $0.replyPauses } > 0, "the server never paused: the test proves nothing")
         }
     }
 }
