@@ -147,20 +147,20 @@ struct ReplyBackpressureTests {
 
     @Test("a peer that reads its replies slowly keeps its link, however long the server's writes take")
     func slowReaderKeepsLink() async throws {
-        try await Self.withSilentPeer(stalledPeerTimeout: .seconds(1)) { server, raw, written, done in
+        // The timeout is long next to the reads' pace, so that a loaded machine
+        // (a late timer, a busy loop) does not make the peer look stalled.
+        try await Self.withSilentPeer(stalledPeerTimeout: .seconds(5)) { server, raw, written, done in
             let serverSide = try await server.waitForConnections(1)[0]
-            // One read every 10 ms, each taking what one `read()` brings: a few
-            // MB/s, slower than the server writes but far above the stall threshold.
-            let finished = NIOLockedValueBox(false)
-            done.whenComplete { _ in finished.withLockedValue { $0 = true } }
-            var sawPause = false
-            while !finished.withLockedValue({ $0 }) {
-                sawPause = sawPause || serverSide.state.withLockedValue { $0.pausedForReplies }
+            // One `read()` every 10 ms, on the peer's event loop: a few MB/s,
+            // slower than the server writes but far above the stall threshold.
+            let sawPause = NIOLockedValueBox(false)
+            let reader = raw.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
+                if serverSide.state.withLockedValue({ $0.pausedForReplies }) { sawPause.withLockedValue { $0 = true } }
                 raw.read()
-                try await Task.sleep(for: .milliseconds(10))
             }
+            defer { reader.cancel() }
             #expect(try await done.get() == 0, "responses out of order")
-            #expect(sawPause, "the server never had to wait for this peer: the test proves nothing")
+            #expect(sawPause.withLockedValue { $0 }, "the server never had to wait for this peer: the test proves nothing")
             #expect(raw.isActive, "a slow reader must keep its link")
             #expect(server.connections.count == 1)
             try await written.get()
