@@ -25,7 +25,7 @@ public final class Connection: Sendable {
     private let registryBox: NIOLockedValueBox<HandlerRegistry>
     /// When bytes last arrived from the peer (updated once per read batch).
     let lastInbound = NIOLockedValueBox(NIODeadline.now())
-    let state: NIOLockedValueBox<State>
+    let state: AdaptiveLockedBox<State>
     /// The request timer (its own object, so that timers need no weak reference to the connection).
     let timeouts: RequestTimeouts
     /// Whether the peer showed the extensions, as seen on the event loop
@@ -111,7 +111,7 @@ public final class Connection: Sendable {
         self.extensionsSeen = .makeBoxSendingValue(false, eventLoop: eventLoop)
         var state = State()
         state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
-        let box = NIOLockedValueBox(state)
+        let box = AdaptiveLockedBox(state)
         self.state = box
         self.timeouts = RequestTimeouts(state: box, eventLoop: eventLoop, logger: logger)
     }

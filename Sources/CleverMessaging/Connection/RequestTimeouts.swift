@@ -12,11 +12,11 @@ import NIOCore
 /// with it, and its pending timers find nothing to do.
 final class RequestTimeouts: Sendable {
     /// The state of the connection (the same lock and value).
-    private let state: NIOLockedValueBox<Connection.State>
+    private let state: AdaptiveLockedBox<Connection.State>
     private let eventLoop: any EventLoop
     private let logger: Logger
 
-    init(state: NIOLockedValueBox<Connection.State>, eventLoop: any EventLoop, logger: Logger) {
+    init(state: AdaptiveLockedBox<Connection.State>, eventLoop: any EventLoop, logger: Logger) {
         self.state = state
         self.eventLoop = eventLoop
         self.logger = logger
