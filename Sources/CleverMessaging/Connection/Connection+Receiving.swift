@@ -112,6 +112,33 @@ extension Connection {
         let action = state.withLockedValue {
             $0.pending.receiveResponse(id: header.requestID, requestedValue: header.requestedValue)
         }
+        settle(action, with: content)
+    }
+
+    /// A JSON response as decoded, waiting in a batch for ``receiveResponses(_:)``.
+    struct ReceivedResponse {
+        var header: FrameHeader
+        var content: ContentMembers
+    }
+
+    /// Handles responses from the current link in order, matching them all
+    /// under one turn of the lock (a peer answering a burst of requests sends
+    /// many per read, and the lock is shared with the threads that send
+    /// requests), and leaves `batch` empty. Runs on the event loop.
+    /// - Parameter batch: the responses, in the order they arrived.
+    func receiveResponses(_ batch: inout [ReceivedResponse]) {
+        let actions = state.withLockedValue { s in
+            batch.map { s.pending.receiveResponse(id: $0.header.requestID, requestedValue: $0.header.requestedValue) }
+        }
+        for (action, response) in zip(actions, batch) {
+            settle(action, with: response.content)
+        }
+        // Room for a usual batch is kept for the next read; a long one's is given back.
+        batch.removeAll(keepingCapacity: batch.count <= 64)
+    }
+
+    /// Completes the request a response was matched to, or logs why it was dropped.
+    private func settle(_ action: PendingRequests.ResponseAction, with content: ContentMembers) {
         switch action {
         case .unexpected(let reason):
             logger.warning("unexpected response dropped: \(reason)")

@@ -109,7 +109,7 @@ extension Connection {
         expires: Bool = true,
         awaited: Bool = false
     ) throws(ConnectionError) -> (number: Int, needsFlush: Bool) {
-        let (number, deadline, flush) = try withState { s throws(ConnectionError) -> (Int, NIODeadline?, Bool) in
+        let (number, arm, flush) = try withState { s throws(ConnectionError) -> (Int, Bool, Bool) in
             if s.isClosed { throw .closed }
             let linked = s.channel != nil
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
@@ -134,9 +134,11 @@ extension Connection {
             var entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
             entry.deadline = expires ? request.timeout.map { .now() + $0 } : nil
             s.pending.add(number: number, entry: entry)
-            return (number, entry.deadline, flush)
+            // Decided here rather than in `armTimeoutsSoon`, so that a request takes the lock once.
+            let arm = entry.deadline.map { claimTimerArming(&s, covering: $0) } ?? false
+            return (number, arm, flush)
         }
-        if let deadline { armTimeoutsSoon(covering: deadline) }
+        if arm { armTimeoutsOnLoop() }
         return (number, flush)
     }
 
@@ -149,13 +151,21 @@ extension Connection {
     ///   scheduled if the armed timer fires before it anyway (the common case
     ///   of requests with one timeout, so a request costs no timer work).
     func armTimeoutsSoon(covering deadline: NIODeadline? = nil) {
-        let schedule = state.withLockedValue { s -> Bool in
-            guard !s.armTimeoutsScheduled else { return false }
-            if let deadline, let armed = s.armedDeadline, armed <= deadline { return false }
-            s.armTimeoutsScheduled = true
-            return true
-        }
-        guard schedule else { return }
+        if state.withLockedValue({ claimTimerArming(&$0, covering: deadline) }) { armTimeoutsOnLoop() }
+    }
+
+    /// Whether the caller must arm the timer (``armTimeoutsOnLoop()``) for a
+    /// request whose deadline is `deadline` (`nil`: unknown): not when an arming
+    /// is on its way already, nor when the armed timer fires before `deadline`.
+    func claimTimerArming(_ s: inout State, covering deadline: NIODeadline?) -> Bool {
+        guard !s.armTimeoutsScheduled else { return false }
+        if let deadline, let armed = s.armedDeadline, armed <= deadline { return false }
+        s.armTimeoutsScheduled = true
+        return true
+    }
+
+    /// Arms the timer on the event loop (at once when on it), after ``claimTimerArming(_:covering:)``.
+    func armTimeoutsOnLoop() {
         if eventLoop.inEventLoop {
             armTimeouts()
         } else {

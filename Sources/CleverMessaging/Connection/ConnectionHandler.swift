@@ -33,6 +33,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// connection was told): later frames need not be looked at for it.
     private var capabilitiesNoted = false
 
+    /// Responses decoded in the current read and not yet handed to the
+    /// connection: they go in one batch (one turn of its lock for all), before
+    /// any other part and at the end of the read, so that their order with
+    /// everything else that arrives is kept.
+    private var responses: [Connection.ReceivedResponse] = []
+
     /// The capacity of the storage kept for an incomplete part (0 when none is kept).
     var keptCapacity: Int { leftover?.capacity ?? 0 }
 
@@ -82,7 +88,10 @@ final class ConnectionHandler: ChannelInboundHandler {
         // within delivery makes `channelInactive` see the state of the read's
         // start, which it only uses to log whether the link ended inside a frame.
         var decoder = self.decoder
-        defer { self.decoder = decoder }
+        defer {
+            self.decoder = decoder
+            handOverResponses()
+        }
         do {
             if var pending = leftover.take() {
                 // Completes the cut part with just the bytes it lacks, so that
@@ -103,6 +112,8 @@ final class ConnectionHandler: ChannelInboundHandler {
                 deliver(part, context: context)
             }
         } catch {
+            // What arrived whole before the bad frame is delivered before the link closes.
+            handOverResponses()
             fail(context: context, error: error)
             return
         }
@@ -123,12 +134,19 @@ final class ConnectionHandler: ChannelInboundHandler {
                 capabilitiesNoted = true
                 connection.noteCapabilities(header)
             }
+            if header.messageType == .response {
+                responses.append(Connection.ReceivedResponse(header: header, content: content))
+                return
+            }
+            handOverResponses()
             connection.receive(header, content, notingCapabilities: false)
         case .binary(.frame(let frame)):
             // Not produced for binary frames; handled all the same.
             if trailerPending, settleTrailer(frame.header) { return }
+            handOverResponses()
             connection.receive(frame)
         case .binary(.binaryHead(let header)):
+            handOverResponses()
             if trailerPending { _ = settleTrailer(nil) }
             bodyDigestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
             receiver = connection.beginBinary(header, channel: context.channel)
@@ -142,6 +160,12 @@ final class ConnectionHandler: ChannelInboundHandler {
             }
             receiver = nil
         }
+    }
+
+    /// Hands the responses decoded so far to the connection, in order.
+    @inline(__always)
+    private func handOverResponses() {
+        if !responses.isEmpty { connection.receiveResponses(&responses) }
     }
 
     /// Hands the frame after a body that announced ``ExtensionHeader/sha256Trailer``

@@ -95,6 +95,43 @@ struct ConnectionHandlerTests {
         #expect(harness.received.withLockedValue { $0.count } == 2)
     }
 
+    @Test("responses in one read are matched together, in order with the frames between them, and before a bad frame closes the link")
+    func responsesInOneRead() throws {
+        let channel = EmbeddedChannel()
+        let log = NIOLockedValueBox<[String]>([])
+        let registry = HandlerRegistry()
+        registry.onAction("go") { _, args, _ in log.withLockedValue { $0.append("action \(args[0])") } }
+        // Without resends, requests still pending when the link closes fail then:
+        // a response handed over only after the close would find nothing to answer.
+        var configuration = ConnectionConfiguration()
+        configuration.resendRequests = false
+        let connection = Connection(eventLoop: channel.eventLoop, registry: registry, configuration: configuration)
+        try channel.pipeline.syncOperations.addHandler(ConnectionHandler(connection: connection))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        var ids: [String] = []
+        for _ in 0..<4 {
+            ids.append(
+                try connection.getResponse("v", onError: { error in log.withLockedValue { $0.append("failed: \(error)") } }) { _, value, _, _ in
+                    log.withLockedValue { $0.append("reply \(value)") }
+                }
+            )
+        }
+        var writer = FrameWriter()
+        var bytes = ByteBuffer()
+        try writer.write(.response("v", id: .string(ids[0]), value: 1), into: &bytes)
+        try writer.write(.action("go", args: [10]), into: &bytes)
+        try writer.write(.response("v", id: .string(ids[1]), value: 2), into: &bytes)
+        try writer.write(.response("other", id: .string(ids[3]), value: 0), into: &bytes)  // names another value: dropped
+        try writer.write(.response("v", id: .string(ids[2]), value: 3), into: &bytes)
+        bytes.writeBytes([0x00, 0x02, UInt8(ascii: "["), UInt8(ascii: "]")])  // a header that is not an object
+        try writer.write(.response("v", id: .string(ids[3]), value: 4), into: &bytes)  // after the bad frame: never read
+        try channel.writeInbound(bytes)
+        // The request whose only answers were dropped or never read fails with the link.
+        #expect(log.withLockedValue { $0 } == ["reply 1", "action 10", "reply 2", "reply 3", "failed: \(ConnectionError.connectionLost)"])
+        #expect(!channel.isActive)
+        #expect(connection.state.withLockedValue { $0.pending.count } == 0)
+    }
+
     @Test("a link that ends inside a frame detaches cleanly and delivers nothing partial")
     func endInsideFrame() throws {
         let harness = try Harness()
