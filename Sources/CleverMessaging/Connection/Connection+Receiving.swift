@@ -112,13 +112,27 @@ extension Connection {
         let action = state.withLockedValue {
             $0.pending.receiveResponse(id: header.requestID, requestedValue: header.requestedValue)
         }
-        settle(action, with: content)
+        settle(action, value: content.value, error: content.error)
     }
 
-    /// A JSON response as decoded, waiting in a batch for ``receiveResponses(_:)``.
+    /// What a JSON response says, waiting in a batch for ``receiveResponses(_:)``.
     struct ReceivedResponse {
-        var header: FrameHeader
-        var content: ContentMembers
+        /// The header's `request_id`.
+        var requestID: JSONValue?
+        /// The header's `requested_value`.
+        var requestedValue: String?
+        /// The content's `value`.
+        var value: JSONValue?
+        /// The content's `error` (this library's error extension).
+        var error: JSONValue?
+
+        /// The parts of a response frame that matter, taken from its header and content.
+        init(_ header: FrameHeader, _ content: ContentMembers) {
+            requestID = header.requestID
+            requestedValue = header.requestedValue
+            value = content.value
+            error = content.error
+        }
     }
 
     /// Handles responses from the current link in order, matching them all
@@ -128,25 +142,25 @@ extension Connection {
     /// - Parameter batch: the responses, in the order they arrived.
     func receiveResponses(_ batch: inout [ReceivedResponse]) {
         let actions = state.withLockedValue { s in
-            batch.map { s.pending.receiveResponse(id: $0.header.requestID, requestedValue: $0.header.requestedValue) }
+            batch.map { s.pending.receiveResponse(id: $0.requestID, requestedValue: $0.requestedValue) }
         }
-        for (action, response) in zip(actions, batch) {
-            settle(action, with: response.content)
+        for i in batch.indices {
+            settle(actions[i], value: batch[i].value, error: batch[i].error)
         }
         // Room for a usual batch is kept for the next read; a long one's is given back.
         batch.removeAll(keepingCapacity: batch.count <= 64)
     }
 
     /// Completes the request a response was matched to, or logs why it was dropped.
-    private func settle(_ action: PendingRequests.ResponseAction, with content: ContentMembers) {
+    private func settle(_ action: PendingRequests.ResponseAction, value: JSONValue?, error: JSONValue?) {
         switch action {
         case .unexpected(let reason):
             logger.warning("unexpected response dropped: \(reason)")
         case .deliver(let entry):
-            if let error = RemoteError(content.error) {
+            if let error = RemoteError(error) {
                 entry.finish(.failure(.remote(error)))
             } else {
-                entry.finish(.success(content.value ?? .null))
+                entry.finish(.success(value ?? .null))
             }
         }
     }

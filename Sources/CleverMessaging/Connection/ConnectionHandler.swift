@@ -135,7 +135,7 @@ final class ConnectionHandler: ChannelInboundHandler {
                 connection.noteCapabilities(header)
             }
             if header.messageType == .response {
-                responses.append(Connection.ReceivedResponse(header: header, content: content))
+                responses.append(Connection.ReceivedResponse(header, content))
                 return
             }
             handOverResponses()
