@@ -1,4 +1,3 @@
-import HeapModule
 import NIOCore
 
 /// The table of requests waiting for a reply, as a pure state machine.
@@ -141,14 +140,14 @@ struct PendingRequests {
 
     var count: Int { entries.count }
 
-    /// Deadlines in a min-heap, removed lazily: an item whose entry is gone
+    /// Deadlines in a priority queue, removed lazily: an item whose entry is gone
     /// (answered, failed) or whose deadline changed is skipped when it surfaces.
-    /// One heap per connection instead of one event-loop timer per request:
+    /// One queue per connection instead of one event-loop timer per request:
     /// cancelling NIO timers is linear in their number, which made thousands
     /// of requests in flight quadratic.
-    private var deadlines = Heap<DeadlineItem>()
+    private var deadlines = DeadlineQueue<DeadlineItem>()
 
-    /// Items in the deadline heap, live or stale (for tests).
+    /// Items in the deadline queue, live or stale (for tests).
     var deadlineItemCount: Int { deadlines.count }
 
     struct DeadlineItem: Comparable {
@@ -184,7 +183,7 @@ struct PendingRequests {
         }
     }
 
-    /// Whether the heap item still stands for a live deadline.
+    /// Whether the queued item still stands for a live deadline.
     private func isLive(_ item: DeadlineItem) -> Bool {
         guard let entry = entries[item.number] else { return false }
         return entry.sequence == item.sequence && entry.deadline == item.deadline
@@ -211,10 +210,10 @@ struct PendingRequests {
         return out
     }
 
-    /// Drops the stale items on top of the heap. Replies mostly come back in
+    /// Drops the stale items at the front of the queue. Replies mostly come back in
     /// about the order the requests were made, so the earliest deadline is
     /// mostly an answered request's: dropping those as requests are added keeps
-    /// the heap near the number of requests in flight (each item is dropped
+    /// the queue near the number of requests in flight (each item is dropped
     /// once), and ``compactDeadlinesIfNeeded()`` seldom has anything to do.
     private mutating func dropAnsweredDeadlines() {
         while let first = deadlines.min, !isLive(first) {
@@ -222,11 +221,14 @@ struct PendingRequests {
         }
     }
 
-    /// Rebuilds the heap from its live items when stale ones dominate it (a
+    /// Rebuilds the queue from its live items when stale ones dominate it (a
     /// long-waiting request holds the top while later ones were answered).
     private mutating func compactDeadlinesIfNeeded() {
         guard deadlines.count > 2 * entries.count + 1024 else { return }
-        deadlines = Heap(deadlines.unordered.filter { isLive($0) })
+        var queue = DeadlineQueue<DeadlineItem>()
+        swap(&queue, &deadlines)
+        queue.filter { isLive($0) }
+        deadlines = queue
     }
 
     mutating func setResendable(id: String, _ resendable: Bool) {

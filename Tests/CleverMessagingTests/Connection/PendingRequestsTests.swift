@@ -72,8 +72,8 @@ struct PendingRequestsTests {
         guard case .unexpected = table.receiveResponse(id: "0001", requestedValue: "time") else { Issue.record("matched twice"); return }
     }
 
-    @Test("deadlines: answered requests leave the heap as new ones come, and the live ones still expire")
-    func deadlineHeapStaysSmall() {
+    @Test("deadlines: answered requests leave the queue as new ones come, and the live ones still expire")
+    func deadlineQueueStaysSmall() {
         let start = NIODeadline.now()
         func add(_ number: Int, after seconds: Int64, to table: inout PendingRequests) {
             var e = entry("time")
@@ -84,7 +84,7 @@ struct PendingRequestsTests {
             if case .deliver = table.receiveResponse(id: .string(Connection.formatRequestID(number)), requestedValue: "time") { return true }
             return false
         }
-        // Answered in the order asked, four in flight: the heap stays near that.
+        // Answered in the order asked, four in flight: the queue stays near that.
         var inOrder = PendingRequests()
         var answered = 0
         for number in 1...10_000 {
@@ -93,7 +93,7 @@ struct PendingRequestsTests {
         }
         #expect(answered == 9_996)
         #expect(inOrder.count == 4)
-        #expect(inOrder.deadlineItemCount <= 8, "heap items: \(inOrder.deadlineItemCount)")
+        #expect(inOrder.deadlineItemCount <= 8, "queued items: \(inOrder.deadlineItemCount)")
 
         // A long-waiting request on top: the answered ones behind it are compacted away.
         var blocked = PendingRequests()
