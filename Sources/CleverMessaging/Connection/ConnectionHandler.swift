@@ -165,7 +165,14 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Hands the responses decoded so far to the connection, in order.
     @inline(__always)
     private func handOverResponses() {
-        if !responses.isEmpty { connection.receiveResponses(&responses) }
+        guard !responses.isEmpty else { return }
+        // Taken out of the property while callbacks run (one that made this
+        // handler read again would otherwise access it twice at once), and
+        // put back emptied, so that its room serves the next read.
+        var batch: [Connection.ReceivedResponse] = []
+        swap(&batch, &responses)
+        connection.receiveResponses(&batch)
+        if responses.isEmpty { responses = batch }
     }
 
     /// Hands the frame after a body that announced ``ExtensionHeader/sha256Trailer``
