@@ -34,7 +34,9 @@ public final class GroundStation: Sendable {
         case firstConnected(Drone)
         /// A known drone connected again.
         case reconnected(Drone)
-        /// A drone's link went down.
+        /// A drone's link went down (or was found stale: the drone connected
+        /// again before its old link was seen to close; this event then comes
+        /// just before ``reconnected(_:)``).
         case disconnected(Drone)
     }
 
@@ -238,11 +240,20 @@ public final class GroundStation: Sendable {
     func register(id: String, cloverDir: String?, connection: Connection) {
         let address = connection.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         let now = Self.unixTime()
-        let (event, subscribers, replaced) = state.withLockedValue { s -> (Event?, [AsyncStream<Event>.Continuation], Connection?) in
-            guard connection.isConnected else { return (nil, [], nil) }
+        let (events, subscribers, replaced) = state.withLockedValue { s -> ([Event], [AsyncStream<Event>.Continuation], Connection?) in
+            guard connection.isConnected else { return ([], [], nil) }
             var entry = s.drones[id] ?? Entry(drone: Drone(id: id, address: address, isConnected: true, since: now, cloverDir: cloverDir, connections: 0))
             let first = entry.drone.connections == 0
             let replaced = entry.connection
+            var events: [Event] = []
+            if let replaced, replaced !== connection {
+                // The old link's close was not seen yet (it may be on another event
+                // loop, or half-open): it is lost now, and said so first.
+                s.byConnection.removeValue(forKey: replaced.number)
+                var old = entry.drone
+                old.isConnected = false
+                events.append(.disconnected(old))
+            }
             if replaced == nil { s.connectedCount += 1 }
             entry.drone.address = address
             entry.drone.isConnected = true
@@ -252,14 +263,16 @@ public final class GroundStation: Sendable {
             entry.connection = connection
             s.drones[id] = entry
             s.byConnection[connection.number] = id
-            return (first ? .firstConnected(entry.drone) : .reconnected(entry.drone), Array(s.subscribers.values), replaced)
+            events.append(first ? .firstConnected(entry.drone) : .reconnected(entry.drone))
+            return (events, Array(s.subscribers.values), replaced)
         }
         if let replaced, replaced !== connection {
             // The same drone on a new link: the old link is stale.
             replaced.dropLink()
         }
-        if let event {
-            logger.info("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
+        guard !events.isEmpty else { return }
+        logger.info("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
+        for event in events {
             for subscriber in subscribers { subscriber.yield(event) }
         }
     }

@@ -57,6 +57,37 @@ struct GroundStationTests {
         }
     }
 
+    @Test("a drone that connects again before its old link is seen to close: lost, then again, and the old link is dropped")
+    func reconnectBeforeCloseIsSeen() async throws {
+        try await Self.withStation { station, port in
+            let events = station.events()
+            let first = Self.drone("copter-9", port: port)
+            let firstRun = Task { await first.run() }
+            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            // A second client with the same id while the first link is still up:
+            // what the station sees when a drone's new link wins the race with its old link's close.
+            let second = Self.drone("copter-9", port: port)
+            let secondRun = Task { await second.run() }
+            var seen: [String] = []
+            for await event in events {
+                switch event {
+                case .firstConnected(let d): seen.append("first \(d.id)")
+                case .disconnected(let d): seen.append("lost \(d.id) \(d.isConnected)")
+                case .reconnected(let d): seen.append("again \(d.id) \(d.connections) \(d.isConnected)")
+                }
+                if seen.count == 3 { break }
+            }
+            #expect(seen == ["first copter-9", "lost copter-9 false", "again copter-9 2 true"])
+            #expect(station.drones.count == 1)
+            // (The station dropped the first client's link; that client now
+            // reconnects and takes the id back in turn, so both stop here.)
+            first.shutdown()
+            second.shutdown()
+            await firstRun.value
+            await secondRun.value
+        }
+    }
+
     @Test("the Python reference-style drone is identified and answers telemetry")
     func pythonDrone() async throws {
         try await Self.withStation { station, port in
