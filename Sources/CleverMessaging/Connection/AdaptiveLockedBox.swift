@@ -12,11 +12,11 @@ import Darwin
 /// nanoseconds at a time, many thousand times a second.
 ///
 /// With a plain mutex, every time the two meet, one thread sleeps in the
-/// kernel and the other makes a system call to wake it: in a pipelined run,
-/// about one such pair for every two requests. An adaptive mutex (glibc's
-/// `PTHREAD_MUTEX_ADAPTIVE_NP`) first retries for a short while, which the
-/// short hold times almost always make enough. Elsewhere it is a plain mutex.
-///
+/// kernel and the other makes a system call to wake it. An adaptive mutex
+/// (glibc's `PTHREAD_MUTEX_ADAPTIVE_NP`) first retries for a short while,
+/// which the short hold times mostly make enough: a pipelined run of 500,000
+/// requests made 30–33 k `futex` calls with a plain mutex, 12–13 k with this
+/// one. Elsewhere (not glibc) it is a plain mutex.
 final class AdaptiveLockedBox<Value> {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
