@@ -109,9 +109,12 @@ extension Bench {
             let start = NIODeadline.now()
             for i in 0..<count {
                 try connection.getResponse("echo", requestArgs: [.integer(i)], timeout: .seconds(60)) { _, value, _, _ in
+                    // Checked without building the expected `[i]` (an array allocated per reply is the bench's cost, not the library's).
+                    var routed = false
+                    if case .array(let echoed) = value, echoed.count == 1, echoed[0] == .integer(i) { routed = true }
                     let finished = tally.withLockedValue { t -> Bool in
                         t.answered += 1
-                        if value != [.integer(i)] { t.misrouted += 1 }
+                        if !routed { t.misrouted += 1 }
                         return t.answered == count
                     }
                     if finished { done.succeed() }
