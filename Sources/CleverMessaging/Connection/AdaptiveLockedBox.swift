@@ -19,11 +19,14 @@ import Darwin
 /// one. Elsewhere (not glibc) it is a plain mutex.
 final class AdaptiveLockedBox<Value> {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private var value: Value
+    /// The value, in memory of its own (as `NIOLockedValueBox` keeps it), so
+    /// that reaching it needs no dynamic exclusivity check: the mutex is the check.
+    private let value: UnsafeMutablePointer<Value>
 
     /// Creates a box holding `value`.
     init(_ value: Value) {
-        self.value = value
+        self.value = .allocate(capacity: 1)
+        self.value.initialize(to: value)
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         var attributes = pthread_mutexattr_t()
@@ -40,6 +43,8 @@ final class AdaptiveLockedBox<Value> {
         pthread_mutex_destroy(mutex)
         mutex.deinitialize(count: 1)
         mutex.deallocate()
+        value.deinitialize(count: 1)
+        value.deallocate()
     }
 
     /// Runs `body` with the value, holding the lock.
@@ -47,14 +52,14 @@ final class AdaptiveLockedBox<Value> {
     func withLockedValue<T, E: Error>(_ body: (inout Value) throws(E) -> T) throws(E) -> T {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+        return try body(&value.pointee)
     }
 }
 
 /// `@unchecked Sendable` (for a `Sendable` value, as `NIOLockedValueBox`): the
 /// value is only ever reached inside ``AdaptiveLockedBox/withLockedValue(_:)``,
 /// between `pthread_mutex_lock` and `pthread_mutex_unlock` of the box's own
-/// mutex, so no two threads touch it at once; the mutex lives at a fixed
-/// address allocated by the box, never moved, and is destroyed only in `deinit`,
-/// when no thread can hold a reference any more.
+/// mutex, so no two threads touch it at once; the mutex and the value live at
+/// fixed addresses allocated by the box, never moved, and are destroyed only
+/// in `deinit`, when no thread can hold a reference any more.
 extension AdaptiveLockedBox: @unchecked Sendable where Value: Sendable {}
