@@ -240,8 +240,8 @@ public final class GroundStation: Sendable {
     func register(id: String, cloverDir: String?, connection: Connection) {
         let address = connection.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         let now = Self.unixTime()
-        let (events, subscribers, replaced) = state.withLockedValue { s -> ([Event], [AsyncStream<Event>.Continuation], Connection?) in
-            guard connection.isConnected else { return ([], [], nil) }
+        let (events, replaced) = state.withLockedValue { s -> ([Event], Connection?) in
+            guard connection.isConnected else { return ([], nil) }
             var entry = s.drones[id] ?? Entry(drone: Drone(id: id, address: address, isConnected: true, since: now, cloverDir: cloverDir, connections: 0))
             let first = entry.drone.connections == 0
             let replaced = entry.connection
@@ -264,7 +264,8 @@ public final class GroundStation: Sendable {
             s.drones[id] = entry
             s.byConnection[connection.number] = id
             events.append(first ? .firstConnected(entry.drone) : .reconnected(entry.drone))
-            return (events, Array(s.subscribers.values), replaced)
+            Self.publish(events, to: s)
+            return (events, replaced)
         }
         if let replaced, replaced !== connection {
             // The same drone on a new link: the old link is stale.
@@ -272,25 +273,33 @@ public final class GroundStation: Sendable {
         }
         guard !events.isEmpty else { return }
         logger.info("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
+    }
+
+    /// Hands `events` to every subscriber. Called under the state lock, so that
+    /// events reach subscribers in the order the state changed, even when two
+    /// event loops register or lose drones at once (yielding never waits, and
+    /// runs no subscriber code).
+    private static func publish(_ events: [Event], to s: State) {
         for event in events {
-            for subscriber in subscribers { subscriber.yield(event) }
+            for subscriber in s.subscribers.values { subscriber.yield(event) }
         }
     }
 
     private func lost(_ connection: Connection) {
-        let (event, subscribers) = state.withLockedValue { s -> (Event?, [AsyncStream<Event>.Continuation]) in
+        let event = state.withLockedValue { s -> Event? in
             guard let id = s.byConnection.removeValue(forKey: connection.number), var entry = s.drones[id],
                 entry.connection === connection
-            else { return (nil, []) }
+            else { return nil }
             entry.connection = nil
             entry.drone.isConnected = false
             s.connectedCount -= 1
             s.drones[id] = entry
-            return (.disconnected(entry.drone), Array(s.subscribers.values))
+            let event = Event.disconnected(entry.drone)
+            Self.publish([event], to: s)
+            return event
         }
-        guard let event else { return }
+        guard event != nil else { return }
         logger.info("drone disconnected", metadata: ["id": "\(connection.number)"])
-        for subscriber in subscribers { subscriber.yield(event) }
     }
 
     static func unixTime() -> Double {
