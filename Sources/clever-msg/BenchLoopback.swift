@@ -146,6 +146,40 @@ enum RawLoopback {
     }
 }
 
+extension RawLoopback {
+    /// A plain server that only counts the bytes of its one connection.
+    struct Sink {
+        let channel: any Channel
+        let port: Int
+        /// Succeeds with the event loop of the connection once it is accepted.
+        let accepted: EventLoopFuture<any EventLoop>
+        /// Succeeds once `totalExpected` bytes arrived.
+        let done: EventLoopFuture<Void>
+
+        /// The connection's event loop, once a client connected.
+        var connectedLoop: any EventLoop {
+            get async throws { try await accepted.get() }
+        }
+    }
+
+    /// Starts a sink on 127.0.0.1 that completes `done` after `totalExpected` bytes.
+    static func makeSink(group: any EventLoopGroup, totalExpected: Int) async throws -> Sink {
+        let done = group.any().makePromise(of: Void.self)
+        let accepted = group.any().makePromise(of: (any EventLoop).self)
+        let channel = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                accepted.succeed(channel.eventLoop)
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        CountingServerHandler(requestSize: 1, responseSize: 0, totalExpected: totalExpected, done: done)
+                    )
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        return Sink(channel: channel, port: channel.localAddress!.port!, accepted: accepted.futureResult, done: done.futureResult)
+    }
+}
+
 /// A loopback server and client of this library, each on its own event loop group.
 struct MessagingPair {
     let server: MessagingServer

@@ -15,6 +15,13 @@ extension Bench {
                 to a MessagingServer whose handler counts them; client and server each run \
                 on an event loop group of one thread. The baseline writes the same bytes \
                 through a plain NIO channel to a server that only counts them.
+
+                Each half of the library is also measured alone, against a raw peer that \
+                costs next to nothing: the receiver (a plain channel writes the encoded \
+                frames to a MessagingServer, which decodes them and calls the handler) and \
+                the sender (a MessagingClient encodes the actions, a plain server only \
+                counts bytes). End to end cannot beat the slower half, and both halves \
+                share the machine's cores.
                 """
         )
 
@@ -38,22 +45,44 @@ extension Bench {
             try writer.write(frame, into: &one)
             reporter.note("frame: \(one.readableBytes) bytes; \(count) messages per run; best of 3 runs")
 
-            var best = 0.0
+            var endToEnd = Best()
+            var receiver = Best()
+            var sender = Best()
             var bestRaw = 0.0
-            var leastCPU: CPUTime.Split?
             for _ in 0..<3 {
-                let (rate, cpu) = try await Self.oneWay(count: count, serverGroup: serverGroup, clientGroup: clientGroup)
-                best = max(best, rate)
-                if leastCPU.map({ cpu.server + cpu.client + cpu.rest < $0.server + $0.client + $0.rest }) ?? true { leastCPU = cpu }
+                endToEnd.add(try await Self.oneWay(count: count, serverGroup: serverGroup, clientGroup: clientGroup))
+                receiver.add(try await Self.receiverAlone(frame: one, count: count, serverGroup: serverGroup, clientGroup: clientGroup))
+                sender.add(try await Self.senderAlone(frameSize: one.readableBytes, count: count, serverGroup: serverGroup, clientGroup: clientGroup))
                 bestRaw = max(bestRaw, try await Self.rawBlast(frame: one, count: count, serverGroup: serverGroup, clientGroup: clientGroup))
             }
             try await serverGroup.shutdownGracefully()
             try await clientGroup.shutdownGracefully()
-            if let leastCPU { reporter.note(leastCPU.note(per: count, what: "message (the run that used least)")) }
+            for (best, what) in [(endToEnd, "message"), (receiver, "message, receiver alone"), (sender, "message, sender alone")] {
+                if let cpu = best.leastCPU { reporter.note(cpu.note(per: count, what: "\(what) (the run that used least)")) }
+            }
             reporter.report(
-                Measurement(name: "messages.one_way", value: best, unit: "messages/s", baseline: bestRaw,
+                Measurement(name: "messages.one_way", value: endToEnd.rate, unit: "messages/s", baseline: bestRaw,
                             label: "one-way actions (end to end)")
             )
+            reporter.report(
+                Measurement(name: "messages.one_way.receiver", value: receiver.rate, unit: "messages/s", baseline: bestRaw,
+                            label: "  receiver alone (raw sender)")
+            )
+            reporter.report(
+                Measurement(name: "messages.one_way.sender", value: sender.rate, unit: "messages/s", baseline: bestRaw,
+                            label: "  sender alone (raw sink)")
+            )
+        }
+
+        /// The fastest of a measurement's runs, and the CPU split of the run that used least.
+        struct Best {
+            var rate = 0.0
+            var leastCPU: CPUTime.Split?
+
+            mutating func add(_ run: (rate: Double, cpu: CPUTime.Split)) {
+                rate = max(rate, run.rate)
+                if leastCPU.map({ run.cpu.total < $0.total }) ?? true { leastCPU = run.cpu }
+            }
         }
 
         /// Sends `count` actions; returns messages/s until the server has handled
@@ -68,21 +97,11 @@ extension Bench {
             }
             let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
             let connection = pair.client.connection
-            let args: [JSONValue] = [1, "two", 3.5, nil, true]
-            let kwargs: JSONObject = ["time": "1700000000.5"]
             let serverLoop = pair.serverSide.eventLoop
             let clientLoop = connection.eventLoop
             let cpuStart = try await CPUTime.Split.now(server: serverLoop, client: clientLoop)
             let start = NIODeadline.now()
-            var checkpoint: SendReceipt?
-            for i in 0..<count {
-                let receipt = try connection.enqueueMessage("start", args: args, kwargs: kwargs)
-                if i % 8192 == 8191 {
-                    // Backpressure: at most two batches of 8192 frames ahead of the socket.
-                    try await checkpoint?.written()
-                    checkpoint = receipt
-                }
-            }
+            try await sendActions(count: count, on: connection)
             try await done.futureResult.get()
             let rate = Double(count) / NIODeadline.seconds(since: start)
             let cpu = try await CPUTime.Split.now(server: serverLoop, client: clientLoop).since(cpuStart)
@@ -90,31 +109,104 @@ extension Bench {
             return (rate, cpu)
         }
 
+        /// A plain channel writes `count` copies of the encoded `frame` to a
+        /// MessagingServer whose handler counts them; returns messages/s until
+        /// the handler saw them all, and the CPU time each side used meanwhile.
+        static func receiverAlone(frame: ByteBuffer, count: Int, serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup) async throws -> (Double, CPUTime.Split) {
+            let registry = HandlerRegistry()
+            let done = serverGroup.any().makePromise(of: Void.self)
+            let received = NIOLockedValueBox(0)
+            registry.onAction("start") { _, _, _ in
+                let n = received.withLockedValue { $0 += 1; return $0 }
+                if n == count { done.succeed() }
+            }
+            let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry, group: serverGroup)
+            let serverTask = Task { try await server.run() }
+            let port = try await server.localAddress().port!
+            let client = try await ClientBootstrap(group: clientGroup)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .connect(host: "127.0.0.1", port: port).get()
+            let serverSide = try await server.waitForConnections(1)[0]
+            let cpuStart = try await CPUTime.Split.now(server: serverSide.eventLoop, client: client.eventLoop)
+            let start = NIODeadline.now()
+            try await writeCopies(of: frame, count: count, to: client)
+            try await done.futureResult.get()
+            let rate = Double(count) / NIODeadline.seconds(since: start)
+            let cpu = try await CPUTime.Split.now(server: serverSide.eventLoop, client: client.eventLoop).since(cpuStart)
+            try? await client.close()
+            server.shutdown()
+            try await serverTask.value
+            return (rate, cpu)
+        }
+
+        /// A MessagingClient sends `count` actions to a plain server that only
+        /// counts their bytes; returns messages/s until all arrived, and the CPU
+        /// time each side used meanwhile.
+        static func senderAlone(frameSize: Int, count: Int, serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup) async throws -> (Double, CPUTime.Split) {
+            let sink = try await RawLoopback.makeSink(group: serverGroup, totalExpected: frameSize * count)
+            let client = MessagingClient(host: "127.0.0.1", port: sink.port, registry: HandlerRegistry(), group: clientGroup)
+            let clientTask = Task { await client.run() }
+            let connection = client.connection
+            try await connection.waitUntilConnected()
+            let serverLoop = try await sink.connectedLoop
+            let cpuStart = try await CPUTime.Split.now(server: serverLoop, client: connection.eventLoop)
+            let start = NIODeadline.now()
+            try await sendActions(count: count, on: connection)
+            try await sink.done.get()
+            let rate = Double(count) / NIODeadline.seconds(since: start)
+            let cpu = try await CPUTime.Split.now(server: serverLoop, client: connection.eventLoop).since(cpuStart)
+            client.shutdown()
+            await clientTask.value
+            try? await sink.channel.close()
+            return (rate, cpu)
+        }
+
         /// Writes the same bytes through a plain channel; returns frames/s equivalent.
         static func rawBlast(frame: ByteBuffer, count: Int, serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup) async throws -> Double {
-            let perWrite = 8192
-            var batch = ByteBuffer()
-            for _ in 0..<perWrite { batch.writeImmutableBuffer(frame) }
             let pair = try await RawLoopback.makePair(
                 serverGroup: serverGroup, clientGroup: clientGroup,
                 requestSize: frame.readableBytes, responseSize: 0, totalExpected: frame.readableBytes * count
             )
             let start = NIODeadline.now()
+            try await writeCopies(of: frame, count: count, to: pair.client)
+            try await pair.serverDone.get()
+            let rate = Double(count) / NIODeadline.seconds(since: start)
+            await pair.close()
+            return rate
+        }
+
+        /// Queues `count` of the measured actions on `connection`, at most two
+        /// batches of 8192 ahead of the socket.
+        static func sendActions(count: Int, on connection: Connection) async throws {
+            let args: [JSONValue] = [1, "two", 3.5, nil, true]
+            let kwargs: JSONObject = ["time": "1700000000.5"]
+            var checkpoint: SendReceipt?
+            for i in 0..<count {
+                let receipt = try connection.enqueueMessage("start", args: args, kwargs: kwargs)
+                if i % 8192 == 8191 {
+                    try await checkpoint?.written()
+                    checkpoint = receipt
+                }
+            }
+        }
+
+        /// Writes `count` copies of `frame` to a plain channel, 8192 per write,
+        /// at most two writes ahead of the socket.
+        static func writeCopies(of frame: ByteBuffer, count: Int, to channel: any Channel) async throws {
+            let perWrite = 8192
+            var batch = ByteBuffer()
+            for _ in 0..<perWrite { batch.writeImmutableBuffer(frame) }
             var sent = 0
             var previous: EventLoopFuture<Void>?
             while sent < count {
                 let n = min(perWrite, count - sent)
                 let chunk = n == perWrite ? batch : batch.getSlice(at: batch.readerIndex, length: n * frame.readableBytes)!
-                let write = pair.client.eventLoop.makePromise(of: Void.self)
-                pair.client.writeAndFlush(chunk, promise: write)
+                let write = channel.eventLoop.makePromise(of: Void.self)
+                channel.writeAndFlush(chunk, promise: write)
                 try await previous?.get()
                 previous = write.futureResult
                 sent += n
             }
-            try await pair.serverDone.get()
-            let rate = Double(count) / NIODeadline.seconds(since: start)
-            await pair.close()
-            return rate
         }
     }
 }

@@ -38,6 +38,9 @@ enum CPUTime {
             return Split(server: s, client: c, rest: ofProcess - s - c)
         }
 
+        /// All three together.
+        var total: Double { server + client + rest }
+
         /// What was used between `start` and `self`.
         func since(_ start: Split) -> Split {
             Split(server: server - start.server, client: client - start.client, rest: rest - start.rest)
@@ -50,7 +53,7 @@ enum CPUTime {
                 return "\(v)"
             }
             return "CPU per \(what): server loop \(us(server)) µs, client loop \(us(client)) µs, "
-                + "other threads \(us(rest)) µs, total \(us(server + client + rest)) µs"
+                + "other threads \(us(rest)) µs, total \(us(total)) µs"
         }
     }
 }
