@@ -88,38 +88,22 @@ extension Bench {
         /// Sends `count` actions; returns messages/s until the server has handled
         /// them all, and the CPU time each side used meanwhile.
         static func oneWay(count: Int, serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup) async throws -> (Double, CPUTime.Split) {
-            let registry = HandlerRegistry()
-            let done = serverGroup.any().makePromise(of: Void.self)
-            let received = NIOLockedValueBox(0)
-            registry.onAction("start") { _, _, _ in
-                let n = received.withLockedValue { $0 += 1; return $0 }
-                if n == count { done.succeed() }
-            }
+            let (registry, done) = countingRegistry(count: count, group: serverGroup)
             let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
             let connection = pair.client.connection
-            let serverLoop = pair.serverSide.eventLoop
-            let clientLoop = connection.eventLoop
-            let cpuStart = try await CPUTime.Split.now(server: serverLoop, client: clientLoop)
-            let start = NIODeadline.now()
-            try await sendActions(count: count, on: connection)
-            try await done.futureResult.get()
-            let rate = Double(count) / NIODeadline.seconds(since: start)
-            let cpu = try await CPUTime.Split.now(server: serverLoop, client: clientLoop).since(cpuStart)
+            let result = try await measure(count: count, server: pair.serverSide.eventLoop, client: connection.eventLoop) {
+                try await sendActions(count: count, on: connection)
+                try await done.get()
+            }
             try await pair.stop()
-            return (rate, cpu)
+            return result
         }
 
         /// A plain channel writes `count` copies of the encoded `frame` to a
         /// MessagingServer whose handler counts them; returns messages/s until
         /// the handler saw them all, and the CPU time each side used meanwhile.
         static func receiverAlone(frame: ByteBuffer, count: Int, serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup) async throws -> (Double, CPUTime.Split) {
-            let registry = HandlerRegistry()
-            let done = serverGroup.any().makePromise(of: Void.self)
-            let received = NIOLockedValueBox(0)
-            registry.onAction("start") { _, _, _ in
-                let n = received.withLockedValue { $0 += 1; return $0 }
-                if n == count { done.succeed() }
-            }
+            let (registry, done) = countingRegistry(count: count, group: serverGroup)
             let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry, group: serverGroup)
             let serverTask = Task { try await server.run() }
             let port = try await server.localAddress().port!
@@ -127,16 +111,14 @@ extension Bench {
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .connect(host: "127.0.0.1", port: port).get()
             let serverSide = try await server.waitForConnections(1)[0]
-            let cpuStart = try await CPUTime.Split.now(server: serverSide.eventLoop, client: client.eventLoop)
-            let start = NIODeadline.now()
-            try await writeCopies(of: frame, count: count, to: client)
-            try await done.futureResult.get()
-            let rate = Double(count) / NIODeadline.seconds(since: start)
-            let cpu = try await CPUTime.Split.now(server: serverSide.eventLoop, client: client.eventLoop).since(cpuStart)
+            let result = try await measure(count: count, server: serverSide.eventLoop, client: client.eventLoop) {
+                try await writeCopies(of: frame, count: count, to: client)
+                try await done.get()
+            }
             try? await client.close()
             server.shutdown()
             try await serverTask.value
-            return (rate, cpu)
+            return result
         }
 
         /// A MessagingClient sends `count` actions to a plain server that only
@@ -149,15 +131,41 @@ extension Bench {
             let connection = client.connection
             try await connection.waitUntilConnected()
             let serverLoop = try await sink.connectedLoop
-            let cpuStart = try await CPUTime.Split.now(server: serverLoop, client: connection.eventLoop)
-            let start = NIODeadline.now()
-            try await sendActions(count: count, on: connection)
-            try await sink.done.get()
-            let rate = Double(count) / NIODeadline.seconds(since: start)
-            let cpu = try await CPUTime.Split.now(server: serverLoop, client: connection.eventLoop).since(cpuStart)
+            let result = try await measure(count: count, server: serverLoop, client: connection.eventLoop) {
+                try await sendActions(count: count, on: connection)
+                try await sink.done.get()
+            }
             client.shutdown()
             await clientTask.value
             try? await sink.channel.close()
+            return result
+        }
+
+        /// A registry whose `start` handler counts, and a future that succeeds at the `count`th action.
+        static func countingRegistry(count: Int, group: any EventLoopGroup) -> (HandlerRegistry, EventLoopFuture<Void>) {
+            let registry = HandlerRegistry()
+            let done = group.any().makePromise(of: Void.self)
+            let received = NIOLockedValueBox(0)
+            registry.onAction("start") { _, _, _ in
+                let n = received.withLockedValue { $0 += 1; return $0 }
+                if n == count { done.succeed() }
+            }
+            return (registry, done.futureResult)
+        }
+
+        /// Runs `work`, which returns once all `count` messages were handled;
+        /// returns messages/s, and the CPU time each side used meanwhile.
+        static func measure(
+            count: Int,
+            server: any EventLoop,
+            client: any EventLoop,
+            _ work: () async throws -> Void
+        ) async throws -> (Double, CPUTime.Split) {
+            let cpuStart = try await CPUTime.Split.now(server: server, client: client)
+            let start = NIODeadline.now()
+            try await work()
+            let rate = Double(count) / NIODeadline.seconds(since: start)
+            let cpu = try await CPUTime.Split.now(server: server, client: client).since(cpuStart)
             return (rate, cpu)
         }
 
