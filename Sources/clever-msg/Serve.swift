@@ -93,6 +93,11 @@ struct Serve: AsyncParsableCommand {
             out.print(["event": "connected", "id": .string(d.id), "address": .string(d.address), "first": false], text: "+ \(d.id) reconnected from \(d.address)")
         case .disconnected(let d):
             out.print(["event": "disconnected", "id": .string(d.id)], text: "- \(d.id) disconnected")
+        case .duplicateRefused(let id, let address):
+            out.print(
+                ["event": "duplicate_refused", "id": .string(id), "address": .string(address)],
+                text: "! \(address) answered id \(id), which a connected drone has: refused"
+            )
         }
     }
 }

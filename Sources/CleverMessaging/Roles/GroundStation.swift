@@ -11,6 +11,15 @@ import ServiceLifecycle
 /// `clover_dir`. A drone that reconnects, from anywhere, finds its record
 /// again. Connect, first-connect and disconnect events are delivered through
 /// ``events()``.
+///
+/// One id has one link. A new link that answers the id of a drone whose link
+/// is up is taken as that drone reconnecting (its old link is stale, and
+/// dropped) when it comes from the same host; from another host it is a
+/// second drone with the same id (a cloned SD card, say): the drone already
+/// connected keeps its link and its record, the newcomer's link is closed,
+/// and ``Event/duplicateRefused(id:address:)`` says so. (A drone whose
+/// address changed while its old link was half-open is then let in once that
+/// link times out, by TCP keepalive or the ping sweeper.)
 public final class GroundStation: Sendable {
     /// What the station knows of one drone.
     public struct Drone: Sendable, Hashable {
@@ -38,6 +47,11 @@ public final class GroundStation: Sendable {
         /// again before its old link was seen to close; this event then comes
         /// just before ``reconnected(_:)``).
         case disconnected(Drone)
+        /// A link from `address` answered the id of a drone connected from
+        /// another host; it was closed, and the connected drone kept its link.
+        /// Said once per host while that drone stays connected (a refused
+        /// drone may try again and again).
+        case duplicateRefused(id: String, address: String)
     }
 
     /// The server underneath.
@@ -50,6 +64,8 @@ public final class GroundStation: Sendable {
     private struct Entry {
         var drone: Drone
         var connection: Connection?
+        /// The hosts refused this id while `connection` is up (each is reported once).
+        var refusedHosts: Set<String> = []
     }
 
     private struct State {
@@ -240,11 +256,22 @@ public final class GroundStation: Sendable {
     func register(id: String, cloverDir: String?, connection: Connection) {
         let address = connection.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
         let now = Self.unixTime()
-        let (events, replaced) = state.withLockedValue { s -> ([Event], Connection?) in
-            guard connection.isConnected else { return ([], nil) }
+        // `refusal`: when this link is refused, the address of the drone that keeps
+        // the id, and whether this host is refused for the first time.
+        let (events, replaced, refusal) = state.withLockedValue { s -> ([Event], Connection?, (holder: String, first: Bool)?) in
+            guard connection.isConnected else { return ([], nil, nil) }
             var entry = s.drones[id] ?? Entry(drone: Drone(id: id, address: address, isConnected: true, since: now, cloverDir: cloverDir, connections: 0))
             let first = entry.drone.connections == 0
             let replaced = entry.connection
+            if let replaced, replaced !== connection, replaced.isConnected, !Self.sameHost(replaced, connection) {
+                let firstRefusal = entry.refusedHosts.insert(connection.remoteAddress?.ipAddress ?? address).inserted
+                s.drones[id] = entry
+                guard firstRefusal else { return ([], nil, (entry.drone.address, false)) }
+                let event = Event.duplicateRefused(id: id, address: address)
+                Self.publish([event], to: s)
+                return ([event], nil, (entry.drone.address, true))
+            }
+            entry.refusedHosts = []
             var events: [Event] = []
             if let replaced, replaced !== connection {
                 // The old link's close was not seen yet (it may be on another event
@@ -265,7 +292,18 @@ public final class GroundStation: Sendable {
             s.byConnection[connection.number] = id
             events.append(first ? .firstConnected(entry.drone) : .reconnected(entry.drone))
             Self.publish(events, to: s)
-            return (events, replaced)
+            return (events, replaced, nil)
+        }
+        if let refusal {
+            // Said once per host while the connected drone stays up: a refused
+            // drone that reconnects at once would otherwise say it many times a second.
+            logger.log(
+                level: refusal.first ? .warning : .debug,
+                "refused a second drone with a connected drone's id; its link is closed",
+                metadata: ["id": "\(id)", "address": "\(address)", "connected": "\(refusal.holder)"]
+            )
+            connection.dropLink()
+            return
         }
         if let replaced, replaced !== connection {
             // The same drone on a new link: the old link is stale.
@@ -273,6 +311,13 @@ public final class GroundStation: Sendable {
         }
         guard !events.isEmpty else { return }
         logger.info("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
+    }
+
+    /// Whether two links come from the same host (an unknown address counts as the same:
+    /// a link is never refused for want of an address).
+    private static func sameHost(_ a: Connection, _ b: Connection) -> Bool {
+        guard let hostA = a.remoteAddress?.ipAddress, let hostB = b.remoteAddress?.ipAddress else { return true }
+        return hostA == hostB
     }
 
     /// Hands `events` to every subscriber. Called under the state lock, so that
@@ -291,6 +336,7 @@ public final class GroundStation: Sendable {
                 entry.connection === connection
             else { return nil }
             entry.connection = nil
+            entry.refusedHosts = []
             entry.drone.isConnected = false
             s.connectedCount -= 1
             s.drones[id] = entry

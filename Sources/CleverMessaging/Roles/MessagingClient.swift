@@ -8,7 +8,9 @@ import ServiceLifecycle
 ///
 /// ``run()`` connects, and after a failure or a drop connects again following
 /// the ``ReconnectPolicy``, always re-linking the **same** ``connection``, so
-/// pending requests are resent and handlers stay registered. It returns when
+/// pending requests are resent and handlers stay registered. After a drop it
+/// connects again at once, unless the link held for less than the policy's
+/// first delay: it then waits out the rest of that delay first. It returns when
 /// the calling task is cancelled or ``shutdown()`` is called, after closing the
 /// connection gracefully.
 public final class MessagingClient: Sendable {
@@ -30,6 +32,9 @@ public final class MessagingClient: Sendable {
         var channel: (any Channel)?
     }
 
+    /// The local address links are made from (`nil`: the system's choice).
+    public let localHost: String?
+
     /// Creates a client; nothing happens until ``run()``.
     /// - Parameters:
     ///   - host: the server's address.
@@ -39,6 +44,9 @@ public final class MessagingClient: Sendable {
     ///   - reconnectPolicy: when to retry (default: the reference's).
     ///   - group: the event loops (default: NIO's shared group).
     ///   - connectLimiter: shared by clients that should not all connect at once (default: none).
+    ///   - localHost: the local IP address to connect from, such as one interface's
+    ///     (default: the system's choice); a connection attempt from an address
+    ///     that is not a literal IP address fails, and is retried as any other.
     ///   - logger: where to log.
     public init(
         host: String,
@@ -48,9 +56,11 @@ public final class MessagingClient: Sendable {
         reconnectPolicy: ReconnectPolicy = .reference,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         connectLimiter: ConnectLimiter? = nil,
+        localHost: String? = nil,
         logger: Logger = Logger(label: "clever.client")
     ) {
         self.connectLimiter = connectLimiter
+        self.localHost = localHost
         self.connection = Connection(eventLoop: group.any(), registry: registry, configuration: configuration, logger: logger)
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger
@@ -110,6 +120,7 @@ public final class MessagingClient: Sendable {
                 }
                 if stop || stopped.withLockedValue({ $0 }) { channel.close(promise: nil) }
                 logger.info("connected", metadata: ["server": "\(host):\(port)"])
+                let linked = NIODeadline.now()
                 await withTaskCancellationHandler {
                     try? await channel.closeFuture.get()
                 } onCancel: {
@@ -117,6 +128,16 @@ public final class MessagingClient: Sendable {
                 }
                 target.withLockedValue { $0.channel = nil }
                 if Task.isCancelled || stopped.withLockedValue({ $0 }) { break }
+                // A link that held for less than the policy's first delay is not
+                // followed at once: a server that closes links as soon as they
+                // come up (full, or refusing a duplicate drone id) sees one attempt
+                // per delay, not hundreds a second.
+                let spacing = reconnectPolicy.delay(beforeAttempt: 1) - (NIODeadline.now() - linked)
+                if spacing > .zero {
+                    logger.info("link to server dropped soon after it came up; reconnecting in \(spacing)")
+                    try? await Task.sleep(nanoseconds: UInt64(spacing.nanoseconds))
+                    continue
+                }
                 logger.info("link to server dropped; reconnecting")
             } catch {
                 failures += 1
@@ -146,11 +167,14 @@ public final class MessagingClient: Sendable {
 
     private func connectNow(host: String, port: Int) async throws -> any Channel {
         let connection = self.connection
-        let bootstrap = ClientBootstrap(group: connection.eventLoop)
+        var bootstrap = ClientBootstrap(group: connection.eventLoop)
             .connectTimeout(.seconds(5))
             // As the server's links: a file body arrives in bursts of up to 16 reads.
             .channelOption(.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection) }
+        if let localHost {
+            bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localHost, port: 0))
+        }
         if let address = try? SocketAddress(ipAddress: host, port: port) {
             // A literal address needs no resolver and no Happy Eyeballs race
             // (which costs a getaddrinfo call and three timers per attempt).

@@ -21,16 +21,44 @@ struct GroundStationTests {
         }
     }
 
-    /// A Swift drone answering `id` and `clover_dir`.
-    static func drone(_ id: String, port: Int) -> MessagingClient {
+    /// A Swift drone answering `id` and `clover_dir`, connecting from `localHost` (default: the system's choice).
+    static func drone(_ id: String, port: Int, from localHost: String? = nil) -> MessagingClient {
         let registry = HandlerRegistry()
         registry.onRequest("id") { _, _, _ in .string(id) }
         registry.onRequest("clover_dir") { _, _, _ in .string("/home/pi/\(id)") }
-        return MessagingClient(host: "127.0.0.1", port: port, registry: registry, reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50)))
+        return MessagingClient(
+            host: "127.0.0.1", port: port, registry: registry,
+            reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50)), localHost: localHost
+        )
     }
 
-    /// The first `count` events, as "first ID", "lost ID" and "again ID CONNECTIONS"; a drone
-    /// whose connected state contradicts its event gets " (still up)" or " (down)" added.
+    /// The host part of an "ip:port" address.
+    static func host(_ address: String) -> Substring {
+        address.split(separator: ":").first ?? ""
+    }
+
+    /// Whether a ``GroundStation/Event/duplicateRefused(id:address:)`` arrives within `timeout`.
+    static func refusal(in events: AsyncStream<GroundStation.Event>, within timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await event in events {
+                    if case .duplicateRefused = event { return true }
+                }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// The first `count` events, as "first ID", "lost ID", "again ID CONNECTIONS" and
+    /// "refused ID HOST"; a drone whose connected state contradicts its event gets
+    /// " (still up)" or " (down)" added.
     static func describe(_ events: AsyncStream<GroundStation.Event>, count: Int) async -> [String] {
         var seen: [String] = []
         for await event in events {
@@ -38,6 +66,7 @@ struct GroundStationTests {
             case .firstConnected(let d): seen.append("first \(d.id)" + (d.isConnected ? "" : " (down)"))
             case .disconnected(let d): seen.append("lost \(d.id)" + (d.isConnected ? " (still up)" : ""))
             case .reconnected(let d): seen.append("again \(d.id) \(d.connections)" + (d.isConnected ? "" : " (down)"))
+            case .duplicateRefused(let id, let address): seen.append("refused \(id) \(host(address))")
             }
             if seen.count == count { break }
         }
@@ -84,6 +113,45 @@ struct GroundStationTests {
             second.shutdown()
             await firstRun.value
             await secondRun.value
+        }
+    }
+
+    @Test("a second drone with the id of a connected drone, from another host: refused (said once), the first keeps its link; the second gets in when the first leaves")
+    func duplicateFromAnotherHost() async throws {
+        try await Self.withStation { station, port in
+            let events = station.events()
+            let watch = station.events()
+            let first = Self.drone("copter-5", port: port)
+            let firstRun = Task { await first.run() }
+            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            // 127.0.0.2 is loopback too, but another host to the station.
+            let clone = Self.drone("copter-5", port: port, from: "127.0.0.2")
+            let cloneRun = Task { await clone.run() }
+            guard await Self.refusal(in: watch, within: .seconds(10)) else {
+                Issue.record("no duplicateRefused event within 10 s")
+                first.shutdown()
+                clone.shutdown()
+                await firstRun.value
+                await cloneRun.value
+                return
+            }
+            // The clone, refused, connects again at once, and again: the first drone keeps its link.
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(station.drones.count == 1)
+            #expect(Self.host(station.drones.first?.address ?? "") == "127.0.0.1")
+            #expect(station.drones.first?.connections == 1)
+            #expect(first.connection.isConnected)
+            let linked = station.connection(for: "copter-5")
+            #expect(linked?.remoteAddress?.ipAddress == "127.0.0.1")
+            #expect(try await linked?.request("id") == "copter-5")
+            // The first leaves: the clone's next try gets the id.
+            first.shutdown()
+            await firstRun.value
+            let seen = await Self.describe(events, count: 4)
+            #expect(seen == ["first copter-5", "refused copter-5 127.0.0.2", "lost copter-5", "again copter-5 2"])
+            #expect(Self.host(station.drones.first?.address ?? "") == "127.0.0.2")
+            clone.shutdown()
+            await cloneRun.value
         }
     }
 
