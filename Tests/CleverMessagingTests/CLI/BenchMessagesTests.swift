@@ -7,9 +7,9 @@ import Testing
 /// (no timing is asserted).
 @Suite("CLI: bench messages", .timeLimit(.minutes(2)))
 struct BenchMessagesTests {
-    @Test("bench messages --count 2000 --json: end to end, receiver alone and sender alone, each with the raw baseline")
+    @Test("bench messages --count 500 --json: end to end, receiver alone and sender alone, each with the raw baseline")
     func fewMessages() async throws {
-        let result = try await CleverMsgBinary.run(["bench", "messages", "--count", "2000", "--json"])
+        let result = try await CleverMsgBinary.run(["bench", "messages", "--count", "500", "--json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
         let lines = result.lines.compactMap { try? JSONParser.parse($0) }
         let byName = Dictionary(lines.compactMap { line in line["bench"]?.stringValue.map { ($0, line) } }, uniquingKeysWith: { $1 })
