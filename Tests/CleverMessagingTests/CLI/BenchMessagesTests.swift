@@ -11,8 +11,7 @@ struct BenchMessagesTests {
     func fewMessages() async throws {
         let result = try await CleverMsgBinary.run(["bench", "messages", "--count", "500", "--json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
-        let lines = result.lines.compactMap { try? JSONParser.parse($0) }
-        let byName = Dictionary(lines.compactMap { line in line["bench"]?.stringValue.map { ($0, line) } }, uniquingKeysWith: { $1 })
+        let byName = result.measurements
         #expect(Set(byName.keys) == ["messages.one_way", "messages.one_way.receiver", "messages.one_way.sender"])
         for (name, line) in byName {
             #expect((line["value"]?.doubleValue ?? 0) > 0, "\(name) measured nothing: \(line)")

@@ -11,8 +11,7 @@ struct BenchSwarmTests {
     func smallSwarm() async throws {
         let result = try await CleverMsgBinary.run(["bench", "swarm", "--count", "12", "--json"])
         #expect(result.status == 0, "\(result.stderr.suffix(2000))")
-        let lines = result.lines.compactMap { try? JSONParser.parse($0) }
-        let byName = Dictionary(lines.compactMap { line in line["bench"]?.stringValue.map { ($0, line) } }, uniquingKeysWith: { $1 })
+        let byName = result.measurements
         #expect(Set(byName.keys) == [
             "swarm.identify_all", "swarm.broadcast", "swarm.request_all", "swarm.broadcast.cpu", "swarm.request_all.cpu",
             "swarm.rss.station", "swarm.rss.swarm",

@@ -21,6 +21,11 @@ enum CleverMsgBinary {
             if lines.last == "" { lines.removeLast() }
             return lines
         }
+        /// The `--json` lines of a bench run, by their `bench` name.
+        var measurements: [String: JSONValue] {
+            let parsed = lines.compactMap { try? JSONParser.parse($0) }
+            return Dictionary(parsed.compactMap { line in line["bench"]?.stringValue.map { ($0, line) } }, uniquingKeysWith: { $1 })
+        }
     }
 
     /// The executable, if it can be found.
