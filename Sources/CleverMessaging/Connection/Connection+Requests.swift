@@ -131,11 +131,10 @@ extension Connection {
                 flush = needsFlush(&s)
                 if awaited { s.flushAwaited = true }
             }
-            var entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
-            entry.deadline = expires ? request.timeout.map { .now() + $0 } : nil
-            s.pending.add(number: number, entry: entry)
+            let entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
+            let deadline = s.pending.add(number: number, entry: entry, expires: expires, now: .now())
             // Decided here rather than in `armTimeoutsSoon`, so that a request takes the lock once.
-            let arm = entry.deadline.map { claimTimerArming(&s, covering: $0) } ?? false
+            let arm = deadline.map { claimTimerArming(&s, covering: $0) } ?? false
             return (number, arm, flush)
         }
         if arm { armTimeoutsOnLoop() }
@@ -191,33 +190,11 @@ extension Connection {
         entry.finish(.failure(error))
     }
 
-    /// Request ids: a per-connection counter as a zero-padded decimal string
-    /// of at least 4 digits (the reference's shape, without its collisions).
-    static func formatRequestID(_ number: Int) -> String {
-        let digits = String(number)
-        return digits.count >= 4 ? digits : String(repeating: "0", count: 4 - digits.count) + digits
-    }
+    /// The id of request number `number` (see ``RequestID/format(_:)``).
+    package static func formatRequestID(_ number: Int) -> String { RequestID.format(number) }
 
-    /// The counter value whose id (``formatRequestID(_:)``) is exactly `id`,
-    /// or `nil` when `id` is not such an id (not all ASCII digits, fewer than
-    /// 4, a leading zero beyond the padding, or beyond `Int.max`).
-    static func requestNumber(_ id: String) -> Int? {
-        var id = id
-        return id.withUTF8 { bytes -> Int? in
-            guard bytes.count >= 4, bytes.count <= 19 else { return nil }
-            if bytes.count > 4, bytes[0] == UInt8(ascii: "0") { return nil }
-            var number = 0
-            for byte in bytes {
-                let digit = byte &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                let (times10, o1) = number.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times10.addingReportingOverflow(Int(digit))
-                if o1 || o2 { return nil }
-                number = sum
-            }
-            return number
-        }
-    }
+    /// The number behind a request id this library made (see ``RequestID/number(_:)``).
+    package static func requestNumber(_ id: String) -> Int? { RequestID.number(id) }
 
     // MARK: - Replies
 
@@ -243,3 +220,6 @@ extension Connection {
         }
     }
 }
+
+/// A fan-out's group takes its results by slot, as ``PendingRequests`` delivers them.
+extension RequestFanOut.Group: RequestResultSink {}
