@@ -124,7 +124,15 @@ extension Connection {
             throw .connection(.connectionLost)
         }
         let trailer = header.extra[ExtensionHeader.sha256Trailer] != nil
-        let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(progress: progress, hashing: trailer)
+        // Each region written is progress for the link's liveness: a long push to a slow
+        // peer keeps its link while a ping waits behind it.
+        let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(
+            progress: { [self] done in
+                streamProgressed()
+                progress?(done)
+            },
+            hashing: trailer
+        )
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
         guard let digest else { return nil }
         var tail = channel.allocator.buffer(capacity: 256)
@@ -203,13 +211,15 @@ extension Connection {
     /// Answers a `filetransfer` request: streams the file back if the policy allows it.
     func serveFile(id: JSONValue, kwargs: JSONObject, wantsErrors: Bool) {
         let refuse = { (message: String) in
-            self.logger.warning("refused file request: \(message)")
+            self.logger.warning("refused file request: \(message)", metadata: self.linkMetadata)
             if wantsErrors {
                 self.replyError(to: Frame.fileTransferAction, id: id, RemoteError(code: RemoteError.Code.fileRefused, message: message))
             }
         }
         guard let path = kwargs["filepath"]?.stringValue else { return refuse("no filepath") }
-        guard let policy = configuration.filePolicy else { return refuse("file transfers are disabled") }
+        // FilePolicyError has no "not configured" case (a note for Files/: one would let
+        // this be `.refused(.notConfigured)`); the reason is given in words meanwhile.
+        guard let policy = configuration.filePolicy else { return refuse(Self.fileTransfersNotConfigured) }
         let resolved: ResolvedPath
         do throws(FilePolicyError) {
             resolved = try policy.resolveForReading(path)
@@ -292,8 +302,12 @@ extension Connection {
             }
         }
         guard let policy = configuration.filePolicy else {
-            logger.warning("file push refused: file transfers are disabled")
-            answer(.failure(.refused(.emptyPath)))
+            // Not `.refused(.emptyPath)`: the path is not the reason. FilePolicyError has no
+            // "not configured" case yet (see serveFile), so the error reply says it in words.
+            logger.warning("file push refused: \(Self.fileTransfersNotConfigured)", metadata: linkMetadata)
+            if let acknowledgement {
+                replyError(to: Frame.fileTransferAction, id: acknowledgement, RemoteError(code: RemoteError.Code.fileRefused, message: Self.fileTransfersNotConfigured))
+            }
             return nil
         }
         let resolved: ResolvedPath
@@ -301,7 +315,10 @@ extension Connection {
             resolved = try policy.resolveForWriting(header.filePath ?? "")
             try policy.createParentDirectories(of: resolved)
         } catch {
-            logger.warning("file push refused", metadata: ["path": "\(header.filePath ?? "")", "reason": "\(error)"])
+            var metadata = linkMetadata
+            metadata["path"] = "\(header.filePath ?? "")"
+            metadata["reason"] = "\(error)"
+            logger.warning("file push refused", metadata: metadata)
             answer(.failure(.refused(error)))
             return nil
         }
@@ -331,6 +348,11 @@ extension Connection {
             answer(result)
         }
     }
+}
+
+extension Connection {
+    /// Why a file transfer is refused when no ``ConnectionConfiguration/filePolicy`` is set.
+    static let fileTransfersNotConfigured = "file transfers are not configured on this side (no file policy)"
 }
 
 extension PendingRequests.Completion {

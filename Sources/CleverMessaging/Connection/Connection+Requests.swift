@@ -71,9 +71,11 @@ extension Connection {
 
     /// Registers a pending request, queues its frame when linked, and arms its timer.
     /// `expires: false` gives the request no deadline: its owner fails it
-    /// itself (pings, which their loop's ``PingSweeper`` watches).
+    /// itself (pings, which the link's ``Liveness`` watches).
     /// `awaited`: the caller waits for the reply (its flush is not held back for a burst).
-    func startRequest(
+    /// Used by roles that ask a peer on their own (``GroundStation``'s identification).
+    /// - Returns: the request id.
+    package func startRequest(
         _ requestedValue: String,
         args: [JSONValue],
         kwargs: JSONObject,
@@ -110,26 +112,23 @@ extension Connection {
         awaited: Bool = false
     ) throws(ConnectionError) -> (number: Int, needsFlush: Bool) {
         let (number, arm, flush) = try withState { s throws(ConnectionError) -> (Int, Bool, Bool) in
-            if s.isClosed { throw .closed }
-            let linked = s.channel != nil
+            if s.lifecycle.isClosed { throw .closed }
+            let linked = s.lifecycle.isLinked
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
             let number = s.nextRequestNumber
             s.nextRequestNumber += 1
             var flush = false
             if linked {
-                let queued = s.outbound.readableBytes + s.inFlightBytes
-                if queued > configuration.maximumQueuedBytes {
-                    throw .queueFull(queuedBytes: queued, limit: configuration.maximumQueuedBytes)
-                }
+                try s.outbound.checkRoom()
                 do throws(FrameEncodingError) {
                     try s.writer.writeRequest(
-                        request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &s.outbound
+                        request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &s.outbound.bytes
                     )
                 } catch {
                     throw .encoding(error)
                 }
-                flush = needsFlush(&s)
-                if awaited { s.flushAwaited = true }
+                flush = s.outbound.needsFlush()
+                if awaited { s.outbound.flushAwaited = true }
             }
             let entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
             let deadline = s.pending.add(number: number, entry: entry, expires: expires, now: .now())
@@ -178,14 +177,15 @@ extension Connection {
         timeouts.arm()
     }
 
-    func failRequest(id: String, with error: ConnectionError) {
+    /// Fails the request `id`, if it still waits.
+    package func failRequest(id: String, with error: ConnectionError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
         if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out") }
         entry.finish(.failure(error))
     }
 
     /// Fails the request numbered `number` (see ``startRequest(_:completion:expires:awaited:)``), if it still waits.
-    func failRequest(number: Int, with error: ConnectionError) {
+    package func failRequest(number: Int, with error: ConnectionError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(number: number) }) else { return }
         entry.finish(.failure(error))
     }
@@ -205,7 +205,8 @@ extension Connection {
                 try writer.writeResponse(requestedValue, id: id, value: value, into: &out)
             }
         } catch {
-            logger.warning("cannot reply to \(requestedValue) request \(id): \(error)")
+            // The link is gone (or the connection closed) while the handler ran: the peer asks again.
+            logger.debug("cannot reply to \(requestedValue) request \(id): \(error)", metadata: linkMetadata)
         }
     }
 
@@ -216,7 +217,7 @@ extension Connection {
             frame.content = .json(["value": .null, "error": error.jsonValue])
             try enqueueReply { writer, out throws(FrameEncodingError) in try writer.write(frame, into: &out) }
         } catch {
-            logger.warning("cannot send error reply to \(requestedValue) request \(id): \(error)")
+            logger.debug("cannot send error reply to \(requestedValue) request \(id): \(error)", metadata: linkMetadata)
         }
     }
 }
