@@ -246,7 +246,7 @@ extension Connection {
                     extra: extra
                 )
                 try await self.stream(file, size: size, header: header, progress: nil)
-                self.logger.info("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
+                self.logger.debug("sent file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(size)"]))
             } catch {
                 refuse("\(error)")
             }
@@ -264,7 +264,7 @@ extension Connection {
             return beginPush(header, readGate: readGate, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
         case .response where header.requestedValue == Frame.fileTransferAction:
             guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
-                logger.warning("unexpected file response dropped", metadata: ["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"])
+                logger.warning("unexpected file response dropped", metadata: linkMetadata(["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"]))
                 return nil
             }
             let id = header.requestID!.stringValue!
@@ -286,7 +286,7 @@ extension Connection {
                 }
             }
         default:
-            logger.warning("binary frame that is neither a file push nor a file response dropped")
+            logger.warning("binary frame that is neither a file push nor a file response dropped", metadata: linkMetadata)
             return nil
         }
     }
@@ -315,10 +315,7 @@ extension Connection {
             resolved = try policy.resolveForWriting(header.filePath ?? "")
             try policy.createParentDirectories(of: resolved)
         } catch {
-            var metadata = linkMetadata
-            metadata["path"] = "\(header.filePath ?? "")"
-            metadata["reason"] = "\(error)"
-            logger.warning("file push refused", metadata: metadata)
+            logger.warning("file push refused", metadata: linkMetadata(["path": "\(header.filePath ?? "")", "reason": "\(error)"]))
             answer(.failure(.refused(error)))
             return nil
         }
@@ -340,10 +337,10 @@ extension Connection {
         ) { (result: Result<FileTransferResult, FileTransferError>) in
             switch result {
             case .success(let received):
-                self.logger.info("received file", metadata: ["path": "\(resolved.path)", "bytes": "\(received.bytes)"])
+                self.logger.debug("received file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(received.bytes)"]))
                 registry.fileReceived(self, path: resolved.path, bytes: received.bytes)
             case .failure(let error):
-                self.logger.warning("file push failed", metadata: ["path": "\(resolved.path)", "reason": "\(error)"])
+                self.logger.warning("file push failed", metadata: self.linkMetadata(["path": "\(resolved.path)", "reason": "\(error)"]))
             }
             answer(result)
         }

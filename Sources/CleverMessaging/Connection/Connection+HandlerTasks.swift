@@ -15,7 +15,7 @@ extension Connection {
             return gate
         }
         if let pause {
-            logger.debug("more than \(limit) handlers running: reading paused")
+            logger.debug("more than \(limit) handlers running: reading paused", metadata: linkMetadata)
             pause.apply()
         }
         Task {

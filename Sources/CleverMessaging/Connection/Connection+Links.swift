@@ -201,6 +201,11 @@ extension Connection {
         return metadata
     }
 
+    /// ``linkMetadata`` with `extra` added.
+    package func linkMetadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        linkMetadata.merging(extra) { _, new in new }
+    }
+
     /// The drone id of the peer, once known (``IdentifyStage``, or the role that identified it).
     public var peerID: String? { state.withLockedValue { $0.peerID } }
 
