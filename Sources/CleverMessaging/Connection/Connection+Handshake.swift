@@ -100,20 +100,21 @@ extension Connection {
             s.handshakeTimer.armed = deadline
             let generation = s.handshakeTimer.generation
             eventLoop.scheduleTask(deadline: deadline) {
-                target.connection?.handshakeTimerFired(generation: generation)
+                // Never earlier than the deadline it was armed for (an embedded loop's clock is its own).
+                let now = NIODeadline.now()
+                target.connection?.handshakeTimerFired(generation: generation, now: now > deadline ? now : deadline)
             }
         }
     }
 
     /// The handshake timer fired: the machine checks its deadlines.
-    func handshakeTimerFired(generation: Int) {
+    func handshakeTimerFired(generation: Int, now: NIODeadline) {
         let current = state.withLockedValue { s -> Bool in
             guard s.handshakeTimer.generation == generation else { return false }
             s.handshakeTimer.armed = nil
             return s.handshake != nil
         }
         guard current else { return }
-        let now = NIODeadline.now()
         stepHandshake(now: now) { $0.tick(now: now) }
     }
 
