@@ -210,7 +210,7 @@ extension Connection {
 
     /// Answers a `filetransfer` request: streams the file back if the policy allows it.
     func serveFile(id: JSONValue, kwargs: JSONObject, wantsErrors: Bool) {
-        let refuse = { (message: String) in
+        let refuse = { @Sendable (message: String) in
             self.logger.warning("refused file request: \(message)", metadata: self.linkMetadata)
             if wantsErrors {
                 self.replyError(to: Frame.fileTransferAction, id: id, RemoteError(code: RemoteError.Code.fileRefused, message: message))
