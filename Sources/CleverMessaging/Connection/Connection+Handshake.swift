@@ -52,7 +52,8 @@ extension Connection {
                 s.heldInbound = run.takeHeld()
                 s.handshakeResults = run.context.results
                 if let identity = run.context.result(IdentifyStage.Identity.self) { s.peerID = identity.id }
-                _ = s.lifecycle.handshakePassed()
+                // Closed meanwhile (draining): the link is not opened, its queue stays held.
+                guard s.lifecycle.handshakePassed() == .open else { return (.waiting(deadline: run.deadline), bytes, channel, name) }
             case .waiting, .failed:
                 s.handshake = NIOLoopBound(run, eventLoop: eventLoop)
             }
