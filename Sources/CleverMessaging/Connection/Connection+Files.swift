@@ -84,9 +84,8 @@ extension Connection {
                 timeout: timeout,
                 written: true
             )
-            entry.deadline = .now() + timeout
             entry.resendable = false
-            s.pending.add(number: number, entry: entry)
+            s.pending.add(number: number, entry: entry, expires: true, now: .now())
             return id
         }
         armTimeoutsSoon()

@@ -17,7 +17,7 @@ extension Connection {
     /// ``ConnectionHandler``. Runs on the event loop.
     func receiveWhileHandshaking(_ frame: @autoclosure () -> Frame) -> HandshakeDelivery {
         guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return .deliver }
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         let frame = frame()
         return .taken(linkOpen: stepHandshake(now: now) { $0.receive(frame, now: now) })
     }
@@ -26,7 +26,7 @@ extension Connection {
     /// - Returns: whether the link is open (then the frame is handled as usual).
     func binaryFrameWhileHandshaking() -> Bool {
         guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return true }
-        _ = stepHandshake(now: .now()) { $0.binaryFrameArrived() }
+        _ = stepHandshake(now: self.eventLoop.now) { $0.binaryFrameArrived() }
         return false
     }
 
@@ -100,9 +100,10 @@ extension Connection {
             s.handshakeTimer.generation &+= 1
             s.handshakeTimer.armed = deadline
             let generation = s.handshakeTimer.generation
-            eventLoop.scheduleTask(deadline: deadline) {
-                // Never earlier than the deadline it was armed for (an embedded loop's clock is its own).
-                let now = NIODeadline.now()
+            // The timer holds the target and the loop, never the connection.
+            eventLoop.scheduleTask(deadline: deadline) { [eventLoop] in
+                // Never earlier than the deadline it was armed for.
+                let now = eventLoop.now
                 target.connection?.handshakeTimerFired(generation: generation, now: now > deadline ? now : deadline)
             }
         }

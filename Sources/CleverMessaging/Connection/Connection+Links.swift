@@ -8,7 +8,7 @@ extension Connection {
     /// again for it, and its handshake starts. Runs on the event loop.
     /// - Returns: whether the link is open already (no stage waits).
     func attach(_ channel: any Channel) -> Bool {
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         let linkNumber = state.withLockedValue { $0.lifecycle.linkCount } + 1
         let link = HandshakeLink(remoteAddress: channel.remoteAddress, connectionNumber: number, linkNumber: linkNumber)
         let stages = configuration.handshake.map { $0.makeStage(for: link) }

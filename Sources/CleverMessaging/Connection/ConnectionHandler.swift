@@ -208,7 +208,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
     package func channelReadComplete(context: ChannelHandlerContext) {
         if inReadBatch {
             inReadBatch = false
-            connection.readBatchEnded(now: .now())
+            connection.readBatchEnded(now: context.eventLoop.now)
         }
         context.fireChannelReadComplete()
     }
