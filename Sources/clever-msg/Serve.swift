@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Allow --announce to a broadcast address (the reference's 255.255.255.255).")
     var allowBroadcast = false
 
-    @Option(help: "The directory pulled files are written to (default: the working directory).")
+    @Option(help: "The directory drones may push files to and pull files from (default: none, every file transfer a drone starts is refused).")
     var root: String?
 
     @Option(help: "Seconds a request waits for each drone's reply.")
@@ -49,7 +49,9 @@ struct Serve: AsyncParsableCommand {
         var logger = Logger(label: "clever.serve")
         logger.logLevel = verbose ? .info : .error
         var configuration = ConnectionConfiguration()
-        configuration.filePolicy = try FilePolicy(allowedRoots: [root ?? FileManager.default.currentDirectoryPath])
+        if let root {
+            configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        }
         let station = GroundStation(host: host, port: port, configuration: configuration, logger: logger)
         // Line editing when a person types at a terminal; plain lines through a pipe.
         let editor = LineEditor()

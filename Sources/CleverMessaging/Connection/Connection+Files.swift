@@ -209,7 +209,7 @@ extension Connection {
             }
         }
         guard let path = kwargs["filepath"]?.stringValue else { return refuse("no filepath") }
-        guard let policy = configuration.filePolicy else { return refuse("file transfers are disabled") }
+        guard let policy = configuration.filePolicy else { return refuse(FilePolicyError.notConfigured.description) }
         let resolved: ResolvedPath
         do throws(FilePolicyError) {
             resolved = try policy.resolveForReading(path)
@@ -292,8 +292,8 @@ extension Connection {
             }
         }
         guard let policy = configuration.filePolicy else {
-            logger.warning("file push refused: file transfers are disabled")
-            answer(.failure(.refused(.emptyPath)))
+            logger.warning("file push refused: \(FilePolicyError.notConfigured)")
+            answer(.failure(.refused(.notConfigured)))
             return nil
         }
         let resolved: ResolvedPath
