@@ -22,7 +22,7 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "This drone's id (default: copter-<pid>).")
     var id: String?
 
-    @Option(help: "The directory pushed files go to and pulls are served from (default: the working directory).")
+    @Option(help: "The directory pushed files go to and pulls are served from (default: none, every file push and pull is refused).")
     var root: String?
 
     @Option(help: "Listen for the server's discovery beacon on this UDP port when it cannot be reached.")
@@ -37,11 +37,11 @@ struct Drone: AsyncParsableCommand {
     func run() async throws {
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
         let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
-        let root = self.root ?? FileManager.default.currentDirectoryPath
+        let cloverDir = root ?? FileManager.default.currentDirectoryPath
         var logger = Logger(label: "clever.drone")
         logger.logLevel = verbose ? .info : .error
         let printer = LinePrinter(json: json)
-        let behaviour = DroneBehaviour(root: root) { _, action, args, kwargs in
+        let behaviour = DroneBehaviour(root: cloverDir) { _, action, args, kwargs in
             printer.print(["action": .string(action), "args": .array(args), "kwargs": .object(kwargs)],
                           text: "action \(action) args=\(JSONValue.array(args)) kwargs=\(JSONValue.object(kwargs))")
         }
@@ -49,14 +49,19 @@ struct Drone: AsyncParsableCommand {
             printer.print(["file": .string(path), "bytes": .integer(Int(bytes))], text: "file \(path) (\(bytes) bytes)")
         }
         var configuration = ConnectionConfiguration()
-        configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        if let root {
+            configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        }
         let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger)
         behaviour.assign(id: id, to: client.connection)
         printer.print(["drone": .string(id), "server": .string("\(host):\(port)")], text: "drone \(id) → \(host):\(port)")
+        if root == nil {
+            printer.print(["files": "refused", "reason": "no --root given"], text: "no --root given: file pushes and pulls are refused")
+        }
         if let discover {
-            await client.run(discovery: ClientDiscovery(listener: DiscoveryListener.Configuration(port: discover)))
+            try await client.run(discovery: ClientDiscovery(listener: DiscoveryListener.Configuration(port: discover)))
         } else {
-            await client.run()
+            try await client.run()
         }
     }
 }
