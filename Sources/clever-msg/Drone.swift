@@ -34,6 +34,11 @@ struct Drone: AsyncParsableCommand {
     @Flag(help: "Log connection events to standard error.")
     var verbose = false
 
+    func validate() throws {
+        _ = try parseHostPort(server, defaultPort: 25000)
+        if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
+    }
+
     func run() async throws {
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
         let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
@@ -66,23 +71,34 @@ struct Drone: AsyncParsableCommand {
     }
 }
 
-/// Splits `HOST:PORT` (or `HOST`, or `[IPv6]:PORT`).
+/// Splits `HOST:PORT` (or `HOST`, or `[IPv6]:PORT`); the port must be one a peer can be reached at (1...65535).
 func parseHostPort(_ text: String, defaultPort: Int) throws -> (String, Int) {
+    let host: String
+    let portText: Substring?
     if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-        let host = String(text[text.index(after: text.startIndex)..<close])
+        host = String(text[text.index(after: text.startIndex)..<close])
         let rest = text[text.index(after: close)...]
-        guard rest.isEmpty || rest.hasPrefix(":"), let port = rest.isEmpty ? defaultPort : Int(rest.dropFirst()) else {
-            throw ValidationError("expected [HOST]:PORT, got \(text)")
-        }
-        return (host, port)
+        guard rest.isEmpty || rest.hasPrefix(":") else { throw ValidationError("expected [HOST]:PORT, got \(text)") }
+        portText = rest.isEmpty ? nil : rest.dropFirst()
+    } else {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { throw ValidationError("expected HOST:PORT, got \(text)") }
+        host = String(parts[0])
+        portText = parts.count == 2 ? parts[1] : nil
     }
-    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-    switch parts.count {
-    case 1: return (text, defaultPort)
-    case 2:
-        guard let port = Int(parts[1]), (0...65535).contains(port) else { throw ValidationError("bad port in \(text)") }
-        return (String(parts[0]), port)
-    default: throw ValidationError("expected HOST:PORT, got \(text)")
+    guard let portText else { return (host, defaultPort) }
+    guard let port = Int(portText) else { throw ValidationError("expected a port number after the colon, got \(text)") }
+    try checkPort(port, in: PortRange.connectable, option: text)
+    return (host, port)
+}
+
+/// Checks a port given on the command line.
+/// - Throws: a `ValidationError` naming the option and the allowed range.
+func checkPort(_ port: Int, in allowed: ClosedRange<Int>, option: String) throws {
+    do {
+        try PortRange.check(port, in: allowed)
+    } catch {
+        throw ValidationError("\(option): \(error)")
     }
 }
 

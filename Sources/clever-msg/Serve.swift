@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "The TCP port.")
+    @Option(help: "The TCP port (0: any free port).")
     var port: Int = 25000
 
     @Option(help: "Announce this server with a discovery beacon to ADDR[:PORT] (port 8181 by default).")
@@ -44,6 +44,11 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(help: "Log connection events to standard error.")
     var verbose = false
+
+    func validate() throws {
+        try checkPort(port, in: PortRange.listening, option: "--port")
+        if let announce { _ = try parseHostPort(announce, defaultPort: 8181) }
+    }
 
     func run() async throws {
         var logger = Logger(label: "clever.serve")

@@ -64,13 +64,16 @@ extension MessagingClient {
     ///   - timeout: how long to wait for a beacon before retrying the last server
     ///     (which goes on while listening); `nil` waits until one arrives. Default 10 s.
     ///   - serverID: the only server id to follow (default: any).
-    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` when the server's port is outside `1...65535`.
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` when the server's port is outside `1...65535`;
+    ///   ``DiscoveryError/invalidAddress(host:port:reason:)`` when the listener's is outside `0...65535`.
     public func run(discovery listener: DiscoveryListener, timeout: Duration? = .seconds(10), serverID: String? = nil) async throws {
         try PortRange.check(server.port, in: PortRange.connectable)
         // Subscribe before binding so no beacon between the two is lost.
         let lateBeacons = listener.announcements()
-        do {
+        do throws(DiscoveryError) {
             try await listener.start()
+        } catch .invalidAddress(let host, let port, let reason) {
+            throw DiscoveryError.invalidAddress(host: host, port: port, reason: reason)
         } catch {
             logger.error("cannot listen for server announcements, running without discovery: \(error)")
             try await run()
