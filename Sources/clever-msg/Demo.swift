@@ -184,6 +184,7 @@ final class SimulatedDrone: Sendable {
             registry.onAction(action) { _, _, _ in received.withLockedValue { $0.append(action) } }
         }
         registry.onRequest("id") { _, _, _ in .string(id) }
+        registry.onRequest("clover_dir") { _, _, _ in .string(root) }
         let seed = Double(id.utf8.reduce(0) { $0 &+ Int($1) } % 100) / 100
         registry.onRequest("telemetry") { _, _, _ in
             [

@@ -44,7 +44,7 @@ struct Drone: AsyncParsableCommand {
         let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
         let cloverDir = root ?? FileManager.default.currentDirectoryPath
         var logger = Logger(label: "clever.drone")
-        logger.logLevel = verbose ? .info : .error
+        logger.logLevel = verbose ? .debug : .error
         let printer = LinePrinter(json: json)
         let behaviour = DroneBehaviour(root: cloverDir) { _, action, args, kwargs in
             printer.print(["action": .string(action), "args": .array(args), "kwargs": .object(kwargs)],

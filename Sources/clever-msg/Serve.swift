@@ -52,7 +52,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var logger = Logger(label: "clever.serve")
-        logger.logLevel = verbose ? .info : .error
+        logger.logLevel = verbose ? .debug : .error
         var configuration = ConnectionConfiguration()
         if let root {
             configuration.filePolicy = try FilePolicy(allowedRoots: [root])

@@ -236,7 +236,7 @@ extension Connection {
                     extra: extra
                 )
                 try await self.stream(file, size: size, header: header, progress: nil)
-                self.logger.info("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
+                self.logger.debug("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
             } catch {
                 refuse("\(error)")
             }
@@ -323,7 +323,7 @@ extension Connection {
         ) { (result: Result<FileTransferResult, FileTransferError>) in
             switch result {
             case .success(let received):
-                self.logger.info("received file", metadata: ["path": "\(resolved.path)", "bytes": "\(received.bytes)"])
+                self.logger.debug("received file", metadata: ["path": "\(resolved.path)", "bytes": "\(received.bytes)"])
                 registry.fileReceived(self, path: resolved.path, bytes: received.bytes)
             case .failure(let error):
                 self.logger.warning("file push failed", metadata: ["path": "\(resolved.path)", "reason": "\(error)"])

@@ -1,3 +1,4 @@
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -28,7 +29,10 @@ extension GroundStation {
         }
         switch id {
         case .failure(let error):
-            logger.debug("could not identify a new connection: \(error)", metadata: ["connection": "\(connection.number)"])
+            // A link that drops before it answers is normal; one that does not answer in time is not.
+            var level = Logger.Level.debug
+            if case .timedOut = error { level = .warning }
+            logger.log(level: level, "could not identify a new connection: \(error)", metadata: ["connection": "\(connection.number)"])
         case .success(let value):
             guard let id = value.stringValue ?? (value.isNull ? nil : "\(value)") else {
                 logger.warning("connection answered a null id; ignored", metadata: ["connection": "\(connection.number)"])
