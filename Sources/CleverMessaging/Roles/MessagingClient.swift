@@ -23,7 +23,18 @@ public final class MessagingClient: Sendable {
     /// Shared with other clients to bound their simultaneous connection attempts, if set.
     public let connectLimiter: ConnectLimiter?
 
+    /// A change of the client's link.
+    public enum Event: Sendable, Hashable {
+        /// A link to `host:port` came up.
+        case connected(host: String, port: Int)
+        /// The link to `host:port` went down; the client connects again (unless it was stopped).
+        case disconnected(host: String, port: Int)
+        /// Attempt number `attempt` in a row to connect to `host:port` failed.
+        case connectFailed(host: String, port: Int, attempt: Int)
+    }
+
     private let target: NIOLockedValueBox<Target>
+    private let subscribers = EventSubscribers<Event>()
     private let stopped = NIOLockedValueBox(false)
 
     private struct Target {
@@ -67,6 +78,12 @@ public final class MessagingClient: Sendable {
         self.target = NIOLockedValueBox(Target(host: host, port: port))
     }
 
+    /// A stream of link events from now on (each call gets its own stream).
+    /// - Returns: the events; the stream ends when ``run()`` returns.
+    public func events() -> AsyncStream<Event> {
+        subscribers.subscribe()
+    }
+
     /// The server address the next connection attempt uses.
     public var server: (host: String, port: Int) {
         target.withLockedValue { ($0.host, $0.port) }
@@ -105,6 +122,7 @@ public final class MessagingClient: Sendable {
     /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` when the server's port
     ///   is outside `1...65535`.
     public func run(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?) async throws {
+        defer { subscribers.finish() }
         try PortRange.check(server.port, in: PortRange.connectable)
         try await withGracefulShutdownHandler {
             try await keepConnected(onAttemptsExhausted: onAttemptsExhausted)
@@ -131,6 +149,7 @@ public final class MessagingClient: Sendable {
                 target.withLockedValue { $0.channel = channel }
                 if stopped.withLockedValue({ $0 }) { channel.close(promise: nil) }
                 logger.debug("connected", metadata: ["server": "\(host):\(port)"])
+                subscribers.publish(.connected(host: host, port: port))
                 let linked = clock.now
                 await withTaskCancellationHandler {
                     try? await channel.closeFuture.get()
@@ -138,6 +157,7 @@ public final class MessagingClient: Sendable {
                     self.connection.startClose()
                 }
                 target.withLockedValue { $0.channel = nil }
+                subscribers.publish(.disconnected(host: host, port: port))
                 if Task.isCancelled || stopped.withLockedValue({ $0 }) { break }
                 // A link that held for less than the policy's first delay is not
                 // followed at once: a server that closes links as soon as they
@@ -156,6 +176,7 @@ public final class MessagingClient: Sendable {
             } catch {
                 failures += 1
                 logger.debug("cannot connect (attempt \(failures)): \(error)", metadata: ["server": "\(host):\(port)"])
+                subscribers.publish(.connectFailed(host: host, port: port, attempt: failures))
                 if reconnectPolicy.attemptsBeforeDiscovery > 0, failures % reconnectPolicy.attemptsBeforeDiscovery == 0,
                     let onAttemptsExhausted
                 {

@@ -53,9 +53,9 @@ public final class MessagingServer: Sendable {
         var connections: [Int: Connection] = [:]
         var channel: (any Channel)?
         var shutdownRequested = false
-        var subscribers: [Int: AsyncStream<Event>.Continuation] = [:]
-        var nextSubscriber = 0
     }
+
+    private let subscribers = EventSubscribers<Event>()
 
     /// What a role adds to each link, run in the link's child task
     /// (``GroundStation`` identifies the drone here).
@@ -96,7 +96,6 @@ public final class MessagingServer: Sendable {
 
     deinit {
         if !boundSettled.withLockedValue({ $0 }) { bound.fail(ConnectionError.closed) }
-        finishEvents()
     }
 
     /// The connections whose link is up, in the order they were accepted.
@@ -130,30 +129,7 @@ public final class MessagingServer: Sendable {
     /// A stream of link events from now on (each call gets its own stream).
     /// - Returns: the events; the stream ends when ``run()`` returns.
     public func events() -> AsyncStream<Event> {
-        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
-        let key = state.withLockedValue { s -> Int in
-            s.nextSubscriber += 1
-            s.subscribers[s.nextSubscriber] = continuation
-            return s.nextSubscriber
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: key) }
-        }
-        return stream
-    }
-
-    private func publish(_ event: Event) {
-        state.withLockedValue { s in
-            for subscriber in s.subscribers.values { subscriber.yield(event) }
-        }
-    }
-
-    private func finishEvents() {
-        let subscribers = state.withLockedValue { s in
-            defer { s.subscribers = [:] }
-            return Array(s.subscribers.values)
-        }
-        for subscriber in subscribers { subscriber.finish() }
+        subscribers.subscribe()
     }
 
     /// Binds and serves until cancelled or shut down, then closes all connections.
@@ -168,7 +144,7 @@ public final class MessagingServer: Sendable {
 
     /// ``run()``, with what a role adds to each link.
     func run(hooks: LinkHooks?) async throws {
-        defer { finishEvents() }
+        defer { subscribers.finish() }
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await serve(hooks: hooks)
@@ -184,6 +160,8 @@ public final class MessagingServer: Sendable {
     private struct Accepted: Sendable {
         var connection: Connection?
         var channel: any Channel
+        /// Whether the link came up (see ``LinkActivation``).
+        var active: EventLoopFuture<Bool>?
     }
 
     private func serve(hooks: LinkHooks?) async throws {
@@ -222,7 +200,7 @@ public final class MessagingServer: Sendable {
                             accepted.channel.close(promise: nil)
                             continue
                         }
-                        links.addTask { await self.serveLink(connection, channel: accepted.channel, hooks: hooks) }
+                        links.addTask { await self.serveLink(connection, accepted: accepted, hooks: hooks) }
                     }
                 } catch {
                     logger.debug("accepting stopped: \(error)")
@@ -236,9 +214,23 @@ public final class MessagingServer: Sendable {
     }
 
     /// Serves one link until it is down. Runs in the link's child task.
-    private func serveLink(_ connection: Connection, channel: any Channel, hooks: LinkHooks?) async {
+    private func serveLink(_ connection: Connection, accepted: Accepted, hooks: LinkHooks?) async {
+        let channel = accepted.channel
         // (When Connection gains `run()`, it is called here, owning the link until it ends.)
-        publish(.connected(connection))
+        if let active = accepted.active, (try? await active.get()) == true {
+            await serveLinkUp(connection, channel: channel, hooks: hooks)
+        } else {
+            // Closed before it came up: nothing to tell, nothing to serve.
+            try? await channel.closeFuture.get()
+            _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
+            connection.startClose(pendingError: .connectionLost)
+            waiters.changed()
+        }
+    }
+
+    /// Serves a link that is up until it is down.
+    private func serveLinkUp(_ connection: Connection, channel: any Channel, hooks: LinkHooks?) async {
+        subscribers.publish(.connected(connection))
         waiters.changed()
         await withDiscardingTaskGroup { group in
             // The role's work on the link runs beside the wait for its end: a link
@@ -249,7 +241,7 @@ public final class MessagingServer: Sendable {
             // A server-side connection ends with its link; the peer comes back as a new one.
             connection.startClose(pendingError: .connectionLost)
             hooks?.down(connection)
-            publish(.disconnected(connection))
+            subscribers.publish(.disconnected(connection))
             waiters.changed()
         }
     }
@@ -291,10 +283,12 @@ public final class MessagingServer: Sendable {
             // Closed by the accepting loop once it is registered.
             return child.eventLoop.makeSucceededFuture(Accepted(connection: nil, channel: child))
         }
-        return ConnectionHandler.install(on: child, connection: connection).map {
-            Accepted(connection: connection, channel: child)
+        return ConnectionHandler.install(on: child, connection: connection).flatMapThrowing {
+            Accepted(connection: connection, channel: child, active: try LinkActivation.install(on: child))
         }.flatMapErrorThrowing { error in
             _ = self.state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
+            // The accepting loop never sees a channel whose setup failed: it is closed here.
+            child.close(promise: nil)
             throw error
         }
     }

@@ -32,6 +32,11 @@ struct GroundStationTests {
         )
     }
 
+    /// Waits for `count` events that `match` (the support function of that name).
+    static func events<Event: Sendable>(_ count: Int, in stream: AsyncStream<Event>, where match: @escaping @Sendable (Event) -> Bool) async -> Bool {
+        await CleverMessagingTests.events(count, in: stream, where: match)
+    }
+
     /// The host part of an "ip:port" address.
     static func host(_ address: String) -> Substring {
         address.split(separator: ":").first ?? ""
@@ -39,21 +44,7 @@ struct GroundStationTests {
 
     /// Whether a ``GroundStation/Event/duplicateRefused(id:address:)`` arrives within `timeout`.
     static func refusal(in events: AsyncStream<GroundStation.Event>, within timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await event in events {
-                    if case .duplicateRefused = event { return true }
-                }
-                return false
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        await firstEvent(in: events, within: timeout) { if case .duplicateRefused = $0 { true } else { false } } != nil
     }
 
     /// The first `count` events, as "first ID", "lost ID", "again ID CONNECTIONS" and
@@ -121,6 +112,7 @@ struct GroundStationTests {
         try await Self.withStation { station, port in
             let events = station.events()
             let watch = station.events()
+            let links = station.server.events()
             let first = Self.drone("copter-5", port: port)
             let firstRun = Task { try await first.run() }
             try await station.waitForDrones(1, timeout: .seconds(10))
@@ -135,8 +127,11 @@ struct GroundStationTests {
                 try await cloneRun.value
                 return
             }
-            // The clone, refused, connects again at once, and again: the first drone keeps its link.
-            try await Task.sleep(for: .milliseconds(300))
+            // The clone, refused, connects again, and again: the first drone keeps its link.
+            let cloneRefusedAgain = await Self.events(3, in: links) { event in
+                if case .disconnected(let connection) = event { connection.remoteAddress?.ipAddress == "127.0.0.2" } else { false }
+            }
+            #expect(cloneRefusedAgain)
             #expect(station.drones.count == 1)
             #expect(Self.host(station.drones.first?.address ?? "") == "127.0.0.1")
             #expect(station.drones.first?.connections == 1)

@@ -27,6 +27,7 @@ struct ReconnectSpacingTests {
         let run = Task { try await client.run() }
         let clock = ContinuousClock()
         let start = clock.now
+        // Real time: the test counts attempts per second of wall clock.
         try await Task.sleep(for: .seconds(1))
         let attempts = accepted.withLockedValue { $0 }
         let elapsed = clock.now - start

@@ -18,6 +18,7 @@ struct RequestAllTests {
         if let delay {
             registry.onRequest("telemetry") { _, _, _ in
                 Self.asked.withLockedValue { _ = $0.insert(id) }
+                // Real time: a slow drone, so that a request times out or is cancelled while waiting.
                 try await Task.sleep(for: delay)
                 return ["id": .string(id)]
             }
