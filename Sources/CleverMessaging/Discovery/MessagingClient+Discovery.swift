@@ -95,7 +95,7 @@ extension MessagingClient {
                         "server \(host):\(port) unreachable; waiting for a server announcement",
                         metadata: ["timeout": "\(timeout.map { DurationText.describe($0) } ?? "none")"]
                     )
-                    switch await Self.waitForBeacon(listener, timeout: timeout, accepts: accepts, connection: connection) {
+                    switch await Self.waitForBeacon(listener, timeout: timeout, accepts: accepts, client: client) {
                     case .success(let announcement):
                         logger.debug("server announced; rebinding", metadata: ["server": "\(announcement)"])
                         client.rebind(host: announcement.host, port: announcement.port)
@@ -133,13 +133,13 @@ extension MessagingClient {
         }
     }
 
-    /// Waits for an accepted beacon, the timeout, the connection's close
-    /// (``shutdown()``), or cancellation, whichever comes first.
+    /// Waits for an accepted beacon, the timeout, the client's ``shutdown()``,
+    /// or cancellation, whichever comes first.
     private static func waitForBeacon(
         _ listener: DiscoveryListener,
         timeout: Duration?,
         accepts: @escaping @Sendable (ServerAnnouncement) -> Bool,
-        connection: Connection
+        client: MessagingClient
     ) async -> Result<ServerAnnouncement, DiscoveryError> {
         await withTaskGroup(of: Result<ServerAnnouncement, DiscoveryError>.self) { group in
             group.addTask {
@@ -150,14 +150,8 @@ extension MessagingClient {
                 }
             }
             group.addTask {
-                while !connection.isClosed {
-                    do {
-                        try await Task.sleep(for: .milliseconds(50))
-                    } catch {
-                        return .failure(.cancelled)
-                    }
-                }
-                return .failure(.closed)
+                let stopped = await client.stopping.wait { [weak client] in client?.isStopped ?? true }
+                return .failure(stopped ? .closed : .cancelled)
             }
             let first = await group.next() ?? .failure(.cancelled)
             group.cancelAll()

@@ -36,6 +36,11 @@ public final class MessagingClient: Sendable {
     private let target: NIOLockedValueBox<Target>
     private let subscribers = EventSubscribers<Event>()
     private let stopped = NIOLockedValueBox(false)
+    /// Woken by ``shutdown()``.
+    let stopping = StateWaiters()
+
+    /// Whether ``shutdown()`` was called.
+    var isStopped: Bool { stopped.withLockedValue { $0 } }
 
     private struct Target {
         var host: String
@@ -195,6 +200,7 @@ public final class MessagingClient: Sendable {
     public func shutdown() {
         stopped.withLockedValue { $0 = true }
         connection.startClose()
+        stopping.changed()
     }
 
     private func connect(host: String, port: Int) async throws -> any Channel {

@@ -32,6 +32,13 @@ final class StateWaiters: Sendable {
         return held || condition()
     }
 
+    /// Waits until `condition` holds, without a deadline.
+    /// - Returns: `true`, or `false` when the task was cancelled first.
+    func wait(until condition: @escaping @Sendable () -> Bool) async -> Bool {
+        if condition() { return true }
+        return await suspend(until: condition)
+    }
+
     /// Resumes the waiters whose condition holds now.
     func changed() {
         let ready = waiters.withLockedValue { w -> [CheckedContinuation<Bool, Never>] in
