@@ -174,7 +174,7 @@ public final class MessagingClient: Sendable {
                         "link to server dropped soon after it came up; reconnecting in \(DurationText.describe(spacing))",
                         metadata: ["server": "\(host):\(port)"]
                     )
-                    try? await Task.sleep(for: spacing)
+                    await pause(for: spacing)
                     continue
                 }
                 logger.debug("link to server dropped; reconnecting", metadata: ["server": "\(host):\(port)"])
@@ -190,10 +190,15 @@ public final class MessagingClient: Sendable {
                 }
                 let delay = reconnectPolicy.delay(beforeAttempt: failures)
                 logger.trace("reconnecting in \(DurationText.describe(delay))", metadata: ["server": "\(host):\(port)"])
-                try? await Task.sleep(for: delay)
+                await pause(for: delay)
             }
         }
         await connection.close()
+    }
+
+    /// Waits `delay` between attempts, or less when ``shutdown()`` comes first.
+    private func pause(for delay: Duration) async {
+        _ = await stopping.wait(timeout: delay) { [weak self] in self?.isStopped ?? true }
     }
 
     /// Stops ``run()``: the connection is closed after its queue is written.
