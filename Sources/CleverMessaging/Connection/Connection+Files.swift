@@ -209,7 +209,7 @@ extension Connection {
             }
         }
         guard let path = kwargs["filepath"]?.stringValue else { return refuse("no filepath") }
-        guard let policy = configuration.filePolicy else { return refuse("file transfers are disabled") }
+        guard let policy = configuration.filePolicy else { return refuse(FilePolicyError.notConfigured.description) }
         let resolved: ResolvedPath
         do throws(FilePolicyError) {
             resolved = try policy.resolveForReading(path)
@@ -236,7 +236,7 @@ extension Connection {
                     extra: extra
                 )
                 try await self.stream(file, size: size, header: header, progress: nil)
-                self.logger.info("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
+                self.logger.debug("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
             } catch {
                 refuse("\(error)")
             }
@@ -292,8 +292,8 @@ extension Connection {
             }
         }
         guard let policy = configuration.filePolicy else {
-            logger.warning("file push refused: file transfers are disabled")
-            answer(.failure(.refused(.emptyPath)))
+            logger.warning("file push refused: \(FilePolicyError.notConfigured)")
+            answer(.failure(.refused(.notConfigured)))
             return nil
         }
         let resolved: ResolvedPath
@@ -323,7 +323,7 @@ extension Connection {
         ) { (result: Result<FileTransferResult, FileTransferError>) in
             switch result {
             case .success(let received):
-                self.logger.info("received file", metadata: ["path": "\(resolved.path)", "bytes": "\(received.bytes)"])
+                self.logger.debug("received file", metadata: ["path": "\(resolved.path)", "bytes": "\(received.bytes)"])
                 registry.fileReceived(self, path: resolved.path, bytes: received.bytes)
             case .failure(let error):
                 self.logger.warning("file push failed", metadata: ["path": "\(resolved.path)", "reason": "\(error)"])

@@ -169,7 +169,7 @@ struct DiscoveryNetworkTests {
             reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50), attemptsBeforeDiscovery: 3)
         )
         let connection = client.connection
-        let runClient = Task { await client.run(discovery: listener, timeout: discoveryTimeout) }
+        let runClient = Task { try await client.run(discovery: listener, timeout: discoveryTimeout) }
         try await connection.waitUntilConnected()
         #expect(connection.linkCount == 1)
         #expect(try await connection.request("id", timeout: .seconds(5)) == "swiftcopter")
@@ -202,7 +202,7 @@ struct DiscoveryNetworkTests {
         #expect(try await connection.request("id", timeout: .seconds(5)) == "swiftcopter")
 
         client.shutdown()
-        await runClient.value
+        try await runClient.value
         serverB.shutdown()
         #expect(try await runB.value == nil)
         await listener.close()
@@ -235,7 +235,7 @@ struct DiscoveryNetworkTests {
         )
         let finished = NIOLockedValueBox(false)
         let running = Task {
-            await client.run(discovery: listener, timeout: nil)
+            try await client.run(discovery: listener, timeout: nil)
             finished.withLockedValue { $0 = true }
         }
         try await Task.sleep(for: .milliseconds(300))
@@ -243,7 +243,7 @@ struct DiscoveryNetworkTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(!finished.withLockedValue { $0 })
         client.shutdown()
-        await running.value
+        try await running.value
         #expect(client.connection.isClosed)
     }
 

@@ -31,7 +31,7 @@ struct FileInteropTests {
         configuration.filePolicy = try FilePolicy(allowedRoots: [swiftRoot.path])
         let client = MessagingClient(host: "127.0.0.1", port: port, registry: makeTestRegistry(), configuration: configuration)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { await #expect(throws: Never.self) { try await client.run() } }
             do {
                 try await client.connection.waitUntilConnected()
                 try await peer.waitFor("accepted")

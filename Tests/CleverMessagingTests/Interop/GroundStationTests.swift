@@ -78,8 +78,8 @@ struct GroundStationTests {
         try await Self.withStation { station, port in
             let events = station.events()
             let client = Self.drone("copter-7", port: port)
-            let run = Task { await client.run() }
-            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            let run = Task { try await client.run() }
+            try await station.waitForDrones(1, timeout: .seconds(10))
             #expect(station.drones.map(\.id) == ["copter-7"])
             #expect(station.drones[0].cloverDir == "/home/pi/copter-7")
             client.connection.dropLink()
@@ -89,7 +89,7 @@ struct GroundStationTests {
             let value = try await station.connection(for: "copter-7")?.request("id")
             #expect(value == "copter-7")
             client.shutdown()
-            await run.value
+            try await run.value
         }
     }
 
@@ -98,12 +98,12 @@ struct GroundStationTests {
         try await Self.withStation { station, port in
             let events = station.events()
             let first = Self.drone("copter-9", port: port)
-            let firstRun = Task { await first.run() }
-            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            let firstRun = Task { try await first.run() }
+            try await station.waitForDrones(1, timeout: .seconds(10))
             // A second client with the same id while the first link is still up:
             // what the station sees when a drone's new link wins the race with its old link's close.
             let second = Self.drone("copter-9", port: port)
-            let secondRun = Task { await second.run() }
+            let secondRun = Task { try await second.run() }
             let seen = await Self.describe(events, count: 3)
             #expect(seen == ["first copter-9", "lost copter-9", "again copter-9 2"])
             #expect(station.drones.count == 1)
@@ -111,8 +111,8 @@ struct GroundStationTests {
             // reconnects and takes the id back in turn, so both stop here.)
             first.shutdown()
             second.shutdown()
-            await firstRun.value
-            await secondRun.value
+            try await firstRun.value
+            try await secondRun.value
         }
     }
 
@@ -122,17 +122,17 @@ struct GroundStationTests {
             let events = station.events()
             let watch = station.events()
             let first = Self.drone("copter-5", port: port)
-            let firstRun = Task { await first.run() }
-            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            let firstRun = Task { try await first.run() }
+            try await station.waitForDrones(1, timeout: .seconds(10))
             // 127.0.0.2 is loopback too, but another host to the station.
             let clone = Self.drone("copter-5", port: port, from: "127.0.0.2")
-            let cloneRun = Task { await clone.run() }
+            let cloneRun = Task { try await clone.run() }
             guard await Self.refusal(in: watch, within: .seconds(10)) else {
                 Issue.record("no duplicateRefused event within 10 s")
                 first.shutdown()
                 clone.shutdown()
-                await firstRun.value
-                await cloneRun.value
+                try await firstRun.value
+                try await cloneRun.value
                 return
             }
             // The clone, refused, connects again at once, and again: the first drone keeps its link.
@@ -146,12 +146,12 @@ struct GroundStationTests {
             #expect(try await linked?.request("id") == "copter-5")
             // The first leaves: the clone's next try gets the id.
             first.shutdown()
-            await firstRun.value
+            try await firstRun.value
             let seen = await Self.describe(events, count: 4)
             #expect(seen == ["first copter-5", "refused copter-5 127.0.0.2", "lost copter-5", "again copter-5 2"])
             #expect(Self.host(station.drones.first?.address ?? "") == "127.0.0.2")
             clone.shutdown()
-            await cloneRun.value
+            try await cloneRun.value
         }
     }
 
@@ -159,7 +159,7 @@ struct GroundStationTests {
     func pythonDrone() async throws {
         try await Self.withStation { station, port in
             let peer = try PythonPeer(["client", "--port", "\(port)", "--id", "py-drone-1"])
-            #expect(await station.waitForDrones(1, timeout: .seconds(15)))
+            try await station.waitForDrones(1, timeout: .seconds(15))
             #expect(station.connectedIDs == ["py-drone-1"])
             #expect(station.drones[0].cloverDir == "/home/pi/catkin_ws/src/clever")
             let telemetry = try await station.connection(for: "py-drone-1")?.request("telemetry")
@@ -177,7 +177,7 @@ struct GroundStationTests {
         registry.onRequest("id") { _, _, _ in "swift-drone" }
         registry.onRequest("telemetry") { _, _, _ in ["battery": [12.1, 0.9], "armed": false] }
         let client = MessagingClient(host: "127.0.0.1", port: port, registry: registry)
-        let run = Task { await client.run() }
+        let run = Task { try await client.run() }
         try await peer.waitFor("accepted")
         peer.send(["cmd": "request", "value": "id", "tag": "id"])
         peer.send(["cmd": "request", "value": "telemetry", "tag": "t"])
@@ -188,7 +188,7 @@ struct GroundStationTests {
         let actions = try await recorder.waitFor(count: 1)
         #expect(actions[0].kwargs == ["height": 2])
         client.shutdown()
-        await run.value
+        try await run.value
         await peer.quit()
     }
 }
