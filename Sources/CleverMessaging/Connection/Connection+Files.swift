@@ -124,7 +124,15 @@ extension Connection {
             throw .connection(.connectionLost)
         }
         let trailer = header.extra[ExtensionHeader.sha256Trailer] != nil
-        let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(progress: progress, hashing: trailer)
+        // Each region written is progress for the link's liveness: a long push to a slow
+        // peer keeps its link while a ping waits behind it.
+        let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(
+            progress: { [self] done in
+                streamProgressed()
+                progress?(done)
+            },
+            hashing: trailer
+        )
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
         guard let digest else { return nil }
         var tail = channel.allocator.buffer(capacity: 256)
@@ -203,7 +211,7 @@ extension Connection {
     /// Answers a `filetransfer` request: streams the file back if the policy allows it.
     func serveFile(id: JSONValue, kwargs: JSONObject, wantsErrors: Bool) {
         let refuse = { (message: String) in
-            self.logger.warning("refused file request: \(message)")
+            self.logger.warning("refused file request: \(message)", metadata: self.linkMetadata)
             if wantsErrors {
                 self.replyError(to: Frame.fileTransferAction, id: id, RemoteError(code: RemoteError.Code.fileRefused, message: message))
             }
@@ -292,7 +300,7 @@ extension Connection {
             }
         }
         guard let policy = configuration.filePolicy else {
-            logger.warning("file push refused: \(FilePolicyError.notConfigured)")
+            logger.warning("file push refused: \(FilePolicyError.notConfigured)", metadata: linkMetadata)
             answer(.failure(.refused(.notConfigured)))
             return nil
         }
@@ -301,7 +309,10 @@ extension Connection {
             resolved = try policy.resolveForWriting(header.filePath ?? "")
             try policy.createParentDirectories(of: resolved)
         } catch {
-            logger.warning("file push refused", metadata: ["path": "\(header.filePath ?? "")", "reason": "\(error)"])
+            var metadata = linkMetadata
+            metadata["path"] = "\(header.filePath ?? "")"
+            metadata["reason"] = "\(error)"
+            logger.warning("file push refused", metadata: metadata)
             answer(.failure(.refused(error)))
             return nil
         }

@@ -26,7 +26,7 @@ extension Connection {
     /// Remembers that the peer speaks the extensions when its header says so.
     func noteCapabilities(_ header: FrameHeader) {
         // Checked on every frame: once seen, no lock is taken again.
-        guard !extensionsSeen.value, !header.extra.isEmpty, header.extra[ExtensionHeader.capabilities] != nil else { return }
+        guard !extensionsSeen.value, CapabilityStage.shows(header) else { return }
         extensionsSeen.value = true
         state.withLockedValue { $0.peerSpeaksExtensions = true }
     }
@@ -39,7 +39,7 @@ extension Connection {
         let args = content.args
         let kwargs = content.kwargs
         guard let handler = registry.action(name) else {
-            logger.warning("no handler for action \"\(name)\"; dropped")
+            logger.warning("no handler for action \"\(name)\"; dropped", metadata: linkMetadata)
             return
         }
         switch handler {
@@ -65,7 +65,7 @@ extension Connection {
             logger.warning("dropping request without requested_value or request_id")
             return
         }
-        let wantsErrors = !header.extra.isEmpty && header.extra[ExtensionHeader.capabilities] != nil
+        let wantsErrors = CapabilityStage.shows(header)
         let args = content.args
         let kwargs = content.kwargs
         if requestedValue == ExtensionHeader.ping && wantsErrors {
@@ -77,7 +77,9 @@ extension Connection {
             return
         }
         guard let handler = registry.request(requestedValue) else {
-            logger.warning("no handler for request \"\(requestedValue)\"")
+            // A peer asking what this side does not serve is normal (a drone without `clover_dir`):
+            // the peer learns it from the error reply, or (reference peer) its own timeout.
+            logger.debug("no handler for request \"\(requestedValue)\"", metadata: linkMetadata)
             if wantsErrors {
                 replyError(to: requestedValue, id: id, RemoteError(code: RemoteError.Code.unknownRequest, message: "no handler for \"\(requestedValue)\""))
             }
@@ -155,7 +157,8 @@ extension Connection {
     private func settle(_ action: PendingRequests.ResponseAction, value: JSONValue?, error: JSONValue?) {
         switch action {
         case .unexpected(let reason):
-            logger.warning("unexpected response dropped: \(reason)")
+            // Mostly a late answer to a request that timed out already.
+            logger.debug("unexpected response dropped: \(reason)", metadata: linkMetadata)
         case .deliver(let entry):
             if let error = RemoteError(error) {
                 entry.finish(.failure(.remote(error)))

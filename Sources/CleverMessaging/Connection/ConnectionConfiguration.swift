@@ -54,8 +54,25 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// check on top of TCP keepalive; reference peers are never pinged); a ping
     /// unanswered within ``pingTimeout`` drops the link. Default 5 s; `nil` never pings.
     public var pingInterval: TimeAmount?
-    /// How long a ping may go unanswered. Default 10 s.
+    /// How long a link may move no bytes at all, in either direction, with a
+    /// ping out, before it is dropped (see ``Liveness``: a link busy reading or
+    /// writing, such as a long file push on a slow link, is never dropped for a
+    /// late ping). Default 10 s.
     public var pingTimeout: TimeAmount
+    /// The stages a new link must pass, in order, before it is open
+    /// (``HandshakeStage``): nothing is dispatched to handlers and nothing
+    /// queued is written until they all passed. Default: ``CapabilityStage``,
+    /// which passes at once (the wire is the same as with no stage).
+    public var handshake: [any HandshakeStageFactory] {
+        get { handshakeStages.factories }
+        set { handshakeStages = HandshakeStageList(newValue) }
+    }
+    /// How long a new link may take to pass every handshake stage; then it is
+    /// closed with ``ConnectionError/handshakeFailed(_:)`` (code
+    /// ``HandshakeError/Code/timedOut``). Default 10 s.
+    public var handshakeTimeout: Duration
+    /// The stages, compared by their factories' types (a factory is not `Hashable`).
+    private var handshakeStages: HandshakeStageList
 
     /// Creates a configuration.
     /// - Parameters:
@@ -72,6 +89,8 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - maximumReplyBacklog: replies waiting for the peer before its requests are no longer read (default 4 MiB).
     ///   - stalledPeerTimeout: how long a peer may read none of its replies before the link drops (default 30 s).
     ///   - maximumConcurrentHandlers: `async` handlers running at once before the link is no longer read (default 1024).
+    ///   - handshake: the stages a new link passes before it is open (default: ``CapabilityStage``).
+    ///   - handshakeTimeout: how long a link may take to pass them (default 10 s).
     public init(
         resendRequests: Bool = true,
         resumeQueue: Bool = false,
@@ -85,8 +104,12 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         pingTimeout: TimeAmount = .seconds(10),
         maximumReplyBacklog: Int = 4 * 1024 * 1024,
         stalledPeerTimeout: TimeAmount? = .seconds(30),
-        maximumConcurrentHandlers: Int = 1024
+        maximumConcurrentHandlers: Int = 1024,
+        handshake: [any HandshakeStageFactory] = [CapabilityStage.Factory()],
+        handshakeTimeout: Duration = .seconds(10)
     ) {
+        self.handshakeStages = HandshakeStageList(handshake)
+        self.handshakeTimeout = handshakeTimeout
         self.maximumConcurrentHandlers = maximumConcurrentHandlers
         self.maximumReplyBacklog = maximumReplyBacklog
         self.stalledPeerTimeout = stalledPeerTimeout
@@ -101,4 +124,20 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         self.codec = codec
         self.announceExtensions = announceExtensions
     }
+}
+
+/// Handshake stage factories, equal when their factories are of the same
+/// types in the same order (what a configuration can compare of them).
+struct HandshakeStageList: Sendable, Hashable {
+    let factories: [any HandshakeStageFactory]
+
+    init(_ factories: [any HandshakeStageFactory]) {
+        self.factories = factories
+    }
+
+    private var types: [ObjectIdentifier] { factories.map { ObjectIdentifier(type(of: $0)) } }
+
+    static func == (a: HandshakeStageList, b: HandshakeStageList) -> Bool { a.types == b.types }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(types) }
 }

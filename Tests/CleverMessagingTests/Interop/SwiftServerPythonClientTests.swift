@@ -160,7 +160,7 @@ struct SwiftServerPythonClientTests {
                 let tag = response["tag"]!.stringValue!
                 #expect(response["value"]?["args"] == [.integer(Int(tag.dropFirst())!), payload])
             }
-            #expect(connection.state.withLockedValue { $0.replyPauses } > 0, "the server never paused: the test proves nothing")
+            #expect(connection.state.withLockedValue { $0.outbound.replyPauses } > 0, "the server never paused: the test proves nothing")
         }
     }
 }
