@@ -281,6 +281,8 @@ public final class GroundStation: Sendable {
             replaced.dropLink()
         }
         guard !events.isEmpty else { return }
+        // The connection's own log lines name the drone from now on.
+        connection.setPeerID(id)
         waiters.changed()
         logger.debug("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
     }
