@@ -14,7 +14,8 @@ extension Bench {
                 None, True), kwargs={'time': '1700000000.5'}) (vector action_args_kwargs). \
                 Encoding writes it with FrameWriter into a reused buffer; decoding runs \
                 FrameDecoder over a buffer of --count copies, parsing header and content \
-                fully. The baselines do the same with JSONSerialization.
+                fully. The baselines do the same with JSONSerialization. A last \
+                encode measurement writes an array of 1,000 floats alone.
                 """
         )
 
@@ -83,6 +84,43 @@ extension Bench {
                 Measurement(name: "codec.encode.foundation", value: foundationEncode, unit: "frames/s",
                             baseline: nil, label: "encode (JSONSerialization)")
             )
+
+            // Floats alone: Python's repr layout of shortest round-trip digits.
+            let floats = JSONValue.array(Self.floatSample.map { .double($0) })
+            let floatEncode = Bench.bestRate(seconds: seconds, clock: options.clock) {
+                Self.encodeFloats(floats, count: Self.floatSample.count, into: &scratch)
+            }
+            reporter.report(
+                Measurement(name: "codec.encode.floats", value: floatEncode, unit: "floats/s",
+                            baseline: nil, label: "encode floats (JSONWriter)")
+            )
+        }
+
+        /// 1,000 floats such as telemetry carries: coordinates, timestamps,
+        /// small and tiny magnitudes, and whole numbers from 2^53 to 1e16.
+        static let floatSample: [Double] = {
+            var state: UInt64 = 0x0123_4567_89AB_CDEF
+            func unit() -> Double {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Double(state >> 11) / Double(1 << 53)
+            }
+            return (0..<1_000).map { i in
+                switch i % 5 {
+                case 0: return unit() * 360 - 180
+                case 1: return 1_700_000_000 + unit() * 1e8
+                case 2: return unit()
+                case 3: return unit() * 1e-6
+                default: return 9_007_199_254_740_992 + unit() * 9.9e14
+                }
+            }
+        }()
+
+        /// Writes `floats` (an array of `count` doubles) into the cleared buffer `out`.
+        static func encodeFloats(_ floats: JSONValue, count: Int, into out: inout ByteBuffer) -> Int {
+            out.clear()
+            JSONWriter.write(floats, into: &out)
+            blackHole(out.readableBytes)
+            return count
         }
 
         private func measureDecoding(many: ByteBuffer, manyData: Data, frameSize: Int, seconds: Double, reporter: Reporter) {

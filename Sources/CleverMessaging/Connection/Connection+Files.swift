@@ -216,9 +216,7 @@ extension Connection {
             }
         }
         guard let path = kwargs["filepath"]?.stringValue else { return refuse("no filepath") }
-        // FilePolicyError has no "not configured" case (a note for Files/: one would let
-        // this be `.refused(.notConfigured)`); the reason is given in words meanwhile.
-        guard let policy = configuration.filePolicy else { return refuse(Self.fileTransfersNotConfigured) }
+        guard let policy = configuration.filePolicy else { return refuse(FilePolicyError.notConfigured.description) }
         let resolved: ResolvedPath
         do throws(FilePolicyError) {
             resolved = try policy.resolveForReading(path)
@@ -301,12 +299,8 @@ extension Connection {
             }
         }
         guard let policy = configuration.filePolicy else {
-            // Not `.refused(.emptyPath)`: the path is not the reason. FilePolicyError has no
-            // "not configured" case yet (see serveFile), so the error reply says it in words.
-            logger.warning("file push refused: \(Self.fileTransfersNotConfigured)", metadata: linkMetadata)
-            if let acknowledgement {
-                replyError(to: Frame.fileTransferAction, id: acknowledgement, RemoteError(code: RemoteError.Code.fileRefused, message: Self.fileTransfersNotConfigured))
-            }
+            logger.warning("file push refused: \(FilePolicyError.notConfigured)", metadata: linkMetadata)
+            answer(.failure(.refused(.notConfigured)))
             return nil
         }
         let resolved: ResolvedPath
@@ -344,11 +338,6 @@ extension Connection {
             answer(result)
         }
     }
-}
-
-extension Connection {
-    /// Why a file transfer is refused when no ``ConnectionConfiguration/filePolicy`` is set.
-    static let fileTransfersNotConfigured = "file transfers are not configured on this side (no file policy)"
 }
 
 extension PendingRequests.Completion {

@@ -46,8 +46,9 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// this library use the extensions (error replies, file acknowledgements).
     /// Reference peers ignore the key. Default `true`.
     public var announceExtensions: Bool
-    /// Where peers may write pushed files and read pulled ones; `nil` refuses
-    /// every file transfer. Default: the working directory only.
+    /// Where peers may write pushed files and read pulled ones; `nil` (the
+    /// default) refuses every file push and pull with
+    /// ``FilePolicyError/notConfigured`` until a policy with a root is set.
     public var filePolicy: FilePolicy?
     /// How often to ping a peer that speaks the extensions (an application-level
     /// check on top of TCP keepalive; reference peers are never pinged); a ping
@@ -82,7 +83,7 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - keepalive: TCP keepalive (default: the reference's).
     ///   - codec: decoder limits.
     ///   - announceExtensions: mark frames with the extensions key (default `true`).
-    ///   - filePolicy: file confinement (default: the working directory; `nil` refuses files).
+    ///   - filePolicy: file confinement (default `nil`: every file transfer is refused).
     ///   - pingInterval: application ping period for peers of this library (default 5 s).
     ///   - pingTimeout: how long a ping may go unanswered (default 10 s).
     ///   - maximumReplyBacklog: replies waiting for the peer before its requests are no longer read (default 4 MiB).
@@ -98,7 +99,7 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         keepalive: KeepaliveConfiguration = .reference,
         codec: FrameCodecConfiguration = .init(),
         announceExtensions: Bool = true,
-        filePolicy: FilePolicy? = try? FilePolicy(),
+        filePolicy: FilePolicy? = nil,
         pingInterval: TimeAmount? = .seconds(5),
         pingTimeout: TimeAmount = .seconds(10),
         maximumReplyBacklog: Int = 4 * 1024 * 1024,

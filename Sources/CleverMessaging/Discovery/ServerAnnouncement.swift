@@ -79,42 +79,7 @@ public struct ServerAnnouncement: Sendable, Hashable {
     /// - Parameter value: the value.
     /// - Returns: the text Python would write.
     public static func pythonFloatString(_ value: Double) -> String {
-        if value.isNaN { return "nan" }
-        if value.isInfinite { return value < 0 ? "-inf" : "inf" }
-        let sign = value.sign == .minus ? "-" : ""
-        if value == 0 { return sign + "0.0" }
-        // Swift's description holds the same shortest round-trip digits; only the layout differs.
-        let text = value.magnitude.description
-        let parts = text.split(separator: "e", maxSplits: 1)
-        let exponent = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
-        let mantissa = parts[0].split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let integerDigits = mantissa[0]
-        let fractionDigits = mantissa.count > 1 ? mantissa[1] : ""
-        var digits = Array(integerDigits + fractionDigits)
-        // value == 0.d1d2...dn × 10^point
-        var point = integerDigits.count + exponent
-        while digits.first == "0" {
-            digits.removeFirst()
-            point -= 1
-        }
-        while digits.last == "0" { digits.removeLast() }
-        if digits.isEmpty { return sign + "0.0" }
-
-        if point <= -4 || point > 16 {
-            var out = sign + String(digits[0])
-            if digits.count > 1 { out += "." + String(digits[1...]) }
-            let e = point - 1
-            let magnitude = String(e.magnitude)
-            out += (e < 0 ? "e-" : "e+") + (magnitude.count < 2 ? "0" + magnitude : magnitude)
-            return out
-        }
-        if point <= 0 {
-            return sign + "0." + String(repeating: "0", count: -point) + String(digits)
-        }
-        if point >= digits.count {
-            return sign + String(digits) + String(repeating: "0", count: point - digits.count) + ".0"
-        }
-        return sign + String(digits[..<point]) + "." + String(digits[point...])
+        PythonFloatFormat.string(value)
     }
 
     private static func parsePort(_ value: JSONValue) -> Int? {

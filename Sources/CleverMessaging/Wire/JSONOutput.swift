@@ -72,6 +72,14 @@ struct JSONOutput {
         cursor += bytes.count
     }
 
+    /// Writes what `body` puts at the pointer it is given, at most
+    /// `maximumLength` bytes; `body` returns how many it wrote.
+    @inline(__always)
+    mutating func write(maximumLength: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        guard reserve(maximumLength) else { return }
+        cursor += body(cursor)
+    }
+
     /// Writes the UTF-8 bytes of `text` as they are.
     @inline(__always)
     mutating func write(utf8 text: String) {

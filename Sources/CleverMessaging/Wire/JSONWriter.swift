@@ -44,7 +44,9 @@ public enum JSONWriter {
 
     /// Appends a float the way Python's `float.__repr__` reads back exactly.
     static func writeDouble(_ value: Double, into buffer: inout ByteBuffer) {
-        buffer.writeJSONText(estimate: 32, maximumLength: { 32 }) { writeDouble(value, into: &$0) }
+        buffer.writeJSONText(estimate: PythonFloatFormat.maximumLength, maximumLength: { PythonFloatFormat.maximumLength }) {
+            writeDouble(value, into: &$0)
+        }
     }
 
     /// Appends a quoted, escaped string.
@@ -102,9 +104,8 @@ public enum JSONWriter {
         } else if value.isInfinite {
             output.write(value < 0 ? "-Infinity" : "Infinity")
         } else {
-            // Swift's description is the shortest text that reads back exactly,
-            // and always holds a "." or an "e" for finite values ("1.0", "1e-05").
-            output.write(utf8: value.description)
+            // Always holds a "." or an "e" ("1.0", "1e-05"), so it reads back as a float.
+            PythonFloatFormat.write(value, into: &output)
         }
     }
 
@@ -177,7 +178,7 @@ public enum JSONWriter {
         case .bool: return 5
         case .integer: return 20
         case .bigInteger(let digits): return digits.utf8.count
-        case .double: return 32
+        case .double: return PythonFloatFormat.maximumLength
         case .string(let s): return maximumLength(of: s)
         case .array(let elements):
             var length = 2 + 2 * elements.count
