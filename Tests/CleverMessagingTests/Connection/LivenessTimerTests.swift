@@ -83,12 +83,17 @@ struct LivenessTimerTests {
         #expect(harness.channel.isActive)
     }
 
-    @Test("a reference peer (no x-clever seen) is never pinged nor dropped")
+    @Test("a reference peer (no x-clever seen) is never pinged nor dropped; one that shows the marker later is watched from then on")
     func referencePeerNeverPinged() throws {
         let harness = try Harness(showExtensions: false)
         defer { _ = try? harness.channel.finish() }
         harness.advance(.seconds(30))
         #expect(try harness.pings().isEmpty)
         #expect(harness.channel.isActive)
+        try harness.feed(.action("hello"))
+        harness.advance(.milliseconds(900))
+        #expect(try harness.pings().isEmpty)
+        harness.advance(.milliseconds(200))
+        #expect(try harness.pings().count == 1)
     }
 }
