@@ -22,6 +22,13 @@ extension Connection {
         return .taken(linkOpen: stepHandshake(now: now) { $0.receive(frame, now: now) })
     }
 
+    /// A user event reached the link: while it handshakes, the stage running sees it.
+    func eventWhileHandshaking(_ event: Any) {
+        guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return }
+        let now = eventLoop.now
+        stepHandshake(now: now) { $0.receive(event: event, now: now) }
+    }
+
     /// A binary frame began on a link still handshaking: the handshake fails.
     /// - Returns: whether the link is open (then the frame is handled as usual).
     func binaryFrameWhileHandshaking() -> Bool {

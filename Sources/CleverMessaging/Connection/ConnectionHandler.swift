@@ -213,6 +213,12 @@ package final class ConnectionHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A handler below (TLS) tells its progress: the handshake's stage may wait for it.
+        if !linkOpen { connection.eventWhileHandshaking(event) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         fail(context: context, error: error)
     }

@@ -47,6 +47,16 @@ public protocol HandshakeStage {
     ///   (`consumed`); a frame not consumed is held and dispatched once the link is open.
     mutating func receive(_ frame: Frame, context: inout HandshakeContext, now: NIODeadline) -> (verdict: HandshakeVerdict, consumed: Bool)
 
+    /// A channel event reached the link while this stage runs (a user event
+    /// from a handler below, such as NIOSSL's `TLSUserEvent.handshakeCompleted`:
+    /// a TLS stage passes on it).
+    /// - Parameters:
+    ///   - event: the event, as the pipeline carries it.
+    ///   - context: the link.
+    ///   - now: the present.
+    /// - Returns: the stage's verdict; by default ``HandshakeVerdict/continue``.
+    mutating func receive(event: Any, context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict
+
     /// The stage's ``timeout``, or the handshake's, passed before it passed.
     /// - Returns: the verdict; by default a ``HandshakeError/Code/timedOut`` failure.
     mutating func timedOut(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict
@@ -59,6 +69,11 @@ extension HandshakeStage {
     /// Frames are not this stage's by default: held, and the stage goes on waiting.
     public mutating func receive(_ frame: Frame, context: inout HandshakeContext, now: NIODeadline) -> (verdict: HandshakeVerdict, consumed: Bool) {
         (.continue, false)
+    }
+
+    /// Events do not concern a stage by default.
+    public mutating func receive(event: Any, context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict {
+        .continue
     }
 
     /// Fails with ``HandshakeError/Code/timedOut``.

@@ -163,3 +163,20 @@ struct HandshakeStageTests {
         #expect(!harness.channel.isActive)
     }
 }
+
+@Suite("Handshake events on an EmbeddedChannel")
+struct HandshakeEventChannelTests {
+    struct EventFactory: HandshakeStageFactory {
+        func makeStage(for link: HandshakeLink) -> any HandshakeStage { EventStage() }
+    }
+
+    @Test("a user event from below opens a link whose stage waits for it")
+    func userEvent() throws {
+        let harness = try HandshakeStageTests.Harness([EventFactory()])
+        defer { _ = try? harness.channel.finish() }
+        #expect(!harness.connection.isConnected)
+        harness.channel.pipeline.fireUserInboundEventTriggered("tls done")
+        #expect(harness.connection.isConnected)
+        #expect(harness.connection.handshakeResult(String.self) == "tls done")
+    }
+}
