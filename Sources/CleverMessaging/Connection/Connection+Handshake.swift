@@ -16,7 +16,11 @@ extension Connection {
     /// A JSON frame arrived on a link that was not open yet when last seen by
     /// ``ConnectionHandler``. Runs on the event loop.
     func receiveWhileHandshaking(_ frame: @autoclosure () -> Frame) -> HandshakeDelivery {
-        guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return .deliver }
+        switch state.withLockedValue({ $0.handshakeStanding }) {
+        case .opened: return .deliver
+        case .ended: return .taken(linkOpen: false)  // failed or closed: dropped, the link is going
+        case .running: break
+        }
         let now = self.eventLoop.now
         let frame = frame()
         return .taken(linkOpen: stepHandshake(now: now) { $0.receive(frame, now: now) })
@@ -24,7 +28,7 @@ extension Connection {
 
     /// A user event reached the link: while it handshakes, the stage running sees it.
     func eventWhileHandshaking(_ event: Any) {
-        guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return }
+        guard state.withLockedValue({ $0.handshakeStanding }) == .running else { return }
         let now = eventLoop.now
         stepHandshake(now: now) { $0.receive(event: event, now: now) }
     }
@@ -32,7 +36,11 @@ extension Connection {
     /// A binary frame began on a link still handshaking: the handshake fails.
     /// - Returns: whether the link is open (then the frame is handled as usual).
     func binaryFrameWhileHandshaking() -> Bool {
-        guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return true }
+        switch state.withLockedValue({ $0.handshakeStanding }) {
+        case .opened: return true
+        case .ended: return false
+        case .running: break
+        }
         _ = stepHandshake(now: self.eventLoop.now) { $0.binaryFrameArrived() }
         return false
     }
@@ -144,5 +152,23 @@ extension HandshakeRun {
             context.nextRequestNumber = next
             if peerSpeaksExtensions { context.peerSpeaksExtensions = true }
         }
+    }
+}
+
+/// Where the current link's handshake stands, for what arrives on the link.
+enum HandshakeStanding {
+    /// The link opened: frames are dispatched.
+    case opened
+    /// A stage runs: frames go to it.
+    case running
+    /// The handshake failed, or the connection closed before it passed: what arrives is dropped.
+    case ended
+}
+
+extension Connection.State {
+    /// Where the current link's handshake stands.
+    var handshakeStanding: HandshakeStanding {
+        if linkOpened { return .opened }
+        return handshake != nil && lifecycle.phase == .handshaking ? .running : .ended
     }
 }

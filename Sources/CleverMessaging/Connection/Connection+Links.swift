@@ -16,6 +16,7 @@ extension Connection {
             let action = s.lifecycle.linkUp(stages: stages.count)
             guard action != .refuseLink else { return action }
             s.channel = channel
+            s.linkOpened = false
             s.readGate = ReadGate(channel: channel)
             s.pausedForHandlers = false
             s.remoteAddress = channel.remoteAddress
@@ -63,6 +64,7 @@ extension Connection {
             s.linkWaiters = []
             let held = s.heldInbound
             s.heldInbound = []
+            s.linkOpened = true
             if s.outbound.bytes.readableBytes > 0, s.outboundPromise == nil { s.outboundPromise = eventLoop.makePromise() }
             return (s.outbound.open(), waiters, held)
         }
@@ -80,6 +82,7 @@ extension Connection {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed)
             }
             s.channel = nil
+            s.linkOpened = false
             s.readGate = nil
             s.lastWrite = nil
             s.pausedForHandlers = false

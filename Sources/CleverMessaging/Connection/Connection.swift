@@ -80,6 +80,8 @@ public final class Connection: Sendable {
         /// The handshake of the current link, while it runs. Its stages are not
         /// `Sendable`: it is only ever reached on the event loop (`NIOLoopBound` checks it).
         var handshake: NIOLoopBound<HandshakeRun>?
+        /// Whether the current link opened (its handshake passed).
+        var linkOpened = false
         /// Frames that arrived during the handshake and wait for the link to open.
         var heldInbound: [Frame] = []
 
