@@ -114,6 +114,17 @@ extension Connection {
         for promise in closePromises { promise.succeed() }
     }
 
+    /// A client starts trying to make a link for this connection (for its
+    /// lifecycle: ``LinkLifecycle/Phase/connecting``). Used by ``MessagingClient``.
+    package func connectAttemptStarted() {
+        state.withLockedValue { $0.lifecycle.connecting() }
+    }
+
+    /// The attempt failed; the connection has no link.
+    package func connectAttemptFailed() {
+        state.withLockedValue { $0.lifecycle.connectFailed() }
+    }
+
     /// Waits until a link is open (up, and its handshake passed).
     /// - Parameter timeout: how long to wait.
     /// - Throws: ``ConnectionError/closed`` if the connection is closed,
