@@ -73,9 +73,8 @@ extension Connection {
     private func registerAcknowledgement(timeout: TimeAmount) throws(FileTransferError) -> (id: String, future: EventLoopFuture<JSONValue>) {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = state.withLockedValue { s -> String in
-            let number = s.nextRequestNumber
+            let number = s.pending.takeNumber()
             let id = Self.formatRequestID(number)
-            s.nextRequestNumber += 1
             var entry = PendingRequests.Entry(
                 requestedValue: Frame.fileTransferAction,
                 args: [],

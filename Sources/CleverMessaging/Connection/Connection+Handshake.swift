@@ -52,9 +52,9 @@ extension Connection {
     func stepHandshake(now: NIODeadline, _ step: (inout HandshakeRun) -> HandshakeRun.Outcome) -> Bool {
         let work = state.withLockedValue { s -> (HandshakeRun.Outcome, ByteBuffer, any Channel, String)? in
             guard var run = s.handshake.take()?.value, let channel = s.channel else { return nil }
-            run.syncRequestNumber(s.nextRequestNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
+            run.syncRequestNumber(s.pending.nextNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
             let outcome = step(&run)
-            s.nextRequestNumber = run.context.nextRequestNumber
+            s.pending.skipNumbers(to: run.context.nextRequestNumber)
             if run.context.peerSpeaksExtensions { s.peerSpeaksExtensions = true }
             var bytes = ByteBuffer()
             for frame in run.takeOutbound() {

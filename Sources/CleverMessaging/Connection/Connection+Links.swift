@@ -18,7 +18,7 @@ extension Connection {
             s.channel = channel
             s.linkOpened = false
             s.readGate = ReadGate(channel: channel)
-            s.pausedForHandlers = false
+            s.handlers.linkChanged()
             s.remoteAddress = channel.remoteAddress
             s.linkTarget?.clear()
             s.linkTarget = LinkTimerTarget(self)
@@ -32,7 +32,7 @@ extension Connection {
                     link: link,
                     logger: logger,
                     peerSpeaksExtensions: s.peerSpeaksExtensions,
-                    nextRequestNumber: s.nextRequestNumber
+                    nextRequestNumber: s.pending.nextNumber
                 )
                 s.handshake = NIOLoopBound(
                     HandshakeRun(stages: stages, context: context, timeout: configuration.handshakeTimeout, now: now),
@@ -85,7 +85,7 @@ extension Connection {
             s.linkOpened = false
             s.readGate = nil
             s.lastWrite = nil
-            s.pausedForHandlers = false
+            s.handlers.linkChanged()
             _ = s.lifecycle.linkDown()
             let closed = s.lifecycle.isClosed
             var dropped: EventLoopPromise<Void>?

@@ -114,8 +114,7 @@ extension Connection {
             if s.lifecycle.isClosed { throw .closed }
             let linked = s.lifecycle.isLinked
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
-            let number = s.nextRequestNumber
-            s.nextRequestNumber += 1
+            let number = s.pending.takeNumber()
             var flush = false
             if linked {
                 try s.outbound.checkRoom()

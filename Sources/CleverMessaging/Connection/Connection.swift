@@ -43,7 +43,6 @@ public final class Connection: Sendable {
         /// The drone id of the peer, once known (for log metadata).
         var peerID: String?
         var lifecycle = LinkLifecycle()
-        var nextRequestNumber = 1
         var pending = PendingRequests()
         var outbound: OutboundQueue
         /// The promise shared by the frames of the next write (their receipts).
@@ -52,10 +51,8 @@ public final class Connection: Sendable {
         var lastWrite: EventLoopFuture<Void>?
         /// Stops and starts reading the current link.
         var readGate: ReadGate?
-        /// Handler tasks running (``Connection/runHandlerTask(_:)``), across links.
-        var runningHandlers = 0
-        /// Reading the current link is stopped because too many handler tasks run.
-        var pausedForHandlers = false
+        /// Handler tasks running (``Connection/runHandlerTask(_:)``), and whether reading stops for them.
+        var handlers: HandlerBacklog
         var writer = FrameWriter()
         var peerSpeaksExtensions = false
         var closePromises: [EventLoopPromise<Void>] = []
@@ -85,8 +82,9 @@ public final class Connection: Sendable {
         /// Frames that arrived during the handshake and wait for the link to open.
         var heldInbound: [Frame] = []
 
-        init(outbound: OutboundQueue) {
+        init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound
+            self.handlers = handlers
         }
     }
 
@@ -115,7 +113,7 @@ public final class Connection: Sendable {
             maximumQueuedBytes: configuration.maximumQueuedBytes,
             maximumReplyBacklog: configuration.maximumReplyBacklog,
             burstWindow: Self.burstWindow
-        ))
+        ), handlers: HandlerBacklog(limit: configuration.maximumConcurrentHandlers))
         state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
         let box = AdaptiveLockedBox(state)
         self.state = box

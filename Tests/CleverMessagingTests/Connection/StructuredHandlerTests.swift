@@ -35,7 +35,7 @@ struct StructuredHandlerTests {
         await connection.close()
         await running.value
         #expect(log.withLockedValue { $0 } == ["handler ended", "run returned"])
-        #expect(connection.state.withLockedValue { $0.runningHandlers } == 0)
+        #expect(connection.state.withLockedValue { $0.handlers.running } == 0)
     }
 
     @Test("cancelling run() cancels its handlers; work after it runs on its own")
