@@ -177,9 +177,9 @@ extension Connection {
         var unsentFrames: EventLoopPromise<Void>?
         let (channel, pending, waiters, done) = state.withLockedValue { s in
             let action = s.lifecycle.close()
-            s.timeoutTimer?.cancel()
-            s.timeoutTimer = nil
-            s.armedDeadline = nil
+            s.requestTimerTask?.cancel()
+            s.requestTimerTask = nil
+            s.requestTimer.armed = nil
             stopLiveness(&s)
             let pending = s.pending.removeAll()
             let waiters = s.linkWaiters

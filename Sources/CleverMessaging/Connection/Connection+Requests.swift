@@ -154,9 +154,9 @@ extension Connection {
     /// request whose deadline is `deadline` (`nil`: unknown): not when an arming
     /// is on its way already, nor when the armed timer fires before `deadline`.
     func claimTimerArming(_ s: inout State, covering deadline: NIODeadline?) -> Bool {
-        guard !s.armTimeoutsScheduled else { return false }
-        if let deadline, let armed = s.armedDeadline, armed <= deadline { return false }
-        s.armTimeoutsScheduled = true
+        guard !s.requestTimerArming else { return false }
+        if let deadline, let armed = s.requestTimer.armed, armed <= deadline { return false }
+        s.requestTimerArming = true
         return true
     }
 

@@ -68,12 +68,12 @@ public final class Connection: Sendable {
         var handshakeTimer = TimerSlot()
         /// What the handshake stages of the last link recorded (``Connection/handshakeResult(_:)``).
         var handshakeResults: [ObjectIdentifier: any Sendable] = [:]
-        /// The one timer that fails requests past their deadline.
-        var timeoutTimer: Scheduled<Void>?
-        var armedDeadline: NIODeadline?
-        /// Which scheduled timer is the current one (replaced timers are left to fire idle).
-        var timerGeneration = 0
-        var armTimeoutsScheduled = false
+        /// The one timer that fails requests past their deadline (``RequestTimeouts``).
+        var requestTimer = TimerSlot()
+        /// The request timer's task (cancelled at the close).
+        var requestTimerTask: Scheduled<Void>?
+        /// An arming of the request timer is on its way to the event loop.
+        var requestTimerArming = false
         /// The handshake of the current link, while it runs. Its stages are not
         /// `Sendable`: it is only ever reached on the event loop (`NIOLoopBound` checks it).
         var handshake: NIOLoopBound<HandshakeRun>?
