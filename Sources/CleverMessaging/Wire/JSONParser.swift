@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// Limits for ``JSONParser``.
+/// Limits for parsing JSON text (frame headers and content).
 public struct JSONParsingLimits: Sendable, Hashable {
     /// The deepest nesting of arrays and objects accepted. Default 512.
     public var maximumDepth: Int
@@ -32,7 +32,7 @@ public struct JSONParsingLimits: Sendable, Hashable {
 /// lone surrogates, invalid UTF-8 and nesting deeper than the limit, each with
 /// a ``JSONParsingError`` naming the byte offset. It never recurses deeper than
 /// ``JSONParsingLimits/maximumDepth``.
-public struct JSONParser: ~Copyable {
+package struct JSONParser: ~Copyable {
     let bytes: UnsafeRawBufferPointer
     /// The first byte of `bytes`; only ever read at offsets below `count`.
     let base: UnsafePointer<UInt8>
@@ -54,7 +54,7 @@ public struct JSONParser: ~Copyable {
     ///   - limits: nesting and integer limits.
     /// - Returns: the value.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
-    public static func parse(
+    package static func parse(
         _ bytes: UnsafeRawBufferPointer,
         limits: JSONParsingLimits = .init()
     ) throws(JSONParsingError) -> JSONValue {
@@ -71,7 +71,7 @@ public struct JSONParser: ~Copyable {
     ///   - limits: nesting and integer limits.
     /// - Returns: the value.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
-    public static func parse(
+    package static func parse(
         _ bytes: some Sequence<UInt8>,
         limits: JSONParsingLimits = .init()
     ) throws(JSONParsingError) -> JSONValue {
@@ -88,7 +88,7 @@ public struct JSONParser: ~Copyable {
     ///   - limits: nesting and integer limits.
     /// - Returns: the value.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
-    public static func parse(_ text: String, limits: JSONParsingLimits = .init()) throws(JSONParsingError) -> JSONValue {
+    package static func parse(_ text: String, limits: JSONParsingLimits = .init()) throws(JSONParsingError) -> JSONValue {
         try parse(Array(text.utf8), limits: limits)
     }
 
