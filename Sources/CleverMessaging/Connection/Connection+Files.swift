@@ -210,7 +210,7 @@ extension Connection {
 
     /// Answers a `filetransfer` request: streams the file back if the policy allows it.
     func serveFile(id: JSONValue, kwargs: JSONObject, wantsErrors: Bool) {
-        let refuse = { (message: String) in
+        let refuse = { @Sendable (message: String) in
             self.logger.warning("refused file request: \(message)", metadata: self.linkMetadata)
             if wantsErrors {
                 self.replyError(to: Frame.fileTransferAction, id: id, RemoteError(code: RemoteError.Code.fileRefused, message: message))
@@ -244,7 +244,7 @@ extension Connection {
                     extra: extra
                 )
                 try await self.stream(file, size: size, header: header, progress: nil)
-                self.logger.debug("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
+                self.logger.debug("sent file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(size)"]))
             } catch {
                 refuse("\(error)")
             }
@@ -262,7 +262,7 @@ extension Connection {
             return beginPush(header, readGate: readGate, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
         case .response where header.requestedValue == Frame.fileTransferAction:
             guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
-                logger.warning("unexpected file response dropped", metadata: ["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"])
+                logger.warning("unexpected file response dropped", metadata: linkMetadata(["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"]))
                 return nil
             }
             let id = header.requestID!.stringValue!
@@ -284,7 +284,7 @@ extension Connection {
                 }
             }
         default:
-            logger.warning("binary frame that is neither a file push nor a file response dropped")
+            logger.warning("binary frame that is neither a file push nor a file response dropped", metadata: linkMetadata)
             return nil
         }
     }
@@ -309,10 +309,7 @@ extension Connection {
             resolved = try policy.resolveForWriting(header.filePath ?? "")
             try policy.createParentDirectories(of: resolved)
         } catch {
-            var metadata = linkMetadata
-            metadata["path"] = "\(header.filePath ?? "")"
-            metadata["reason"] = "\(error)"
-            logger.warning("file push refused", metadata: metadata)
+            logger.warning("file push refused", metadata: linkMetadata(["path": "\(header.filePath ?? "")", "reason": "\(error)"]))
             answer(.failure(.refused(error)))
             return nil
         }
@@ -334,10 +331,10 @@ extension Connection {
         ) { (result: Result<FileTransferResult, FileTransferError>) in
             switch result {
             case .success(let received):
-                self.logger.debug("received file", metadata: ["path": "\(resolved.path)", "bytes": "\(received.bytes)"])
+                self.logger.debug("received file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(received.bytes)"]))
                 registry.fileReceived(self, path: resolved.path, bytes: received.bytes)
             case .failure(let error):
-                self.logger.warning("file push failed", metadata: ["path": "\(resolved.path)", "reason": "\(error)"])
+                self.logger.warning("file push failed", metadata: self.linkMetadata(["path": "\(resolved.path)", "reason": "\(error)"]))
             }
             answer(result)
         }

@@ -52,7 +52,8 @@ extension Connection {
                 s.heldInbound = run.takeHeld()
                 s.handshakeResults = run.context.results
                 if let identity = run.context.result(IdentifyStage.Identity.self) { s.peerID = identity.id }
-                _ = s.lifecycle.handshakePassed()
+                // Closed meanwhile (draining): the link is not opened, its queue stays held.
+                guard s.lifecycle.handshakePassed() == .open else { return (.waiting(deadline: run.deadline), bytes, channel, name) }
             case .waiting, .failed:
                 s.handshake = NIOLoopBound(run, eventLoop: eventLoop)
             }
@@ -100,20 +101,21 @@ extension Connection {
             s.handshakeTimer.armed = deadline
             let generation = s.handshakeTimer.generation
             eventLoop.scheduleTask(deadline: deadline) {
-                target.connection?.handshakeTimerFired(generation: generation)
+                // Never earlier than the deadline it was armed for (an embedded loop's clock is its own).
+                let now = NIODeadline.now()
+                target.connection?.handshakeTimerFired(generation: generation, now: now > deadline ? now : deadline)
             }
         }
     }
 
     /// The handshake timer fired: the machine checks its deadlines.
-    func handshakeTimerFired(generation: Int) {
+    func handshakeTimerFired(generation: Int, now: NIODeadline) {
         let current = state.withLockedValue { s -> Bool in
             guard s.handshakeTimer.generation == generation else { return false }
             s.handshakeTimer.armed = nil
             return s.handshake != nil
         }
         guard current else { return }
-        let now = NIODeadline.now()
         stepHandshake(now: now) { $0.tick(now: now) }
     }
 

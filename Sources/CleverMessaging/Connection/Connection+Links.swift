@@ -105,6 +105,7 @@ extension Connection {
             return (dropped, failed, promises, closed)
         }
         logger.debug("link down", metadata: linkMetadata)
+        if closed { handlerTasks.finish() }
         droppedQueue?.fail(ConnectionError.connectionLost)
         for entry in failedRequests { entry.finish(.failure(closed ? .closed : .connectionLost)) }
         for promise in closePromises { promise.succeed() }
@@ -183,7 +184,10 @@ extension Connection {
         unsentFrames?.fail(ConnectionError.closed)
         for entry in pending { entry.finish(.failure(pendingError)) }
         for waiter in waiters { waiter.fail(ConnectionError.closed) }
-        guard let channel else { return nil }
+        guard let channel else {
+            handlerTasks.finish()
+            return nil
+        }
         eventLoop.execute {
             self.flushOutbound()
             channel.close(promise: nil)
@@ -199,6 +203,11 @@ extension Connection {
         var metadata: Logger.Metadata = ["peer": "\(Self.describe(address))"]
         if let id { metadata["drone"] = "\(id)" }
         return metadata
+    }
+
+    /// ``linkMetadata`` with `extra` added.
+    package func linkMetadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        linkMetadata.merging(extra) { _, new in new }
     }
 
     /// The drone id of the peer, once known (``IdentifyStage``, or the role that identified it).

@@ -71,7 +71,9 @@ extension Connection {
             s.livenessTimer.armed = wake
             let generation = s.livenessTimer.generation
             eventLoop.scheduleTask(deadline: wake) {
-                target.connection?.livenessTimerFired(generation: generation, now: .now())
+                // Never earlier than the wake it was armed for (an embedded loop's clock is its own).
+                let now = NIODeadline.now()
+                target.connection?.livenessTimerFired(generation: generation, now: now > wake ? now : wake)
             }
         }
     }

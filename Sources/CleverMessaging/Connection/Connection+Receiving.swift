@@ -19,7 +19,7 @@ extension Connection {
         case .message: receiveAction(header, content)
         case .request: receiveRequest(header, content)
         case .response: receiveResponse(header, content)
-        case .other(let type): logger.warning("dropping frame of unknown message-type \"\(type)\"")
+        case .other(let type): logger.warning("dropping frame of unknown message-type \"\(type)\"", metadata: linkMetadata)
         }
     }
 
@@ -33,7 +33,7 @@ extension Connection {
 
     func receiveAction(_ header: FrameHeader, _ content: consuming ContentMembers) {
         guard let name = header.action else {
-            logger.warning("dropping message without action")
+            logger.warning("dropping message without action", metadata: linkMetadata)
             return
         }
         let args = content.args
@@ -47,14 +47,14 @@ extension Connection {
             do {
                 try handler(self, args, kwargs)
             } catch {
-                logger.warning("handler for action \"\(name)\" failed: \(error)")
+                logger.warning("handler for action \"\(name)\" failed: \(error)", metadata: linkMetadata)
             }
         case .async(let handler):
             runHandlerTask {
                 do {
                     try await handler(self, args, kwargs)
                 } catch {
-                    self.logger.warning("handler for action \"\(name)\" failed: \(error)")
+                    self.logger.warning("handler for action \"\(name)\" failed: \(error)", metadata: self.linkMetadata)
                 }
             }
         }
@@ -62,7 +62,7 @@ extension Connection {
 
     func receiveRequest(_ header: FrameHeader, _ content: consuming ContentMembers) {
         guard let requestedValue = content.requestedValue?.stringValue, let id = content.requestID else {
-            logger.warning("dropping request without requested_value or request_id")
+            logger.warning("dropping request without requested_value or request_id", metadata: linkMetadata)
             return
         }
         let wantsErrors = CapabilityStage.shows(header)
@@ -104,7 +104,7 @@ extension Connection {
     }
 
     func handlerFailed(_ requestedValue: String, id: JSONValue, _ error: any Error, wantsErrors: Bool) {
-        logger.warning("handler for request \"\(requestedValue)\" failed: \(error)")
+        logger.warning("handler for request \"\(requestedValue)\" failed: \(error)", metadata: linkMetadata)
         if wantsErrors {
             replyError(to: requestedValue, id: id, RemoteError(code: RemoteError.Code.handlerFailed, message: "\(error)"))
         }

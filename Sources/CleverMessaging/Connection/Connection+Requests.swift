@@ -58,12 +58,11 @@ extension Connection {
         onError: (@Sendable (ConnectionError) -> Void)? = nil,
         callback: @escaping @Sendable (Connection, JSONValue, [JSONValue], JSONObject) -> Void
     ) throws(ConnectionError) -> String {
-        let logger = self.logger
         let completion = PendingRequests.Completion.callback { [self] result in
             switch result {
             case .success(let value): callback(self, value, callbackArgs, callbackKwargs)
             case .failure(let error):
-                if let onError { onError(error) } else { logger.warning("request for \(requestedValue) failed: \(error)") }
+                if let onError { onError(error) } else { self.logger.warning("request for \(requestedValue) failed: \(error)", metadata: self.linkMetadata) }
             }
         }
         return try startRequest(requestedValue, args: requestArgs, kwargs: requestKwargs, completion: completion, timeout: timeout)
@@ -180,7 +179,7 @@ extension Connection {
     /// Fails the request `id`, if it still waits.
     package func failRequest(id: String, with error: ConnectionError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
-        if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out") }
+        if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out", metadata: linkMetadata) }
         entry.finish(.failure(error))
     }
 

@@ -165,7 +165,7 @@ extension Connection {
 
     /// Applies a pause of ``pauseForReplies(_:)`` to the channel, and watches the link for a stall.
     func pauseReading(_ pause: (gate: ReadGate, writes: Int)) {
-        logger.debug("replies wait for the peer (more than \(LogFormat.bytes(configuration.maximumReplyBacklog))): reading paused")
+        logger.debug("replies wait for the peer (more than \(LogFormat.bytes(configuration.maximumReplyBacklog))): reading paused", metadata: linkMetadata)
         pause.gate.apply()
         watchForStall(pause.gate, writesAtPause: pause.writes)
     }

@@ -27,6 +27,8 @@ public final class Connection: Sendable {
     /// ``PendingRequests``, ``Liveness``) and what the connection needs to act
     /// on their decisions (the link, promises, timers), behind one lock.
     let state: AdaptiveLockedBox<State>
+    /// Handler work for the task group of ``run()``.
+    let handlerTasks = HandlerTaskQueue()
     /// The request timer (its own object, so that timers need no weak reference to the connection).
     let timeouts: RequestTimeouts
     /// Whether the peer showed the extensions, as seen on the event loop

@@ -61,7 +61,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
                 // Everything complete was delivered already: this only names a cut frame.
                 while try decoder.decodeLast(buffer: &rest, seenEOF: true) != nil {}
             } catch {
-                connection.logger.debug("link ended inside a frame: \(error)")
+                connection.logger.debug("link ended inside a frame: \(error)", metadata: connection.linkMetadata)
             }
         }
         for receiver in files.linkEnded() { receiver.abort(.connection(.connectionLost)) }
