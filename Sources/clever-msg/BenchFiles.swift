@@ -77,7 +77,7 @@ extension Bench {
             var configuration = ConnectionConfiguration()
             configuration.filePolicy = try FilePolicy(allowedRoots: [senderRoot])
             let client = MessagingClient(host: "127.0.0.1", port: receiver.port, registry: HandlerRegistry(), configuration: configuration)
-            let clientTask = Task { await client.run() }
+            let clientTask = Task { try await client.run() }
             try await client.connection.waitUntilConnected()
             _ = try await client.connection.request("id")  // learns that the receiver speaks the extensions
 
@@ -106,7 +106,7 @@ extension Bench {
             try? FileManager.default.removeItem(atPath: receiverRoot + "/pushed.bin")
 
             client.shutdown()
-            await clientTask.value
+            try await clientTask.value
             let receiverRSS = try receiver.finish()
 
             let mb = Double(size) / 1_000_000

@@ -197,11 +197,11 @@ struct MessagingPair {
         let serverTask = Task { try await server.run() }
         let port = try await server.localAddress().port!
         let client = MessagingClient(host: "127.0.0.1", port: port, registry: HandlerRegistry(), configuration: configuration, group: clientGroup)
-        let clientTask = Task { await client.run() }
+        let clientTask = Task { try await client.run() }
         try await client.connection.waitUntilConnected()
         let serverSide = try await server.waitForConnections(1)[0]
         let tasks = Task {
-            await clientTask.value
+            try await clientTask.value
             try await serverTask.value
         }
         return MessagingPair(server: server, client: client, serverSide: serverSide, tasks: tasks)

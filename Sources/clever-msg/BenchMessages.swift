@@ -127,7 +127,7 @@ extension Bench {
         static func senderAlone(frameSize: Int, count: Int, serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup) async throws -> (Double, CPUTime.Split) {
             let sink = try await RawLoopback.makeSink(group: serverGroup, totalExpected: frameSize * count)
             let client = MessagingClient(host: "127.0.0.1", port: sink.port, registry: HandlerRegistry(), group: clientGroup)
-            let clientTask = Task { await client.run() }
+            let clientTask = Task { try await client.run() }
             let connection = client.connection
             try await connection.waitUntilConnected()
             let serverLoop = try await sink.connectedLoop
@@ -136,7 +136,7 @@ extension Bench {
                 try await sink.done.get()
             }
             client.shutdown()
-            await clientTask.value
+            try await clientTask.value
             try? await sink.channel.close()
             return result
         }

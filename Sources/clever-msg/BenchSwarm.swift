@@ -55,8 +55,10 @@ extension Bench {
 
             let start = NIODeadline.now()
             let swarm = try SwarmProcess(arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"])
-            guard await station.waitForDrones(count, timeout: .seconds(600)) else {
-                throw ValidationError("only \(station.connectedIDs.count) of \(count) drones identified")
+            do {
+                try await station.waitForDrones(count, timeout: .seconds(600))
+            } catch {
+                throw ValidationError("\(error) (drones identified)")
             }
             let identify = NIODeadline.seconds(since: start)
 
@@ -64,7 +66,7 @@ extension Bench {
             var requestAlls: [Double] = []
             var broadcastCPU: [Double] = []
             var requestAllCPU: [Double] = []
-            var answers: [(id: String, result: Result<JSONValue, ConnectionError>)] = []
+            var answers = DroneResults<JSONValue>([])
             var failures = 0
             var splits: [String] = []
             let pids = [getpid(), swarm.process.processIdentifier]
@@ -86,7 +88,7 @@ extension Bench {
                 splits.append("broadcast \(Self.milliseconds(cpu))")
 
                 let requestStart = NIODeadline.now()
-                (answers, cpu) = await ProcessCPU.measure(pids) { await station.requestAll("telemetry", timeout: .seconds(60)) }
+                (answers, cpu) = await ProcessCPU.measure(pids) { await station.requestAll("telemetry", as: JSONValue.self, timeout: .seconds(60)) }
                 requestAlls.append(NIODeadline.seconds(since: requestStart))
                 requestAllCPU.append(cpu.reduce(0, +))
                 splits.append("request-all \(Self.milliseconds(cpu))")

@@ -7,7 +7,7 @@ import NIOCore
 struct Console: Sendable {
     let station: GroundStation
     let out: LinePrinter
-    let timeout: TimeAmount
+    let timeout: Duration
 
     /// Runs one command line; returns `false` for `quit`.
     func execute(_ line: String) async throws -> Bool {
@@ -45,7 +45,13 @@ struct Console: Sendable {
     private func wait(_ words: [String]) async throws {
         guard words.count >= 2, let count = Int(words[1]) else { throw ConsoleError("usage: wait N [TIMEOUT]") }
         let seconds = words.count > 2 ? Double(words[2]) ?? 30 : 30
-        let ok = await station.waitForDrones(count, timeout: .milliseconds(Int(seconds * 1000)))
+        let ok: Bool
+        do {
+            try await station.waitForDrones(count, timeout: .milliseconds(Int(seconds * 1000)))
+            ok = true
+        } catch {
+            ok = false
+        }
         let connected = station.connectedIDs.count
         out.print(["wait": .integer(count), "connected": .integer(connected), "ok": .bool(ok)],
                   text: ok ? "\(connected) drones connected" : "timed out: \(connected) of \(count) drones connected")
@@ -68,13 +74,13 @@ struct Console: Sendable {
     private func send(_ words: [String]) async throws {
         guard words.count >= 3 else { throw ConsoleError("usage: send TARGET ACTION [KWARGS_JSON]") }
         let kwargs = try self.kwargs(words, at: 3)
-        for id in try targets(words[1]) {
-            do {
-                guard let connection = station.connection(for: id) else { throw ConnectionError.notConnected }
-                try await connection.sendMessage(words[2], kwargs: kwargs)
-                out.print(["id": .string(id), "sent": .string(words[2])], text: "\(id): sent \(words[2])")
-            } catch {
-                out.print(["id": .string(id), "error": .string("\(error)")], text: "\(id): error: \(error)")
+        let results = try await station.send(words[2], arguments: JSONValue.object(kwargs), to: try targets(words[1]))
+        for sent in results {
+            switch sent.result {
+            case .success:
+                out.print(["id": .string(sent.droneID), "sent": .string(words[2])], text: "\(sent.droneID): sent \(words[2])")
+            case .failure(let error):
+                out.print(["id": .string(sent.droneID), "error": .string("\(error)")], text: "\(sent.droneID): error: \(error)")
             }
         }
     }
@@ -85,9 +91,10 @@ struct Console: Sendable {
         let name = words[2]
         let ids = try targets(words[1])
         // One fan-out for all targets: no task, promise or thread hop per drone.
-        let results = await station.requestAll(name, kwargs: kwargs, ids: ids, timeout: timeout).sorted { $0.id < $1.id }
-        for (id, result) in results {
-            switch result {
+        let results = try await station.requestAll(name, arguments: JSONValue.object(kwargs), from: ids.sorted(), as: JSONValue.self, timeout: timeout)
+        for answer in results {
+            let id = answer.droneID
+            switch answer.result {
             case .success(let value):
                 out.print(["id": .string(id), "value": value], text: "\(id): \(value)")
             case .failure(let error):
@@ -110,9 +117,17 @@ struct Console: Sendable {
                     text: "\(id): pushed \(result.bytes) bytes to \(words[3]) (\(result.delivery))"
                 )
             } catch {
-                out.print(["id": .string(id), "error": .string("\(error)")], text: "\(id): error: \(error)")
+                let message = Self.explain(error)
+                out.print(["id": .string(id), "error": .string(message)], text: "\(id): error: \(message)")
             }
         }
+    }
+
+    /// The error's text, with a hint when the drone refused a file because it has no file root.
+    static func explain(_ error: any Error) -> String {
+        let text = "\(error)"
+        guard text.contains(FilePolicyError.notConfigured.description) else { return text }
+        return text + " (the drone was started without --root)"
     }
 
     private func pull(_ words: [String]) async throws {
@@ -120,7 +135,12 @@ struct Console: Sendable {
         let id = words[1]
         guard let connection = station.connection(for: id) else { throw ConnectionError.notConnected }
         let bar = out.json ? nil : ProgressBar("pull \(words[2]) ← \(id)")
-        let result = try await connection.getFile(words[2], saveTo: words[3], progress: bar?.handler)
+        let result: FileTransferResult
+        do {
+            result = try await connection.getFile(words[2], saveTo: words[3], progress: bar?.handler)
+        } catch {
+            throw ConsoleError(Self.explain(error))
+        }
         out.print(["id": .string(id), "pulled": .string(words[2]), "bytes": .integer(Int(result.bytes)), "path": .string(words[3])],
                   text: "\(id): pulled \(result.bytes) bytes into \(words[3])")
     }

@@ -74,13 +74,11 @@ struct Demo: AsyncParsableCommand {
                 try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
                 return try SimulatedDrone(id: "copter-\(n)", port: n == drones ? stalePort : port, root: root, logger: logger)
             }
-            for drone in fleet.dropLast() { group.addTask { await drone.client.run() } }
+            for drone in fleet.dropLast() { group.addTask { try await drone.client.run() } }
             let lost = fleet.last!
-            group.addTask { await lost.client.run(discovery: beaconListener, timeout: nil) }
+            group.addTask { try await lost.client.run(discovery: beaconListener, timeout: nil) }
             out.line("\(lost.id) starts with the stale port \(stalePort) and listens for the beacon")
-            guard await station.waitForDrones(fleet.count, timeout: .seconds(30)) else {
-                throw ValidationError("only \(station.connectedIDs.count) of \(fleet.count) drones identified")
-            }
+            try await station.waitForDrones(fleet.count, timeout: .seconds(30))
             out.line("\(fleet.count) drones connected and identified; \(lost.id) rebound to \(lost.client.server.host):\(lost.client.server.port)")
             var byID: [String: Connection] = [:]
             for id in station.connectedIDs { byID[id] = station.connection(for: id) }
@@ -186,6 +184,7 @@ final class SimulatedDrone: Sendable {
             registry.onAction(action) { _, _, _ in received.withLockedValue { $0.append(action) } }
         }
         registry.onRequest("id") { _, _, _ in .string(id) }
+        registry.onRequest("clover_dir") { _, _, _ in .string(root) }
         let seed = Double(id.utf8.reduce(0) { $0 &+ Int($1) } % 100) / 100
         registry.onRequest("telemetry") { _, _, _ in
             [

@@ -22,7 +22,7 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "This drone's id (default: copter-<pid>).")
     var id: String?
 
-    @Option(help: "The directory pushed files go to and pulls are served from (default: the working directory).")
+    @Option(help: "The directory pushed files go to and pulls are served from (default: none, every file push and pull is refused).")
     var root: String?
 
     @Option(help: "Listen for the server's discovery beacon on this UDP port when it cannot be reached.")
@@ -34,14 +34,19 @@ struct Drone: AsyncParsableCommand {
     @Flag(help: "Log connection events to standard error.")
     var verbose = false
 
+    func validate() throws {
+        _ = try parseHostPort(server, defaultPort: 25000)
+        if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
+    }
+
     func run() async throws {
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
         let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
-        let root = self.root ?? FileManager.default.currentDirectoryPath
+        let cloverDir = root ?? FileManager.default.currentDirectoryPath
         var logger = Logger(label: "clever.drone")
-        logger.logLevel = verbose ? .info : .error
+        logger.logLevel = verbose ? .debug : .error
         let printer = LinePrinter(json: json)
-        let behaviour = DroneBehaviour(root: root) { _, action, args, kwargs in
+        let behaviour = DroneBehaviour(root: cloverDir) { _, action, args, kwargs in
             printer.print(["action": .string(action), "args": .array(args), "kwargs": .object(kwargs)],
                           text: "action \(action) args=\(JSONValue.array(args)) kwargs=\(JSONValue.object(kwargs))")
         }
@@ -49,35 +54,51 @@ struct Drone: AsyncParsableCommand {
             printer.print(["file": .string(path), "bytes": .integer(Int(bytes))], text: "file \(path) (\(bytes) bytes)")
         }
         var configuration = ConnectionConfiguration()
-        configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        if let root {
+            configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        }
         let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger)
         behaviour.assign(id: id, to: client.connection)
         printer.print(["drone": .string(id), "server": .string("\(host):\(port)")], text: "drone \(id) → \(host):\(port)")
+        if root == nil {
+            printer.print(["files": "refused", "reason": "no --root given"], text: "no --root given: file pushes and pulls are refused")
+        }
         if let discover {
-            await client.run(discovery: ClientDiscovery(listener: DiscoveryListener.Configuration(port: discover)))
+            try await client.run(discovery: ClientDiscovery(listener: DiscoveryListener.Configuration(port: discover)))
         } else {
-            await client.run()
+            try await client.run()
         }
     }
 }
 
-/// Splits `HOST:PORT` (or `HOST`, or `[IPv6]:PORT`).
+/// Splits `HOST:PORT` (or `HOST`, or `[IPv6]:PORT`); the port must be one a peer can be reached at (1...65535).
 func parseHostPort(_ text: String, defaultPort: Int) throws -> (String, Int) {
+    let host: String
+    let portText: Substring?
     if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-        let host = String(text[text.index(after: text.startIndex)..<close])
+        host = String(text[text.index(after: text.startIndex)..<close])
         let rest = text[text.index(after: close)...]
-        guard rest.isEmpty || rest.hasPrefix(":"), let port = rest.isEmpty ? defaultPort : Int(rest.dropFirst()) else {
-            throw ValidationError("expected [HOST]:PORT, got \(text)")
-        }
-        return (host, port)
+        guard rest.isEmpty || rest.hasPrefix(":") else { throw ValidationError("expected [HOST]:PORT, got \(text)") }
+        portText = rest.isEmpty ? nil : rest.dropFirst()
+    } else {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { throw ValidationError("expected HOST:PORT, got \(text)") }
+        host = String(parts[0])
+        portText = parts.count == 2 ? parts[1] : nil
     }
-    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-    switch parts.count {
-    case 1: return (text, defaultPort)
-    case 2:
-        guard let port = Int(parts[1]), (0...65535).contains(port) else { throw ValidationError("bad port in \(text)") }
-        return (String(parts[0]), port)
-    default: throw ValidationError("expected HOST:PORT, got \(text)")
+    guard let portText else { return (host, defaultPort) }
+    guard let port = Int(portText) else { throw ValidationError("expected a port number after the colon, got \(text)") }
+    try checkPort(port, in: PortRange.connectable, option: text)
+    return (host, port)
+}
+
+/// Checks a port given on the command line.
+/// - Throws: a `ValidationError` naming the option and the allowed range.
+func checkPort(_ port: Int, in allowed: ClosedRange<Int>, option: String) throws {
+    do {
+        try PortRange.check(port, in: allowed)
+    } catch {
+        throw ValidationError("\(option): \(error)")
     }
 }
 

@@ -24,7 +24,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on.")
     var host: String = "127.0.0.1"
 
-    @Option(help: "The TCP port.")
+    @Option(help: "The TCP port (0: any free port).")
     var port: Int = 25000
 
     @Option(help: "Announce this server with a discovery beacon to ADDR[:PORT] (port 8181 by default).")
@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Allow --announce to a broadcast address (the reference's 255.255.255.255).")
     var allowBroadcast = false
 
-    @Option(help: "The directory pulled files are written to (default: the working directory).")
+    @Option(help: "The directory drones may push files to and pull files from (default: none, every file transfer a drone starts is refused).")
     var root: String?
 
     @Option(help: "Seconds a request waits for each drone's reply.")
@@ -45,11 +45,18 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Log connection events to standard error.")
     var verbose = false
 
+    func validate() throws {
+        try checkPort(port, in: PortRange.listening, option: "--port")
+        if let announce { _ = try parseHostPort(announce, defaultPort: 8181) }
+    }
+
     func run() async throws {
         var logger = Logger(label: "clever.serve")
-        logger.logLevel = verbose ? .info : .error
+        logger.logLevel = verbose ? .debug : .error
         var configuration = ConnectionConfiguration()
-        configuration.filePolicy = try FilePolicy(allowedRoots: [root ?? FileManager.default.currentDirectoryPath])
+        if let root {
+            configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        }
         let station = GroundStation(host: host, port: port, configuration: configuration, logger: logger)
         // Line editing when a person types at a terminal; plain lines through a pipe.
         let editor = LineEditor()

@@ -78,13 +78,13 @@ struct Swarm: AsyncParsableCommand {
         }
         out.print(["swarm": .integer(count), "server": .string("\(host):\(port)"), "open_file_limit": .integer(limit)],
                   text: "swarm of \(count) drones → \(host):\(port) (open-file limit \(limit))")
-        await withTaskGroup(of: Void.self) { group in
-            for client in clients { group.addTask { await client.run() } }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients { group.addTask { try await client.run() } }
             group.addTask {
                 for await line in StandardInput.lines() where line == "quit" { break }
                 for client in clients { client.shutdown() }
             }
-            await group.waitForAll()
+            try await group.waitForAll()
         }
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -124,7 +124,15 @@ extension Connection {
             throw .connection(.connectionLost)
         }
         let trailer = header.extra[ExtensionHeader.sha256Trailer] != nil
-        let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(progress: progress, hashing: trailer)
+        // Each region written is progress for the link's liveness: a long push to a slow
+        // peer keeps its link while a ping waits behind it.
+        let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(
+            progress: { [self] done in
+                streamProgressed()
+                progress?(done)
+            },
+            hashing: trailer
+        )
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
         guard let digest else { return nil }
         var tail = channel.allocator.buffer(capacity: 256)
@@ -202,14 +210,14 @@ extension Connection {
 
     /// Answers a `filetransfer` request: streams the file back if the policy allows it.
     func serveFile(id: JSONValue, kwargs: JSONObject, wantsErrors: Bool) {
-        let refuse = { (message: String) in
-            self.logger.warning("refused file request: \(message)")
+        let refuse = { @Sendable (message: String) in
+            self.logger.warning("refused file request: \(message)", metadata: self.linkMetadata)
             if wantsErrors {
                 self.replyError(to: Frame.fileTransferAction, id: id, RemoteError(code: RemoteError.Code.fileRefused, message: message))
             }
         }
         guard let path = kwargs["filepath"]?.stringValue else { return refuse("no filepath") }
-        guard let policy = configuration.filePolicy else { return refuse("file transfers are disabled") }
+        guard let policy = configuration.filePolicy else { return refuse(FilePolicyError.notConfigured.description) }
         let resolved: ResolvedPath
         do throws(FilePolicyError) {
             resolved = try policy.resolveForReading(path)
@@ -236,7 +244,7 @@ extension Connection {
                     extra: extra
                 )
                 try await self.stream(file, size: size, header: header, progress: nil)
-                self.logger.info("sent file", metadata: ["path": "\(resolved.path)", "bytes": "\(size)"])
+                self.logger.debug("sent file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(size)"]))
             } catch {
                 refuse("\(error)")
             }
@@ -254,7 +262,7 @@ extension Connection {
             return beginPush(header, readGate: readGate, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
         case .response where header.requestedValue == Frame.fileTransferAction:
             guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
-                logger.warning("unexpected file response dropped", metadata: ["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"])
+                logger.warning("unexpected file response dropped", metadata: linkMetadata(["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"]))
                 return nil
             }
             let id = header.requestID!.stringValue!
@@ -276,7 +284,7 @@ extension Connection {
                 }
             }
         default:
-            logger.warning("binary frame that is neither a file push nor a file response dropped")
+            logger.warning("binary frame that is neither a file push nor a file response dropped", metadata: linkMetadata)
             return nil
         }
     }
@@ -292,8 +300,8 @@ extension Connection {
             }
         }
         guard let policy = configuration.filePolicy else {
-            logger.warning("file push refused: file transfers are disabled")
-            answer(.failure(.refused(.emptyPath)))
+            logger.warning("file push refused: \(FilePolicyError.notConfigured)", metadata: linkMetadata)
+            answer(.failure(.refused(.notConfigured)))
             return nil
         }
         let resolved: ResolvedPath
@@ -301,7 +309,7 @@ extension Connection {
             resolved = try policy.resolveForWriting(header.filePath ?? "")
             try policy.createParentDirectories(of: resolved)
         } catch {
-            logger.warning("file push refused", metadata: ["path": "\(header.filePath ?? "")", "reason": "\(error)"])
+            logger.warning("file push refused", metadata: linkMetadata(["path": "\(header.filePath ?? "")", "reason": "\(error)"]))
             answer(.failure(.refused(error)))
             return nil
         }
@@ -323,10 +331,10 @@ extension Connection {
         ) { (result: Result<FileTransferResult, FileTransferError>) in
             switch result {
             case .success(let received):
-                self.logger.info("received file", metadata: ["path": "\(resolved.path)", "bytes": "\(received.bytes)"])
+                self.logger.debug("received file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(received.bytes)"]))
                 registry.fileReceived(self, path: resolved.path, bytes: received.bytes)
             case .failure(let error):
-                self.logger.warning("file push failed", metadata: ["path": "\(resolved.path)", "reason": "\(error)"])
+                self.logger.warning("file push failed", metadata: self.linkMetadata(["path": "\(resolved.path)", "reason": "\(error)"]))
             }
             answer(result)
         }

@@ -19,27 +19,27 @@ extension Connection {
         case .message: receiveAction(header, content)
         case .request: receiveRequest(header, content)
         case .response: receiveResponse(header, content)
-        case .other(let type): logger.warning("dropping frame of unknown message-type \"\(type)\"")
+        case .other(let type): logger.warning("dropping frame of unknown message-type \"\(type)\"", metadata: linkMetadata)
         }
     }
 
     /// Remembers that the peer speaks the extensions when its header says so.
     func noteCapabilities(_ header: FrameHeader) {
         // Checked on every frame: once seen, no lock is taken again.
-        guard !extensionsSeen.value, !header.extra.isEmpty, header.extra[ExtensionHeader.capabilities] != nil else { return }
+        guard !extensionsSeen.value, CapabilityStage.shows(header) else { return }
         extensionsSeen.value = true
         state.withLockedValue { $0.peerSpeaksExtensions = true }
     }
 
     func receiveAction(_ header: FrameHeader, _ content: consuming ContentMembers) {
         guard let name = header.action else {
-            logger.warning("dropping message without action")
+            logger.warning("dropping message without action", metadata: linkMetadata)
             return
         }
         let args = content.args
         let kwargs = content.kwargs
         guard let handler = registry.action(name) else {
-            logger.warning("no handler for action \"\(name)\"; dropped")
+            logger.warning("no handler for action \"\(name)\"; dropped", metadata: linkMetadata)
             return
         }
         switch handler {
@@ -47,14 +47,14 @@ extension Connection {
             do {
                 try handler(self, args, kwargs)
             } catch {
-                logger.warning("handler for action \"\(name)\" failed: \(error)")
+                logger.warning("handler for action \"\(name)\" failed: \(error)", metadata: linkMetadata)
             }
         case .async(let handler):
             runHandlerTask {
                 do {
                     try await handler(self, args, kwargs)
                 } catch {
-                    self.logger.warning("handler for action \"\(name)\" failed: \(error)")
+                    self.logger.warning("handler for action \"\(name)\" failed: \(error)", metadata: self.linkMetadata)
                 }
             }
         }
@@ -62,10 +62,10 @@ extension Connection {
 
     func receiveRequest(_ header: FrameHeader, _ content: consuming ContentMembers) {
         guard let requestedValue = content.requestedValue?.stringValue, let id = content.requestID else {
-            logger.warning("dropping request without requested_value or request_id")
+            logger.warning("dropping request without requested_value or request_id", metadata: linkMetadata)
             return
         }
-        let wantsErrors = !header.extra.isEmpty && header.extra[ExtensionHeader.capabilities] != nil
+        let wantsErrors = CapabilityStage.shows(header)
         let args = content.args
         let kwargs = content.kwargs
         if requestedValue == ExtensionHeader.ping && wantsErrors {
@@ -77,7 +77,9 @@ extension Connection {
             return
         }
         guard let handler = registry.request(requestedValue) else {
-            logger.warning("no handler for request \"\(requestedValue)\"")
+            // A peer asking what this side does not serve is normal (a drone without `clover_dir`):
+            // the peer learns it from the error reply, or (reference peer) its own timeout.
+            logger.debug("no handler for request \"\(requestedValue)\"", metadata: linkMetadata)
             if wantsErrors {
                 replyError(to: requestedValue, id: id, RemoteError(code: RemoteError.Code.unknownRequest, message: "no handler for \"\(requestedValue)\""))
             }
@@ -102,7 +104,7 @@ extension Connection {
     }
 
     func handlerFailed(_ requestedValue: String, id: JSONValue, _ error: any Error, wantsErrors: Bool) {
-        logger.warning("handler for request \"\(requestedValue)\" failed: \(error)")
+        logger.warning("handler for request \"\(requestedValue)\" failed: \(error)", metadata: linkMetadata)
         if wantsErrors {
             replyError(to: requestedValue, id: id, RemoteError(code: RemoteError.Code.handlerFailed, message: "\(error)"))
         }
@@ -155,7 +157,8 @@ extension Connection {
     private func settle(_ action: PendingRequests.ResponseAction, value: JSONValue?, error: JSONValue?) {
         switch action {
         case .unexpected(let reason):
-            logger.warning("unexpected response dropped: \(reason)")
+            // Mostly a late answer to a request that timed out already.
+            logger.debug("unexpected response dropped: \(reason)", metadata: linkMetadata)
         case .deliver(let entry):
             if let error = RemoteError(error) {
                 entry.finish(.failure(.remote(error)))

@@ -59,12 +59,11 @@ extension Connection {
         onError: (@Sendable (ConnectionError) -> Void)? = nil,
         callback: @escaping @Sendable (Connection, JSONValue, [JSONValue], JSONObject) -> Void
     ) throws(ConnectionError) -> String {
-        let logger = self.logger
         let completion = PendingRequests.Completion.callback { [self] result in
             switch result {
             case .success(let value): callback(self, value, callbackArgs, callbackKwargs)
             case .failure(let error):
-                if let onError { onError(error) } else { logger.warning("request for \(requestedValue) failed: \(error)") }
+                if let onError { onError(error) } else { self.logger.warning("request for \(requestedValue) failed: \(error)", metadata: self.linkMetadata) }
             }
         }
         return try startRequest(requestedValue, args: requestArgs, kwargs: requestKwargs, completion: completion, timeout: timeout)
@@ -72,9 +71,11 @@ extension Connection {
 
     /// Registers a pending request, queues its frame when linked, and arms its timer.
     /// `expires: false` gives the request no deadline: its owner fails it
-    /// itself (pings, which their loop's ``PingSweeper`` watches).
+    /// itself (pings, which the link's ``Liveness`` watches).
     /// `awaited`: the caller waits for the reply (its flush is not held back for a burst).
-    func startRequest(
+    /// Used by roles that ask a peer on their own (``GroundStation``'s identification).
+    /// - Returns: the request id.
+    package func startRequest(
         _ requestedValue: String,
         args: [JSONValue],
         kwargs: JSONObject,
@@ -111,32 +112,28 @@ extension Connection {
         awaited: Bool = false
     ) throws(ConnectionError) -> (number: Int, needsFlush: Bool) {
         let (number, arm, flush) = try withState { s throws(ConnectionError) -> (Int, Bool, Bool) in
-            if s.isClosed { throw .closed }
-            let linked = s.channel != nil
+            if s.lifecycle.isClosed { throw .closed }
+            let linked = s.lifecycle.isLinked
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
             let number = s.nextRequestNumber
             s.nextRequestNumber += 1
             var flush = false
             if linked {
-                let queued = s.outbound.readableBytes + s.inFlightBytes
-                if queued > configuration.maximumQueuedBytes {
-                    throw .queueFull(queuedBytes: queued, limit: configuration.maximumQueuedBytes)
-                }
+                try s.outbound.checkRoom()
                 do throws(FrameEncodingError) {
                     try s.writer.writeRequest(
-                        request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &s.outbound
+                        request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &s.outbound.bytes
                     )
                 } catch {
                     throw .encoding(error)
                 }
-                flush = needsFlush(&s)
-                if awaited { s.flushAwaited = true }
+                flush = s.outbound.needsFlush()
+                if awaited { s.outbound.flushAwaited = true }
             }
-            var entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
-            entry.deadline = expires ? request.timeout.map { .now() + $0 } : nil
-            s.pending.add(number: number, entry: entry)
+            let entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
+            let deadline = s.pending.add(number: number, entry: entry, expires: expires, now: .now())
             // Decided here rather than in `armTimeoutsSoon`, so that a request takes the lock once.
-            let arm = entry.deadline.map { claimTimerArming(&s, covering: $0) } ?? false
+            let arm = deadline.map { claimTimerArming(&s, covering: $0) } ?? false
             return (number, arm, flush)
         }
         if arm { armTimeoutsOnLoop() }
@@ -180,45 +177,24 @@ extension Connection {
         timeouts.arm()
     }
 
-    func failRequest(id: String, with error: ConnectionError) {
+    /// Fails the request `id`, if it still waits.
+    package func failRequest(id: String, with error: ConnectionError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
-        if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out") }
+        if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out", metadata: linkMetadata) }
         entry.finish(.failure(error))
     }
 
     /// Fails the request numbered `number` (see ``startRequest(_:completion:expires:awaited:)``), if it still waits.
-    func failRequest(number: Int, with error: ConnectionError) {
+    package func failRequest(number: Int, with error: ConnectionError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(number: number) }) else { return }
         entry.finish(.failure(error))
     }
 
-    /// Request ids: a per-connection counter as a zero-padded decimal string
-    /// of at least 4 digits (the reference's shape, without its collisions).
-    static func formatRequestID(_ number: Int) -> String {
-        let digits = String(number)
-        return digits.count >= 4 ? digits : String(repeating: "0", count: 4 - digits.count) + digits
-    }
+    /// The id of request number `number` (see ``RequestID/format(_:)``).
+    package static func formatRequestID(_ number: Int) -> String { RequestID.format(number) }
 
-    /// The counter value whose id (``formatRequestID(_:)``) is exactly `id`,
-    /// or `nil` when `id` is not such an id (not all ASCII digits, fewer than
-    /// 4, a leading zero beyond the padding, or beyond `Int.max`).
-    static func requestNumber(_ id: String) -> Int? {
-        var id = id
-        return id.withUTF8 { bytes -> Int? in
-            guard bytes.count >= 4, bytes.count <= 19 else { return nil }
-            if bytes.count > 4, bytes[0] == UInt8(ascii: "0") { return nil }
-            var number = 0
-            for byte in bytes {
-                let digit = byte &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                let (times10, o1) = number.multipliedReportingOverflow(by: 10)
-                let (sum, o2) = times10.addingReportingOverflow(Int(digit))
-                if o1 || o2 { return nil }
-                number = sum
-            }
-            return number
-        }
-    }
+    /// The number behind a request id this library made (see ``RequestID/number(_:)``).
+    package static func requestNumber(_ id: String) -> Int? { RequestID.number(id) }
 
     // MARK: - Replies
 
@@ -229,7 +205,8 @@ extension Connection {
                 try writer.writeResponse(requestedValue, id: id, value: value, into: &out)
             }
         } catch {
-            logger.warning("cannot reply to \(requestedValue) request \(id): \(error)")
+            // The link is gone (or the connection closed) while the handler ran: the peer asks again.
+            logger.debug("cannot reply to \(requestedValue) request \(id): \(error)", metadata: linkMetadata)
         }
     }
 
@@ -240,7 +217,10 @@ extension Connection {
             frame.content = .json(["value": .null, "error": error.jsonValue])
             try enqueueReply { writer, out throws(FrameEncodingError) in try writer.write(frame, into: &out) }
         } catch {
-            logger.warning("cannot send error reply to \(requestedValue) request \(id): \(error)")
+            logger.debug("cannot send error reply to \(requestedValue) request \(id): \(error)", metadata: linkMetadata)
         }
     }
 }
+
+/// A fan-out's group takes its results by slot, as ``PendingRequests`` delivers them.
+extension RequestFanOut.Group: RequestResultSink {}

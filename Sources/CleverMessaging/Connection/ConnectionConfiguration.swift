@@ -46,15 +46,33 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// this library use the extensions (error replies, file acknowledgements).
     /// Reference peers ignore the key. Default `true`.
     public var announceExtensions: Bool
-    /// Where peers may write pushed files and read pulled ones; `nil` refuses
-    /// every file transfer. Default: the working directory only.
+    /// Where peers may write pushed files and read pulled ones; `nil` (the
+    /// default) refuses every file push and pull with
+    /// ``FilePolicyError/notConfigured`` until a policy with a root is set.
     public var filePolicy: FilePolicy?
     /// How often to ping a peer that speaks the extensions (an application-level
     /// check on top of TCP keepalive; reference peers are never pinged); a ping
     /// unanswered within ``pingTimeout`` drops the link. Default 5 s; `nil` never pings.
     public var pingInterval: TimeAmount?
-    /// How long a ping may go unanswered. Default 10 s.
+    /// How long a link may move no bytes at all, in either direction, with a
+    /// ping out, before it is dropped (see ``Liveness``: a link busy reading or
+    /// writing, such as a long file push on a slow link, is never dropped for a
+    /// late ping). Default 10 s.
     public var pingTimeout: TimeAmount
+    /// The stages a new link must pass, in order, before it is open
+    /// (``HandshakeStage``): nothing is dispatched to handlers and nothing
+    /// queued is written until they all passed. Default: ``CapabilityStage``,
+    /// which passes at once (the wire is the same as with no stage).
+    public var handshake: [any HandshakeStageFactory] {
+        get { handshakeStages.factories }
+        set { handshakeStages = HandshakeStageList(newValue) }
+    }
+    /// How long a new link may take to pass every handshake stage; then it is
+    /// closed with ``ConnectionError/handshakeFailed(_:)`` (code
+    /// ``HandshakeError/Code/timedOut``). Default 10 s.
+    public var handshakeTimeout: Duration
+    /// The stages, compared by their factories' types (a factory is not `Hashable`).
+    private var handshakeStages: HandshakeStageList
 
     /// Creates a configuration.
     /// - Parameters:
@@ -65,12 +83,14 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - keepalive: TCP keepalive (default: the reference's).
     ///   - codec: decoder limits.
     ///   - announceExtensions: mark frames with the extensions key (default `true`).
-    ///   - filePolicy: file confinement (default: the working directory; `nil` refuses files).
+    ///   - filePolicy: file confinement (default `nil`: every file transfer is refused).
     ///   - pingInterval: application ping period for peers of this library (default 5 s).
     ///   - pingTimeout: how long a ping may go unanswered (default 10 s).
     ///   - maximumReplyBacklog: replies waiting for the peer before its requests are no longer read (default 4 MiB).
     ///   - stalledPeerTimeout: how long a peer may read none of its replies before the link drops (default 30 s).
     ///   - maximumConcurrentHandlers: `async` handlers running at once before the link is no longer read (default 1024).
+    ///   - handshake: the stages a new link passes before it is open (default: ``CapabilityStage``).
+    ///   - handshakeTimeout: how long a link may take to pass them (default 10 s).
     public init(
         resendRequests: Bool = true,
         resumeQueue: Bool = false,
@@ -79,13 +99,17 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         keepalive: KeepaliveConfiguration = .reference,
         codec: FrameCodecConfiguration = .init(),
         announceExtensions: Bool = true,
-        filePolicy: FilePolicy? = try? FilePolicy(),
+        filePolicy: FilePolicy? = nil,
         pingInterval: TimeAmount? = .seconds(5),
         pingTimeout: TimeAmount = .seconds(10),
         maximumReplyBacklog: Int = 4 * 1024 * 1024,
         stalledPeerTimeout: TimeAmount? = .seconds(30),
-        maximumConcurrentHandlers: Int = 1024
+        maximumConcurrentHandlers: Int = 1024,
+        handshake: [any HandshakeStageFactory] = [CapabilityStage.Factory()],
+        handshakeTimeout: Duration = .seconds(10)
     ) {
+        self.handshakeStages = HandshakeStageList(handshake)
+        self.handshakeTimeout = handshakeTimeout
         self.maximumConcurrentHandlers = maximumConcurrentHandlers
         self.maximumReplyBacklog = maximumReplyBacklog
         self.stalledPeerTimeout = stalledPeerTimeout
@@ -100,4 +124,20 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         self.codec = codec
         self.announceExtensions = announceExtensions
     }
+}
+
+/// Handshake stage factories, equal when their factories are of the same
+/// types in the same order (what a configuration can compare of them).
+struct HandshakeStageList: Sendable, Hashable {
+    let factories: [any HandshakeStageFactory]
+
+    init(_ factories: [any HandshakeStageFactory]) {
+        self.factories = factories
+    }
+
+    private var types: [ObjectIdentifier] { factories.map { ObjectIdentifier(type(of: $0)) } }
+
+    static func == (a: HandshakeStageList, b: HandshakeStageList) -> Bool { a.types == b.types }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(types) }
 }

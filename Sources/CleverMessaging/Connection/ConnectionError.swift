@@ -24,6 +24,8 @@ public enum ConnectionError: Error, Sendable, Hashable {
     case decoding(String)
     /// Connecting to the peer failed.
     case connectFailed(host: String, port: Int, reason: String)
+    /// The link did not pass its handshake (``ConnectionConfiguration/handshake``) and was closed.
+    case handshakeFailed(HandshakeError)
 }
 
 extension ConnectionError: CustomStringConvertible {
@@ -34,13 +36,14 @@ extension ConnectionError: CustomStringConvertible {
         case .closed: return "connection closed"
         case .connectionLost: return "connection lost before completion"
         case .timedOut(let value, let id, let timeout):
-            return "request \(id) for \"\(value)\" timed out after \(Double(timeout.nanoseconds) / 1e9) s"
+            return "request \(id) for \"\(value)\" timed out after \(LogFormat.duration(timeout))"
         case .cancelled: return "cancelled"
         case .queueFull(let queued, let limit): return "send queue full: \(queued) bytes queued, limit \(limit)"
         case .remote(let error): return "peer replied with error \(error.code): \(error.message)"
         case .encoding(let error): return "cannot encode frame: \(error)"
         case .decoding(let reason): return "cannot decode reply: \(reason)"
         case .connectFailed(let host, let port, let reason): return "cannot connect to \(host):\(port): \(reason)"
+        case .handshakeFailed(let error): return "\(error)"
         }
     }
 }

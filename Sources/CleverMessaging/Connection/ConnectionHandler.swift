@@ -10,21 +10,18 @@ import NIOCore
 /// `ByteToMessageHandler`: a frame then goes from the read buffer to its
 /// handler without being boxed into an `NIOAny` and copied through the
 /// pipeline, which is a large share of the per-frame cost at high rates.
-final class ConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+package final class ConnectionHandler: ChannelInboundHandler {
+    package typealias InboundIn = ByteBuffer
 
     let connection: Connection
     private var decoder: FrameDecoder
     /// The bytes of an incomplete part, kept between reads.
     private var leftover: ByteBuffer?
-    /// Where the body of the binary frame in progress goes (`nil`: discarded).
-    private var receiver: FileReceiver?
-    /// The binary frame in progress announced ``ExtensionHeader/sha256Trailer``.
-    private var bodyDigestFollows = false
-    /// The last binary frame's digest is the next frame (its receiver is `trailerReceiver`).
-    private var trailerPending = false
-    /// The file waiting for the digest that follows its body (`nil`: the body was discarded).
-    private var trailerReceiver: FileReceiver?
+    /// The file bodies arriving: which receiver takes the body in progress, which one waits for its digest.
+    private var files = InboundFileTransfer<FileReceiver>()
+    /// Whether the link is open (its handshake passed): until then frames go
+    /// to the handshake (``Connection/receiveWhileHandshaking(_:)``).
+    private var linkOpen = false
     /// Whether a read batch is in progress (between the first `channelRead` and `channelReadComplete`).
     private var inReadBatch = false
     /// Cleared when the link fails or goes down: nothing more is decoded.
@@ -47,16 +44,16 @@ final class ConnectionHandler: ChannelInboundHandler {
         self.decoder = FrameDecoder(configuration: connection.configuration.codec)
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { connection.attach(context.channel) }
+    package func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { linkOpen = connection.attach(context.channel) }
     }
 
-    func channelActive(context: ChannelHandlerContext) {
-        connection.attach(context.channel)
+    package func channelActive(context: ChannelHandlerContext) {
+        linkOpen = connection.attach(context.channel)
         context.fireChannelActive()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    package func channelInactive(context: ChannelHandlerContext) {
         if decoding {
             decoding = false
             var rest = leftover.take() ?? ByteBuffer()
@@ -64,18 +61,15 @@ final class ConnectionHandler: ChannelInboundHandler {
                 // Everything complete was delivered already: this only names a cut frame.
                 while try decoder.decodeLast(buffer: &rest, seenEOF: true) != nil {}
             } catch {
-                connection.logger.debug("link ended inside a frame: \(error)")
+                connection.logger.debug("link ended inside a frame: \(error)", metadata: connection.linkMetadata)
             }
         }
-        receiver?.abort(.connection(.connectionLost))
-        receiver = nil
-        trailerReceiver?.abort(.connection(.connectionLost))
-        trailerReceiver = nil
+        for receiver in files.linkEnded() { receiver.abort(.connection(.connectionLost)) }
         connection.detach(context.channel)
         context.fireChannelInactive()
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard decoding else { return }
         var buffer = unwrapInboundIn(data)
         if !inReadBatch {
@@ -129,11 +123,12 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func deliver(_ part: consuming InboundPart, context: ChannelHandlerContext) {
         switch consume part {
         case .json(let header, let content):
-            if trailerPending, settleTrailer(header) { return }
-            if !capabilitiesNoted, !header.extra.isEmpty, header.extra[ExtensionHeader.capabilities] != nil {
+            if files.trailerPending, settleTrailer(header) { return }
+            if !capabilitiesNoted, CapabilityStage.shows(header) {
                 capabilitiesNoted = true
                 connection.noteCapabilities(header)
             }
+            if !linkOpen, !handshakeTook(header, content) { return }
             if header.messageType == .response {
                 responses.append(Connection.ReceivedResponse(header, content))
                 return
@@ -142,23 +137,40 @@ final class ConnectionHandler: ChannelInboundHandler {
             connection.receive(header, content, notingCapabilities: false)
         case .binary(.frame(let frame)):
             // Not produced for binary frames; handled all the same.
-            if trailerPending, settleTrailer(frame.header) { return }
+            if files.trailerPending, settleTrailer(frame.header) { return }
             handOverResponses()
             connection.receive(frame)
         case .binary(.binaryHead(let header)):
             handOverResponses()
-            if trailerPending { _ = settleTrailer(nil) }
-            bodyDigestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
-            receiver = connection.beginBinary(header, channel: context.channel)
-        case .binary(.binaryBody(let chunk)):
-            receiver?.write(chunk)
-        case .binary(.binaryEnd):
-            receiver?.finish()
-            if bodyDigestFollows {
-                trailerPending = true
-                trailerReceiver = receiver
+            if files.trailerPending { _ = settleTrailer(nil) }
+            if !linkOpen {
+                linkOpen = connection.binaryFrameWhileHandshaking()
+                guard linkOpen else {
+                    // The body is read and discarded: the link closes.
+                    files.bodyBegan(nil, digestFollows: false)
+                    return
+                }
             }
-            receiver = nil
+            files.bodyBegan(connection.beginBinary(header, channel: context.channel), digestFollows: header.extra[ExtensionHeader.sha256Trailer] != nil)
+        case .binary(.binaryBody(let chunk)):
+            files.receiver?.write(chunk)
+        case .binary(.binaryEnd):
+            files.bodyEnded()?.finish()
+        }
+    }
+
+    /// A JSON frame on a link not seen open yet: the handshake takes it, or
+    /// (the link is open by now) it is delivered as usual.
+    /// - Returns: whether to deliver it.
+    private func handshakeTook(_ header: FrameHeader, _ content: borrowing ContentMembers) -> Bool {
+        handOverResponses()
+        switch connection.receiveWhileHandshaking(Frame(header: header, content: .json(content.jsonObject))) {
+        case .deliver:
+            linkOpen = true
+            return true
+        case .taken(let open):
+            linkOpen = open
+            return false
         }
     }
 
@@ -180,28 +192,28 @@ final class ConnectionHandler: ChannelInboundHandler {
     /// Any other frame (or none) in its place leaves the receiver without a digest,
     /// so it keeps nothing.
     private func settleTrailer(_ header: FrameHeader?) -> Bool {
-        trailerPending = false
-        let waiting = trailerReceiver
-        trailerReceiver = nil
-        guard let header, header.messageType == .message, header.action == ExtensionHeader.sha256Trailer else {
-            waiting?.digestArrived(nil)
+        let isTrailer = header.map { $0.messageType == .message && $0.action == ExtensionHeader.sha256Trailer } ?? false
+        switch files.frameArrived(isTrailer: isTrailer, digest: header?.extra[ExtensionHeader.sha256]?.stringValue) {
+        case .notDue:
+            return false
+        case .trailer(let receiver, let digest):
+            receiver?.digestArrived(digest)
+            return true
+        case .missing(let receiver):
+            receiver?.digestArrived(nil)
             return false
         }
-        waiting?.digestArrived(header.extra[ExtensionHeader.sha256]?.stringValue)
-        return true
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        let now = NIODeadline.now()
-        connection.lastInbound.withLockedValue { $0 = now }
+    package func channelReadComplete(context: ChannelHandlerContext) {
         if inReadBatch {
             inReadBatch = false
-            connection.readBatchEnded()
+            connection.readBatchEnded(now: .now())
         }
         context.fireChannelReadComplete()
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
         fail(context: context, error: error)
     }
 
@@ -209,16 +221,24 @@ final class ConnectionHandler: ChannelInboundHandler {
     private func fail(context: ChannelHandlerContext, error: any Error) {
         decoding = false
         leftover = nil
-        receiver?.abort(.connection(.connectionLost))
-        receiver = nil
-        trailerReceiver?.abort(.connection(.connectionLost))
-        trailerReceiver = nil
-        connection.logger.warning("closing link after error: \(error)")
+        for receiver in files.linkEnded() { receiver.abort(.connection(.connectionLost)) }
+        if error is FrameDecodingError {
+            // The peer sent what is not this protocol: worth an operator's look.
+            connection.logger.warning("closing link after error: \(LogFormat.error(error))", metadata: connection.linkMetadata)
+        } else {
+            // A reset or a refused write: the network, not something to act on.
+            connection.logger.debug("closing link after error: \(LogFormat.error(error))", metadata: connection.linkMetadata)
+        }
         context.close(promise: nil)
     }
 
-    /// Adds this handler to a channel's pipeline, with socket options.
-    static func install(on channel: any Channel, connection: Connection) -> EventLoopFuture<Void> {
+    /// Adds this handler to a channel's pipeline, with socket options (the
+    /// roles' channel initializers call it for every link they make or accept).
+    /// - Parameters:
+    ///   - channel: a new TCP channel.
+    ///   - connection: the connection the link belongs to.
+    /// - Returns: a future that succeeds when the options are set and the handler is in place.
+    package static func install(on channel: any Channel, connection: Connection) -> EventLoopFuture<Void> {
         SocketOptions.apply(to: channel, keepalive: connection.configuration.keepalive).flatMapThrowing {
             try channel.pipeline.syncOperations.addHandler(ConnectionHandler(connection: connection))
         }

@@ -221,8 +221,10 @@ public final class DiscoveryBeacon: Sendable {
     private func resolveTarget() throws(DiscoveryError) -> SocketAddress {
         let host = configuration.host
         let port = configuration.port
-        guard (1...65535).contains(port) else {
-            throw .invalidAddress(host: host, port: port, reason: "port out of range")
+        guard PortRange.connectable.contains(port) else {
+            throw .invalidAddress(
+                host: host, port: port, reason: "a port must be in \(PortRange.connectable.lowerBound)...\(PortRange.connectable.upperBound)"
+            )
         }
         let address: SocketAddress
         do {

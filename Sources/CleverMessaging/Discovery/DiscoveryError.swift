@@ -29,7 +29,7 @@ extension DiscoveryError: CustomStringConvertible {
         case .bindFailed(let host, let port, let reason): return "cannot bind UDP socket to \(host):\(port): \(reason)"
         case .sendFailed(let host, let port, let reason): return "cannot send beacon to \(host):\(port): \(reason)"
         case .encoding(let error): return "cannot encode announcement: \(error)"
-        case .timedOut(let duration): return "no server announcement within \(duration)"
+        case .timedOut(let duration): return "no server announcement within \(DurationText.describe(duration))"
         case .closed: return "discovery socket closed"
         case .cancelled: return "cancelled"
         }

@@ -130,10 +130,17 @@ public final class DiscoveryListener: Sendable {
 
     /// Binds the socket, unless it is bound already.
     /// - Returns: the bound address.
-    /// - Throws: ``DiscoveryError/bindFailed(host:port:reason:)``, or
+    /// - Throws: ``DiscoveryError/invalidAddress(host:port:reason:)`` for a port
+    ///   outside `0...65535`, ``DiscoveryError/bindFailed(host:port:reason:)``, or
     ///   ``DiscoveryError/closed`` after ``close()``.
     @discardableResult
     public func start() async throws(DiscoveryError) -> SocketAddress {
+        guard PortRange.listening.contains(configuration.port) else {
+            throw .invalidAddress(
+                host: configuration.host, port: configuration.port,
+                reason: "a port must be in \(PortRange.listening.lowerBound)...\(PortRange.listening.upperBound)"
+            )
+        }
         enum Step {
             case bound(SocketAddress)
             case wait(EventLoopFuture<any Channel>)

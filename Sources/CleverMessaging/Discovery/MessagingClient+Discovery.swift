@@ -43,9 +43,17 @@ extension MessagingClient {
     /// about unicast beacons). When it cannot be bound, the error is logged and
     /// the client runs without discovery.
     /// - Parameter discovery: where to listen and how long to wait.
-    public func run(discovery: ClientDiscovery) async {
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` when the server's
+    ///   port, or the listener's, is outside its range.
+    public func run(discovery: ClientDiscovery) async throws {
+        try PortRange.check(discovery.listener.port, in: PortRange.listening)
         let listener = DiscoveryListener(configuration: discovery.listener, logger: logger)
-        await run(discovery: listener, timeout: discovery.timeout, serverID: discovery.serverID)
+        do {
+            try await run(discovery: listener, timeout: discovery.timeout, serverID: discovery.serverID)
+        } catch {
+            await listener.close()
+            throw error
+        }
         await listener.close()
     }
 
@@ -56,14 +64,19 @@ extension MessagingClient {
     ///   - timeout: how long to wait for a beacon before retrying the last server
     ///     (which goes on while listening); `nil` waits until one arrives. Default 10 s.
     ///   - serverID: the only server id to follow (default: any).
-    public func run(discovery listener: DiscoveryListener, timeout: Duration? = .seconds(10), serverID: String? = nil) async {
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` when the server's port is outside `1...65535`;
+    ///   ``DiscoveryError/invalidAddress(host:port:reason:)`` when the listener's is outside `0...65535`.
+    public func run(discovery listener: DiscoveryListener, timeout: Duration? = .seconds(10), serverID: String? = nil) async throws {
+        try PortRange.check(server.port, in: PortRange.connectable)
         // Subscribe before binding so no beacon between the two is lost.
         let lateBeacons = listener.announcements()
-        do {
+        do throws(DiscoveryError) {
             try await listener.start()
+        } catch .invalidAddress(let host, let port, let reason) {
+            throw DiscoveryError.invalidAddress(host: host, port: port, reason: reason)
         } catch {
             logger.error("cannot listen for server announcements, running without discovery: \(error)")
-            await run()
+            try await run()
             return
         }
         let accepts: @Sendable (ServerAnnouncement) -> Bool = { serverID == nil || $0.id == serverID }
@@ -73,21 +86,21 @@ extension MessagingClient {
         let logger = self.logger
 
         // Each child reports whether it was the client's run loop.
-        await withTaskGroup(of: Bool.self) { group in
+        try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
-                await self.run { client in
+                try await self.run { client in
                     stillSearching.withLockedValue { $0 = nil }
                     let (host, port) = client.server
-                    logger.info(
+                    logger.debug(
                         "server \(host):\(port) unreachable; waiting for a server announcement",
-                        metadata: ["timeout": "\(timeout.map { "\($0)" } ?? "none")"]
+                        metadata: ["timeout": "\(timeout.map { DurationText.describe($0) } ?? "none")"]
                     )
-                    switch await Self.waitForBeacon(listener, timeout: timeout, accepts: accepts, connection: connection) {
+                    switch await Self.waitForBeacon(listener, timeout: timeout, accepts: accepts, client: client) {
                     case .success(let announcement):
-                        logger.info("server announced; rebinding", metadata: ["server": "\(announcement)"])
+                        logger.debug("server announced; rebinding", metadata: ["server": "\(announcement)"])
                         client.rebind(host: announcement.host, port: announcement.port)
                     case .failure(.timedOut):
-                        logger.info("no server announcement in time; retrying \(host):\(port) while listening")
+                        logger.debug("no server announcement in time; retrying \(host):\(port) while listening")
                         stillSearching.withLockedValue { $0 = connection.linkCount }
                     case .failure(let error):
                         logger.debug("stopped waiting for a server announcement: \(error)")
@@ -108,25 +121,25 @@ extension MessagingClient {
                         return true
                     }
                     if follow {
-                        logger.info("server announced; rebinding", metadata: ["server": "\(announcement)"])
+                        logger.debug("server announced; rebinding", metadata: ["server": "\(announcement)"])
                         self.rebind(host: announcement.host, port: announcement.port)
                     }
                 }
                 return false
             }
             // The follower ends early only when the listener is closed; the client runs on.
-            while let wasRunLoop = await group.next(), !wasRunLoop {}
+            while let wasRunLoop = try await group.next(), !wasRunLoop {}
             group.cancelAll()
         }
     }
 
-    /// Waits for an accepted beacon, the timeout, the connection's close
-    /// (``shutdown()``), or cancellation, whichever comes first.
+    /// Waits for an accepted beacon, the timeout, the client's ``shutdown()``,
+    /// or cancellation, whichever comes first.
     private static func waitForBeacon(
         _ listener: DiscoveryListener,
         timeout: Duration?,
         accepts: @escaping @Sendable (ServerAnnouncement) -> Bool,
-        connection: Connection
+        client: MessagingClient
     ) async -> Result<ServerAnnouncement, DiscoveryError> {
         await withTaskGroup(of: Result<ServerAnnouncement, DiscoveryError>.self) { group in
             group.addTask {
@@ -137,14 +150,8 @@ extension MessagingClient {
                 }
             }
             group.addTask {
-                while !connection.isClosed {
-                    do {
-                        try await Task.sleep(for: .milliseconds(50))
-                    } catch {
-                        return .failure(.cancelled)
-                    }
-                }
-                return .failure(.closed)
+                let stopped = await client.stopping.wait { [weak client] in client?.isStopped ?? true }
+                return .failure(stopped ? .closed : .cancelled)
             }
             let first = await group.next() ?? .failure(.cancelled)
             group.cancelAll()

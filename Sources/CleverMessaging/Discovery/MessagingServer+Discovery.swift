@@ -80,6 +80,11 @@ extension MessagingServer {
     /// - Throws: when binding fails.
     @discardableResult
     public func run(discovery: ServerDiscovery) async throws -> ServerAnnouncement? {
+        try await run(discovery: discovery, hooks: nil)
+    }
+
+    /// ``run(discovery:)``, with what a role adds to each link.
+    func run(discovery: ServerDiscovery, hooks: LinkHooks?) async throws -> ServerAnnouncement? {
         enum Finished: Sendable {
             case server
             case helper(ServerAnnouncement?)
@@ -87,7 +92,7 @@ extension MessagingServer {
         let logger = self.logger
         return try await withThrowingTaskGroup(of: Finished.self) { group in
             group.addTask {
-                try await self.run()
+                try await self.run(hooks: hooks)
                 return .server
             }
             let address = try await localAddress()

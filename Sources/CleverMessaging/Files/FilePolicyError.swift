@@ -58,6 +58,9 @@ public enum FilePolicyError: Error, Sendable, Hashable, CustomStringConvertible 
     case suspiciousCharacters(String)
     /// No root was given to ``FilePolicy/init(allowedRoots:owner:)``.
     case noRoots
+    /// No file policy is configured (``ConnectionConfiguration/filePolicy`` is
+    /// `nil`, the default): every file push and pull is refused.
+    case notConfigured
     /// A root does not exist, is not a directory, or cannot be resolved.
     /// Carries the (sanitized) root as given.
     case rootInvalid(String)
@@ -83,6 +86,7 @@ public enum FilePolicyError: Error, Sendable, Hashable, CustomStringConvertible 
         case .hardLinked(let path): return "file has several hard links, refusing to overwrite: \"\(path)\""
         case .suspiciousCharacters(let text): return "file path has disguising characters: \"\(text)\""
         case .noRoots: return "no allowed root directory given"
+        case .notConfigured: return "file transfers are refused: no file root is configured"
         case .rootInvalid(let root): return "allowed root is missing or not a directory: \"\(root)\""
         case .io(let path, let code): return "file system error \(code) on \"\(path)\""
         }

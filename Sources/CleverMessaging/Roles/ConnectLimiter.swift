@@ -26,6 +26,12 @@ public final class ConnectLimiter: Sendable {
     /// How many attempts are running now.
     public var inFlight: Int { state.withLockedValue { $0.inFlight } }
 
+    /// How many attempts wait for their turn.
+    var waiting: Int { state.withLockedValue { s in s.waiters[s.waitersStart...].count { $0.key >= 0 } } }
+
+    /// Woken when attempts start, queue or finish (for tests that wait on them).
+    let changes = StateWaiters()
+
     /// Creates a limiter.
     /// - Parameter maximumInFlight: how many attempts at once (at least 1).
     public init(maximumInFlight: Int) {
@@ -38,7 +44,11 @@ public final class ConnectLimiter: Sendable {
     /// - Throws: what `attempt` throws, or `CancellationError` when the task is cancelled while waiting.
     public func run<T: Sendable>(_ attempt: () async throws -> T) async throws -> T {
         try await acquire()
-        defer { release() }
+        changes.changed()
+        defer {
+            release()
+            changes.changed()
+        }
         return try await attempt()
     }
 
@@ -68,7 +78,7 @@ public final class ConnectLimiter: Sendable {
                 switch admitted {
                 case .none: continuation.resume(throwing: CancellationError())
                 case .some(true): continuation.resume()
-                case .some(false): break
+                case .some(false): changes.changed()
                 }
             }
         } onCancel: {

@@ -60,7 +60,7 @@ public final class GroundStation: Sendable {
     /// The logger.
     public let logger: Logger
     /// How long to wait for a new connection's `id` answer.
-    public let identifyTimeout: TimeAmount
+    public let identifyTimeout: Duration
 
     private struct Entry {
         var drone: Drone
@@ -79,14 +79,16 @@ public final class GroundStation: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Woken when the count of connected drones changes.
+    private let waiters = StateWaiters()
 
     /// Creates a ground station; nothing happens until ``run()``.
     /// - Parameters:
     ///   - host: the address to listen on (default 127.0.0.1).
-    ///   - port: the TCP port (default 25000; 0 for any).
+    ///   - port: the TCP port (default 25000; 0 for any); checked by ``run()``.
     ///   - registry: handlers for what drones send.
     ///   - configuration: settings for every connection.
-    ///   - identifyTimeout: how long a new connection has to answer `id`.
+    ///   - identifyTimeout: how long a new connection has to answer `id` (default 10 s).
     ///   - maximumConnections: the most connections served at once (default: no limit).
     ///   - group: the event loops.
     ///   - logger: where to log.
@@ -95,14 +97,13 @@ public final class GroundStation: Sendable {
         port: Int = 25000,
         registry: HandlerRegistry = HandlerRegistry(),
         configuration: ConnectionConfiguration = .init(),
-        identifyTimeout: TimeAmount = .seconds(10),
+        identifyTimeout: Duration = .seconds(10),
         maximumConnections: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "clever.station")
     ) {
         self.logger = logger
         self.identifyTimeout = identifyTimeout
-        let box = NIOLockedValueBox<GroundStation?>(nil)
         self.server = MessagingServer(
             host: host,
             port: port,
@@ -110,18 +111,28 @@ public final class GroundStation: Sendable {
             configuration: configuration,
             maximumConnections: maximumConnections,
             group: group,
-            logger: logger,
-            onConnect: { connection in box.withLockedValue { $0 }?.identify(connection) },
-            onDisconnect: { connection in box.withLockedValue { $0 }?.lost(connection) }
+            logger: logger
         )
-        box.withLockedValue { $0 = self }
     }
 
-    /// Serves until cancelled or ``shutdown()``.
-    /// - Throws: when binding fails.
+    deinit {
+        finishEvents()
+    }
+
+    /// What the station does with each link: identify the drone, and forget its
+    /// link when it goes down. Held by the server only while ``run()`` runs.
+    private var hooks: MessagingServer.LinkHooks {
+        MessagingServer.LinkHooks(
+            up: { [self] connection in await self.identify(connection) },
+            down: { [self] connection in self.lost(connection) }
+        )
+    }
+
+    /// Serves until cancelled, a graceful shutdown, or ``shutdown()``.
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)``, or the system's error when binding fails.
     public func run() async throws {
         defer { finishEvents() }
-        try await server.run()
+        try await server.run(hooks: hooks)
     }
 
     /// Serves like ``run()``, with a discovery beacon and, optionally, the
@@ -132,7 +143,7 @@ public final class GroundStation: Sendable {
     @discardableResult
     public func run(discovery: ServerDiscovery) async throws -> ServerAnnouncement? {
         defer { finishEvents() }
-        return try await server.run(discovery: discovery)
+        return try await server.run(discovery: discovery, hooks: hooks)
     }
 
     private func finishEvents() {
@@ -160,58 +171,16 @@ public final class GroundStation: Sendable {
         state.withLockedValue { $0.drones[id]?.connection }
     }
 
-    /// Asks many drones for the same value at once (see ``MessagingServer/requestAll(_:args:kwargs:timeout:connections:)``).
-    /// - Parameters:
-    ///   - requestedValue: the name of the value, such as `telemetry`.
-    ///   - args: positional arguments.
-    ///   - kwargs: keyword arguments.
-    ///   - ids: the drones to ask (default: every connected drone).
-    ///   - timeout: how long each drone has to answer (default: the connection configuration's).
-    /// - Returns: one result per drone, sorted by id (in the order of `ids` when given):
-    ///   its reply, or why there is none (``ConnectionError/notConnected`` for a drone without a link).
-    public func requestAll(
-        _ requestedValue: String,
-        args: [JSONValue] = [],
-        kwargs: JSONObject = [:],
-        ids: [String]? = nil,
-        timeout: TimeAmount? = nil
-    ) async -> [(id: String, result: Result<JSONValue, ConnectionError>)] {
-        guard let ids else { return await requestAllLinked(requestedValue, args: args, kwargs: kwargs, timeout: timeout) }
-        let targets: [(id: String, connection: Connection?)] = state.withLockedValue { s in
-            ids.map { ($0, s.drones[$0]?.connection) }
-        }
-        // Asked in the order given; the drones without a link are not asked.
-        let linked = targets.compactMap(\.connection)
-        let answers = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout, on: linked)
-        var results: [(id: String, result: Result<JSONValue, ConnectionError>)] = []
-        results.reserveCapacity(targets.count)
-        var next = answers.startIndex
-        for target in targets {
-            if target.connection != nil, next < answers.endIndex {
-                results.append((target.id, answers[next]))
-                next += 1
-            } else {
-                results.append((target.id, .failure(.notConnected)))
-            }
-        }
-        return results
+    /// The links of `ids`, in that order (`nil` for a drone without one).
+    func connections(for ids: [String]) -> [(id: String, connection: Connection?)] {
+        state.withLockedValue { s in ids.map { ($0, s.drones[$0]?.connection) } }
     }
 
-    /// ``requestAll(_:args:kwargs:ids:timeout:)`` of every connected drone: one result per drone, sorted by id.
-    private func requestAllLinked(
-        _ requestedValue: String,
-        args: [JSONValue],
-        kwargs: JSONObject,
-        timeout: TimeAmount?
-    ) async -> [(id: String, result: Result<JSONValue, ConnectionError>)] {
-        let targets: [(id: String, connection: Connection)] = state.withLockedValue { s in
+    /// Every connected drone's link, in table order.
+    func linkedDrones() -> [(id: String, connection: Connection)] {
+        state.withLockedValue { s in
             s.drones.values.compactMap { entry in entry.connection.map { (entry.drone.id, $0) } }
         }
-        // Asked in table order; sorted by id only once the answers are in, so that
-        // sorting thousands of drones does not delay the first request. The sort
-        // moves indices, and each answer is copied once, into its sorted place.
-        let answers = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout, on: targets.map(\.connection))
-        return targets.indices.sorted { targets[$0].id < targets[$1].id }.map { (targets[$0].id, answers[$0]) }
     }
 
     /// The ids of connected drones, sorted.
@@ -243,15 +212,17 @@ public final class GroundStation: Sendable {
     /// - Parameters:
     ///   - count: how many.
     ///   - timeout: how long to wait.
-    /// - Returns: whether they are.
-    public func waitForDrones(_ count: Int, timeout: Duration) async -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while connectedCount < count {
-            if clock.now >= deadline { return false }
-            try? await Task.sleep(for: .milliseconds(5))
+    /// - Returns: the ids of the connected drones, sorted.
+    /// - Throws: ``MessagingError/waitTimedOut(what:wanted:present:timeout:)`` when
+    ///   fewer are connected after `timeout`.
+    @discardableResult
+    public func waitForDrones(_ count: Int, timeout: Duration) async throws(MessagingError) -> [String] {
+        let held = await waiters.wait(timeout: timeout) { [weak self] in (self?.connectedCount ?? 0) >= count }
+        let present = connectedCount
+        guard held || present >= count else {
+            throw .waitTimedOut(what: "drones connected", wanted: count, present: present, timeout: timeout)
         }
-        return true
+        return connectedIDs
     }
 
     func register(id: String, cloverDir: String?, connection: Connection) {
@@ -311,7 +282,10 @@ public final class GroundStation: Sendable {
             replaced.dropLink()
         }
         guard !events.isEmpty else { return }
-        logger.info("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
+        // The connection's own log lines name the drone from now on.
+        connection.setPeerID(id)
+        waiters.changed()
+        logger.debug("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
     }
 
     /// Whether two links come from the same host (an unknown address counts as the same:
@@ -332,7 +306,7 @@ public final class GroundStation: Sendable {
     }
 
     private func lost(_ connection: Connection) {
-        let event = state.withLockedValue { s -> Event? in
+        let drone = state.withLockedValue { s -> Drone? in
             guard let id = s.byConnection.removeValue(forKey: connection.number), var entry = s.drones[id],
                 entry.connection === connection
             else { return nil }
@@ -341,12 +315,12 @@ public final class GroundStation: Sendable {
             entry.drone.isConnected = false
             s.connectedCount -= 1
             s.drones[id] = entry
-            let event = Event.disconnected(entry.drone)
-            Self.publish([event], to: s)
-            return event
+            Self.publish([.disconnected(entry.drone)], to: s)
+            return entry.drone
         }
-        guard event != nil else { return }
-        logger.info("drone disconnected", metadata: ["id": "\(connection.number)"])
+        guard let drone else { return }
+        waiters.changed()
+        logger.debug("drone disconnected", metadata: ["id": "\(drone.id)", "address": "\(drone.address)"])
     }
 
     static func unixTime() -> Double {

@@ -23,8 +23,24 @@ public final class MessagingClient: Sendable {
     /// Shared with other clients to bound their simultaneous connection attempts, if set.
     public let connectLimiter: ConnectLimiter?
 
+    /// A change of the client's link.
+    public enum Event: Sendable, Hashable {
+        /// A link to `host:port` came up.
+        case connected(host: String, port: Int)
+        /// The link to `host:port` went down; the client connects again (unless it was stopped).
+        case disconnected(host: String, port: Int)
+        /// Attempt number `attempt` in a row to connect to `host:port` failed.
+        case connectFailed(host: String, port: Int, attempt: Int)
+    }
+
     private let target: NIOLockedValueBox<Target>
+    private let subscribers = EventSubscribers<Event>()
     private let stopped = NIOLockedValueBox(false)
+    /// Woken by ``shutdown()``.
+    let stopping = StateWaiters()
+
+    /// Whether ``shutdown()`` was called.
+    var isStopped: Bool { stopped.withLockedValue { $0 } }
 
     private struct Target {
         var host: String
@@ -38,7 +54,7 @@ public final class MessagingClient: Sendable {
     /// Creates a client; nothing happens until ``run()``.
     /// - Parameters:
     ///   - host: the server's address.
-    ///   - port: the server's port (default 25000).
+    ///   - port: the server's port (default 25000); ``run()`` throws when it is outside `1...65535`.
     ///   - registry: handlers for what the server sends.
     ///   - configuration: connection settings.
     ///   - reconnectPolicy: when to retry (default: the reference's).
@@ -67,6 +83,12 @@ public final class MessagingClient: Sendable {
         self.target = NIOLockedValueBox(Target(host: host, port: port))
     }
 
+    /// A stream of link events from now on (each call gets its own stream).
+    /// - Returns: the events; the stream ends when ``run()`` returns.
+    public func events() -> AsyncStream<Event> {
+        subscribers.subscribe()
+    }
+
     /// The server address the next connection attempt uses.
     public var server: (host: String, port: Int) {
         target.withLockedValue { ($0.host, $0.port) }
@@ -78,6 +100,7 @@ public final class MessagingClient: Sendable {
     ///   - host: the new address.
     ///   - port: the new port.
     public func rebind(host: String, port: Int) {
+        // (A port out of range makes ``run()`` throw at its next attempt.)
         let channel = target.withLockedValue { t -> (any Channel)? in
             let changed = t.host != host || t.port != port
             t.host = host
@@ -91,73 +114,98 @@ public final class MessagingClient: Sendable {
     ///
     /// This is also the client's `Service` conformance: in a `ServiceGroup`,
     /// a graceful shutdown acts as ``shutdown()``.
-    public func run() async {
-        await run(onAttemptsExhausted: nil)
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` when the server's port
+    ///   is outside `1...65535` (connection failures are retried, never thrown).
+    public func run() async throws {
+        try await run(onAttemptsExhausted: nil)
     }
 
     /// Connects and keeps connected until cancelled or shut down.
     /// - Parameter onAttemptsExhausted: called after
     ///   ``ReconnectPolicy/attemptsBeforeDiscovery`` failures in a row (discovery hooks here);
     ///   retrying goes on regardless.
-    public func run(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?) async {
-        await withGracefulShutdownHandler {
-            await keepConnected(onAttemptsExhausted: onAttemptsExhausted)
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` when the server's port
+    ///   is outside `1...65535`.
+    public func run(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?) async throws {
+        defer { subscribers.finish() }
+        try PortRange.check(server.port, in: PortRange.connectable)
+        try await withGracefulShutdownHandler {
+            try await keepConnected(onAttemptsExhausted: onAttemptsExhausted)
         } onGracefulShutdown: {
             self.shutdown()
         }
     }
 
-    private func keepConnected(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?) async {
+    private func keepConnected(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?) async throws {
         var failures = 0
+        let clock = ContinuousClock()
+        defer { target.withLockedValue { $0.channel = nil } }
         while !Task.isCancelled && !stopped.withLockedValue({ $0 }) {
             let (host, port) = server
             do {
+                try PortRange.check(port, in: PortRange.connectable)
+            } catch {
+                await connection.close()
+                throw error
+            }
+            do {
                 let channel = try await connect(host: host, port: port)
                 failures = 0
-                let stop = target.withLockedValue { t -> Bool in
-                    t.channel = channel
-                    return false
-                }
-                if stop || stopped.withLockedValue({ $0 }) { channel.close(promise: nil) }
-                logger.info("connected", metadata: ["server": "\(host):\(port)"])
-                let linked = NIODeadline.now()
+                target.withLockedValue { $0.channel = channel }
+                if stopped.withLockedValue({ $0 }) { channel.close(promise: nil) }
+                logger.debug("connected", metadata: ["server": "\(host):\(port)"])
+                subscribers.publish(.connected(host: host, port: port))
+                let linked = clock.now
                 await withTaskCancellationHandler {
                     try? await channel.closeFuture.get()
                 } onCancel: {
                     self.connection.startClose()
                 }
                 target.withLockedValue { $0.channel = nil }
+                subscribers.publish(.disconnected(host: host, port: port))
                 if Task.isCancelled || stopped.withLockedValue({ $0 }) { break }
                 // A link that held for less than the policy's first delay is not
                 // followed at once: a server that closes links as soon as they
                 // come up (full, or refusing a duplicate drone id) sees one attempt
                 // per delay, not hundreds a second.
-                let spacing = reconnectPolicy.delay(beforeAttempt: 1) - (NIODeadline.now() - linked)
+                let spacing = reconnectPolicy.delay(beforeAttempt: 1) - (clock.now - linked)
                 if spacing > .zero {
-                    logger.info("link to server dropped soon after it came up; reconnecting in \(spacing)")
-                    try? await Task.sleep(nanoseconds: UInt64(spacing.nanoseconds))
+                    logger.debug(
+                        "link to server dropped soon after it came up; reconnecting in \(DurationText.describe(spacing))",
+                        metadata: ["server": "\(host):\(port)"]
+                    )
+                    await pause(for: spacing)
                     continue
                 }
-                logger.info("link to server dropped; reconnecting")
+                logger.debug("link to server dropped; reconnecting", metadata: ["server": "\(host):\(port)"])
             } catch {
                 failures += 1
-                logger.info("cannot connect to \(host):\(port) (attempt \(failures)): \(error)")
+                logger.debug("cannot connect (attempt \(failures)): \(error)", metadata: ["server": "\(host):\(port)"])
+                subscribers.publish(.connectFailed(host: host, port: port, attempt: failures))
                 if reconnectPolicy.attemptsBeforeDiscovery > 0, failures % reconnectPolicy.attemptsBeforeDiscovery == 0,
                     let onAttemptsExhausted
                 {
                     await onAttemptsExhausted(self)
                     continue
                 }
-                try? await Task.sleep(nanoseconds: UInt64(reconnectPolicy.delay(beforeAttempt: failures).nanoseconds))
+                let delay = reconnectPolicy.delay(beforeAttempt: failures)
+                logger.trace("reconnecting in \(DurationText.describe(delay))", metadata: ["server": "\(host):\(port)"])
+                await pause(for: delay)
             }
         }
         await connection.close()
+    }
+
+    /// Waits `delay` between attempts, or less when ``shutdown()`` comes first.
+    private func pause(for delay: Duration) async {
+        _ = await stopping.wait(timeout: delay) { [weak self] in self?.isStopped ?? true }
     }
 
     /// Stops ``run()``: the connection is closed after its queue is written.
     public func shutdown() {
         stopped.withLockedValue { $0 = true }
         connection.startClose()
+        stopping.changed()
     }
 
     private func connect(host: String, port: Int) async throws -> any Channel {

@@ -21,11 +21,11 @@ extension MessagingServer {
         _ requestedValue: String,
         args: [JSONValue] = [],
         kwargs: JSONObject = [:],
-        timeout: TimeAmount? = nil,
+        timeout: Duration? = nil,
         connections: [Connection]? = nil
     ) async -> [(connection: Connection, result: Result<JSONValue, ConnectionError>)] {
         let targets = connections ?? self.connections
-        let results = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout, on: targets)
+        let results = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout.map(DurationText.timeAmount), on: targets)
         return Array(zip(targets, results))
     }
 }

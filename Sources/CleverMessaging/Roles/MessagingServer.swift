@@ -7,10 +7,14 @@ import ServiceLifecycle
 
 /// A server that accepts many peers (the ground-station side of the link).
 ///
-/// ``run()`` binds, accepts connections on a multi-threaded event loop group
-/// (each on its own loop), and serves until the calling task is cancelled or
-/// ``shutdown()`` is called; it then closes every connection after writing
-/// what was queued for it.
+/// ``run()`` binds, then serves each accepted link in a child task of one task
+/// group (each link on its own event loop of a multi-threaded group), until the
+/// calling task is cancelled, a graceful shutdown is signalled (it is a
+/// `Service`), or ``shutdown()`` is called; it then stops accepting, closes
+/// every connection after writing what was queued for it, and returns once
+/// every link's task has ended.
+///
+/// Links coming up and going down are told through ``events()``.
 public final class MessagingServer: Sendable {
     /// The address to listen on. Default `"127.0.0.1"`.
     public let host: String
@@ -27,17 +31,22 @@ public final class MessagingServer: Sendable {
     /// The logger.
     public let logger: Logger
 
-    /// Called when a connection's link is up, and when it went down.
-    public typealias ConnectionHook = @Sendable (Connection) -> Void
+    /// A link that came up or went down.
+    public enum Event: Sendable {
+        /// A new connection's link is up.
+        case connected(Connection)
+        /// A connection's link went down; the connection is closed.
+        case disconnected(Connection)
+    }
 
     private let group: any EventLoopGroup
     private let bound: EventLoopPromise<SocketAddress>
     /// Whether `bound` was completed (completing it again after the event
     /// loops shut down would make NIO complain).
     private let boundSettled = NIOLockedValueBox(false)
-    private let onConnect: ConnectionHook?
-    private let onDisconnect: ConnectionHook?
     private let state = NIOLockedValueBox(ServerState())
+    /// Woken when the table of connections changes.
+    private let waiters = StateWaiters()
 
     private struct ServerState {
         /// By ``Connection/number``, which grows with each accept. A plain dictionary:
@@ -47,17 +56,26 @@ public final class MessagingServer: Sendable {
         var shutdownRequested = false
     }
 
+    private let subscribers = EventSubscribers<Event>()
+
+    /// What a role adds to each link, run in the link's child task
+    /// (``GroundStation`` identifies the drone here).
+    struct LinkHooks: Sendable {
+        /// Runs once the link is up; the link is served while it runs and after.
+        var up: @Sendable (Connection) async -> Void
+        /// Runs once the link is down and its connection closed.
+        var down: @Sendable (Connection) -> Void
+    }
+
     /// Creates a server; nothing happens until ``run()``.
     /// - Parameters:
     ///   - host: the address to listen on.
-    ///   - port: the port (0 for any free port).
+    ///   - port: the port (0 for any free port); checked by ``run()``.
     ///   - registry: handlers shared by all connections.
     ///   - configuration: settings for every connection.
+    ///   - maximumConnections: the most connections served at once (default: no limit).
     ///   - group: the event loops (default: NIO's shared multi-threaded group).
     ///   - logger: where to log.
-    ///   - onConnect: called when a new connection's link is up.
-    ///   - onDisconnect: called when a connection's link went down (it is then closed).
-    ///   - maximumConnections: the most connections served at once (default: no limit).
     public init(
         host: String = "127.0.0.1",
         port: Int = 25000,
@@ -65,12 +83,8 @@ public final class MessagingServer: Sendable {
         configuration: ConnectionConfiguration = .init(),
         maximumConnections: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "clever.server"),
-        onConnect: ConnectionHook? = nil,
-        onDisconnect: ConnectionHook? = nil
+        logger: Logger = Logger(label: "clever.server")
     ) {
-        self.onConnect = onConnect
-        self.onDisconnect = onDisconnect
         self.host = host
         self.port = port
         self.registry = registry
@@ -102,64 +116,143 @@ public final class MessagingServer: Sendable {
     ///   - count: how many.
     ///   - timeout: how long to wait.
     /// - Returns: the connections.
-    /// - Throws: ``ConnectionError/notConnected`` on timeout.
-    public func waitForConnections(_ count: Int, timeout: Duration = .seconds(10)) async throws -> [Connection] {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while true {
-            let current = connections
-            if current.count >= count { return current }
-            if clock.now >= deadline { throw ConnectionError.notConnected }
-            try await Task.sleep(for: .milliseconds(5))
+    /// - Throws: ``MessagingError/waitTimedOut(what:wanted:present:timeout:)`` on timeout.
+    @discardableResult
+    public func waitForConnections(_ count: Int, timeout: Duration = .seconds(10)) async throws(MessagingError) -> [Connection] {
+        let held = await waiters.wait(timeout: timeout) { [weak self] in (self?.connections.count ?? 0) >= count }
+        let current = connections
+        guard held || current.count >= count else {
+            throw .waitTimedOut(what: "connections up", wanted: count, present: current.count, timeout: timeout)
         }
+        return current
+    }
+
+    /// A stream of link events from now on (each call gets its own stream).
+    /// - Returns: the events; the stream ends when ``run()`` returns.
+    public func events() -> AsyncStream<Event> {
+        subscribers.subscribe()
     }
 
     /// Binds and serves until cancelled or shut down, then closes all connections.
     ///
     /// This is also the server's `Service` conformance: in a `ServiceGroup`,
     /// a graceful shutdown acts as ``shutdown()``.
-    /// - Throws: when binding fails.
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` for a port outside
+    ///   `0...65535`; the system's error when binding fails.
     public func run() async throws {
+        try await run(hooks: nil)
+    }
+
+    /// ``run()``, with what a role adds to each link.
+    func run(hooks: LinkHooks?) async throws {
+        defer { subscribers.finish() }
         try await withGracefulShutdownHandler {
-            try await serve()
+            try await withTaskCancellationHandler {
+                try await serve(hooks: hooks)
+            } onCancel: {
+                self.shutdown()
+            }
         } onGracefulShutdown: {
             self.shutdown()
         }
     }
 
-    private func serve() async throws {
-        let channel: any Channel
+    /// One accepted link (or one refused, to be closed).
+    private struct Accepted: Sendable {
+        var connection: Connection?
+        var channel: any Channel
+        /// Whether the link came up (see ``LinkActivation``).
+        var active: EventLoopFuture<Bool>?
+    }
+
+    private func serve(hooks: LinkHooks?) async throws {
+        let server: NIOAsyncChannel<Accepted, Never>
         do {
-            channel = try await ServerBootstrap(group: group)
+            try PortRange.check(port, in: PortRange.listening)
+            server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 4096)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
-                .childChannelInitializer { [self] child in self.accept(child) }
-                .bind(host: host, port: port)
-                .get()
+                .bind(
+                    host: host,
+                    port: port,
+                    // A swarm connecting at once is taken in as fast as the kernel hands it over.
+                    serverBackPressureStrategy: .init(lowWatermark: 256, highWatermark: 4096)
+                ) { [self] child in self.accept(child) }
         } catch {
             boundSettled.withLockedValue { $0 = true }
             bound.fail(error)
             throw error
         }
+        let channel = server.channel
         let stop = state.withLockedValue { s -> Bool in
             s.channel = channel
             return s.shutdownRequested
         }
         boundSettled.withLockedValue { $0 = true }
         bound.succeed(channel.localAddress!)
-        logger.info("listening", metadata: ["address": "\(channel.localAddress!)"])
+        logger.debug("listening", metadata: ["address": "\(channel.localAddress!)"])
         if stop { channel.close(promise: nil) }
-        await withTaskCancellationHandler {
-            try? await channel.closeFuture.get()
-        } onCancel: {
-            channel.close(promise: nil)
+        try await server.executeThenClose { inbound in
+            await withDiscardingTaskGroup { links in
+                do {
+                    for try await accepted in inbound {
+                        guard let connection = accepted.connection else {
+                            accepted.channel.close(promise: nil)
+                            continue
+                        }
+                        links.addTask { await self.serveLink(connection, accepted: accepted, hooks: hooks) }
+                    }
+                } catch {
+                    logger.debug("accepting stopped: \(error)")
+                }
+                // Not accepting any more: every link is closed after its queue is
+                // written, and the group waits for their tasks.
+                await self.drain()
+            }
         }
+        logger.debug("stopped")
+    }
+
+    /// Serves one link until it is down. Runs in the link's child task.
+    private func serveLink(_ connection: Connection, accepted: Accepted, hooks: LinkHooks?) async {
+        let channel = accepted.channel
+        // (When Connection gains `run()`, it is called here, owning the link until it ends.)
+        if let active = accepted.active, (try? await active.get()) == true {
+            await serveLinkUp(connection, channel: channel, hooks: hooks)
+        } else {
+            // Closed before it came up: nothing to tell, nothing to serve.
+            try? await channel.closeFuture.get()
+            _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
+            connection.startClose(pendingError: .connectionLost)
+            waiters.changed()
+        }
+    }
+
+    /// Serves a link that is up until it is down.
+    private func serveLinkUp(_ connection: Connection, channel: any Channel, hooks: LinkHooks?) async {
+        subscribers.publish(.connected(connection))
+        waiters.changed()
+        await withDiscardingTaskGroup { group in
+            // The role's work on the link runs beside the wait for its end: a link
+            // that drops fails the role's pending requests at once (below).
+            if let hooks { group.addTask { await hooks.up(connection) } }
+            try? await channel.closeFuture.get()
+            _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
+            // A server-side connection ends with its link; the peer comes back as a new one.
+            connection.startClose(pendingError: .connectionLost)
+            hooks?.down(connection)
+            subscribers.publish(.disconnected(connection))
+            waiters.changed()
+        }
+    }
+
+    /// Closes every connection (after writing what was queued for it).
+    private func drain() async {
         let open = state.withLockedValue { Array($0.connections.values) }
-        await withTaskGroup(of: Void.self) { group in
+        await withDiscardingTaskGroup { group in
             for connection in open { group.addTask { await connection.close() } }
         }
-        logger.info("stopped")
     }
 
     /// Stops ``run()``: no new connections; open ones are closed gracefully.
@@ -171,31 +264,33 @@ public final class MessagingServer: Sendable {
         channel?.close(promise: nil)
     }
 
-    private func accept(_ child: any Channel) -> EventLoopFuture<Void> {
+    /// Sets up an accepted channel (on its event loop, before it is registered).
+    private func accept(_ child: any Channel) -> EventLoopFuture<Accepted> {
         let connection = Connection(eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger)
         let limit = maximumConnections
         let accepted = state.withLockedValue { s -> Bool in
+            if s.shutdownRequested { return false }
             if let limit, s.connections.count >= limit { return false }
             s.connections[connection.number] = connection
             return true
         }
         guard accepted else {
-            logger.warning("connection refused: \(limit ?? 0) connections already", metadata: ["peer": "\(child.remoteAddress.map { "\($0)" } ?? "?")"])
-            // A failed initializer makes NIO close the new channel.
-            return child.eventLoop.makeFailedFuture(ConnectionRefused(limit: limit ?? 0))
-        }
-        child.closeFuture.whenComplete { [self] _ in
-            _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
-            // A server-side connection ends with its link; the peer comes back as a new one.
-            connection.startClose(pendingError: .connectionLost)
-            onDisconnect?(connection)
-        }
-        let onConnect = self.onConnect
-        return ConnectionHandler.install(on: child, connection: connection).map {
-            if let onConnect {
-                // The link attaches when the channel becomes active, right after this initializer.
-                child.eventLoop.execute { onConnect(connection) }
+            if let limit {
+                logger.warning(
+                    "connection refused: \(limit) connections already",
+                    metadata: ["peer": "\(child.remoteAddress.map { "\($0)" } ?? "?")"]
+                )
             }
+            // Closed by the accepting loop once it is registered.
+            return child.eventLoop.makeSucceededFuture(Accepted(connection: nil, channel: child))
+        }
+        return ConnectionHandler.install(on: child, connection: connection).flatMapThrowing {
+            Accepted(connection: connection, channel: child, active: try LinkActivation.install(on: child))
+        }.flatMapErrorThrowing { error in
+            _ = self.state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
+            // The accepting loop never sees a channel whose setup failed: it is closed here.
+            child.close(promise: nil)
+            throw error
         }
     }
 
@@ -216,6 +311,21 @@ public final class MessagingServer: Sendable {
         args: [JSONValue] = [],
         kwargs: JSONObject = [:]
     ) throws(ConnectionError) -> [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] {
+        let bytes = try Self.encodeAction(action, args: args, kwargs: kwargs)
+        // The table as it is, unsorted: the frames go out first, the results are ordered after.
+        let snapshot = state.withLockedValue { Array($0.connections.values) }
+        var results = enqueue(bytes, on: snapshot).filter {
+            // A link that is down (and keeps no queue) is not a connected peer: it is left out, as ``connections`` leaves it out.
+            if case .failure(.notConnected) = $0.result { return false } else { return true }
+        }
+        // Sorted through indices: comparing the results themselves would copy (and retain) them at every step.
+        let numbers = results.map(\.connection.number)
+        results = numbers.indices.sorted { numbers[$0] < numbers[$1] }.map { results[$0] }
+        return results
+    }
+
+    /// One action frame, encoded once for many connections.
+    static func encodeAction(_ action: String, args: [JSONValue], kwargs: JSONObject) throws(ConnectionError) -> ByteBuffer {
         var bytes = ByteBuffer()
         var writer = FrameWriter()
         do throws(FrameEncodingError) {
@@ -223,6 +333,12 @@ public final class MessagingServer: Sendable {
         } catch {
             throw .encoding(error)
         }
+        return bytes
+    }
+
+    /// Queues encoded frames on each of `connections`.
+    /// - Returns: one result per connection, in the order given.
+    func enqueue(_ bytes: ByteBuffer, on connections: [Connection]) -> [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] {
         // One flush task per event loop and per chunk of its connections: far fewer
         // tasks (and cross-thread wake-ups) than one per connection, and the loops
         // start writing while the rest is still being queued.
@@ -232,14 +348,10 @@ public final class MessagingServer: Sendable {
                 for connection in connections { connection.flushOutbound() }
             }
         }
-        // The table as it is, unsorted: the frames go out first, the results are ordered after.
-        let snapshot = state.withLockedValue { Array($0.connections.values) }
         var results: [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] = []
-        results.reserveCapacity(snapshot.count)
-        for connection in snapshot {
+        results.reserveCapacity(connections.count)
+        for connection in connections {
             let result = Result { () throws(ConnectionError) in try connection.enqueueEncodedDeferringFlush(bytes) }
-            // A link that is down (and keeps no queue) is not a connected peer: it is left out, as ``connections`` leaves it out.
-            if case .failure(.notConnected) = result { continue }
             if case .success((_, true)) = result {
                 let key = ObjectIdentifier(connection.eventLoop)
                 toFlush[key, default: (connection.eventLoop, [])].connections.append(connection)
@@ -251,17 +363,9 @@ public final class MessagingServer: Sendable {
             results.append((connection, result.map(\.receipt)))
         }
         for (loop, connections) in toFlush.values { flush(loop, connections) }
-        // Sorted through indices: comparing the results themselves would copy (and retain) them at every step.
-        let numbers = results.map(\.connection.number)
-        return numbers.indices.sorted { numbers[$0] < numbers[$1] }.map { results[$0] }
+        return results
     }
 }
 
 /// Runs in a `ServiceGroup`; a graceful shutdown stops it as ``MessagingServer/shutdown()`` does.
 extension MessagingServer: Service {}
-
-/// Why a server closed a connection as soon as it was accepted (logged, never thrown to callers).
-struct ConnectionRefused: Error {
-    /// The server's ``MessagingServer/maximumConnections``.
-    let limit: Int
-}

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// When a client tries to connect again after a failure or a drop.
 ///
 /// The reference retries every 2 s, 3 times, then falls back to discovery.
@@ -7,11 +5,11 @@ import NIOCore
 /// random `jitter` so that a fleet does not reconnect in lock step.
 public struct ReconnectPolicy: Sendable, Hashable {
     /// Delay before the first retry. Default 2 s.
-    public var initialDelay: TimeAmount
+    public var initialDelay: Duration
     /// Factor applied to the delay after each failed attempt. Default 1 (constant, as the reference).
     public var backoffMultiplier: Double
     /// Upper bound for the delay. Default 30 s.
-    public var maximumDelay: TimeAmount
+    public var maximumDelay: Duration
     /// Fraction of the delay added or removed at random (0 to 1). Default 0.
     public var jitter: Double
     /// Failed attempts in a row before ``MessagingClient`` turns to discovery
@@ -27,9 +25,9 @@ public struct ReconnectPolicy: Sendable, Hashable {
     ///   - jitter: random fraction (default 0).
     ///   - attemptsBeforeDiscovery: tries before discovery (default 3).
     public init(
-        initialDelay: TimeAmount = .seconds(2),
+        initialDelay: Duration = .seconds(2),
         backoffMultiplier: Double = 1,
-        maximumDelay: TimeAmount = .seconds(30),
+        maximumDelay: Duration = .seconds(30),
         jitter: Double = 0,
         attemptsBeforeDiscovery: Int = 3
     ) {
@@ -46,13 +44,19 @@ public struct ReconnectPolicy: Sendable, Hashable {
     /// The delay before attempt number `attempt` (1 for the first retry).
     /// - Parameter attempt: the retry's number, from 1.
     /// - Returns: the delay, with jitter applied.
-    public func delay(beforeAttempt attempt: Int) -> TimeAmount {
-        var nanoseconds = Double(initialDelay.nanoseconds) * pow(backoffMultiplier, Double(max(0, attempt - 1)))
-        nanoseconds = min(nanoseconds, Double(maximumDelay.nanoseconds))
-        if jitter > 0 {
-            nanoseconds *= 1 + Double.random(in: -jitter...jitter)
+    public func delay(beforeAttempt attempt: Int) -> Duration {
+        // In seconds as a Double, capped before it becomes a Duration (a
+        // growing delay would overflow one after enough attempts).
+        func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
         }
-        return .nanoseconds(Int64(max(0, nanoseconds)))
+        var delay = seconds(initialDelay) * pow(backoffMultiplier, Double(max(0, attempt - 1)))
+        delay = min(delay, seconds(maximumDelay))
+        if jitter > 0 {
+            delay *= 1 + Double.random(in: -jitter...jitter)
+        }
+        guard delay.isFinite, delay > 0 else { return .zero }
+        return .seconds(delay)
     }
 }
 

@@ -175,13 +175,13 @@ struct ConnectionHandlerTests {
     func longWritesInSlices() throws {
         let harness = try Harness()
         let payload = String(repeating: "z", count: 1000)
-        let before = harness.connection.state.withLockedValue { $0.writesCompleted }
+        let before = harness.connection.state.withLockedValue { $0.outbound.writesCompleted }
         var frames = 0
-        while harness.connection.state.withLockedValue({ $0.outbound.readableBytes }) < 3 * Connection.progressSlice + 1000 {
+        while harness.connection.state.withLockedValue({ $0.outbound.bytes.readableBytes }) < 3 * Connection.progressSlice + 1000 {
             try harness.connection.enqueueMessage("bulk", args: [.string(payload)])
             frames += 1
         }
-        let total = harness.connection.state.withLockedValue { $0.outbound.readableBytes }
+        let total = harness.connection.state.withLockedValue { $0.outbound.bytes.readableBytes }
         harness.connection.flushOutbound()
         var writes: [Int] = []
         var bytes = ByteBuffer()
@@ -193,6 +193,6 @@ struct ConnectionHandlerTests {
         #expect(writes.dropLast().allSatisfy { $0 == Connection.progressSlice })
         #expect(writes.reduce(0, +) == total)
         #expect(try WireTestKit.decodeFrames(Array(bytes.readableBytesView)).count == frames)
-        #expect(harness.connection.state.withLockedValue { $0.writesCompleted } - before == 4)
+        #expect(harness.connection.state.withLockedValue { $0.outbound.writesCompleted } - before == 4)
     }
 }

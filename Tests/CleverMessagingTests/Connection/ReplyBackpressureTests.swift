@@ -125,8 +125,8 @@ struct ReplyBackpressureTests {
 
             // The peer reads nothing: the server must stop reading it, with its
             // replies held to about the backlog limit (plus what one read batch made).
-            #expect(await eventually { serverSide.state.withLockedValue { $0.pausedForReplies } })
-            let held = serverSide.state.withLockedValue { $0.replyBytesQueued + $0.replyBytesInFlight }
+            #expect(await eventually { serverSide.state.withLockedValue { $0.outbound.pausedForReplies } })
+            let held = serverSide.state.withLockedValue { $0.outbound.replyBytesQueued + $0.outbound.replyBytesInFlight }
             #expect(held < 32 * 1024 + 2 * 1024 * 1024, "replies held while paused: \(held) bytes")
 
             // The peer starts reading: everything it asked for arrives, in order.
@@ -134,7 +134,7 @@ struct ReplyBackpressureTests {
             raw.read()
             #expect(try await done.get() == 0, "responses out of order")
             try await written.get()
-            #expect(await eventually { !serverSide.state.withLockedValue { $0.pausedForReplies } })
+            #expect(await eventually { !serverSide.state.withLockedValue { $0.outbound.pausedForReplies } })
         }
     }
 
@@ -157,7 +157,7 @@ struct ReplyBackpressureTests {
             // slower than the server writes but far above the stall threshold.
             let sawPause = NIOLockedValueBox(false)
             let reader = raw.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { _ in
-                if serverSide.state.withLockedValue({ $0.pausedForReplies }) { sawPause.withLockedValue { $0 = true } }
+                if serverSide.state.withLockedValue({ $0.outbound.pausedForReplies }) { sawPause.withLockedValue { $0 = true } }
                 raw.read()
             }
             defer { reader.cancel() }
@@ -216,7 +216,7 @@ struct ReplyBackpressureTests {
             try await client.connection.flushed()
             for i in 0..<1000 { try client.connection.enqueueMessage("test", args: [.integer(i)]) }
             try await client.connection.flushed()
-            let queued = client.connection.state.withLockedValue { $0.outbound.readableBytes + $0.inFlightBytes }
+            let queued = client.connection.state.withLockedValue { $0.outbound.queuedBytes }
             #expect(queued == 0)
             await client.connection.close()
             await #expect(throws: ConnectionError.closed) { try await client.connection.flushed() }

@@ -24,7 +24,7 @@ struct SwiftPairTests {
                 configuration: clientConfiguration ?? configuration,
                 reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50))
             )
-            group.addTask { await client.run() }
+            group.addTask { try await client.run() }
             do {
                 try await client.connection.waitUntilConnected()
                 let serverSide = try await server.waitForConnections(1)[0]
@@ -144,7 +144,7 @@ struct SwiftPairTests {
             group.addTask { try await server.run() }
             let port = try await server.localAddress().port!
             let clients = recorders.map { MessagingClient(host: "127.0.0.1", port: port, registry: $0) }
-            for client in clients { group.addTask { await client.run() } }
+            for client in clients { group.addTask { try await client.run() } }
             _ = try await server.waitForConnections(3)
             let results = try server.broadcast("led_fill", kwargs: ["color": "red"])
             #expect(results.count == 3)
@@ -193,7 +193,7 @@ struct SwiftPairTests {
             let client = MessagingClient(host: "127.0.0.1", port: port, registry: HandlerRegistry(), configuration: configuration)
             // Queued before any link exists.
             let receipt = try client.connection.enqueueMessage("test", args: ["early"])
-            group.addTask { await client.run() }
+            group.addTask { try await client.run() }
             try await receipt.written()
             let got = try await recorder.waitFor(count: 1)
             #expect(got[0].args == ["early"])

@@ -29,17 +29,6 @@ struct DiscoveryNetworkTests {
         try await channel.close()
     }
 
-    static func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            guard ContinuousClock.now < deadline else {
-                Issue.record("timed out waiting until \(what)")
-                throw DiscoveryError.timedOut(after: timeout)
-            }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
     @Test("defaults: beacon to 127.0.0.1:8181 every 3 s without broadcast; listener on 0.0.0.0:8181")
     func defaults() {
         let configuration = DiscoveryBeacon.Configuration()
@@ -146,17 +135,18 @@ struct DiscoveryNetworkTests {
             try await DiscoveryListener.nextAnnouncement(host: "127.0.0.1", port: 0, timeout: .milliseconds(100))
         }
         let (listener, _) = try await Self.startListener()
+        // Cancelled before it starts waiting or while it waits: either way it ends with .cancelled.
         let waiting = Task { try await listener.nextAnnouncement() }
-        try await Task.sleep(for: .milliseconds(50))
         waiting.cancel()
         await #expect(throws: DiscoveryError.cancelled) { try await waiting.value }
         await listener.close()
     }
 
-    /// Runs server A, connects a client with discovery, stops A, optionally waits,
-    /// then starts server B announcing itself to the client's listener; checks the
-    /// client's same Connection links to B.
-    static func checkRebind(discoveryTimeout: Duration?, pauseBeforeB: Duration) async throws {
+    /// Runs server A, connects a client with discovery, stops A, optionally waits
+    /// until the client's first wait for a beacon has timed out, then starts server
+    /// B announcing itself to the client's listener; checks the client's same
+    /// Connection links to B.
+    static func checkRebind(discoveryTimeout: Duration?, startBAfterTheWaitTimedOut: Bool) async throws {
         let (listener, listenerPort) = try await startListener()
         let serverA = MessagingServer(host: "127.0.0.1", port: 0, registry: makeTestRegistry())
         let runA = Task { try await serverA.run() }
@@ -169,15 +159,21 @@ struct DiscoveryNetworkTests {
             reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50), attemptsBeforeDiscovery: 3)
         )
         let connection = client.connection
-        let runClient = Task { await client.run(discovery: listener, timeout: discoveryTimeout) }
+        let clientEvents = client.events()
+        let runClient = Task { try await client.run(discovery: listener, timeout: discoveryTimeout) }
         try await connection.waitUntilConnected()
         #expect(connection.linkCount == 1)
         #expect(try await connection.request("id", timeout: .seconds(5)) == "swiftcopter")
 
         serverA.shutdown()
         try await runA.value
-        try await waitUntil("the client sees the drop") { !connection.isConnected }
-        try await Task.sleep(for: pauseBeforeB)
+        let dropped = await firstEvent(in: clientEvents) { if case .disconnected = $0 { true } else { false } }
+        #expect(dropped != nil, "the client did not see the drop")
+        if startBAfterTheWaitTimedOut {
+            // Three failures start a wait for a beacon; a fourth attempt comes only once it timed out.
+            let retried = await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 4) = $0 { true } else { false } }
+            #expect(retried != nil, "the client did not retry after its wait for a beacon")
+        }
 
         let serverB = MessagingServer(host: "127.0.0.1", port: 0, registry: makeTestRegistry())
         let runB = Task {
@@ -202,7 +198,7 @@ struct DiscoveryNetworkTests {
         #expect(try await connection.request("id", timeout: .seconds(5)) == "swiftcopter")
 
         client.shutdown()
-        await runClient.value
+        try await runClient.value
         serverB.shutdown()
         #expect(try await runB.value == nil)
         await listener.close()
@@ -210,12 +206,12 @@ struct DiscoveryNetworkTests {
 
     @Test("a client rebinds to the port a beacon announces after its server moved, keeping its Connection")
     func clientRebind() async throws {
-        try await Self.checkRebind(discoveryTimeout: .seconds(30), pauseBeforeB: .zero)
+        try await Self.checkRebind(discoveryTimeout: .seconds(30), startBAfterTheWaitTimedOut: false)
     }
 
     @Test("after the discovery wait times out, a later beacon is still followed")
     func clientRebindAfterTimeout() async throws {
-        try await Self.checkRebind(discoveryTimeout: .milliseconds(100), pauseBeforeB: .milliseconds(800))
+        try await Self.checkRebind(discoveryTimeout: .milliseconds(100), startBAfterTheWaitTimedOut: true)
     }
 
     @Test("shutdown() ends a client that waits for a beacon without timeout; closing its listener does not")
@@ -234,16 +230,19 @@ struct DiscoveryNetworkTests {
             reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(20), attemptsBeforeDiscovery: 2)
         )
         let finished = NIOLockedValueBox(false)
+        let clientEvents = client.events()
         let running = Task {
-            await client.run(discovery: listener, timeout: nil)
+            try await client.run(discovery: listener, timeout: nil)
             finished.withLockedValue { $0 = true }
         }
-        try await Task.sleep(for: .milliseconds(300))
+        // Two failures: the client waits for a beacon, without timeout.
+        #expect(await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 2) = $0 { true } else { false } } != nil)
         await listener.close()
-        try await Task.sleep(for: .milliseconds(200))
+        // With its listener closed, it goes on trying (a third attempt), and does not finish.
+        #expect(await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 3) = $0 { true } else { false } } != nil)
         #expect(!finished.withLockedValue { $0 })
         client.shutdown()
-        await running.value
+        try await running.value
         #expect(client.connection.isClosed)
     }
 
@@ -266,13 +265,9 @@ struct DiscoveryNetworkTests {
         func announce(id: String, startTime: Double) async throws {
             let other = ServerAnnouncement(host: "127.0.0.1", port: 1, id: id, startTime: startTime)
             let beacon = DiscoveryBeacon(announcement: other, host: "127.0.0.1", port: listenerPort, interval: .milliseconds(30))
-            let before = listener.receivedAnnouncementCount
+            let heard = listener.announcements()
             let running = Task { try await beacon.run() }
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(10)
-            while listener.receivedAnnouncementCount < before + 3 && clock.now < deadline {
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            #expect(await events(3, in: heard) { $0.id == id && $0.startTime == startTime })
             running.cancel()
             try await running.value
         }

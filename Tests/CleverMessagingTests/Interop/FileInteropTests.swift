@@ -31,7 +31,7 @@ struct FileInteropTests {
         configuration.filePolicy = try FilePolicy(allowedRoots: [swiftRoot.path])
         let client = MessagingClient(host: "127.0.0.1", port: port, registry: makeTestRegistry(), configuration: configuration)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { await #expect(throws: Never.self) { try await client.run() } }
             do {
                 try await client.connection.waitUntilConnected()
                 try await peer.waitFor("accepted")
@@ -65,8 +65,10 @@ struct FileInteropTests {
                 #expect(await eventually { swiftRoot.read("pushed_by_python.bin") == bytes.reversed() })
                 // A reference peer asking for a path outside the root gets nothing (it expects no error reply).
                 peer.send(["cmd": "pull", "remote": "/etc/passwd", "local": "stolen", "tag": "p2"])
-                try await peer.sync()
-                try await Task.sleep(for: .milliseconds(200))
+                // A pull asked after it is answered after it: once that answer is in, the refused one had its turn.
+                peer.send(["cmd": "pull", "remote": "anim.bin", "local": "after_refusal.bin", "tag": "p3"])
+                let after = try await peer.waitFor("file", count: 2)
+                #expect(after.contains { $0["tag"] == "p3" && $0["ok"] == true })
                 #expect(peer.events("file") { $0["tag"] == "p2" && $0["ok"] == true }.isEmpty)
                 #expect(pythonRoot.read("stolen") == nil)
                 #expect(!swiftRoot.contents.contains { $0.hasSuffix(".part") })

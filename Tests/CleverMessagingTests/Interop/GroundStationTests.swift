@@ -32,6 +32,11 @@ struct GroundStationTests {
         )
     }
 
+    /// Waits for `count` events that `match` (the support function of that name).
+    static func events<Event: Sendable>(_ count: Int, in stream: AsyncStream<Event>, where match: @escaping @Sendable (Event) -> Bool) async -> Bool {
+        await CleverMessagingTests.events(count, in: stream, where: match)
+    }
+
     /// The host part of an "ip:port" address.
     static func host(_ address: String) -> Substring {
         address.split(separator: ":").first ?? ""
@@ -39,21 +44,7 @@ struct GroundStationTests {
 
     /// Whether a ``GroundStation/Event/duplicateRefused(id:address:)`` arrives within `timeout`.
     static func refusal(in events: AsyncStream<GroundStation.Event>, within timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                for await event in events {
-                    if case .duplicateRefused = event { return true }
-                }
-                return false
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
+        await firstEvent(in: events, within: timeout) { if case .duplicateRefused = $0 { true } else { false } } != nil
     }
 
     /// The first `count` events, as "first ID", "lost ID", "again ID CONNECTIONS" and
@@ -78,8 +69,8 @@ struct GroundStationTests {
         try await Self.withStation { station, port in
             let events = station.events()
             let client = Self.drone("copter-7", port: port)
-            let run = Task { await client.run() }
-            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            let run = Task { try await client.run() }
+            try await station.waitForDrones(1, timeout: .seconds(10))
             #expect(station.drones.map(\.id) == ["copter-7"])
             #expect(station.drones[0].cloverDir == "/home/pi/copter-7")
             client.connection.dropLink()
@@ -89,7 +80,7 @@ struct GroundStationTests {
             let value = try await station.connection(for: "copter-7")?.request("id")
             #expect(value == "copter-7")
             client.shutdown()
-            await run.value
+            try await run.value
         }
     }
 
@@ -98,12 +89,12 @@ struct GroundStationTests {
         try await Self.withStation { station, port in
             let events = station.events()
             let first = Self.drone("copter-9", port: port)
-            let firstRun = Task { await first.run() }
-            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            let firstRun = Task { try await first.run() }
+            try await station.waitForDrones(1, timeout: .seconds(10))
             // A second client with the same id while the first link is still up:
             // what the station sees when a drone's new link wins the race with its old link's close.
             let second = Self.drone("copter-9", port: port)
-            let secondRun = Task { await second.run() }
+            let secondRun = Task { try await second.run() }
             let seen = await Self.describe(events, count: 3)
             #expect(seen == ["first copter-9", "lost copter-9", "again copter-9 2"])
             #expect(station.drones.count == 1)
@@ -111,8 +102,8 @@ struct GroundStationTests {
             // reconnects and takes the id back in turn, so both stop here.)
             first.shutdown()
             second.shutdown()
-            await firstRun.value
-            await secondRun.value
+            try await firstRun.value
+            try await secondRun.value
         }
     }
 
@@ -121,22 +112,26 @@ struct GroundStationTests {
         try await Self.withStation { station, port in
             let events = station.events()
             let watch = station.events()
+            let links = station.server.events()
             let first = Self.drone("copter-5", port: port)
-            let firstRun = Task { await first.run() }
-            #expect(await station.waitForDrones(1, timeout: .seconds(10)))
+            let firstRun = Task { try await first.run() }
+            try await station.waitForDrones(1, timeout: .seconds(10))
             // 127.0.0.2 is loopback too, but another host to the station.
             let clone = Self.drone("copter-5", port: port, from: "127.0.0.2")
-            let cloneRun = Task { await clone.run() }
+            let cloneRun = Task { try await clone.run() }
             guard await Self.refusal(in: watch, within: .seconds(10)) else {
                 Issue.record("no duplicateRefused event within 10 s")
                 first.shutdown()
                 clone.shutdown()
-                await firstRun.value
-                await cloneRun.value
+                try await firstRun.value
+                try await cloneRun.value
                 return
             }
-            // The clone, refused, connects again at once, and again: the first drone keeps its link.
-            try await Task.sleep(for: .milliseconds(300))
+            // The clone, refused, connects again, and again: the first drone keeps its link.
+            let cloneRefusedAgain = await Self.events(3, in: links) { event in
+                if case .disconnected(let connection) = event { connection.remoteAddress?.ipAddress == "127.0.0.2" } else { false }
+            }
+            #expect(cloneRefusedAgain)
             #expect(station.drones.count == 1)
             #expect(Self.host(station.drones.first?.address ?? "") == "127.0.0.1")
             #expect(station.drones.first?.connections == 1)
@@ -146,12 +141,12 @@ struct GroundStationTests {
             #expect(try await linked?.request("id") == "copter-5")
             // The first leaves: the clone's next try gets the id.
             first.shutdown()
-            await firstRun.value
+            try await firstRun.value
             let seen = await Self.describe(events, count: 4)
             #expect(seen == ["first copter-5", "refused copter-5 127.0.0.2", "lost copter-5", "again copter-5 2"])
             #expect(Self.host(station.drones.first?.address ?? "") == "127.0.0.2")
             clone.shutdown()
-            await cloneRun.value
+            try await cloneRun.value
         }
     }
 
@@ -159,7 +154,7 @@ struct GroundStationTests {
     func pythonDrone() async throws {
         try await Self.withStation { station, port in
             let peer = try PythonPeer(["client", "--port", "\(port)", "--id", "py-drone-1"])
-            #expect(await station.waitForDrones(1, timeout: .seconds(15)))
+            try await station.waitForDrones(1, timeout: .seconds(15))
             #expect(station.connectedIDs == ["py-drone-1"])
             #expect(station.drones[0].cloverDir == "/home/pi/catkin_ws/src/clever")
             let telemetry = try await station.connection(for: "py-drone-1")?.request("telemetry")
@@ -177,7 +172,7 @@ struct GroundStationTests {
         registry.onRequest("id") { _, _, _ in "swift-drone" }
         registry.onRequest("telemetry") { _, _, _ in ["battery": [12.1, 0.9], "armed": false] }
         let client = MessagingClient(host: "127.0.0.1", port: port, registry: registry)
-        let run = Task { await client.run() }
+        let run = Task { try await client.run() }
         try await peer.waitFor("accepted")
         peer.send(["cmd": "request", "value": "id", "tag": "id"])
         peer.send(["cmd": "request", "value": "telemetry", "tag": "t"])
@@ -188,7 +183,7 @@ struct GroundStationTests {
         let actions = try await recorder.waitFor(count: 1)
         #expect(actions[0].kwargs == ["height": 2])
         client.shutdown()
-        await run.value
+        try await run.value
         await peer.quit()
     }
 }

@@ -20,7 +20,7 @@ struct PythonServerSwiftClientTests {
             reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(100))
         )
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            group.addTask { await #expect(throws: Never.self) { try await client.run() } }
             do {
                 try await client.connection.waitUntilConnected()
                 try await peer.waitFor("accepted")

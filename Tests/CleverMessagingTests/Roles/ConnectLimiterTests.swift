@@ -1,6 +1,7 @@
-import CleverMessaging
 import NIOConcurrencyHelpers
 import Testing
+
+@testable import CleverMessaging
 
 /// ``ConnectLimiter``: bounded attempts in flight, FIFO hand-over, cancellation while waiting.
 @Suite("Connect limiter", .timeLimit(.minutes(1)))
@@ -17,7 +18,8 @@ struct ConnectLimiterTests {
                             c.now += 1
                             c.peak = max(c.peak, c.now)
                         }
-                        try await Task.sleep(for: .milliseconds(2))
+                        // Lets the other attempts run meanwhile (no real time needed).
+                        await Task.yield()
                         counts.withLockedValue { c in
                             c.now -= 1
                             c.done += 1
@@ -37,14 +39,16 @@ struct ConnectLimiterTests {
     func cancelledWaiter() async throws {
         let limiter = ConnectLimiter(maximumInFlight: 1)
         let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
         let holder = Task {
             try await limiter.run {
+                startedContinuation.yield()
                 for await _ in release { break }
             }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        for await _ in started { break }
         let waiter = Task { try await limiter.run { 1 } }
-        try await Task.sleep(for: .milliseconds(50))
+        #expect(await limiter.changes.wait(timeout: .seconds(10)) { limiter.waiting == 1 })
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         releaseContinuation.yield()
@@ -57,12 +61,15 @@ struct ConnectLimiterTests {
     func cancelledBeforeWaiting() async throws {
         let limiter = ConnectLimiter(maximumInFlight: 1)
         let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
         let holder = Task {
             try await limiter.run {
+                startedContinuation.yield()
                 for await _ in release { break }
             }
         }
-        #expect(await eventually { limiter.inFlight == 1 })
+        for await _ in started { break }
+        #expect(limiter.inFlight == 1)
         // Its cancellation handler runs before it could queue a continuation.
         let waiter = Task {
             withUnsafeCurrentTask { $0?.cancel() }

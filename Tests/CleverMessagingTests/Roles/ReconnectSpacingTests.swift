@@ -24,14 +24,15 @@ struct ReconnectSpacingTests {
             host: "127.0.0.1", port: server.localAddress!.port!, registry: HandlerRegistry(),
             reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(250))
         )
-        let run = Task { await client.run() }
+        let run = Task { try await client.run() }
         let clock = ContinuousClock()
         let start = clock.now
+        // Real time: the test counts attempts per second of wall clock.
         try await Task.sleep(for: .seconds(1))
         let attempts = accepted.withLockedValue { $0 }
         let elapsed = clock.now - start
         client.shutdown()
-        await run.value
+        try await run.value
         try await server.close()
         // One attempt at the start, then one per 250 ms at the most (without the
         // spacing, a loopback client makes hundreds a second).

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
-/// ``GroundStation/requestAll(_:args:kwargs:ids:timeout:)`` and ``MessagingServer/requestAll(_:args:kwargs:timeout:connections:)``.
+/// ``GroundStation/requestAll(_:from:as:timeout:)`` and ``MessagingServer/requestAll(_:args:kwargs:timeout:connections:)``.
 @Suite("Ground station: request all", .timeLimit(.minutes(1)))
 struct RequestAllTests {
     /// The drones whose `telemetry` handler has been called.
@@ -18,6 +18,7 @@ struct RequestAllTests {
         if let delay {
             registry.onRequest("telemetry") { _, _, _ in
                 Self.asked.withLockedValue { _ = $0.insert(id) }
+                // Real time: a slow drone, so that a request times out or is cancelled while waiting.
                 try await Task.sleep(for: delay)
                 return ["id": .string(id)]
             }
@@ -32,12 +33,12 @@ struct RequestAllTests {
     ) async throws {
         try await GroundStationTests.withStation { station, port in
             let clients = drones.map { Self.drone($0.id, port: port, telemetryAfter: $0.delay) }
-            let runs = clients.map { client in Task { await client.run() } }
-            #expect(await station.waitForDrones(drones.count, timeout: .seconds(10)))
+            let runs = clients.map { client in Task { try await client.run() } }
+            try await station.waitForDrones(drones.count, timeout: .seconds(10))
             #expect(station.connectedCount == drones.count)
             try await body(station)
             for client in clients { client.shutdown() }
-            for run in runs { await run.value }
+            for run in runs { try await run.value }
         }
     }
 
@@ -47,8 +48,8 @@ struct RequestAllTests {
             // Long enough for "a" to answer on a loaded machine (3 s was once too short for the
             // full suite under ThreadSanitizer); "b" sleeps 30 s, so it times out (the suite's
             // time limit would fail a call that waited for it).
-            let results = await station.requestAll("telemetry", timeout: .seconds(5))
-            try #require(results.map(\.id) == ["a", "b", "c"])
+            let results = await station.requestAll("telemetry", as: JSONValue.self, timeout: .seconds(5))
+            try #require(results.map(\.droneID) == ["a", "b", "c"])
             #expect(results[0].result == .success(["id": "a"]))
             guard case .failure(.timedOut(let value, _, let timeout)) = results[1].result else {
                 Issue.record("expected a timeout, got \(results[1].result)")
@@ -67,12 +68,12 @@ struct RequestAllTests {
     @Test("named drones keep their order; an unknown or unlinked one is notConnected")
     func namedDrones() async throws {
         try await Self.withDrones([("a", .zero), ("b", .zero)]) { station in
-            let results = await station.requestAll("telemetry", ids: ["b", "ghost", "a"], timeout: .seconds(5))
-            try #require(results.map(\.id) == ["b", "ghost", "a"])
+            let results = await station.requestAll("telemetry", from: ["b", "ghost", "a"], as: JSONValue.self, timeout: .seconds(5))
+            try #require(results.map(\.droneID) == ["b", "ghost", "a"])
             #expect(results[0].result == .success(["id": "b"]))
             #expect(results[1].result == .failure(.notConnected))
             #expect(results[2].result == .success(["id": "a"]))
-            #expect(await station.requestAll("telemetry", ids: []).isEmpty)
+            #expect(await station.requestAll("telemetry", from: [], as: JSONValue.self).isEmpty)
         }
     }
 
@@ -89,7 +90,7 @@ struct RequestAllTests {
     @Test("cancelling the caller fails the requests still waiting with cancelled")
     func cancellation() async throws {
         try await Self.withDrones([("cancel-a", .zero), ("cancel-slow", .seconds(30))]) { station in
-            let task = Task { await station.requestAll("telemetry", timeout: .seconds(30)) }
+            let task = Task { await station.requestAll("telemetry", as: JSONValue.self, timeout: .seconds(30)) }
             // Cancel once "cancel-a" has answered: its drone was asked and its request left the
             // station's pending table. (An empty table alone may mean not asked yet: the
             // two drones' requests start on their own event loops.)
@@ -100,7 +101,7 @@ struct RequestAllTests {
             })
             task.cancel()
             let results = await task.value
-            try #require(results.map(\.id) == ["cancel-a", "cancel-slow"])
+            try #require(results.map(\.droneID) == ["cancel-a", "cancel-slow"])
             #expect(results[0].result == .success(["id": "cancel-a"]))
             #expect(results[1].result == .failure(.cancelled))
         }

@@ -7,7 +7,7 @@
 /// Numbers outside the window (added out of order, or still unsettled when
 /// the window became mostly empty slots) live in a dictionary, so a request
 /// that is never answered cannot make the window grow without bound.
-struct RequestTable<Value> {
+package struct RequestTable<Value> {
     /// `slots[i]` holds the value of number `base + i`; those before `head` are empty.
     private var slots: [Value?] = []
     private var head = 0
@@ -23,16 +23,16 @@ struct RequestTable<Value> {
     private static var sparseRatio: Int { 8 }
 
     /// An empty table.
-    init() {}
+    package init() {}
 
     /// The number of values.
-    var count: Int { windowCount + others.count }
+    package var count: Int { windowCount + others.count }
 
     /// Whether there are none.
-    var isEmpty: Bool { count == 0 }
+    package var isEmpty: Bool { count == 0 }
 
     /// The slots from the oldest value in the window to its end (for tests).
-    var windowLength: Int { slots.count - head }
+    package var windowLength: Int { slots.count - head }
 
     /// Where `number` is in `slots`, if inside the window.
     @inline(__always)
@@ -42,7 +42,7 @@ struct RequestTable<Value> {
     }
 
     /// The value of `number`; setting `nil` removes it.
-    subscript(number: Int) -> Value? {
+    package subscript(number: Int) -> Value? {
         get {
             if let i = slot(number) { return slots[i] }
             return others.isEmpty ? nil : others[number]
@@ -57,7 +57,7 @@ struct RequestTable<Value> {
     }
 
     /// Adds or replaces the value of `number`.
-    mutating func insert(_ value: Value, for number: Int) {
+    package mutating func insert(_ value: Value, for number: Int) {
         if let i = slot(number) {
             if slots[i] == nil { windowCount += 1 }
             slots[i] = value
@@ -82,7 +82,7 @@ struct RequestTable<Value> {
 
     /// Removes and returns the value of `number`.
     @discardableResult
-    mutating func removeValue(forKey number: Int) -> Value? {
+    package mutating func removeValue(forKey number: Int) -> Value? {
         guard let i = slot(number) else { return others.isEmpty ? nil : others.removeValue(forKey: number) }
         guard let value = slots[i].take() else { return nil }
         windowCount -= 1
@@ -119,7 +119,7 @@ struct RequestTable<Value> {
     }
 
     /// Every number and its value: the window's in increasing order, then the others.
-    var elements: [(number: Int, value: Value)] {
+    package var elements: [(number: Int, value: Value)] {
         var out: [(number: Int, value: Value)] = []
         out.reserveCapacity(count)
         for i in head..<slots.count {
@@ -130,7 +130,7 @@ struct RequestTable<Value> {
     }
 
     /// Removes every value.
-    mutating func removeAll() {
+    package mutating func removeAll() {
         slots = []
         head = 0
         windowCount = 0

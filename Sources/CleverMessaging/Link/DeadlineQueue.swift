@@ -9,20 +9,20 @@ import HeapModule
 /// first-in-first-out queue, so it costs O(1) to add and to remove, with no
 /// sifting through a large heap; only an item that arrives earlier than that
 /// one (a shorter timeout after longer ones) goes to a heap beside it.
-struct DeadlineQueue<Item: Comparable> {
+package struct DeadlineQueue<Item: Comparable> {
     /// Items in increasing order.
     private var ordered = Deque<Item>()
     /// The items that arrived below the end of `ordered`.
     private var others = Heap<Item>()
 
     /// An empty queue.
-    init() {}
+    package init() {}
 
     /// The number of items.
-    var count: Int { ordered.count + others.count }
+    package var count: Int { ordered.count + others.count }
 
     /// Adds `item`.
-    mutating func insert(_ item: Item) {
+    package mutating func insert(_ item: Item) {
         if let last = ordered.last, item < last {
             others.insert(item)
         } else {
@@ -31,14 +31,14 @@ struct DeadlineQueue<Item: Comparable> {
     }
 
     /// The least item, if any.
-    var min: Item? {
+    package var min: Item? {
         guard let first = ordered.first else { return others.min }
         guard let other = others.min else { return first }
         return other < first ? other : first
     }
 
     /// Removes the least item (none when empty).
-    mutating func removeMin() {
+    package mutating func removeMin() {
         guard let first = ordered.first else {
             _ = others.popMin()
             return
@@ -51,7 +51,7 @@ struct DeadlineQueue<Item: Comparable> {
     }
 
     /// Keeps only the items for which `isIncluded` holds.
-    mutating func filter(_ isIncluded: (Item) -> Bool) {
+    package mutating func filter(_ isIncluded: (Item) -> Bool) {
         ordered = Deque(ordered.filter(isIncluded))
         others = Heap(others.unordered.filter(isIncluded))
     }

@@ -1,22 +1,29 @@
 import NIOCore
 
+/// Where the results of a request asked of many links at once go, one slot
+/// per link (a fan-out), without a closure allocated per request.
+package protocol RequestResultSink: AnyObject, Sendable {
+    /// Delivers the result of the request in slot `position`.
+    func deliver(_ position: Int, _ result: Result<JSONValue, ConnectionError>)
+}
+
 /// The table of requests waiting for a reply, as a pure state machine.
 ///
 /// It decides; ``Connection`` acts: every mutating call returns what must be
 /// completed, failed or written, so the logic is testable without a network.
-struct PendingRequests {
+package struct PendingRequests {
     /// How a waiting caller is told the outcome.
-    enum Completion: Sendable {
+    package enum Completion: Sendable {
         /// An `async` caller waiting on a promise.
         case promise(EventLoopPromise<JSONValue>)
         /// A callback (the seed's `get_response` form).
         case callback(@Sendable (Result<JSONValue, ConnectionError>) -> Void)
-        /// A slot of a ``RequestFanOut``: one of many requests asked at once,
-        /// told without a closure allocated per request.
-        case fanOut(RequestFanOut.Group, Int)
+        /// A slot of a request asked of many links at once (a fan-out), told
+        /// without a closure allocated per request.
+        case fanOut(any RequestResultSink, Int)
 
         /// Delivers `result`.
-        func complete(_ result: Result<JSONValue, ConnectionError>) {
+        package func complete(_ result: Result<JSONValue, ConnectionError>) {
             switch self {
             case .promise(let promise): promise.completeWith(result.mapError { $0 as any Error })
             case .callback(let callback): callback(result)
@@ -31,17 +38,17 @@ struct PendingRequests {
     /// storage moves a few words per entry when it grows or removes (it moved
     /// whole 160-byte entries before), and many requests for the same thing
     /// (``RequestFanOut``) share one.
-    struct Entry {
+    package struct Entry {
         /// What was asked: fixed when the request is made, shareable between requests.
-        final class Request: Sendable {
-            let requestedValue: String
-            let args: [JSONValue]
-            let kwargs: JSONObject
-            let timeout: TimeAmount?
-            let fileDestination: String?
-            let progress: FileTransferProgressHandler?
+        package final class Request: Sendable {
+            package let requestedValue: String
+            package let args: [JSONValue]
+            package let kwargs: JSONObject
+            package let timeout: TimeAmount?
+            package let fileDestination: String?
+            package let progress: FileTransferProgressHandler?
 
-            init(
+            package init(
                 requestedValue: String,
                 args: [JSONValue],
                 kwargs: JSONObject,
@@ -59,23 +66,23 @@ struct PendingRequests {
         }
 
         /// What was asked.
-        let request: Request
+        package let request: Request
         /// Who waits.
-        let completion: Completion
+        package let completion: Completion
         /// When it times out; `nil` never (or no longer: a file download in progress).
-        var deadline: NIODeadline? = nil
+        package var deadline: NIODeadline? = nil
         /// Handed to a link at least once.
-        var written: Bool
+        package var written: Bool
         /// Sent again after a reconnect (the reference resends once).
-        var resent: Bool = false
+        package var resent: Bool = false
         /// Whether a new link may carry it again (false for file acknowledgements,
         /// which are not requests this side sent).
-        var resendable: Bool = true
+        package var resendable: Bool = true
         /// The order of creation (set by ``PendingRequests/add(id:entry:)``).
-        var sequence = 0
+        package var sequence = 0
 
         /// Creates an entry.
-        init(
+        package init(
             requestedValue: String,
             args: [JSONValue],
             kwargs: JSONObject,
@@ -98,29 +105,29 @@ struct PendingRequests {
         }
 
         /// Creates an entry for a request described by `request` (which may be shared).
-        init(request: Request, completion: Completion, written: Bool) {
+        package init(request: Request, completion: Completion, written: Bool) {
             self.request = request
             self.completion = completion
             self.written = written
         }
 
-        var requestedValue: String { request.requestedValue }
-        var args: [JSONValue] { request.args }
-        var kwargs: JSONObject { request.kwargs }
+        package var requestedValue: String { request.requestedValue }
+        package var args: [JSONValue] { request.args }
+        package var kwargs: JSONObject { request.kwargs }
         /// The timeout asked for (reported in ``ConnectionError/timedOut(requestedValue:requestID:timeout:)``).
-        var timeout: TimeAmount? { request.timeout }
+        package var timeout: TimeAmount? { request.timeout }
         /// For a file pull: where the received file goes, and who wants progress.
-        var fileDestination: String? { request.fileDestination }
-        var progress: FileTransferProgressHandler? { request.progress }
+        package var fileDestination: String? { request.fileDestination }
+        package var progress: FileTransferProgressHandler? { request.progress }
 
         /// Delivers `result`.
-        func finish(_ result: Result<JSONValue, ConnectionError>) {
+        package func finish(_ result: Result<JSONValue, ConnectionError>) {
             completion.complete(result)
         }
     }
 
     /// What to do with a response frame.
-    enum ResponseAction {
+    package enum ResponseAction {
         /// Deliver to this entry.
         case deliver(Entry)
         /// Nobody waits for it (unknown id, or a different requested value): log and drop.
@@ -128,7 +135,7 @@ struct PendingRequests {
     }
 
     /// Entries by request number (the counter value behind the id, see
-    /// ``Connection/formatRequestID(_:)``), which hashes and compares much
+    /// ``RequestID/format(_:)``), which hashes and compares much
     /// faster than the id text; an id is only ever matched when it is the
     /// exact text of its number. A plain dictionary: replies arrive in any
     /// order and removal must stay O(1) with many thousands in flight; the
@@ -138,7 +145,7 @@ struct PendingRequests {
     private(set) var entries = RequestTable<Entry>()
     private var nextSequence = 0
 
-    var count: Int { entries.count }
+    package var count: Int { entries.count }
 
     /// Deadlines in a priority queue, removed lazily: an item whose entry is gone
     /// (answered, failed) or whose deadline changed is skipped when it surfaces.
@@ -148,30 +155,30 @@ struct PendingRequests {
     private var deadlines = DeadlineQueue<DeadlineItem>()
 
     /// Items in the deadline queue, live or stale (for tests).
-    var deadlineItemCount: Int { deadlines.count }
+    package var deadlineItemCount: Int { deadlines.count }
 
-    struct DeadlineItem: Comparable {
-        var deadline: NIODeadline
-        var sequence: Int
-        var number: Int
+    package struct DeadlineItem: Comparable {
+        package var deadline: NIODeadline
+        package var sequence: Int
+        package var number: Int
 
-        static func < (a: DeadlineItem, b: DeadlineItem) -> Bool {
+        package static func < (a: DeadlineItem, b: DeadlineItem) -> Bool {
             (a.deadline, a.sequence) < (b.deadline, b.sequence)
         }
     }
 
     /// Adds the entry of the request whose id is `id` (as made by
-    /// ``Connection/formatRequestID(_:)``).
-    mutating func add(id: String, entry: Entry) {
-        guard let number = Connection.requestNumber(id) else {
+    /// ``RequestID/format(_:)``).
+    package mutating func add(id: String, entry: Entry) {
+        guard let number = RequestID.number(id) else {
             preconditionFailure("request id \(id) is not one this library makes")
         }
         add(number: number, entry: entry)
     }
 
     /// Adds the entry of the request numbered `number` (its id is
-    /// `Connection.formatRequestID(number)`).
-    mutating func add(number: Int, entry: Entry) {
+    /// `RequestID.format(number)`).
+    package mutating func add(number: Int, entry: Entry) {
         var entry = entry
         entry.sequence = nextSequence
         nextSequence += 1
@@ -183,6 +190,17 @@ struct PendingRequests {
         }
     }
 
+    /// Adds the entry of request `number` made at `now`: its deadline is
+    /// `now + timeout` when it `expires` and has a timeout, none otherwise.
+    /// - Returns: the deadline given, if any.
+    @discardableResult
+    package mutating func add(number: Int, entry: Entry, expires: Bool, now: NIODeadline) -> NIODeadline? {
+        var entry = entry
+        entry.deadline = expires ? entry.timeout.map { now + $0 } : nil
+        add(number: number, entry: entry)
+        return entry.deadline
+    }
+
     /// Whether the queued item still stands for a live deadline.
     private func isLive(_ item: DeadlineItem) -> Bool {
         guard let entry = entries[item.number] else { return false }
@@ -190,7 +208,7 @@ struct PendingRequests {
     }
 
     /// The earliest live deadline, dropping stale items on the way.
-    mutating func nextDeadline() -> NIODeadline? {
+    package mutating func nextDeadline() -> NIODeadline? {
         while let first = deadlines.min {
             if isLive(first) { return first.deadline }
             deadlines.removeMin()
@@ -199,12 +217,12 @@ struct PendingRequests {
     }
 
     /// Removes and returns the entries whose deadline is at or before `now`.
-    mutating func expired(now: NIODeadline) -> [(id: String, entry: Entry)] {
+    package mutating func expired(now: NIODeadline) -> [(id: String, entry: Entry)] {
         var out: [(String, Entry)] = []
         while let first = deadlines.min, first.deadline <= now {
             deadlines.removeMin()
             if isLive(first), let entry = entries.removeValue(forKey: first.number) {
-                out.append((Connection.formatRequestID(first.number), entry))
+                out.append((RequestID.format(first.number), entry))
             }
         }
         return out
@@ -231,33 +249,33 @@ struct PendingRequests {
         deadlines = queue
     }
 
-    mutating func setResendable(id: String, _ resendable: Bool) {
-        guard let number = Connection.requestNumber(id) else { return }
+    package mutating func setResendable(id: String, _ resendable: Bool) {
+        guard let number = RequestID.number(id) else { return }
         entries[number]?.resendable = resendable
     }
 
     /// Whether a request with this id waits for its reply.
-    func contains(id: String) -> Bool {
-        guard let number = Connection.requestNumber(id) else { return false }
+    package func contains(id: String) -> Bool {
+        guard let number = RequestID.number(id) else { return false }
         return entries[number] != nil
     }
 
-    mutating func remove(id: String) -> Entry? {
-        guard let number = Connection.requestNumber(id) else { return nil }
+    package mutating func remove(id: String) -> Entry? {
+        guard let number = RequestID.number(id) else { return nil }
         return entries.removeValue(forKey: number)
     }
 
     /// Removes and returns the entry of the request numbered `number`.
-    mutating func remove(number: Int) -> Entry? {
+    package mutating func remove(number: Int) -> Entry? {
         entries.removeValue(forKey: number)
     }
 
     /// Matches a response by id **and** requested value.
-    mutating func receiveResponse(id: JSONValue?, requestedValue: String?) -> ResponseAction {
+    package mutating func receiveResponse(id: JSONValue?, requestedValue: String?) -> ResponseAction {
         guard case .string(let key)? = id else { return .unexpected("response with request_id \(id.map { "\($0)" } ?? "missing")") }
         // The entry is moved out rather than copied, and put back in the rare
         // case that the response names another value.
-        guard let number = Connection.requestNumber(key), let entry = entries.removeValue(forKey: number) else {
+        guard let number = RequestID.number(key), let entry = entries.removeValue(forKey: number) else {
             return .unexpected("response to unknown request \(key)")
         }
         guard entry.requestedValue == requestedValue else {
@@ -269,8 +287,8 @@ struct PendingRequests {
 
     /// The pull waiting for a file response with this id: where to write it.
     /// Its timer stops: from the first byte on, the transfer runs until it ends or the link drops.
-    mutating func fileDownload(id: JSONValue?) -> (destination: String, progress: FileTransferProgressHandler?)? {
-        guard case .string(let key)? = id, let number = Connection.requestNumber(key), let entry = entries[number],
+    package mutating func fileDownload(id: JSONValue?) -> (destination: String, progress: FileTransferProgressHandler?)? {
+        guard case .string(let key)? = id, let number = RequestID.number(key), let entry = entries[number],
             entry.requestedValue == Frame.fileTransferAction, let destination = entry.fileDestination
         else { return nil }
         entries[number]!.deadline = nil
@@ -279,7 +297,7 @@ struct PendingRequests {
 
     /// A link came up: the requests to write on it, in the order they were made.
     /// Never-written requests always go; written ones go again once when `resend` is on.
-    mutating func linkUp(resend: Bool) -> [(id: String, entry: Entry)] {
+    package mutating func linkUp(resend: Bool) -> [(id: String, entry: Entry)] {
         var out: [(String, Entry)] = []
         for (number, var entry) in entries.elements.sorted(by: { $0.value.sequence < $1.value.sequence }) {
             if !entry.resendable {
@@ -292,14 +310,14 @@ struct PendingRequests {
                 continue
             }
             entries[number] = entry
-            out.append((Connection.formatRequestID(number), entry))
+            out.append((RequestID.format(number), entry))
         }
         return out
     }
 
     /// A link went down: the requests that fail now. With `keepForResend`,
     /// requests not yet resent stay to be sent again on the next link.
-    mutating func linkDown(keepForResend: Bool) -> [Entry] {
+    package mutating func linkDown(keepForResend: Bool) -> [Entry] {
         var failed: [Entry] = []
         var kept = RequestTable<Entry>()
         for (number, entry) in entries.elements {
@@ -314,7 +332,7 @@ struct PendingRequests {
     }
 
     /// Removes every entry (the connection closed for good).
-    mutating func removeAll() -> [Entry] {
+    package mutating func removeAll() -> [Entry] {
         let all = entries.elements.map(\.value).sorted { $0.sequence < $1.sequence }
         entries.removeAll()
         return all

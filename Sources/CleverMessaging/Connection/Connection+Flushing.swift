@@ -1,0 +1,152 @@
+import Logging
+import NIOCore
+
+extension Connection {
+    // MARK: - Flushing
+
+    /// Makes what is queued go out soon: at the end of the read batch in
+    /// progress, on the next turn of the event loop, or (asked from another
+    /// thread) after the burst window.
+    func scheduleFlush() {
+        if eventLoop.inEventLoop {
+            // Replies made while a read batch is handled go out together at its end
+            // (`readBatchEnded()`), without an extra trip through the event loop.
+            if state.withLockedValue({ $0.outbound.readBatchActive }) { return }
+            eventLoop.execute { self.flushOutbound() }
+        } else {
+            eventLoop.execute { self.flushAskedFromElsewhere() }
+        }
+    }
+
+    /// How long after a flush a flush asked from another thread waits, so
+    /// that a burst of sends from a task is written in few system calls.
+    ///
+    /// Without it, a sender that queues frames one by one wakes the event
+    /// loop for almost every frame (the loop writes what is queued at once
+    /// and goes back to sleep), which costs a wake-up, a context switch and
+    /// a `write` per frame or two on both sides. A flush asked later than
+    /// this after the previous one (one request at a time: a whole round
+    /// trip apart) is not delayed at all, nor is one for a frame whose sender
+    /// waits for it (``sendMessage(_:args:kwargs:)``, ``request(_:args:kwargs:timeout:)``):
+    /// only frames queued without waiting (``enqueueMessage(_:args:kwargs:)``,
+    /// ``getResponse(_:requestArgs:requestKwargs:callbackArgs:callbackKwargs:timeout:onError:callback:)``, ...) are held back.
+    static let burstWindow = TimeAmount.microseconds(20)
+
+    /// A flush asked from another thread: done now, unless the last flush
+    /// was less than ``burstWindow`` ago (a burst), when it waits for the
+    /// rest of the window and takes what was queued meanwhile. Runs on the event loop.
+    func flushAskedFromElsewhere() {
+        let now = NIODeadline.now()
+        guard let wait = state.withLockedValue({ $0.outbound.flushDelay(now: now) }) else {
+            flushOutbound()
+            return
+        }
+        eventLoop.scheduleTask(in: wait) { self.flushOutbound() }
+    }
+
+    /// A read batch is being handled on the event loop.
+    func readBatchStarted() {
+        state.withLockedValue { $0.outbound.readBatchActive = true }
+    }
+
+    /// The read batch ended: notes the peer's bytes for liveness and writes
+    /// what its handlers queued. Runs on the event loop.
+    func readBatchEnded(now: NIODeadline) {
+        state.withLockedValue { s in
+            s.outbound.readBatchActive = false
+            s.liveness?.bytesRead(now: now)
+        }
+        flushOutbound()
+    }
+
+    /// Writes everything queued with one flush. Runs on the event loop.
+    /// Also used by roles that queue for many connections of one loop and flush them together.
+    package func flushOutbound() {
+        let now = NIODeadline.now()
+        let work = state.withLockedValue { s -> (any Channel, ByteBuffer, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
+            guard let (bytes, replies) = s.outbound.takeForWrite(now: now), let channel = s.channel else { return nil }
+            let promise = s.outboundPromise
+            s.outboundPromise = nil
+            let write = eventLoop.makePromise(of: Void.self)
+            s.lastWrite = write.futureResult
+            return (channel, bytes, write, promise, replies, self.pauseForReplies(&s))
+        }
+        // The only reference to the bytes taken (the queue is left empty, without
+        // storage), so that the storage can be given back once written.
+        guard let (channel, taken, write, promise, replies, pause) = work else { return }
+        var bytes = taken
+        let count = bytes.readableBytes
+        // A long write goes out in slices, each of which counts as progress when
+        // written, so that a slow but reading peer is never taken for a stalled one.
+        while bytes.readableBytes > Self.progressSlice {
+            channel.write(bytes.readSlice(length: Self.progressSlice)!).whenSuccess {
+                let now = NIODeadline.now()
+                self.state.withLockedValue { s in
+                    guard let current = s.channel, current === channel else { return }
+                    s.outbound.sliceWritten()
+                    s.liveness?.outboundProgress(now: now)
+                }
+            }
+        }
+        channel.writeAndFlush(bytes, promise: write)
+        write.futureResult.whenComplete { result in
+            let now = NIODeadline.now()
+            let resume = self.state.withLockedValue { s -> ReadGate? in
+                let sameLink = s.channel.map { $0 === channel } ?? false
+                let resume = s.outbound.writeCompleted(bytes: count, replies: replies, sameLink: sameLink)
+                if sameLink { s.liveness?.writeCompleted(bytes: count, stillInFlight: s.outbound.inFlightBytes, now: now) }
+                guard resume else { return nil }
+                s.readGate?.hold(.replyBacklog, false)
+                return s.readGate
+            }
+            resume?.apply()
+            switch result {
+            case .success: promise?.succeed()
+            case .failure: promise?.fail(ConnectionError.connectionLost)
+            }
+        }
+        recycle(&bytes)
+        if let pause { pauseReading(pause) }
+    }
+
+    /// Bytes per slice of a long write (see ``flushOutbound()``): a peer that
+    /// reads at least this much per ``ConnectionConfiguration/stalledPeerTimeout``
+    /// is not stalled.
+    static let progressSlice = 256 * 1024
+
+    /// While reading is paused for replies, drops the link if the peer reads
+    /// none of them for ``ConnectionConfiguration/stalledPeerTimeout``.
+    func watchForStall(_ gate: ReadGate, writesAtPause: Int) {
+        guard let timeout = configuration.stalledPeerTimeout else { return }
+        enum Verdict { case resumed, stalled, progressed(writes: Int) }
+        eventLoop.scheduleTask(in: timeout) {
+            let verdict = self.state.withLockedValue { s -> Verdict in
+                guard s.outbound.pausedForReplies, let current = s.readGate, current === gate else { return .resumed }
+                // A file body going out holds the replies back; its writes are progress too.
+                if s.outbound.streamActive { return .progressed(writes: s.outbound.writesCompleted) }
+                let writes = s.outbound.writesCompleted
+                return writes == writesAtPause ? .stalled : .progressed(writes: writes)
+            }
+            switch verdict {
+            case .resumed:
+                return
+            case .stalled:
+                self.logger.warning("the peer read none of its replies for \(LogFormat.duration(timeout)); link dropped", metadata: self.linkMetadata)
+                gate.channel.close(promise: nil)
+            case .progressed(let writes):
+                self.watchForStall(gate, writesAtPause: writes)
+            }
+        }
+    }
+
+    /// Gives a written buffer's storage back to the queue when nothing was
+    /// queued since the flush took it, so that the next frames need no
+    /// allocation. The socket usually took the bytes at once, leaving this the
+    /// only reference; otherwise `clear()` allocates fresh storage, as a new
+    /// buffer would. Storage grown past 64 KiB by a burst is let go. Runs on the event loop.
+    private func recycle(_ bytes: inout ByteBuffer) {
+        guard bytes.capacity <= 64 * 1024 else { return }
+        bytes.clear()
+        state.withLockedValue { s in s.outbound.recycle(&bytes) }
+    }
+}

@@ -1,0 +1,140 @@
+import Logging
+import NIOCore
+
+extension Connection {
+    // MARK: - Handshake
+
+    /// Where a frame that arrived goes, as the link's handshake decides.
+    enum HandshakeDelivery {
+        /// The link is open: dispatch the frame as usual.
+        case deliver
+        /// The handshake took the frame (a stage consumed it, or it is held for
+        /// after the handshake); `linkOpen` tells whether the link opened meanwhile.
+        case taken(linkOpen: Bool)
+    }
+
+    /// A JSON frame arrived on a link that was not open yet when last seen by
+    /// ``ConnectionHandler``. Runs on the event loop.
+    func receiveWhileHandshaking(_ frame: @autoclosure () -> Frame) -> HandshakeDelivery {
+        guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return .deliver }
+        let now = NIODeadline.now()
+        let frame = frame()
+        return .taken(linkOpen: stepHandshake(now: now) { $0.receive(frame, now: now) })
+    }
+
+    /// A binary frame began on a link still handshaking: the handshake fails.
+    /// - Returns: whether the link is open (then the frame is handled as usual).
+    func binaryFrameWhileHandshaking() -> Bool {
+        guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return true }
+        _ = stepHandshake(now: .now()) { $0.binaryFrameArrived() }
+        return false
+    }
+
+    /// Runs one step of the link's handshake machine, writes the frames its
+    /// stages sent, and acts on the outcome. Runs on the event loop.
+    /// - Returns: whether the link is open now.
+    @discardableResult
+    func stepHandshake(now: NIODeadline, _ step: (inout HandshakeRun) -> HandshakeRun.Outcome) -> Bool {
+        let work = state.withLockedValue { s -> (HandshakeRun.Outcome, ByteBuffer, any Channel, String)? in
+            guard var run = s.handshake.take()?.value, let channel = s.channel else { return nil }
+            run.syncRequestNumber(s.nextRequestNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
+            let outcome = step(&run)
+            s.nextRequestNumber = run.context.nextRequestNumber
+            if run.context.peerSpeaksExtensions { s.peerSpeaksExtensions = true }
+            var bytes = ByteBuffer()
+            for frame in run.takeOutbound() {
+                // A stage's frame that cannot be encoded fails the handshake below.
+                do { try s.writer.write(frame, into: &bytes) } catch { return (.failed(HandshakeError(code: .sendFailed, stage: run.stageName, message: "\(error)")), bytes, channel, run.stageName) }
+            }
+            let name = run.stageName
+            switch outcome {
+            case .passed:
+                s.heldInbound = run.takeHeld()
+                s.handshakeResults = run.context.results
+                if let identity = run.context.result(IdentifyStage.Identity.self) { s.peerID = identity.id }
+                // Closed meanwhile (draining): the link is not opened, its queue stays held.
+                guard s.lifecycle.handshakePassed() == .open else { return (.waiting(deadline: run.deadline), bytes, channel, name) }
+            case .waiting, .failed:
+                s.handshake = NIOLoopBound(run, eventLoop: eventLoop)
+            }
+            return (outcome, bytes, channel, name)
+        }
+        guard let (outcome, bytes, channel, stage) = work else { return state.withLockedValue { $0.lifecycle.isOpen } }
+        if bytes.readableBytes > 0 { channel.writeAndFlush(bytes, promise: nil) }
+        switch outcome {
+        case .waiting(let deadline):
+            armHandshakeTimer(deadline)
+            return false
+        case .passed:
+            logger.trace("handshake passed", metadata: linkMetadata)
+            openLink(now: now)
+            return true
+        case .failed(let error):
+            failHandshake(error, stage: stage, channel: channel)
+            return false
+        }
+    }
+
+    /// Closes a link whose handshake failed; whoever waits for a link learns why.
+    private func failHandshake(_ error: HandshakeError, stage: String, channel: any Channel) {
+        let waiters = state.withLockedValue { s -> [EventLoopPromise<Void>] in
+            guard s.channel === channel, s.lifecycle.handshakeFailed() == .closeLink else { return [] }
+            s.handshake = nil
+            let waiters = s.linkWaiters
+            s.linkWaiters = []
+            return waiters
+        }
+        var metadata = linkMetadata
+        metadata["stage"] = "\(stage)"
+        metadata["code"] = "\(error.code)"
+        logger.warning("link closed: \(error)", metadata: metadata)
+        for waiter in waiters { waiter.fail(ConnectionError.handshakeFailed(error)) }
+        channel.close(promise: nil)
+    }
+
+    /// Arms the handshake timer for `deadline` (earlier than the one armed, or none armed).
+    private func armHandshakeTimer(_ deadline: NIODeadline) {
+        state.withLockedValue { s in
+            guard let target = s.linkTarget else { return }
+            if let armed = s.handshakeTimer.armed, armed <= deadline { return }
+            s.handshakeTimer.generation &+= 1
+            s.handshakeTimer.armed = deadline
+            let generation = s.handshakeTimer.generation
+            eventLoop.scheduleTask(deadline: deadline) {
+                // Never earlier than the deadline it was armed for (an embedded loop's clock is its own).
+                let now = NIODeadline.now()
+                target.connection?.handshakeTimerFired(generation: generation, now: now > deadline ? now : deadline)
+            }
+        }
+    }
+
+    /// The handshake timer fired: the machine checks its deadlines.
+    func handshakeTimerFired(generation: Int, now: NIODeadline) {
+        let current = state.withLockedValue { s -> Bool in
+            guard s.handshakeTimer.generation == generation else { return false }
+            s.handshakeTimer.armed = nil
+            return s.handshake != nil
+        }
+        guard current else { return }
+        stepHandshake(now: now) { $0.tick(now: now) }
+    }
+
+    /// A result a handshake stage of the current (or last) link recorded,
+    /// such as ``IdentifyStage/Identity``.
+    /// - Parameter type: the result's type.
+    /// - Returns: the result, or `nil` when no stage recorded one.
+    public func handshakeResult<Result: Sendable>(_ type: Result.Type) -> Result? {
+        state.withLockedValue { $0.handshakeResults[ObjectIdentifier(type)] } as? Result
+    }
+}
+
+extension HandshakeRun {
+    /// Brings the context up to date with the connection before a step
+    /// (requests made by the user meanwhile took numbers; frames showed the extensions).
+    mutating func syncRequestNumber(_ next: Int, peerSpeaksExtensions: Bool) {
+        updateContext { context in
+            context.nextRequestNumber = next
+            if peerSpeaksExtensions { context.peerSpeaksExtensions = true }
+        }
+    }
+}

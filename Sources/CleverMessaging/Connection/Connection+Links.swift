@@ -1,0 +1,228 @@
+import Logging
+import NIOCore
+
+extension Connection {
+    // MARK: - Links
+
+    /// A link came up (``ConnectionHandler``): pending requests are queued
+    /// again for it, and its handshake starts. Runs on the event loop.
+    /// - Returns: whether the link is open already (no stage waits).
+    func attach(_ channel: any Channel) -> Bool {
+        let now = NIODeadline.now()
+        let linkNumber = state.withLockedValue { $0.lifecycle.linkCount } + 1
+        let link = HandshakeLink(remoteAddress: channel.remoteAddress, connectionNumber: number, linkNumber: linkNumber)
+        let stages = configuration.handshake.map { $0.makeStage(for: link) }
+        let action = state.withLockedValue { s -> LinkLifecycle.Action in
+            let action = s.lifecycle.linkUp(stages: stages.count)
+            guard action != .refuseLink else { return action }
+            s.channel = channel
+            s.readGate = ReadGate(channel: channel)
+            s.pausedForHandlers = false
+            s.remoteAddress = channel.remoteAddress
+            s.linkTarget?.clear()
+            s.linkTarget = LinkTimerTarget(self)
+            s.outbound.hold(keep: true)
+            for (id, entry) in s.pending.linkUp(resend: configuration.resendRequests) {
+                // Cannot fail: this frame was encoded once already when it was first made.
+                try? s.writer.write(requestFrame(entry.requestedValue, id: id, args: entry.args, kwargs: entry.kwargs), into: &s.outbound.bytes)
+            }
+            if action == .startHandshake {
+                let context = HandshakeContext(
+                    link: link,
+                    logger: logger,
+                    peerSpeaksExtensions: s.peerSpeaksExtensions,
+                    nextRequestNumber: s.nextRequestNumber
+                )
+                s.handshake = NIOLoopBound(
+                    HandshakeRun(stages: stages, context: context, timeout: configuration.handshakeTimeout, now: now),
+                    eventLoop: eventLoop
+                )
+            }
+            return action
+        }
+        switch action {
+        case .refuseLink:
+            logger.debug("link refused: the connection is closed", metadata: ["peer": "\(Self.describe(channel.remoteAddress))"])
+            channel.close(promise: nil)
+            return false
+        case .startHandshake:
+            logger.trace("link up, handshaking", metadata: linkMetadata)
+            return stepHandshake(now: now) { $0.start(now: now) }
+        default:
+            openLink(now: now)
+            return true
+        }
+    }
+
+    /// The link's handshake passed (or it had none): what is queued goes out,
+    /// the frames held during the handshake are dispatched, and the link is watched.
+    /// Runs on the event loop.
+    func openLink(now: NIODeadline) {
+        let (flush, waiters, held) = state.withLockedValue { s -> (Bool, [EventLoopPromise<Void>], [Frame]) in
+            let waiters = s.linkWaiters
+            s.linkWaiters = []
+            let held = s.heldInbound
+            s.heldInbound = []
+            if s.outbound.bytes.readableBytes > 0, s.outboundPromise == nil { s.outboundPromise = eventLoop.makePromise() }
+            return (s.outbound.open(), waiters, held)
+        }
+        for waiter in waiters { waiter.succeed() }
+        startLiveness(now: now)
+        logger.debug("link open", metadata: linkMetadata)
+        for frame in held { receive(frame) }
+        if flush { scheduleFlush() }
+    }
+
+    /// A link went down: fail what is not kept for the next link.
+    func detach(_ channel: any Channel) {
+        let (droppedQueue, failedRequests, closePromises, closed) = state.withLockedValue { s in
+            guard let current = s.channel, current === channel else {
+                return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed)
+            }
+            s.channel = nil
+            s.readGate = nil
+            s.lastWrite = nil
+            s.pausedForHandlers = false
+            _ = s.lifecycle.linkDown()
+            let closed = s.lifecycle.isClosed
+            var dropped: EventLoopPromise<Void>?
+            let keep = configuration.resumeQueue && !closed
+            s.outbound.hold(keep: keep)
+            if !keep {
+                dropped = s.outboundPromise
+                s.outboundPromise = nil
+            }
+            let failed = closed ? s.pending.removeAll() : s.pending.linkDown(keepForResend: configuration.resendRequests)
+            let promises = s.closePromises
+            s.closePromises = []
+            stopLiveness(&s)
+            s.handshake = nil
+            s.heldInbound = []
+            s.handshakeTimer.generation &+= 1
+            s.handshakeTimer.armed = nil
+            s.linkTarget?.clear()
+            s.linkTarget = nil
+            return (dropped, failed, promises, closed)
+        }
+        logger.debug("link down", metadata: linkMetadata)
+        if closed { handlerTasks.finish() }
+        droppedQueue?.fail(ConnectionError.connectionLost)
+        for entry in failedRequests { entry.finish(.failure(closed ? .closed : .connectionLost)) }
+        for promise in closePromises { promise.succeed() }
+    }
+
+    /// Waits until a link is open (up, and its handshake passed).
+    /// - Parameter timeout: how long to wait.
+    /// - Throws: ``ConnectionError/closed`` if the connection is closed,
+    ///   ``ConnectionError/handshakeFailed(_:)`` when a link came up and failed
+    ///   its handshake, ``ConnectionError/notConnected`` when no link opened in time.
+    public func waitUntilConnected(timeout: TimeAmount = .seconds(10)) async throws(ConnectionError) {
+        let promise = eventLoop.makePromise(of: Void.self)
+        let ready = try withState { s throws(ConnectionError) -> Bool in
+            if s.lifecycle.isClosed { throw .closed }
+            if s.lifecycle.isOpen { return true }
+            s.linkWaiters.append(promise)
+            return false
+        }
+        if ready {
+            promise.succeed()
+            return
+        }
+        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(ConnectionError.notConnected) }
+        do {
+            try await promise.futureResult.get()
+            timer.cancel()
+        } catch let error as ConnectionError {
+            throw error
+        } catch {
+            throw .notConnected
+        }
+    }
+
+    /// Drops the current link at once, as a network failure would, without
+    /// closing the connection: a client reconnects it, and pending requests are
+    /// resent per ``ConnectionConfiguration/resendRequests``.
+    public func dropLink() {
+        let channel = state.withLockedValue { $0.channel }
+        channel?.close(promise: nil)
+    }
+
+    /// Closes the connection for good: queued frames are written first, then
+    /// the link closes; pending requests fail with ``ConnectionError/closed``.
+    public func close() async {
+        try? await startClose()?.get()
+    }
+
+    /// Starts closing (``close()`` without waiting): queued frames are written,
+    /// then the link closes; pending requests fail with `pendingError`. Used by
+    /// the roles, which close connections from event-loop callbacks.
+    /// - Parameter pendingError: what pending requests fail with (default ``ConnectionError/closed``).
+    /// - Returns: a future for the link's end when there is a link.
+    @discardableResult
+    package func startClose(pendingError: ConnectionError = .closed) -> EventLoopFuture<Void>? {
+        var unsentFrames: EventLoopPromise<Void>?
+        let (channel, pending, waiters, done) = state.withLockedValue { s in
+            let action = s.lifecycle.close()
+            s.timeoutTimer?.cancel()
+            s.timeoutTimer = nil
+            s.armedDeadline = nil
+            stopLiveness(&s)
+            let pending = s.pending.removeAll()
+            let waiters = s.linkWaiters
+            s.linkWaiters = []
+            guard action != .failWaiting, let channel = s.channel else {
+                // Nothing can carry what is queued any more: its senders learn it.
+                s.outbound.dropQueued()
+                unsentFrames = s.outboundPromise
+                s.outboundPromise = nil
+                return ((any Channel)?.none, pending, waiters, EventLoopFuture<Void>?.none)
+            }
+            let promise = eventLoop.makePromise(of: Void.self)
+            s.closePromises.append(promise)
+            return (channel, pending, waiters, promise.futureResult)
+        }
+        unsentFrames?.fail(ConnectionError.closed)
+        for entry in pending { entry.finish(.failure(pendingError)) }
+        for waiter in waiters { waiter.fail(ConnectionError.closed) }
+        guard let channel else {
+            handlerTasks.finish()
+            return nil
+        }
+        eventLoop.execute {
+            self.flushOutbound()
+            channel.close(promise: nil)
+        }
+        return done
+    }
+
+    // MARK: - Log metadata
+
+    /// The peer's address and, once known, its drone id: on every log line about the link.
+    package var linkMetadata: Logger.Metadata {
+        let (address, id) = state.withLockedValue { ($0.remoteAddress, $0.peerID) }
+        var metadata: Logger.Metadata = ["peer": "\(Self.describe(address))"]
+        if let id { metadata["drone"] = "\(id)" }
+        return metadata
+    }
+
+    /// ``linkMetadata`` with `extra` added.
+    package func linkMetadata(_ extra: Logger.Metadata) -> Logger.Metadata {
+        linkMetadata.merging(extra) { _, new in new }
+    }
+
+    /// The drone id of the peer, once known (``IdentifyStage``, or the role that identified it).
+    public var peerID: String? { state.withLockedValue { $0.peerID } }
+
+    /// Names the peer in log lines from now on (the role that identified it calls this).
+    /// - Parameter id: the peer's drone id.
+    package func setPeerID(_ id: String?) {
+        state.withLockedValue { $0.peerID = id }
+    }
+
+    /// `host:port` of an address, or `?`.
+    static func describe(_ address: SocketAddress?) -> String {
+        guard let address else { return "?" }
+        guard let ip = address.ipAddress, let port = address.port else { return "\(address)" }
+        return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+    }
+}

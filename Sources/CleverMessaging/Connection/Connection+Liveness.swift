@@ -1,0 +1,141 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The one liveness timer of a link, replaced without being cancelled:
+/// cancelling a NIO timer searches the loop's whole timer queue, which with
+/// thousands of links on a loop made every disconnect costly. A replaced or
+/// stale timer fires, finds that its generation is not the current one, and
+/// does nothing.
+struct TimerSlot {
+    /// The generation of the current timer.
+    var generation = 0
+    /// When the current timer fires (`nil`: none armed).
+    var armed: NIODeadline?
+}
+
+/// What a link's timers (liveness, handshake) reach when they fire: the connection while its link
+/// is open, nothing after. A timer holds this, not the connection, so that a
+/// stale timer keeps no connection alive; the link's end clears it.
+final class LinkTimerTarget: Sendable {
+    private let box: NIOLockedValueBox<Connection?>
+
+    init(_ connection: Connection) {
+        box = NIOLockedValueBox(connection)
+    }
+
+    /// The connection, while its link is open.
+    var connection: Connection? { box.withLockedValue { $0 } }
+
+    /// The link ended: timers find nothing any more.
+    func clear() {
+        box.withLockedValue { $0 = nil }
+    }
+}
+
+extension Connection {
+    // MARK: - Liveness
+
+    /// Starts watching an open link (see ``Liveness``): a per-link timer pings
+    /// the peer when the link is idle and gives the link up when nothing
+    /// moved, with a ping out, for ``ConnectionConfiguration/pingTimeout``.
+    /// Runs on the event loop, under no lock.
+    func startLiveness(now: NIODeadline) {
+        guard let interval = configuration.pingInterval, configuration.announceExtensions else { return }
+        state.withLockedValue { s in
+            s.liveness = Liveness(
+                interval: interval,
+                timeout: configuration.pingTimeout,
+                peerAnswersPings: s.peerSpeaksExtensions,
+                now: now
+            )
+            s.livenessTimer.armed = nil
+        }
+        armLiveness(now: now)
+    }
+
+    /// Stops watching the link (it went down, or the connection closes). Called under the state lock.
+    func stopLiveness(_ s: inout State) {
+        s.liveness = nil
+        s.livenessTimer.generation &+= 1
+        s.livenessTimer.armed = nil
+    }
+
+    /// Arms the link's timer for the machine's next wake, unless a timer that
+    /// fires no later is armed already. Runs on the event loop.
+    func armLiveness(now: NIODeadline) {
+        state.withLockedValue { s in
+            guard let live = s.liveness, let target = s.linkTarget, let wake = live.nextWake(now: now) else { return }
+            if let armed = s.livenessTimer.armed, armed <= wake { return }
+            s.livenessTimer.generation &+= 1
+            s.livenessTimer.armed = wake
+            let generation = s.livenessTimer.generation
+            eventLoop.scheduleTask(deadline: wake) {
+                // Never earlier than the wake it was armed for (an embedded loop's clock is its own).
+                let now = NIODeadline.now()
+                target.connection?.livenessTimerFired(generation: generation, now: now > wake ? now : wake)
+            }
+        }
+    }
+
+    /// The link's timer fired: asks the machine what to do, does it, and arms
+    /// the next timer. Runs on the event loop.
+    func livenessTimerFired(generation: Int, now: NIODeadline) {
+        let action = state.withLockedValue { s -> Liveness.Action? in
+            guard s.livenessTimer.generation == generation, s.liveness != nil else { return nil }
+            s.livenessTimer.armed = nil
+            s.liveness!.peerAnswersPings = s.peerSpeaksExtensions
+            return s.liveness!.tick(now: now)
+        }
+        guard let action else { return }
+        switch action {
+        case .none:
+            break
+        case .ping:
+            sendPing(now: now)
+        case .close(let idle):
+            logger.warning(
+                "peer sent nothing, read nothing and did not answer a ping for \(LogFormat.duration(idle)); dropping the link",
+                metadata: linkMetadata
+            )
+            dropLink()
+            return
+        }
+        armLiveness(now: now)
+    }
+
+    /// Sends a ping (a request the peer of this library answers `true`; never resent).
+    private func sendPing(now: NIODeadline) {
+        let target = state.withLockedValue { $0.linkTarget }
+        do {
+            let id = try startRequest(
+                ExtensionHeader.ping,
+                args: [],
+                kwargs: [:],
+                completion: .callback { _ in
+                    // Answered, or failed with the link: the next ping may go when the link is idle
+                    // again. The target, not the connection, is held: the link's end clears it.
+                    target?.connection?.pingSettled()
+                },
+                timeout: nil,
+                expires: false
+            )
+            state.withLockedValue { s in
+                s.pending.setResendable(id: id, false)
+                if s.pending.contains(id: id) { s.liveness?.pingSent(id: id, now: now) }
+            }
+        } catch {
+            logger.debug("cannot ping: \(error)", metadata: linkMetadata)
+        }
+    }
+
+    /// The ping came back: the next one is due an interval after the link went idle.
+    private func pingSettled() {
+        state.withLockedValue { $0.liveness?.pingSettled() }
+        if eventLoop.inEventLoop {
+            armLiveness(now: .now())
+        } else {
+            eventLoop.execute { self.armLiveness(now: .now()) }
+        }
+    }
+}

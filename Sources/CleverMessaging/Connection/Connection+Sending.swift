@@ -1,0 +1,172 @@
+import Logging
+import NIOCore
+
+extension Connection {
+    // MARK: - Sending
+
+    /// Queues a frame for the peer and returns at once.
+    /// - Parameter frame: the frame.
+    /// - Returns: a receipt that tells when the frame reached the socket.
+    /// - Throws: ``ConnectionError`` when the frame cannot be queued
+    ///   (closed, not connected without ``ConnectionConfiguration/resumeQueue``, queue full, encoding).
+    @discardableResult
+    public func enqueue(_ frame: Frame) throws(ConnectionError) -> SendReceipt {
+        try enqueue { writer, out throws(FrameEncodingError) in try writer.write(frame, into: &out) }
+    }
+
+    /// Queues what `encode` appends to the outbound buffer (whole frames).
+    /// - Parameter awaited: whether the caller waits for the write (then the
+    ///   flush is not held back for a burst, see ``burstWindow``).
+    @inline(__always)
+    func enqueue(
+        awaited: Bool = false,
+        encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
+    ) throws(ConnectionError) -> SendReceipt {
+        let (receipt, flush) = try withState { s throws(ConnectionError) in
+            try self.checkCanQueue(&s)
+            if awaited { s.outbound.flushAwaited = true }
+            do throws(FrameEncodingError) {
+                try encode(&s.writer, &s.outbound.bytes)
+            } catch {
+                throw .encoding(error)
+            }
+            return self.takeReceipt(&s)
+        }
+        if flush { scheduleFlush() }
+        return receipt
+    }
+
+    /// Queues bytes that already hold whole encoded frames (for a broadcast
+    /// that encodes once and fans out).
+    /// - Parameter bytes: one or more complete frames.
+    /// - Returns: a receipt.
+    /// - Throws: ``ConnectionError``.
+    @discardableResult
+    public func enqueueEncoded(_ bytes: ByteBuffer) throws(ConnectionError) -> SendReceipt {
+        let (receipt, flush) = try enqueueEncodedDeferringFlush(bytes)
+        if flush { scheduleFlush() }
+        return receipt
+    }
+
+    /// Queues bytes holding whole encoded frames, like ``enqueueEncoded(_:)``,
+    /// but leaves the flush to the caller, so that a broadcast can flush all
+    /// the connections of one event loop from one task on it instead of
+    /// scheduling one task (and one cross-thread wake-up) per connection.
+    /// Used by ``MessagingServer``'s broadcast.
+    /// - Parameter bytes: one or more complete frames.
+    /// - Returns: the receipt, and whether the caller must run ``flushOutbound()`` on ``eventLoop``.
+    /// - Throws: ``ConnectionError`` when the bytes cannot be queued.
+    package func enqueueEncodedDeferringFlush(_ bytes: ByteBuffer) throws(ConnectionError) -> (receipt: SendReceipt, needsFlush: Bool) {
+        try withState { s throws(ConnectionError) in
+            try self.checkCanQueue(&s)
+            s.outbound.bytes.writeImmutableBuffer(bytes)
+            return self.takeReceipt(&s)
+        }
+    }
+
+    /// Sends an action message and waits until it is written to the socket
+    /// (the seed's `send_message`).
+    /// - Parameters:
+    ///   - action: the action name; the peer's handler for it is called.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    /// - Throws: ``ConnectionError`` when it was not written.
+    public func sendMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(ConnectionError) {
+        try await enqueue(awaited: true) { writer, out throws(FrameEncodingError) in
+            try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
+        }.written()
+    }
+
+    /// Waits until every frame queued so far was written to the socket: a
+    /// producer that queues without waiting (``getResponse(_:requestArgs:requestKwargs:callbackArgs:callbackKwargs:timeout:onError:callback:)``,
+    /// ``enqueueMessage(_:args:kwargs:)``) calls it now and then, so that its
+    /// queue stays short instead of reaching ``ConnectionConfiguration/maximumQueuedBytes``.
+    /// Returns at once when nothing waits to be written.
+    /// - Throws: ``ConnectionError``: `.closed` when the connection is closed,
+    ///   `.connectionLost` when the link dropped before the frames were written.
+    public func flushed() async throws(ConnectionError) {
+        let (receipt, flush) = try withState { s throws(ConnectionError) -> (SendReceipt?, Bool) in
+            if s.lifecycle.isClosed { throw .closed }
+            if s.outbound.bytes.readableBytes > 0 { return takeReceipt(&s) }
+            return (s.lastWrite.map { SendReceipt(future: $0) }, false)
+        }
+        if flush { scheduleFlush() }
+        try await receipt?.written()
+    }
+
+    /// Queues an action message and returns at once; for bursts.
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    /// - Returns: a receipt shared by the frames of the same write.
+    /// - Throws: ``ConnectionError`` when it cannot be queued.
+    @discardableResult
+    public func enqueueMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) throws(ConnectionError) -> SendReceipt {
+        try enqueue { writer, out throws(FrameEncodingError) in
+            try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
+        }
+    }
+
+    /// Throws when nothing may be queued now: closed, no link (and queued
+    /// frames are not kept for the next, ``ConnectionConfiguration/resumeQueue``), or the queue full.
+    @inline(__always)
+    func checkCanQueue(_ s: inout State) throws(ConnectionError) {
+        if s.lifecycle.isClosed { throw .closed }
+        if !s.lifecycle.isLinked && !configuration.resumeQueue { throw .notConnected }
+        try s.outbound.checkRoom()
+    }
+
+    /// The receipt for what was just queued, and whether a flush must be scheduled.
+    func takeReceipt(_ s: inout State) -> (SendReceipt, Bool) {
+        let promise: EventLoopPromise<Void>
+        if let existing = s.outboundPromise {
+            promise = existing
+        } else {
+            promise = eventLoop.makePromise()
+            s.outboundPromise = promise
+        }
+        return (SendReceipt(future: promise.futureResult), s.outbound.needsFlush())
+    }
+
+    /// Queues a reply (whole frames that `encode` appends). Replies are not held
+    /// to ``ConnectionConfiguration/maximumQueuedBytes``, so that a busy sender
+    /// never makes this side drop an answer; they are counted in the reply
+    /// backlog instead, and when it grows past
+    /// ``ConnectionConfiguration/maximumReplyBacklog`` the link is no longer
+    /// read (``flushOutbound()``), so no more requests, and no more replies, come in.
+    func enqueueReply(
+        encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
+    ) throws(ConnectionError) {
+        let (flush, pause) = try withState { s throws(ConnectionError) -> (Bool, (gate: ReadGate, writes: Int)?) in
+            if s.lifecycle.isClosed { throw .closed }
+            if !s.lifecycle.isLinked && !configuration.resumeQueue { throw .notConnected }
+            let before = s.outbound.bytes.writerIndex
+            do throws(FrameEncodingError) {
+                try encode(&s.writer, &s.outbound.bytes)
+            } catch {
+                throw .encoding(error)
+            }
+            s.outbound.repliesQueued(s.outbound.bytes.writerIndex - before)
+            return (s.outbound.needsFlush(), self.pauseForReplies(&s))
+        }
+        if flush { scheduleFlush() }
+        if let pause { pauseReading(pause) }
+    }
+
+    /// Stops reading (in the gate, together with the decision, under the state
+    /// lock) when the queue says replies pile up (``OutboundQueue/pauseForReplies()``);
+    /// then returns what ``pauseReading(_:)`` needs.
+    func pauseForReplies(_ s: inout State) -> (gate: ReadGate, writes: Int)? {
+        guard let gate = s.readGate, s.outbound.pauseForReplies() else { return nil }
+        gate.hold(.replyBacklog, true)
+        return (gate, s.outbound.writesCompleted)
+    }
+
+    /// Applies a pause of ``pauseForReplies(_:)`` to the channel, and watches the link for a stall.
+    func pauseReading(_ pause: (gate: ReadGate, writes: Int)) {
+        logger.debug("replies wait for the peer (more than \(LogFormat.bytes(configuration.maximumReplyBacklog))): reading paused", metadata: linkMetadata)
+        pause.gate.apply()
+        watchForStall(pause.gate, writesAtPause: pause.writes)
+    }
+}

@@ -1,0 +1,58 @@
+import NIOCore
+
+extension Connection {
+    // MARK: - Streams
+
+    /// Takes the link for a streamed file body: waits for any other stream,
+    /// then writes what is queued so that frames keep their order. Frames sent
+    /// meanwhile wait until ``releaseStream()``.
+    /// - Returns: the channel to write the stream to.
+    func acquireStream() async throws(ConnectionError) -> any Channel {
+        while true {
+            let waiter = eventLoop.makePromise(of: Void.self)
+            let taken = try withState { s throws(ConnectionError) -> ((any Channel), ByteBuffer, EventLoopPromise<Void>?)? in
+                if s.lifecycle.isClosed { throw .closed }
+                guard s.lifecycle.isOpen, let channel = s.channel else { throw .notConnected }
+                guard let queued = s.outbound.beginStream() else {
+                    s.streamWaiters.append(waiter)
+                    return nil
+                }
+                let promise = s.outboundPromise
+                s.outboundPromise = nil
+                return (channel, queued, promise)
+            }
+            guard let (channel, queued, promise) = taken else {
+                do {
+                    try await waiter.futureResult.get()
+                } catch {
+                    throw .connectionLost
+                }
+                continue
+            }
+            waiter.succeed()
+            if queued.readableBytes > 0 {
+                channel.writeAndFlush(queued, promise: promise)
+            } else {
+                promise?.succeed()
+            }
+            return channel
+        }
+    }
+
+    /// Gives the link back after a stream; queued frames go out.
+    func releaseStream() {
+        let (next, flush) = state.withLockedValue { s -> (EventLoopPromise<Void>?, Bool) in
+            let flush = s.outbound.endStream()
+            let next = s.streamWaiters.isEmpty ? nil : s.streamWaiters.removeFirst()
+            return (next, flush)
+        }
+        if flush { scheduleFlush() }
+        next?.succeed()
+    }
+
+    /// A region of a streamed body was written: bytes the peer had to read went out.
+    func streamProgressed() {
+        let now = NIODeadline.now()
+        state.withLockedValue { s in s.liveness?.outboundProgress(now: now) }
+    }
+}

@@ -1,0 +1,14 @@
+extension ContentMembers {
+    /// The members as a content object, for a frame handed whole to a handshake
+    /// stage (members of other names were dropped by the parser).
+    var jsonObject: JSONValue {
+        var object: JSONObject = [:]
+        if !args.isEmpty { object["args"] = .array(args) }
+        if !kwargs.isEmpty { object["kwargs"] = .object(kwargs) }
+        if let requestedValue { object["requested_value"] = requestedValue }
+        if let requestID { object["request_id"] = requestID }
+        if let value { object["value"] = value }
+        if let error { object["error"] = error }
+        return .object(object)
+    }
+}

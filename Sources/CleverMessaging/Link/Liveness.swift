@@ -1,0 +1,128 @@
+import NIOCore
+
+/// Whether one link is alive, as a pure state machine: time and traffic come
+/// in as inputs, and ``tick(now:)`` says whether to ping the peer or to give
+/// the link up.
+///
+/// A link that moves bytes counts as alive, in either direction: bytes read
+/// from the peer, or writes that keep completing while more is waiting (a long
+/// file body to a slow peer, a backlog of frames). Only a link that has been
+/// idle for a whole ``interval`` is pinged, and a link is given up only when,
+/// with a ping out for at least ``timeout``, nothing moved for ``timeout``:
+/// a push that takes minutes on a slow link is never cut, because its own
+/// writes are the proof, while the ping waits behind it.
+///
+/// A write that completes at once into an empty kernel buffer proves nothing
+/// (a dead peer's buffer takes it too), so ``writeCompleted(bytes:stillInFlight:now:)``
+/// counts a write only when it was part of a backlog or a long one.
+///
+/// The peer is pinged only once it has shown that it answers pings
+/// (``peerAnswersPings``: the peer speaks this library's extensions); a
+/// reference peer is never pinged and never given up by this machine (TCP
+/// keepalive watches it).
+package struct Liveness: Sendable {
+    /// What the link should do now.
+    package enum Action: Sendable, Hashable {
+        /// Nothing.
+        case none
+        /// Send a ping, then report it with ``pingSent(id:now:)``.
+        case ping
+        /// Give the link up: nothing moved for `idle`, and the ping sent did not come back.
+        case close(idle: TimeAmount)
+    }
+
+    /// A ping sent and not answered yet.
+    package struct OutstandingPing: Sendable, Hashable {
+        /// The request id of the ping.
+        package var id: String
+        /// When it went out.
+        package var sent: NIODeadline
+    }
+
+    /// A completed write at least this long counts as progress even alone:
+    /// one such write fills much of a socket buffer.
+    package static let progressWriteBytes = 64 * 1024
+
+    /// How long a link may be idle before it is pinged; `nil`: never pinged, never given up.
+    package let interval: TimeAmount?
+    /// How long nothing may move, with a ping out, before the link is given up.
+    package let timeout: TimeAmount
+    /// Whether the peer answers pings (it showed the extensions).
+    package var peerAnswersPings: Bool
+    /// When bytes last arrived from the peer.
+    package private(set) var lastHeard: NIODeadline
+    /// When bytes last moved in either direction.
+    package private(set) var lastProgress: NIODeadline
+    /// The ping waiting for its answer.
+    package private(set) var ping: OutstandingPing?
+
+    /// A link that came up at `now`.
+    /// - Parameters:
+    ///   - interval: idle time before a ping; `nil` turns the machine off.
+    ///   - timeout: time without progress, with a ping out, before the link is given up.
+    ///   - peerAnswersPings: whether the peer is known to answer pings.
+    ///   - now: when the link came up (counts as progress).
+    package init(interval: TimeAmount?, timeout: TimeAmount, peerAnswersPings: Bool = false, now: NIODeadline) {
+        self.interval = interval
+        self.timeout = timeout
+        self.peerAnswersPings = peerAnswersPings
+        self.lastHeard = now
+        self.lastProgress = now
+    }
+
+    /// Bytes arrived from the peer.
+    package mutating func bytesRead(now: NIODeadline) {
+        if now > lastHeard { lastHeard = now }
+        if now > lastProgress { lastProgress = now }
+    }
+
+    /// A write to the peer completed.
+    /// - Parameters:
+    ///   - bytes: the bytes of that write.
+    ///   - stillInFlight: the bytes handed to the link and not written yet, after it.
+    ///   - now: when it completed.
+    package mutating func writeCompleted(bytes: Int, stillInFlight: Int, now: NIODeadline) {
+        guard stillInFlight > 0 || bytes >= Self.progressWriteBytes else { return }
+        outboundProgress(now: now)
+    }
+
+    /// Bytes the peer had to read for this to happen went out (a file region written, a slice of a long write).
+    package mutating func outboundProgress(now: NIODeadline) {
+        if now > lastProgress { lastProgress = now }
+    }
+
+    /// A ping went out.
+    package mutating func pingSent(id: String, now: NIODeadline) {
+        ping = OutstandingPing(id: id, sent: now)
+    }
+
+    /// The ping was answered, or failed with its link: the next may go when the link is idle again.
+    package mutating func pingSettled() {
+        ping = nil
+    }
+
+    /// Decides what to do at `now`.
+    /// - Returns: ``Action/ping`` when the link was idle for ``interval`` and no
+    ///   ping is out, ``Action/close(idle:)`` when a ping is out and nothing moved
+    ///   for ``timeout``, else ``Action/none``.
+    package mutating func tick(now: NIODeadline) -> Action {
+        guard let interval, peerAnswersPings else { return .none }
+        if let ping {
+            guard now >= Self.later(lastProgress, ping.sent) + timeout else { return .none }
+            self.ping = nil
+            return .close(idle: now - lastProgress)
+        }
+        return now >= lastProgress + interval ? .ping : .none
+    }
+
+    /// When ``tick(now:)`` may next have something to do; `nil`: never.
+    /// - Parameter now: the present (for a peer not known to answer pings: look again one interval later).
+    package func nextWake(now: NIODeadline) -> NIODeadline? {
+        guard let interval else { return nil }
+        guard peerAnswersPings else { return now + interval }
+        if let ping { return Self.later(lastProgress, ping.sent) + timeout }
+        return lastProgress + interval
+    }
+
+    private static func later(_ a: NIODeadline, _ b: NIODeadline) -> NIODeadline { a > b ? a : b }
+}

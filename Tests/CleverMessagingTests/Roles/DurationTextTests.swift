@@ -1,0 +1,36 @@
+import NIOCore
+import Testing
+
+@testable import CleverMessaging
+
+/// Durations in log lines and messages read as a person would write them.
+@Suite("Roles: duration text")
+struct DurationTextTests {
+    @Test("seconds with two decimals, milliseconds below a second, minutes past two", arguments: [
+        (Duration.nanoseconds(1_981_619_889), "1.98 s"),
+        (.seconds(2), "2 s"),
+        (.milliseconds(250), "250 ms"),
+        (.microseconds(1500), "1.5 ms"),
+        (.zero, "0 s"),
+        (.seconds(125), "2 min 5 s"),
+    ])
+    func describe(_ duration: Duration, _ text: String) {
+        #expect(DurationText.describe(duration) == text)
+    }
+
+    @Test("a Duration becomes the same TimeAmount, saturating instead of overflowing")
+    func timeAmount() {
+        #expect(DurationText.timeAmount(.milliseconds(1500)) == .milliseconds(1500))
+        #expect(DurationText.timeAmount(.seconds(Int64.max)) == .nanoseconds(.max))
+        #expect(DurationText.duration(.seconds(3)) == .seconds(3))
+    }
+
+    @Test("the reconnect policy's delays grow in Duration, capped, and never overflow")
+    func reconnectDelays() {
+        let policy = ReconnectPolicy(initialDelay: .seconds(1), backoffMultiplier: 2, maximumDelay: .seconds(30))
+        #expect(policy.delay(beforeAttempt: 1) == .seconds(1))
+        #expect(policy.delay(beforeAttempt: 3) == .seconds(4))
+        #expect(policy.delay(beforeAttempt: 500) == .seconds(30))
+        #expect(ReconnectPolicy.reference.delay(beforeAttempt: 7) == .seconds(2))
+    }
+}
