@@ -55,3 +55,4 @@ extension Connection {
 }
 
 import NIOCore
+import OrderedCollections

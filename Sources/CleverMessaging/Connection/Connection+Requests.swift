@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import OrderedCollections
 
 extension Connection {
     // MARK: - Requests

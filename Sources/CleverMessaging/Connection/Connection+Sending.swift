@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import OrderedCollections
 
 extension Connection {
     // MARK: - Sending

@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import OrderedCollections
 
 /// One peer, across reconnects (the seed's `ConnectionManager`).
 ///

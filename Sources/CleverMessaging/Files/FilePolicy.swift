@@ -24,27 +24,27 @@ public struct FileOwner: Sendable, Hashable {
 }
 
 /// A path that ``FilePolicy`` accepted, in canonical form.
-public struct ResolvedPath: Sendable, Hashable {
+package struct ResolvedPath: Sendable, Hashable {
     /// The absolute path to open. For writing: the symlink-resolved existing
     /// directories followed by the missing ones and the file name. For reading:
     /// the `realpath` of the file.
-    public var path: String
+    package var path: String
     /// The allowed root that contains ``path``.
-    public var root: String
+    package var root: String
     /// The absolute parent directory of ``path`` (it may not exist yet for a
     /// write: see ``FilePolicy/createParentDirectories(of:)``).
-    public var directory: String
+    package var directory: String
     /// The last component of ``path``.
-    public var fileName: String
+    package var fileName: String
 
     /// Creates a resolved path. ``FilePolicy`` makes these; the initializer is
-    /// public for tests and callers that carry one around.
+    /// open to the package for tests.
     /// - Parameters:
     ///   - path: the absolute path.
     ///   - root: the allowed root containing it.
     ///   - directory: the absolute parent directory of `path`.
     ///   - fileName: the last component of `path`.
-    public init(path: String, root: String, directory: String, fileName: String) {
+    package init(path: String, root: String, directory: String, fileName: String) {
         self.path = path
         self.root = root
         self.directory = directory
@@ -79,16 +79,16 @@ public struct ResolvedPath: Sendable, Hashable {
 ///   inside a root that points inside the same root is followed; one that
 ///   leaves it is refused; a dangling or looping link is refused.
 /// * writing: the destination may not exist yet, and neither may its parent
-///   directories (``createParentDirectories(of:)`` makes them); if it exists
+///   directories (they are created, one checked component at a time); if it exists
 ///   it must be a regular file with a single hard link, and not a symbolic
 ///   link, even one pointing inside the root. A directory, a fifo, a socket or
 ///   a device is refused.
 /// * reading: the file must exist, and its `realpath` must be a regular file
 ///   inside a root.
 ///
-/// Callers should open the returned ``ResolvedPath/path`` with `O_NOFOLLOW`
-/// and, for writing, write to a temporary file in the same directory and
-/// rename it, which never writes through a link swapped in after the check.
+/// A checked path is opened with `O_NOFOLLOW` and, for writing, written to a
+/// temporary file in the same directory and renamed, which never writes
+/// through a link swapped in after the check.
 public struct FilePolicy: Sendable, Hashable {
     /// The longest accepted path, in UTF-8 bytes (`PATH_MAX`).
     public static let maxPathBytes = 4096
@@ -156,7 +156,7 @@ public struct FilePolicy: Sendable, Hashable {
     /// - Parameter path: the destination path from the peer.
     /// - Returns: the absolute, canonical destination.
     /// - Throws: a ``FilePolicyError`` saying why the path is refused.
-    public func resolveForWriting(_ path: String) throws(FilePolicyError) -> ResolvedPath {
+    package func resolveForWriting(_ path: String) throws(FilePolicyError) -> ResolvedPath {
         let lexical = try Self.lexicallyValidate(path)
         let located = try locate(lexical, original: path)
         let shown = FilePolicyError.sanitize(path)
@@ -180,7 +180,7 @@ public struct FilePolicy: Sendable, Hashable {
     /// - Returns: the `realpath` of the file and its root.
     /// - Throws: a ``FilePolicyError`` saying why the path is refused;
     ///   ``FilePolicyError/notFound(_:)`` for a missing file inside a root.
-    public func resolveForReading(_ path: String) throws(FilePolicyError) -> ResolvedPath {
+    package func resolveForReading(_ path: String) throws(FilePolicyError) -> ResolvedPath {
         let lexical = try Self.lexicallyValidate(path)
         let located = try locate(lexical, original: path)
         let shown = FilePolicyError.sanitize(path)
@@ -211,7 +211,7 @@ public struct FilePolicy: Sendable, Hashable {
     ///   component is (or became) a link, ``FilePolicyError/notDirectory(_:)``
     ///   when it is something else, ``FilePolicyError/io(_:errno:)`` when
     ///   `mkdir` fails.
-    public func createParentDirectories(of resolved: ResolvedPath) throws(FilePolicyError) {
+    package func createParentDirectories(of resolved: ResolvedPath) throws(FilePolicyError) {
         let shownDirectory = FilePolicyError.sanitize(resolved.directory)
         guard allowedRoots.contains(where: { Self.sameBytes($0, resolved.root) }),
             let rootComponents = Self.cleanAbsoluteComponents(resolved.root),
@@ -267,7 +267,7 @@ public struct FilePolicy: Sendable, Hashable {
     /// shell; a symbolic link is never followed). Does nothing when ``owner``
     /// is `nil`.
     /// - Parameter path: an absolute path inside one of ``allowedRoots``,
-    ///   normally a ``ResolvedPath/path`` just written.
+    ///   normally the path of a file just written.
     /// - Throws: ``FilePolicyError/outsideRoots(_:)`` for a path that is not
     ///   lexically inside a root, ``FilePolicyError/notFound(_:)`` when it does
     ///   not exist, ``FilePolicyError/io(_:errno:)`` when `lchown` fails.

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import OrderedCollections
 
 /// A step a new link must pass before it is open.
 ///

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import OrderedCollections
 import ServiceLifecycle
 
 /// A ground station: a ``MessagingServer`` that identifies every drone that

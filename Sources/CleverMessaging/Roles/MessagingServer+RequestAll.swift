@@ -1,4 +1,5 @@
 import NIOCore
+import OrderedCollections
 
 extension MessagingServer {
     /// Asks many peers for the same value at once and waits for every outcome.

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import OrderedCollections
 import ServiceLifecycle
 
 /// A server that accepts many peers (the ground-station side of the link).

@@ -1,4 +1,5 @@
 import NIOCore
+import OrderedCollections
 
 /// One protocol frame: a header and its content (PROTOCOL.md sections 1 and 3).
 ///
