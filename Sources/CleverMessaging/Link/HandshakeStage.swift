@@ -184,7 +184,7 @@ public struct HandshakeContext {
     /// The connection's logger.
     public let logger: Logger
     /// Whether a frame from the peer showed this library's extensions
-    /// (``ExtensionHeader/capabilities``), so far.
+    /// (the `x-clever` header key), so far.
     public internal(set) var peerSpeaksExtensions: Bool
     /// Frames to send, in order (taken by the link after each call).
     package var outbound: [Frame] = []
