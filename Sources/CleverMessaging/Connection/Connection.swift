@@ -13,6 +13,15 @@ import OrderedCollections
 /// Sending is safe from any thread or task. Frames sent in a burst are
 /// encoded into one buffer and written with one flush, so one-way throughput
 /// does not pay a system call per frame.
+///
+/// A new link is held in its handshake (``ConnectionConfiguration/handshake``)
+/// until every stage passed; only then is anything dispatched or written for
+/// the user. Handlers run as child tasks of ``run()`` when a role calls it.
+///
+/// Inside, the decisions are taken by pure state machines (in `Link/`:
+/// the link's lifecycle, the outbound queue, the pending requests, liveness,
+/// the handshake, the handler backlog) kept under one lock; this class and
+/// ``ConnectionHandler`` perform what they decide (writes, timers, pauses).
 public final class Connection: Sendable {
     /// The event loop all of this connection's links and timers run on.
     public let eventLoop: any EventLoop
