@@ -155,7 +155,7 @@ struct GroundStationTests {
     func silentPeerClosed() async throws {
         let registry = HandlerRegistry()
         let recorder = ActionRecorder(recording: ["hello"], on: registry)
-        let station = GroundStation(host: "127.0.0.1", port: 0, registry: registry, identifyTimeout: .milliseconds(300))
+        let station = GroundStation(host: "127.0.0.1", port: 0, registry: registry, identifyTimeout: .seconds(1))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await station.run() }
             let port = try await station.server.localAddress().port!
@@ -164,7 +164,8 @@ struct GroundStationTests {
             var hello = ByteBuffer()
             var writer = FrameWriter()
             try writer.write(.action("hello"), into: &hello)
-            try await raw.writeAndFlush(hello)
+            // (Under load the station may have closed the link already: the write then fails, and nothing was dispatched either.)
+            try? await raw.writeAndFlush(hello)
             // The station closes the link (the identify timeout is the thing under test).
             try await raw.closeFuture.get()
             #expect(recorder.all.isEmpty)
