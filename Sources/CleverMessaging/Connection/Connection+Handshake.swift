@@ -102,7 +102,8 @@ extension Connection {
         var metadata = linkMetadata
         metadata["stage"] = "\(stage)"
         metadata["code"] = "\(error.code)"
-        logger.warning("link closed: \(error)", metadata: metadata)
+        // A refused duplicate drone was logged by the station already (once per host).
+        logger.log(level: error.code == .duplicateID ? .debug : .warning, "link closed: \(error)", metadata: metadata)
         for waiter in waiters { waiter.fail(ConnectionError.handshakeFailed(error)) }
         channel.close(promise: nil)
     }

@@ -153,6 +153,31 @@ extension Connection {
         }
     }
 
+    /// Waits until the link is open (up, and its handshake passed), with no
+    /// deadline of its own: a role's per-link task calls it, and the link's
+    /// handshake timeout, its failure or the connection's close ends the wait.
+    /// - Returns: `true` once the link is open; `false` when its handshake
+    ///   failed or the connection closed first.
+    package func waitForOpenLink() async -> Bool {
+        let promise = eventLoop.makePromise(of: Void.self)
+        let ready = state.withLockedValue { s -> Bool? in
+            if s.lifecycle.isClosed { return false }
+            if s.lifecycle.isOpen { return true }
+            s.linkWaiters.append(promise)
+            return nil
+        }
+        if let ready {
+            promise.succeed()
+            return ready
+        }
+        do {
+            try await promise.futureResult.get()
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Drops the current link at once, as a network failure would, without
     /// closing the connection: a client reconnects it, and pending requests are
     /// resent per ``ConnectionConfiguration/resendRequests``.
@@ -224,14 +249,8 @@ extension Connection {
         linkMetadata.merging(extra) { _, new in new }
     }
 
-    /// The drone id of the peer, once known (``IdentifyStage``, or the role that identified it).
+    /// The drone id of the peer, once an ``IdentifyStage`` of its handshake learnt it.
     public var peerID: String? { state.withLockedValue { $0.peerID } }
-
-    /// Names the peer in log lines from now on (the role that identified it calls this).
-    /// - Parameter id: the peer's drone id.
-    package func setPeerID(_ id: String?) {
-        state.withLockedValue { $0.peerID = id }
-    }
 
     /// `host:port` of an address, or `?`.
     static func describe(_ address: SocketAddress?) -> String {
