@@ -318,13 +318,19 @@ extension Connection {
         } else {
             afterRename = nil
         }
+        // At trace level only: one line per block written (1 MiB).
+        var traceProgress: FileTransferProgressHandler? = nil
+        if logger.logLevel <= .trace {
+            let logger = self.logger
+            traceProgress = { p in logger.trace("file push progress: \(p.bytesDone) of \(p.totalBytes) bytes written") }
+        }
         return FileReceiver(
             readGate: readGate,
             destination: resolved.path,
             expectedSize: Int64(header.contentLength),
             expectedSHA256: expectedSHA256,
             digestFollows: digestFollows,
-            progress: nil,
+            progress: traceProgress,
             afterRename: afterRename
         ) { (result: Result<FileTransferResult, FileTransferError>) in
             switch result {

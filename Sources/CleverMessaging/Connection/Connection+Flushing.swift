@@ -99,7 +99,10 @@ extension Connection {
                 s.readGate?.hold(.replyBacklog, false)
                 return s.readGate
             }
-            resume?.apply()
+            if let resume {
+                self.logger.debug("replies caught up: reading resumed", metadata: self.linkMetadata)
+                resume.apply()
+            }
             switch result {
             case .success: promise?.succeed()
             case .failure: promise?.fail(ConnectionError.connectionLost)

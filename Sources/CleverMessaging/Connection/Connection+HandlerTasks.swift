@@ -58,6 +58,9 @@ extension Connection {
             s.readGate?.hold(.handlerBacklog, false)
             return s.readGate
         }
-        resume?.apply()
+        if let resume {
+            logger.debug("handlers caught up: reading resumed", metadata: linkMetadata)
+            resume.apply()
+        }
     }
 }
