@@ -41,9 +41,17 @@ struct FileStreamingTests {
         }
     }
 
+    /// The bytes a receiver's `file push progress` trace line says it wrote (0 for other lines).
+    static func bytesWritten(in line: String) -> Int {
+        let prefix = "file push progress: "
+        guard line.hasPrefix(prefix) else { return 0 }
+        return Int(line.dropFirst(prefix.count).prefix { $0.isNumber }) ?? 0
+    }
+
     @Test("a peer that vanishes after many MiB (batched, written back) leaves the destination untouched and no temporary file")
     func interruptedLate() async throws {
-        try await FileTransferTests.withPair { server, _, _, serverRoot, _ in
+        let serverLog = LogMessages()
+        try await FileTransferTests.withPair(serverLog: serverLog) { server, _, _, serverRoot, _ in
             serverRoot.write("show.bin", Array("old show".utf8))
             let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: try await server.localAddress().port!).get()
@@ -55,23 +63,24 @@ struct FileStreamingTests {
             try await raw.writeAndFlush(head)
             let block = ByteBuffer(bytes: sampleBytes(count: 1 << 20))
             for _ in 0..<24 { try await raw.writeAndFlush(block) }
-            // The receiver has written well past two writeback windows into its temporary file.
-            let partSize = {
-                serverRoot.contents.filter { $0.hasSuffix(".part") }.compactMap { name -> Int? in
-                    let attributes = try? FileManager.default.attributesOfItem(atPath: serverRoot.file(name))
-                    return (attributes?[.size] as? NSNumber)?.intValue
-                }.max() ?? 0
+            // The receiver has written well past two writeback windows into its temporary file
+            // (its trace log reports each block written).
+            let written = await serverLog.messages.wait { lines in
+                lines.contains { Self.bytesWritten(in: $0) >= 16 << 20 }
             }
-            #expect(await eventually { partSize() >= 16 << 20 }, "temporary file: \(partSize()) bytes")
+            #expect(written, "written: \(serverLog.messages.value.map(Self.bytesWritten(in:)).max() ?? 0) bytes")
             try await raw.close()
-            #expect(await eventually { serverRoot.contents == ["show.bin"] }, "left: \(serverRoot.contents)")
+            // The receiver reports the failure once its temporary file is gone.
+            #expect(await serverLog.wait(for: "file push failed"))
+            #expect(serverRoot.contents == ["show.bin"], "left: \(serverRoot.contents)")
             #expect(serverRoot.read("show.bin") == Array("old show".utf8))
         }
     }
 
     @Test("a file that shrinks while it is sent fails the push with a read error and the receiver keeps nothing")
     func shrinkingSource() async throws {
-        try await FileTransferTests.withPair { _, client, _, serverRoot, clientRoot in
+        let serverLog = LogMessages()
+        try await FileTransferTests.withPair(serverLog: serverLog) { _, client, _, serverRoot, clientRoot in
             // Sparse: 128 MiB of zeros that take no disk space.
             let path = clientRoot.file("growing-smaller.bin")
             #expect(FileManager.default.createFile(atPath: path, contents: nil))
@@ -93,7 +102,9 @@ struct FileStreamingTests {
                 #expect(operation == "read")
             }
             try handle.close()
-            #expect(await eventually { serverRoot.contents.isEmpty }, "left: \(serverRoot.contents)")
+            // The receiver reports the failure once its temporary file is gone.
+            #expect(await serverLog.wait(for: "file push failed"))
+            #expect(serverRoot.contents.isEmpty, "left: \(serverRoot.contents)")
         }
     }
 }

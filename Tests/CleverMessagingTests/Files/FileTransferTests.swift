@@ -37,13 +37,16 @@ struct FileTransferTests {
 
     @Test("push: streamed, verified, acknowledged by a peer of this library; progress reported")
     func push() async throws {
-        try await Self.withPair { _, client, _, serverRoot, clientRoot in
+        let serverLog = LogMessages()
+        try await Self.withPair(serverLog: serverLog) { _, client, _, serverRoot, clientRoot in
             let bytes = sampleBytes(count: 3 * 1024 * 1024 + 17)
             clientRoot.write("show.bin", bytes)
             // The server has not sent anything yet: no proof it speaks the extensions.
             let first = try await client.connection.sendFile(from: clientRoot.file("show.bin"), to: "first.bin")
             #expect(first.delivery == .written)
-            #expect(await eventually { serverRoot.read("first.bin") == bytes })
+            // Written, not acknowledged: the receiver's log says when it is in place.
+            #expect(await serverLog.wait(for: "received file"))
+            #expect(serverRoot.read("first.bin") == bytes)
             // Any frame from it carries the capabilities key; from then on pushes are acknowledged.
             _ = try await client.connection.request("id")
             let seen = NIOLockedValueBox<[FileTransferProgress]>([])

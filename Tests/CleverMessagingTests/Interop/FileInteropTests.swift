@@ -29,7 +29,10 @@ struct FileInteropTests {
         let port = try await peer.listeningPort()
         var configuration = ConnectionConfiguration()
         configuration.filePolicy = try FilePolicy(allowedRoots: [swiftRoot.path])
-        let client = MessagingClient(host: "127.0.0.1", port: port, registry: makeTestRegistry(), configuration: configuration)
+        let clientLog = LogMessages()
+        let client = MessagingClient(
+            host: "127.0.0.1", port: port, registry: makeTestRegistry(), configuration: configuration, logger: clientLog.logger("clever.client")
+        )
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await #expect(throws: Never.self) { try await client.run() } }
             do {
@@ -62,7 +65,9 @@ struct FileInteropTests {
                 #expect(file["ok"] == true)
                 #expect(file["sha256"] == .string(Self.sha256(bytes)))
                 peer.send(["cmd": "push", "local": "served.bin", "remote": "pushed_by_python.bin"])
-                #expect(await eventually { swiftRoot.read("pushed_by_python.bin") == bytes.reversed() })
+                // The receiver logs the file once it is renamed into place.
+                #expect(await clientLog.wait(for: "received file"))
+                #expect(swiftRoot.read("pushed_by_python.bin") == bytes.reversed())
                 // A reference peer asking for a path outside the root gets nothing (it expects no error reply).
                 peer.send(["cmd": "pull", "remote": "/etc/passwd", "local": "stolen", "tag": "p2"])
                 // A pull asked after it is answered after it: once that answer is in, the refused one had its turn.
