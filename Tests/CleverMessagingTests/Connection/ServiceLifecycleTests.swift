@@ -27,10 +27,13 @@ struct ServiceLifecycleTests {
         #expect(station.drones.map(\.id) == ["copter-1"])
 
         // The client's group stops first: its connection closes, the station sees the drone go.
+        let fleet = station.events()
         await clientGroup.triggerGracefulShutdown()
         try await clientRun.value
         #expect(client.connection.isClosed)
-        #expect(await eventually { station.drones.first?.isConnected == false })
+        let gone = await firstEvent(in: fleet) { if case .disconnected = $0 { true } else { false } }
+        #expect(gone != nil)
+        #expect(station.drones.first?.isConnected == false)
 
         await stationGroup.triggerGracefulShutdown()
         try await stationRun.value

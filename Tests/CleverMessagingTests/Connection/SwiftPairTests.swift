@@ -263,8 +263,10 @@ struct PingTests {
         let server = MessagingServer(host: "127.0.0.1", port: 0, registry: HandlerRegistry(), configuration: configuration)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
+            let port = try await server.localAddress().port!
+            let links = server.events()
             let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(host: "127.0.0.1", port: try await server.localAddress().port!).get()
+                .connect(host: "127.0.0.1", port: port).get()
             var hello = ByteBuffer()
             var writer = FrameWriter(marker: ExtensionHeader.capabilities)
             try writer.write(.action("hello"), into: &hello)
@@ -272,7 +274,8 @@ struct PingTests {
             // TCP keepalive is off in this configuration, so only the ping can end the link
             // (the suite's time limit fails the test if it never does).
             try await raw.closeFuture.get()
-            #expect(await eventually { server.connections.isEmpty })
+            #expect(await firstEvent(in: links) { if case .disconnected = $0 { true } else { false } } != nil)
+            #expect(server.connections.isEmpty)
             server.shutdown()
             try await group.waitForAll()
         }
