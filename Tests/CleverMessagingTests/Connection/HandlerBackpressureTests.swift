@@ -40,7 +40,17 @@ struct HandlerBackpressureTests {
         var configuration = ConnectionConfiguration()
         configuration.maximumConcurrentHandlers = 8
         configuration.pingInterval = nil
-        try await SwiftPairTests.withPair(configuration: configuration, serverRegistry: registry) { _, client, serverSide in
+        let serverLog = LogMessages()
+        // How many times the server's log says it paused, and resumed, reading for its handlers.
+        @Sendable func pauses(_ lines: [String]) -> (paused: Int, resumed: Int) {
+            (
+                lines.count { $0 == "more than 8 handlers running: reading paused" },
+                lines.count { $0 == "handlers caught up: reading resumed" }
+            )
+        }
+        try await SwiftPairTests.withPair(
+            configuration: configuration, serverRegistry: registry, serverLogger: serverLog.logger("clever.server")
+        ) { _, client, serverSide in
             let answers = NIOLockedValueBox([Int: JSONValue]())
             let all = client.connection.eventLoop.makePromise(of: Void.self)
             func ask(_ range: Range<Int>) throws {
@@ -53,7 +63,8 @@ struct HandlerBackpressureTests {
             }
             // The first burst starts more handlers than allowed: the server stops reading.
             try ask(0..<50)
-            #expect(await eventually { serverSide.state.withLockedValue { $0.handlers.paused } })
+            #expect(await serverLog.messages.wait { pauses($0).paused > 0 })
+            #expect(serverSide.state.withLockedValue { $0.handlers.paused })
             // So a second burst, and a plain request after it, are not read meanwhile.
             try ask(50..<100)
             try await client.connection.flushed()
@@ -65,7 +76,9 @@ struct HandlerBackpressureTests {
             try await all.futureResult.get()
             #expect(answers.withLockedValue { $0 } == Dictionary(uniqueKeysWithValues: (0..<100).map { ($0, [.integer($0)]) }))
             #expect(running.withLockedValue { $0.most } <= 50, "the second burst must wait for the first")
-            #expect(await eventually { !serverSide.state.withLockedValue { $0.handlers.paused } })
+            // Every request was read: no pause comes after the last resume.
+            #expect(await serverLog.messages.wait { pauses($0).paused == pauses($0).resumed })
+            #expect(!serverSide.state.withLockedValue { $0.handlers.paused })
             #expect(try await client.connection.request("id") == "swiftcopter")
             #expect(serverSide.state.withLockedValue { $0.handlers.running } == 0)
         }

@@ -91,22 +91,28 @@ struct ReplyBackpressureTests {
     }
 
     /// Runs `body` with a server (see ``serverConfiguration(stalledPeerTimeout:)``)
-    /// and a silent raw peer that wrote all its requests (``connectSilentPeer(port:done:)``):
-    /// the peer's channel, the future of its writes, and `done`, its responses' count.
+    /// logging into `serverLog`, and a silent raw peer that wrote all its requests
+    /// (``connectSilentPeer(port:done:)``): the server's events from before the
+    /// peer connected, the peer's channel, the future of its writes, and `done`,
+    /// its responses' count.
     static func withSilentPeer(
         stalledPeerTimeout: TimeAmount?,
-        _ body: (MessagingServer, any Channel, EventLoopFuture<Void>, EventLoopFuture<Int>) async throws -> Void
+        serverLog: LogMessages = LogMessages(),
+        _ body: (MessagingServer, AsyncStream<MessagingServer.Event>, any Channel, EventLoopFuture<Void>, EventLoopFuture<Int>) async throws -> Void
     ) async throws {
         let server = MessagingServer(
             host: "127.0.0.1", port: 0, registry: makeTestRegistry(),
-            configuration: serverConfiguration(stalledPeerTimeout: stalledPeerTimeout)
+            configuration: serverConfiguration(stalledPeerTimeout: stalledPeerTimeout),
+            logger: serverLog.logger("clever.server")
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let done = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
-            let (raw, written) = try await connectSilentPeer(port: try await server.localAddress().port!, done: done)
+            let port = try await server.localAddress().port!
+            let links = server.events()
+            let (raw, written) = try await connectSilentPeer(port: port, done: done)
             do {
-                try await body(server, raw, written, done.futureResult)
+                try await body(server, links, raw, written, done.futureResult)
             } catch {
                 try? await raw.close()
                 server.shutdown()
@@ -118,14 +124,24 @@ struct ReplyBackpressureTests {
         }
     }
 
+    /// How many times the server's log says it paused, and resumed, reading for replies.
+    static func readingPauses(in lines: [String]) -> (paused: Int, resumed: Int) {
+        (
+            lines.count { $0.hasPrefix("replies wait for the peer") && $0.hasSuffix("reading paused") },
+            lines.count { $0 == "replies caught up: reading resumed" }
+        )
+    }
+
     @Test("replies are never dropped: reading stops while they wait, and every one arrives in order")
     func noReplyDropped() async throws {
-        try await Self.withSilentPeer(stalledPeerTimeout: nil) { server, raw, written, done in
+        let serverLog = LogMessages()
+        try await Self.withSilentPeer(stalledPeerTimeout: nil, serverLog: serverLog) { server, _, raw, written, done in
             let serverSide = try await server.waitForConnections(1)[0]
 
             // The peer reads nothing: the server must stop reading it, with its
             // replies held to about the backlog limit (plus what one read batch made).
-            #expect(await eventually { serverSide.state.withLockedValue { $0.outbound.pausedForReplies } })
+            #expect(await serverLog.messages.wait { Self.readingPauses(in: $0).paused > 0 })
+            #expect(serverSide.state.withLockedValue { $0.outbound.pausedForReplies })
             let held = serverSide.state.withLockedValue { $0.outbound.replyBytesQueued + $0.outbound.replyBytesInFlight }
             #expect(held < 32 * 1024 + 2 * 1024 * 1024, "replies held while paused: \(held) bytes")
 
@@ -134,16 +150,19 @@ struct ReplyBackpressureTests {
             raw.read()
             #expect(try await done.get() == 0, "responses out of order")
             try await written.get()
-            #expect(await eventually { !serverSide.state.withLockedValue { $0.outbound.pausedForReplies } })
+            // Every request was read and answered: no pause comes after the last resume.
+            #expect(await serverLog.messages.wait { Self.readingPauses(in: $0).paused == Self.readingPauses(in: $0).resumed })
+            #expect(!serverSide.state.withLockedValue { $0.outbound.pausedForReplies })
         }
     }
 
     @Test("a peer that reads none of its replies loses its link after stalledPeerTimeout")
     func stalledPeerDropped() async throws {
-        try await Self.withSilentPeer(stalledPeerTimeout: .milliseconds(300)) { server, raw, _, _ in
+        try await Self.withSilentPeer(stalledPeerTimeout: .milliseconds(300)) { server, links, raw, _, _ in
             // The suite's time limit fails the test if the link is never dropped.
             try await raw.closeFuture.get()
-            #expect(await eventually { server.connections.isEmpty })
+            #expect(await firstEvent(in: links) { if case .disconnected = $0 { true } else { false } } != nil)
+            #expect(server.connections.isEmpty)
         }
     }
 
@@ -151,7 +170,7 @@ struct ReplyBackpressureTests {
     func slowReaderKeepsLink() async throws {
         // The timeout is long next to the reads' pace, so that a loaded machine
         // (a late timer, a busy loop) does not make the peer look stalled.
-        try await Self.withSilentPeer(stalledPeerTimeout: .seconds(5)) { server, raw, written, done in
+        try await Self.withSilentPeer(stalledPeerTimeout: .seconds(5)) { server, _, raw, written, done in
             let serverSide = try await server.waitForConnections(1)[0]
             // One `read()` every 10 ms, on the peer's event loop: a few MB/s,
             // slower than the server writes but far above the stall threshold.
