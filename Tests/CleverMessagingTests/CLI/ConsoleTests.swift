@@ -55,7 +55,7 @@ struct ConsoleTests {
         try await station.waitForLines { $0["error"]?.stringValue?.contains("unknown command") == true }
 
         station.sendLine("quit")
-        #expect(await eventually(timeout: .seconds(10)) { !station.isRunning })
+        #expect(await station.waitForExit(timeout: .seconds(10)))
         for drone in drones { drone.terminate() }
     }
 

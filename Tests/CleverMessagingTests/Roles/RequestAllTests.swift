@@ -7,17 +7,23 @@ import Testing
 @Suite("Ground station: request all", .timeLimit(.minutes(1)))
 struct RequestAllTests {
     /// The drones whose `telemetry` handler has been called.
-    static let asked = NIOLockedValueBox<Set<String>>([])
+    static let asked = Watched<Set<String>>([])
 
     /// A drone that answers `telemetry` after `delay`, or has no handler for it when `delay` is nil;
-    /// its handler notes its id in ``asked`` first.
+    /// its handler notes its id in ``asked`` first. With a delay of zero the handler is
+    /// synchronous: its reply goes out before the drone reads the next frame of the link.
     static func drone(_ id: String, port: Int, telemetryAfter delay: Duration?) -> MessagingClient {
         let registry = HandlerRegistry()
         registry.onRequest("id") { _, _, _ in .string(id) }
         registry.onRequest("clover_dir") { _, _, _ in "/home/pi" }
-        if let delay {
+        if delay == .zero {
+            registry.onRequest("telemetry") { _, _, _ -> JSONValue in
+                Self.asked.update { _ = $0.insert(id) }
+                return ["id": .string(id)]
+            }
+        } else if let delay {
             registry.onRequest("telemetry") { _, _, _ in
-                Self.asked.withLockedValue { _ = $0.insert(id) }
+                Self.asked.update { _ = $0.insert(id) }
                 // Real time: a slow drone, so that a request times out or is cancelled while waiting.
                 try await Task.sleep(for: delay)
                 return ["id": .string(id)]
@@ -91,14 +97,16 @@ struct RequestAllTests {
     func cancellation() async throws {
         try await Self.withDrones([("cancel-a", .zero), ("cancel-slow", .seconds(30))]) { station in
             let task = Task { await station.requestAll("telemetry", as: JSONValue.self, timeout: .seconds(30)) }
-            // Cancel once "cancel-a" has answered: its drone was asked and its request left the
-            // station's pending table. (An empty table alone may mean not asked yet: the
-            // two drones' requests start on their own event loops.)
+            // Cancel once "cancel-a" has answered and "cancel-slow" was asked. Both handlers
+            // ran once their ids are in `asked` (so both requests went out); the reply of
+            // "cancel-a" (a synchronous handler) went out before the drone read anything
+            // sent to it after, so once a later request to it is answered, that reply was in.
             let a = try #require(station.connection(for: "cancel-a"))
             let slow = try #require(station.connection(for: "cancel-slow"))
-            #expect(await eventually(timeout: .seconds(20)) {
-                Self.asked.withLockedValue { $0.contains("cancel-a") } && slow.pendingRequestCount == 1 && a.pendingRequestCount == 0
-            })
+            #expect(await Self.asked.wait(timeout: .seconds(20)) { $0.isSuperset(of: ["cancel-a", "cancel-slow"]) })
+            #expect(try await a.request("id") == "cancel-a")
+            #expect(slow.pendingRequestCount == 1)
+            #expect(a.pendingRequestCount == 0)
             task.cancel()
             let results = await task.value
             try #require(results.map(\.droneID) == ["cancel-a", "cancel-slow"])

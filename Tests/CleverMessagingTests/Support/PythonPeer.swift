@@ -87,6 +87,12 @@ final class PythonPeer: Sendable {
     /// Whether the process still runs.
     var isRunning: Bool { process.isRunning }
 
+    /// Waits for the process to exit (woken by its termination, not polled).
+    /// - Returns: whether it exited within `timeout`.
+    func waitForExit(timeout: Duration = .seconds(10)) async -> Bool {
+        await changes.wait(timeout: timeout) { [self] in !process.isRunning }
+    }
+
     /// Stops the process at once.
     func terminate() {
         if process.isRunning { process.terminate() }

@@ -50,15 +50,3 @@ func sampleBytes(count: Int) -> [UInt8] {
     }
     return out
 }
-
-/// Waits until `condition` holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
-    let clock = ContinuousClock()
-    let deadline = clock.now + timeout
-    while !condition() {
-        if clock.now >= deadline { return false }
-        // A poll, for state that tells no one when it changes (files on disk, counters): prefer ``Watched``.
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return true
-}
