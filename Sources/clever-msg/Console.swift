@@ -109,7 +109,7 @@ struct Console: Sendable {
         guard words.count >= 4 else { throw ConsoleError("usage: push TARGET LOCAL REMOTE") }
         for id in try targets(words[1]) {
             do {
-                guard let connection = station.connection(for: id) else { throw ConnectionError.notConnected }
+                guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
                 let bar = out.json ? nil : ProgressBar("push \(words[2]) → \(id)")
                 let result = try await connection.sendFile(from: words[2], to: words[3], progress: bar?.handler)
                 out.print(
@@ -133,7 +133,7 @@ struct Console: Sendable {
     private func pull(_ words: [String]) async throws {
         guard words.count >= 4 else { throw ConsoleError("usage: pull ID REMOTE LOCAL") }
         let id = words[1]
-        guard let connection = station.connection(for: id) else { throw ConnectionError.notConnected }
+        guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
         let bar = out.json ? nil : ProgressBar("pull \(words[2]) ← \(id)")
         let result: FileTransferResult
         do {

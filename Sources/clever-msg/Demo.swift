@@ -203,7 +203,7 @@ final class SimulatedDrone: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(5)
         while actions.count < count {
-            guard clock.now < deadline else { throw ConnectionError.timedOut(requestedValue: "actions", requestID: id, timeout: .seconds(5)) }
+            guard clock.now < deadline else { throw MessagingError.timedOut(requestedValue: "actions", requestID: id, timeout: .seconds(5)) }
             try await Task.sleep(for: .milliseconds(2))
         }
     }

@@ -7,21 +7,21 @@ extension Connection {
     ///   - reply: the type the reply decodes into.
     ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
     /// - Returns: the decoded reply.
-    /// - Throws: ``ConnectionError``; ``ConnectionError/decoding(_:)`` when the
+    /// - Throws: ``MessagingError``; ``MessagingError/decoding(_:)`` when the
     ///   arguments do not encode to an object or the reply does not decode.
     public func request<Arguments: Encodable, Reply: Decodable>(
         _ requestedValue: String,
         arguments: Arguments,
         as reply: Reply.Type,
         timeout: TimeAmount? = nil
-    ) async throws(ConnectionError) -> Reply {
+    ) async throws(MessagingError) -> Reply {
         let kwargs: JSONObject
         do {
             guard case .object(let object) = try JSONValueEncoder().encode(arguments) else {
-                throw ConnectionError.decoding("arguments of \(requestedValue) must encode to a JSON object")
+                throw MessagingError.decoding("arguments of \(requestedValue) must encode to a JSON object")
             }
             kwargs = object
-        } catch let error as ConnectionError {
+        } catch let error as MessagingError {
             throw error
         } catch {
             throw .decoding("cannot encode arguments of \(requestedValue): \(error)")
@@ -37,14 +37,14 @@ extension Connection {
     ///   - reply: the type the reply decodes into.
     ///   - timeout: how long to wait.
     /// - Returns: the decoded reply.
-    /// - Throws: ``ConnectionError``.
+    /// - Throws: ``MessagingError``.
     public func request<Reply: Decodable>(
         _ requestedValue: String,
         args: [JSONValue] = [],
         kwargs: JSONObject = [:],
         as reply: Reply.Type,
         timeout: TimeAmount? = nil
-    ) async throws(ConnectionError) -> Reply {
+    ) async throws(MessagingError) -> Reply {
         let value = try await request(requestedValue, args: args, kwargs: kwargs, timeout: timeout)
         do {
             return try JSONValueDecoder().decode(Reply.self, from: value)

@@ -16,13 +16,13 @@ extension Connection {
     ///   - progress: called as chunks are written.
     ///   - acknowledgementTimeout: how long to wait for a peer's acknowledgement.
     /// - Returns: whether the peer acknowledged it, and the size and digest sent.
-    /// - Throws: ``FileTransferError``.
+    /// - Throws: ``MessagingError``.
     public func sendFile(
         from localPath: String,
         to remotePath: String,
         progress: FileTransferProgressHandler? = nil,
         acknowledgementTimeout: TimeAmount = .seconds(60)
-    ) async throws(FileTransferError) -> FileTransferResult {
+    ) async throws(MessagingError) -> FileTransferResult {
         let (file, size) = try await LocalFile.openForReading(localPath)
         defer { file.closeBlocking() }
         // A peer of this library gets the digest after the body (hashed while it
@@ -49,7 +49,7 @@ extension Connection {
             filePath: remotePath,
             extra: extra
         )
-        do throws(FileTransferError) {
+        do throws(MessagingError) {
             digest = try await stream(file, size: size, header: header, progress: progress) ?? digest
         } catch {
             if let acknowledgement { failRequest(id: acknowledgement.id, with: .connectionLost) }
@@ -60,17 +60,17 @@ extension Connection {
         }
         do {
             _ = try await acknowledgement.future.get()
-        } catch let error as ConnectionError {
+        } catch let error as MessagingError {
             if case .remote(let remote) = error { throw .remote(remote) }
-            throw .connection(error)
+            throw error
         } catch {
-            throw .connection(.connectionLost)
+            throw .connectionLost
         }
         return FileTransferResult(delivery: .acknowledged, bytes: size, sha256: digest, path: nil)
     }
 
     /// Registers a pending entry that only an acknowledgement answers (never resent).
-    private func registerAcknowledgement(timeout: TimeAmount) throws(FileTransferError) -> (id: String, future: EventLoopFuture<JSONValue>) {
+    private func registerAcknowledgement(timeout: TimeAmount) throws(MessagingError) -> (id: String, future: EventLoopFuture<JSONValue>) {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = state.withLockedValue { s -> String in
             let number = s.nextRequestNumber
@@ -104,24 +104,24 @@ extension Connection {
         size: Int64,
         header: FrameHeader,
         progress: FileTransferProgressHandler?
-    ) async throws(FileTransferError) -> String? {
+    ) async throws(MessagingError) -> String? {
         let channel: any Channel
-        do throws(ConnectionError) {
+        do throws(MessagingError) {
             channel = try await acquireStream()
         } catch {
-            throw .connection(error)
+            throw error
         }
         defer { releaseStream() }
         var head = channel.allocator.buffer(capacity: 512)
         do throws(FrameEncodingError) {
             try state.withLockedValue { $0.writer }.writeHead(marked: header, into: &head)
         } catch {
-            throw .connection(.encoding(error))
+            throw .encoding(error)
         }
         do {
             try await channel.writeAndFlush(head).get()
         } catch {
-            throw .connection(.connectionLost)
+            throw .connectionLost
         }
         let trailer = header.extra[ExtensionHeader.sha256Trailer] != nil
         // Each region written is progress for the link's liveness: a long push to a slow
@@ -143,12 +143,12 @@ extension Connection {
         } catch {
             // The receiver must not keep a body whose digest never comes.
             channel.close(promise: nil)
-            throw .connection(.encoding(error))
+            throw .encoding(error)
         }
         do {
             try await channel.writeAndFlush(tail).get()
         } catch {
-            throw .connection(.connectionLost)
+            throw .connectionLost
         }
         return digest
     }
@@ -165,16 +165,16 @@ extension Connection {
     ///   - progress: called as chunks arrive.
     ///   - timeout: how long to wait for the first byte (default 60 s).
     /// - Returns: the size and digest received, and the path written.
-    /// - Throws: ``FileTransferError``.
+    /// - Throws: ``MessagingError``.
     public func getFile(
         _ remotePath: String,
         saveTo localPath: String? = nil,
         progress: FileTransferProgressHandler? = nil,
         timeout: TimeAmount = .seconds(60)
-    ) async throws(FileTransferError) -> FileTransferResult {
+    ) async throws(MessagingError) -> FileTransferResult {
         let destination = localPath ?? String(remotePath.split(separator: "/").last ?? Substring(remotePath))
         let promise = eventLoop.makePromise(of: JSONValue.self)
-        do throws(ConnectionError) {
+        do throws(MessagingError) {
             _ = try startRequest(
                 Frame.fileTransferAction,
                 args: [],
@@ -185,18 +185,18 @@ extension Connection {
                 progress: progress
             )
         } catch {
-            throw .connection(error)
+            throw error
         }
         let value: JSONValue
         do {
             value = try await promise.futureResult.get()
-        } catch let error as FileTransferError {
+        } catch let error as MessagingError {
             throw error
-        } catch let error as ConnectionError {
+        } catch let error as MessagingError {
             if case .remote(let remote) = error { throw .remote(remote) }
-            throw .connection(error)
+            throw error
         } catch {
-            throw .connection(.connectionLost)
+            throw .connectionLost
         }
         return FileTransferResult(
             delivery: .received,
@@ -225,7 +225,7 @@ extension Connection {
             return refuse("\(error)")
         }
         runHandlerTask {
-            do throws(FileTransferError) {
+            do throws(MessagingError) {
                 let (file, size) = try await LocalFile.openForReading(resolved.path)
                 defer { file.closeBlocking() }
                 // A requester of this library gets the digest after the body (see sendFile).
@@ -291,7 +291,7 @@ extension Connection {
 
     private func beginPush(_ header: FrameHeader, readGate: ReadGate, expectedSHA256: String?, digestFollows: Bool) -> FileReceiver? {
         let acknowledgement = header.extra[ExtensionHeader.acknowledgement]
-        let answer = { (result: Result<FileTransferResult, FileTransferError>) in
+        let answer = { (result: Result<FileTransferResult, MessagingError>) in
             guard let acknowledgement else { return }
             switch result {
             case .success: self.reply(to: Frame.fileTransferAction, id: acknowledgement, value: true)
@@ -301,7 +301,7 @@ extension Connection {
         }
         guard let policy = configuration.filePolicy else {
             logger.warning("file push refused: \(FilePolicyError.notConfigured)", metadata: linkMetadata)
-            answer(.failure(.refused(.notConfigured)))
+            answer(.failure(.fileRefused(.notConfigured)))
             return nil
         }
         let resolved: ResolvedPath
@@ -310,7 +310,7 @@ extension Connection {
             try policy.createParentDirectories(of: resolved)
         } catch {
             logger.warning("file push refused", metadata: linkMetadata(["path": "\(header.filePath ?? "")", "reason": "\(error)"]))
-            answer(.failure(.refused(error)))
+            answer(.failure(.fileRefused(error)))
             return nil
         }
         let registry = self.registry
@@ -328,7 +328,7 @@ extension Connection {
             digestFollows: digestFollows,
             progress: nil,
             afterRename: afterRename
-        ) { (result: Result<FileTransferResult, FileTransferError>) in
+        ) { (result: Result<FileTransferResult, MessagingError>) in
             switch result {
             case .success(let received):
                 self.logger.debug("received file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(received.bytes)"]))
@@ -343,7 +343,7 @@ extension Connection {
 
 extension PendingRequests.Completion {
     /// Fails a file pull with a file error (kept as is, not mapped to a connection error).
-    func completeFile(_ error: FileTransferError) {
+    func completeFile(_ error: MessagingError) {
         switch self {
         case .promise(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(.connectionLost))

@@ -102,7 +102,7 @@ extension Connection {
             resume?.apply()
             switch result {
             case .success: promise?.succeed()
-            case .failure: promise?.fail(ConnectionError.connectionLost)
+            case .failure: promise?.fail(MessagingError.connectionLost)
             }
         }
         recycle(&bytes)

@@ -44,7 +44,7 @@ extension Connection {
             var bytes = ByteBuffer()
             for frame in run.takeOutbound() {
                 // A stage's frame that cannot be encoded fails the handshake below.
-                do { try s.writer.write(frame, into: &bytes) } catch { return (.failed(HandshakeError(code: .sendFailed, stage: run.stageName, message: "\(error)")), bytes, channel, run.stageName) }
+                do { try s.writer.write(frame, into: &bytes) } catch { return (.failed(HandshakeFailure(reason: .sendFailed, stage: run.stageName, message: "\(error)")), bytes, channel, run.stageName) }
             }
             let name = run.stageName
             switch outcome {
@@ -76,7 +76,7 @@ extension Connection {
     }
 
     /// Closes a link whose handshake failed; whoever waits for a link learns why.
-    private func failHandshake(_ error: HandshakeError, stage: String, channel: any Channel) {
+    private func failHandshake(_ error: HandshakeFailure, stage: String, channel: any Channel) {
         let waiters = state.withLockedValue { s -> [EventLoopPromise<Void>] in
             guard s.channel === channel, s.lifecycle.handshakeFailed() == .closeLink else { return [] }
             s.handshake = nil
@@ -86,9 +86,9 @@ extension Connection {
         }
         var metadata = linkMetadata
         metadata["stage"] = "\(stage)"
-        metadata["code"] = "\(error.code)"
+        metadata["reason"] = "\(error.reason)"
         logger.warning("link closed: \(error)", metadata: metadata)
-        for waiter in waiters { waiter.fail(ConnectionError.handshakeFailed(error)) }
+        for waiter in waiters { waiter.fail(MessagingError.handshakeFailed(error)) }
         channel.close(promise: nil)
     }
 

@@ -125,9 +125,9 @@ public final class Connection: Sendable {
         let (unsent, pending, waiters) = state.withLockedValue { s in
             (s.outboundPromise, s.pending.removeAll(), s.linkWaiters + s.closePromises)
         }
-        unsent?.fail(ConnectionError.closed)
+        unsent?.fail(MessagingError.closed)
         for entry in pending { entry.finish(.failure(.closed)) }
-        for waiter in waiters { waiter.fail(ConnectionError.closed) }
+        for waiter in waiters { waiter.fail(MessagingError.closed) }
     }
 
     // MARK: - Properties
@@ -157,8 +157,8 @@ public final class Connection: Sendable {
     public var peerSpeaksExtensions: Bool { state.withLockedValue { $0.peerSpeaksExtensions } }
 
     /// Runs `body` on the locked state, keeping its typed error.
-    func withState<T>(_ body: (inout State) throws(ConnectionError) -> T) throws(ConnectionError) -> T {
-        try state.withLockedValue { s in Result { () throws(ConnectionError) in try body(&s) } }.get()
+    func withState<T>(_ body: (inout State) throws(MessagingError) -> T) throws(MessagingError) -> T {
+        try state.withLockedValue { s in Result { () throws(MessagingError) in try body(&s) } }.get()
     }
 
 }

@@ -8,13 +8,13 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// Keep frames queued but not yet written across a reconnect. When `false`
     /// (reference default) they are failed back to their senders at the drop,
     /// and sending while disconnected fails at once with
-    /// ``ConnectionError/notConnected``.
+    /// ``MessagingError/notConnected``.
     public var resumeQueue: Bool
     /// How long ``Connection/request(_:args:kwargs:timeout:)`` waits for a reply
     /// when the caller gives no timeout. Default 30 s; `nil` waits forever (reference).
     public var defaultRequestTimeout: TimeAmount?
     /// The most bytes queued for the peer (encoded, not yet written by the
-    /// kernel) before sends fail with ``ConnectionError/queueFull(queuedBytes:limit:)``.
+    /// kernel) before sends fail with ``MessagingError/queueFull(queuedBytes:limit:)``.
     /// Default 64 MiB. Replies to the peer's requests are not held to it (they
     /// are bounded by ``maximumReplyBacklog`` instead), so that none is dropped.
     public var maximumQueuedBytes: Int
@@ -68,8 +68,8 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         set { handshakeStages = HandshakeStageList(newValue) }
     }
     /// How long a new link may take to pass every handshake stage; then it is
-    /// closed with ``ConnectionError/handshakeFailed(_:)`` (code
-    /// ``HandshakeError/Code/timedOut``). Default 10 s.
+    /// closed with ``MessagingError/handshakeFailed(_:)`` (code
+    /// ``HandshakeFailure/Reason/timedOut``). Default 10 s.
     public var handshakeTimeout: Duration
     /// The stages, compared by their factories' types (a factory is not `Hashable`).
     private var handshakeStages: HandshakeStageList

@@ -15,7 +15,7 @@ extension GroundStation {
         let (id, cloverDir) = await withCheckedContinuation { (continuation: CheckedContinuation<IdentifyReplies.Answers, Never>) in
             let replies = IdentifyReplies(continuation)
             for name in IdentifyReplies.names {
-                do throws(ConnectionError) {
+                do throws(MessagingError) {
                     try connection.getResponse(
                         name,
                         timeout: timeout,
@@ -45,12 +45,12 @@ extension GroundStation {
 
 /// The two answers a new connection gives the ground station.
 final class IdentifyReplies: Sendable {
-    typealias Answers = (id: Result<JSONValue, ConnectionError>, cloverDir: Result<JSONValue, ConnectionError>?)
+    typealias Answers = (id: Result<JSONValue, MessagingError>, cloverDir: Result<JSONValue, MessagingError>?)
 
     /// What is asked, in order.
     static let names = ["id", "clover_dir"]
 
-    private let replies: NIOLockedValueBox<(answers: [String: Result<JSONValue, ConnectionError>], waiter: CheckedContinuation<Answers, Never>?)>
+    private let replies: NIOLockedValueBox<(answers: [String: Result<JSONValue, MessagingError>], waiter: CheckedContinuation<Answers, Never>?)>
 
     init(_ waiter: CheckedContinuation<Answers, Never>) {
         replies = NIOLockedValueBox(([:], waiter))
@@ -58,7 +58,7 @@ final class IdentifyReplies: Sendable {
 
     /// Records one answer; resumes the waiter once both are in (or at once with
     /// a failed `id`: the identification has failed).
-    func record(_ name: String, _ result: Result<JSONValue, ConnectionError>) {
+    func record(_ name: String, _ result: Result<JSONValue, MessagingError>) {
         let done = replies.withLockedValue { r -> (CheckedContinuation<Answers, Never>, Answers)? in
             r.answers[name] = result
             guard let waiter = r.waiter, let id = r.answers["id"] else { return nil }

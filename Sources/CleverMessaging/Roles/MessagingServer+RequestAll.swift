@@ -14,15 +14,15 @@ extension MessagingServer {
     ///   - connections: whom to ask (default: every connection whose link is up).
     /// - Returns: one result per connection, in the order of `connections`
     ///   (accepted order by default): the reply's value, or why there is none
-    ///   (``ConnectionError/timedOut(requestedValue:requestID:timeout:)``, a remote error, a lost link...).
-    ///   Cancelling the calling task fails the requests still waiting with ``ConnectionError/cancelled``.
+    ///   (``MessagingError/timedOut(requestedValue:requestID:timeout:)``, a remote error, a lost link...).
+    ///   Cancelling the calling task fails the requests still waiting with ``MessagingError/cancelled``.
     public func requestAll(
         _ requestedValue: String,
         args: [JSONValue] = [],
         kwargs: JSONObject = [:],
         timeout: Duration? = nil,
         connections: [Connection]? = nil
-    ) async -> [(connection: Connection, result: Result<JSONValue, ConnectionError>)] {
+    ) async -> [(connection: Connection, result: Result<JSONValue, MessagingError>)] {
         let targets = connections ?? self.connections
         let results = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout.map(DurationText.timeAmount), on: targets)
         return Array(zip(targets, results))

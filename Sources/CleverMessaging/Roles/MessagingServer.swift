@@ -95,7 +95,7 @@ public final class MessagingServer: Sendable {
     }
 
     deinit {
-        if !boundSettled.withLockedValue({ $0 }) { bound.fail(ConnectionError.closed) }
+        if !boundSettled.withLockedValue({ $0 }) { bound.fail(MessagingError.closed) }
     }
 
     /// The connections whose link is up, in the order they were accepted.
@@ -303,13 +303,13 @@ public final class MessagingServer: Sendable {
     ///   - kwargs: keyword arguments.
     /// - Returns: one result per connected peer, in the order they were accepted:
     ///   a receipt, or why it could not be queued.
-    /// - Throws: ``ConnectionError/encoding(_:)`` when the frame cannot be encoded.
+    /// - Throws: ``MessagingError/encoding(_:)`` when the frame cannot be encoded.
     @discardableResult
     public func broadcast(
         _ action: String,
         args: [JSONValue] = [],
         kwargs: JSONObject = [:]
-    ) throws(ConnectionError) -> [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] {
+    ) throws(MessagingError) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
         let bytes = try Self.encodeAction(action, args: args, kwargs: kwargs)
         // The table as it is, unsorted: the frames go out first, the results are ordered after.
         let snapshot = state.withLockedValue { Array($0.connections.values) }
@@ -324,7 +324,7 @@ public final class MessagingServer: Sendable {
     }
 
     /// One action frame, encoded once for many connections.
-    static func encodeAction(_ action: String, args: [JSONValue], kwargs: JSONObject) throws(ConnectionError) -> ByteBuffer {
+    static func encodeAction(_ action: String, args: [JSONValue], kwargs: JSONObject) throws(MessagingError) -> ByteBuffer {
         var bytes = ByteBuffer()
         var writer = FrameWriter()
         do throws(FrameEncodingError) {
@@ -337,7 +337,7 @@ public final class MessagingServer: Sendable {
 
     /// Queues encoded frames on each of `connections`.
     /// - Returns: one result per connection, in the order given.
-    func enqueue(_ bytes: ByteBuffer, on connections: [Connection]) -> [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] {
+    func enqueue(_ bytes: ByteBuffer, on connections: [Connection]) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
         // One flush task per event loop and per chunk of its connections: far fewer
         // tasks (and cross-thread wake-ups) than one per connection, and the loops
         // start writing while the rest is still being queued.
@@ -347,10 +347,10 @@ public final class MessagingServer: Sendable {
                 for connection in connections { connection.flushOutbound() }
             }
         }
-        var results: [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] = []
+        var results: [(connection: Connection, result: Result<SendReceipt, MessagingError>)] = []
         results.reserveCapacity(connections.count)
         for connection in connections {
-            let result = Result { () throws(ConnectionError) in try connection.enqueueEncodedDeferringFlush(bytes) }
+            let result = Result { () throws(MessagingError) in try connection.enqueueEncodedDeferringFlush(bytes) }
             if case .success((_, true)) = result {
                 let key = ObjectIdentifier(connection.eventLoop)
                 toFlush[key, default: (connection.eventLoop, [])].connections.append(connection)

@@ -42,11 +42,11 @@ struct CodableHandlerTests {
                 _ = try await client.connection.request("telemetry", kwargs: ["x": "not a number"], as: Telemetry.self)
                 Issue.record("expected an error")
             } catch {
-                guard case .remote(let remote)? = error as? ConnectionError else { Issue.record("got \(error)"); return }
+                guard case .remote(let remote)? = error as? MessagingError else { Issue.record("got \(error)"); return }
                 #expect(remote.code == RemoteError.Code.handlerFailed)
             }
             // A reply that does not decode as asked.
-            await #expect(throws: ConnectionError.self) {
+            await #expect(throws: MessagingError.self) {
                 _ = try await client.connection.request("id", as: Telemetry.self)
             }
         }

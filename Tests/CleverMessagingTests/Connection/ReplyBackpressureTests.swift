@@ -219,7 +219,7 @@ struct ReplyBackpressureTests {
             let queued = client.connection.state.withLockedValue { $0.outbound.queuedBytes }
             #expect(queued == 0)
             await client.connection.close()
-            await #expect(throws: ConnectionError.closed) { try await client.connection.flushed() }
+            await #expect(throws: MessagingError.closed) { try await client.connection.flushed() }
         }
     }
 }

@@ -85,8 +85,8 @@ struct FileStreamingTests {
                     progress: { _ in try? handle.truncate(atOffset: 1 << 20) }
                 )
                 Issue.record("the push of a file that shrank succeeded")
-            } catch let error as FileTransferError {
-                guard case .io(let operation, _, _) = error else {
+            } catch let error as MessagingError {
+                guard case .fileIO(let operation, _, _) = error else {
                     Issue.record("unexpected error: \(error)")
                     return
                 }

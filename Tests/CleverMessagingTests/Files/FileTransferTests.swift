@@ -141,14 +141,14 @@ struct FileTransferTests {
                     _ = try await client.connection.sendFile(from: clientRoot.file("x"), to: path)
                     Issue.record("push to \(path) was accepted")
                 } catch {
-                    guard case .remote(let remote)? = error as? FileTransferError else { Issue.record("push to \(path): \(error)"); continue }
+                    guard case .remote(let remote)? = error as? MessagingError else { Issue.record("push to \(path): \(error)"); continue }
                     #expect(remote.code == RemoteError.Code.fileRefused)
                 }
                 do {
                     _ = try await client.connection.getFile(path, saveTo: clientRoot.file("pulled"))
                     Issue.record("pull of \(path) was served")
                 } catch {
-                    guard case .remote(let remote)? = error as? FileTransferError else { Issue.record("pull of \(path): \(error)"); continue }
+                    guard case .remote(let remote)? = error as? MessagingError else { Issue.record("pull of \(path): \(error)"); continue }
                     #expect(remote.code == RemoteError.Code.fileRefused)
                 }
             }

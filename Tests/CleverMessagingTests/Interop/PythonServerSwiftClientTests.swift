@@ -59,7 +59,7 @@ struct PythonServerSwiftClientTests {
             let connection = client.connection
             try await connection.sendMessage("no_such_action")
             try await peer.waitFor("unknown_action")
-            await #expect(throws: ConnectionError.self) {
+            await #expect(throws: MessagingError.self) {
                 _ = try await connection.request("no_such_value", timeout: .milliseconds(200))
             }
             #expect(try await connection.request("id") == "pycopter")

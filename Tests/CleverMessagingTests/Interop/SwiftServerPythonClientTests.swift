@@ -84,7 +84,7 @@ struct SwiftServerPythonClientTests {
     func unknownRequestTimesOut() async throws {
         try await Self.withPair { _, peer, _, connection in
             for name in ["no_such_value", "fail"] {
-                await #expect(throws: ConnectionError.timedOut(requestedValue: name, requestID: name == "fail" ? "0002" : "0001", timeout: .milliseconds(300))) {
+                await #expect(throws: MessagingError.timedOut(requestedValue: name, requestID: name == "fail" ? "0002" : "0001", timeout: .milliseconds(300))) {
                     _ = try await connection.request(name, timeout: .milliseconds(300))
                 }
             }
