@@ -13,7 +13,7 @@ extension Connection {
         _ requestedValue: String,
         arguments: Arguments,
         as reply: Reply.Type,
-        timeout: TimeAmount? = nil
+        timeout: Duration? = nil
     ) async throws(MessagingError) -> Reply {
         let kwargs: JSONObject
         do {
@@ -43,7 +43,7 @@ extension Connection {
         args: [JSONValue] = [],
         kwargs: JSONObject = [:],
         as reply: Reply.Type,
-        timeout: TimeAmount? = nil
+        timeout: Duration? = nil
     ) async throws(MessagingError) -> Reply {
         let value = try await request(requestedValue, args: args, kwargs: kwargs, timeout: timeout)
         do {

@@ -21,7 +21,7 @@ extension Connection {
         from localPath: String,
         to remotePath: String,
         progress: FileTransferProgressHandler? = nil,
-        acknowledgementTimeout: TimeAmount = .seconds(60)
+        acknowledgementTimeout: Duration = .seconds(60)
     ) async throws(MessagingError) -> FileTransferResult {
         let (file, size) = try await LocalFile.openForReading(localPath)
         defer { file.closeBlocking() }
@@ -38,7 +38,7 @@ extension Connection {
         }
         var acknowledgement: (id: String, future: EventLoopFuture<JSONValue>)?
         if extensions {
-            acknowledgement = try registerAcknowledgement(timeout: acknowledgementTimeout)
+            acknowledgement = try registerAcknowledgement(timeout: acknowledgementTimeout.timeAmount)
             extra[ExtensionHeader.acknowledgement] = .string(acknowledgement!.id)
         }
         let header = FrameHeader(
@@ -170,7 +170,7 @@ extension Connection {
         _ remotePath: String,
         saveTo localPath: String? = nil,
         progress: FileTransferProgressHandler? = nil,
-        timeout: TimeAmount = .seconds(60)
+        timeout: Duration = .seconds(60)
     ) async throws(MessagingError) -> FileTransferResult {
         let destination = localPath ?? String(remotePath.split(separator: "/").last ?? Substring(remotePath))
         let promise = eventLoop.makePromise(of: JSONValue.self)
@@ -191,9 +191,6 @@ extension Connection {
         do {
             value = try await promise.futureResult.get()
         } catch let error as MessagingError {
-            throw error
-        } catch let error as MessagingError {
-            if case .remote(let remote) = error { throw .remote(remote) }
             throw error
         } catch {
             throw .connectionLost

@@ -119,7 +119,7 @@ extension Connection {
     func watchForStall(_ gate: ReadGate, writesAtPause: Int) {
         guard let timeout = configuration.stalledPeerTimeout else { return }
         enum Verdict { case resumed, stalled, progressed(writes: Int) }
-        eventLoop.scheduleTask(in: timeout) {
+        eventLoop.scheduleTask(in: timeout.timeAmount) {
             let verdict = self.state.withLockedValue { s -> Verdict in
                 guard s.outbound.pausedForReplies, let current = s.readGate, current === gate else { return .resumed }
                 // A file body going out holds the replies back; its writes are progress too.

@@ -116,7 +116,7 @@ extension Connection {
     /// - Throws: ``MessagingError/closed`` if the connection is closed,
     ///   ``MessagingError/handshakeFailed(_:)`` when a link came up and failed
     ///   its handshake, ``MessagingError/notConnected`` when no link opened in time.
-    public func waitUntilConnected(timeout: TimeAmount = .seconds(10)) async throws(MessagingError) {
+    public func waitUntilConnected(timeout: Duration = .seconds(10)) async throws(MessagingError) {
         let promise = eventLoop.makePromise(of: Void.self)
         let ready = try withState { s throws(MessagingError) -> Bool in
             if s.lifecycle.isClosed { throw .closed }
@@ -128,7 +128,7 @@ extension Connection {
             promise.succeed()
             return
         }
-        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(MessagingError.notConnected) }
+        let timer = eventLoop.scheduleTask(in: timeout.timeAmount) { promise.fail(MessagingError.notConnected) }
         do {
             try await promise.futureResult.get()
             timer.cancel()

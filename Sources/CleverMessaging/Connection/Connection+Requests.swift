@@ -18,7 +18,7 @@ extension Connection {
         _ requestedValue: String,
         args: [JSONValue] = [],
         kwargs: JSONObject = [:],
-        timeout: TimeAmount? = nil
+        timeout: Duration? = nil
     ) async throws(MessagingError) -> JSONValue {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout, awaited: true)
@@ -54,7 +54,7 @@ extension Connection {
         requestKwargs: JSONObject = [:],
         callbackArgs: [JSONValue] = [],
         callbackKwargs: JSONObject = [:],
-        timeout: TimeAmount? = nil,
+        timeout: Duration? = nil,
         onError: (@Sendable (MessagingError) -> Void)? = nil,
         callback: @escaping @Sendable (Connection, JSONValue, [JSONValue], JSONObject) -> Void
     ) throws(MessagingError) -> String {
@@ -79,7 +79,7 @@ extension Connection {
         args: [JSONValue],
         kwargs: JSONObject,
         completion: PendingRequests.Completion,
-        timeout: TimeAmount?,
+        timeout: Duration?,
         expires: Bool = true,
         fileDestination: String? = nil,
         progress: FileTransferProgressHandler? = nil,
@@ -89,7 +89,7 @@ extension Connection {
             requestedValue: requestedValue,
             args: args,
             kwargs: kwargs,
-            timeout: timeout ?? configuration.defaultRequestTimeout,
+            timeout: (timeout ?? configuration.defaultRequestTimeout).timeAmount,
             fileDestination: fileDestination,
             progress: progress
         )

@@ -11,7 +11,7 @@ extension GroundStation {
     /// instead of two (this runs for every connection of a swarm that connects
     /// all at once).
     func identify(_ connection: Connection) async {
-        let timeout = DurationText.timeAmount(identifyTimeout)
+        let timeout = identifyTimeout
         let (id, cloverDir) = await withCheckedContinuation { (continuation: CheckedContinuation<IdentifyReplies.Answers, Never>) in
             let replies = IdentifyReplies(continuation)
             for name in IdentifyReplies.names {

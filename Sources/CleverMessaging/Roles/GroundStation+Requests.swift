@@ -99,7 +99,7 @@ extension GroundStation {
         timeout: Duration? = nil
     ) async throws(MessagingError) -> Reply {
         guard let connection = connection(for: droneID) else { throw .notConnected }
-        return try await connection.request(name, arguments: arguments, as: Reply.self, timeout: timeout.map(DurationText.timeAmount))
+        return try await connection.request(name, arguments: arguments, as: Reply.self, timeout: timeout)
     }
 
     /// Asks one drone for a value, without arguments (see ``request(_:arguments:from:as:timeout:)``).
@@ -117,7 +117,7 @@ extension GroundStation {
         timeout: Duration? = nil
     ) async throws(MessagingError) -> Reply {
         guard let connection = connection(for: droneID) else { throw .notConnected }
-        return try await connection.request(name, as: Reply.self, timeout: timeout.map(DurationText.timeAmount))
+        return try await connection.request(name, as: Reply.self, timeout: timeout)
     }
 
     /// Asks many drones for the same value at once and decodes each reply.
@@ -172,7 +172,7 @@ extension GroundStation {
         as reply: Reply.Type,
         timeout: Duration?
     ) async -> DroneResults<Reply> {
-        let answers = await requestAllValues(name, kwargs: kwargs, ids: droneIDs, timeout: timeout.map(DurationText.timeAmount))
+        let answers = await requestAllValues(name, kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount)
         return DroneResults(answers.map { answer in
             DroneResults<Reply>.Element(droneID: answer.id, result: answer.result.flatMap { value in Self.decode(value, as: Reply.self, name: name) })
         })

@@ -24,7 +24,7 @@ extension MessagingServer {
         connections: [Connection]? = nil
     ) async -> [(connection: Connection, result: Result<JSONValue, MessagingError>)] {
         let targets = connections ?? self.connections
-        let results = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout.map(DurationText.timeAmount), on: targets)
+        let results = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout.timeAmount, on: targets)
         return Array(zip(targets, results))
     }
 }

@@ -67,12 +67,12 @@ extension RequestFanOut {
                 let request: PendingRequests.Entry.Request
                 if timeoutGiven {
                     request = template
-                } else if let resolved, resolved.timeout == connection.configuration.defaultRequestTimeout {
+                } else if let resolved, resolved.timeout == connection.configuration.defaultRequestTimeout.timeAmount {
                     request = resolved
                 } else {
                     request = PendingRequests.Entry.Request(
                         requestedValue: template.requestedValue, args: template.args, kwargs: template.kwargs,
-                        timeout: connection.configuration.defaultRequestTimeout
+                        timeout: connection.configuration.defaultRequestTimeout.timeAmount
                     )
                     resolved = request
                 }

@@ -18,7 +18,7 @@ struct ReplyBackpressureTests {
 
     /// A server whose limits are tiny next to the traffic: before backpressure,
     /// replies over `maximumQueuedBytes` were dropped (with a warning).
-    static func serverConfiguration(stalledPeerTimeout: TimeAmount?) -> ConnectionConfiguration {
+    static func serverConfiguration(stalledPeerTimeout: Duration?) -> ConnectionConfiguration {
         var configuration = ConnectionConfiguration()
         configuration.maximumQueuedBytes = 64 * 1024
         configuration.maximumReplyBacklog = 32 * 1024
@@ -94,7 +94,7 @@ struct ReplyBackpressureTests {
     /// and a silent raw peer that wrote all its requests (``connectSilentPeer(port:done:)``):
     /// the peer's channel, the future of its writes, and `done`, its responses' count.
     static func withSilentPeer(
-        stalledPeerTimeout: TimeAmount?,
+        stalledPeerTimeout: Duration?,
         _ body: (MessagingServer, any Channel, EventLoopFuture<Void>, EventLoopFuture<Int>) async throws -> Void
     ) async throws {
         let server = MessagingServer(
