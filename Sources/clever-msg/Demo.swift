@@ -85,7 +85,7 @@ struct Demo: AsyncParsableCommand {
 
             // One action to each drone, then telemetry from each.
             for (id, link) in byID.sorted(by: { $0.key < $1.key }) {
-                try await link.sendMessage("takeoff", kwargs: ["height": 1.5, "to": .string(id)])
+                try await link.send("takeoff", kwargs: ["height": 1.5, "to": .string(id)])
             }
             var telemetry: [String: JSONValue] = [:]
             for (id, link) in byID {

@@ -27,7 +27,7 @@ extension Connection {
     /// a `write` per frame or two on both sides. A flush asked later than
     /// this after the previous one (one request at a time: a whole round
     /// trip apart) is not delayed at all, nor is one for a frame whose sender
-    /// waits for it (``sendMessage(_:args:kwargs:)``, ``request(_:args:kwargs:timeout:)``):
+    /// waits for it (``send(_:args:kwargs:)``, ``request(_:args:kwargs:timeout:)``):
     /// only frames queued without waiting (``enqueueMessage(_:args:kwargs:)``,
     /// ``getResponse(_:requestArgs:requestKwargs:callbackArgs:callbackKwargs:timeout:onError:callback:)``, ...) are held back.
     static let burstWindow = TimeAmount.microseconds(20)

@@ -48,7 +48,7 @@ extension Connection {
     /// - Returns: the request id.
     /// - Throws: ``MessagingError`` when the request cannot be sent.
     @discardableResult
-    public func getResponse(
+    package func getResponse(
         _ requestedValue: String,
         requestArgs: [JSONValue] = [],
         requestKwargs: JSONObject = [:],

@@ -10,7 +10,7 @@ extension Connection {
     /// - Throws: ``MessagingError`` when the frame cannot be queued
     ///   (closed, not connected without ``ConnectionConfiguration/resumeQueue``, queue full, encoding).
     @discardableResult
-    public func enqueue(_ frame: Frame) throws(MessagingError) -> SendReceipt {
+    package func enqueue(_ frame: Frame) throws(MessagingError) -> SendReceipt {
         try enqueue { writer, out throws(FrameEncodingError) in try writer.write(frame, into: &out) }
     }
 
@@ -36,20 +36,7 @@ extension Connection {
         return receipt
     }
 
-    /// Queues bytes that already hold whole encoded frames (for a broadcast
-    /// that encodes once and fans out).
-    /// - Parameter bytes: one or more complete frames.
-    /// - Returns: a receipt.
-    /// - Throws: ``MessagingError``.
-    @discardableResult
-    public func enqueueEncoded(_ bytes: ByteBuffer) throws(MessagingError) -> SendReceipt {
-        let (receipt, flush) = try enqueueEncodedDeferringFlush(bytes)
-        if flush { scheduleFlush() }
-        return receipt
-    }
-
-    /// Queues bytes holding whole encoded frames, like ``enqueueEncoded(_:)``,
-    /// but leaves the flush to the caller, so that a broadcast can flush all
+    /// Queues bytes holding whole encoded frames, and leaves the flush to the caller, so that a broadcast can flush all
     /// the connections of one event loop from one task on it instead of
     /// scheduling one task (and one cross-thread wake-up) per connection.
     /// Used by ``MessagingServer``'s broadcast.
@@ -71,15 +58,15 @@ extension Connection {
     ///   - args: positional arguments.
     ///   - kwargs: keyword arguments.
     /// - Throws: ``MessagingError`` when it was not written.
-    public func sendMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(MessagingError) {
+    public func send(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(MessagingError) {
         try await enqueue(awaited: true) { writer, out throws(FrameEncodingError) in
             try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
         }.written()
     }
 
     /// Waits until every frame queued so far was written to the socket: a
-    /// producer that queues without waiting (``getResponse(_:requestArgs:requestKwargs:callbackArgs:callbackKwargs:timeout:onError:callback:)``,
-    /// ``enqueueMessage(_:args:kwargs:)``) calls it now and then, so that its
+    /// producer that queues without waiting (many ``send(_:args:kwargs:)`` or
+    /// ``request(_:args:kwargs:timeout:)`` calls started without awaiting each) calls it now and then, so that its
     /// queue stays short instead of reaching ``ConnectionConfiguration/maximumQueuedBytes``.
     /// Returns at once when nothing waits to be written.
     /// - Throws: ``MessagingError``: `.closed` when the connection is closed,
@@ -102,7 +89,7 @@ extension Connection {
     /// - Returns: a receipt shared by the frames of the same write.
     /// - Throws: ``MessagingError`` when it cannot be queued.
     @discardableResult
-    public func enqueueMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) throws(MessagingError) -> SendReceipt {
+    package func enqueueMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) throws(MessagingError) -> SendReceipt {
         try enqueue { writer, out throws(FrameEncodingError) in
             try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
         }

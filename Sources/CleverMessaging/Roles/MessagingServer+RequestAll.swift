@@ -27,4 +27,25 @@ extension MessagingServer {
         let results = await RequestFanOut.run(requestedValue, args: args, kwargs: kwargs, timeout: timeout.timeAmount, on: targets)
         return Array(zip(targets, results))
     }
+
+    /// Asks many peers for the same value, its arguments encoded once, and
+    /// waits for every outcome (see ``requestAll(_:args:kwargs:timeout:connections:)``).
+    /// - Parameters:
+    ///   - requestedValue: the name of the value.
+    ///   - arguments: encoded to JSON: an object becomes the keyword arguments
+    ///     (`kwargs`), an array the positional ones (`args`).
+    ///   - timeout: how long each peer has to answer (default ``ConnectionConfiguration/defaultRequestTimeout``).
+    ///   - connections: whom to ask (default: every connection whose link is up).
+    /// - Returns: one result per connection, in the order of `connections`.
+    /// - Throws: ``MessagingError/decoding(_:)`` when the arguments encode to
+    ///   neither an object nor an array (then no one is asked).
+    public func requestAll(
+        _ requestedValue: String,
+        arguments: some Encodable,
+        timeout: Duration? = nil,
+        connections: [Connection]? = nil
+    ) async throws(MessagingError) -> [(connection: Connection, result: Result<JSONValue, MessagingError>)] {
+        let (args, kwargs) = try MessageArguments.encode(arguments, of: requestedValue)
+        return await requestAll(requestedValue, args: args, kwargs: kwargs, timeout: timeout, connections: connections)
+    }
 }

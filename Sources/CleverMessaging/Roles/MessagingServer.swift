@@ -323,6 +323,25 @@ public final class MessagingServer: Sendable {
         return results
     }
 
+    /// Sends one action to every connected peer, its arguments encoded once
+    /// (see ``broadcast(_:args:kwargs:)``).
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - arguments: encoded to JSON: an object becomes the keyword arguments
+    ///     (`kwargs`), an array the positional ones (`args`).
+    /// - Returns: one result per connected peer, in the order they were accepted.
+    /// - Throws: ``MessagingError/decoding(_:)`` when the arguments encode to
+    ///   neither an object nor an array, ``MessagingError/encoding(_:)`` when the
+    ///   frame cannot be encoded (then nothing is sent).
+    @discardableResult
+    public func broadcast(
+        _ action: String,
+        arguments: some Encodable
+    ) throws(MessagingError) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
+        let (args, kwargs) = try MessageArguments.encode(arguments, of: action)
+        return try broadcast(action, args: args, kwargs: kwargs)
+    }
+
     /// One action frame, encoded once for many connections.
     static func encodeAction(_ action: String, args: [JSONValue], kwargs: JSONObject) throws(MessagingError) -> ByteBuffer {
         var bytes = ByteBuffer()

@@ -32,14 +32,14 @@ struct CodableHandlerTests {
                 as: Telemetry.self
             )
             #expect(reply == Telemetry(battery: [12.1, 0.5], armed: false, mode: "aruco_map"))
-            try await client.connection.sendMessage("goto", kwargs: ["x": 1, "y": 2.5, "z": 3])
+            try await client.connection.send("goto", kwargs: ["x": 1, "y": 2.5, "z": 3])
             let clock = ContinuousClock()
             let deadline = clock.now + .seconds(5)
             while moves.withLockedValue({ $0.isEmpty }) && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
             #expect(moves.withLockedValue { $0 } == [Goto(x: 1, y: 2.5, z: 3, frame: nil)])
             // kwargs that do not decode: the handler fails, the caller gets an error reply.
             do {
-                _ = try await client.connection.request("telemetry", kwargs: ["x": "not a number"], as: Telemetry.self)
+                _ = try await client.connection.request("telemetry", arguments: ["x": "not a number"], as: Telemetry.self)
                 Issue.record("expected an error")
             } catch {
                 guard case .remote(let remote)? = error as? MessagingError else { Issue.record("got \(error)"); return }
