@@ -183,8 +183,8 @@ final class SimulatedDrone: Sendable {
         for action in ["takeoff", "land", "led_fill"] {
             registry.onAction(action) { _, _, _ in received.withLockedValue { $0.append(action) } }
         }
-        registry.onRequest("id") { _, _, _ in .string(id) }
-        registry.onRequest("clover_dir") { _, _, _ in .string(root) }
+        registry.onRequest("id") { _ in id }
+        registry.onRequest("clover_dir") { _ in root }
         let seed = Double(id.utf8.reduce(0) { $0 &+ Int($1) } % 100) / 100
         registry.onRequest("telemetry") { _, _, _ in
             [
