@@ -104,7 +104,7 @@ struct Demo: AsyncParsableCommand {
             for frame in 0..<40_000 { csv += "\(frame),\(Double(frame % 100) / 10),0.5,1.5,255,\(frame % 256),0\n" }
             _ = FileManager.default.createFile(atPath: animation, contents: Data(csv.utf8))
             let target = byID[fleet[0].id]!
-            let pushed = try await target.sendFile(from: animation, to: "animations/show.csv", progress: ProgressBar("push animation.csv to \(fleet[0].id)").handler)
+            let pushed = try await target.pushFile(animation, to: "animations/show.csv", progress: ProgressBar("push animation.csv to \(fleet[0].id)").handler)
             let landed = FileManager.default.contents(atPath: fleet[0].root + "/animations/show.csv")
             out.line("pushed \(pushed.bytes) bytes to \(fleet[0].id): \(pushed.delivery), sha256 \(pushed.sha256?.prefix(12) ?? "")…, on disk: \(landed?.count == csv.utf8.count ? "identical" : "MISSING")")
 

@@ -17,8 +17,8 @@ extension Connection {
     ///   - acknowledgementTimeout: how long to wait for a peer's acknowledgement.
     /// - Returns: whether the peer acknowledged it, and the size and digest sent.
     /// - Throws: ``MessagingError``.
-    public func sendFile(
-        from localPath: String,
+    public func pushFile(
+        _ localPath: String,
         to remotePath: String,
         progress: FileTransferProgressHandler? = nil,
         acknowledgementTimeout: Duration = .seconds(60)
@@ -166,9 +166,9 @@ extension Connection {
     ///   - timeout: how long to wait for the first byte (default 60 s).
     /// - Returns: the size and digest received, and the path written.
     /// - Throws: ``MessagingError``.
-    public func getFile(
+    public func pullFile(
         _ remotePath: String,
-        saveTo localPath: String? = nil,
+        to localPath: String? = nil,
         progress: FileTransferProgressHandler? = nil,
         timeout: Duration = .seconds(60)
     ) async throws(MessagingError) -> FileTransferResult {
@@ -225,7 +225,7 @@ extension Connection {
             do throws(MessagingError) {
                 let (file, size) = try await LocalFile.openForReading(resolved.path)
                 defer { file.closeBlocking() }
-                // A requester of this library gets the digest after the body (see sendFile).
+                // A requester of this library gets the digest after the body (see pushFile).
                 let extra: JSONObject
                 if self.configuration.announceExtensions && wantsErrors {
                     extra = [ExtensionHeader.sha256Trailer: .bool(true)]

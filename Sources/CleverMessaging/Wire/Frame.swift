@@ -1,3 +1,4 @@
+import OrderedCollections
 import NIOCore
 
 /// One protocol frame: a header and its content (PROTOCOL.md sections 1 and 3).

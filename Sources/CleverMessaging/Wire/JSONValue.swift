@@ -1,4 +1,4 @@
-@_exported import OrderedCollections
+public import OrderedCollections
 
 /// A JSON value in the dialect of Python's `json` module.
 ///

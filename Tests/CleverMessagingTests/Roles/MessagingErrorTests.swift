@@ -41,7 +41,7 @@ struct MessagingErrorTests {
             var seen: [MessagingError.Code] = []
             for step in 0..<3 {
                 do throws(MessagingError) {
-                    if step == 0 { _ = try await client.connection.sendFile(from: "/nonexistent/file", to: "x") }
+                    if step == 0 { _ = try await client.connection.pushFile("/nonexistent/file", to: "x") }
                     if step == 1 { _ = try await client.connection.request("no_such_value", timeout: .seconds(5)) }
                     if step == 2 { _ = try await server.waitForConnections(2, timeout: .milliseconds(50)) }
                 } catch {
