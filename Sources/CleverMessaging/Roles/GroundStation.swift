@@ -128,7 +128,7 @@ public final class GroundStation: Sendable {
     }
 
     /// Serves until cancelled, a graceful shutdown, or ``shutdown()``.
-    /// - Throws: ``MessagingError/invalidPort(_:allowed:)``, or the system's error when binding fails.
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)``, or ``MessagingError/listenFailed(host:port:reason:)`` when binding fails.
     public func run() async throws {
         defer { finishEvents() }
         try await server.run(hooks: hooks)
@@ -138,7 +138,7 @@ public final class GroundStation: Sendable {
     /// duplicate-server guard (see ``MessagingServer/run(discovery:)``).
     /// - Parameter discovery: the discovery settings.
     /// - Returns: the earlier server that made this one stop, if that is why it stopped.
-    /// - Throws: when binding fails.
+    /// - Throws: ``MessagingError`` when binding fails.
     @discardableResult
     public func run(discovery: ServerDiscovery) async throws -> ServerAnnouncement? {
         defer { finishEvents() }

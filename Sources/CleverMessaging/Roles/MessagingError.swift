@@ -35,6 +35,8 @@ public enum MessagingError: Error, Sendable, Hashable {
     case connectFailed(host: String, port: Int, reason: String)
     /// The link did not pass its handshake (``ConnectionConfiguration/handshake``) and was closed.
     case handshakeFailed(HandshakeFailure)
+    /// A socket option (such as `"TCP_KEEPIDLE"`) could not be set.
+    case socketOption(option: String, errno: Int32)
 
     // MARK: Files
 
@@ -52,6 +54,8 @@ public enum MessagingError: Error, Sendable, Hashable {
     /// A port outside the range it must be in (`1...65535` to connect to or
     /// announce; `0...65535` to listen on, 0 picking a free port).
     case invalidPort(Int, allowed: ClosedRange<Int>)
+    /// A server could not listen on its address (in use, not an address of this host...).
+    case listenFailed(host: String, port: Int, reason: String)
     /// A wait ended before enough peers were there: `wanted` were asked for,
     /// `present` were there after `timeout`.
     case waitTimedOut(what: String, wanted: Int, present: Int, timeout: Duration)
@@ -111,6 +115,8 @@ extension MessagingError {
         public static let connectFailed = Code(rawValue: "connect_failed")
         /// ``MessagingError/handshakeFailed(_:)``.
         public static let handshakeFailed = Code(rawValue: "handshake_failed")
+        /// ``MessagingError/socketOption(option:errno:)``.
+        public static let socketOption = Code(rawValue: "socket_option")
         /// ``MessagingError/fileRefused(_:)``.
         public static let fileRefused = Code(rawValue: "file_refused")
         /// ``MessagingError/fileIO(operation:path:errno:)``.
@@ -121,6 +127,8 @@ extension MessagingError {
         public static let checksumMismatch = Code(rawValue: "checksum_mismatch")
         /// ``MessagingError/invalidPort(_:allowed:)``.
         public static let invalidPort = Code(rawValue: "invalid_port")
+        /// ``MessagingError/listenFailed(host:port:reason:)``.
+        public static let listenFailed = Code(rawValue: "listen_failed")
         /// ``MessagingError/waitTimedOut(what:wanted:present:timeout:)``.
         public static let waitTimedOut = Code(rawValue: "wait_timed_out")
         /// ``MessagingError/invalidAddress(host:port:reason:)``.
@@ -137,8 +145,8 @@ extension MessagingError {
         /// Every code, in the order of the cases.
         public static let all: [Code] = [
             .notConnected, .closed, .connectionLost, .timedOut, .cancelled, .queueFull, .remote, .encoding,
-            .decoding, .connectFailed, .handshakeFailed, .fileRefused, .fileIO, .notRegularFile,
-            .checksumMismatch, .invalidPort, .waitTimedOut, .invalidAddress, .broadcastNotAllowed,
+            .decoding, .connectFailed, .handshakeFailed, .socketOption, .fileRefused, .fileIO, .notRegularFile,
+            .checksumMismatch, .invalidPort, .listenFailed, .waitTimedOut, .invalidAddress, .broadcastNotAllowed,
             .bindFailed, .beaconSendFailed, .discoveryTimedOut,
         ]
     }
@@ -157,11 +165,13 @@ extension MessagingError {
         case .decoding: return .decoding
         case .connectFailed: return .connectFailed
         case .handshakeFailed: return .handshakeFailed
+        case .socketOption: return .socketOption
         case .fileRefused: return .fileRefused
         case .fileIO: return .fileIO
         case .notRegularFile: return .notRegularFile
         case .checksumMismatch: return .checksumMismatch
         case .invalidPort: return .invalidPort
+        case .listenFailed: return .listenFailed
         case .waitTimedOut: return .waitTimedOut
         case .invalidAddress: return .invalidAddress
         case .broadcastNotAllowed: return .broadcastNotAllowed
@@ -186,12 +196,14 @@ extension MessagingError {
         case .decoding(let reason): return "cannot decode: \(reason)"
         case .connectFailed(let host, let port, let reason): return "cannot connect to \(host):\(port): \(reason)"
         case .handshakeFailed(let failure): return "\(failure)"
+        case .socketOption(let option, let errno): return "setsockopt(\(option)) failed with errno \(errno)"
         case .fileRefused(let error): return "path refused: \(error)"
         case .fileIO(let operation, let path, let errno): return "\(operation) \(path) failed with errno \(errno)"
         case .notRegularFile(let path): return "\(path) is not a regular file"
         case .checksumMismatch(let expected, let actual): return "sha256 mismatch: expected \(expected), got \(actual)"
         case .invalidPort(let port, let allowed):
             return "invalid port \(port): a port must be in \(allowed.lowerBound)...\(allowed.upperBound)"
+        case .listenFailed(let host, let port, let reason): return "cannot listen on \(host):\(port): \(reason)"
         case .waitTimedOut(let what, let wanted, let present, let timeout):
             return "timed out after \(DurationText.describe(timeout)): \(present) of \(wanted) \(what)"
         case .invalidAddress(let host, let port, let reason): return "invalid address \(host):\(port): \(reason)"
@@ -205,13 +217,14 @@ extension MessagingError {
 
     /// The underlying error, when there is one: the peer's ``RemoteError``, the
     /// ``FilePolicyError`` that refused a path, the ``FrameEncodingError``, or
-    /// an `IOError` carrying the `errno` of a failed file operation.
+    /// an `IOError` carrying the `errno` of a failed file operation or socket option.
     public var cause: (any Error)? {
         switch self {
         case .remote(let error): return error
         case .encoding(let error): return error
         case .fileRefused(let error): return error
         case .fileIO(let operation, _, let errno): return IOError(errnoCode: errno, reason: operation)
+        case .socketOption(let option, let errno): return IOError(errnoCode: errno, reason: "setsockopt(\(option))")
         default: return nil
         }
     }

@@ -106,9 +106,16 @@ public final class MessagingServer: Sendable {
 
     /// Waits until the server listens and returns its address (with the real port when 0 was asked).
     /// - Returns: the bound address.
-    /// - Throws: when binding failed or the server is gone.
-    public func localAddress() async throws -> SocketAddress {
-        try await bound.futureResult.get()
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` or
+    ///   ``MessagingError/listenFailed(host:port:reason:)`` when binding failed.
+    public func localAddress() async throws(MessagingError) -> SocketAddress {
+        do {
+            return try await bound.futureResult.get()
+        } catch let error as MessagingError {
+            throw error
+        } catch {
+            throw .listenFailed(host: host, port: port, reason: LogFormat.error(error))
+        }
     }
 
     /// Waits until at least `count` connections are up.
@@ -138,7 +145,7 @@ public final class MessagingServer: Sendable {
     /// This is also the server's `Service` conformance: in a `ServiceGroup`,
     /// a graceful shutdown acts as ``shutdown()``.
     /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` for a port outside
-    ///   `0...65535`; the system's error when binding fails.
+    ///   `0...65535`; ``MessagingError/listenFailed(host:port:reason:)`` when binding fails.
     public func run() async throws {
         try await run(hooks: nil)
     }
@@ -180,9 +187,10 @@ public final class MessagingServer: Sendable {
                     serverBackPressureStrategy: .init(lowWatermark: 256, highWatermark: 4096)
                 ) { [self] child in self.accept(child) }
         } catch {
+            let failure = error as? MessagingError ?? .listenFailed(host: host, port: port, reason: LogFormat.error(error))
             boundSettled.withLockedValue { $0 = true }
-            bound.fail(error)
-            throw error
+            bound.fail(failure)
+            throw failure
         }
         let channel = server.channel
         let stop = state.withLockedValue { s -> Bool in

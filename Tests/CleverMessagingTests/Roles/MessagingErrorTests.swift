@@ -56,4 +56,23 @@ struct MessagingErrorTests {
             #expect(seen == [.fileIO, .remote, .waitTimedOut])
         }
     }
+
+    @Test("a server that cannot listen fails with listen_failed, not a system error")
+    func listenFailed() async throws {
+        let first = MessagingServer(host: "127.0.0.1", port: 0, registry: HandlerRegistry())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await first.run() }
+            let port = try await first.localAddress().port!
+            let second = MessagingServer(host: "127.0.0.1", port: port, registry: HandlerRegistry())
+            await #expect(throws: MessagingError.self) { try await second.run() }
+            do throws(MessagingError) {
+                _ = try await second.localAddress()
+                Issue.record("expected listen_failed")
+            } catch {
+                #expect(error.code == .listenFailed)
+            }
+            first.shutdown()
+            try await group.waitForAll()
+        }
+    }
 }
