@@ -88,13 +88,15 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Creates a connection that is not linked yet.
+    /// Creates a connection that is not linked yet (the roles make one per
+    /// peer and give it its links: ``MessagingClient/connection``,
+    /// ``MessagingServer/connections``, ``GroundStation/connection(for:)``).
     /// - Parameters:
     ///   - eventLoop: the event loop its links will use.
     ///   - registry: the handlers for what arrives (may be shared).
     ///   - configuration: behaviour settings.
     ///   - logger: where to log.
-    public init(
+    package init(
         eventLoop: any EventLoop,
         registry: HandlerRegistry,
         configuration: ConnectionConfiguration = .init(),
