@@ -73,9 +73,8 @@ extension Connection {
     private func registerAcknowledgement(timeout: TimeAmount) throws(MessagingError) -> (id: String, future: EventLoopFuture<JSONValue>) {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = state.withLockedValue { s -> String in
-            let number = s.nextRequestNumber
+            let number = s.pending.takeNumber()
             let id = Self.formatRequestID(number)
-            s.nextRequestNumber += 1
             var entry = PendingRequests.Entry(
                 requestedValue: Frame.fileTransferAction,
                 args: [],
@@ -84,9 +83,8 @@ extension Connection {
                 timeout: timeout,
                 written: true
             )
-            entry.deadline = .now() + timeout
             entry.resendable = false
-            s.pending.add(number: number, entry: entry)
+            s.pending.add(number: number, entry: entry, expires: true, now: .now())
             return id
         }
         armTimeoutsSoon()

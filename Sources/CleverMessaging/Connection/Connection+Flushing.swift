@@ -36,7 +36,7 @@ extension Connection {
     /// was less than ``burstWindow`` ago (a burst), when it waits for the
     /// rest of the window and takes what was queued meanwhile. Runs on the event loop.
     func flushAskedFromElsewhere() {
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         guard let wait = state.withLockedValue({ $0.outbound.flushDelay(now: now) }) else {
             flushOutbound()
             return
@@ -62,7 +62,7 @@ extension Connection {
     /// Writes everything queued with one flush. Runs on the event loop.
     /// Also used by roles that queue for many connections of one loop and flush them together.
     package func flushOutbound() {
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         let work = state.withLockedValue { s -> (any Channel, ByteBuffer, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
             guard let (bytes, replies) = s.outbound.takeForWrite(now: now), let channel = s.channel else { return nil }
             let promise = s.outboundPromise
@@ -80,7 +80,7 @@ extension Connection {
         // written, so that a slow but reading peer is never taken for a stalled one.
         while bytes.readableBytes > Self.progressSlice {
             channel.write(bytes.readSlice(length: Self.progressSlice)!).whenSuccess {
-                let now = NIODeadline.now()
+                let now = self.eventLoop.now
                 self.state.withLockedValue { s in
                     guard let current = s.channel, current === channel else { return }
                     s.outbound.sliceWritten()
@@ -90,7 +90,7 @@ extension Connection {
         }
         channel.writeAndFlush(bytes, promise: write)
         write.futureResult.whenComplete { result in
-            let now = NIODeadline.now()
+            let now = self.eventLoop.now
             let resume = self.state.withLockedValue { s -> ReadGate? in
                 let sameLink = s.channel.map { $0 === channel } ?? false
                 let resume = s.outbound.writeCompleted(bytes: count, replies: replies, sameLink: sameLink)

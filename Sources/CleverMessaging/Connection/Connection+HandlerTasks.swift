@@ -12,9 +12,7 @@ extension Connection {
     func runHandlerTask(_ body: @escaping @Sendable () async -> Void) {
         let limit = configuration.maximumConcurrentHandlers
         let pause = state.withLockedValue { s -> ReadGate? in
-            s.runningHandlers += 1
-            guard s.runningHandlers > limit, !s.pausedForHandlers, let gate = s.readGate else { return nil }
-            s.pausedForHandlers = true
+            guard s.handlers.started(canPause: s.readGate != nil), let gate = s.readGate else { return nil }
             gate.hold(.handlerBacklog, true)
             return gate
         }
@@ -24,7 +22,7 @@ extension Connection {
         }
         let work: HandlerTaskQueue.Work = {
             await body()
-            self.handlerTaskFinished(limit: limit)
+            self.handlerTaskFinished()
         }
         if !handlerTasks.submit(work) {
             // Fallback for roles that do not call `run()`: unstructured, as before.
@@ -54,11 +52,9 @@ extension Connection {
     }
 
     /// One handler task ended: reading starts again when few enough still run.
-    private func handlerTaskFinished(limit: Int) {
+    private func handlerTaskFinished() {
         let resume = state.withLockedValue { s -> ReadGate? in
-            s.runningHandlers -= 1
-            guard s.pausedForHandlers, s.runningHandlers <= limit / 2 else { return nil }
-            s.pausedForHandlers = false
+            guard s.handlers.finished() else { return nil }
             s.readGate?.hold(.handlerBacklog, false)
             return s.readGate
         }

@@ -16,17 +16,32 @@ extension Connection {
     /// A JSON frame arrived on a link that was not open yet when last seen by
     /// ``ConnectionHandler``. Runs on the event loop.
     func receiveWhileHandshaking(_ frame: @autoclosure () -> Frame) -> HandshakeDelivery {
-        guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return .deliver }
-        let now = NIODeadline.now()
+        switch state.withLockedValue({ $0.handshakeStanding }) {
+        case .opened: return .deliver
+        case .ended: return .taken(linkOpen: false)  // failed or closed: dropped, the link is going
+        case .running: break
+        }
+        let now = self.eventLoop.now
         let frame = frame()
         return .taken(linkOpen: stepHandshake(now: now) { $0.receive(frame, now: now) })
+    }
+
+    /// A user event reached the link: while it handshakes, the stage running sees it.
+    func eventWhileHandshaking(_ event: Any) {
+        guard state.withLockedValue({ $0.handshakeStanding }) == .running else { return }
+        let now = eventLoop.now
+        stepHandshake(now: now) { $0.receive(event: event, now: now) }
     }
 
     /// A binary frame began on a link still handshaking: the handshake fails.
     /// - Returns: whether the link is open (then the frame is handled as usual).
     func binaryFrameWhileHandshaking() -> Bool {
-        guard state.withLockedValue({ $0.lifecycle.phase == .handshaking && $0.handshake != nil }) else { return true }
-        _ = stepHandshake(now: .now()) { $0.binaryFrameArrived() }
+        switch state.withLockedValue({ $0.handshakeStanding }) {
+        case .opened: return true
+        case .ended: return false
+        case .running: break
+        }
+        _ = stepHandshake(now: self.eventLoop.now) { $0.binaryFrameArrived() }
         return false
     }
 
@@ -37,9 +52,9 @@ extension Connection {
     func stepHandshake(now: NIODeadline, _ step: (inout HandshakeRun) -> HandshakeRun.Outcome) -> Bool {
         let work = state.withLockedValue { s -> (HandshakeRun.Outcome, ByteBuffer, any Channel, String)? in
             guard var run = s.handshake.take()?.value, let channel = s.channel else { return nil }
-            run.syncRequestNumber(s.nextRequestNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
+            run.syncRequestNumber(s.pending.nextNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
             let outcome = step(&run)
-            s.nextRequestNumber = run.context.nextRequestNumber
+            s.pending.skipNumbers(to: run.context.nextRequestNumber)
             if run.context.peerSpeaksExtensions { s.peerSpeaksExtensions = true }
             var bytes = ByteBuffer()
             for frame in run.takeOutbound() {
@@ -87,7 +102,8 @@ extension Connection {
         var metadata = linkMetadata
         metadata["stage"] = "\(stage)"
         metadata["reason"] = "\(error.reason)"
-        logger.warning("link closed: \(error)", metadata: metadata)
+        // A refused duplicate drone was logged by the station already (once per host).
+        logger.log(level: error.reason == .duplicateID ? .debug : .warning, "link closed: \(error)", metadata: metadata)
         for waiter in waiters { waiter.fail(MessagingError.handshakeFailed(error)) }
         channel.close(promise: nil)
     }
@@ -100,9 +116,10 @@ extension Connection {
             s.handshakeTimer.generation &+= 1
             s.handshakeTimer.armed = deadline
             let generation = s.handshakeTimer.generation
-            eventLoop.scheduleTask(deadline: deadline) {
-                // Never earlier than the deadline it was armed for (an embedded loop's clock is its own).
-                let now = NIODeadline.now()
+            // The timer holds the target and the loop, never the connection.
+            eventLoop.scheduleTask(deadline: deadline) { [eventLoop] in
+                // Never earlier than the deadline it was armed for.
+                let now = eventLoop.now
                 target.connection?.handshakeTimerFired(generation: generation, now: now > deadline ? now : deadline)
             }
         }
@@ -136,5 +153,23 @@ extension HandshakeRun {
             context.nextRequestNumber = next
             if peerSpeaksExtensions { context.peerSpeaksExtensions = true }
         }
+    }
+}
+
+/// Where the current link's handshake stands, for what arrives on the link.
+enum HandshakeStanding {
+    /// The link opened: frames are dispatched.
+    case opened
+    /// A stage runs: frames go to it.
+    case running
+    /// The handshake failed, or the connection closed before it passed: what arrives is dropped.
+    case ended
+}
+
+extension Connection.State {
+    /// Where the current link's handshake stands.
+    var handshakeStanding: HandshakeStanding {
+        if linkOpened { return .opened }
+        return handshake != nil && lifecycle.phase == .handshaking ? .running : .ended
     }
 }

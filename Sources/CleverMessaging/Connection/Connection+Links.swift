@@ -8,7 +8,7 @@ extension Connection {
     /// again for it, and its handshake starts. Runs on the event loop.
     /// - Returns: whether the link is open already (no stage waits).
     func attach(_ channel: any Channel) -> Bool {
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         let linkNumber = state.withLockedValue { $0.lifecycle.linkCount } + 1
         let link = HandshakeLink(remoteAddress: channel.remoteAddress, connectionNumber: number, linkNumber: linkNumber)
         let stages = configuration.handshake.map { $0.makeStage(for: link) }
@@ -16,8 +16,9 @@ extension Connection {
             let action = s.lifecycle.linkUp(stages: stages.count)
             guard action != .refuseLink else { return action }
             s.channel = channel
+            s.linkOpened = false
             s.readGate = ReadGate(channel: channel)
-            s.pausedForHandlers = false
+            s.handlers.linkChanged()
             s.remoteAddress = channel.remoteAddress
             s.linkTarget?.clear()
             s.linkTarget = LinkTimerTarget(self)
@@ -31,7 +32,7 @@ extension Connection {
                     link: link,
                     logger: logger,
                     peerSpeaksExtensions: s.peerSpeaksExtensions,
-                    nextRequestNumber: s.nextRequestNumber
+                    nextRequestNumber: s.pending.nextNumber
                 )
                 s.handshake = NIOLoopBound(
                     HandshakeRun(stages: stages, context: context, timeout: configuration.handshakeTimeout, now: now),
@@ -63,6 +64,7 @@ extension Connection {
             s.linkWaiters = []
             let held = s.heldInbound
             s.heldInbound = []
+            s.linkOpened = true
             if s.outbound.bytes.readableBytes > 0, s.outboundPromise == nil { s.outboundPromise = eventLoop.makePromise() }
             return (s.outbound.open(), waiters, held)
         }
@@ -80,9 +82,10 @@ extension Connection {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed)
             }
             s.channel = nil
+            s.linkOpened = false
             s.readGate = nil
             s.lastWrite = nil
-            s.pausedForHandlers = false
+            s.handlers.linkChanged()
             _ = s.lifecycle.linkDown()
             let closed = s.lifecycle.isClosed
             var dropped: EventLoopPromise<Void>?
@@ -109,6 +112,17 @@ extension Connection {
         droppedQueue?.fail(MessagingError.connectionLost)
         for entry in failedRequests { entry.finish(.failure(closed ? .closed : .connectionLost)) }
         for promise in closePromises { promise.succeed() }
+    }
+
+    /// A client starts trying to make a link for this connection (for its
+    /// lifecycle: ``LinkLifecycle/Phase/connecting``). Used by ``MessagingClient``.
+    package func connectAttemptStarted() {
+        state.withLockedValue { $0.lifecycle.connecting() }
+    }
+
+    /// The attempt failed; the connection has no link.
+    package func connectAttemptFailed() {
+        state.withLockedValue { $0.lifecycle.connectFailed() }
     }
 
     /// Waits until a link is open (up, and its handshake passed).
@@ -139,6 +153,31 @@ extension Connection {
         }
     }
 
+    /// Waits until the link is open (up, and its handshake passed), with no
+    /// deadline of its own: a role's per-link task calls it, and the link's
+    /// handshake timeout, its failure or the connection's close ends the wait.
+    /// - Returns: `true` once the link is open; `false` when its handshake
+    ///   failed or the connection closed first.
+    package func waitForOpenLink() async -> Bool {
+        let promise = eventLoop.makePromise(of: Void.self)
+        let ready = state.withLockedValue { s -> Bool? in
+            if s.lifecycle.isClosed { return false }
+            if s.lifecycle.isOpen { return true }
+            s.linkWaiters.append(promise)
+            return nil
+        }
+        if let ready {
+            promise.succeed()
+            return ready
+        }
+        do {
+            try await promise.futureResult.get()
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Drops the current link at once, as a network failure would, without
     /// closing the connection: a client reconnects it, and pending requests are
     /// resent per ``ConnectionConfiguration/resendRequests``.
@@ -163,9 +202,9 @@ extension Connection {
         var unsentFrames: EventLoopPromise<Void>?
         let (channel, pending, waiters, done) = state.withLockedValue { s in
             let action = s.lifecycle.close()
-            s.timeoutTimer?.cancel()
-            s.timeoutTimer = nil
-            s.armedDeadline = nil
+            s.requestTimerTask?.cancel()
+            s.requestTimerTask = nil
+            s.requestTimer.armed = nil
             stopLiveness(&s)
             let pending = s.pending.removeAll()
             let waiters = s.linkWaiters
@@ -210,14 +249,8 @@ extension Connection {
         linkMetadata.merging(extra) { _, new in new }
     }
 
-    /// The drone id of the peer, once known (``IdentifyStage``, or the role that identified it).
+    /// The drone id of the peer, once an ``IdentifyStage`` of its handshake learnt it.
     public var peerID: String? { state.withLockedValue { $0.peerID } }
-
-    /// Names the peer in log lines from now on (the role that identified it calls this).
-    /// - Parameter id: the peer's drone id.
-    package func setPeerID(_ id: String?) {
-        state.withLockedValue { $0.peerID = id }
-    }
 
     /// `host:port` of an address, or `?`.
     static func describe(_ address: SocketAddress?) -> String {

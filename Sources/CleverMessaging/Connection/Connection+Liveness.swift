@@ -70,9 +70,10 @@ extension Connection {
             s.livenessTimer.generation &+= 1
             s.livenessTimer.armed = wake
             let generation = s.livenessTimer.generation
-            eventLoop.scheduleTask(deadline: wake) {
-                // Never earlier than the wake it was armed for (an embedded loop's clock is its own).
-                let now = NIODeadline.now()
+            // The timer holds the target and the loop, never the connection.
+            eventLoop.scheduleTask(deadline: wake) { [eventLoop] in
+                // Never earlier than the wake it was armed for.
+                let now = eventLoop.now
                 target.connection?.livenessTimerFired(generation: generation, now: now > wake ? now : wake)
             }
         }
@@ -133,9 +134,9 @@ extension Connection {
     private func pingSettled() {
         state.withLockedValue { $0.liveness?.pingSettled() }
         if eventLoop.inEventLoop {
-            armLiveness(now: .now())
+            armLiveness(now: self.eventLoop.now)
         } else {
-            eventLoop.execute { self.armLiveness(now: .now()) }
+            eventLoop.execute { self.armLiveness(now: self.eventLoop.now) }
         }
     }
 }

@@ -28,7 +28,13 @@ extension Connection {
         // Checked on every frame: once seen, no lock is taken again.
         guard !extensionsSeen.value, CapabilityStage.shows(header) else { return }
         extensionsSeen.value = true
-        state.withLockedValue { $0.peerSpeaksExtensions = true }
+        let watched = state.withLockedValue { s -> Bool in
+            s.peerSpeaksExtensions = true
+            s.liveness?.peerAnswersPings = true
+            return s.liveness != nil
+        }
+        // The link's liveness timer starts now that the peer answers pings.
+        if watched { armLiveness(now: eventLoop.now) }
     }
 
     func receiveAction(_ header: FrameHeader, _ content: consuming ContentMembers) {

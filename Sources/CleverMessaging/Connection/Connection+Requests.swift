@@ -2,6 +2,7 @@ import OrderedCollections
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import OrderedCollections
 
 extension Connection {
     // MARK: - Requests
@@ -115,8 +116,7 @@ extension Connection {
             if s.lifecycle.isClosed { throw .closed }
             let linked = s.lifecycle.isLinked
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
-            let number = s.nextRequestNumber
-            s.nextRequestNumber += 1
+            let number = s.pending.takeNumber()
             var flush = false
             if linked {
                 try s.outbound.checkRoom()
@@ -156,9 +156,9 @@ extension Connection {
     /// request whose deadline is `deadline` (`nil`: unknown): not when an arming
     /// is on its way already, nor when the armed timer fires before `deadline`.
     func claimTimerArming(_ s: inout State, covering deadline: NIODeadline?) -> Bool {
-        guard !s.armTimeoutsScheduled else { return false }
-        if let deadline, let armed = s.armedDeadline, armed <= deadline { return false }
-        s.armTimeoutsScheduled = true
+        guard !s.requestTimerArming else { return false }
+        if let deadline, let armed = s.requestTimer.armed, armed <= deadline { return false }
+        s.requestTimerArming = true
         return true
     }
 

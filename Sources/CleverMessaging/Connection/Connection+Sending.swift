@@ -1,6 +1,7 @@
 import OrderedCollections
 import Logging
 import NIOCore
+import OrderedCollections
 
 extension Connection {
     // MARK: - Sending

@@ -52,7 +52,7 @@ extension Connection {
 
     /// A region of a streamed body was written: bytes the peer had to read went out.
     func streamProgressed() {
-        let now = NIODeadline.now()
+        let now = self.eventLoop.now
         state.withLockedValue { s in s.liveness?.outboundProgress(now: now) }
     }
 }

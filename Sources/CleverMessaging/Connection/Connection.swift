@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import OrderedCollections
 
 /// One peer, across reconnects (the seed's `ConnectionManager`).
 ///
@@ -12,6 +13,15 @@ import NIOCore
 /// Sending is safe from any thread or task. Frames sent in a burst are
 /// encoded into one buffer and written with one flush, so one-way throughput
 /// does not pay a system call per frame.
+///
+/// A new link is held in its handshake (``ConnectionConfiguration/handshake``)
+/// until every stage passed; only then is anything dispatched or written for
+/// the user. Handlers run as child tasks of ``run()`` when a role calls it.
+///
+/// Inside, the decisions are taken by pure state machines (in `Link/`:
+/// the link's lifecycle, the outbound queue, the pending requests, liveness,
+/// the handshake, the handler backlog) kept under one lock; this class and
+/// ``ConnectionHandler`` perform what they decide (writes, timers, pauses).
 public final class Connection: Sendable {
     /// The event loop all of this connection's links and timers run on.
     public let eventLoop: any EventLoop
@@ -43,7 +53,6 @@ public final class Connection: Sendable {
         /// The drone id of the peer, once known (for log metadata).
         var peerID: String?
         var lifecycle = LinkLifecycle()
-        var nextRequestNumber = 1
         var pending = PendingRequests()
         var outbound: OutboundQueue
         /// The promise shared by the frames of the next write (their receipts).
@@ -52,10 +61,8 @@ public final class Connection: Sendable {
         var lastWrite: EventLoopFuture<Void>?
         /// Stops and starts reading the current link.
         var readGate: ReadGate?
-        /// Handler tasks running (``Connection/runHandlerTask(_:)``), across links.
-        var runningHandlers = 0
-        /// Reading the current link is stopped because too many handler tasks run.
-        var pausedForHandlers = false
+        /// Handler tasks running (``Connection/runHandlerTask(_:)``), and whether reading stops for them.
+        var handlers: HandlerBacklog
         var writer = FrameWriter()
         var peerSpeaksExtensions = false
         var closePromises: [EventLoopPromise<Void>] = []
@@ -71,20 +78,23 @@ public final class Connection: Sendable {
         var handshakeTimer = TimerSlot()
         /// What the handshake stages of the last link recorded (``Connection/handshakeResult(_:)``).
         var handshakeResults: [ObjectIdentifier: any Sendable] = [:]
-        /// The one timer that fails requests past their deadline.
-        var timeoutTimer: Scheduled<Void>?
-        var armedDeadline: NIODeadline?
-        /// Which scheduled timer is the current one (replaced timers are left to fire idle).
-        var timerGeneration = 0
-        var armTimeoutsScheduled = false
+        /// The one timer that fails requests past their deadline (``RequestTimeouts``).
+        var requestTimer = TimerSlot()
+        /// The request timer's task (cancelled at the close).
+        var requestTimerTask: Scheduled<Void>?
+        /// An arming of the request timer is on its way to the event loop.
+        var requestTimerArming = false
         /// The handshake of the current link, while it runs. Its stages are not
         /// `Sendable`: it is only ever reached on the event loop (`NIOLoopBound` checks it).
         var handshake: NIOLoopBound<HandshakeRun>?
+        /// Whether the current link opened (its handshake passed).
+        var linkOpened = false
         /// Frames that arrived during the handshake and wait for the link to open.
         var heldInbound: [Frame] = []
 
-        init(outbound: OutboundQueue) {
+        init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound
+            self.handlers = handlers
         }
     }
 
@@ -115,7 +125,7 @@ public final class Connection: Sendable {
             maximumQueuedBytes: configuration.maximumQueuedBytes,
             maximumReplyBacklog: configuration.maximumReplyBacklog,
             burstWindow: Self.burstWindow
-        ))
+        ), handlers: HandlerBacklog(limit: configuration.maximumConcurrentHandlers))
         state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
         let box = AdaptiveLockedBox(state)
         self.state = box

@@ -55,7 +55,7 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// unanswered within ``pingTimeout`` drops the link. Default 5 s; `nil` never pings.
     public var pingInterval: Duration?
     /// How long a link may move no bytes at all, in either direction, with a
-    /// ping out, before it is dropped (see ``Liveness``: a link busy reading or
+    /// ping out, before it is dropped (a link busy reading or
     /// writing, such as a long file push on a slow link, is never dropped for a
     /// late ping). Default 10 s.
     public var pingTimeout: Duration

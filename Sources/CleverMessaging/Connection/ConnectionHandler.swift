@@ -208,9 +208,15 @@ package final class ConnectionHandler: ChannelInboundHandler {
     package func channelReadComplete(context: ChannelHandlerContext) {
         if inReadBatch {
             inReadBatch = false
-            connection.readBatchEnded(now: .now())
+            connection.readBatchEnded(now: context.eventLoop.now)
         }
         context.fireChannelReadComplete()
+    }
+
+    package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // A handler below (TLS) tells its progress: the handshake's stage may wait for it.
+        if !linkOpen { connection.eventWhileHandshaking(event) }
+        context.fireUserInboundEventTriggered(event)
     }
 
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -1,26 +1,26 @@
 /// Header keys of this library's extensions. Reference peers ignore unknown
 /// header keys (PROTOCOL.md section 1), so these never break them.
-public enum ExtensionHeader {
+package enum ExtensionHeader {
     /// On every frame this library sends (unless extensions are turned off):
     /// the sender speaks this library's extensions. A request carrying it may be
     /// answered with an error reply `{"value": null, "error": {"code": ..., "message": ...}}`;
     /// a file push carrying it with ``acknowledgement`` is acknowledged. Extension
     /// frames are only ever sent to a peer that has shown this key.
-    public static let capabilities = "x-clever"
+    package static let capabilities = "x-clever"
     /// On a file push: the id under which the receiver acknowledges it, with a
     /// response `requested_value: "filetransfer"`, value `true` or an error.
-    public static let acknowledgement = "x-clever-ack"
+    package static let acknowledgement = "x-clever-ack"
     /// The requested value of the application ping, answered `true` by peers
     /// of this library; only sent to a peer that showed ``capabilities``.
-    public static let ping = "x-clever-ping"
+    package static let ping = "x-clever-ping"
     /// On a binary frame: the SHA-256 of the content, lowercase hex. The
     /// receiver verifies it before the file replaces its destination.
-    public static let sha256 = "sha256"
+    package static let sha256 = "sha256"
     /// On a binary frame, in place of ``sha256`` (value `true`): the SHA-256 of
     /// the content follows it as the very next frame on the link, an action
     /// message named `x-clever-sha256-trailer` whose header carries ``sha256``.
     /// The sender then hashes the file while it sends it, in one pass. Only sent
     /// to a peer that showed ``capabilities``; a receiver that gets no trailer
     /// keeps nothing. (The trailer frame's action has the same name as this key.)
-    public static let sha256Trailer = "x-clever-sha256-trailer"
+    package static let sha256Trailer = "x-clever-sha256-trailer"
 }

@@ -33,13 +33,13 @@ final class RequestTimeouts: Sendable {
     /// Runs on the event loop.
     func arm() {
         state.withLockedValue { s in
-            s.armTimeoutsScheduled = false
+            s.requestTimerArming = false
             guard let next = s.pending.nextDeadline() else { return }
-            if let armed = s.armedDeadline, armed <= next { return }
-            s.timerGeneration &+= 1
-            let generation = s.timerGeneration
-            s.armedDeadline = next
-            s.timeoutTimer = eventLoop.scheduleTask(deadline: next) { [weak self] in
+            if let armed = s.requestTimer.armed, armed <= next { return }
+            s.requestTimer.generation &+= 1
+            let generation = s.requestTimer.generation
+            s.requestTimer.armed = next
+            s.requestTimerTask = eventLoop.scheduleTask(deadline: next) { [weak self] in
                 self?.fire(generation: generation)
             }
         }
@@ -48,10 +48,10 @@ final class RequestTimeouts: Sendable {
     /// Fails every request whose deadline passed; the current timer then re-arms. Runs on the event loop.
     private func fire(generation: Int) {
         let (expired, current) = state.withLockedValue { s -> ([(id: String, entry: PendingRequests.Entry)], Bool) in
-            let current = s.timerGeneration == generation
+            let current = s.requestTimer.generation == generation
             if current {
-                s.armedDeadline = nil
-                s.timeoutTimer = nil
+                s.requestTimer.armed = nil
+                s.requestTimerTask = nil
             }
             return (s.pending.expired(now: .now()), current)
         }

@@ -10,13 +10,13 @@ import Darwin
 #endif
 
 /// Socket options every connection gets: `TCP_NODELAY` and keepalive.
-public enum SocketOptions {
+enum SocketOptions {
     /// Sets keepalive on a raw socket descriptor, as the seed's `set_keepalive` does.
     /// - Parameters:
     ///   - descriptor: an open TCP socket.
     ///   - configuration: the keepalive settings (default: the reference's 1 s / 3 s / 5).
     /// - Throws: ``MessagingError/socketOption(option:errno:)`` naming the option that failed and `errno`.
-    public static func setKeepalive(
+    static func setKeepalive(
         descriptor: CInt,
         configuration: KeepaliveConfiguration = .reference
     ) throws(MessagingError) {
@@ -43,7 +43,7 @@ public enum SocketOptions {
     ///   - channel: a connected TCP channel.
     ///   - keepalive: the keepalive settings.
     /// - Returns: a future that succeeds when all options are set.
-    public static func apply(to channel: any Channel, keepalive: KeepaliveConfiguration) -> EventLoopFuture<Void> {
+    static func apply(to channel: any Channel, keepalive: KeepaliveConfiguration) -> EventLoopFuture<Void> {
         var future = channel.setOption(.socketOption(.tcp_nodelay), value: 1)
             .flatMap { channel.setOption(.socketOption(.so_keepalive), value: keepalive.enabled ? 1 : 0) }
         guard keepalive.enabled else { return future }

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Detects a peer of this library's own kind: one whose frames carry
-/// ``ExtensionHeader/capabilities`` (`x-clever`). Such a peer gets error
+/// the header key `x-clever`. Such a peer gets error
 /// replies, file acknowledgements, digest trailers and pings; a reference peer
 /// never sees an extension frame (PROTOCOL.md section 6).
 ///
@@ -35,7 +35,7 @@ public struct CapabilityStage: HandshakeStage {
 
     /// Whether a header shows that its sender speaks this library's extensions.
     /// - Parameter header: a frame's header.
-    /// - Returns: whether it carries ``ExtensionHeader/capabilities``.
+    /// - Returns: whether it carries the `x-clever` header key.
     @inline(__always)
     public static func shows(_ header: FrameHeader) -> Bool {
         !header.extra.isEmpty && header.extra[ExtensionHeader.capabilities] != nil

@@ -65,6 +65,14 @@ package struct HandshakeRun {
         return advance(from: verdict, now: now)
     }
 
+    /// A channel event reached the link (a user event from a handler below, such as TLS).
+    package mutating func receive(event: Any, now: NIODeadline) -> Outcome {
+        if let finished { return finished }
+        guard current < stages.count else { return outcome(now: now) }
+        let verdict = stages[current].receive(event: event, context: &context, now: now)
+        return advance(from: verdict, now: now)
+    }
+
     /// A binary frame began: the handshake takes none.
     package mutating func binaryFrameArrived() -> Outcome {
         if let finished { return finished }

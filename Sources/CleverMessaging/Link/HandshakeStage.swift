@@ -1,6 +1,6 @@
-import OrderedCollections
 import Logging
 import NIOCore
+import OrderedCollections
 
 /// A step a new link must pass before it is open.
 ///
@@ -48,6 +48,16 @@ public protocol HandshakeStage {
     ///   (`consumed`); a frame not consumed is held and dispatched once the link is open.
     mutating func receive(_ frame: Frame, context: inout HandshakeContext, now: NIODeadline) -> (verdict: HandshakeVerdict, consumed: Bool)
 
+    /// A channel event reached the link while this stage runs (a user event
+    /// from a handler below, such as NIOSSL's `TLSUserEvent.handshakeCompleted`:
+    /// a TLS stage passes on it).
+    /// - Parameters:
+    ///   - event: the event, as the pipeline carries it.
+    ///   - context: the link.
+    ///   - now: the present.
+    /// - Returns: the stage's verdict; by default ``HandshakeVerdict/continue``.
+    mutating func receive(event: Any, context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict
+
     /// The stage's ``timeout``, or the handshake's, passed before it passed.
     /// - Returns: the verdict; by default a ``HandshakeFailure/Reason/timedOut`` failure.
     mutating func timedOut(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict
@@ -60,6 +70,11 @@ extension HandshakeStage {
     /// Frames are not this stage's by default: held, and the stage goes on waiting.
     public mutating func receive(_ frame: Frame, context: inout HandshakeContext, now: NIODeadline) -> (verdict: HandshakeVerdict, consumed: Bool) {
         (.continue, false)
+    }
+
+    /// Events do not concern a stage by default.
+    public mutating func receive(event: Any, context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict {
+        .continue
     }
 
     /// Fails with ``HandshakeFailure/Reason/timedOut``.
@@ -169,7 +184,7 @@ public struct HandshakeContext {
     /// The connection's logger.
     public let logger: Logger
     /// Whether a frame from the peer showed this library's extensions
-    /// (``ExtensionHeader/capabilities``), so far.
+    /// (the `x-clever` header key), so far.
     public internal(set) var peerSpeaksExtensions: Bool
     /// Frames to send, in order (taken by the link after each call).
     package var outbound: [Frame] = []

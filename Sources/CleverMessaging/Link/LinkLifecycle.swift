@@ -1,10 +1,12 @@
 /// Where a connection is in its life, across links, as a pure state machine.
 ///
-///     idle ──linkUp──▶ handshaking ──passed──▶ open ──close──▶ draining ──linkDown──▶ closed
-///      ▲                   │ failed: close the link            │
-///      └──────linkDown─────┴──────────────linkDown─────────────┘ (reconnectable)
+///     idle ──connecting──▶ connecting ──linkUp──▶ handshaking ──passed──▶ open ──close──▶ draining ──linkDown──▶ closed
+///      ▲   ◀──connectFailed──┘                        │ failed: close the link            │
+///      └───────────────────────linkDown───────────────┴──────────────linkDown─────────────┘ (reconnectable)
 ///
-/// A connection starts ``Phase/idle`` (no link; a client is connecting). A
+/// A connection starts ``Phase/idle`` (no link). A client that tries to
+/// connect says so (``connecting()``, ``connectFailed()``); a server's
+/// connection gets its link at once. A
 /// link that comes up is ``Phase/handshaking`` until every handshake stage
 /// passed: nothing is dispatched and nothing queued is written meanwhile. Then
 /// it is ``Phase/open``. A link that goes down brings the connection back to
@@ -16,6 +18,8 @@ package struct LinkLifecycle: Sendable, Hashable {
     package enum Phase: Sendable, Hashable {
         /// No link (not yet, or between two links).
         case idle
+        /// No link; a client is trying to make one.
+        case connecting
         /// A link is up and its handshake runs.
         case handshaking
         /// The link is open: frames flow both ways.
@@ -60,7 +64,7 @@ package struct LinkLifecycle: Sendable, Hashable {
     package var isLinked: Bool {
         switch phase {
         case .handshaking, .open, .draining: return true
-        case .idle, .closed: return false
+        case .idle, .connecting, .closed: return false
         }
     }
 
@@ -76,7 +80,7 @@ package struct LinkLifecycle: Sendable, Hashable {
         switch phase {
         case .closed, .draining:
             return .refuseLink
-        case .idle, .handshaking, .open:
+        case .idle, .connecting, .handshaking, .open:
             linkCount += 1
             if stages == 0 {
                 phase = .open
@@ -85,6 +89,16 @@ package struct LinkLifecycle: Sendable, Hashable {
             phase = .handshaking
             return .startHandshake
         }
+    }
+
+    /// A client starts a connection attempt.
+    package mutating func connecting() {
+        if phase == .idle { phase = .connecting }
+    }
+
+    /// The attempt failed: no link; the client tries again later.
+    package mutating func connectFailed() {
+        if phase == .connecting { phase = .idle }
     }
 
     /// Every stage passed.
@@ -104,7 +118,7 @@ package struct LinkLifecycle: Sendable, Hashable {
     /// ``Connection/close()`` was called.
     package mutating func close() -> Action {
         switch phase {
-        case .idle:
+        case .idle, .connecting:
             phase = .closed
             return .failWaiting
         case .handshaking, .open:
@@ -124,7 +138,7 @@ package struct LinkLifecycle: Sendable, Hashable {
         case .draining, .closed:
             phase = .closed
             return .linkEnded
-        case .idle:
+        case .idle, .connecting:
             return .none
         }
     }

@@ -19,7 +19,7 @@ import NIOCore
 /// The peer is pinged only once it has shown that it answers pings
 /// (``peerAnswersPings``: the peer speaks this library's extensions); a
 /// reference peer is never pinged and never given up by this machine (TCP
-/// keepalive watches it).
+/// keepalive watches it), and costs no timer.
 package struct Liveness: Sendable {
     /// What the link should do now.
     package enum Action: Sendable, Hashable {
@@ -115,11 +115,12 @@ package struct Liveness: Sendable {
         return now >= lastProgress + interval ? .ping : .none
     }
 
-    /// When ``tick(now:)`` may next have something to do; `nil`: never.
-    /// - Parameter now: the present (for a peer not known to answer pings: look again one interval later).
+    /// When ``tick(now:)`` may next have something to do; `nil`: not until
+    /// something changes (pings are off, or the peer is not known to answer
+    /// them: the link arms the machine again when the peer shows the extensions).
+    /// - Parameter now: the present.
     package func nextWake(now: NIODeadline) -> NIODeadline? {
-        guard let interval else { return nil }
-        guard peerAnswersPings else { return now + interval }
+        guard let interval, peerAnswersPings else { return nil }
         if let ping { return Self.later(lastProgress, ping.sent) + timeout }
         return lastProgress + interval
     }

@@ -147,6 +147,20 @@ package struct PendingRequests {
 
     package var count: Int { entries.count }
 
+    /// The number the next request gets (its id is ``RequestID/format(_:)`` of it).
+    package private(set) var nextNumber = 1
+
+    /// Hands out the next request number.
+    package mutating func takeNumber() -> Int {
+        defer { nextNumber += 1 }
+        return nextNumber
+    }
+
+    /// Numbers up to `next` were used elsewhere (a handshake stage's requests): they are not handed out again.
+    package mutating func skipNumbers(to next: Int) {
+        if next > nextNumber { nextNumber = next }
+    }
+
     /// Deadlines in a priority queue, removed lazily: an item whose entry is gone
     /// (answered, failed) or whose deadline changed is skipped when it surfaces.
     /// One queue per connection instead of one event-loop timer per request:

@@ -2,13 +2,19 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import OrderedCollections
 import ServiceLifecycle
 
 /// A ground station: a ``MessagingServer`` that identifies every drone that
 /// connects and keeps one record per drone id across reconnects.
 ///
-/// Like the reference server, it asks each new connection for `id`, then for
-/// `clover_dir`. A drone that reconnects, from anywhere, finds its record
+/// Like the reference server, it asks each new connection for `id` and
+/// `clover_dir` (in one write). This is the last stage of every link's
+/// handshake (``IdentifyStage``): a link opens only once its `id` is answered,
+/// so nothing from the drone reaches a handler, and nothing queued for it is
+/// written, before then; a link that does not answer `id` within
+/// ``identifyTimeout`` (or answers `null`, or an error) is closed with a
+/// ``HandshakeFailure``. A drone that reconnects, from anywhere, finds its record
 /// again. Connect, first-connect and disconnect events are delivered through
 /// ``events()``.
 ///
@@ -16,8 +22,8 @@ import ServiceLifecycle
 /// is up is taken as that drone reconnecting (its old link is stale, and
 /// dropped) when it comes from the same host; from another host it is a
 /// second drone with the same id (a cloned SD card, say): the drone already
-/// connected keeps its link and its record, the newcomer's link is closed,
-/// and ``Event/duplicateRefused(id:address:)`` says so. (A drone whose
+/// connected keeps its link and its record, the newcomer's link is closed
+/// before it opens (its handshake fails with code `duplicate_id`), and ``Event/duplicateRefused(id:address:)`` says so. (A drone whose
 /// address changed while its old link was half-open is then let in once that
 /// link times out, by TCP keepalive or the ping sweeper.)
 public final class GroundStation: Sendable {
@@ -77,7 +83,7 @@ public final class GroundStation: Sendable {
         var nextSubscriber = 0
     }
 
-    private let state = NIOLockedValueBox(State())
+    private let state: NIOLockedValueBox<State>
     /// Woken when the count of connected drones changes.
     private let waiters = StateWaiters()
 
@@ -86,7 +92,9 @@ public final class GroundStation: Sendable {
     ///   - host: the address to listen on (default 127.0.0.1).
     ///   - port: the TCP port (default 25000; 0 for any); checked by ``run()``.
     ///   - registry: handlers for what drones send.
-    ///   - configuration: settings for every connection.
+    ///   - configuration: settings for every connection (the station appends its
+    ///     identify stage to ``ConnectionConfiguration/handshake``, and adds
+    ///     `identifyTimeout` to ``ConnectionConfiguration/handshakeTimeout``).
     ///   - identifyTimeout: how long a new connection has to answer `id` (default 10 s).
     ///   - maximumConnections: the most connections served at once (default: no limit).
     ///   - group: the event loops.
@@ -103,6 +111,15 @@ public final class GroundStation: Sendable {
     ) {
         self.logger = logger
         self.identifyTimeout = identifyTimeout
+        let state = NIOLockedValueBox(State())
+        self.state = state
+        var configuration = configuration
+        configuration.handshake.append(
+            StationIdentifyStage.Factory(timeout: identifyTimeout) { identity, link in
+                Self.admit(identity, link: link, state: state, logger: logger)
+            }
+        )
+        configuration.handshakeTimeout += identifyTimeout
         self.server = MessagingServer(
             host: host,
             port: port,
@@ -118,11 +135,15 @@ public final class GroundStation: Sendable {
         finishEvents()
     }
 
-    /// What the station does with each link: identify the drone, and forget its
-    /// link when it goes down. Held by the server only while ``run()`` runs.
+    /// What the station does with each link: register the drone its handshake
+    /// identified once the link is open, and forget its link when it goes down.
+    /// Held by the server only while ``run()`` runs.
     private var hooks: MessagingServer.LinkHooks {
         MessagingServer.LinkHooks(
-            up: { [self] connection in await self.identify(connection) },
+            up: { [self] connection in
+                guard let identity = connection.handshakeResult(IdentifyStage.Identity.self) else { return }
+                self.register(id: identity.id, cloverDir: identity.cloverDirectory, connection: connection)
+            },
             down: { [self] connection in self.lost(connection) }
         )
     }
@@ -224,24 +245,77 @@ public final class GroundStation: Sendable {
         return connectedIDs
     }
 
+    /// A drone refused because its id is connected from another host.
+    private struct Refusal {
+        /// The address of the drone that keeps the id.
+        var holder: String
+        /// Whether this host is refused for the first time while that drone is connected.
+        var first: Bool
+    }
+
+    /// The station's admission of a link whose identify stage passed: `nil` to
+    /// let it open, or the handshake error that closes it. Runs on the link's
+    /// event loop, in its handshake.
+    private static func admit(
+        _ identity: IdentifyStage.Identity,
+        link: HandshakeLink,
+        state: NIOLockedValueBox<State>,
+        logger: Logger
+    ) -> HandshakeFailure? {
+        guard let refusal = state.withLockedValue({ refuse(id: identity.id, from: link.remoteAddress, except: nil, in: &$0) }) else {
+            return nil
+        }
+        log(refusal, id: identity.id, address: describe(link.remoteAddress), logger: logger)
+        return HandshakeFailure(
+            reason: .duplicateID,
+            stage: "identify",
+            message: "drone \(identity.id) is connected from \(refusal.holder)"
+        )
+    }
+
+    /// Whether a link from `remote` that answered `id` is refused: the drone
+    /// with that id is connected from another host. A refusal is published once
+    /// per host while that drone stays connected. Called under the state lock.
+    private static func refuse(id: String, from remote: SocketAddress?, except connection: Connection?, in s: inout State) -> Refusal? {
+        guard var entry = s.drones[id], let holder = entry.connection, holder !== connection, holder.isConnected,
+            !sameHost(holder.remoteAddress, remote)
+        else { return nil }
+        let address = describe(remote)
+        let first = entry.refusedHosts.insert(remote?.ipAddress ?? address).inserted
+        s.drones[id] = entry
+        if first { publish([.duplicateRefused(id: id, address: address)], to: s) }
+        return Refusal(holder: entry.drone.address, first: first)
+    }
+
+    /// Said once per host while the connected drone stays up: a refused
+    /// drone that reconnects at once would otherwise say it many times a second.
+    private static func log(_ refusal: Refusal, id: String, address: String, logger: Logger) {
+        logger.log(
+            level: refusal.first ? .warning : .debug,
+            "refused a second drone with a connected drone's id; its link is closed",
+            metadata: ["id": "\(id)", "address": "\(address)", "connected": "\(refusal.holder)"]
+        )
+    }
+
+    /// `ip:port` of a drone's address, or `?`.
+    private static func describe(_ address: SocketAddress?) -> String {
+        address.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+    }
+
+    /// Enters the drone that `connection`'s handshake identified in the table,
+    /// once its link is open.
     func register(id: String, cloverDir: String?, connection: Connection) {
-        let address = connection.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?"
+        let address = Self.describe(connection.remoteAddress)
         let now = Self.unixTime()
-        // `refusal`: when this link is refused, the address of the drone that keeps
-        // the id, and whether this host is refused for the first time.
-        let (events, replaced, refusal) = state.withLockedValue { s -> ([Event], Connection?, (holder: String, first: Bool)?) in
+        let (events, replaced, refusal) = state.withLockedValue { s -> ([Event], Connection?, Refusal?) in
             guard connection.isConnected else { return ([], nil, nil) }
+            // Two links of one id from two hosts admitted at the same time: the later one is refused here.
+            if let refusal = Self.refuse(id: id, from: connection.remoteAddress, except: connection, in: &s) {
+                return ([], nil, refusal)
+            }
             var entry = s.drones[id] ?? Entry(drone: Drone(id: id, address: address, isConnected: true, since: now, cloverDir: cloverDir, connections: 0))
             let first = entry.drone.connections == 0
             let replaced = entry.connection
-            if let replaced, replaced !== connection, replaced.isConnected, !Self.sameHost(replaced, connection) {
-                let firstRefusal = entry.refusedHosts.insert(connection.remoteAddress?.ipAddress ?? address).inserted
-                s.drones[id] = entry
-                guard firstRefusal else { return ([], nil, (entry.drone.address, false)) }
-                let event = Event.duplicateRefused(id: id, address: address)
-                Self.publish([event], to: s)
-                return ([event], nil, (entry.drone.address, true))
-            }
             entry.refusedHosts = []
             var events: [Event] = []
             if let replaced, replaced !== connection {
@@ -266,13 +340,7 @@ public final class GroundStation: Sendable {
             return (events, replaced, nil)
         }
         if let refusal {
-            // Said once per host while the connected drone stays up: a refused
-            // drone that reconnects at once would otherwise say it many times a second.
-            logger.log(
-                level: refusal.first ? .warning : .debug,
-                "refused a second drone with a connected drone's id; its link is closed",
-                metadata: ["id": "\(id)", "address": "\(address)", "connected": "\(refusal.holder)"]
-            )
+            Self.log(refusal, id: id, address: address, logger: logger)
             connection.dropLink()
             return
         }
@@ -281,16 +349,14 @@ public final class GroundStation: Sendable {
             replaced.dropLink()
         }
         guard !events.isEmpty else { return }
-        // The connection's own log lines name the drone from now on.
-        connection.setPeerID(id)
         waiters.changed()
         logger.debug("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
     }
 
     /// Whether two links come from the same host (an unknown address counts as the same:
     /// a link is never refused for want of an address).
-    private static func sameHost(_ a: Connection, _ b: Connection) -> Bool {
-        guard let hostA = a.remoteAddress?.ipAddress, let hostB = b.remoteAddress?.ipAddress else { return true }
+    private static func sameHost(_ a: SocketAddress?, _ b: SocketAddress?) -> Bool {
+        guard let hostA = a?.ipAddress, let hostB = b?.ipAddress else { return true }
         return hostA == hostB
     }
 

@@ -130,7 +130,12 @@ public final class MessagingClient: Sendable {
         defer { subscribers.finish() }
         try PortRange.check(server.port, in: PortRange.connectable)
         try await withGracefulShutdownHandler {
-            try await keepConnected(onAttemptsExhausted: onAttemptsExhausted)
+            try await withThrowingDiscardingTaskGroup { group in
+                // The connection's handler work runs structured under this call; it
+                // ends once the connection is closed (keepConnected closes it) and its handlers have ended.
+                group.addTask { await self.connection.run() }
+                try await keepConnected(onAttemptsExhausted: onAttemptsExhausted)
+            }
         } onGracefulShutdown: {
             self.shutdown()
         }

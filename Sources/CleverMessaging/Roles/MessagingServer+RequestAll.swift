@@ -1,5 +1,6 @@
 import OrderedCollections
 import NIOCore
+import OrderedCollections
 
 extension MessagingServer {
     /// Asks many peers for the same value at once and waits for every outcome.

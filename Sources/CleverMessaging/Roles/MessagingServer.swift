@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import OrderedCollections
 import ServiceLifecycle
 
 /// A server that accepts many peers (the ground-station side of the link).
@@ -59,9 +60,10 @@ public final class MessagingServer: Sendable {
     private let subscribers = EventSubscribers<Event>()
 
     /// What a role adds to each link, run in the link's child task
-    /// (``GroundStation`` identifies the drone here).
+    /// (``GroundStation`` registers the drone its handshake identified here).
     struct LinkHooks: Sendable {
-        /// Runs once the link is up; the link is served while it runs and after.
+        /// Runs once the link is open (its handshake passed); not at all for a
+        /// link that closes before. The link is served while it runs and after.
         var up: @Sendable (Connection) async -> Void
         /// Runs once the link is down and its connection closed.
         var down: @Sendable (Connection) -> Void
@@ -222,18 +224,24 @@ public final class MessagingServer: Sendable {
         logger.debug("stopped")
     }
 
-    /// Serves one link until it is down. Runs in the link's child task.
+    /// Serves one link until it is down and its handlers have ended. Runs in
+    /// the link's child task; the connection's handler work runs in a child
+    /// task of it (``Connection/run()``), so that it is structured under the
+    /// server's task group.
     private func serveLink(_ connection: Connection, accepted: Accepted, hooks: LinkHooks?) async {
         let channel = accepted.channel
-        // (When Connection gains `run()`, it is called here, owning the link until it ends.)
-        if let active = accepted.active, (try? await active.get()) == true {
-            await serveLinkUp(connection, channel: channel, hooks: hooks)
-        } else {
-            // Closed before it came up: nothing to tell, nothing to serve.
-            try? await channel.closeFuture.get()
-            _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
-            connection.startClose(pendingError: .connectionLost)
-            waiters.changed()
+        await withDiscardingTaskGroup { group in
+            // Ends once the connection is closed (below) and its handlers have ended.
+            group.addTask { await connection.run() }
+            if let active = accepted.active, (try? await active.get()) == true {
+                await serveLinkUp(connection, channel: channel, hooks: hooks)
+            } else {
+                // Closed before it came up: nothing to tell, nothing to serve.
+                try? await channel.closeFuture.get()
+                _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
+                connection.startClose(pendingError: .connectionLost)
+                waiters.changed()
+            }
         }
     }
 
@@ -244,7 +252,12 @@ public final class MessagingServer: Sendable {
         await withDiscardingTaskGroup { group in
             // The role's work on the link runs beside the wait for its end: a link
             // that drops fails the role's pending requests at once (below).
-            if let hooks { group.addTask { await hooks.up(connection) } }
+            if let hooks {
+                group.addTask {
+                    // The link's handshake ends the wait: open, failed, or the link closed.
+                    if await connection.waitForOpenLink() { await hooks.up(connection) }
+                }
+            }
             try? await channel.closeFuture.get()
             _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
             // A server-side connection ends with its link; the peer comes back as a new one.

@@ -1,5 +1,6 @@
 import OrderedCollections
 import NIOCore
+import OrderedCollections
 
 /// One protocol frame: a header and its content (PROTOCOL.md sections 1 and 3).
 ///

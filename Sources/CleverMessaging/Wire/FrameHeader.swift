@@ -1,4 +1,5 @@
 import OrderedCollections
+
 /// The JSON header of a frame (PROTOCOL.md section 1): the five required
 /// fields typed, the kind-specific fields typed, and every other key kept.
 public struct FrameHeader: Sendable, Hashable {

@@ -11,7 +11,7 @@ import Darwin
 /// Writes frames in the reference's exact byte layout: key order
 /// `byteorder, content-type, content-encoding, content-length, message-type`,
 /// then the kind-specific keys, then extension keys; `", "` and `": "` separators.
-public struct FrameWriter: Sendable {
+package struct FrameWriter: Sendable {
     /// The marker key, and its `, "key": 1` text appended to every header.
     private var marker: String?
     private var headerSuffix: [UInt8]?
@@ -20,7 +20,7 @@ public struct FrameWriter: Sendable {
     /// - Parameter marker: a header key written with the value `1` into every
     ///   frame's header, unless the frame's own extra keys hold it (used for
     ///   ``ExtensionHeader/capabilities``).
-    public init(marker: String? = nil) {
+    package init(marker: String? = nil) {
         self.marker = marker
         if let marker {
             var suffix = ByteBuffer()
@@ -36,7 +36,7 @@ public struct FrameWriter: Sendable {
     ///   - frame: the frame.
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError``.
-    public mutating func write(_ frame: Frame, into out: inout ByteBuffer) throws(FrameEncodingError) {
+    package mutating func write(_ frame: Frame, into out: inout ByteBuffer) throws(FrameEncodingError) {
         switch frame.content {
         case .json(let value):
             guard frame.header.contentType.isJSON else {
@@ -61,7 +61,7 @@ public struct FrameWriter: Sendable {
     ///   - header: the header.
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError/headerTooLong(length:)``.
-    public static func writeHead(_ header: FrameHeader, into out: inout ByteBuffer) throws(FrameEncodingError) {
+    package static func writeHead(_ header: FrameHeader, into out: inout ByteBuffer) throws(FrameEncodingError) {
         try writeHead(header, contentLength: header.contentLength, into: &out, suffix: nil)
     }
 
@@ -70,7 +70,7 @@ public struct FrameWriter: Sendable {
     ///   - header: the header.
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError/headerTooLong(length:)``.
-    public func writeHead(marked header: FrameHeader, into out: inout ByteBuffer) throws(FrameEncodingError) {
+    package func writeHead(marked header: FrameHeader, into out: inout ByteBuffer) throws(FrameEncodingError) {
         try Self.writeHead(header, contentLength: header.contentLength, into: &out, suffix: suffix(for: header))
     }
 
@@ -169,7 +169,7 @@ public struct FrameWriter: Sendable {
     ///   - kwargs: keyword arguments.
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError``.
-    public func writeAction(_ action: String, args: [JSONValue], kwargs: JSONObject, into out: inout ByteBuffer) throws(FrameEncodingError) {
+    package func writeAction(_ action: String, args: [JSONValue], kwargs: JSONObject, into out: inout ByteBuffer) throws(FrameEncodingError) {
         let suffix = headerSuffix
         try Self.writeJSONFrame(
             maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: action) + (suffix?.count ?? 0),
@@ -199,7 +199,7 @@ public struct FrameWriter: Sendable {
     ///   - kwargs: keyword arguments.
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError``.
-    public func writeRequest(
+    package func writeRequest(
         _ requestedValue: String,
         id: JSONValue,
         args: [JSONValue],
@@ -240,7 +240,7 @@ public struct FrameWriter: Sendable {
     ///   - value: the answer.
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError``.
-    public func writeResponse(_ requestedValue: String, id: JSONValue, value: JSONValue, into out: inout ByteBuffer) throws(FrameEncodingError) {
+    package func writeResponse(_ requestedValue: String, id: JSONValue, value: JSONValue, into out: inout ByteBuffer) throws(FrameEncodingError) {
         let suffix = headerSuffix
         try Self.writeJSONFrame(
             maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: requestedValue)

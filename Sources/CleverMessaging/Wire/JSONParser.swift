@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// Limits for ``JSONParser``.
+/// Limits for parsing JSON text (frame headers and content).
 public struct JSONParsingLimits: Sendable, Hashable {
     /// The deepest nesting of arrays and objects accepted. Default 512.
     public var maximumDepth: Int
@@ -32,7 +32,7 @@ public struct JSONParsingLimits: Sendable, Hashable {
 /// lone surrogates, invalid UTF-8 and nesting deeper than the limit, each with
 /// a ``JSONParsingError`` naming the byte offset. It never recurses deeper than
 /// ``JSONParsingLimits/maximumDepth``.
-public struct JSONParser: ~Copyable {
+package struct JSONParser: ~Copyable {
     let bytes: UnsafeRawBufferPointer
     /// The first byte of `bytes`; only ever read at offsets below `count`.
     let base: UnsafePointer<UInt8>
@@ -54,7 +54,7 @@ public struct JSONParser: ~Copyable {
     ///   - limits: nesting and integer limits.
     /// - Returns: the value.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
-    public static func parse(
+    package static func parse(
         _ bytes: UnsafeRawBufferPointer,
         limits: JSONParsingLimits = .init()
     ) throws(JSONParsingError) -> JSONValue {
@@ -71,7 +71,7 @@ public struct JSONParser: ~Copyable {
     ///   - limits: nesting and integer limits.
     /// - Returns: the value.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
-    public static func parse(
+    package static func parse(
         _ bytes: some Sequence<UInt8>,
         limits: JSONParsingLimits = .init()
     ) throws(JSONParsingError) -> JSONValue {
@@ -88,7 +88,7 @@ public struct JSONParser: ~Copyable {
     ///   - limits: nesting and integer limits.
     /// - Returns: the value.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
-    public static func parse(_ text: String, limits: JSONParsingLimits = .init()) throws(JSONParsingError) -> JSONValue {
+    package static func parse(_ text: String, limits: JSONParsingLimits = .init()) throws(JSONParsingError) -> JSONValue {
         try parse(Array(text.utf8), limits: limits)
     }
 
@@ -312,307 +312,5 @@ public struct JSONParser: ~Copyable {
         if next == UInt8(ascii: ",") { return true }
         if next == UInt8(ascii: "}") { return false }
         throw .unexpectedByte(next, offset: index - 1)
-    }
-
-    // MARK: - Strings
-
-    /// Scans a string that has no escapes; returns its byte range and whether
-    /// it is pure ASCII, or `nil` (position unchanged) when it has escapes.
-    @inline(__always)
-    mutating func scanPlainString() throws(JSONParsingError) -> (range: Range<Int>, ascii: Bool)? {
-        let start = index + 1
-        var i = start
-        // Eight bytes at a time while none is a quote, a backslash or a
-        // control character; the bytes' high bits are collected on the way.
-        var highWords: UInt64 = 0
-        while i + 8 <= count {
-            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-            if Self.hasQuoteBackslashOrControl(word) { break }
-            highWords |= word
-            i += 8
-        }
-        var high: UInt8 = highWords & 0x8080_8080_8080_8080 == 0 ? 0 : 0x80
-        while i < count {
-            let b = base[i]
-            if b == UInt8(ascii: "\"") {
-                index = i + 1
-                return (start..<i, high < 0x80)
-            }
-            if b == UInt8(ascii: "\\") { return nil }
-            if b < 0x20 { throw .controlCharacterInString(b, offset: i) }
-            high |= b
-            i += 1
-        }
-        throw .unexpectedEndOfInput(offset: count)
-    }
-
-    /// Whether one of the eight bytes of `word` is `"`, `\` or below 0x20.
-    @inline(__always)
-    static func hasQuoteBackslashOrControl(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
-        // A byte of `x` is zero exactly when `(x - 1) & ~x` has its high bit
-        // set somewhere (and below `n` likewise with `x - n`, for n <= 0x80).
-        let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
-        let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
-        let zeroQuote = (quotes &- ones) & ~quotes
-        let zeroBackslash = (backslashes &- ones) & ~backslashes
-        let control = (word &- ones &* 0x20) & ~word
-        return (zeroQuote | zeroBackslash | control) & highBits != 0
-    }
-
-    /// The input bytes in `range`.
-    @inline(__always)
-    func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: base + range.lowerBound, count: range.count)
-    }
-
-    /// Whether the input bytes in `range` are those of `literal`.
-    @inline(__always)
-    func bytes(_ range: Range<Int>, equal literal: StaticString) -> Bool {
-        range.count == literal.utf8CodeUnitCount && memcmp(base + range.lowerBound, literal.utf8Start, range.count) == 0
-    }
-
-    /// Makes a `String` from bytes of the input, validating UTF-8.
-    @inline(__always)
-    func makeString(_ range: Range<Int>, ascii: Bool, quoteOffset: Int) throws(JSONParsingError) -> String {
-        let text = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
-        if ascii {
-            // Copied straight in (inline for up to 15 bytes), with no repair pass.
-            return String(unsafeUninitializedCapacity: text.count) { buffer in
-                _ = buffer.initialize(from: text)
-                return text.count
-            }
-        }
-        guard let s = String(validating: text, as: UTF8.self) else { throw .invalidUTF8(offset: quoteOffset) }
-        return s
-    }
-
-    /// Parses a string at the current position (which holds the opening quote).
-    mutating func parseString() throws(JSONParsingError) -> String {
-        let quoteOffset = index
-        if let (range, ascii) = try scanPlainString() {
-            return try makeString(range, ascii: ascii, quoteOffset: quoteOffset)
-        }
-        return try parseEscapedString(quoteOffset: quoteOffset)
-    }
-
-    @inline(never)
-    mutating func parseEscapedString(quoteOffset: Int) throws(JSONParsingError) -> String {
-        scratch.removeAll(keepingCapacity: true)
-        index = quoteOffset + 1
-        while index < count {
-            let b = base[index]
-            switch b {
-            case UInt8(ascii: "\""):
-                index += 1
-                guard let s = String(validating: scratch, as: UTF8.self) else { throw .invalidUTF8(offset: quoteOffset) }
-                return s
-            case UInt8(ascii: "\\"):
-                try parseEscape()
-            case 0..<0x20:
-                throw .controlCharacterInString(b, offset: index)
-            default:
-                scratch.append(b)
-                index += 1
-            }
-        }
-        throw .unexpectedEndOfInput(offset: count)
-    }
-
-    /// Parses one escape sequence (the current byte is the backslash) into `scratch`.
-    mutating func parseEscape() throws(JSONParsingError) {
-        let escapeOffset = index
-        guard index + 1 < count else { throw .unexpectedEndOfInput(offset: count) }
-        let c = base[index + 1]
-        index += 2
-        switch c {
-        case UInt8(ascii: "\""): scratch.append(UInt8(ascii: "\""))
-        case UInt8(ascii: "\\"): scratch.append(UInt8(ascii: "\\"))
-        case UInt8(ascii: "/"): scratch.append(UInt8(ascii: "/"))
-        case UInt8(ascii: "b"): scratch.append(0x08)
-        case UInt8(ascii: "f"): scratch.append(0x0C)
-        case UInt8(ascii: "n"): scratch.append(0x0A)
-        case UInt8(ascii: "r"): scratch.append(0x0D)
-        case UInt8(ascii: "t"): scratch.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try parseHex4(escapeOffset: escapeOffset)
-            if (0xD800...0xDBFF).contains(scalar) {
-                // A high surrogate must be followed by \u and a low surrogate.
-                guard index + 1 < count, base[index] == UInt8(ascii: "\\"), base[index + 1] == UInt8(ascii: "u")
-                else { throw .invalidEscape(offset: escapeOffset) }
-                index += 2
-                let low = try parseHex4(escapeOffset: escapeOffset)
-                guard (0xDC00...0xDFFF).contains(low) else { throw .invalidEscape(offset: escapeOffset) }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            } else if (0xDC00...0xDFFF).contains(scalar) {
-                throw .invalidEscape(offset: escapeOffset)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw .invalidEscape(offset: escapeOffset) }
-            scratch.append(contentsOf: UTF8.encode(unicode)!)
-        default:
-            throw .invalidEscape(offset: escapeOffset)
-        }
-    }
-
-    mutating func parseHex4(escapeOffset: Int) throws(JSONParsingError) -> UInt32 {
-        guard index + 4 <= count else { throw .unexpectedEndOfInput(offset: count) }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let b = base[index]
-            let digit: UInt8
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = b &- UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = b &- UInt8(ascii: "a") &+ 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = b &- UInt8(ascii: "A") &+ 10
-            default: throw .invalidEscape(offset: escapeOffset)
-            }
-            value = value << 4 | UInt32(digit)
-            index += 1
-        }
-        return value
-    }
-
-    // MARK: - Numbers
-
-    /// Parses `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?` as Python does:
-    /// an integer when there is neither fraction nor exponent, else a float.
-    mutating func parseNumber() throws(JSONParsingError) -> JSONValue {
-        let start = index
-        var i = index
-        let negative = base[i] == UInt8(ascii: "-")
-        if negative { i += 1 }
-        let digitsStart = i
-        guard i < count else { throw .unexpectedEndOfInput(offset: i) }
-        // Every digit, integer part then fraction, accumulated modulo 2^64;
-        // exact as long as there are at most 19 of them.
-        var mantissa: UInt64 = 0
-        let first = base[i]
-        if first == UInt8(ascii: "0") {
-            i += 1
-        } else if Self.isDigit(first) {
-            repeat {
-                mantissa = mantissa &* 10 &+ UInt64(base[i] &- UInt8(ascii: "0"))
-                i += 1
-            } while i < count && Self.isDigit(base[i])
-        } else {
-            throw .invalidNumber(offset: start)
-        }
-        let integerEnd = i
-        var isFloat = false
-        var fractionDigits = 0
-        // Python's number pattern only takes the fraction/exponent when digits follow.
-        if i + 1 < count, base[i] == UInt8(ascii: "."), Self.isDigit(base[i + 1]) {
-            isFloat = true
-            i += 1
-            let fractionStart = i
-            repeat {
-                mantissa = mantissa &* 10 &+ UInt64(base[i] &- UInt8(ascii: "0"))
-                i += 1
-            } while i < count && Self.isDigit(base[i])
-            fractionDigits = i - fractionStart
-        }
-        var exponent = 0
-        if i < count, base[i] == UInt8(ascii: "e") || base[i] == UInt8(ascii: "E") {
-            var j = i + 1
-            var negativeExponent = false
-            if j < count, base[j] == UInt8(ascii: "+") || base[j] == UInt8(ascii: "-") {
-                negativeExponent = base[j] == UInt8(ascii: "-")
-                j += 1
-            }
-            if j < count, Self.isDigit(base[j]) {
-                isFloat = true
-                repeat {
-                    // Saturates far outside the fast path's range instead of overflowing.
-                    if exponent < 1_000_000 { exponent = exponent * 10 + Int(base[j] &- UInt8(ascii: "0")) }
-                    j += 1
-                } while j < count && Self.isDigit(base[j])
-                if negativeExponent { exponent = -exponent }
-                i = j
-            }
-        }
-        index = i
-        if isFloat {
-            let digitCount = integerEnd - digitsStart + fractionDigits
-            if digitCount <= 19, let value = Self.exactDouble(mantissa: mantissa, exponent: exponent - fractionDigits) {
-                return .double(negative ? -value : value)
-            }
-            return try parseDoubleSlowly(start..<i)
-        }
-        let digitCount = integerEnd - digitsStart
-        if digitCount > limits.maximumIntegerDigits {
-            throw .integerTooLong(digits: digitCount, limit: limits.maximumIntegerDigits, offset: start)
-        }
-        if digitCount <= 18 {
-            let value = Int(truncatingIfNeeded: mantissa)
-            return .integer(negative ? -value : value)
-        }
-        return parseLongInteger(digitsStart..<integerEnd, negative: negative, start: start)
-    }
-
-    /// `mantissa × 10^exponent` when a single correctly rounded operation
-    /// computes it exactly as `strtod` would: the mantissa fits in 53 bits and
-    /// the power of ten is exact (at most 10^22); otherwise `nil`.
-    @inline(__always)
-    static func exactDouble(mantissa: UInt64, exponent: Int) -> Double? {
-        if mantissa == 0 { return 0 }
-        guard mantissa <= 1 << 53, exponent >= -22, exponent <= 22 else { return nil }
-        let value = Double(mantissa)
-        return exponent < 0 ? value / powerOfTen(-exponent) : value * powerOfTen(exponent)
-    }
-
-    /// 10^`exponent` for 0...22, each exactly representable as a `Double`.
-    @inline(__always)
-    static func powerOfTen(_ exponent: Int) -> Double {
-        switch exponent {
-        case 0: return 1e0
-        case 1: return 1e1
-        case 2: return 1e2
-        case 3: return 1e3
-        case 4: return 1e4
-        case 5: return 1e5
-        case 6: return 1e6
-        case 7: return 1e7
-        case 8: return 1e8
-        case 9: return 1e9
-        case 10: return 1e10
-        case 11: return 1e11
-        case 12: return 1e12
-        case 13: return 1e13
-        case 14: return 1e14
-        case 15: return 1e15
-        case 16: return 1e16
-        case 17: return 1e17
-        case 18: return 1e18
-        case 19: return 1e19
-        case 20: return 1e20
-        case 21: return 1e21
-        case 22: return 1e22
-        default: preconditionFailure("10^\(exponent) is not exact")
-        }
-    }
-
-    /// A float the fast path cannot compute exactly, through the C library.
-    @inline(never)
-    func parseDoubleSlowly(_ range: Range<Int>) throws(JSONParsingError) -> JSONValue {
-        let text = String(decoding: slice(range), as: UTF8.self)
-        guard let d = Double(text) else { throw .invalidNumber(offset: range.lowerBound) }
-        return .double(d)
-    }
-
-    /// An integer of 19 or more digits: an `Int` when it fits, else its digits.
-    @inline(never)
-    func parseLongInteger(_ digits: Range<Int>, negative: Bool, start: Int) -> JSONValue {
-        var value = 0
-        var overflow = false
-        for k in digits {
-            let digit = Int(base[k] &- UInt8(ascii: "0"))
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = negative ? m.subtractingReportingOverflow(digit) : m.addingReportingOverflow(digit)
-            if o1 || o2 { overflow = true; break }
-            value = s
-        }
-        if !overflow { return .integer(value) }
-        return .bigInteger(String(decoding: slice(start..<digits.upperBound), as: UTF8.self))
     }
 }

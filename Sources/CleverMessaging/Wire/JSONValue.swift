@@ -1,4 +1,4 @@
-public import OrderedCollections
+import OrderedCollections
 
 /// A JSON value in the dialect of Python's `json` module.
 ///

@@ -20,8 +20,8 @@ struct CodableHandlerTests {
     @Test("requests and actions with Decodable arguments and Encodable replies")
     func codable() async throws {
         let registry = makeTestRegistry()
-        let moves = NIOLockedValueBox<[Goto]>([])
-        registry.onAction("goto", decoding: Goto.self) { _, goto in moves.withLockedValue { $0.append(goto) } }
+        let moves = Watched<[Goto]>([])
+        registry.onAction("goto", decoding: Goto.self) { _, goto in moves.update { $0.append(goto) } }
         registry.onRequest("telemetry", decoding: Goto.self) { _, goto in
             Telemetry(battery: [12.1, goto.x], armed: false, mode: goto.frame ?? "none")
         }
@@ -33,10 +33,8 @@ struct CodableHandlerTests {
             )
             #expect(reply == Telemetry(battery: [12.1, 0.5], armed: false, mode: "aruco_map"))
             try await client.connection.send("goto", kwargs: ["x": 1, "y": 2.5, "z": 3])
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(5)
-            while moves.withLockedValue({ $0.isEmpty }) && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-            #expect(moves.withLockedValue { $0 } == [Goto(x: 1, y: 2.5, z: 3, frame: nil)])
+            await moves.wait(timeout: .seconds(5)) { !$0.isEmpty }
+            #expect(moves.value == [Goto(x: 1, y: 2.5, z: 3, frame: nil)])
             // kwargs that do not decode: the handler fails, the caller gets an error reply.
             do {
                 _ = try await client.connection.request("telemetry", arguments: ["x": "not a number"], as: Telemetry.self)

@@ -53,7 +53,7 @@ struct HandlerBackpressureTests {
             }
             // The first burst starts more handlers than allowed: the server stops reading.
             try ask(0..<50)
-            #expect(await eventually { serverSide.state.withLockedValue { $0.pausedForHandlers } })
+            #expect(await eventually { serverSide.state.withLockedValue { $0.handlers.paused } })
             // So a second burst, and a plain request after it, are not read meanwhile.
             try ask(50..<100)
             try await client.connection.flushed()
@@ -65,9 +65,9 @@ struct HandlerBackpressureTests {
             try await all.futureResult.get()
             #expect(answers.withLockedValue { $0 } == Dictionary(uniqueKeysWithValues: (0..<100).map { ($0, [.integer($0)]) }))
             #expect(running.withLockedValue { $0.most } <= 50, "the second burst must wait for the first")
-            #expect(await eventually { !serverSide.state.withLockedValue { $0.pausedForHandlers } })
+            #expect(await eventually { !serverSide.state.withLockedValue { $0.handlers.paused } })
             #expect(try await client.connection.request("id") == "swiftcopter")
-            #expect(serverSide.state.withLockedValue { $0.runningHandlers } == 0)
+            #expect(serverSide.state.withLockedValue { $0.handlers.running } == 0)
         }
     }
 }

@@ -84,6 +84,21 @@ struct HandshakeStageTests {
         #expect(harness.connection.peerSpeaksExtensions)
     }
 
+    @Test("closing during the handshake: nothing held is dispatched, nothing queued is written")
+    func closeWhileHandshaking() throws {
+        let harness = try Harness([TokenFactory()])
+        #expect(try harness.written() == ["hello"])
+        try harness.connection.enqueueMessage("led", args: [1])
+        try harness.feed(.action("telemetry", args: [1]))
+        harness.connection.startClose()
+        try harness.feed(.action("token", args: ["s3cret"]), .action("telemetry", args: [2]))
+        harness.channel.embeddedEventLoop.run()
+        #expect(try harness.written() == [])
+        #expect(!harness.channel.isActive)
+        #expect(harness.received.withLockedValue { $0 }.isEmpty)
+        #expect(harness.connection.isClosed)
+    }
+
     @Test("a rejected stage closes the link with its typed error, and waiters learn it")
     func rejected() async throws {
         let harness = try Harness([TokenFactory()])
@@ -161,5 +176,22 @@ struct HandshakeStageTests {
         _ = try harness.written()
         harness.channel.embeddedEventLoop.advanceTime(to: .now() + .seconds(3))
         #expect(!harness.channel.isActive)
+    }
+}
+
+@Suite("Handshake events on an EmbeddedChannel")
+struct HandshakeEventChannelTests {
+    struct EventFactory: HandshakeStageFactory {
+        func makeStage(for link: HandshakeLink) -> any HandshakeStage { EventStage() }
+    }
+
+    @Test("a user event from below opens a link whose stage waits for it")
+    func userEvent() throws {
+        let harness = try HandshakeStageTests.Harness([EventFactory()])
+        defer { _ = try? harness.channel.finish() }
+        #expect(!harness.connection.isConnected)
+        harness.channel.pipeline.fireUserInboundEventTriggered("tls done")
+        #expect(harness.connection.isConnected)
+        #expect(harness.connection.handshakeResult(String.self) == "tls done")
     }
 }

@@ -23,19 +23,23 @@ struct StructuredHandlerTests {
         // Until run() takes work, a handler would run on its own: wait for it to start.
         while !connection.handlerTasks.submitsToRun { await Task.yield() }
         let started = AsyncStream<Void>.makeStream()
+        let release = AsyncStream<Void>.makeStream()
         connection.eventLoop.execute {
             connection.runHandlerTask {
                 started.continuation.yield()
-                try? await Task.sleep(for: .milliseconds(200))
+                // Still running when the connection closes: it ends only when released below.
+                var releases = release.stream.makeAsyncIterator()
+                _ = await releases.next()
                 log.withLockedValue { $0.append("handler ended") }
             }
         }
         var iterator = started.stream.makeAsyncIterator()
         _ = await iterator.next()
         await connection.close()
+        release.continuation.yield()
         await running.value
         #expect(log.withLockedValue { $0 } == ["handler ended", "run returned"])
-        #expect(connection.state.withLockedValue { $0.runningHandlers } == 0)
+        #expect(connection.state.withLockedValue { $0.handlers.running } == 0)
     }
 
     @Test("cancelling run() cancels its handlers; work after it runs on its own")
@@ -49,6 +53,7 @@ struct StructuredHandlerTests {
             connection.runHandlerTask {
                 started.continuation.yield()
                 do {
+                    // Ends only by being cancelled (the 30 s bound is never reached when the test passes).
                     try await Task.sleep(for: .seconds(30))
                 } catch {
                     cancelled.withLockedValue { $0 = true }

@@ -1,4 +1,5 @@
 import CleverMessaging
+import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -11,9 +12,10 @@ struct SwiftPairTests {
         configuration: ConnectionConfiguration = .init(),
         clientConfiguration: ConnectionConfiguration? = nil,
         serverRegistry: HandlerRegistry = makeTestRegistry(),
+        serverLogger: Logger = Logger(label: "clever.server"),
         _ body: (MessagingServer, MessagingClient, Connection) async throws -> Void
     ) async throws {
-        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: serverRegistry, configuration: configuration)
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: serverRegistry, configuration: configuration, logger: serverLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let port = try await server.localAddress().port!
@@ -93,8 +95,11 @@ struct SwiftPairTests {
     @Test("a cancelled request fails with .cancelled and leaves no pending entry")
     func cancellation() async throws {
         try await Self.withPair { _, client, _ in
-            let task = Task { try await client.connection.request("slow", kwargs: ["delay": 5.0]) }
-            try await Task.sleep(for: .milliseconds(50))
+            let tag = newSlowTag()
+            let task = Task { try await client.connection.request("slow", kwargs: ["delay": 5.0, "tag": .string(tag)]) }
+            // Pending for sure: the peer's handler runs.
+            let started = await slowHandlerTags.wait { $0.started.contains(tag) }
+            #expect(started)
             task.cancel()
             await #expect(throws: MessagingError.cancelled) { _ = try await task.value }
             #expect(client.connection.pendingRequestCount == 0)
@@ -104,25 +109,27 @@ struct SwiftPairTests {
     @Test("a late reply after a timeout is dropped, and the next request still works")
     func lateReply() async throws {
         try await Self.withPair { _, client, _ in
+            let tag = newSlowTag()
             await #expect(throws: MessagingError.self) {
-                _ = try await client.connection.request("slow", kwargs: ["delay": 0.3], timeout: .milliseconds(50))
+                _ = try await client.connection.request("slow", kwargs: ["delay": 0.3, "tag": .string(tag)], timeout: .milliseconds(50))
             }
-            try await Task.sleep(for: .milliseconds(400))
-            #expect(try await client.connection.request("echo", args: [1]) == ["args": [1], "kwargs": [:]])
+            // The late reply is written when the handler ends, ahead of the next request's reply.
+            let answered = await slowHandlerTags.wait { $0.finished.contains(tag) }
+            #expect(answered)
+            let echoed = try await client.connection.request("echo", args: [1])
+            #expect(echoed == ["args": [1], "kwargs": [:]])
         }
     }
 
     @Test("the callback form (get_response) passes value and callback arguments")
     func callbackForm() async throws {
         try await Self.withPair { _, client, _ in
-            let box = NIOLockedValueBox<(JSONValue, [JSONValue], JSONObject)?>(nil)
+            let box = Watched<(JSONValue, [JSONValue], JSONObject)?>(nil)
             try client.connection.getResponse("id", callbackArgs: ["a"], callbackKwargs: ["k": 1]) { _, value, args, kwargs in
-                box.withLockedValue { $0 = (value, args, kwargs) }
+                box.update { $0 = (value, args, kwargs) }
             }
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(5)
-            while box.withLockedValue({ $0 }) == nil && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-            let got = try #require(box.withLockedValue { $0 })
+            await box.wait(timeout: .seconds(5)) { $0 != nil }
+            let got = try #require(box.value)
             #expect(got.0 == "swiftcopter")
             #expect(got.1 == ["a"])
             #expect(got.2 == ["k": 1])
@@ -133,10 +140,10 @@ struct SwiftPairTests {
     func broadcast() async throws {
         let registry = makeTestRegistry()
         let recorders = (0..<3).map { _ in HandlerRegistry() }
-        let received = NIOLockedValueBox(0)
+        let received = Watched(0)
         for r in recorders {
             r.onAction("led_fill") { _, _, kwargs in
-                if kwargs["color"] == "red" { received.withLockedValue { $0 += 1 } }
+                if kwargs["color"] == "red" { received.update { $0 += 1 } }
             }
         }
         let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry)
@@ -149,10 +156,8 @@ struct SwiftPairTests {
             let results = try server.broadcast("led_fill", kwargs: ["color": "red"])
             #expect(results.count == 3)
             for (_, result) in results { try await result.get().written() }
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(5)
-            while received.withLockedValue({ $0 }) < 3 && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-            #expect(received.withLockedValue { $0 } == 3)
+            await received.wait(timeout: .seconds(5)) { $0 >= 3 }
+            #expect(received.value == 3)
             for client in clients { client.shutdown() }
             server.shutdown()
             try await group.waitForAll()
@@ -162,8 +167,10 @@ struct SwiftPairTests {
     @Test("closing fails pending requests with .closed, and sending afterwards throws")
     func closeFailsPending() async throws {
         try await Self.withPair { _, client, _ in
-            let task = Task { try await client.connection.request("slow", kwargs: ["delay": 5.0], timeout: .seconds(10)) }
-            try await Task.sleep(for: .milliseconds(50))
+            let tag = newSlowTag()
+            let task = Task { try await client.connection.request("slow", kwargs: ["delay": 5.0, "tag": .string(tag)], timeout: .seconds(10)) }
+            let started = await slowHandlerTags.wait { $0.started.contains(tag) }
+            #expect(started)
             await client.connection.close()
             await #expect(throws: MessagingError.closed) { _ = try await task.value }
             #expect(throws: MessagingError.closed) { try client.connection.enqueueMessage("test") }
@@ -247,6 +254,7 @@ struct PingTests {
             // Both sides have seen the capabilities key after one exchange.
             _ = try await client.connection.request("id")
             _ = try await serverSide.request("id")
+            // Real time: the link must outlive several ping intervals.
             try await Task.sleep(for: .milliseconds(600))
             #expect(client.connection.linkCount == 1, "a live peer must not be dropped")
             #expect(client.connection.isConnected)

@@ -18,7 +18,8 @@ struct FileTrailerTests {
 
     @Test("a body followed by its right digest is written; the trailer is not taken for an action")
     func rightDigest() async throws {
-        try await FileTransferTests.withPair { _, client, _, serverRoot, _ in
+        let serverLog = LogMessages()
+        try await FileTransferTests.withPair(serverLog: serverLog) { _, client, _, serverRoot, _ in
             let bytes = sampleBytes(count: 300_000)
             _ = try await client.connection.request("id")
             try await client.connection.enqueue(Self.push("fresh.bin", bytes)).written()
@@ -31,29 +32,33 @@ struct FileTrailerTests {
 
     @Test("a wrong digest in the trailer is refused: the destination is untouched and no temporary file stays")
     func wrongDigest() async throws {
-        try await FileTransferTests.withPair { _, client, _, serverRoot, _ in
+        let serverLog = LogMessages()
+        try await FileTransferTests.withPair(serverLog: serverLog) { _, client, _, serverRoot, _ in
             serverRoot.write("target.bin", Array("previous".utf8))
             _ = try await client.connection.request("id")
             try await client.connection.enqueue(Self.push("target.bin", sampleBytes(count: 300_000))).written()
             try await client.connection.enqueue(Self.trailer(String(repeating: "0", count: 64))).written()
             // The link stays usable, and the old file is intact.
             _ = try await client.connection.request("id")
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(await eventually { serverRoot.contents == ["target.bin"] }, "left: \(serverRoot.contents)")
+            // The receiver reports the failure once its temporary file is gone.
+            #expect(await serverLog.wait(for: "file push failed"))
+            #expect(serverRoot.contents == ["target.bin"], "left: \(serverRoot.contents)")
             #expect(serverRoot.read("target.bin") == Array("previous".utf8))
         }
     }
 
     @Test("a body whose trailer does not come is not kept; the frame in its place is still handled")
     func missingTrailer() async throws {
-        try await FileTransferTests.withPair { _, client, _, serverRoot, _ in
+        let serverLog = LogMessages()
+        try await FileTransferTests.withPair(serverLog: serverLog) { _, client, _, serverRoot, _ in
             serverRoot.write("target.bin", Array("previous".utf8))
             _ = try await client.connection.request("id")
             try await client.connection.enqueue(Self.push("target.bin", sampleBytes(count: 300_000))).written()
             // A request instead of the trailer: answered, and the body is dropped.
             _ = try await client.connection.request("id")
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(await eventually { serverRoot.contents == ["target.bin"] }, "left: \(serverRoot.contents)")
+            // The receiver reports the failure once its temporary file is gone.
+            #expect(await serverLog.wait(for: "file push failed"))
+            #expect(serverRoot.contents == ["target.bin"], "left: \(serverRoot.contents)")
             #expect(serverRoot.read("target.bin") == Array("previous".utf8))
             // A second body announced without its trailer, directly followed by another body.
             try await client.connection.enqueue(Self.push("target.bin", sampleBytes(count: 1000))).written()
@@ -66,13 +71,14 @@ struct FileTrailerTests {
 
     @Test("a link that drops between a body and its trailer leaves the destination untouched and no temporary file")
     func dropBeforeTrailer() async throws {
-        try await FileTransferTests.withPair { _, client, _, serverRoot, _ in
+        let serverLog = LogMessages()
+        try await FileTransferTests.withPair(serverLog: serverLog) { _, client, _, serverRoot, _ in
             serverRoot.write("target.bin", Array("previous".utf8))
             _ = try await client.connection.request("id")
             try await client.connection.enqueue(Self.push("target.bin", sampleBytes(count: 300_000))).written()
-            try await Task.sleep(for: .milliseconds(200))
             client.shutdown()
-            #expect(await eventually { serverRoot.contents == ["target.bin"] }, "left: \(serverRoot.contents)")
+            #expect(await serverLog.wait(for: "file push failed"))
+            #expect(serverRoot.contents == ["target.bin"], "left: \(serverRoot.contents)")
             #expect(serverRoot.read("target.bin") == Array("previous".utf8))
         }
     }

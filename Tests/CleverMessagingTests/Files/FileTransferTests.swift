@@ -14,6 +14,7 @@ struct FileTransferTests {
 
     /// A server whose file policy is confined to `serverRoot`, and a client confined to `clientRoot`.
     static func withPair(
+        serverLog: LogMessages = LogMessages(),
         _ body: (MessagingServer, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
     ) async throws {
         let serverRoot = TemporaryDirectory("server")
@@ -26,7 +27,9 @@ struct FileTransferTests {
         serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
         var clientConfiguration = ConnectionConfiguration()
         clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
-        try await SwiftPairTests.withPair(configuration: serverConfiguration, clientConfiguration: clientConfiguration) {
+        try await SwiftPairTests.withPair(
+            configuration: serverConfiguration, clientConfiguration: clientConfiguration, serverLogger: serverLog.logger("clever.server")
+        ) {
             server, client, serverSide in
             try await body(server, client, serverSide, serverRoot, clientRoot)
         }
@@ -91,7 +94,8 @@ struct FileTransferTests {
 
     @Test("a wrong sha256 is refused: the destination is untouched and no temporary file stays")
     func checksumMismatch() async throws {
-        try await Self.withPair { _, client, serverSide, serverRoot, _ in
+        let serverLog = LogMessages()
+        try await Self.withPair(serverLog: serverLog) { _, client, serverSide, serverRoot, _ in
             serverRoot.write("target.bin", Array("previous".utf8))
             _ = try await client.connection.request("id")
             let frame = Frame.filePush(
@@ -102,10 +106,9 @@ struct FileTransferTests {
             try await client.connection.enqueue(frame).written()
             // The link stays usable, and the old file is intact.
             _ = try await client.connection.request("id")
-            // Give the receiver time to start on the frame, then wait for its
-            // temporary file to go (on a loaded machine the pool can be slow).
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(await eventually { serverRoot.contents == ["target.bin"] }, "left: \(serverRoot.contents)")
+            // The receiver reports the failure once its temporary file is gone.
+            #expect(await serverLog.wait(for: "file push failed"))
+            #expect(serverRoot.contents == ["target.bin"], "left: \(serverRoot.contents)")
             #expect(serverRoot.read("target.bin") == Array("previous".utf8))
             _ = serverSide
         }
@@ -113,7 +116,8 @@ struct FileTransferTests {
 
     @Test("a peer that vanishes mid-file leaves the destination untouched and no temporary file")
     func interrupted() async throws {
-        try await Self.withPair { server, _, _, serverRoot, _ in
+        let serverLog = LogMessages()
+        try await Self.withPair(serverLog: serverLog) { server, _, _, serverRoot, _ in
             serverRoot.write("show.csv", Array("old show".utf8))
             let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: try await server.localAddress().port!).get()
@@ -124,9 +128,9 @@ struct FileTransferTests {
             )
             head.writeBytes(sampleBytes(count: 300_000))
             try await raw.writeAndFlush(head)
-            try await Task.sleep(for: .milliseconds(200))
             try await raw.close()
-            #expect(await eventually { serverRoot.contents == ["show.csv"] }, "left: \(serverRoot.contents)")
+            #expect(await serverLog.wait(for: "file push failed"))
+            #expect(serverRoot.contents == ["show.csv"], "left: \(serverRoot.contents)")
             #expect(serverRoot.read("show.csv") == Array("old show".utf8))
         }
     }

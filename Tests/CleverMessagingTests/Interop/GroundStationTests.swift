@@ -1,5 +1,6 @@
 import CleverMessaging
 import NIOCore
+import NIOPosix
 import Testing
 
 /// The ground station's identity handling, with Swift drones and with the Python reference-style peer.
@@ -147,6 +148,30 @@ struct GroundStationTests {
             #expect(Self.host(station.drones.first?.address ?? "") == "127.0.0.2")
             clone.shutdown()
             try await cloneRun.value
+        }
+    }
+
+    @Test("a peer that never answers id: its link closes at the identify timeout, and nothing it sent reached a handler")
+    func silentPeerClosed() async throws {
+        let registry = HandlerRegistry()
+        let recorder = ActionRecorder(recording: ["hello"], on: registry)
+        let station = GroundStation(host: "127.0.0.1", port: 0, registry: registry, identifyTimeout: .seconds(1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await station.run() }
+            let port = try await station.server.localAddress().port!
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+            // A reference-style frame the station would dispatch on an open link.
+            var hello = ByteBuffer()
+            var writer = FrameWriter()
+            try writer.write(.action("hello"), into: &hello)
+            // (Under load the station may have closed the link already: the write then fails, and nothing was dispatched either.)
+            try? await raw.writeAndFlush(hello)
+            // The station closes the link (the identify timeout is the thing under test).
+            try await raw.closeFuture.get()
+            #expect(recorder.all.isEmpty)
+            #expect(station.drones.isEmpty)
+            station.shutdown()
+            try await group.waitForAll()
         }
     }
 

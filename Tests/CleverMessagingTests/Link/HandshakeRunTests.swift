@@ -149,3 +149,28 @@ struct HandshakeRunTests {
         #expect(timeout.message == "no answer to id in 5 s")
     }
 }
+
+/// A stage that waits for a channel event, as a TLS stage waits for the TLS handshake.
+struct EventStage: HandshakeStage {
+    var name: String { "event" }
+    mutating func start(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict { .continue }
+    mutating func receive(event: Any, context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict {
+        guard let text = event as? String else { return .continue }
+        context.record(text)
+        return .pass
+    }
+}
+
+@Suite("Handshake events")
+struct HandshakeEventTests {
+    @Test("a stage may wait for a channel event (as TLS would) and record what it learned")
+    func event() {
+        let start = NIODeadline.uptimeNanoseconds(1_000)
+        let context = HandshakeContext(link: HandshakeLink(remoteAddress: nil, connectionNumber: 1, linkNumber: 1), logger: Logger(label: "test"))
+        var run = HandshakeRun(stages: [EventStage()], context: context, timeout: .seconds(1), now: start)
+        guard case .waiting = run.start(now: start) else { Issue.record("passed early"); return }
+        guard case .waiting = run.receive(event: 42, now: start) else { Issue.record("passed on another event"); return }
+        guard case .passed = run.receive(event: "tls: h2", now: start) else { Issue.record("not passed"); return }
+        #expect(run.context.result(String.self) == "tls: h2")
+    }
+}

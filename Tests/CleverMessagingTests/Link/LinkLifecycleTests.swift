@@ -70,4 +70,23 @@ struct LinkLifecycleTests {
         let r15 = life.linkDown()
         #expect(r15 == .linkEnded)
     }
+
+    @Test("a client's attempts: connecting, failed back to idle, connecting again, then the link")
+    func attempts() {
+        var life = LinkLifecycle()
+        life.connecting()
+        #expect(life.phase == .connecting)
+        #expect(!life.isLinked)
+        life.connectFailed()
+        #expect(life.phase == .idle)
+        life.connecting()
+        let up = life.linkUp(stages: 1)
+        #expect(up == .startHandshake)
+        life.connectFailed()
+        #expect(life.phase == .handshaking, "a late failure report changes nothing")
+        var closing = LinkLifecycle()
+        closing.connecting()
+        let closed = closing.close()
+        #expect(closed == .failWaiting)
+    }
 }

@@ -24,9 +24,12 @@ struct ConnectionLimitTests {
             #expect(server.connections.count == 2)
             #expect(first.isActive && second.isActive)
 
-            // One leaves: the next one is served.
+            // One leaves: the next one is served (its place is free once the server says it is gone).
+            let events = server.events()
             try await first.close()
-            #expect(await eventually { server.connections.count == 1 })
+            let left = await firstEvent(in: events) { if case .disconnected = $0 { true } else { false } }
+            #expect(left != nil)
+            #expect(server.connections.count == 1)
             let fourth = try await connect()
             _ = try await server.waitForConnections(2)
             #expect(fourth.isActive)

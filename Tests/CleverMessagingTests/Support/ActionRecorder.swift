@@ -9,32 +9,28 @@ final class ActionRecorder: Sendable {
         var kwargs: JSONObject
     }
 
-    private let received = NIOLockedValueBox<[Received]>([])
+    private let received = Watched<[Received]>([])
 
     /// Registers a recording handler for each name in `actions` on `registry`.
     init(recording actions: [String], on registry: HandlerRegistry) {
         for name in actions {
             registry.onAction(name) { [received] _, args, kwargs in
-                received.withLockedValue { $0.append(Received(action: name, args: args, kwargs: kwargs)) }
+                received.update { $0.append(Received(action: name, args: args, kwargs: kwargs)) }
             }
         }
     }
 
-    var all: [Received] { received.withLockedValue { $0 } }
+    var all: [Received] { received.value }
 
     /// Waits until `count` actions have arrived; returns them.
     @discardableResult
     func waitFor(count: Int, timeout: Duration = .seconds(15)) async throws -> [Received] {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while true {
-            let now = all
-            if now.count >= count { return now }
-            if clock.now >= deadline {
-                throw PythonPeer.Failure(description: "waited for \(count) actions, got \(now.count)")
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        await received.wait(timeout: timeout) { $0.count >= count }
+        let now = all
+        guard now.count >= count else {
+            throw PythonPeer.Failure(description: "waited for \(count) actions, got \(now.count)")
         }
+        return now
     }
 }
 
@@ -46,7 +42,11 @@ func makeTestRegistry() -> HandlerRegistry {
     registry.onRequest("fail") { _, _, _ in throw PythonPeer.Failure(description: "this handler always fails") }
     registry.onRequest("slow") { (_, args, kwargs) async throws -> JSONValue in
         let delay = kwargs["delay"]?.doubleValue ?? 0.2
+        let tag = kwargs["tag"]?.stringValue
+        if let tag { slowHandlerTags.update { _ = $0.started.insert(tag) } }
+        // Real time: a handler that takes this long is what the callers test (timeouts, cancellation, concurrency).
         try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+        if let tag { slowHandlerTags.update { _ = $0.finished.insert(tag) } }
         return ["args": .array(args), "kwargs": .object(kwargs)]
     }
     return registry

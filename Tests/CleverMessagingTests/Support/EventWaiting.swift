@@ -1,3 +1,8 @@
+import Logging
+import NIOConcurrencyHelpers
+
+@testable import CleverMessaging
+
 /// Waits on a stream of events rather than polling state: returns the first
 /// event that `matches`, or `nil` when the stream ends or `timeout` passes first.
 func firstEvent<Event: Sendable>(
@@ -46,5 +51,79 @@ func events<Event: Sendable>(
         let first = await group.next() ?? false
         group.cancelAll()
         return first
+    }
+}
+
+/// A value that tests wait on: every change through ``update(_:)`` wakes the
+/// waiters whose condition now holds (no polling; the timeout is only a deadline).
+final class Watched<Value: Sendable>: Sendable {
+    private let box: NIOLockedValueBox<Value>
+    private let waiters = StateWaiters()
+
+    init(_ value: Value) {
+        box = NIOLockedValueBox(value)
+    }
+
+    /// The value now.
+    var value: Value { box.withLockedValue { $0 } }
+
+    /// Changes the value and wakes the waiters.
+    @discardableResult
+    func update<Result>(_ body: (inout Value) -> Result) -> Result {
+        let result = box.withLockedValue { body(&$0) }
+        waiters.changed()
+        return result
+    }
+
+    /// Waits until `condition` holds for the value, or `timeout` passes.
+    /// - Returns: whether it held.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(10), until condition: @escaping @Sendable (Value) -> Bool) async -> Bool {
+        await waiters.wait(timeout: timeout) { [box] in condition(box.withLockedValue { $0 }) }
+    }
+}
+
+/// The tags of the test registry's `slow` requests (``makeTestRegistry()``)
+/// that started and that finished, so that a test waits for a handler to be
+/// running, or to have answered, instead of sleeping.
+let slowHandlerTags = Watched<(started: Set<String>, finished: Set<String>)>(([], []))
+
+/// A fresh tag for a `slow` request.
+func newSlowTag() -> String {
+    "slow-\(UInt64.random(in: 0...UInt64.max))"
+}
+
+/// The messages logged through its ``logger()``, for tests to wait on (a log
+/// line is often the only sign that a peer's frame was dealt with).
+final class LogMessages: Sendable {
+    let messages = Watched<[String]>([])
+
+    /// A logger that records here (every level).
+    func logger(_ label: String = "test") -> Logger {
+        var logger = Logger(label: label) { _ in Handler(recorder: self) }
+        logger.logLevel = .trace
+        return logger
+    }
+
+    /// Waits until `count` messages equal to `message` were logged.
+    /// - Returns: whether they were within `timeout`.
+    @discardableResult
+    func wait(for message: String, count: Int = 1, timeout: Duration = .seconds(10)) async -> Bool {
+        await messages.wait(timeout: timeout) { $0.lazy.filter { $0 == message }.count >= count }
+    }
+
+    struct Handler: LogHandler {
+        let recorder: LogMessages
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+            recorder.messages.update { $0.append(message.description) }
+        }
     }
 }

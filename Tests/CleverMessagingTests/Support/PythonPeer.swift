@@ -1,6 +1,7 @@
-import CleverMessaging
 import Foundation
 import NIOConcurrencyHelpers
+
+@testable import CleverMessaging
 
 /// A subprocess that prints JSON lines: the Python reference-style peer
 /// (`Tests/Interop/peer.py`), or `clever-msg` itself. Commands go to its stdin,
@@ -13,6 +14,8 @@ final class PythonPeer: Sendable {
     private let process: Process
     private let input: FileHandle
     private let state = NIOLockedValueBox(State())
+    /// Woken by every chunk of output and by the process's exit: waits need no polling.
+    private let changes = StateWaiters()
 
     private struct State {
         var events: [JSONValue] = []
@@ -50,6 +53,8 @@ final class PythonPeer: Sendable {
         self.process = process
         self.input = stdinPipe.fileHandleForWriting
         let state = self.state
+        let changes = self.changes
+        process.terminationHandler = { _ in changes.changed() }
         stdoutPipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             state.withLockedValue { s in
@@ -60,6 +65,7 @@ final class PythonPeer: Sendable {
                     if let event = try? JSONParser.parse(line) { s.events.append(event) }
                 }
             }
+            changes.changed()
             if data.isEmpty { handle.readabilityHandler = nil }
         }
         stderrPipe.fileHandleForReading.readabilityHandler = { handle in
@@ -113,16 +119,13 @@ final class PythonPeer: Sendable {
     /// Waits until `count` lines satisfy `predicate`.
     @discardableResult
     func waitForLines(count: Int = 1, timeout: Duration = .seconds(20), where predicate: @escaping (JSONValue) -> Bool) async throws -> [JSONValue] {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while true {
-            let found = lines(where: predicate)
-            if found.count >= count { return found }
-            if clock.now >= deadline || !process.isRunning {
-                throw Failure(description: "waited for \(count) lines, got \(found.count); lines: \(events.suffix(10)); stderr: \(stderr.suffix(2000))")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        let predicate = UncheckedPredicate(predicate)
+        await changes.wait(timeout: timeout) { [self] in lines(where: predicate.call).count >= count || !process.isRunning }
+        let found = lines(where: predicate.call)
+        guard found.count >= count else {
+            throw Failure(description: "waited for \(count) lines, got \(found.count); lines: \(events.suffix(10)); stderr: \(stderr.suffix(2000))")
         }
+        return found
     }
 
     /// Events whose `"event"` is `name` and that satisfy `predicate`.
@@ -138,18 +141,15 @@ final class PythonPeer: Sendable {
         timeout: Duration = .seconds(15),
         where predicate: @escaping (JSONValue) -> Bool = { _ in true }
     ) async throws -> [JSONValue] {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout
-        while true {
-            let found = events(name, where: predicate)
-            if found.count >= count { return found }
-            if clock.now >= deadline || !process.isRunning {
-                throw Failure(
-                    description: "waited for \(count) \"\(name)\" events, got \(found.count); events: \(events.suffix(10)); stderr: \(stderr.suffix(2000))"
-                )
-            }
-            try await Task.sleep(for: .milliseconds(5))
+        let predicate = UncheckedPredicate(predicate)
+        await changes.wait(timeout: timeout) { [self] in events(name, where: predicate.call).count >= count || !process.isRunning }
+        let found = events(name, where: predicate.call)
+        guard found.count >= count else {
+            throw Failure(
+                description: "waited for \(count) \"\(name)\" events, got \(found.count); events: \(events.suffix(10)); stderr: \(stderr.suffix(2000))"
+            )
         }
+        return found
     }
 
     /// Sends a `sync` command and waits for its echo: every earlier command has been handled.
@@ -169,9 +169,16 @@ final class PythonPeer: Sendable {
     /// Asks the peer to quit and waits for it to exit.
     func quit() async {
         send(["cmd": "quit"])
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(5)
-        while process.isRunning && clock.now < deadline { try? await Task.sleep(for: .milliseconds(10)) }
+        await changes.wait(timeout: .seconds(5)) { [self] in !process.isRunning }
         if process.isRunning { process.terminate() }
+    }
+}
+
+/// A test's predicate, called only while its wait runs (the waiting task holds it).
+private struct UncheckedPredicate: @unchecked Sendable {
+    let call: (JSONValue) -> Bool
+
+    init(_ call: @escaping (JSONValue) -> Bool) {
+        self.call = call
     }
 }

@@ -57,6 +57,7 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async 
     let deadline = clock.now + timeout
     while !condition() {
         if clock.now >= deadline { return false }
+        // A poll, for state that tells no one when it changes (files on disk, counters): prefer ``Watched``.
         try? await Task.sleep(for: .milliseconds(10))
     }
     return true
