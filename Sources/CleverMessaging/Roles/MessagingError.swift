@@ -35,8 +35,6 @@ public enum MessagingError: Error, Sendable, Hashable {
     case connectFailed(host: String, port: Int, reason: String)
     /// The link did not pass its handshake (``ConnectionConfiguration/handshake``) and was closed.
     case handshakeFailed(HandshakeFailure)
-    /// A socket option (such as `"TCP_KEEPIDLE"`) could not be set.
-    case socketOption(option: String, errno: Int32)
 
     // MARK: Files
 
@@ -115,8 +113,6 @@ extension MessagingError {
         public static let connectFailed = Code(rawValue: "connect_failed")
         /// ``MessagingError/handshakeFailed(_:)``.
         public static let handshakeFailed = Code(rawValue: "handshake_failed")
-        /// ``MessagingError/socketOption(option:errno:)``.
-        public static let socketOption = Code(rawValue: "socket_option")
         /// ``MessagingError/fileRefused(_:)``.
         public static let fileRefused = Code(rawValue: "file_refused")
         /// ``MessagingError/fileIO(operation:path:errno:)``.
@@ -145,7 +141,7 @@ extension MessagingError {
         /// Every code, in the order of the cases.
         public static let all: [Code] = [
             .notConnected, .closed, .connectionLost, .timedOut, .cancelled, .queueFull, .remote, .encoding,
-            .decoding, .connectFailed, .handshakeFailed, .socketOption, .fileRefused, .fileIO, .notRegularFile,
+            .decoding, .connectFailed, .handshakeFailed, .fileRefused, .fileIO, .notRegularFile,
             .checksumMismatch, .invalidPort, .listenFailed, .waitTimedOut, .invalidAddress, .broadcastNotAllowed,
             .bindFailed, .beaconSendFailed, .discoveryTimedOut,
         ]
@@ -165,7 +161,6 @@ extension MessagingError {
         case .decoding: return .decoding
         case .connectFailed: return .connectFailed
         case .handshakeFailed: return .handshakeFailed
-        case .socketOption: return .socketOption
         case .fileRefused: return .fileRefused
         case .fileIO: return .fileIO
         case .notRegularFile: return .notRegularFile
@@ -196,7 +191,6 @@ extension MessagingError {
         case .decoding(let reason): return "cannot decode: \(reason)"
         case .connectFailed(let host, let port, let reason): return "cannot connect to \(host):\(port): \(reason)"
         case .handshakeFailed(let failure): return "\(failure)"
-        case .socketOption(let option, let errno): return "setsockopt(\(option)) failed with errno \(errno)"
         case .fileRefused(let error): return "path refused: \(error)"
         case .fileIO(let operation, let path, let errno): return "\(operation) \(path) failed with errno \(errno)"
         case .notRegularFile(let path): return "\(path) is not a regular file"
@@ -217,14 +211,13 @@ extension MessagingError {
 
     /// The underlying error, when there is one: the peer's ``RemoteError``, the
     /// ``FilePolicyError`` that refused a path, the ``FrameEncodingError``, or
-    /// an `IOError` carrying the `errno` of a failed file operation or socket option.
+    /// an `IOError` carrying the `errno` of a failed file operation.
     public var cause: (any Error)? {
         switch self {
         case .remote(let error): return error
         case .encoding(let error): return error
         case .fileRefused(let error): return error
         case .fileIO(let operation, _, let errno): return IOError(errnoCode: errno, reason: operation)
-        case .socketOption(let option, let errno): return IOError(errnoCode: errno, reason: "setsockopt(\(option))")
         default: return nil
         }
     }
