@@ -85,7 +85,7 @@ extension Bench {
             // baseline is both together (the same bytes twice over the time of both).
             let rawBefore = try await Self.rawBlast(file: source, size: size, port: receiver.rawPort)
             var start = NIODeadline.now()
-            let pushed = try await client.connection.sendFile(from: source, to: "pushed.bin", acknowledgementTimeout: .seconds(600))
+            let pushed = try await client.connection.pushFile(source, to: "pushed.bin", acknowledgementTimeout: .seconds(600))
             let pushSeconds = NIODeadline.seconds(since: start)
             let rawAfter = try await Self.rawBlast(file: source, size: size, port: receiver.rawPort)
             let rawSeconds = (rawBefore + rawAfter) / 2
@@ -95,7 +95,7 @@ extension Bench {
             // (on this VM, memory past the first couple of GiB is slow to touch).
             try FileManager.default.removeItem(atPath: source)
             start = NIODeadline.now()
-            let pulled = try await client.connection.getFile("pushed.bin", saveTo: senderRoot + "/pulled.bin", timeout: .seconds(600))
+            let pulled = try await client.connection.pullFile("pushed.bin", to: senderRoot + "/pulled.bin", timeout: .seconds(600))
             let pullSeconds = NIODeadline.seconds(since: start)
             guard pushed.delivery == .acknowledged, pulled.sha256 == pushed.sha256, pulled.bytes == size else {
                 throw ValidationError("transfer check failed: pushed \(pushed), pulled \(pulled)")

@@ -109,9 +109,9 @@ struct Console: Sendable {
         guard words.count >= 4 else { throw ConsoleError("usage: push TARGET LOCAL REMOTE") }
         for id in try targets(words[1]) {
             do {
-                guard let connection = station.connection(for: id) else { throw ConnectionError.notConnected }
+                guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
                 let bar = out.json ? nil : ProgressBar("push \(words[2]) → \(id)")
-                let result = try await connection.sendFile(from: words[2], to: words[3], progress: bar?.handler)
+                let result = try await connection.pushFile(words[2], to: words[3], progress: bar?.handler)
                 out.print(
                     ["id": .string(id), "pushed": .string(words[3]), "bytes": .integer(Int(result.bytes)), "delivery": .string("\(result.delivery)")],
                     text: "\(id): pushed \(result.bytes) bytes to \(words[3]) (\(result.delivery))"
@@ -133,11 +133,11 @@ struct Console: Sendable {
     private func pull(_ words: [String]) async throws {
         guard words.count >= 4 else { throw ConsoleError("usage: pull ID REMOTE LOCAL") }
         let id = words[1]
-        guard let connection = station.connection(for: id) else { throw ConnectionError.notConnected }
+        guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
         let bar = out.json ? nil : ProgressBar("pull \(words[2]) ← \(id)")
         let result: FileTransferResult
         do {
-            result = try await connection.getFile(words[2], saveTo: words[3], progress: bar?.handler)
+            result = try await connection.pullFile(words[2], to: words[3], progress: bar?.handler)
         } catch {
             throw ConsoleError(Self.explain(error))
         }

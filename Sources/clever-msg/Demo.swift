@@ -85,7 +85,7 @@ struct Demo: AsyncParsableCommand {
 
             // One action to each drone, then telemetry from each.
             for (id, link) in byID.sorted(by: { $0.key < $1.key }) {
-                try await link.sendMessage("takeoff", kwargs: ["height": 1.5, "to": .string(id)])
+                try await link.send("takeoff", kwargs: ["height": 1.5, "to": .string(id)])
             }
             var telemetry: [String: JSONValue] = [:]
             for (id, link) in byID {
@@ -104,7 +104,7 @@ struct Demo: AsyncParsableCommand {
             for frame in 0..<40_000 { csv += "\(frame),\(Double(frame % 100) / 10),0.5,1.5,255,\(frame % 256),0\n" }
             _ = FileManager.default.createFile(atPath: animation, contents: Data(csv.utf8))
             let target = byID[fleet[0].id]!
-            let pushed = try await target.sendFile(from: animation, to: "animations/show.csv", progress: ProgressBar("push animation.csv to \(fleet[0].id)").handler)
+            let pushed = try await target.pushFile(animation, to: "animations/show.csv", progress: ProgressBar("push animation.csv to \(fleet[0].id)").handler)
             let landed = FileManager.default.contents(atPath: fleet[0].root + "/animations/show.csv")
             out.line("pushed \(pushed.bytes) bytes to \(fleet[0].id): \(pushed.delivery), sha256 \(pushed.sha256?.prefix(12) ?? "")…, on disk: \(landed?.count == csv.utf8.count ? "identical" : "MISSING")")
 
@@ -183,8 +183,8 @@ final class SimulatedDrone: Sendable {
         for action in ["takeoff", "land", "led_fill"] {
             registry.onAction(action) { _, _, _ in received.withLockedValue { $0.append(action) } }
         }
-        registry.onRequest("id") { _, _, _ in .string(id) }
-        registry.onRequest("clover_dir") { _, _, _ in .string(root) }
+        registry.onRequest("id") { _ in id }
+        registry.onRequest("clover_dir") { _ in root }
         let seed = Double(id.utf8.reduce(0) { $0 &+ Int($1) } % 100) / 100
         registry.onRequest("telemetry") { _, _, _ in
             [
@@ -203,7 +203,7 @@ final class SimulatedDrone: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(5)
         while actions.count < count {
-            guard clock.now < deadline else { throw ConnectionError.timedOut(requestedValue: "actions", requestID: id, timeout: .seconds(5)) }
+            guard clock.now < deadline else { throw MessagingError.timedOut(requestedValue: "actions", requestID: id, timeout: .seconds(5)) }
             try await Task.sleep(for: .milliseconds(2))
         }
     }

@@ -35,9 +35,9 @@ final class DroneBehaviour: Sendable {
             known.withLockedValue { all in connection.number < all.count ? all[connection.number] : nil } ?? unknown
         }
         @Sendable func id(_ connection: Connection) -> String { drone(connection).id }
-        registry.onRequest("id") { connection, _, _ in .string(id(connection)) }
-        registry.onRequest("time") { _, _, _ in .double(Date().timeIntervalSince1970) }
-        registry.onRequest("clover_dir") { _, _, _ in .string(root) }
+        registry.onRequest("id") { connection in id(connection) }
+        registry.onRequest("time") { _ in Date().timeIntervalSince1970 }
+        registry.onRequest("clover_dir") { _ in root }
         registry.onRequest("telemetry") { connection, _, _ in Self.telemetry(fixed: drone(connection).telemetry) }
         registry.onRequest("config") { connection, _, _ in
             ["PRIVATE": ["id": .string(id(connection))], "SERVER": ["port": 25000], "FLOOR_FRAME": ["frame_id": "aruco_map"]]

@@ -25,7 +25,7 @@ final class ProgressBar: Sendable {
         self.isTerminal = isatty(2) == 1
     }
 
-    /// The handler to pass to `sendFile`/`getFile`.
+    /// The handler to pass to `pushFile`/`pullFile`.
     var handler: FileTransferProgressHandler {
         { [self] progress in self.update(progress) }
     }

@@ -1,58 +1,81 @@
 extension Connection {
-    /// Asks the peer for a value, sending `kwargs` encoded from `arguments`,
-    /// and decodes the reply into `Reply`.
+    /// Sends an action, its arguments encoded from `arguments`, and waits until
+    /// it is written to the socket.
+    /// - Parameters:
+    ///   - action: the action name; the peer's handler for it is called.
+    ///   - arguments: encoded to JSON: an object becomes the keyword arguments
+    ///     (`kwargs`), an array the positional ones (`args`).
+    /// - Throws: ``MessagingError``; ``MessagingError/decoding(_:)`` when the
+    ///   arguments encode to neither an object nor an array (then nothing is sent).
+    public func send(_ action: String, arguments: some Encodable) async throws(MessagingError) {
+        let (args, kwargs) = try MessageArguments.encode(arguments, of: action)
+        try await send(action, args: args, kwargs: kwargs)
+    }
+
+    /// Asks the peer for a value, its arguments encoded from `arguments`, and
+    /// decodes the reply into `Reply`.
     /// - Parameters:
     ///   - requestedValue: the name of the value.
-    ///   - arguments: encoded into the request's `kwargs` (must encode to an object).
+    ///   - arguments: encoded to JSON: an object becomes the keyword arguments
+    ///     (`kwargs`), an array the positional ones (`args`).
     ///   - reply: the type the reply decodes into.
     ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
     /// - Returns: the decoded reply.
-    /// - Throws: ``ConnectionError``; ``ConnectionError/decoding(_:)`` when the
-    ///   arguments do not encode to an object or the reply does not decode.
-    public func request<Arguments: Encodable, Reply: Decodable>(
-        _ requestedValue: String,
-        arguments: Arguments,
-        as reply: Reply.Type,
-        timeout: TimeAmount? = nil
-    ) async throws(ConnectionError) -> Reply {
-        let kwargs: JSONObject
-        do {
-            guard case .object(let object) = try JSONValueEncoder().encode(arguments) else {
-                throw ConnectionError.decoding("arguments of \(requestedValue) must encode to a JSON object")
-            }
-            kwargs = object
-        } catch let error as ConnectionError {
-            throw error
-        } catch {
-            throw .decoding("cannot encode arguments of \(requestedValue): \(error)")
-        }
-        return try await request(requestedValue, kwargs: kwargs, as: Reply.self, timeout: timeout)
-    }
-
-    /// Asks the peer for a value and decodes the reply into `Reply`.
-    /// - Parameters:
-    ///   - requestedValue: the name of the value.
-    ///   - args: positional arguments.
-    ///   - kwargs: keyword arguments.
-    ///   - reply: the type the reply decodes into.
-    ///   - timeout: how long to wait.
-    /// - Returns: the decoded reply.
-    /// - Throws: ``ConnectionError``.
+    /// - Throws: ``MessagingError``; ``MessagingError/decoding(_:)`` when the
+    ///   arguments encode to neither an object nor an array, or the reply does not decode.
     public func request<Reply: Decodable>(
         _ requestedValue: String,
-        args: [JSONValue] = [],
-        kwargs: JSONObject = [:],
+        arguments: some Encodable,
         as reply: Reply.Type,
-        timeout: TimeAmount? = nil
-    ) async throws(ConnectionError) -> Reply {
+        timeout: Duration? = nil
+    ) async throws(MessagingError) -> Reply {
+        let (args, kwargs) = try MessageArguments.encode(arguments, of: requestedValue)
         let value = try await request(requestedValue, args: args, kwargs: kwargs, timeout: timeout)
-        do {
-            return try JSONValueDecoder().decode(Reply.self, from: value)
-        } catch {
-            throw .decoding("reply to \(requestedValue) does not decode as \(Reply.self): \(error)")
-        }
+        return try MessageArguments.decode(value, as: Reply.self, name: requestedValue)
+    }
+
+    /// Asks the peer for a value without arguments and decodes the reply into `Reply`.
+    /// - Parameters:
+    ///   - requestedValue: the name of the value.
+    ///   - reply: the type the reply decodes into.
+    ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
+    /// - Returns: the decoded reply.
+    /// - Throws: ``MessagingError``; ``MessagingError/decoding(_:)`` when the reply does not decode.
+    public func request<Reply: Decodable>(
+        _ requestedValue: String,
+        as reply: Reply.Type,
+        timeout: Duration? = nil
+    ) async throws(MessagingError) -> Reply {
+        let value = try await request(requestedValue, timeout: timeout)
+        return try MessageArguments.decode(value, as: Reply.self, name: requestedValue)
     }
 }
 
-import NIOCore
-import OrderedCollections
+/// Encodes `Encodable` arguments to a message's `args`/`kwargs`, and decodes replies.
+package enum MessageArguments {
+    /// `arguments` as JSON: an object gives `kwargs`, an array gives `args`.
+    /// - Throws: ``MessagingError/decoding(_:)`` for anything else, or when encoding fails.
+    package static func encode(_ arguments: some Encodable, of name: String) throws(MessagingError) -> (args: [JSONValue], kwargs: JSONObject) {
+        let value: JSONValue
+        do {
+            value = try JSONValueEncoder().encode(arguments)
+        } catch {
+            throw .decoding("cannot encode arguments of \(name): \(error)")
+        }
+        switch value {
+        case .object(let object): return ([], object)
+        case .array(let array): return (array, [:])
+        default: throw .decoding("arguments of \(name) must encode to a JSON object or array")
+        }
+    }
+
+    /// A reply's value decoded as `Reply`.
+    /// - Throws: ``MessagingError/decoding(_:)`` when it does not decode.
+    package static func decode<Reply: Decodable>(_ value: JSONValue, as reply: Reply.Type, name: String) throws(MessagingError) -> Reply {
+        do {
+            return try JSONValueDecoder().decode(Reply.self, from: value)
+        } catch {
+            throw .decoding("reply to \(name) does not decode as \(Reply.self): \(error)")
+        }
+    }
+}

@@ -16,13 +16,13 @@ extension Connection {
     ///   - progress: called as chunks are written.
     ///   - acknowledgementTimeout: how long to wait for a peer's acknowledgement.
     /// - Returns: whether the peer acknowledged it, and the size and digest sent.
-    /// - Throws: ``FileTransferError``.
-    public func sendFile(
-        from localPath: String,
+    /// - Throws: ``MessagingError``.
+    public func pushFile(
+        _ localPath: String,
         to remotePath: String,
         progress: FileTransferProgressHandler? = nil,
-        acknowledgementTimeout: TimeAmount = .seconds(60)
-    ) async throws(FileTransferError) -> FileTransferResult {
+        acknowledgementTimeout: Duration = .seconds(60)
+    ) async throws(MessagingError) -> FileTransferResult {
         let (file, size) = try await LocalFile.openForReading(localPath)
         defer { file.closeBlocking() }
         // A peer of this library gets the digest after the body (hashed while it
@@ -38,7 +38,7 @@ extension Connection {
         }
         var acknowledgement: (id: String, future: EventLoopFuture<JSONValue>)?
         if extensions {
-            acknowledgement = try registerAcknowledgement(timeout: acknowledgementTimeout)
+            acknowledgement = try registerAcknowledgement(timeout: acknowledgementTimeout.timeAmount)
             extra[ExtensionHeader.acknowledgement] = .string(acknowledgement!.id)
         }
         let header = FrameHeader(
@@ -49,7 +49,7 @@ extension Connection {
             filePath: remotePath,
             extra: extra
         )
-        do throws(FileTransferError) {
+        do throws(MessagingError) {
             digest = try await stream(file, size: size, header: header, progress: progress) ?? digest
         } catch {
             if let acknowledgement { failRequest(id: acknowledgement.id, with: .connectionLost) }
@@ -60,17 +60,17 @@ extension Connection {
         }
         do {
             _ = try await acknowledgement.future.get()
-        } catch let error as ConnectionError {
+        } catch let error as MessagingError {
             if case .remote(let remote) = error { throw .remote(remote) }
-            throw .connection(error)
+            throw error
         } catch {
-            throw .connection(.connectionLost)
+            throw .connectionLost
         }
         return FileTransferResult(delivery: .acknowledged, bytes: size, sha256: digest, path: nil)
     }
 
     /// Registers a pending entry that only an acknowledgement answers (never resent).
-    private func registerAcknowledgement(timeout: TimeAmount) throws(FileTransferError) -> (id: String, future: EventLoopFuture<JSONValue>) {
+    private func registerAcknowledgement(timeout: TimeAmount) throws(MessagingError) -> (id: String, future: EventLoopFuture<JSONValue>) {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = state.withLockedValue { s -> String in
             let number = s.pending.takeNumber()
@@ -102,24 +102,24 @@ extension Connection {
         size: Int64,
         header: FrameHeader,
         progress: FileTransferProgressHandler?
-    ) async throws(FileTransferError) -> String? {
+    ) async throws(MessagingError) -> String? {
         let channel: any Channel
-        do throws(ConnectionError) {
+        do throws(MessagingError) {
             channel = try await acquireStream()
         } catch {
-            throw .connection(error)
+            throw error
         }
         defer { releaseStream() }
         var head = channel.allocator.buffer(capacity: 512)
         do throws(FrameEncodingError) {
             try state.withLockedValue { $0.writer }.writeHead(marked: header, into: &head)
         } catch {
-            throw .connection(.encoding(error))
+            throw .encoding(error)
         }
         do {
             try await channel.writeAndFlush(head).get()
         } catch {
-            throw .connection(.connectionLost)
+            throw .connectionLost
         }
         let trailer = header.extra[ExtensionHeader.sha256Trailer] != nil
         // Each region written is progress for the link's liveness: a long push to a slow
@@ -141,12 +141,12 @@ extension Connection {
         } catch {
             // The receiver must not keep a body whose digest never comes.
             channel.close(promise: nil)
-            throw .connection(.encoding(error))
+            throw .encoding(error)
         }
         do {
             try await channel.writeAndFlush(tail).get()
         } catch {
-            throw .connection(.connectionLost)
+            throw .connectionLost
         }
         return digest
     }
@@ -163,16 +163,16 @@ extension Connection {
     ///   - progress: called as chunks arrive.
     ///   - timeout: how long to wait for the first byte (default 60 s).
     /// - Returns: the size and digest received, and the path written.
-    /// - Throws: ``FileTransferError``.
-    public func getFile(
+    /// - Throws: ``MessagingError``.
+    public func pullFile(
         _ remotePath: String,
-        saveTo localPath: String? = nil,
+        to localPath: String? = nil,
         progress: FileTransferProgressHandler? = nil,
-        timeout: TimeAmount = .seconds(60)
-    ) async throws(FileTransferError) -> FileTransferResult {
+        timeout: Duration = .seconds(60)
+    ) async throws(MessagingError) -> FileTransferResult {
         let destination = localPath ?? String(remotePath.split(separator: "/").last ?? Substring(remotePath))
         let promise = eventLoop.makePromise(of: JSONValue.self)
-        do throws(ConnectionError) {
+        do throws(MessagingError) {
             _ = try startRequest(
                 Frame.fileTransferAction,
                 args: [],
@@ -183,18 +183,15 @@ extension Connection {
                 progress: progress
             )
         } catch {
-            throw .connection(error)
+            throw error
         }
         let value: JSONValue
         do {
             value = try await promise.futureResult.get()
-        } catch let error as FileTransferError {
+        } catch let error as MessagingError {
             throw error
-        } catch let error as ConnectionError {
-            if case .remote(let remote) = error { throw .remote(remote) }
-            throw .connection(error)
         } catch {
-            throw .connection(.connectionLost)
+            throw .connectionLost
         }
         return FileTransferResult(
             delivery: .received,
@@ -223,10 +220,10 @@ extension Connection {
             return refuse("\(error)")
         }
         runHandlerTask {
-            do throws(FileTransferError) {
+            do throws(MessagingError) {
                 let (file, size) = try await LocalFile.openForReading(resolved.path)
                 defer { file.closeBlocking() }
-                // A requester of this library gets the digest after the body (see sendFile).
+                // A requester of this library gets the digest after the body (see pushFile).
                 let extra: JSONObject
                 if self.configuration.announceExtensions && wantsErrors {
                     extra = [ExtensionHeader.sha256Trailer: .bool(true)]
@@ -289,7 +286,7 @@ extension Connection {
 
     private func beginPush(_ header: FrameHeader, readGate: ReadGate, expectedSHA256: String?, digestFollows: Bool) -> FileReceiver? {
         let acknowledgement = header.extra[ExtensionHeader.acknowledgement]
-        let answer = { (result: Result<FileTransferResult, FileTransferError>) in
+        let answer = { (result: Result<FileTransferResult, MessagingError>) in
             guard let acknowledgement else { return }
             switch result {
             case .success: self.reply(to: Frame.fileTransferAction, id: acknowledgement, value: true)
@@ -299,7 +296,7 @@ extension Connection {
         }
         guard let policy = configuration.filePolicy else {
             logger.warning("file push refused: \(FilePolicyError.notConfigured)", metadata: linkMetadata)
-            answer(.failure(.refused(.notConfigured)))
+            answer(.failure(.fileRefused(.notConfigured)))
             return nil
         }
         let resolved: ResolvedPath
@@ -308,7 +305,7 @@ extension Connection {
             try policy.createParentDirectories(of: resolved)
         } catch {
             logger.warning("file push refused", metadata: linkMetadata(["path": "\(header.filePath ?? "")", "reason": "\(error)"]))
-            answer(.failure(.refused(error)))
+            answer(.failure(.fileRefused(error)))
             return nil
         }
         let registry = self.registry
@@ -332,7 +329,7 @@ extension Connection {
             digestFollows: digestFollows,
             progress: traceProgress,
             afterRename: afterRename
-        ) { (result: Result<FileTransferResult, FileTransferError>) in
+        ) { (result: Result<FileTransferResult, MessagingError>) in
             switch result {
             case .success(let received):
                 self.logger.debug("received file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(received.bytes)"]))
@@ -347,7 +344,7 @@ extension Connection {
 
 extension PendingRequests.Completion {
     /// Fails a file pull with a file error (kept as is, not mapped to a connection error).
-    func completeFile(_ error: FileTransferError) {
+    func completeFile(_ error: MessagingError) {
         switch self {
         case .promise(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(.connectionLost))

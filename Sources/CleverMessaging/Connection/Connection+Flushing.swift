@@ -27,7 +27,7 @@ extension Connection {
     /// a `write` per frame or two on both sides. A flush asked later than
     /// this after the previous one (one request at a time: a whole round
     /// trip apart) is not delayed at all, nor is one for a frame whose sender
-    /// waits for it (``sendMessage(_:args:kwargs:)``, ``request(_:args:kwargs:timeout:)``):
+    /// waits for it (``send(_:args:kwargs:)``, ``request(_:args:kwargs:timeout:)``):
     /// only frames queued without waiting (``enqueueMessage(_:args:kwargs:)``,
     /// ``getResponse(_:requestArgs:requestKwargs:callbackArgs:callbackKwargs:timeout:onError:callback:)``, ...) are held back.
     static let burstWindow = TimeAmount.microseconds(20)
@@ -105,7 +105,7 @@ extension Connection {
             }
             switch result {
             case .success: promise?.succeed()
-            case .failure: promise?.fail(ConnectionError.connectionLost)
+            case .failure: promise?.fail(MessagingError.connectionLost)
             }
         }
         recycle(&bytes)
@@ -122,7 +122,7 @@ extension Connection {
     func watchForStall(_ gate: ReadGate, writesAtPause: Int) {
         guard let timeout = configuration.stalledPeerTimeout else { return }
         enum Verdict { case resumed, stalled, progressed(writes: Int) }
-        eventLoop.scheduleTask(in: timeout) {
+        eventLoop.scheduleTask(in: timeout.timeAmount) {
             let verdict = self.state.withLockedValue { s -> Verdict in
                 guard s.outbound.pausedForReplies, let current = s.readGate, current === gate else { return .resumed }
                 // A file body going out holds the replies back; its writes are progress too.

@@ -59,7 +59,7 @@ extension Connection {
             var bytes = ByteBuffer()
             for frame in run.takeOutbound() {
                 // A stage's frame that cannot be encoded fails the handshake below.
-                do { try s.writer.write(frame, into: &bytes) } catch { return (.failed(HandshakeError(code: .sendFailed, stage: run.stageName, message: "\(error)")), bytes, channel, run.stageName) }
+                do { try s.writer.write(frame, into: &bytes) } catch { return (.failed(HandshakeFailure(reason: .sendFailed, stage: run.stageName, message: "\(error)")), bytes, channel, run.stageName) }
             }
             let name = run.stageName
             switch outcome {
@@ -91,7 +91,7 @@ extension Connection {
     }
 
     /// Closes a link whose handshake failed; whoever waits for a link learns why.
-    private func failHandshake(_ error: HandshakeError, stage: String, channel: any Channel) {
+    private func failHandshake(_ error: HandshakeFailure, stage: String, channel: any Channel) {
         let waiters = state.withLockedValue { s -> [EventLoopPromise<Void>] in
             guard s.channel === channel, s.lifecycle.handshakeFailed() == .closeLink else { return [] }
             s.handshake = nil
@@ -101,10 +101,10 @@ extension Connection {
         }
         var metadata = linkMetadata
         metadata["stage"] = "\(stage)"
-        metadata["code"] = "\(error.code)"
+        metadata["reason"] = "\(error.reason)"
         // A refused duplicate drone was logged by the station already (once per host).
-        logger.log(level: error.code == .duplicateID ? .debug : .warning, "link closed: \(error)", metadata: metadata)
-        for waiter in waiters { waiter.fail(ConnectionError.handshakeFailed(error)) }
+        logger.log(level: error.reason == .duplicateID ? .debug : .warning, "link closed: \(error)", metadata: metadata)
+        for waiter in waiters { waiter.fail(MessagingError.handshakeFailed(error)) }
         channel.close(promise: nil)
     }
 

@@ -109,7 +109,7 @@ extension Connection {
         }
         logger.debug("link down", metadata: linkMetadata)
         if closed { handlerTasks.finish() }
-        droppedQueue?.fail(ConnectionError.connectionLost)
+        droppedQueue?.fail(MessagingError.connectionLost)
         for entry in failedRequests { entry.finish(.failure(closed ? .closed : .connectionLost)) }
         for promise in closePromises { promise.succeed() }
     }
@@ -127,12 +127,12 @@ extension Connection {
 
     /// Waits until a link is open (up, and its handshake passed).
     /// - Parameter timeout: how long to wait.
-    /// - Throws: ``ConnectionError/closed`` if the connection is closed,
-    ///   ``ConnectionError/handshakeFailed(_:)`` when a link came up and failed
-    ///   its handshake, ``ConnectionError/notConnected`` when no link opened in time.
-    public func waitUntilConnected(timeout: TimeAmount = .seconds(10)) async throws(ConnectionError) {
+    /// - Throws: ``MessagingError/closed`` if the connection is closed,
+    ///   ``MessagingError/handshakeFailed(_:)`` when a link came up and failed
+    ///   its handshake, ``MessagingError/notConnected`` when no link opened in time.
+    public func waitUntilConnected(timeout: Duration = .seconds(10)) async throws(MessagingError) {
         let promise = eventLoop.makePromise(of: Void.self)
-        let ready = try withState { s throws(ConnectionError) -> Bool in
+        let ready = try withState { s throws(MessagingError) -> Bool in
             if s.lifecycle.isClosed { throw .closed }
             if s.lifecycle.isOpen { return true }
             s.linkWaiters.append(promise)
@@ -142,11 +142,11 @@ extension Connection {
             promise.succeed()
             return
         }
-        let timer = eventLoop.scheduleTask(in: timeout) { promise.fail(ConnectionError.notConnected) }
+        let timer = eventLoop.scheduleTask(in: timeout.timeAmount) { promise.fail(MessagingError.notConnected) }
         do {
             try await promise.futureResult.get()
             timer.cancel()
-        } catch let error as ConnectionError {
+        } catch let error as MessagingError {
             throw error
         } catch {
             throw .notConnected
@@ -187,7 +187,7 @@ extension Connection {
     }
 
     /// Closes the connection for good: queued frames are written first, then
-    /// the link closes; pending requests fail with ``ConnectionError/closed``.
+    /// the link closes; pending requests fail with ``MessagingError/closed``.
     public func close() async {
         try? await startClose()?.get()
     }
@@ -195,10 +195,10 @@ extension Connection {
     /// Starts closing (``close()`` without waiting): queued frames are written,
     /// then the link closes; pending requests fail with `pendingError`. Used by
     /// the roles, which close connections from event-loop callbacks.
-    /// - Parameter pendingError: what pending requests fail with (default ``ConnectionError/closed``).
+    /// - Parameter pendingError: what pending requests fail with (default ``MessagingError/closed``).
     /// - Returns: a future for the link's end when there is a link.
     @discardableResult
-    package func startClose(pendingError: ConnectionError = .closed) -> EventLoopFuture<Void>? {
+    package func startClose(pendingError: MessagingError = .closed) -> EventLoopFuture<Void>? {
         var unsentFrames: EventLoopPromise<Void>?
         let (channel, pending, waiters, done) = state.withLockedValue { s in
             let action = s.lifecycle.close()
@@ -220,9 +220,9 @@ extension Connection {
             s.closePromises.append(promise)
             return (channel, pending, waiters, promise.futureResult)
         }
-        unsentFrames?.fail(ConnectionError.closed)
+        unsentFrames?.fail(MessagingError.closed)
         for entry in pending { entry.finish(.failure(pendingError)) }
-        for waiter in waiters { waiter.fail(ConnectionError.closed) }
+        for waiter in waiters { waiter.fail(MessagingError.closed) }
         guard let channel else {
             handlerTasks.finish()
             return nil

@@ -44,8 +44,8 @@ extension Connection {
         guard let interval = configuration.pingInterval, configuration.announceExtensions else { return }
         state.withLockedValue { s in
             s.liveness = Liveness(
-                interval: interval,
-                timeout: configuration.pingTimeout,
+                interval: interval.timeAmount,
+                timeout: configuration.pingTimeout.timeAmount,
                 peerAnswersPings: s.peerSpeaksExtensions,
                 now: now
             )

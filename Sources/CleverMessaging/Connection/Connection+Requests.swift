@@ -1,3 +1,4 @@
+import OrderedCollections
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -13,14 +14,14 @@ extension Connection {
     ///   - kwargs: keyword arguments.
     ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
     /// - Returns: the reply's value.
-    /// - Throws: ``ConnectionError``: timed out, cancelled, closed, lost, or the
-    ///   peer's error reply (``ConnectionError/remote(_:)``).
+    /// - Throws: ``MessagingError``: timed out, cancelled, closed, lost, or the
+    ///   peer's error reply (``MessagingError/remote(_:)``).
     public func request(
         _ requestedValue: String,
         args: [JSONValue] = [],
         kwargs: JSONObject = [:],
-        timeout: TimeAmount? = nil
-    ) async throws(ConnectionError) -> JSONValue {
+        timeout: Duration? = nil
+    ) async throws(MessagingError) -> JSONValue {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout, awaited: true)
         do {
@@ -29,7 +30,7 @@ extension Connection {
             } onCancel: {
                 self.failRequest(id: id, with: .cancelled)
             }
-        } catch let error as ConnectionError {
+        } catch let error as MessagingError {
             throw error
         } catch {
             throw .connectionLost
@@ -47,18 +48,18 @@ extension Connection {
     ///   - onError: called instead of `callback` when no reply comes (the reference has no such path).
     ///   - callback: called with (connection, value, callbackArgs, callbackKwargs).
     /// - Returns: the request id.
-    /// - Throws: ``ConnectionError`` when the request cannot be sent.
+    /// - Throws: ``MessagingError`` when the request cannot be sent.
     @discardableResult
-    public func getResponse(
+    package func getResponse(
         _ requestedValue: String,
         requestArgs: [JSONValue] = [],
         requestKwargs: JSONObject = [:],
         callbackArgs: [JSONValue] = [],
         callbackKwargs: JSONObject = [:],
-        timeout: TimeAmount? = nil,
-        onError: (@Sendable (ConnectionError) -> Void)? = nil,
+        timeout: Duration? = nil,
+        onError: (@Sendable (MessagingError) -> Void)? = nil,
         callback: @escaping @Sendable (Connection, JSONValue, [JSONValue], JSONObject) -> Void
-    ) throws(ConnectionError) -> String {
+    ) throws(MessagingError) -> String {
         let completion = PendingRequests.Completion.callback { [self] result in
             switch result {
             case .success(let value): callback(self, value, callbackArgs, callbackKwargs)
@@ -80,17 +81,17 @@ extension Connection {
         args: [JSONValue],
         kwargs: JSONObject,
         completion: PendingRequests.Completion,
-        timeout: TimeAmount?,
+        timeout: Duration?,
         expires: Bool = true,
         fileDestination: String? = nil,
         progress: FileTransferProgressHandler? = nil,
         awaited: Bool = false
-    ) throws(ConnectionError) -> String {
+    ) throws(MessagingError) -> String {
         let request = PendingRequests.Entry.Request(
             requestedValue: requestedValue,
             args: args,
             kwargs: kwargs,
-            timeout: timeout ?? configuration.defaultRequestTimeout,
+            timeout: (timeout ?? configuration.defaultRequestTimeout).timeAmount,
             fileDestination: fileDestination,
             progress: progress
         )
@@ -110,8 +111,8 @@ extension Connection {
         completion: PendingRequests.Completion,
         expires: Bool = true,
         awaited: Bool = false
-    ) throws(ConnectionError) -> (number: Int, needsFlush: Bool) {
-        let (number, arm, flush) = try withState { s throws(ConnectionError) -> (Int, Bool, Bool) in
+    ) throws(MessagingError) -> (number: Int, needsFlush: Bool) {
+        let (number, arm, flush) = try withState { s throws(MessagingError) -> (Int, Bool, Bool) in
             if s.lifecycle.isClosed { throw .closed }
             let linked = s.lifecycle.isLinked
             if !linked && !configuration.resendRequests && !configuration.resumeQueue { throw .notConnected }
@@ -177,14 +178,14 @@ extension Connection {
     }
 
     /// Fails the request `id`, if it still waits.
-    package func failRequest(id: String, with error: ConnectionError) {
+    package func failRequest(id: String, with error: MessagingError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
         if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out", metadata: linkMetadata) }
         entry.finish(.failure(error))
     }
 
     /// Fails the request numbered `number` (see ``startRequest(_:completion:expires:awaited:)``), if it still waits.
-    package func failRequest(number: Int, with error: ConnectionError) {
+    package func failRequest(number: Int, with error: MessagingError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(number: number) }) else { return }
         entry.finish(.failure(error))
     }

@@ -1,3 +1,4 @@
+import OrderedCollections
 import Logging
 import NIOCore
 import OrderedCollections
@@ -8,10 +9,10 @@ extension Connection {
     /// Queues a frame for the peer and returns at once.
     /// - Parameter frame: the frame.
     /// - Returns: a receipt that tells when the frame reached the socket.
-    /// - Throws: ``ConnectionError`` when the frame cannot be queued
+    /// - Throws: ``MessagingError`` when the frame cannot be queued
     ///   (closed, not connected without ``ConnectionConfiguration/resumeQueue``, queue full, encoding).
     @discardableResult
-    public func enqueue(_ frame: Frame) throws(ConnectionError) -> SendReceipt {
+    package func enqueue(_ frame: Frame) throws(MessagingError) -> SendReceipt {
         try enqueue { writer, out throws(FrameEncodingError) in try writer.write(frame, into: &out) }
     }
 
@@ -22,8 +23,8 @@ extension Connection {
     func enqueue(
         awaited: Bool = false,
         encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
-    ) throws(ConnectionError) -> SendReceipt {
-        let (receipt, flush) = try withState { s throws(ConnectionError) in
+    ) throws(MessagingError) -> SendReceipt {
+        let (receipt, flush) = try withState { s throws(MessagingError) in
             try self.checkCanQueue(&s)
             if awaited { s.outbound.flushAwaited = true }
             do throws(FrameEncodingError) {
@@ -37,28 +38,15 @@ extension Connection {
         return receipt
     }
 
-    /// Queues bytes that already hold whole encoded frames (for a broadcast
-    /// that encodes once and fans out).
-    /// - Parameter bytes: one or more complete frames.
-    /// - Returns: a receipt.
-    /// - Throws: ``ConnectionError``.
-    @discardableResult
-    public func enqueueEncoded(_ bytes: ByteBuffer) throws(ConnectionError) -> SendReceipt {
-        let (receipt, flush) = try enqueueEncodedDeferringFlush(bytes)
-        if flush { scheduleFlush() }
-        return receipt
-    }
-
-    /// Queues bytes holding whole encoded frames, like ``enqueueEncoded(_:)``,
-    /// but leaves the flush to the caller, so that a broadcast can flush all
+    /// Queues bytes holding whole encoded frames, and leaves the flush to the caller, so that a broadcast can flush all
     /// the connections of one event loop from one task on it instead of
     /// scheduling one task (and one cross-thread wake-up) per connection.
     /// Used by ``MessagingServer``'s broadcast.
     /// - Parameter bytes: one or more complete frames.
     /// - Returns: the receipt, and whether the caller must run ``flushOutbound()`` on ``eventLoop``.
-    /// - Throws: ``ConnectionError`` when the bytes cannot be queued.
-    package func enqueueEncodedDeferringFlush(_ bytes: ByteBuffer) throws(ConnectionError) -> (receipt: SendReceipt, needsFlush: Bool) {
-        try withState { s throws(ConnectionError) in
+    /// - Throws: ``MessagingError`` when the bytes cannot be queued.
+    package func enqueueEncodedDeferringFlush(_ bytes: ByteBuffer) throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool) {
+        try withState { s throws(MessagingError) in
             try self.checkCanQueue(&s)
             s.outbound.bytes.writeImmutableBuffer(bytes)
             return self.takeReceipt(&s)
@@ -71,22 +59,22 @@ extension Connection {
     ///   - action: the action name; the peer's handler for it is called.
     ///   - args: positional arguments.
     ///   - kwargs: keyword arguments.
-    /// - Throws: ``ConnectionError`` when it was not written.
-    public func sendMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(ConnectionError) {
+    /// - Throws: ``MessagingError`` when it was not written.
+    public func send(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(MessagingError) {
         try await enqueue(awaited: true) { writer, out throws(FrameEncodingError) in
             try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
         }.written()
     }
 
     /// Waits until every frame queued so far was written to the socket: a
-    /// producer that queues without waiting (``getResponse(_:requestArgs:requestKwargs:callbackArgs:callbackKwargs:timeout:onError:callback:)``,
-    /// ``enqueueMessage(_:args:kwargs:)``) calls it now and then, so that its
+    /// producer that queues without waiting (many ``send(_:args:kwargs:)`` or
+    /// ``request(_:args:kwargs:timeout:)`` calls started without awaiting each) calls it now and then, so that its
     /// queue stays short instead of reaching ``ConnectionConfiguration/maximumQueuedBytes``.
     /// Returns at once when nothing waits to be written.
-    /// - Throws: ``ConnectionError``: `.closed` when the connection is closed,
+    /// - Throws: ``MessagingError``: `.closed` when the connection is closed,
     ///   `.connectionLost` when the link dropped before the frames were written.
-    public func flushed() async throws(ConnectionError) {
-        let (receipt, flush) = try withState { s throws(ConnectionError) -> (SendReceipt?, Bool) in
+    public func flushed() async throws(MessagingError) {
+        let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt?, Bool) in
             if s.lifecycle.isClosed { throw .closed }
             if s.outbound.bytes.readableBytes > 0 { return takeReceipt(&s) }
             return (s.lastWrite.map { SendReceipt(future: $0) }, false)
@@ -101,9 +89,9 @@ extension Connection {
     ///   - args: positional arguments.
     ///   - kwargs: keyword arguments.
     /// - Returns: a receipt shared by the frames of the same write.
-    /// - Throws: ``ConnectionError`` when it cannot be queued.
+    /// - Throws: ``MessagingError`` when it cannot be queued.
     @discardableResult
-    public func enqueueMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) throws(ConnectionError) -> SendReceipt {
+    package func enqueueMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) throws(MessagingError) -> SendReceipt {
         try enqueue { writer, out throws(FrameEncodingError) in
             try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
         }
@@ -112,7 +100,7 @@ extension Connection {
     /// Throws when nothing may be queued now: closed, no link (and queued
     /// frames are not kept for the next, ``ConnectionConfiguration/resumeQueue``), or the queue full.
     @inline(__always)
-    func checkCanQueue(_ s: inout State) throws(ConnectionError) {
+    func checkCanQueue(_ s: inout State) throws(MessagingError) {
         if s.lifecycle.isClosed { throw .closed }
         if !s.lifecycle.isLinked && !configuration.resumeQueue { throw .notConnected }
         try s.outbound.checkRoom()
@@ -138,8 +126,8 @@ extension Connection {
     /// read (``flushOutbound()``), so no more requests, and no more replies, come in.
     func enqueueReply(
         encoding encode: (inout FrameWriter, inout ByteBuffer) throws(FrameEncodingError) -> Void
-    ) throws(ConnectionError) {
-        let (flush, pause) = try withState { s throws(ConnectionError) -> (Bool, (gate: ReadGate, writes: Int)?) in
+    ) throws(MessagingError) {
+        let (flush, pause) = try withState { s throws(MessagingError) -> (Bool, (gate: ReadGate, writes: Int)?) in
             if s.lifecycle.isClosed { throw .closed }
             if !s.lifecycle.isLinked && !configuration.resumeQueue { throw .notConnected }
             let before = s.outbound.bytes.writerIndex

@@ -7,10 +7,10 @@ extension Connection {
     /// then writes what is queued so that frames keep their order. Frames sent
     /// meanwhile wait until ``releaseStream()``.
     /// - Returns: the channel to write the stream to.
-    func acquireStream() async throws(ConnectionError) -> any Channel {
+    func acquireStream() async throws(MessagingError) -> any Channel {
         while true {
             let waiter = eventLoop.makePromise(of: Void.self)
-            let taken = try withState { s throws(ConnectionError) -> ((any Channel), ByteBuffer, EventLoopPromise<Void>?)? in
+            let taken = try withState { s throws(MessagingError) -> ((any Channel), ByteBuffer, EventLoopPromise<Void>?)? in
                 if s.lifecycle.isClosed { throw .closed }
                 guard s.lifecycle.isOpen, let channel = s.channel else { throw .notConnected }
                 guard let queued = s.outbound.beginStream() else {

@@ -98,13 +98,15 @@ public final class Connection: Sendable {
         }
     }
 
-    /// Creates a connection that is not linked yet.
+    /// Creates a connection that is not linked yet (the roles make one per
+    /// peer and give it its links: ``MessagingClient/connection``,
+    /// ``MessagingServer/connections``, ``GroundStation/connection(for:)``).
     /// - Parameters:
     ///   - eventLoop: the event loop its links will use.
     ///   - registry: the handlers for what arrives (may be shared).
     ///   - configuration: behaviour settings.
     ///   - logger: where to log.
-    public init(
+    package init(
         eventLoop: any EventLoop,
         registry: HandlerRegistry,
         configuration: ConnectionConfiguration = .init(),
@@ -135,9 +137,9 @@ public final class Connection: Sendable {
         let (unsent, pending, waiters) = state.withLockedValue { s in
             (s.outboundPromise, s.pending.removeAll(), s.linkWaiters + s.closePromises)
         }
-        unsent?.fail(ConnectionError.closed)
+        unsent?.fail(MessagingError.closed)
         for entry in pending { entry.finish(.failure(.closed)) }
-        for waiter in waiters { waiter.fail(ConnectionError.closed) }
+        for waiter in waiters { waiter.fail(MessagingError.closed) }
     }
 
     // MARK: - Properties
@@ -167,8 +169,8 @@ public final class Connection: Sendable {
     public var peerSpeaksExtensions: Bool { state.withLockedValue { $0.peerSpeaksExtensions } }
 
     /// Runs `body` on the locked state, keeping its typed error.
-    func withState<T>(_ body: (inout State) throws(ConnectionError) -> T) throws(ConnectionError) -> T {
-        try state.withLockedValue { s in Result { () throws(ConnectionError) in try body(&s) } }.get()
+    func withState<T>(_ body: (inout State) throws(MessagingError) -> T) throws(MessagingError) -> T {
+        try state.withLockedValue { s in Result { () throws(MessagingError) in try body(&s) } }.get()
     }
 
 }

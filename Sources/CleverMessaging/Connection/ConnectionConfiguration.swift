@@ -8,13 +8,13 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// Keep frames queued but not yet written across a reconnect. When `false`
     /// (reference default) they are failed back to their senders at the drop,
     /// and sending while disconnected fails at once with
-    /// ``ConnectionError/notConnected``.
+    /// ``MessagingError/notConnected``.
     public var resumeQueue: Bool
     /// How long ``Connection/request(_:args:kwargs:timeout:)`` waits for a reply
     /// when the caller gives no timeout. Default 30 s; `nil` waits forever (reference).
-    public var defaultRequestTimeout: TimeAmount?
+    public var defaultRequestTimeout: Duration?
     /// The most bytes queued for the peer (encoded, not yet written by the
-    /// kernel) before sends fail with ``ConnectionError/queueFull(queuedBytes:limit:)``.
+    /// kernel) before sends fail with ``MessagingError/queueFull(queuedBytes:limit:)``.
     /// Default 64 MiB. Replies to the peer's requests are not held to it (they
     /// are bounded by ``maximumReplyBacklog`` instead), so that none is dropped.
     public var maximumQueuedBytes: Int
@@ -30,7 +30,7 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// cannot wait on each other) forever. A peer that takes at least 256 KiB in
     /// that time (9 KB/s for the default) is reading, however slowly, and keeps
     /// its link. Default 30 s; `nil` waits forever.
-    public var stalledPeerTimeout: TimeAmount?
+    public var stalledPeerTimeout: Duration?
     /// The most `async` handlers (and reads of files a peer asked for) that may
     /// run at once for one connection: beyond this the link is no longer read
     /// until half of them have finished, so a peer that sends faster than its
@@ -53,12 +53,12 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// How often to ping a peer that speaks the extensions (an application-level
     /// check on top of TCP keepalive; reference peers are never pinged); a ping
     /// unanswered within ``pingTimeout`` drops the link. Default 5 s; `nil` never pings.
-    public var pingInterval: TimeAmount?
+    public var pingInterval: Duration?
     /// How long a link may move no bytes at all, in either direction, with a
     /// ping out, before it is dropped (a link busy reading or
     /// writing, such as a long file push on a slow link, is never dropped for a
     /// late ping). Default 10 s.
-    public var pingTimeout: TimeAmount
+    public var pingTimeout: Duration
     /// The stages a new link must pass, in order, before it is open
     /// (``HandshakeStage``): nothing is dispatched to handlers and nothing
     /// queued is written until they all passed. Default: ``CapabilityStage``,
@@ -68,8 +68,8 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         set { handshakeStages = HandshakeStageList(newValue) }
     }
     /// How long a new link may take to pass every handshake stage; then it is
-    /// closed with ``ConnectionError/handshakeFailed(_:)`` (code
-    /// ``HandshakeError/Code/timedOut``). Default 10 s.
+    /// closed with ``MessagingError/handshakeFailed(_:)`` (code
+    /// ``HandshakeFailure/Reason/timedOut``). Default 10 s.
     public var handshakeTimeout: Duration
     /// The stages, compared by their factories' types (a factory is not `Hashable`).
     private var handshakeStages: HandshakeStageList
@@ -94,16 +94,16 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     public init(
         resendRequests: Bool = true,
         resumeQueue: Bool = false,
-        defaultRequestTimeout: TimeAmount? = .seconds(30),
+        defaultRequestTimeout: Duration? = .seconds(30),
         maximumQueuedBytes: Int = 64 * 1024 * 1024,
         keepalive: KeepaliveConfiguration = .reference,
         codec: FrameCodecConfiguration = .init(),
         announceExtensions: Bool = true,
         filePolicy: FilePolicy? = nil,
-        pingInterval: TimeAmount? = .seconds(5),
-        pingTimeout: TimeAmount = .seconds(10),
+        pingInterval: Duration? = .seconds(5),
+        pingTimeout: Duration = .seconds(10),
         maximumReplyBacklog: Int = 4 * 1024 * 1024,
-        stalledPeerTimeout: TimeAmount? = .seconds(30),
+        stalledPeerTimeout: Duration? = .seconds(30),
         maximumConcurrentHandlers: Int = 1024,
         handshake: [any HandshakeStageFactory] = [CapabilityStage.Factory()],
         handshakeTimeout: Duration = .seconds(10)

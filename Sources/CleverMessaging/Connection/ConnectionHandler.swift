@@ -64,7 +64,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
                 connection.logger.debug("link ended inside a frame: \(error)", metadata: connection.linkMetadata)
             }
         }
-        for receiver in files.linkEnded() { receiver.abort(.connection(.connectionLost)) }
+        for receiver in files.linkEnded() { receiver.abort(.connectionLost) }
         connection.detach(context.channel)
         context.fireChannelInactive()
     }
@@ -227,7 +227,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
     private func fail(context: ChannelHandlerContext, error: any Error) {
         decoding = false
         leftover = nil
-        for receiver in files.linkEnded() { receiver.abort(.connection(.connectionLost)) }
+        for receiver in files.linkEnded() { receiver.abort(.connectionLost) }
         if error is FrameDecodingError {
             // The peer sent what is not this protocol: worth an operator's look.
             connection.logger.warning("closing link after error: \(LogFormat.error(error))", metadata: connection.linkMetadata)

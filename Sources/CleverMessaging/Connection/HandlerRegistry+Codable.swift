@@ -67,4 +67,56 @@ extension HandlerRegistry {
             return try JSONValueEncoder().encode(reply)
         }
     }
+
+    // MARK: - Without arguments
+
+    /// Registers a handler for action `name` that takes no arguments (any the
+    /// frame carries are ignored): `registry.onAction("land") { connection in … }`.
+    /// - Parameters:
+    ///   - name: the action name.
+    ///   - handler: called with the connection on the event loop.
+    public func onAction(_ name: String, _ handler: @escaping @Sendable (Connection) throws -> Void) {
+        onAction(name) { (connection: Connection, _: [JSONValue], _: JSONObject) throws in
+            try handler(connection)
+        }
+    }
+
+    /// Registers an `async` handler for action `name` that takes no arguments.
+    /// - Parameters:
+    ///   - name: the action name.
+    ///   - handler: called with the connection in a task of its own.
+    public func onAction(_ name: String, _ handler: @escaping @Sendable (Connection) async throws -> Void) {
+        onAction(name) { (connection: Connection, _: [JSONValue], _: JSONObject) async throws in
+            try await handler(connection)
+        }
+    }
+
+    /// Registers a handler for requests of `name` that take no arguments (any
+    /// the request carries are ignored), its reply encoded from `Reply`:
+    /// `registry.onRequest("id") { connection in "copter-1" }`.
+    /// - Parameters:
+    ///   - name: the requested value.
+    ///   - handler: returns the reply.
+    public func onRequest<Reply: Encodable & SendableMetatype>(
+        _ name: String,
+        _ handler: @escaping @Sendable (Connection) throws -> Reply
+    ) {
+        onRequest(name) { (connection: Connection, _: [JSONValue], _: JSONObject) throws -> JSONValue in
+            try JSONValueEncoder().encode(handler(connection))
+        }
+    }
+
+    /// Registers an `async` handler for requests of `name` that take no
+    /// arguments, its reply encoded from `Reply`.
+    /// - Parameters:
+    ///   - name: the requested value.
+    ///   - handler: returns the reply.
+    public func onRequest<Reply: Encodable & SendableMetatype>(
+        _ name: String,
+        _ handler: @escaping @Sendable (Connection) async throws -> Reply
+    ) {
+        onRequest(name) { (connection: Connection, _: [JSONValue], _: JSONObject) async throws -> JSONValue in
+            try await JSONValueEncoder().encode(handler(connection))
+        }
+    }
 }

@@ -57,7 +57,7 @@ final class RequestTimeouts: Sendable {
         }
         for (id, entry) in expired {
             logger.debug("request \(id) for \(entry.requestedValue) timed out")
-            entry.finish(.failure(.timedOut(requestedValue: entry.requestedValue, requestID: id, timeout: entry.timeout ?? .zero)))
+            entry.finish(.failure(.timedOut(requestedValue: entry.requestedValue, requestID: id, timeout: Duration(entry.timeout ?? .zero))))
         }
         if current { arm() }
     }

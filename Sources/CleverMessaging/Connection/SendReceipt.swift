@@ -9,11 +9,11 @@ public struct SendReceipt: Sendable {
     let future: EventLoopFuture<Void>
 
     /// Waits until the frame has been written to the socket.
-    /// - Throws: ``ConnectionError`` when it was not (the link dropped, the connection closed).
-    public func written() async throws(ConnectionError) {
+    /// - Throws: ``MessagingError`` when it was not (the link dropped, the connection closed).
+    public func written() async throws(MessagingError) {
         do {
             try await future.get()
-        } catch let error as ConnectionError {
+        } catch let error as MessagingError {
             throw error
         } catch {
             throw .connectionLost

@@ -15,11 +15,11 @@ enum SocketOptions {
     /// - Parameters:
     ///   - descriptor: an open TCP socket.
     ///   - configuration: the keepalive settings (default: the reference's 1 s / 3 s / 5).
-    /// - Throws: ``SocketOptionError`` naming the option that failed and `errno`.
+    /// - Throws: an `IOError` naming the option that failed, with `errno`.
     static func setKeepalive(
         descriptor: CInt,
         configuration: KeepaliveConfiguration = .reference
-    ) throws(SocketOptionError) {
+    ) throws(IOError) {
         try set(descriptor, SOL_SOCKET, SO_KEEPALIVE, configuration.enabled ? 1 : 0, "SO_KEEPALIVE")
         guard configuration.enabled else { return }
         #if os(Linux)
@@ -31,10 +31,10 @@ enum SocketOptions {
         try set(descriptor, CInt(IPPROTO_TCP), TCP_KEEPCNT, CInt(configuration.probeCount), "TCP_KEEPCNT")
     }
 
-    private static func set(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: CInt, _ label: String) throws(SocketOptionError) {
+    private static func set(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: CInt, _ label: String) throws(IOError) {
         var v = value
         if setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<CInt>.size)) != 0 {
-            throw SocketOptionError(option: label, errno: errno)
+            throw IOError(errnoCode: errno, reason: "setsockopt(\(label))")
         }
     }
 
@@ -61,15 +61,4 @@ enum SocketOptions {
         #endif
         return future
     }
-}
-
-/// A socket option could not be set.
-public struct SocketOptionError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The option's name, such as `"TCP_KEEPIDLE"`.
-    public var option: String
-    /// The `errno` that `setsockopt` left.
-    public var errno: CInt
-
-    /// A one-line explanation.
-    public var description: String { "setsockopt(\(option)) failed with errno \(errno)" }
 }

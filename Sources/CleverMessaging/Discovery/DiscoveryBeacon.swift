@@ -10,7 +10,7 @@ import NIOPosix
 /// unless asked. To reach a whole LAN as the reference does (`255.255.255.255`),
 /// use ``Configuration/broadcast(port:interval:)``, or give the target yourself
 /// with `allowBroadcast: true` (which sets `SO_BROADCAST`); a beacon aimed at
-/// `255.255.255.255` without it fails with ``DiscoveryError/broadcastNotAllowed(host:port:)``.
+/// `255.255.255.255` without it fails with ``MessagingError/broadcastNotAllowed(host:port:)``.
 ///
 /// On Linux a unicast datagram reaches only one of the sockets that share a
 /// port (`SO_REUSEADDR`/`SO_REUSEPORT`); broadcast reaches all of them. When a
@@ -126,8 +126,8 @@ public final class DiscoveryBeacon: Sendable {
     }
 
     /// The encoded datagram: one `server_ip` frame, as the reference writes it.
-    /// - Throws: ``DiscoveryError/encoding(_:)``.
-    public func datagram() throws(DiscoveryError) -> ByteBuffer {
+    /// - Throws: ``MessagingError/encoding(_:)``.
+    public func datagram() throws(MessagingError) -> ByteBuffer {
         var bytes = ByteBuffer()
         var writer = FrameWriter()
         do throws(FrameEncodingError) {
@@ -139,16 +139,16 @@ public final class DiscoveryBeacon: Sendable {
     }
 
     /// Sends one announcement datagram.
-    /// - Throws: ``DiscoveryError``: the target is invalid or a refused broadcast,
+    /// - Throws: ``MessagingError``: the target is invalid or a refused broadcast,
     ///   the socket cannot be opened, the beacon is closed, or the send failed.
-    public func sendOnce() async throws(DiscoveryError) {
+    public func sendOnce() async throws(MessagingError) {
         let target = try resolveTarget()
         let bytes = try datagram()
         let channel = try await openChannel(for: target)
         do {
             try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: bytes)).get()
         } catch {
-            throw .sendFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
+            throw .beaconSendFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
         }
         logger.trace("beacon sent", metadata: ["target": "\(target)", "announcement": "\(announcement)"])
     }
@@ -156,9 +156,9 @@ public final class DiscoveryBeacon: Sendable {
     /// Sends an announcement at once and then every ``Configuration/interval``
     /// until the calling task is cancelled or ``close()`` is called; then closes
     /// the socket. A failed send is logged and retried at the next interval.
-    /// - Throws: ``DiscoveryError`` when the target is invalid or a refused
+    /// - Throws: ``MessagingError`` when the target is invalid or a refused
     ///   broadcast, or the socket cannot be opened.
-    public func run() async throws(DiscoveryError) {
+    public func run() async throws(MessagingError) {
         defer { releaseChannel() }
         logger.debug(
             "announcing",
@@ -172,7 +172,7 @@ public final class DiscoveryBeacon: Sendable {
                 try await sendOnce()
             } catch {
                 switch error {
-                case .sendFailed:
+                case .beaconSendFailed:
                     logger.warning("\(error)")
                 case .closed:
                     return
@@ -188,7 +188,7 @@ public final class DiscoveryBeacon: Sendable {
         }
     }
 
-    /// Closes the socket for good: later sends throw ``DiscoveryError/closed``
+    /// Closes the socket for good: later sends throw ``MessagingError/closed``
     /// and ``run()`` returns.
     public func close() async {
         let previous = state.withLockedValue { s -> SocketState in
@@ -218,7 +218,7 @@ public final class DiscoveryBeacon: Sendable {
         }
     }
 
-    private func resolveTarget() throws(DiscoveryError) -> SocketAddress {
+    private func resolveTarget() throws(MessagingError) -> SocketAddress {
         let host = configuration.host
         let port = configuration.port
         guard PortRange.connectable.contains(port) else {
@@ -242,7 +242,7 @@ public final class DiscoveryBeacon: Sendable {
         return address
     }
 
-    private func openChannel(for target: SocketAddress) async throws(DiscoveryError) -> any Channel {
+    private func openChannel(for target: SocketAddress) async throws(MessagingError) -> any Channel {
         enum Step {
             case ready(any Channel)
             case wait(EventLoopFuture<any Channel>)

@@ -130,11 +130,11 @@ public final class DiscoveryListener: Sendable {
 
     /// Binds the socket, unless it is bound already.
     /// - Returns: the bound address.
-    /// - Throws: ``DiscoveryError/invalidAddress(host:port:reason:)`` for a port
-    ///   outside `0...65535`, ``DiscoveryError/bindFailed(host:port:reason:)``, or
-    ///   ``DiscoveryError/closed`` after ``close()``.
+    /// - Throws: ``MessagingError/invalidAddress(host:port:reason:)`` for a port
+    ///   outside `0...65535`, ``MessagingError/bindFailed(host:port:reason:)``, or
+    ///   ``MessagingError/closed`` after ``close()``.
     @discardableResult
-    public func start() async throws(DiscoveryError) -> SocketAddress {
+    public func start() async throws(MessagingError) -> SocketAddress {
         guard PortRange.listening.contains(configuration.port) else {
             throw .invalidAddress(
                 host: configuration.host, port: configuration.port,
@@ -196,12 +196,12 @@ public final class DiscoveryListener: Sendable {
     ///   - timeout: how long to wait; `nil` waits until one arrives, as the reference does.
     ///   - predicate: which announcements count (default: all).
     /// - Returns: the announcement.
-    /// - Throws: ``DiscoveryError/timedOut(after:)``, ``DiscoveryError/cancelled``,
-    ///   ``DiscoveryError/closed``, or ``DiscoveryError/bindFailed(host:port:reason:)``.
+    /// - Throws: ``MessagingError/discoveryTimedOut(after:)``, ``MessagingError/cancelled``,
+    ///   ``MessagingError/closed``, or ``MessagingError/bindFailed(host:port:reason:)``.
     public func nextAnnouncement(
         timeout: Duration? = nil,
         where predicate: (@Sendable (ServerAnnouncement) -> Bool)? = nil
-    ) async throws(DiscoveryError) -> ServerAnnouncement {
+    ) async throws(MessagingError) -> ServerAnnouncement {
         let stream = announcements()
         try await start()
         enum Outcome: Sendable {
@@ -232,7 +232,7 @@ public final class DiscoveryListener: Sendable {
         }
         switch outcome {
         case .announcement(let announcement): return announcement
-        case .timedOut: throw .timedOut(after: timeout ?? .zero)
+        case .timedOut: throw .discoveryTimedOut(after: timeout ?? .zero)
         case .ended: throw Task.isCancelled ? .cancelled : .closed
         }
     }
@@ -253,9 +253,9 @@ public final class DiscoveryListener: Sendable {
         timeout: Duration? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "clever.discovery")
-    ) async throws(DiscoveryError) -> ServerAnnouncement {
+    ) async throws(MessagingError) -> ServerAnnouncement {
         let listener = DiscoveryListener(host: host, port: port, group: group, logger: logger)
-        let result: Result<ServerAnnouncement, DiscoveryError>
+        let result: Result<ServerAnnouncement, MessagingError>
         do {
             result = .success(try await listener.nextAnnouncement(timeout: timeout))
         } catch {

@@ -47,9 +47,9 @@ public struct DuplicateServerGuard: Sendable, Hashable {
     ///   - listener: where announcements arrive; it is not closed here.
     ///   - logger: where to log the servers that are ignored (debug level).
     /// - Returns: the earlier server, or `nil` when the listener was closed or the task cancelled.
-    /// - Throws: ``DiscoveryError/bindFailed(host:port:reason:)`` or ``DiscoveryError/closed``
+    /// - Throws: ``MessagingError/bindFailed(host:port:reason:)`` or ``MessagingError/closed``
     ///   when the listener cannot be started.
-    public func watch(_ listener: DiscoveryListener, logger: Logger) async throws(DiscoveryError) -> ServerAnnouncement? {
+    public func watch(_ listener: DiscoveryListener, logger: Logger) async throws(MessagingError) -> ServerAnnouncement? {
         let stream = listener.announcements()
         try await listener.start()
         for await other in stream {
@@ -72,7 +72,7 @@ public struct DuplicateServerGuard: Sendable, Hashable {
     /// - Returns: the earlier server, or `nil` when the listener was closed or the task cancelled.
     /// - Throws: as ``watch(_:logger:)``.
     @discardableResult
-    public func protect(_ server: MessagingServer, listener: DiscoveryListener) async throws(DiscoveryError) -> ServerAnnouncement? {
+    public func protect(_ server: MessagingServer, listener: DiscoveryListener) async throws(MessagingError) -> ServerAnnouncement? {
         guard let other = try await watch(listener, logger: server.logger) else { return nil }
         server.logger.warning(
             "\(Self.shutdownMessage(for: other))",

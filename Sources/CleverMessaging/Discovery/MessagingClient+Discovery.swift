@@ -65,15 +65,15 @@ extension MessagingClient {
     ///     (which goes on while listening); `nil` waits until one arrives. Default 10 s.
     ///   - serverID: the only server id to follow (default: any).
     /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` when the server's port is outside `1...65535`;
-    ///   ``DiscoveryError/invalidAddress(host:port:reason:)`` when the listener's is outside `0...65535`.
+    ///   ``MessagingError/invalidAddress(host:port:reason:)`` when the listener's is outside `0...65535`.
     public func run(discovery listener: DiscoveryListener, timeout: Duration? = .seconds(10), serverID: String? = nil) async throws {
         try PortRange.check(server.port, in: PortRange.connectable)
         // Subscribe before binding so no beacon between the two is lost.
         let lateBeacons = listener.announcements()
-        do throws(DiscoveryError) {
+        do throws(MessagingError) {
             try await listener.start()
         } catch .invalidAddress(let host, let port, let reason) {
-            throw DiscoveryError.invalidAddress(host: host, port: port, reason: reason)
+            throw MessagingError.invalidAddress(host: host, port: port, reason: reason)
         } catch {
             logger.error("cannot listen for server announcements, running without discovery: \(error)")
             try await run()
@@ -140,10 +140,10 @@ extension MessagingClient {
         timeout: Duration?,
         accepts: @escaping @Sendable (ServerAnnouncement) -> Bool,
         client: MessagingClient
-    ) async -> Result<ServerAnnouncement, DiscoveryError> {
-        await withTaskGroup(of: Result<ServerAnnouncement, DiscoveryError>.self) { group in
+    ) async -> Result<ServerAnnouncement, MessagingError> {
+        await withTaskGroup(of: Result<ServerAnnouncement, MessagingError>.self) { group in
             group.addTask {
-                do throws(DiscoveryError) {
+                do throws(MessagingError) {
                     return .success(try await listener.nextAnnouncement(timeout: timeout, where: accepts))
                 } catch {
                     return .failure(error)

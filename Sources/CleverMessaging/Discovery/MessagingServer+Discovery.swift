@@ -18,7 +18,7 @@ public struct ServerDiscovery: Sendable {
     public var id: String
     /// The server's start, in seconds since the Unix epoch. Default: now.
     public var startTime: Double
-    /// The address announced to clients; `nil` (the default) announces ``getIPAddress()``.
+    /// The address announced to clients; `nil` (the default) announces ``localIPAddress()``.
     public var announcedHost: String?
     /// The beacon's target and interval; `nil` sends no beacon.
     /// Default: `127.0.0.1:8181` every 3 s (use ``DiscoveryBeacon/Configuration/broadcast(port:interval:)``
@@ -33,7 +33,7 @@ public struct ServerDiscovery: Sendable {
     /// - Parameters:
     ///   - id: the server's id (default: random 4 digits).
     ///   - startTime: the start time (default: now).
-    ///   - announcedHost: the address to announce (default: ``getIPAddress()``).
+    ///   - announcedHost: the address to announce (default: ``localIPAddress()``).
     ///   - beacon: the beacon's target and interval (default `127.0.0.1:8181`, 3 s; `nil` for none).
     ///   - listener: where to hear other servers (default: none).
     public init(
@@ -97,7 +97,7 @@ extension MessagingServer {
             }
             let address = try await localAddress()
             let announcement = ServerAnnouncement(
-                host: discovery.announcedHost ?? getIPAddress(),
+                host: discovery.announcedHost ?? localIPAddress(),
                 port: address.port ?? port,
                 id: discovery.id,
                 startTime: discovery.startTime

@@ -13,7 +13,7 @@ import Darwin
 /// Unlike the reference (which "connects" a UDP socket to find the route),
 /// it only reads the interface list: no socket is opened, no packet is sent.
 /// - Returns: a dotted IPv4 address such as `"192.168.1.10"`, or `"localhost"`.
-public func getIPAddress() -> String {
+public func localIPAddress() -> String {
     NetworkInterfaces.ipv4Addresses().first ?? "localhost"
 }
 

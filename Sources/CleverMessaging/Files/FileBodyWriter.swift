@@ -34,18 +34,18 @@ struct FileBodyWriter {
     ///   - progress: called as regions are written, with the bytes done so far.
     ///   - hashing: also compute the SHA-256 of the bytes, while they are sent.
     /// - Returns: the lowercase hex SHA-256 when `hashing`, else `nil`.
-    /// - Throws: ``FileTransferError``: `.io` when the file cannot be duplicated,
+    /// - Throws: ``MessagingError``: `.io` when the file cannot be duplicated,
     ///   shrank or could not be read for the digest (the link is then closed, so
-    ///   that the receiver keeps nothing), `.connection(.connectionLost)` when a write failed.
+    ///   that the receiver keeps nothing), `.connectionLost)` when a write failed.
     @discardableResult
-    func write(progress: FileTransferProgressHandler?, hashing: Bool = false) async throws(FileTransferError) -> String? {
+    func write(progress: FileTransferProgressHandler?, hashing: Bool = false) async throws(MessagingError) -> String? {
         guard hashing else {
             try await writeRegions(progress: progress)
             return nil
         }
         let hasher = FileHasher(file: file, size: size)
         let digest = Task { try await hasher.digest() }
-        do throws(FileTransferError) {
+        do throws(MessagingError) {
             try await writeRegions(progress: progress)
         } catch {
             digest.cancel()
@@ -59,12 +59,12 @@ struct FileBodyWriter {
         case .failure(let error):
             // The body went out but cannot be vouched for: no digest follows, the link goes.
             channel.close(promise: nil)
-            throw error as? FileTransferError ?? .connection(.connectionLost)
+            throw error as? MessagingError ?? .connectionLost
         }
     }
 
     /// Writes the regions (without hashing).
-    private func writeRegions(progress: FileTransferProgressHandler?) async throws(FileTransferError) {
+    private func writeRegions(progress: FileTransferProgressHandler?) async throws(MessagingError) {
         guard size > 0 else { return }
         // The handle is NIO's own descriptor for the regions; closed on the event loop
         // once every region's write has completed and the watchdog is cancelled.
@@ -78,7 +78,7 @@ struct FileBodyWriter {
             channel.close(promise: nil)
         }
         var writes = CircularBuffer<(end: Int64, future: EventLoopFuture<Void>)>(initialCapacity: Self.regionsInFlight + 1)
-        var failure: FileTransferError?
+        var failure: MessagingError?
         var offset: Int64 = 0
         while offset < size && failure == nil {
             let end = min(offset + Int64(Self.regionSize), size)
@@ -103,7 +103,7 @@ struct FileBodyWriter {
             try? handle.close()
         }
         if shrank.withLockedValue({ $0 }) {
-            throw .io(operation: "read", path: file.path, errno: 5)
+            throw .fileIO(operation: "read", path: file.path, errno: 5)
         }
         if let failure { throw failure }
     }
@@ -113,11 +113,11 @@ struct FileBodyWriter {
         _ write: (end: Int64, future: EventLoopFuture<Void>),
         size: Int64,
         progress: FileTransferProgressHandler?
-    ) async -> FileTransferError? {
+    ) async -> MessagingError? {
         do {
             try await write.future.get()
         } catch {
-            return .connection(.connectionLost)
+            return .connectionLost
         }
         progress?(FileTransferProgress(bytesDone: write.end, totalBytes: size))
         return nil

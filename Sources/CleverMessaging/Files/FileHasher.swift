@@ -36,29 +36,29 @@ final class FileHasher: Sendable {
     }
 
     /// Hashes the whole range, span by span, and returns the lowercase hex digest.
-    /// Stops early (with `.connection(.connectionLost)`) when its task is cancelled.
-    /// - Throws: ``FileTransferError/io(operation:path:errno:)`` with operation `read`
+    /// Stops early (with `.connectionLost)`) when its task is cancelled.
+    /// - Throws: ``MessagingError/fileIO(operation:path:errno:)`` with operation `read`
     ///   when a read fails or the file ends before `size` (it shrank).
-    func digest() async throws(FileTransferError) -> String {
+    func digest() async throws(MessagingError) -> String {
         var offset: Int64 = 0
         while offset < size {
-            if Task.isCancelled { throw .connection(.connectionLost) }
+            if Task.isCancelled { throw .connectionLost }
             let end = min(offset + Self.spanSize, size)
             let start = offset
-            try await LocalFile.run { () throws(FileTransferError) in try self.hashBlocking(from: start, to: end) }
+            try await LocalFile.run { () throws(MessagingError) in try self.hashBlocking(from: start, to: end) }
             offset = end
         }
         return hasher.withLockedValue { hexString($0.finalize()) }
     }
 
     /// Reads and hashes bytes `start..<end`. Blocking; one call at a time, in order.
-    private func hashBlocking(from start: Int64, to end: Int64) throws(FileTransferError) {
+    private func hashBlocking(from start: Int64, to end: Int64) throws(MessagingError) {
         let fd = file.descriptor
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 64)
         defer { scratch.deallocate() }
         let path = file.path
         try hasher.withLockedValue { hasher in
-            Result { () throws(FileTransferError) in
+            Result { () throws(MessagingError) in
                 try Self.hash(fd: fd, path: path, from: start, to: end, scratch: scratch, into: &hasher)
             }
         }.get()
@@ -72,17 +72,17 @@ final class FileHasher: Sendable {
         to end: Int64,
         scratch: UnsafeMutableRawBufferPointer,
         into hasher: inout SHA256
-    ) throws(FileTransferError) {
+    ) throws(MessagingError) {
         var offset = start
         while offset < end {
             let want = Int(min(Int64(Self.readSize), end - offset))
             let n = pread(fd, scratch.baseAddress, want, off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileTransferError.io(operation: "read", path: path, errno: errno)
+                throw MessagingError.fileIO(operation: "read", path: path, errno: errno)
             }
             // The file ended before `size`: it shrank while it was sent.
-            if n == 0 { throw FileTransferError.io(operation: "read", path: path, errno: EIO) }
+            if n == 0 { throw MessagingError.fileIO(operation: "read", path: path, errno: EIO) }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             offset += Int64(n)
         }

@@ -34,12 +34,12 @@ final class FileReceiver {
     /// Bytes per block: per pool job, per `write(2)`, per progress report.
     static let blockSize = 1 << 20
 
-    typealias Completion = (Result<FileTransferResult, FileTransferError>) -> Void
+    typealias Completion = (Result<FileTransferResult, MessagingError>) -> Void
 
     /// How the frame ended.
     private enum Ending {
         case finished
-        case aborted(FileTransferError)
+        case aborted(MessagingError)
     }
 
     private let channel: any Channel
@@ -71,7 +71,7 @@ final class FileReceiver {
     private var received: Int64 = 0
     private var written: Int64 = 0
     /// The first write error: later chunks are dropped, the frame is still read to its end.
-    private var failure: FileTransferError?
+    private var failure: MessagingError?
     private var readingPaused = false
     private var ending: Ending?
     private var concluded = false
@@ -175,7 +175,7 @@ final class FileReceiver {
     }
 
     /// The link dropped or the frame was cut (or its trailer did not come): drop the temporary file.
-    func abort(_ error: FileTransferError) {
+    func abort(_ error: MessagingError) {
         guard ending == nil || (awaitingDigest && !concluded) else { return }
         awaitingDigest = false
         ending = .aborted(error)
@@ -268,7 +268,7 @@ final class FileReceiver {
                 let actual = sink.digest()
                 if let expectedSHA256, expectedSHA256 != actual {
                     sink.discardBlocking()
-                    throw FileTransferError.checksumMismatch(expected: expectedSHA256, actual: actual)
+                    throw MessagingError.checksumMismatch(expected: expectedSHA256, actual: actual)
                 }
                 do {
                     try sink.syncAndCloseBlocking()
@@ -297,7 +297,7 @@ final class FileReceiver {
     }
 
     /// Closes and removes the temporary file (if it was made), then reports `error`.
-    private func cleanUpAndFail(_ error: FileTransferError) {
+    private func cleanUpAndFail(_ error: MessagingError) {
         concluded = true
         let loop = channel.eventLoop
         sink.flatMap { sink in
@@ -307,8 +307,8 @@ final class FileReceiver {
         }
     }
 
-    private static func fileError(_ error: any Error) -> FileTransferError {
-        error as? FileTransferError ?? .io(operation: "receive", path: "", errno: 5)
+    private static func fileError(_ error: any Error) -> MessagingError {
+        error as? MessagingError ?? .fileIO(operation: "receive", path: "", errno: 5)
     }
 }
 

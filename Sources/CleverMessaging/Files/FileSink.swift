@@ -38,7 +38,7 @@ final class FileSink: Sendable {
     }
 
     /// Creates the temporary file beside `destination`. Blocking.
-    static func createBlocking(besideDestination destination: String) throws(FileTransferError) -> FileSink {
+    static func createBlocking(besideDestination destination: String) throws(MessagingError) -> FileSink {
         FileSink(file: try LocalFile.createTemporaryBlocking(besideDestination: destination))
     }
 
@@ -52,8 +52,8 @@ final class FileSink: Sendable {
 
     /// Writes `block`, then starts (and, beyond ``windowsInFlight``
     /// windows, waits for) the writeback of whole windows. One call at a time. Blocking.
-    func writeBlocking(_ block: ByteBuffer) throws(FileTransferError) {
-        try withProgress { p throws(FileTransferError) in
+    func writeBlocking(_ block: ByteBuffer) throws(MessagingError) {
+        try withProgress { p throws(MessagingError) in
             try file.writeAllBlocking(block)
             p.written += Int64(block.readableBytes)
             let window = Self.writebackWindow
@@ -74,7 +74,7 @@ final class FileSink: Sendable {
     }
 
     /// Syncs the file to the disk and closes it. Blocking.
-    func syncAndCloseBlocking() throws(FileTransferError) {
+    func syncAndCloseBlocking() throws(MessagingError) {
         try file.syncBlocking()
         file.closeBlocking()
     }
@@ -85,7 +85,7 @@ final class FileSink: Sendable {
         file.unlinkBlocking()
     }
 
-    private func withProgress<T>(_ body: (inout WriteProgress) throws(FileTransferError) -> T) throws(FileTransferError) -> T {
-        try progress.withLockedValue { p in Result { () throws(FileTransferError) in try body(&p) } }.get()
+    private func withProgress<T>(_ body: (inout WriteProgress) throws(MessagingError) -> T) throws(MessagingError) -> T {
+        try progress.withLockedValue { p in Result { () throws(MessagingError) in try body(&p) } }.get()
     }
 }

@@ -29,19 +29,19 @@ final class LocalFile: Sendable {
     static var pool: NIOThreadPool { NIOThreadPool.singleton }
 
     /// Opens a regular file for reading and returns it with its size.
-    static func openForReading(_ path: String) async throws(FileTransferError) -> (LocalFile, Int64) {
-        try await run { () throws(FileTransferError) -> (LocalFile, Int64) in
+    static func openForReading(_ path: String) async throws(MessagingError) -> (LocalFile, Int64) {
+        try await run { () throws(MessagingError) -> (LocalFile, Int64) in
             let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-            guard fd >= 0 else { throw FileTransferError.io(operation: "open", path: path, errno: errno) }
+            guard fd >= 0 else { throw MessagingError.fileIO(operation: "open", path: path, errno: errno) }
             var info = stat()
             guard fstat(fd, &info) == 0 else {
                 let e = errno
                 close(fd)
-                throw FileTransferError.io(operation: "stat", path: path, errno: e)
+                throw MessagingError.fileIO(operation: "stat", path: path, errno: e)
             }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
                 close(fd)
-                throw FileTransferError.notRegularFile(path)
+                throw MessagingError.notRegularFile(path)
             }
             return (LocalFile(descriptor: fd, path: path), Int64(info.st_size))
         }
@@ -49,7 +49,7 @@ final class LocalFile: Sendable {
 
     /// Creates a new, empty temporary file next to `destination` (same directory,
     /// so the final rename is atomic), exclusively, never following a link. Blocking.
-    static func createTemporaryBlocking(besideDestination destination: String) throws(FileTransferError) -> LocalFile {
+    static func createTemporaryBlocking(besideDestination destination: String) throws(MessagingError) -> LocalFile {
         do {
             let slash = destination.lastIndex(of: "/")
             let directory = slash.map { String(destination[..<$0]) } ?? "."
@@ -59,15 +59,15 @@ final class LocalFile: Sendable {
                 let temporary = "\(directory.isEmpty ? "" : directory)/.\(name.prefix(200)).\(tag).part"
                 let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
                 if fd >= 0 { return LocalFile(descriptor: fd, path: temporary) }
-                if errno != EEXIST { throw FileTransferError.io(operation: "create", path: temporary, errno: errno) }
+                if errno != EEXIST { throw MessagingError.fileIO(operation: "create", path: temporary, errno: errno) }
             }
-            throw FileTransferError.io(operation: "create", path: destination, errno: EEXIST)
+            throw MessagingError.fileIO(operation: "create", path: destination, errno: EEXIST)
         }
     }
 
     /// Moves this (temporary) file over `destination` atomically. Blocking.
-    func renameBlocking(to destination: String) throws(FileTransferError) {
-        if rename(path, destination) != 0 { throw FileTransferError.io(operation: "rename", path: destination, errno: errno) }
+    func renameBlocking(to destination: String) throws(MessagingError) {
+        if rename(path, destination) != 0 { throw MessagingError.fileIO(operation: "rename", path: destination, errno: errno) }
     }
 
     /// Removes this file's name (a temporary file that will not be used). Blocking.
@@ -76,9 +76,9 @@ final class LocalFile: Sendable {
     }
 
     /// A new descriptor for the same open file (close-on-exec), owned by the caller.
-    func duplicateDescriptor() throws(FileTransferError) -> CInt {
+    func duplicateDescriptor() throws(MessagingError) -> CInt {
         let fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
-        guard fd >= 0 else { throw FileTransferError.io(operation: "dup", path: path, errno: errno) }
+        guard fd >= 0 else { throw MessagingError.fileIO(operation: "dup", path: path, errno: errno) }
         return fd
     }
 
@@ -90,10 +90,10 @@ final class LocalFile: Sendable {
     }
 
     /// Hashes the whole file in chunks (the sender's pre-pass for ``ExtensionHeader/sha256``).
-    func sha256(size: Int64, chunk: Int = 256 << 10) async throws(FileTransferError) -> String {
+    func sha256(size: Int64, chunk: Int = 256 << 10) async throws(MessagingError) -> String {
         let fd = descriptor
         let path = path
-        return try await Self.run { () throws(FileTransferError) -> String in
+        return try await Self.run { () throws(MessagingError) -> String in
             var hasher = SHA256()
             var scratch = [UInt8](repeating: 0, count: chunk)
             var offset: Int64 = 0
@@ -101,7 +101,7 @@ final class LocalFile: Sendable {
                 let n = scratch.withUnsafeMutableBytes { pread(fd, $0.baseAddress, chunk, off_t(offset)) }
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw FileTransferError.io(operation: "read", path: path, errno: errno)
+                    throw MessagingError.fileIO(operation: "read", path: path, errno: errno)
                 }
                 if n == 0 { break }
                 scratch.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
@@ -112,13 +112,13 @@ final class LocalFile: Sendable {
     }
 
     /// Writes all of `buffer` at the end of what was written (blocking; call on the pool).
-    func writeAllBlocking(_ buffer: ByteBuffer) throws(FileTransferError) {
+    func writeAllBlocking(_ buffer: ByteBuffer) throws(MessagingError) {
         var remaining = buffer
         while remaining.readableBytes > 0 {
             let n = remaining.withUnsafeReadableBytes { write(descriptor, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileTransferError.io(operation: "write", path: path, errno: errno)
+                throw MessagingError.fileIO(operation: "write", path: path, errno: errno)
             }
             remaining.moveReaderIndex(forwardBy: n)
         }
@@ -128,13 +128,13 @@ final class LocalFile: Sendable {
     /// without waiting (`sync_file_range(SYNC_FILE_RANGE_WRITE)`), so that the
     /// disk works while the rest of the file arrives. A file system that does not
     /// support it (or a platform without it) is left to ``syncBlocking()``. Blocking.
-    func startWritebackBlocking(offset: Int64, count: Int64) throws(FileTransferError) {
+    func startWritebackBlocking(offset: Int64, count: Int64) throws(MessagingError) {
         try Self.syncFileRange(descriptor, offset: offset, count: count, flags: Self.syncFileRangeWrite, path: path)
     }
 
     /// Starts the writeback of `count` bytes at `offset` if needed and waits
     /// until they are on the disk. Blocking.
-    func awaitWritebackBlocking(offset: Int64, count: Int64) throws(FileTransferError) {
+    func awaitWritebackBlocking(offset: Int64, count: Int64) throws(MessagingError) {
         try Self.syncFileRange(
             descriptor,
             offset: offset,
@@ -161,7 +161,7 @@ final class LocalFile: Sendable {
         #endif
     }()
 
-    private static func syncFileRange(_ fd: CInt, offset: Int64, count: Int64, flags: UInt32, path: String) throws(FileTransferError) {
+    private static func syncFileRange(_ fd: CInt, offset: Int64, count: Int64, flags: UInt32, path: String) throws(MessagingError) {
         guard let function = syncFileRangeFunction else { return }
         while function(fd, offset, count, flags) != 0 {
             switch errno {
@@ -169,14 +169,14 @@ final class LocalFile: Sendable {
             // Not supported here: the final fsync does all the work.
             case ENOSYS, EINVAL, ESPIPE, EOPNOTSUPP: return
             // A write error: the kernel reports it once, so it must not be lost here.
-            case let e: throw FileTransferError.io(operation: "sync_file_range", path: path, errno: e)
+            case let e: throw MessagingError.fileIO(operation: "sync_file_range", path: path, errno: e)
             }
         }
     }
 
     /// Flushes to disk (blocking).
-    func syncBlocking() throws(FileTransferError) {
-        if fsync(descriptor) != 0 { throw FileTransferError.io(operation: "fsync", path: path, errno: errno) }
+    func syncBlocking() throws(MessagingError) {
+        if fsync(descriptor) != 0 { throw MessagingError.fileIO(operation: "fsync", path: path, errno: errno) }
     }
 
     /// Closes the descriptor (blocking, cheap).
@@ -189,13 +189,13 @@ final class LocalFile: Sendable {
     }
 
     /// Runs `body` on NIO's blocking-I/O thread pool.
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws(FileTransferError) -> T) async throws(FileTransferError) -> T {
+    static func run<T: Sendable>(_ body: @escaping @Sendable () throws(MessagingError) -> T) async throws(MessagingError) -> T {
         do {
             return try await pool.runIfActive { () throws -> T in try body() }
-        } catch let error as FileTransferError {
+        } catch let error as MessagingError {
             throw error
         } catch {
-            throw FileTransferError.io(operation: "thread pool", path: "", errno: EIO)
+            throw MessagingError.fileIO(operation: "thread pool", path: "", errno: EIO)
         }
     }
 

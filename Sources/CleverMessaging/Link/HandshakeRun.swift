@@ -12,7 +12,7 @@ package struct HandshakeRun {
         /// Every stage passed: the link opens, and the held frames are dispatched.
         case passed
         /// The link must close.
-        case failed(HandshakeError)
+        case failed(HandshakeFailure)
     }
 
     /// The most frames held for after the handshake before it fails (a peer
@@ -57,8 +57,8 @@ package struct HandshakeRun {
         if !consumed {
             held.append(frame)
             if held.count > Self.maximumHeldFrames {
-                return finish(.failed(HandshakeError(
-                    code: .tooManyFrames, stage: stageName, message: "more than \(Self.maximumHeldFrames) frames before the link opened"
+                return finish(.failed(HandshakeFailure(
+                    reason: .tooManyFrames, stage: stageName, message: "more than \(Self.maximumHeldFrames) frames before the link opened"
                 )))
             }
         }
@@ -76,14 +76,14 @@ package struct HandshakeRun {
     /// A binary frame began: the handshake takes none.
     package mutating func binaryFrameArrived() -> Outcome {
         if let finished { return finished }
-        return finish(.failed(HandshakeError(code: .unexpectedFrame, stage: stageName, message: "binary frame before the link opened")))
+        return finish(.failed(HandshakeFailure(reason: .unexpectedFrame, stage: stageName, message: "binary frame before the link opened")))
     }
 
     /// Time passed: fails (or asks the stage) when a deadline is reached.
     package mutating func tick(now: NIODeadline) -> Outcome {
         if let finished { return finished }
         if now >= deadline {
-            return finish(.failed(HandshakeError(code: .timedOut, stage: stageName, message: "the link did not pass its handshake in time")))
+            return finish(.failed(HandshakeFailure(reason: .timedOut, stage: stageName, message: "the link did not pass its handshake in time")))
         }
         if let stageDeadline, now >= stageDeadline, current < stages.count {
             let verdict = stages[current].timedOut(context: &context, now: now)

@@ -12,7 +12,7 @@ import OrderedCollections
 /// arrive while it runs, and answers with a ``HandshakeVerdict``. A stage that
 /// fails, or that has not passed by its ``timeout`` (or the whole handshake by
 /// ``ConnectionConfiguration/handshakeTimeout``), closes the link with a
-/// ``HandshakeError``.
+/// ``HandshakeFailure``.
 ///
 /// Stages are made fresh for every link by a ``HandshakeStageFactory`` and
 /// run on the link's event loop, one call at a time: they need not be
@@ -59,7 +59,7 @@ public protocol HandshakeStage {
     mutating func receive(event: Any, context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict
 
     /// The stage's ``timeout``, or the handshake's, passed before it passed.
-    /// - Returns: the verdict; by default a ``HandshakeError/Code/timedOut`` failure.
+    /// - Returns: the verdict; by default a ``HandshakeFailure/Reason/timedOut`` failure.
     mutating func timedOut(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict
 }
 
@@ -77,9 +77,9 @@ extension HandshakeStage {
         .continue
     }
 
-    /// Fails with ``HandshakeError/Code/timedOut``.
+    /// Fails with ``HandshakeFailure/Reason/timedOut``.
     public mutating func timedOut(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict {
-        .fail(HandshakeError(code: .timedOut, stage: name, message: "no verdict in time"))
+        .fail(HandshakeFailure(reason: .timedOut, stage: name, message: "no verdict in time"))
     }
 }
 
@@ -119,57 +119,57 @@ public enum HandshakeVerdict: Sendable, Hashable {
     /// Done: the next stage starts; after the last one, the link opens.
     case pass
     /// The link must not open: it is closed with this error.
-    case fail(HandshakeError)
+    case fail(HandshakeFailure)
 }
 
-/// Why a link's handshake failed.
-public struct HandshakeError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A machine-readable reason. Stages may define their own codes.
-    public struct Code: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
-        /// The code's text.
+/// Why a link's handshake failed (carried by ``MessagingError/handshakeFailed(_:)``).
+public struct HandshakeFailure: Sendable, Hashable, CustomStringConvertible {
+    /// A machine-readable reason. Stages may define their own reasons.
+    public struct Reason: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
+        /// The reason's text.
         public var rawValue: String
 
-        /// A code.
+        /// A reason.
         /// - Parameter rawValue: its text, such as `"timed_out"`.
         public init(rawValue: String) {
             self.rawValue = rawValue
         }
 
-        /// The code's text.
+        /// The reason's text.
         public var description: String { rawValue }
 
         /// The stage (or the whole handshake) did not pass in time.
-        public static let timedOut = Code(rawValue: "timed_out")
+        public static let timedOut = Reason(rawValue: "timed_out")
         /// The peer's answer was refused (a wrong token, an unsupported version...).
-        public static let rejected = Code(rawValue: "rejected")
+        public static let rejected = Reason(rawValue: "rejected")
         /// The peer sent something the stage cannot take (a binary frame, a malformed answer).
-        public static let unexpectedFrame = Code(rawValue: "unexpected_frame")
+        public static let unexpectedFrame = Reason(rawValue: "unexpected_frame")
         /// The peer sent too many frames before the link opened.
-        public static let tooManyFrames = Code(rawValue: "too_many_frames")
+        public static let tooManyFrames = Reason(rawValue: "too_many_frames")
         /// A frame of the stage could not be sent.
-        public static let sendFailed = Code(rawValue: "send_failed")
+        public static let sendFailed = Reason(rawValue: "send_failed")
     }
 
     /// The reason.
-    public var code: Code
+    public var reason: Reason
     /// The name of the stage that failed (`"handshake"` for the whole).
     public var stage: String
     /// A human-readable explanation.
     public var message: String
 
-    /// An error.
+    /// A failure.
     /// - Parameters:
-    ///   - code: the reason.
+    ///   - reason: the reason.
     ///   - stage: the stage's name.
     ///   - message: an explanation.
-    public init(code: Code, stage: String, message: String) {
-        self.code = code
+    public init(reason: Reason, stage: String, message: String) {
+        self.reason = reason
         self.stage = stage
         self.message = message
     }
 
     /// A one-line explanation.
-    public var description: String { "handshake stage \"\(stage)\" failed (\(code)): \(message)" }
+    public var description: String { "handshake stage \"\(stage)\" failed (\(reason)): \(message)" }
 }
 
 /// A stage's view of its link: what it may do and what it learns.

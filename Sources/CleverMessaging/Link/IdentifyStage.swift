@@ -7,11 +7,11 @@ import NIOCore
 /// (``Connection/handshakeResult(_:)``).
 ///
 /// * `id` answered with a string (or any non-null value, written as text): identified.
-/// * `id` answered `null`, or with an error reply: the stage fails (``HandshakeError/Code/rejected``).
+/// * `id` answered `null`, or with an error reply: the stage fails (``HandshakeFailure/Reason/rejected``).
 /// * `clover_dir` unanswered (a drone without that handler sends no answer)
 ///   or answered with an error: `cloverDirectory` is `nil`, and the stage
 ///   passes when its ``timeout`` is reached with the `id` in hand.
-/// * No `id` within the timeout: the stage fails (``HandshakeError/Code/timedOut``).
+/// * No `id` within the timeout: the stage fails (``HandshakeFailure/Reason/timedOut``).
 public struct IdentifyStage: HandshakeStage {
     /// Who the peer said it is.
     public struct Identity: Sendable, Hashable {
@@ -105,7 +105,7 @@ public struct IdentifyStage: HandshakeStage {
     /// No complete answer in time: passes with the `id` alone, fails without it.
     public mutating func timedOut(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict {
         guard let id else {
-            return .fail(HandshakeError(code: .timedOut, stage: name, message: "no answer to id in \(LogFormat.duration(timeout ?? .zero))"))
+            return .fail(HandshakeFailure(reason: .timedOut, stage: name, message: "no answer to id in \(LogFormat.duration(timeout ?? .zero))"))
         }
         context.record(Identity(id: id, cloverDirectory: nil))
         return .pass
@@ -118,7 +118,7 @@ public struct IdentifyStage: HandshakeStage {
         return .pass
     }
 
-    private func rejected(_ message: String) -> HandshakeError {
-        HandshakeError(code: .rejected, stage: name, message: message)
+    private func rejected(_ message: String) -> HandshakeFailure {
+        HandshakeFailure(reason: .rejected, stage: name, message: message)
     }
 }

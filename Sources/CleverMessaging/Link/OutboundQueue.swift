@@ -57,7 +57,7 @@ package struct OutboundQueue: Sendable {
 
     /// Throws when the queue holds more than ``maximumQueuedBytes``.
     @inline(__always)
-    package func checkRoom() throws(ConnectionError) {
+    package func checkRoom() throws(MessagingError) {
         let queued = queuedBytes
         if queued > maximumQueuedBytes { throw .queueFull(queuedBytes: queued, limit: maximumQueuedBytes) }
     }

@@ -4,7 +4,7 @@ import NIOCore
 /// per link (a fan-out), without a closure allocated per request.
 package protocol RequestResultSink: AnyObject, Sendable {
     /// Delivers the result of the request in slot `position`.
-    func deliver(_ position: Int, _ result: Result<JSONValue, ConnectionError>)
+    func deliver(_ position: Int, _ result: Result<JSONValue, MessagingError>)
 }
 
 /// The table of requests waiting for a reply, as a pure state machine.
@@ -17,13 +17,13 @@ package struct PendingRequests {
         /// An `async` caller waiting on a promise.
         case promise(EventLoopPromise<JSONValue>)
         /// A callback (the seed's `get_response` form).
-        case callback(@Sendable (Result<JSONValue, ConnectionError>) -> Void)
+        case callback(@Sendable (Result<JSONValue, MessagingError>) -> Void)
         /// A slot of a request asked of many links at once (a fan-out), told
         /// without a closure allocated per request.
         case fanOut(any RequestResultSink, Int)
 
         /// Delivers `result`.
-        package func complete(_ result: Result<JSONValue, ConnectionError>) {
+        package func complete(_ result: Result<JSONValue, MessagingError>) {
             switch self {
             case .promise(let promise): promise.completeWith(result.mapError { $0 as any Error })
             case .callback(let callback): callback(result)
@@ -114,14 +114,14 @@ package struct PendingRequests {
         package var requestedValue: String { request.requestedValue }
         package var args: [JSONValue] { request.args }
         package var kwargs: JSONObject { request.kwargs }
-        /// The timeout asked for (reported in ``ConnectionError/timedOut(requestedValue:requestID:timeout:)``).
+        /// The timeout asked for (reported in ``MessagingError/timedOut(requestedValue:requestID:timeout:)``).
         package var timeout: TimeAmount? { request.timeout }
         /// For a file pull: where the received file goes, and who wants progress.
         package var fileDestination: String? { request.fileDestination }
         package var progress: FileTransferProgressHandler? { request.progress }
 
         /// Delivers `result`.
-        package func finish(_ result: Result<JSONValue, ConnectionError>) {
+        package func finish(_ result: Result<JSONValue, MessagingError>) {
             completion.complete(result)
         }
     }

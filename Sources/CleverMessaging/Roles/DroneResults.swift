@@ -1,6 +1,6 @@
 /// One outcome per drone of a ``GroundStation`` call that reaches several
 /// drones: every drone asked for is in it, in the order asked, with what it
-/// got or why it did not (``ConnectionError/notConnected`` for a drone that has
+/// got or why it did not (``MessagingError/notConnected`` for a drone that has
 /// no link: none is skipped silently).
 public struct DroneResults<Value: Sendable>: Sendable, RandomAccessCollection {
     /// One drone's outcome.
@@ -8,13 +8,13 @@ public struct DroneResults<Value: Sendable>: Sendable, RandomAccessCollection {
         /// The drone's id.
         public let droneID: String
         /// What it answered (or, for a send, that the frame was written), or why not.
-        public let result: Result<Value, ConnectionError>
+        public let result: Result<Value, MessagingError>
 
         /// Creates an outcome.
         /// - Parameters:
         ///   - droneID: the drone's id.
         ///   - result: its outcome.
-        public init(droneID: String, result: Result<Value, ConnectionError>) {
+        public init(droneID: String, result: Result<Value, MessagingError>) {
             self.droneID = droneID
             self.result = result
         }
@@ -36,7 +36,7 @@ public struct DroneResults<Value: Sendable>: Sendable, RandomAccessCollection {
     public subscript(position: Int) -> Element { elements[position] }
 
     /// The outcome for one drone, or `nil` when it was not asked.
-    public subscript(droneID droneID: String) -> Result<Value, ConnectionError>? {
+    public subscript(droneID droneID: String) -> Result<Value, MessagingError>? {
         elements.first { $0.droneID == droneID }?.result
     }
 
@@ -51,7 +51,7 @@ public struct DroneResults<Value: Sendable>: Sendable, RandomAccessCollection {
     }
 
     /// The drones that failed, with why (those not connected included), in order.
-    public var failures: [(droneID: String, error: ConnectionError)] {
+    public var failures: [(droneID: String, error: MessagingError)] {
         elements.compactMap { if case .failure(let error) = $0.result { return ($0.droneID, error) } else { return nil } }
     }
 

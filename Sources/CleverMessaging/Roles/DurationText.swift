@@ -1,21 +1,8 @@
 import NIOCore
 
-/// Conversions and text for the `Duration`s of the roles' API.
+/// Text for the `Duration`s of the API. (NIO converts: `TimeAmount(duration)`
+/// clamps to its range, `Duration(amount)` is exact.)
 enum DurationText {
-    /// A duration as NIO's `TimeAmount` (saturating at its range).
-    static func timeAmount(_ duration: Duration) -> TimeAmount {
-        let (seconds, attoseconds) = duration.components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        guard !overflow else { return .nanoseconds(seconds < 0 ? .min : .max) }
-        let (sum, overflowSum) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
-        return .nanoseconds(overflowSum ? (seconds < 0 ? .min : .max) : sum)
-    }
-
-    /// A `TimeAmount` as a `Duration`.
-    static func duration(_ amount: TimeAmount) -> Duration {
-        .nanoseconds(amount.nanoseconds)
-    }
-
     /// A short human reading: `1.98 s`, `250 ms`, `2 min 5 s`.
     static func describe(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
@@ -31,7 +18,7 @@ enum DurationText {
 
     /// A `TimeAmount` read as ``describe(_:)`` reads a duration.
     static func describe(_ amount: TimeAmount) -> String {
-        describe(duration(amount))
+        describe(Duration(amount))
     }
 
     /// `value` with at most `places` decimals, without trailing zeros.

@@ -2,21 +2,21 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 
-extension HandshakeError.Code {
+extension HandshakeFailure.Reason {
     /// The peer answered the id of a drone connected from another host
     /// (the ground station's identify stage refuses it).
-    package static let duplicateID = HandshakeError.Code(rawValue: "duplicate_id")
+    package static let duplicateID = HandshakeFailure.Reason(rawValue: "duplicate_id")
 }
 
 /// The ground station's identify step, run in each new link's handshake: an
 /// ``IdentifyStage`` (`id` and `clover_dir` asked in one write), then the
 /// station's admission of the answered id: a drone with the id of a drone
-/// connected from another host is refused (``HandshakeError/Code/duplicateID``),
+/// connected from another host is refused (``HandshakeFailure/Reason/duplicateID``),
 /// so its link never opens. The station registers the drone once the link is open.
 struct StationIdentifyStage: HandshakeStage {
     /// Decides whether a link that answered `identity` may open: `nil` to let
     /// it, or why not. Called on the link's event loop.
-    typealias Admission = @Sendable (_ identity: IdentifyStage.Identity, _ link: HandshakeLink) -> HandshakeError?
+    typealias Admission = @Sendable (_ identity: IdentifyStage.Identity, _ link: HandshakeLink) -> HandshakeFailure?
 
     /// Makes the stage for each link.
     struct Factory: HandshakeStageFactory {

@@ -10,10 +10,10 @@ extension GroundStation {
     ///   - arguments: the action's keyword arguments (must encode to a JSON object).
     ///   - droneIDs: the drones to send to.
     /// - Returns: one result per drone, in the order of `droneIDs`: sent, or why not
-    ///   (``ConnectionError/notConnected`` for a drone without a link).
-    /// - Throws: ``ConnectionError/encoding(_:)`` or ``ConnectionError/decoding(_:)``
+    ///   (``MessagingError/notConnected`` for a drone without a link).
+    /// - Throws: ``MessagingError/encoding(_:)`` or ``MessagingError/decoding(_:)``
     ///   when the arguments cannot be encoded (then nothing is sent).
-    public func send(_ action: String, arguments: some Encodable, to droneIDs: [String]) async throws(ConnectionError) -> SendResults {
+    public func send(_ action: String, arguments: some Encodable, to droneIDs: [String]) async throws(MessagingError) -> SendResults {
         let kwargs = try Self.keywordArguments(arguments, of: action)
         return try await send(action, kwargs: kwargs, to: connections(for: droneIDs))
     }
@@ -23,8 +23,8 @@ extension GroundStation {
     ///   - action: the action name.
     ///   - droneIDs: the drones to send to.
     /// - Returns: one result per drone, in the order of `droneIDs`.
-    /// - Throws: ``ConnectionError/encoding(_:)`` when the frame cannot be encoded.
-    public func send(_ action: String, to droneIDs: [String]) async throws(ConnectionError) -> SendResults {
+    /// - Throws: ``MessagingError/encoding(_:)`` when the frame cannot be encoded.
+    public func send(_ action: String, to droneIDs: [String]) async throws(MessagingError) -> SendResults {
         try await send(action, kwargs: [:], to: connections(for: droneIDs))
     }
 
@@ -34,7 +34,7 @@ extension GroundStation {
     ///   - arguments: the action's keyword arguments (must encode to a JSON object).
     /// - Returns: one result per connected drone, sorted by id.
     /// - Throws: when the arguments cannot be encoded (then nothing is sent).
-    public func broadcast(_ action: String, arguments: some Encodable) async throws(ConnectionError) -> SendResults {
+    public func broadcast(_ action: String, arguments: some Encodable) async throws(MessagingError) -> SendResults {
         let kwargs = try Self.keywordArguments(arguments, of: action)
         return try await send(action, kwargs: kwargs, to: linkedDrones().sorted { $0.id < $1.id }.map { ($0.id, $0.connection) })
     }
@@ -42,8 +42,8 @@ extension GroundStation {
     /// Sends an action without arguments to every connected drone.
     /// - Parameter action: the action name.
     /// - Returns: one result per connected drone, sorted by id.
-    /// - Throws: ``ConnectionError/encoding(_:)`` when the frame cannot be encoded.
-    public func broadcast(_ action: String) async throws(ConnectionError) -> SendResults {
+    /// - Throws: ``MessagingError/encoding(_:)`` when the frame cannot be encoded.
+    public func broadcast(_ action: String) async throws(MessagingError) -> SendResults {
         try await send(action, kwargs: [:], to: linkedDrones().sorted { $0.id < $1.id }.map { ($0.id, $0.connection) })
     }
 
@@ -51,7 +51,7 @@ extension GroundStation {
         _ action: String,
         kwargs: JSONObject,
         to targets: [(id: String, connection: Connection?)]
-    ) async throws(ConnectionError) -> SendResults {
+    ) async throws(MessagingError) -> SendResults {
         let bytes = try MessagingServer.encodeAction(action, args: [], kwargs: kwargs)
         let linked = targets.compactMap(\.connection)
         var queued = server.enqueue(bytes, on: linked).makeIterator()
@@ -66,8 +66,8 @@ extension GroundStation {
         }
         // Every frame is on its way: waiting for them in turn takes as long as the slowest.
         for (position, receipt) in receipts {
-            let outcome: Result<Void, ConnectionError>
-            do throws(ConnectionError) {
+            let outcome: Result<Void, MessagingError>
+            do throws(MessagingError) {
                 try await receipt.written()
                 outcome = .success(())
             } catch {
@@ -88,18 +88,18 @@ extension GroundStation {
     ///   - reply: the type the reply decodes into.
     ///   - timeout: how long to wait (default: the connection configuration's).
     /// - Returns: the decoded reply.
-    /// - Throws: ``ConnectionError``: ``ConnectionError/notConnected`` when the
+    /// - Throws: ``MessagingError``: ``MessagingError/notConnected`` when the
     ///   drone has no link, a timeout, the drone's error reply, or
-    ///   ``ConnectionError/decoding(_:)`` when the reply does not decode.
+    ///   ``MessagingError/decoding(_:)`` when the reply does not decode.
     public func request<Reply: Decodable>(
         _ name: String,
         arguments: some Encodable,
         from droneID: String,
         as reply: Reply.Type,
         timeout: Duration? = nil
-    ) async throws(ConnectionError) -> Reply {
+    ) async throws(MessagingError) -> Reply {
         guard let connection = connection(for: droneID) else { throw .notConnected }
-        return try await connection.request(name, arguments: arguments, as: Reply.self, timeout: timeout.map(DurationText.timeAmount))
+        return try await connection.request(name, arguments: arguments, as: Reply.self, timeout: timeout)
     }
 
     /// Asks one drone for a value, without arguments (see ``request(_:arguments:from:as:timeout:)``).
@@ -109,15 +109,15 @@ extension GroundStation {
     ///   - reply: the type the reply decodes into.
     ///   - timeout: how long to wait (default: the connection configuration's).
     /// - Returns: the decoded reply.
-    /// - Throws: ``ConnectionError``.
+    /// - Throws: ``MessagingError``.
     public func request<Reply: Decodable>(
         _ name: String,
         from droneID: String,
         as reply: Reply.Type,
         timeout: Duration? = nil
-    ) async throws(ConnectionError) -> Reply {
+    ) async throws(MessagingError) -> Reply {
         guard let connection = connection(for: droneID) else { throw .notConnected }
-        return try await connection.request(name, as: Reply.self, timeout: timeout.map(DurationText.timeAmount))
+        return try await connection.request(name, as: Reply.self, timeout: timeout)
     }
 
     /// Asks many drones for the same value at once and decodes each reply.
@@ -126,7 +126,7 @@ extension GroundStation {
     /// promise and thread hop per drone), so asking thousands of drones costs
     /// little more than their replies. Each request times out on its own.
     /// Cancelling the calling task fails the requests still waiting with
-    /// ``ConnectionError/cancelled``.
+    /// ``MessagingError/cancelled``.
     /// - Parameters:
     ///   - name: the name of the value, such as `telemetry`.
     ///   - arguments: the request's keyword arguments (must encode to a JSON object).
@@ -135,7 +135,7 @@ extension GroundStation {
     ///   - timeout: how long each drone has to answer (default: the connection configuration's).
     /// - Returns: one result per drone, in the order of `droneIDs` (sorted by id
     ///   by default): its decoded reply, or why there is none
-    ///   (``ConnectionError/notConnected`` for a drone without a link).
+    ///   (``MessagingError/notConnected`` for a drone without a link).
     /// - Throws: when the arguments cannot be encoded (then nothing is sent).
     public func requestAll<Reply: Decodable & Sendable>(
         _ name: String,
@@ -143,7 +143,7 @@ extension GroundStation {
         from droneIDs: [String]? = nil,
         as reply: Reply.Type,
         timeout: Duration? = nil
-    ) async throws(ConnectionError) -> DroneResults<Reply> {
+    ) async throws(MessagingError) -> DroneResults<Reply> {
         let kwargs = try Self.keywordArguments(arguments, of: name)
         return await requestAll(name, kwargs: kwargs, from: droneIDs, as: Reply.self, timeout: timeout)
     }
@@ -172,13 +172,13 @@ extension GroundStation {
         as reply: Reply.Type,
         timeout: Duration?
     ) async -> DroneResults<Reply> {
-        let answers = await requestAllValues(name, kwargs: kwargs, ids: droneIDs, timeout: timeout.map(DurationText.timeAmount))
+        let answers = await requestAllValues(name, kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount)
         return DroneResults(answers.map { answer in
             DroneResults<Reply>.Element(droneID: answer.id, result: answer.result.flatMap { value in Self.decode(value, as: Reply.self, name: name) })
         })
     }
 
-    private static func decode<Reply: Decodable>(_ value: JSONValue, as: Reply.Type, name: String) -> Result<Reply, ConnectionError> {
+    private static func decode<Reply: Decodable>(_ value: JSONValue, as: Reply.Type, name: String) -> Result<Reply, MessagingError> {
         if let same = value as? Reply { return .success(same) }
         do {
             return .success(try JSONValueDecoder().decode(Reply.self, from: value))
@@ -193,7 +193,7 @@ extension GroundStation {
         kwargs: JSONObject,
         ids: [String]?,
         timeout: TimeAmount?
-    ) async -> [(id: String, result: Result<JSONValue, ConnectionError>)] {
+    ) async -> [(id: String, result: Result<JSONValue, MessagingError>)] {
         guard let ids else {
             let targets = linkedDrones()
             // Asked in table order; sorted by id only once the answers are in, so that
@@ -205,7 +205,7 @@ extension GroundStation {
         let targets = connections(for: ids)
         // Asked in the order given; the drones without a link are not asked.
         let answers = await RequestFanOut.run(name, args: [], kwargs: kwargs, timeout: timeout, on: targets.compactMap(\.connection))
-        var results: [(id: String, result: Result<JSONValue, ConnectionError>)] = []
+        var results: [(id: String, result: Result<JSONValue, MessagingError>)] = []
         results.reserveCapacity(targets.count)
         var next = answers.startIndex
         for target in targets {
@@ -220,7 +220,7 @@ extension GroundStation {
     }
 
     /// `arguments` encoded as a request's or action's keyword arguments.
-    static func keywordArguments(_ arguments: some Encodable, of name: String) throws(ConnectionError) -> JSONObject {
+    static func keywordArguments(_ arguments: some Encodable, of name: String) throws(MessagingError) -> JSONObject {
         let value: JSONValue
         do {
             value = try JSONValueEncoder().encode(arguments)

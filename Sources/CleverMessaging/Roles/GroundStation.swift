@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// so nothing from the drone reaches a handler, and nothing queued for it is
 /// written, before then; a link that does not answer `id` within
 /// ``identifyTimeout`` (or answers `null`, or an error) is closed with a
-/// ``HandshakeError``. A drone that reconnects, from anywhere, finds its record
+/// ``HandshakeFailure``. A drone that reconnects, from anywhere, finds its record
 /// again. Connect, first-connect and disconnect events are delivered through
 /// ``events()``.
 ///
@@ -149,7 +149,7 @@ public final class GroundStation: Sendable {
     }
 
     /// Serves until cancelled, a graceful shutdown, or ``shutdown()``.
-    /// - Throws: ``MessagingError/invalidPort(_:allowed:)``, or the system's error when binding fails.
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)``, or ``MessagingError/listenFailed(host:port:reason:)`` when binding fails.
     public func run() async throws {
         defer { finishEvents() }
         try await server.run(hooks: hooks)
@@ -159,7 +159,7 @@ public final class GroundStation: Sendable {
     /// duplicate-server guard (see ``MessagingServer/run(discovery:)``).
     /// - Parameter discovery: the discovery settings.
     /// - Returns: the earlier server that made this one stop, if that is why it stopped.
-    /// - Throws: when binding fails.
+    /// - Throws: ``MessagingError`` when binding fails.
     @discardableResult
     public func run(discovery: ServerDiscovery) async throws -> ServerAnnouncement? {
         defer { finishEvents() }
@@ -261,13 +261,13 @@ public final class GroundStation: Sendable {
         link: HandshakeLink,
         state: NIOLockedValueBox<State>,
         logger: Logger
-    ) -> HandshakeError? {
+    ) -> HandshakeFailure? {
         guard let refusal = state.withLockedValue({ refuse(id: identity.id, from: link.remoteAddress, except: nil, in: &$0) }) else {
             return nil
         }
         log(refusal, id: identity.id, address: describe(link.remoteAddress), logger: logger)
-        return HandshakeError(
-            code: .duplicateID,
+        return HandshakeFailure(
+            reason: .duplicateID,
             stage: "identify",
             message: "drone \(identity.id) is connected from \(refusal.holder)"
         )

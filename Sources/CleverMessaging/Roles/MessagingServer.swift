@@ -1,3 +1,4 @@
+import OrderedCollections
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -97,7 +98,7 @@ public final class MessagingServer: Sendable {
     }
 
     deinit {
-        if !boundSettled.withLockedValue({ $0 }) { bound.fail(ConnectionError.closed) }
+        if !boundSettled.withLockedValue({ $0 }) { bound.fail(MessagingError.closed) }
     }
 
     /// The connections whose link is up, in the order they were accepted.
@@ -107,9 +108,16 @@ public final class MessagingServer: Sendable {
 
     /// Waits until the server listens and returns its address (with the real port when 0 was asked).
     /// - Returns: the bound address.
-    /// - Throws: when binding failed or the server is gone.
-    public func localAddress() async throws -> SocketAddress {
-        try await bound.futureResult.get()
+    /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` or
+    ///   ``MessagingError/listenFailed(host:port:reason:)`` when binding failed.
+    public func localAddress() async throws(MessagingError) -> SocketAddress {
+        do {
+            return try await bound.futureResult.get()
+        } catch let error as MessagingError {
+            throw error
+        } catch {
+            throw .listenFailed(host: host, port: port, reason: LogFormat.error(error))
+        }
     }
 
     /// Waits until at least `count` connections are up.
@@ -139,7 +147,7 @@ public final class MessagingServer: Sendable {
     /// This is also the server's `Service` conformance: in a `ServiceGroup`,
     /// a graceful shutdown acts as ``shutdown()``.
     /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` for a port outside
-    ///   `0...65535`; the system's error when binding fails.
+    ///   `0...65535`; ``MessagingError/listenFailed(host:port:reason:)`` when binding fails.
     public func run() async throws {
         try await run(hooks: nil)
     }
@@ -181,9 +189,10 @@ public final class MessagingServer: Sendable {
                     serverBackPressureStrategy: .init(lowWatermark: 256, highWatermark: 4096)
                 ) { [self] child in self.accept(child) }
         } catch {
+            let failure = error as? MessagingError ?? .listenFailed(host: host, port: port, reason: LogFormat.error(error))
             boundSettled.withLockedValue { $0 = true }
-            bound.fail(error)
-            throw error
+            bound.fail(failure)
+            throw failure
         }
         let channel = server.channel
         let stop = state.withLockedValue { s -> Bool in
@@ -316,13 +325,13 @@ public final class MessagingServer: Sendable {
     ///   - kwargs: keyword arguments.
     /// - Returns: one result per connected peer, in the order they were accepted:
     ///   a receipt, or why it could not be queued.
-    /// - Throws: ``ConnectionError/encoding(_:)`` when the frame cannot be encoded.
+    /// - Throws: ``MessagingError/encoding(_:)`` when the frame cannot be encoded.
     @discardableResult
     public func broadcast(
         _ action: String,
         args: [JSONValue] = [],
         kwargs: JSONObject = [:]
-    ) throws(ConnectionError) -> [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] {
+    ) throws(MessagingError) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
         let bytes = try Self.encodeAction(action, args: args, kwargs: kwargs)
         // The table as it is, unsorted: the frames go out first, the results are ordered after.
         let snapshot = state.withLockedValue { Array($0.connections.values) }
@@ -336,8 +345,27 @@ public final class MessagingServer: Sendable {
         return results
     }
 
+    /// Sends one action to every connected peer, its arguments encoded once
+    /// (see ``broadcast(_:args:kwargs:)``).
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - arguments: encoded to JSON: an object becomes the keyword arguments
+    ///     (`kwargs`), an array the positional ones (`args`).
+    /// - Returns: one result per connected peer, in the order they were accepted.
+    /// - Throws: ``MessagingError/decoding(_:)`` when the arguments encode to
+    ///   neither an object nor an array, ``MessagingError/encoding(_:)`` when the
+    ///   frame cannot be encoded (then nothing is sent).
+    @discardableResult
+    public func broadcast(
+        _ action: String,
+        arguments: some Encodable
+    ) throws(MessagingError) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
+        let (args, kwargs) = try MessageArguments.encode(arguments, of: action)
+        return try broadcast(action, args: args, kwargs: kwargs)
+    }
+
     /// One action frame, encoded once for many connections.
-    static func encodeAction(_ action: String, args: [JSONValue], kwargs: JSONObject) throws(ConnectionError) -> ByteBuffer {
+    static func encodeAction(_ action: String, args: [JSONValue], kwargs: JSONObject) throws(MessagingError) -> ByteBuffer {
         var bytes = ByteBuffer()
         var writer = FrameWriter()
         do throws(FrameEncodingError) {
@@ -350,7 +378,7 @@ public final class MessagingServer: Sendable {
 
     /// Queues encoded frames on each of `connections`.
     /// - Returns: one result per connection, in the order given.
-    func enqueue(_ bytes: ByteBuffer, on connections: [Connection]) -> [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] {
+    func enqueue(_ bytes: ByteBuffer, on connections: [Connection]) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
         // One flush task per event loop and per chunk of its connections: far fewer
         // tasks (and cross-thread wake-ups) than one per connection, and the loops
         // start writing while the rest is still being queued.
@@ -360,10 +388,10 @@ public final class MessagingServer: Sendable {
                 for connection in connections { connection.flushOutbound() }
             }
         }
-        var results: [(connection: Connection, result: Result<SendReceipt, ConnectionError>)] = []
+        var results: [(connection: Connection, result: Result<SendReceipt, MessagingError>)] = []
         results.reserveCapacity(connections.count)
         for connection in connections {
-            let result = Result { () throws(ConnectionError) in try connection.enqueueEncodedDeferringFlush(bytes) }
+            let result = Result { () throws(MessagingError) in try connection.enqueueEncodedDeferringFlush(bytes) }
             if case .success((_, true)) = result {
                 let key = ObjectIdentifier(connection.eventLoop)
                 toFlush[key, default: (connection.eventLoop, [])].connections.append(connection)

@@ -9,7 +9,7 @@ extension RequestFanOut {
     final class Group: Sendable {
         private struct State {
             /// Results by position in `indices`; only those marked in `filled` are real.
-            var results: [Result<JSONValue, ConnectionError>]
+            var results: [Result<JSONValue, MessagingError>]
             var filled: [Bool]
             /// Request numbers by position; -1 until the request has started (or when it could not).
             var numbers: [Int]
@@ -67,12 +67,12 @@ extension RequestFanOut {
                 let request: PendingRequests.Entry.Request
                 if timeoutGiven {
                     request = template
-                } else if let resolved, resolved.timeout == connection.configuration.defaultRequestTimeout {
+                } else if let resolved, resolved.timeout == connection.configuration.defaultRequestTimeout.timeAmount {
                     request = resolved
                 } else {
                     request = PendingRequests.Entry.Request(
                         requestedValue: template.requestedValue, args: template.args, kwargs: template.kwargs,
-                        timeout: connection.configuration.defaultRequestTimeout
+                        timeout: connection.configuration.defaultRequestTimeout.timeAmount
                     )
                     resolved = request
                 }
@@ -104,7 +104,7 @@ extension RequestFanOut {
         }
 
         /// Records the outcome of the request at `position` (the first one counts).
-        func deliver(_ position: Int, _ result: Result<JSONValue, ConnectionError>) {
+        func deliver(_ position: Int, _ result: Result<JSONValue, MessagingError>) {
             let completed = state.withLockedValue { s -> Bool in
                 guard !s.filled[position] else { return false }
                 s.filled[position] = true
@@ -115,7 +115,7 @@ extension RequestFanOut {
             if completed { fanOut.groupCompleted() }
         }
 
-        /// Fails every started request still waiting with ``ConnectionError/cancelled``;
+        /// Fails every started request still waiting with ``MessagingError/cancelled``;
         /// the requests not started yet are failed as they start.
         func cancel() {
             let waiting = state.withLockedValue { s -> [(position: Int, number: Int)] in
@@ -126,8 +126,8 @@ extension RequestFanOut {
         }
 
         /// Moves the results into their places in `all` (once every one is in).
-        func collect(into all: inout [Result<JSONValue, ConnectionError>]) {
-            let results = state.withLockedValue { s -> [Result<JSONValue, ConnectionError>] in
+        func collect(into all: inout [Result<JSONValue, MessagingError>]) {
+            let results = state.withLockedValue { s -> [Result<JSONValue, MessagingError>] in
                 defer { s.results = [] }
                 return s.results
             }

@@ -43,7 +43,7 @@ final class RequestFanOut: Sendable {
         kwargs: JSONObject,
         timeout: TimeAmount?,
         on connections: [Connection]
-    ) async -> [Result<JSONValue, ConnectionError>] {
+    ) async -> [Result<JSONValue, MessagingError>] {
         guard !connections.isEmpty else { return [] }
         // Positions by event loop, in the order given (no connection retained per entry).
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, indices: [Int])] = [:]
@@ -66,7 +66,7 @@ final class RequestFanOut: Sendable {
         } onCancel: {
             for group in groups { group.cancel() }
         }
-        var results = [Result<JSONValue, ConnectionError>](repeating: .failure(.cancelled), count: connections.count)
+        var results = [Result<JSONValue, MessagingError>](repeating: .failure(.cancelled), count: connections.count)
         for group in groups { group.collect(into: &results) }
         return results
     }

@@ -32,19 +32,19 @@ struct CodableHandlerTests {
                 as: Telemetry.self
             )
             #expect(reply == Telemetry(battery: [12.1, 0.5], armed: false, mode: "aruco_map"))
-            try await client.connection.sendMessage("goto", kwargs: ["x": 1, "y": 2.5, "z": 3])
+            try await client.connection.send("goto", kwargs: ["x": 1, "y": 2.5, "z": 3])
             await moves.wait(timeout: .seconds(5)) { !$0.isEmpty }
             #expect(moves.value == [Goto(x: 1, y: 2.5, z: 3, frame: nil)])
             // kwargs that do not decode: the handler fails, the caller gets an error reply.
             do {
-                _ = try await client.connection.request("telemetry", kwargs: ["x": "not a number"], as: Telemetry.self)
+                _ = try await client.connection.request("telemetry", arguments: ["x": "not a number"], as: Telemetry.self)
                 Issue.record("expected an error")
             } catch {
-                guard case .remote(let remote)? = error as? ConnectionError else { Issue.record("got \(error)"); return }
+                guard case .remote(let remote)? = error as? MessagingError else { Issue.record("got \(error)"); return }
                 #expect(remote.code == RemoteError.Code.handlerFailed)
             }
             // A reply that does not decode as asked.
-            await #expect(throws: ConnectionError.self) {
+            await #expect(throws: MessagingError.self) {
                 _ = try await client.connection.request("id", as: Telemetry.self)
             }
         }

@@ -127,7 +127,7 @@ struct ConnectionHandlerTests {
         try writer.write(.response("v", id: .string(ids[3]), value: 4), into: &bytes)  // after the bad frame: never read
         try channel.writeInbound(bytes)
         // The request whose only answers were dropped or never read fails with the link.
-        #expect(log.withLockedValue { $0 } == ["reply 1", "action 10", "reply 2", "reply 3", "failed: \(ConnectionError.connectionLost)"])
+        #expect(log.withLockedValue { $0 } == ["reply 1", "action 10", "reply 2", "reply 3", "failed: \(MessagingError.connectionLost)"])
         #expect(!channel.isActive)
         #expect(connection.state.withLockedValue { $0.pending.count } == 0)
     }

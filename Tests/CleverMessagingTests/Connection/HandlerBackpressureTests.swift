@@ -68,7 +68,7 @@ struct HandlerBackpressureTests {
             // So a second burst, and a plain request after it, are not read meanwhile.
             try ask(50..<100)
             try await client.connection.flushed()
-            await #expect(throws: ConnectionError.self) {
+            await #expect(throws: MessagingError.self) {
                 _ = try await client.connection.request("id", timeout: .milliseconds(300))
             }
             // Handlers finish: reading starts again, and every request is answered once.

@@ -102,8 +102,8 @@ struct HandshakeStageTests {
     @Test("a rejected stage closes the link with its typed error, and waiters learn it")
     func rejected() async throws {
         let harness = try Harness([TokenFactory()])
-        let waiter = Task { [connection = harness.connection] () async -> ConnectionError? in
-            do throws(ConnectionError) {
+        let waiter = Task { [connection = harness.connection] () async -> MessagingError? in
+            do throws(MessagingError) {
                 try await connection.waitUntilConnected(timeout: .seconds(30))
                 return nil
             } catch {
@@ -119,7 +119,7 @@ struct HandshakeStageTests {
             Issue.record("waiter got \(String(describing: result))")
             return
         }
-        #expect(error.code == .rejected)
+        #expect(error.reason == .rejected)
         #expect(error.stage == "token")
     }
 

@@ -42,7 +42,7 @@ struct LogFormatTests {
 
     @Test("a timed-out request names its timeout readably")
     func timedOut() {
-        let error = ConnectionError.timedOut(requestedValue: "id", requestID: "0001", timeout: .milliseconds(1500))
+        let error = MessagingError.timedOut(requestedValue: "id", requestID: "0001", timeout: .milliseconds(1500))
         #expect(error.description == "request 0001 for \"id\" timed out after 1.5 s")
     }
 }

@@ -18,7 +18,7 @@ struct ReplyBackpressureTests {
 
     /// A server whose limits are tiny next to the traffic: before backpressure,
     /// replies over `maximumQueuedBytes` were dropped (with a warning).
-    static func serverConfiguration(stalledPeerTimeout: TimeAmount?) -> ConnectionConfiguration {
+    static func serverConfiguration(stalledPeerTimeout: Duration?) -> ConnectionConfiguration {
         var configuration = ConnectionConfiguration()
         configuration.maximumQueuedBytes = 64 * 1024
         configuration.maximumReplyBacklog = 32 * 1024
@@ -96,7 +96,7 @@ struct ReplyBackpressureTests {
     /// peer connected, the peer's channel, the future of its writes, and `done`,
     /// its responses' count.
     static func withSilentPeer(
-        stalledPeerTimeout: TimeAmount?,
+        stalledPeerTimeout: Duration?,
         serverLog: LogMessages = LogMessages(),
         _ body: (MessagingServer, AsyncStream<MessagingServer.Event>, any Channel, EventLoopFuture<Void>, EventLoopFuture<Int>) async throws -> Void
     ) async throws {
@@ -238,7 +238,7 @@ struct ReplyBackpressureTests {
             let queued = client.connection.state.withLockedValue { $0.outbound.queuedBytes }
             #expect(queued == 0)
             await client.connection.close()
-            await #expect(throws: ConnectionError.closed) { try await client.connection.flushed() }
+            await #expect(throws: MessagingError.closed) { try await client.connection.flushed() }
         }
     }
 }

@@ -49,7 +49,7 @@ struct SwiftPairTests {
                 _ = try await client.connection.request("no_such_value", timeout: .seconds(5))
                 Issue.record("expected an error reply")
             } catch {
-                guard case .remote(let remote)? = error as? ConnectionError else { Issue.record("got \(error)"); return }
+                guard case .remote(let remote)? = error as? MessagingError else { Issue.record("got \(error)"); return }
                 #expect(remote.code == RemoteError.Code.unknownRequest)
             }
         }
@@ -62,7 +62,7 @@ struct SwiftPairTests {
                 _ = try await client.connection.request("fail")
                 Issue.record("expected an error reply")
             } catch {
-                guard case .remote(let remote)? = error as? ConnectionError else { Issue.record("got \(error)"); return }
+                guard case .remote(let remote)? = error as? MessagingError else { Issue.record("got \(error)"); return }
                 #expect(remote.code == RemoteError.Code.handlerFailed)
                 #expect(remote.message.contains("always fails"))
             }
@@ -76,7 +76,7 @@ struct SwiftPairTests {
         var configuration = ConnectionConfiguration()
         configuration.announceExtensions = false
         try await Self.withPair(configuration: configuration) { _, client, _ in
-            await #expect(throws: ConnectionError.timedOut(requestedValue: "fail", requestID: "0001", timeout: .milliseconds(200))) {
+            await #expect(throws: MessagingError.timedOut(requestedValue: "fail", requestID: "0001", timeout: .milliseconds(200))) {
                 _ = try await client.connection.request("fail", timeout: .milliseconds(200))
             }
         }
@@ -101,7 +101,7 @@ struct SwiftPairTests {
             let started = await slowHandlerTags.wait { $0.started.contains(tag) }
             #expect(started)
             task.cancel()
-            await #expect(throws: ConnectionError.cancelled) { _ = try await task.value }
+            await #expect(throws: MessagingError.cancelled) { _ = try await task.value }
             #expect(client.connection.pendingRequestCount == 0)
         }
     }
@@ -110,7 +110,7 @@ struct SwiftPairTests {
     func lateReply() async throws {
         try await Self.withPair { _, client, _ in
             let tag = newSlowTag()
-            await #expect(throws: ConnectionError.self) {
+            await #expect(throws: MessagingError.self) {
                 _ = try await client.connection.request("slow", kwargs: ["delay": 0.3, "tag": .string(tag)], timeout: .milliseconds(50))
             }
             // The late reply is written when the handler ends, ahead of the next request's reply.
@@ -172,8 +172,8 @@ struct SwiftPairTests {
             let started = await slowHandlerTags.wait { $0.started.contains(tag) }
             #expect(started)
             await client.connection.close()
-            await #expect(throws: ConnectionError.closed) { _ = try await task.value }
-            #expect(throws: ConnectionError.closed) { try client.connection.enqueueMessage("test") }
+            await #expect(throws: MessagingError.closed) { _ = try await task.value }
+            #expect(throws: MessagingError.closed) { try client.connection.enqueueMessage("test") }
         }
     }
 
@@ -181,10 +181,10 @@ struct SwiftPairTests {
     func notConnected() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let connection = Connection(eventLoop: group.any(), registry: HandlerRegistry())
-        #expect(throws: ConnectionError.notConnected) { try connection.enqueueMessage("test") }
+        #expect(throws: MessagingError.notConnected) { try connection.enqueueMessage("test") }
         // Requests may wait for a link: resendRequests is on by default.
         let receipt = Task { try await connection.request("id", timeout: .milliseconds(50)) }
-        await #expect(throws: ConnectionError.self) { _ = try await receipt.value }
+        await #expect(throws: MessagingError.self) { _ = try await receipt.value }
     }
 
     @Test("with resumeQueue on, frames queued while disconnected go out on the next link")
@@ -216,7 +216,7 @@ struct SwiftPairTests {
         configuration.resumeQueue = true
         configuration.maximumQueuedBytes = 10_000
         let connection = Connection(eventLoop: MultiThreadedEventLoopGroup.singleton.any(), registry: HandlerRegistry(), configuration: configuration)
-        var failures: [ConnectionError] = []
+        var failures: [MessagingError] = []
         for _ in 0..<200 {
             do { try connection.enqueueMessage("test", args: [.string(String(repeating: "x", count: 100))]) } catch { failures.append(error) }
         }

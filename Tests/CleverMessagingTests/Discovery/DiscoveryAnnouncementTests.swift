@@ -172,9 +172,9 @@ struct DiscoveryAnnouncementTests {
         )
     }
 
-    @Test("getIPAddress is localhost or a non-loopback dotted IPv4 address")
+    @Test("localIPAddress is localhost or a non-loopback dotted IPv4 address")
     func ipAddress() {
-        let address = getIPAddress()
+        let address = localIPAddress()
         if address != "localhost" {
             let parts = address.split(separator: ".", omittingEmptySubsequences: false)
             #expect(parts.count == 4, "\(address)")

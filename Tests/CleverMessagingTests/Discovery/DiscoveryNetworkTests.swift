@@ -46,11 +46,11 @@ struct DiscoveryNetworkTests {
     @Test("a beacon aimed at the broadcast address without allowBroadcast refuses to send")
     func broadcastRefused() async throws {
         let beacon = DiscoveryBeacon(announcement: Self.announcement, host: "255.255.255.255", port: 8181)
-        await #expect(throws: DiscoveryError.broadcastNotAllowed(host: "255.255.255.255", port: 8181)) {
+        await #expect(throws: MessagingError.broadcastNotAllowed(host: "255.255.255.255", port: 8181)) {
             try await beacon.sendOnce()
         }
         await beacon.close()
-        await #expect(throws: DiscoveryError.closed) {
+        await #expect(throws: MessagingError.closed) {
             try await DiscoveryBeacon(announcement: Self.announcement, port: 9).close_thenSend()
         }
     }
@@ -78,9 +78,9 @@ struct DiscoveryNetworkTests {
         await listener.close()
         // The stream ends once what it buffered is read.
         while await iterator.next() != nil {}
-        await #expect(throws: DiscoveryError.closed) { try await listener.nextAnnouncement(timeout: .seconds(1)) }
+        await #expect(throws: MessagingError.closed) { try await listener.nextAnnouncement(timeout: .seconds(1)) }
         await beacon.close()
-        await #expect(throws: DiscoveryError.closed) { try await beacon.sendOnce() }
+        await #expect(throws: MessagingError.closed) { try await beacon.sendOnce() }
     }
 
     @Test("garbage datagrams are ignored and the next good one is received")
@@ -131,14 +131,14 @@ struct DiscoveryNetworkTests {
 
     @Test("waiting for an announcement times out, and can be cancelled")
     func timeoutAndCancellation() async throws {
-        await #expect(throws: DiscoveryError.timedOut(after: .milliseconds(100))) {
+        await #expect(throws: MessagingError.discoveryTimedOut(after: .milliseconds(100))) {
             try await DiscoveryListener.nextAnnouncement(host: "127.0.0.1", port: 0, timeout: .milliseconds(100))
         }
         let (listener, _) = try await Self.startListener()
         // Cancelled before it starts waiting or while it waits: either way it ends with .cancelled.
         let waiting = Task { try await listener.nextAnnouncement() }
         waiting.cancel()
-        await #expect(throws: DiscoveryError.cancelled) { try await waiting.value }
+        await #expect(throws: MessagingError.cancelled) { try await waiting.value }
         await listener.close()
     }
 
@@ -293,7 +293,7 @@ struct DiscoveryNetworkTests {
 
 extension DiscoveryBeacon {
     /// Closes the beacon, then tries to send.
-    fileprivate func close_thenSend() async throws(DiscoveryError) {
+    fileprivate func close_thenSend() async throws(MessagingError) {
         await close()
         try await sendOnce()
     }

@@ -29,11 +29,11 @@ struct FileStreamingTests {
             let bytes = Self.largeBytes(mebibytes: 40)
             clientRoot.write("big.bin", bytes)
             _ = try await client.connection.request("id")
-            let pushed = try await client.connection.sendFile(from: clientRoot.file("big.bin"), to: "big.bin")
+            let pushed = try await client.connection.pushFile(clientRoot.file("big.bin"), to: "big.bin")
             #expect(pushed.delivery == .acknowledged)
             #expect(pushed.sha256 == FileTransferTests.sha256(bytes))
             #expect(serverRoot.read("big.bin") == bytes)
-            let pulled = try await client.connection.getFile("big.bin", saveTo: clientRoot.file("back.bin"))
+            let pulled = try await client.connection.pullFile("big.bin", to: clientRoot.file("back.bin"))
             #expect(pulled.sha256 == pushed.sha256)
             #expect(clientRoot.read("back.bin") == bytes)
             #expect(serverRoot.contents == ["big.bin"])
@@ -88,14 +88,14 @@ struct FileStreamingTests {
             try handle.truncate(atOffset: 128 << 20)
             _ = try await client.connection.request("id")
             do {
-                _ = try await client.connection.sendFile(
-                    from: path,
+                _ = try await client.connection.pushFile(
+                    path,
                     to: "shrunk.bin",
                     progress: { _ in try? handle.truncate(atOffset: 1 << 20) }
                 )
                 Issue.record("the push of a file that shrank succeeded")
-            } catch let error as FileTransferError {
-                guard case .io(let operation, _, _) = error else {
+            } catch let error as MessagingError {
+                guard case .fileIO(let operation, _, _) = error else {
                     Issue.record("unexpected error: \(error)")
                     return
                 }

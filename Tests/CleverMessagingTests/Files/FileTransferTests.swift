@@ -42,7 +42,7 @@ struct FileTransferTests {
             let bytes = sampleBytes(count: 3 * 1024 * 1024 + 17)
             clientRoot.write("show.bin", bytes)
             // The server has not sent anything yet: no proof it speaks the extensions.
-            let first = try await client.connection.sendFile(from: clientRoot.file("show.bin"), to: "first.bin")
+            let first = try await client.connection.pushFile(clientRoot.file("show.bin"), to: "first.bin")
             #expect(first.delivery == .written)
             // Written, not acknowledged: the receiver's log says when it is in place.
             #expect(await serverLog.wait(for: "received file"))
@@ -50,8 +50,8 @@ struct FileTransferTests {
             // Any frame from it carries the capabilities key; from then on pushes are acknowledged.
             _ = try await client.connection.request("id")
             let seen = NIOLockedValueBox<[FileTransferProgress]>([])
-            let result = try await client.connection.sendFile(
-                from: clientRoot.file("show.bin"),
+            let result = try await client.connection.pushFile(
+                clientRoot.file("show.bin"),
                 to: "animations/show.bin",
                 progress: { p in seen.withLockedValue { $0.append(p) } }
             )
@@ -72,7 +72,7 @@ struct FileTransferTests {
             let bytes = sampleBytes(count: 2 * 1024 * 1024 + 5)
             serverRoot.write("config/client.ini", bytes)
             clientRoot.write("copy.ini", Array("old content".utf8))
-            let result = try await client.connection.getFile("config/client.ini", saveTo: clientRoot.file("copy.ini"))
+            let result = try await client.connection.pullFile("config/client.ini", to: clientRoot.file("copy.ini"))
             #expect(result.delivery == .received)
             #expect(result.bytes == Int64(bytes.count))
             #expect(result.sha256 == Self.sha256(bytes))
@@ -86,10 +86,10 @@ struct FileTransferTests {
         try await Self.withPair { _, client, _, serverRoot, clientRoot in
             clientRoot.write("empty", [])
             _ = try await client.connection.request("id")
-            let pushed = try await client.connection.sendFile(from: clientRoot.file("empty"), to: "empty.txt")
+            let pushed = try await client.connection.pushFile(clientRoot.file("empty"), to: "empty.txt")
             #expect(pushed.delivery == .acknowledged)
             #expect(serverRoot.read("empty.txt") == [])
-            let pulled = try await client.connection.getFile("empty.txt", saveTo: clientRoot.file("back.txt"))
+            let pulled = try await client.connection.pullFile("empty.txt", to: clientRoot.file("back.txt"))
             #expect(pulled.bytes == 0)
             #expect(clientRoot.read("back.txt") == [])
         }
@@ -145,17 +145,17 @@ struct FileTransferTests {
             _ = try await client.connection.request("id")
             for path in ["../escape.bin", "/etc/passwd", "a/../../x", "~/x"] {
                 do {
-                    _ = try await client.connection.sendFile(from: clientRoot.file("x"), to: path)
+                    _ = try await client.connection.pushFile(clientRoot.file("x"), to: path)
                     Issue.record("push to \(path) was accepted")
                 } catch {
-                    guard case .remote(let remote)? = error as? FileTransferError else { Issue.record("push to \(path): \(error)"); continue }
+                    guard case .remote(let remote)? = error as? MessagingError else { Issue.record("push to \(path): \(error)"); continue }
                     #expect(remote.code == RemoteError.Code.fileRefused)
                 }
                 do {
-                    _ = try await client.connection.getFile(path, saveTo: clientRoot.file("pulled"))
+                    _ = try await client.connection.pullFile(path, to: clientRoot.file("pulled"))
                     Issue.record("pull of \(path) was served")
                 } catch {
-                    guard case .remote(let remote)? = error as? FileTransferError else { Issue.record("pull of \(path): \(error)"); continue }
+                    guard case .remote(let remote)? = error as? MessagingError else { Issue.record("pull of \(path): \(error)"); continue }
                     #expect(remote.code == RemoteError.Code.fileRefused)
                 }
             }

@@ -41,21 +41,21 @@ struct FileInteropTests {
                 let connection = client.connection
 
                 // Swift pushes; the reference sends no acknowledgement.
-                let pushed = try await connection.sendFile(from: swiftRoot.file("anim.bin"), to: "animation.bin")
+                let pushed = try await connection.pushFile(swiftRoot.file("anim.bin"), to: "animation.bin")
                 #expect(pushed.delivery == .written)
                 let received = try await peer.waitFor("file_received")[0]
                 #expect(received["size"] == .integer(bytes.count))
                 #expect(received["sha256"] == .string(Self.sha256(bytes)))
                 #expect(pythonRoot.read("animation.bin") == bytes)
-                _ = try await connection.sendFile(from: swiftRoot.file("empty.bin"), to: "empty.bin")
+                _ = try await connection.pushFile(swiftRoot.file("empty.bin"), to: "empty.bin")
                 try await peer.waitFor("file_received", count: 2)
                 #expect(pythonRoot.read("empty.bin") == [])
 
                 // Swift pulls from the reference.
-                let pulled = try await connection.getFile("served.bin", saveTo: swiftRoot.file("got.bin"))
+                let pulled = try await connection.pullFile("served.bin", to: swiftRoot.file("got.bin"))
                 #expect(pulled.bytes == Int64(bytes.count))
                 #expect(swiftRoot.read("got.bin") == bytes.reversed())
-                let pulledEmpty = try await connection.getFile("served_empty.txt", saveTo: swiftRoot.file("got_empty.txt"))
+                let pulledEmpty = try await connection.pullFile("served_empty.txt", to: swiftRoot.file("got_empty.txt"))
                 #expect(pulledEmpty.bytes == 0)
                 #expect(swiftRoot.read("got_empty.txt") == [])
 

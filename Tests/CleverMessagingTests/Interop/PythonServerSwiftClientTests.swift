@@ -41,7 +41,7 @@ struct PythonServerSwiftClientTests {
             let received = try await recorder.waitFor(count: 1)
             #expect(received[0].kwargs == ["height": 1.5, "big": .bigInteger("18446744073709551616")])
 
-            try await connection.sendMessage("start", args: [1, "two", 3.5, nil, true], kwargs: ["time": "1700000000.5"])
+            try await connection.send("start", args: [1, "two", 3.5, nil, true], kwargs: ["time": "1700000000.5"])
             let action = try await peer.waitFor("action")[0]
             #expect(action["args"] == [1, "two", 3.5, nil, true])
             #expect(action["kwargs"] == ["time": "1700000000.5"])
@@ -57,9 +57,9 @@ struct PythonServerSwiftClientTests {
     func unknowns() async throws {
         try await Self.withPair { peer, client, _ in
             let connection = client.connection
-            try await connection.sendMessage("no_such_action")
+            try await connection.send("no_such_action")
             try await peer.waitFor("unknown_action")
-            await #expect(throws: ConnectionError.self) {
+            await #expect(throws: MessagingError.self) {
                 _ = try await connection.request("no_such_value", timeout: .milliseconds(200))
             }
             #expect(try await connection.request("id") == "pycopter")

@@ -41,7 +41,7 @@ struct SwiftServerPythonClientTests {
             let received = try await recorder.waitFor(count: 1)
             #expect(received[0] == .init(action: "start", args: [1, "two", 3.5, nil, true], kwargs: ["time": "1700000000.5"]))
 
-            try await connection.sendMessage("led_fill", args: [255, 0, 128], kwargs: everyJSONKind)
+            try await connection.send("led_fill", args: [255, 0, 128], kwargs: everyJSONKind)
             let event = try await peer.waitFor("action")[0]
             #expect(event["action"] == "led_fill")
             #expect(event["args"] == [255, 0, 128])
@@ -74,7 +74,7 @@ struct SwiftServerPythonClientTests {
     @Test("an unknown action is dropped and the connection kept")
     func unknownAction() async throws {
         try await Self.withPair { _, peer, _, connection in
-            try await connection.sendMessage("no_such_action", args: [1])
+            try await connection.send("no_such_action", args: [1])
             try await peer.waitFor("unknown_action") { $0["action"] == "no_such_action" }
             #expect(try await connection.request("id") == "pycopter")
         }
@@ -84,7 +84,7 @@ struct SwiftServerPythonClientTests {
     func unknownRequestTimesOut() async throws {
         try await Self.withPair { _, peer, _, connection in
             for name in ["no_such_value", "fail"] {
-                await #expect(throws: ConnectionError.timedOut(requestedValue: name, requestID: name == "fail" ? "0002" : "0001", timeout: .milliseconds(300))) {
+                await #expect(throws: MessagingError.timedOut(requestedValue: name, requestID: name == "fail" ? "0002" : "0001", timeout: .milliseconds(300))) {
                     _ = try await connection.request(name, timeout: .milliseconds(300))
                 }
             }

@@ -18,7 +18,7 @@ struct TokenStage: HandshakeStage {
     mutating func receive(_ frame: Frame, context: inout HandshakeContext, now: NIODeadline) -> (verdict: HandshakeVerdict, consumed: Bool) {
         guard frame.header.action == "token" else { return (.continue, false) }
         guard frame.content.jsonValue?["args"]?[0]?.stringValue == expected else {
-            return (.fail(HandshakeError(code: .rejected, stage: name, message: "wrong token")), true)
+            return (.fail(HandshakeFailure(reason: .rejected, stage: name, message: "wrong token")), true)
         }
         context.send(.action("welcome"))
         return (.pass, true)
@@ -58,7 +58,7 @@ struct HandshakeRunTests {
         var run = HandshakeRun(stages: [TokenStage(expected: "s3cret")], context: context(), timeout: .seconds(10), now: start)
         _ = run.start(now: start)
         guard case .failed(let error) = run.receive(.action("token", args: ["guess"]), now: start) else { Issue.record("not failed"); return }
-        #expect(error.code == .rejected)
+        #expect(error.reason == .rejected)
         #expect(error.stage == "token")
     }
 
@@ -68,7 +68,7 @@ struct HandshakeRunTests {
         _ = run.start(now: start)
         guard case .waiting = run.tick(now: start + .milliseconds(9_999)) else { Issue.record("early"); return }
         guard case .failed(let error) = run.tick(now: start + .seconds(10)) else { Issue.record("no timeout"); return }
-        #expect(error.code == .timedOut)
+        #expect(error.reason == .timedOut)
 
         var short = HandshakeRun(stages: [TokenStage(expected: "x", timeout: .seconds(2))], context: context(), timeout: .seconds(10), now: start)
         guard case .waiting(let deadline) = short.start(now: start) else { Issue.record("not waiting"); return }
@@ -82,14 +82,14 @@ struct HandshakeRunTests {
         var run = HandshakeRun(stages: [TokenStage(expected: "x")], context: context(), timeout: .seconds(10), now: start)
         _ = run.start(now: start)
         guard case .failed(let error) = run.binaryFrameArrived() else { Issue.record("binary accepted"); return }
-        #expect(error.code == .unexpectedFrame)
+        #expect(error.reason == .unexpectedFrame)
 
         var chatty = HandshakeRun(stages: [TokenStage(expected: "x")], context: context(), timeout: .seconds(10), now: start)
         _ = chatty.start(now: start)
         var outcome = HandshakeRun.Outcome.passed
         for _ in 0...HandshakeRun.maximumHeldFrames { outcome = chatty.receive(.action("spam"), now: start) }
         guard case .failed(let spam) = outcome else { Issue.record("held without bound"); return }
-        #expect(spam.code == .tooManyFrames)
+        #expect(spam.reason == .tooManyFrames)
     }
 
     @Test("the capability stage passes at once by default; given a wait, it passes on the first frame or when the wait is over")
@@ -134,7 +134,7 @@ struct HandshakeRunTests {
         var null = HandshakeRun(stages: [IdentifyStage(timeout: .seconds(5))], context: context(), timeout: .seconds(10), now: start)
         _ = null.start(now: start)
         guard case .failed(let error) = null.receive(response("0001", "id", .null), now: start) else { Issue.record("null id taken"); return }
-        #expect(error.code == .rejected)
+        #expect(error.reason == .rejected)
 
         var numeric = HandshakeRun(stages: [IdentifyStage(timeout: .seconds(5))], context: context(), timeout: .seconds(10), now: start)
         _ = numeric.start(now: start)
@@ -145,7 +145,7 @@ struct HandshakeRunTests {
         var silent = HandshakeRun(stages: [IdentifyStage(timeout: .seconds(5))], context: context(), timeout: .seconds(10), now: start)
         _ = silent.start(now: start)
         guard case .failed(let timeout) = silent.tick(now: start + .seconds(5)) else { Issue.record("no id taken"); return }
-        #expect(timeout.code == .timedOut)
+        #expect(timeout.reason == .timedOut)
         #expect(timeout.message == "no answer to id in 5 s")
     }
 }

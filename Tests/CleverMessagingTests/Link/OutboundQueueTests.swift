@@ -43,7 +43,7 @@ struct OutboundQueueTests {
         q.bytes.writeImmutableBuffer(bytes(60))
         _ = q.takeForWrite(now: start)
         q.bytes.writeImmutableBuffer(bytes(41))
-        #expect(throws: ConnectionError.queueFull(queuedBytes: 101, limit: 100)) { try q.checkRoom() }
+        #expect(throws: MessagingError.queueFull(queuedBytes: 101, limit: 100)) { try q.checkRoom() }
         _ = q.writeCompleted(bytes: 60, replies: 0, sameLink: true)
         try q.checkRoom()
     }

@@ -20,9 +20,10 @@ struct DurationTextTests {
 
     @Test("a Duration becomes the same TimeAmount, saturating instead of overflowing")
     func timeAmount() {
-        #expect(DurationText.timeAmount(.milliseconds(1500)) == .milliseconds(1500))
-        #expect(DurationText.timeAmount(.seconds(Int64.max)) == .nanoseconds(.max))
-        #expect(DurationText.duration(.seconds(3)) == .seconds(3))
+        #expect(Duration.milliseconds(1500).timeAmount == .milliseconds(1500))
+        #expect(Duration.seconds(Int64.max).timeAmount == .nanoseconds(.max))
+        #expect(TimeAmount.seconds(3).duration == .seconds(3))
+        #expect(Duration?.none.timeAmount == nil)
     }
 
     @Test("the reconnect policy's delays grow in Duration, capped, and never overflow")

@@ -91,8 +91,8 @@ struct GroundStationAPITests {
     @Test("arguments that do not encode to a JSON object are refused before anything is sent")
     func badArguments() async throws {
         try await Self.withFleet(["a"]) { station, _ in
-            await #expect(throws: ConnectionError.self) { try await station.send("led_fill", arguments: [1, 2, 3], to: ["a"]) }
-            await #expect(throws: ConnectionError.self) { try await station.broadcast("led_fill", arguments: "red") }
+            await #expect(throws: MessagingError.self) { try await station.send("led_fill", arguments: [1, 2, 3], to: ["a"]) }
+            await #expect(throws: MessagingError.self) { try await station.broadcast("led_fill", arguments: "red") }
         }
     }
 
@@ -102,10 +102,10 @@ struct GroundStationAPITests {
             let telemetry = try await station.request("telemetry", arguments: Scale(factor: 0.5), from: "a", as: Telemetry.self, timeout: .seconds(5))
             #expect(telemetry == Telemetry(id: "a", battery: 6))
             #expect(try await station.request("plain", from: "a", as: String.self) == "plain-a")
-            await #expect(throws: ConnectionError.notConnected) {
+            await #expect(throws: MessagingError.notConnected) {
                 try await station.request("telemetry", arguments: Scale(factor: 1), from: "ghost", as: Telemetry.self, timeout: .seconds(5))
             }
-            do throws(ConnectionError) {
+            do throws(MessagingError) {
                 _ = try await station.request("plain", from: "a", as: Telemetry.self)
                 Issue.record("a string decoded as Telemetry")
             } catch {

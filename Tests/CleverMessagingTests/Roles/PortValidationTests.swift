@@ -27,7 +27,7 @@ struct PortValidationTests {
     @Test("a discovery listener on a port outside 0...65535 and a beacon to one outside 1...65535 are refused")
     func discoveryPorts() async throws {
         let listener = DiscoveryListener(host: "127.0.0.1", port: 70000)
-        await #expect(throws: DiscoveryError.self) { try await listener.start() }
+        await #expect(throws: MessagingError.self) { try await listener.start() }
         do {
             try await listener.start()
         } catch {
@@ -42,7 +42,7 @@ struct PortValidationTests {
         }
         let announcement = ServerAnnouncement(host: "127.0.0.1", port: 25000, id: "0001", startTime: 0)
         let beacon = DiscoveryBeacon(announcement: announcement, host: "127.0.0.1", port: 0)
-        await #expect(throws: DiscoveryError.self) { try await beacon.sendOnce() }
+        await #expect(throws: MessagingError.self) { try await beacon.sendOnce() }
         await beacon.close()
     }
 
