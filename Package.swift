@@ -57,6 +57,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(
+            name: "StationAndDrone",
+            dependencies: ["CleverMessaging"],
+            path: "Examples/StationAndDrone",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CleverMessagingTests",
             dependencies: [

@@ -100,22 +100,18 @@ struct HandshakeStageTests {
     }
 
     @Test("a rejected stage closes the link with its typed error, and waiters learn it")
-    func rejected() async throws {
+    func rejected() throws {
         let harness = try Harness([TokenFactory()])
-        let waiter = Task { [connection = harness.connection] () async -> MessagingError? in
-            do throws(MessagingError) {
-                try await connection.waitUntilConnected(timeout: .seconds(30))
-                return nil
-            } catch {
-                return error
-            }
-        }
-        // The waiter registers on the loop's state; give it a moment.
-        while harness.connection.state.withLockedValue({ $0.linkWaiters.isEmpty }) { await Task.yield() }
+        // A waiter as `waitUntilConnected` registers one, kept on this thread: the
+        // embedded loop is not thread-safe, so the test never awaits.
+        let waiter = harness.channel.embeddedEventLoop.makePromise(of: Void.self)
+        harness.connection.state.withLockedValue { $0.linkWaiters.append(waiter) }
+        let outcome = NIOLockedValueBox<Result<Void, any Error>?>(nil)
+        waiter.futureResult.whenComplete { result in outcome.withLockedValue { $0 = result } }
         try harness.feed(.action("token", args: ["guess"]))
         #expect(!harness.channel.isActive)
-        let result = await waiter.value
-        guard case .handshakeFailed(let error)? = result else {
+        let result = outcome.withLockedValue { $0 }
+        guard case .failure(MessagingError.handshakeFailed(let error))? = result else {
             Issue.record("waiter got \(String(describing: result))")
             return
         }
