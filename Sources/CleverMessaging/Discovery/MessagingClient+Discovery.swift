@@ -93,7 +93,7 @@ extension MessagingClient {
                     let (host, port) = client.server
                     logger.debug(
                         "server \(host):\(port) unreachable; waiting for a server announcement",
-                        metadata: ["timeout": "\(timeout.map { DurationText.describe($0) } ?? "none")"]
+                        metadata: ["timeout": "\(timeout.map { LogFormat.duration($0) } ?? "none")"]
                     )
                     switch await Self.waitForBeacon(listener, timeout: timeout, accepts: accepts, client: client) {
                     case .success(let announcement):

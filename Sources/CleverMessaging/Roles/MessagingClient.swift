@@ -176,7 +176,7 @@ public final class MessagingClient: Sendable {
                 let spacing = reconnectPolicy.delay(beforeAttempt: 1) - (clock.now - linked)
                 if spacing > .zero {
                     logger.debug(
-                        "link to server dropped soon after it came up; reconnecting in \(DurationText.describe(spacing))",
+                        "link to server dropped soon after it came up; reconnecting in \(LogFormat.duration(spacing))",
                         metadata: ["server": "\(host):\(port)"]
                     )
                     await pause(for: spacing)
@@ -185,7 +185,7 @@ public final class MessagingClient: Sendable {
                 logger.debug("link to server dropped; reconnecting", metadata: ["server": "\(host):\(port)"])
             } catch {
                 failures += 1
-                logger.debug("cannot connect (attempt \(failures)): \(error)", metadata: ["server": "\(host):\(port)"])
+                logger.debug("cannot connect (attempt \(failures)): \(LogFormat.error(error))", metadata: ["server": "\(host):\(port)"])
                 subscribers.publish(.connectFailed(host: host, port: port, attempt: failures))
                 if reconnectPolicy.attemptsBeforeDiscovery > 0, failures % reconnectPolicy.attemptsBeforeDiscovery == 0,
                     let onAttemptsExhausted
@@ -194,7 +194,7 @@ public final class MessagingClient: Sendable {
                     continue
                 }
                 let delay = reconnectPolicy.delay(beforeAttempt: failures)
-                logger.trace("reconnecting in \(DurationText.describe(delay))", metadata: ["server": "\(host):\(port)"])
+                logger.trace("reconnecting in \(LogFormat.duration(delay))", metadata: ["server": "\(host):\(port)"])
                 await pause(for: delay)
             }
         }

@@ -199,13 +199,13 @@ extension MessagingError {
             return "invalid port \(port): a port must be in \(allowed.lowerBound)...\(allowed.upperBound)"
         case .listenFailed(let host, let port, let reason): return "cannot listen on \(host):\(port): \(reason)"
         case .waitTimedOut(let what, let wanted, let present, let timeout):
-            return "timed out after \(DurationText.describe(timeout)): \(present) of \(wanted) \(what)"
+            return "timed out after \(LogFormat.duration(timeout)): \(present) of \(wanted) \(what)"
         case .invalidAddress(let host, let port, let reason): return "invalid address \(host):\(port): \(reason)"
         case .broadcastNotAllowed(let host, let port):
             return "\(host):\(port) is a broadcast address and broadcasting was not allowed (allowBroadcast: true)"
         case .bindFailed(let host, let port, let reason): return "cannot bind UDP socket to \(host):\(port): \(reason)"
         case .beaconSendFailed(let host, let port, let reason): return "cannot send beacon to \(host):\(port): \(reason)"
-        case .discoveryTimedOut(let duration): return "no server announcement within \(DurationText.describe(duration))"
+        case .discoveryTimedOut(let duration): return "no server announcement within \(LogFormat.duration(duration))"
         }
     }
 

@@ -15,19 +15,19 @@ struct ArgumentlessHandlerTests {
     @Test("onRequest and onAction with a closure of the connection, sync and async")
     func argumentless() async throws {
         let registry = HandlerRegistry()
-        let landed = NIOLockedValueBox(0)
-        let tookOff = NIOLockedValueBox(0)
+        let landed = Watched(0)
+        let tookOff = Watched(0)
         // The common forms, none annotated.
         registry.onRequest("id") { connection in "copter-1" }
         registry.onRequest("status") { _ in Status(armed: true, mode: "OFFBOARD") }
         registry.onRequest("slow_id") { _ in
-            try await Task.sleep(for: .milliseconds(1))
+            await Task.yield()
             return "copter-1"
         }
-        registry.onAction("land") { _ in landed.withLockedValue { $0 += 1 } }
+        registry.onAction("land") { _ in landed.update { $0 += 1 } }
         registry.onAction("takeoff") { _ in
             await Task.yield()
-            tookOff.withLockedValue { $0 += 1 }
+            tookOff.update { $0 += 1 }
         }
         // The args/kwargs forms stay as they were beside them.
         registry.onRequest("echo") { _, args, kwargs in ["args": .array(args), "kwargs": .object(kwargs)] }
@@ -44,13 +44,8 @@ struct ArgumentlessHandlerTests {
             #expect(try await connection.request("echo", args: [1]) == ["args": [1], "kwargs": [:]])
             try await connection.send("land")
             try await connection.send("takeoff", kwargs: ["height": 1.5])
-            let clock = ContinuousClock()
-            let deadline = clock.now + .seconds(5)
-            while (landed.withLockedValue { $0 } == 0 || tookOff.withLockedValue { $0 } == 0) && clock.now < deadline {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            #expect(landed.withLockedValue { $0 } == 1)
-            #expect(tookOff.withLockedValue { $0 } == 1)
+            #expect(await landed.wait { $0 == 1 })
+            #expect(await tookOff.wait { $0 == 1 })
         }
     }
 }

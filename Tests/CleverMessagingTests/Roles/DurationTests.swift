@@ -4,8 +4,8 @@ import Testing
 @testable import CleverMessaging
 
 /// Durations in log lines and messages read as a person would write them.
-@Suite("Roles: duration text")
-struct DurationTextTests {
+@Suite("Roles: durations")
+struct DurationTests {
     @Test("seconds with two decimals, milliseconds below a second, minutes past two", arguments: [
         (Duration.nanoseconds(1_981_619_889), "1.98 s"),
         (.seconds(2), "2 s"),
@@ -15,7 +15,7 @@ struct DurationTextTests {
         (.seconds(125), "2 min 5 s"),
     ])
     func describe(_ duration: Duration, _ text: String) {
-        #expect(DurationText.describe(duration) == text)
+        #expect(LogFormat.duration(duration) == text)
     }
 
     @Test("a Duration becomes the same TimeAmount, saturating instead of overflowing")
