@@ -111,16 +111,9 @@ extension Connection {
     /// Arms the handshake timer for `deadline` (earlier than the one armed, or none armed).
     private func armHandshakeTimer(_ deadline: NIODeadline) {
         state.withLockedValue { s in
-            guard let target = s.linkTarget else { return }
-            if let armed = s.handshakeTimer.armed, armed <= deadline { return }
-            s.handshakeTimer.generation &+= 1
-            s.handshakeTimer.armed = deadline
-            let generation = s.handshakeTimer.generation
-            // The timer holds the target and the loop, never the connection.
-            eventLoop.scheduleTask(deadline: deadline) { [eventLoop] in
-                // Never earlier than the deadline it was armed for.
-                let now = eventLoop.now
-                target.connection?.handshakeTimerFired(generation: generation, now: now > deadline ? now : deadline)
+            guard let target = s.linkTarget, let generation = s.handshakeTimer.arm(deadline) else { return }
+            scheduleLinkTimer(deadline, generation: generation, target: target) { connection, generation, now in
+                connection.handshakeTimerFired(generation: generation, now: now)
             }
         }
     }
@@ -128,9 +121,7 @@ extension Connection {
     /// The handshake timer fired: the machine checks its deadlines.
     func handshakeTimerFired(generation: Int, now: NIODeadline) {
         let current = state.withLockedValue { s -> Bool in
-            guard s.handshakeTimer.generation == generation else { return false }
-            s.handshakeTimer.armed = nil
-            return s.handshake != nil
+            s.handshakeTimer.fired(generation) && s.handshake != nil
         }
         guard current else { return }
         stepHandshake(now: now) { $0.tick(now: now) }

@@ -101,8 +101,7 @@ extension Connection {
             stopLiveness(&s)
             s.handshake = nil
             s.heldInbound = []
-            s.handshakeTimer.generation &+= 1
-            s.handshakeTimer.armed = nil
+            s.handshakeTimer.disarm()
             s.linkTarget?.clear()
             s.linkTarget = nil
             return (dropped, failed, promises, closed)
@@ -204,7 +203,7 @@ extension Connection {
             let action = s.lifecycle.close()
             s.requestTimerTask?.cancel()
             s.requestTimerTask = nil
-            s.requestTimer.armed = nil
+            s.requestTimer.disarm()
             stopLiveness(&s)
             let pending = s.pending.removeAll()
             let waiters = s.linkWaiters

@@ -9,9 +9,49 @@ import NIOCore
 /// does nothing.
 struct TimerSlot {
     /// The generation of the current timer.
-    var generation = 0
+    private(set) var generation = 0
     /// When the current timer fires (`nil`: none armed).
-    var armed: NIODeadline?
+    private(set) var armed: NIODeadline?
+
+    /// Makes `deadline` the slot's timer, unless one that fires no later is armed.
+    /// - Returns: the new timer's generation, or `nil` when no timer is to be scheduled.
+    mutating func arm(_ deadline: NIODeadline) -> Int? {
+        if let armed, armed <= deadline { return nil }
+        generation &+= 1
+        armed = deadline
+        return generation
+    }
+
+    /// Forgets the armed timer: when it fires, it finds a newer generation.
+    mutating func disarm() {
+        generation &+= 1
+        armed = nil
+    }
+
+    /// The timer of `generation` fired.
+    /// - Returns: whether it is the current one (then the slot is empty again).
+    mutating func fired(_ generation: Int) -> Bool {
+        guard generation == self.generation else { return false }
+        armed = nil
+        return true
+    }
+}
+
+extension Connection {
+    /// Schedules a link timer for `deadline` that calls `fire` with the
+    /// connection, the timer's generation and the time it fired (never earlier
+    /// than `deadline`). The timer holds the target and the loop, never the connection.
+    func scheduleLinkTimer(
+        _ deadline: NIODeadline,
+        generation: Int,
+        target: LinkTimerTarget,
+        _ fire: @escaping @Sendable (Connection, Int, NIODeadline) -> Void
+    ) {
+        eventLoop.scheduleTask(deadline: deadline) { [eventLoop] in
+            let now = eventLoop.now
+            if let connection = target.connection { fire(connection, generation, max(now, deadline)) }
+        }
+    }
 }
 
 /// What a link's timers (liveness, handshake) reach when they fire: the connection while its link
@@ -49,7 +89,7 @@ extension Connection {
                 peerAnswersPings: s.peerSpeaksExtensions,
                 now: now
             )
-            s.livenessTimer.armed = nil
+            s.livenessTimer.disarm()
         }
         armLiveness(now: now)
     }
@@ -57,24 +97,18 @@ extension Connection {
     /// Stops watching the link (it went down, or the connection closes). Called under the state lock.
     func stopLiveness(_ s: inout State) {
         s.liveness = nil
-        s.livenessTimer.generation &+= 1
-        s.livenessTimer.armed = nil
+        s.livenessTimer.disarm()
     }
 
     /// Arms the link's timer for the machine's next wake, unless a timer that
     /// fires no later is armed already. Runs on the event loop.
     func armLiveness(now: NIODeadline) {
         state.withLockedValue { s in
-            guard let live = s.liveness, let target = s.linkTarget, let wake = live.nextWake(now: now) else { return }
-            if let armed = s.livenessTimer.armed, armed <= wake { return }
-            s.livenessTimer.generation &+= 1
-            s.livenessTimer.armed = wake
-            let generation = s.livenessTimer.generation
-            // The timer holds the target and the loop, never the connection.
-            eventLoop.scheduleTask(deadline: wake) { [eventLoop] in
-                // Never earlier than the wake it was armed for.
-                let now = eventLoop.now
-                target.connection?.livenessTimerFired(generation: generation, now: now > wake ? now : wake)
+            guard let live = s.liveness, let target = s.linkTarget, let wake = live.nextWake(now: now),
+                let generation = s.livenessTimer.arm(wake)
+            else { return }
+            scheduleLinkTimer(wake, generation: generation, target: target) { connection, generation, now in
+                connection.livenessTimerFired(generation: generation, now: now)
             }
         }
     }
@@ -83,8 +117,7 @@ extension Connection {
     /// the next timer. Runs on the event loop.
     func livenessTimerFired(generation: Int, now: NIODeadline) {
         let action = state.withLockedValue { s -> Liveness.Action? in
-            guard s.livenessTimer.generation == generation, s.liveness != nil else { return nil }
-            s.livenessTimer.armed = nil
+            guard s.liveness != nil, s.livenessTimer.fired(generation) else { return nil }
             s.liveness!.peerAnswersPings = s.peerSpeaksExtensions
             return s.liveness!.tick(now: now)
         }

@@ -34,11 +34,7 @@ final class RequestTimeouts: Sendable {
     func arm() {
         state.withLockedValue { s in
             s.requestTimerArming = false
-            guard let next = s.pending.nextDeadline() else { return }
-            if let armed = s.requestTimer.armed, armed <= next { return }
-            s.requestTimer.generation &+= 1
-            let generation = s.requestTimer.generation
-            s.requestTimer.armed = next
+            guard let next = s.pending.nextDeadline(), let generation = s.requestTimer.arm(next) else { return }
             s.requestTimerTask = eventLoop.scheduleTask(deadline: next) { [weak self] in
                 self?.fire(generation: generation)
             }
@@ -48,11 +44,8 @@ final class RequestTimeouts: Sendable {
     /// Fails every request whose deadline passed; the current timer then re-arms. Runs on the event loop.
     private func fire(generation: Int) {
         let (expired, current) = state.withLockedValue { s -> ([(id: String, entry: PendingRequests.Entry)], Bool) in
-            let current = s.requestTimer.generation == generation
-            if current {
-                s.requestTimer.armed = nil
-                s.requestTimerTask = nil
-            }
+            let current = s.requestTimer.fired(generation)
+            if current { s.requestTimerTask = nil }
             return (s.pending.expired(now: .now()), current)
         }
         for (id, entry) in expired {
