@@ -38,9 +38,10 @@ extension Connection {
     /// child task, or a `ServiceGroup`); cancelling that task cancels the
     /// handlers that run and stops taking new ones (those then run in tasks of
     /// their own, as they do when nobody calls `run()`). A second call while
-    /// one runs, or a call after the connection closed, returns at once.
+    /// one runs, or a call after the connection closed, returns at once; so does
+    /// a call on a ``MessagingServer``'s connection (the server runs their handlers).
     public func run() async {
-        guard handlerTasks.start() else { return }
+        guard ownsHandlerTasks, handlerTasks.start() else { return }
         await withDiscardingTaskGroup { group in
             while let work = await handlerTasks.next() {
                 group.addTask { await work() }

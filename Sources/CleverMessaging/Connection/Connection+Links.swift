@@ -107,7 +107,7 @@ extension Connection {
             return (dropped, failed, promises, closed)
         }
         logger.debug("link down", metadata: linkMetadata)
-        if closed { handlerTasks.finish() }
+        if closed, ownsHandlerTasks { handlerTasks.finish() }
         droppedQueue?.fail(MessagingError.connectionLost)
         for entry in failedRequests { entry.finish(.failure(closed ? .closed : .connectionLost)) }
         for promise in closePromises { promise.succeed() }
@@ -177,6 +177,27 @@ extension Connection {
         }
     }
 
+    /// Calls `body` on the event loop once the link is open (`true`), or its
+    /// handshake failed or the connection closed first (`false`): as
+    /// ``waitForOpenLink()``, for a role that serves its links without a task each.
+    package func whenLinkOpens(_ body: @escaping @Sendable (Bool) -> Void) {
+        let promise = eventLoop.makePromise(of: Void.self)
+        let ready = state.withLockedValue { s -> Bool? in
+            if s.lifecycle.isClosed { return false }
+            if s.lifecycle.isOpen { return true }
+            s.linkWaiters.append(promise)
+            return nil
+        }
+        if let ready { promise.succeed() }
+        promise.futureResult.whenComplete { result in
+            switch (ready, result) {
+            case (let ready?, _): body(ready)
+            case (nil, .success): body(true)
+            case (nil, .failure): body(false)
+            }
+        }
+    }
+
     /// Drops the current link at once, as a network failure would, without
     /// closing the connection: a client reconnects it, and pending requests are
     /// resent per ``ConnectionConfiguration/resendRequests``.
@@ -223,7 +244,7 @@ extension Connection {
         for entry in pending { entry.finish(.failure(pendingError)) }
         for waiter in waiters { waiter.fail(MessagingError.closed) }
         guard let channel else {
-            handlerTasks.finish()
+            if ownsHandlerTasks { handlerTasks.finish() }
             return nil
         }
         eventLoop.execute {

@@ -37,8 +37,11 @@ public final class Connection: Sendable {
     /// ``PendingRequests``, ``Liveness``) and what the connection needs to act
     /// on their decisions (the link, promises, timers), behind one lock.
     let state: AdaptiveLockedBox<State>
-    /// Handler work for the task group of ``run()``.
-    let handlerTasks = HandlerTaskQueue()
+    /// Handler work for the task group of ``run()``, or of the role that owns
+    /// the connection (a server takes the work of all its connections).
+    let handlerTasks: HandlerTaskQueue
+    /// Whether ``handlerTasks`` is this connection's own (`false`: a role's, shared).
+    let ownsHandlerTasks: Bool
     /// The request timer (its own object, so that timers need no weak reference to the connection).
     let timeouts: RequestTimeouts
     /// Whether the peer showed the extensions, as seen on the event loop
@@ -106,12 +109,17 @@ public final class Connection: Sendable {
     ///   - registry: the handlers for what arrives (may be shared).
     ///   - configuration: behaviour settings.
     ///   - logger: where to log.
+    ///   - handlerTasks: where handler work goes, when a role runs it for many
+    ///     connections (then ``run()`` returns at once); default: the connection's own.
     package init(
         eventLoop: any EventLoop,
         registry: HandlerRegistry,
         configuration: ConnectionConfiguration = .init(),
-        logger: Logger = Logger(label: "clever.connection")
+        logger: Logger = Logger(label: "clever.connection"),
+        handlerTasks: HandlerTaskQueue? = nil
     ) {
+        self.handlerTasks = handlerTasks ?? HandlerTaskQueue()
+        self.ownsHandlerTasks = handlerTasks == nil
         let number = Self.counter.withLockedValue { $0 += 1; return $0 }
         var logger = logger
         logger[metadataKey: "connection"] = "\(number)"

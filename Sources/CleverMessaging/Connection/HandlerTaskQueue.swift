@@ -8,7 +8,7 @@ import NIOConcurrencyHelpers
 /// cancelled `run()` cancels them. While it does not (a role that has not
 /// adopted it yet), ``submit(_:)`` says so and the caller falls back to a task
 /// of its own.
-final class HandlerTaskQueue: Sendable {
+package final class HandlerTaskQueue: Sendable {
     typealias Work = @Sendable () async -> Void
 
     private struct State {
@@ -16,6 +16,10 @@ final class HandlerTaskQueue: Sendable {
         var finished = false
         var queue = Deque<Work>()
         var waiter: CheckedContinuation<Work?, Never>?
+        /// A ``wake()`` for a ``take(until:add:)`` that was not waiting yet.
+        var woken = false
+        /// Whether `waiter` is a ``take(until:add:)`` (which a ``wake()`` resumes).
+        var waiterWakeable = false
     }
 
     private let state = NIOLockedValueBox(State())
@@ -51,12 +55,21 @@ final class HandlerTaskQueue: Sendable {
 
     /// The next work; `nil` once the connection is closed (and nothing waits) or the caller is cancelled.
     func next() async -> Work? {
+        await next(orWoken: false)
+    }
+
+    private func next(orWoken wakeable: Bool) async -> Work? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Work?, Never>) in
                 let ready = state.withLockedValue { s -> Work?? in
                     if let work = s.queue.popFirst() { return .some(work) }
                     if s.finished || Task.isCancelled { return .some(nil) }
+                    if wakeable, s.woken {
+                        s.woken = false
+                        return .some(nil)
+                    }
                     s.waiter = continuation
+                    s.waiterWakeable = wakeable
                     return .none
                 }
                 if let ready { continuation.resume(returning: ready) }
@@ -64,6 +77,37 @@ final class HandlerTaskQueue: Sendable {
         } onCancel: {
             state.withLockedValue { s in defer { s.waiter = nil }; return s.waiter }?.resume(returning: nil)
         }
+    }
+
+    /// Hands work to `add` until `isDone` holds (checked after every ``wake()``),
+    /// the queue is finished, or the task is cancelled; then hands over what is
+    /// queued already, and returns. For an owner that runs handler work in its
+    /// own task group while it waits for something else (a client's link).
+    /// - Returns: `false` when the queue is finished or the task was cancelled.
+    func take(until isDone: @Sendable () -> Bool, add: (@escaping Work) -> Void) async -> Bool {
+        var more = true
+        while !isDone() {
+            guard let work = await next(orWoken: true) else {
+                more = !Task.isCancelled && !state.withLockedValue { $0.finished }
+                if !more { break }
+                continue
+            }
+            add(work)
+        }
+        while let work = state.withLockedValue({ $0.queue.popFirst() }) { add(work) }
+        return more
+    }
+
+    /// Makes a waiting (or the next) ``take(until:add:)`` look at its condition again.
+    func wake() {
+        state.withLockedValue { s -> CheckedContinuation<Work?, Never>? in
+            guard let waiter = s.waiter, s.waiterWakeable else {
+                s.woken = true
+                return nil
+            }
+            s.waiter = nil
+            return waiter
+        }?.resume(returning: nil)
     }
 
     /// `run()` stopped taking work: what is still queued runs in tasks of its own.

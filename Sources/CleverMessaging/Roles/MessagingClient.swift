@@ -131,17 +131,42 @@ public final class MessagingClient: Sendable {
         try PortRange.check(server.port, in: PortRange.connectable)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
-                // The connection's handler work runs structured under this call; it
-                // ends once the connection is closed (keepConnected closes it) and its handlers have ended.
-                group.addTask { await self.connection.run() }
-                try await keepConnected(onAttemptsExhausted: onAttemptsExhausted)
+                // The connection's handler work runs structured under this call, in
+                // child tasks added by this task while it waits for each link's end
+                // (no task of its own); the group ends once the connection is closed
+                // (keepConnected closes it) and its handlers have ended.
+                let handlerTasks = connection.handlerTasks
+                let serving = handlerTasks.start()
+                do {
+                    try await keepConnected(onAttemptsExhausted: onAttemptsExhausted) { isDone in
+                        guard serving else { return false }
+                        return await handlerTasks.take(until: isDone) { work in group.addTask { await work() } }
+                    }
+                } catch {
+                    if serving { for work in handlerTasks.stop() { Task { await work() } } }
+                    throw error
+                }
+                guard serving else { return }
+                while let work = await handlerTasks.next() {
+                    group.addTask { await work() }
+                }
+                // Cancelled: what is still queued runs in tasks of its own.
+                for work in handlerTasks.stop() {
+                    Task { await work() }
+                }
             }
         } onGracefulShutdown: {
             self.shutdown()
         }
     }
 
-    private func keepConnected(onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?) async throws {
+    /// - Parameter serveHandlers: takes the connection's handler work until its
+    ///   argument holds (the link is down); returns `false` once it can take no
+    ///   more (the connection closed for good, or the task was cancelled).
+    private func keepConnected(
+        onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?,
+        serveHandlers: (_ isDone: @Sendable () -> Bool) async -> Bool
+    ) async throws {
         var failures = 0
         let clock = ContinuousClock()
         defer { target.withLockedValue { $0.channel = nil } }
@@ -162,6 +187,14 @@ public final class MessagingClient: Sendable {
                 subscribers.publish(.connected(host: host, port: port))
                 let linked = clock.now
                 await withTaskCancellationHandler {
+                    let down = NIOLockedValueBox(false)
+                    let handlerTasks = connection.handlerTasks
+                    channel.closeFuture.whenComplete { _ in
+                        down.withLockedValue { $0 = true }
+                        handlerTasks.wake()
+                    }
+                    // Handler work is taken until the link is down (or can be taken no more).
+                    _ = await serveHandlers { down.withLockedValue { $0 } }
                     try? await channel.closeFuture.get()
                 } onCancel: {
                     self.connection.startClose()

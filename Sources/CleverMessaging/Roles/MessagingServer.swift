@@ -8,12 +8,13 @@ import ServiceLifecycle
 
 /// A server that accepts many peers (the ground-station side of the link).
 ///
-/// ``run()`` binds, then serves each accepted link in a child task of one task
-/// group (each link on its own event loop of a multi-threaded group), until the
+/// ``run()`` binds, then serves each accepted link (each on its own event loop
+/// of a multi-threaded group), with the handler work of every connection in
+/// child tasks of one task group, until the
 /// calling task is cancelled, a graceful shutdown is signalled (it is a
 /// `Service`), or ``shutdown()`` is called; it then stops accepting, closes
 /// every connection after writing what was queued for it, and returns once
-/// every link's task has ended.
+/// every link is down and every handler has ended.
 ///
 /// Links coming up and going down are told through ``events()``.
 public final class MessagingServer: Sendable {
@@ -55,16 +56,20 @@ public final class MessagingServer: Sendable {
         var connections: [Int: Connection] = [:]
         var channel: (any Channel)?
         var shutdownRequested = false
+        /// The channel of every link served, until it is down.
+        var links: [Int: any Channel] = [:]
     }
 
     private let subscribers = EventSubscribers<Event>()
+    /// The handler work of every connection, for the task group of ``run()``.
+    private let handlerTasks = HandlerTaskQueue()
 
-    /// What a role adds to each link, run in the link's child task
+    /// What a role adds to each link, run on the link's event loop
     /// (``GroundStation`` registers the drone its handshake identified here).
     struct LinkHooks: Sendable {
-        /// Runs once the link is open (its handshake passed); not at all for a
-        /// link that closes before. The link is served while it runs and after.
-        var up: @Sendable (Connection) async -> Void
+        /// Runs once the link is open (its handshake passed), on its event loop;
+        /// not at all for a link that closes before.
+        var up: @Sendable (Connection) -> Void
         /// Runs once the link is down and its connection closed.
         var down: @Sendable (Connection) -> Void
     }
@@ -204,67 +209,89 @@ public final class MessagingServer: Sendable {
         logger.debug("listening", metadata: ["address": "\(channel.localAddress!)"])
         if stop { channel.close(promise: nil) }
         try await server.executeThenClose { inbound in
-            await withDiscardingTaskGroup { links in
-                do {
-                    for try await accepted in inbound {
-                        guard let connection = accepted.connection else {
-                            accepted.channel.close(promise: nil)
-                            continue
+            await withDiscardingTaskGroup { group in
+                // The handler work of every connection runs in this group
+                // (structured under run()); a link itself needs no task: its
+                // coming up, opening and going down are event-loop callbacks.
+                let serving = handlerTasks.start()
+                group.addTask {
+                    do {
+                        for try await accepted in inbound {
+                            guard let connection = accepted.connection else {
+                                accepted.channel.close(promise: nil)
+                                continue
+                            }
+                            self.serveLink(connection, accepted: accepted, hooks: hooks)
                         }
-                        links.addTask { await self.serveLink(connection, accepted: accepted, hooks: hooks) }
+                    } catch {
+                        self.logger.debug("accepting stopped: \(error)")
                     }
-                } catch {
-                    logger.debug("accepting stopped: \(error)")
+                    // Not accepting any more: every link is closed after its queue is
+                    // written; the group then waits for their handlers.
+                    await self.drain()
+                    await self.linksEnded()
+                    self.handlerTasks.finish()
                 }
-                // Not accepting any more: every link is closed after its queue is
-                // written, and the group waits for their tasks.
-                await self.drain()
+                guard serving else { return }
+                while let work = await handlerTasks.next() {
+                    group.addTask { await work() }
+                }
+                // Cancelled: what is still queued runs in tasks of its own.
+                for work in handlerTasks.stop() {
+                    Task { await work() }
+                }
             }
         }
         logger.debug("stopped")
     }
 
-    /// Serves one link until it is down and its handlers have ended. Runs in
-    /// the link's child task; the connection's handler work runs in a child
-    /// task of it (``Connection/run()``), so that it is structured under the
-    /// server's task group.
-    private func serveLink(_ connection: Connection, accepted: Accepted, hooks: LinkHooks?) async {
+    /// Serves one link, from event-loop callbacks: when it is up, when its
+    /// handshake opened it, when it is down. Its handler work runs in the
+    /// server's task group (see ``serve(hooks:)``).
+    private func serveLink(_ connection: Connection, accepted: Accepted, hooks: LinkHooks?) {
         let channel = accepted.channel
-        await withDiscardingTaskGroup { group in
-            // Ends once the connection is closed (below) and its handlers have ended.
-            group.addTask { await connection.run() }
-            if let active = accepted.active, (try? await active.get()) == true {
-                await serveLinkUp(connection, channel: channel, hooks: hooks)
-            } else {
-                // Closed before it came up: nothing to tell, nothing to serve.
-                try? await channel.closeFuture.get()
-                _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
-                connection.startClose(pendingError: .connectionLost)
-                waiters.changed()
-            }
+        state.withLockedValue { $0.links[connection.number] = channel }
+        let active = accepted.active ?? channel.eventLoop.makeSucceededFuture(false)
+        active.whenComplete { result in
+            let up = (try? result.get()) == true
+            if up { self.linkUp(connection, hooks: hooks) }
+            channel.closeFuture.whenComplete { _ in self.linkDown(connection, up: up, hooks: hooks) }
         }
     }
 
-    /// Serves a link that is up until it is down.
-    private func serveLinkUp(_ connection: Connection, channel: any Channel, hooks: LinkHooks?) async {
+    /// A link is up: told, and the role's work done once its handshake opened it.
+    private func linkUp(_ connection: Connection, hooks: LinkHooks?) {
         subscribers.publish(.connected(connection))
         waiters.changed()
-        await withDiscardingTaskGroup { group in
-            // The role's work on the link runs beside the wait for its end: a link
-            // that drops fails the role's pending requests at once (below).
-            if let hooks {
-                group.addTask {
-                    // The link's handshake ends the wait: open, failed, or the link closed.
-                    if await connection.waitForOpenLink() { await hooks.up(connection) }
-                }
-            }
-            try? await channel.closeFuture.get()
-            _ = state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
-            // A server-side connection ends with its link; the peer comes back as a new one.
-            connection.startClose(pendingError: .connectionLost)
+        if let hooks {
+            // The link's handshake decides: open, failed, or the link closed.
+            connection.whenLinkOpens { opened in if opened { hooks.up(connection) } }
+        }
+    }
+
+    /// A link is down (or closed before it came up: nothing to tell).
+    private func linkDown(_ connection: Connection, up: Bool, hooks: LinkHooks?) {
+        state.withLockedValue { s in
+            s.connections.removeValue(forKey: connection.number)
+            s.links.removeValue(forKey: connection.number)
+        }
+        // A server-side connection ends with its link; the peer comes back as a new one.
+        connection.startClose(pendingError: .connectionLost)
+        if up {
             hooks?.down(connection)
             subscribers.publish(.disconnected(connection))
-            waiters.changed()
+        }
+        waiters.changed()
+    }
+
+    /// Waits until every link served is down.
+    private func linksEnded() async {
+        if await waiters.wait(until: { [weak self] in self?.state.withLockedValue { $0.links.isEmpty } ?? true }) { return }
+        // Cancelled: the links' ends are still waited for.
+        while let channel = state.withLockedValue({ $0.links.first?.value }) {
+            try? await channel.closeFuture.get()
+            // Its callback (``linkDown(_:up:hooks:)``) runs on the loop, at once or about now.
+            await Task.yield()
         }
     }
 
@@ -287,7 +314,9 @@ public final class MessagingServer: Sendable {
 
     /// Sets up an accepted channel (on its event loop, before it is registered).
     private func accept(_ child: any Channel) -> EventLoopFuture<Accepted> {
-        let connection = Connection(eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger)
+        let connection = Connection(
+            eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks
+        )
         let limit = maximumConnections
         let accepted = state.withLockedValue { s -> Bool in
             if s.shutdownRequested { return false }
