@@ -51,7 +51,7 @@ extension Connection {
     @discardableResult
     func stepHandshake(now: NIODeadline, _ step: (inout HandshakeRun) -> HandshakeRun.Outcome) -> Bool {
         let work = state.withLockedValue { s -> (HandshakeRun.Outcome, ByteBuffer, any Channel, String)? in
-            guard var run = s.handshake.take()?.value, let channel = s.channel else { return nil }
+            guard var run = s.handshake.take()?.value.value, let channel = s.channel else { return nil }
             run.syncRequestNumber(s.pending.nextNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
             let outcome = step(&run)
             s.pending.skipNumbers(to: run.context.nextRequestNumber)
@@ -70,7 +70,7 @@ extension Connection {
                 // Closed meanwhile (draining): the link is not opened, its queue stays held.
                 guard s.lifecycle.handshakePassed() == .open else { return (.waiting(deadline: run.deadline), bytes, channel, name) }
             case .waiting, .failed:
-                s.handshake = NIOLoopBound(run, eventLoop: eventLoop)
+                s.handshake = OutOfLine(NIOLoopBound(run, eventLoop: eventLoop))
             }
             return (outcome, bytes, channel, name)
         }

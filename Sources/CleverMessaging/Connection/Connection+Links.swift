@@ -34,10 +34,10 @@ extension Connection {
                     peerSpeaksExtensions: s.peerSpeaksExtensions,
                     nextRequestNumber: s.pending.nextNumber
                 )
-                s.handshake = NIOLoopBound(
+                s.handshake = OutOfLine(NIOLoopBound(
                     HandshakeRun(stages: stages, context: context, timeout: configuration.handshakeTimeout, now: now),
                     eventLoop: eventLoop
-                )
+                ))
             }
             return action
         }

@@ -89,7 +89,9 @@ public final class Connection: Sendable {
         var requestTimerArming = false
         /// The handshake of the current link, while it runs. Its stages are not
         /// `Sendable`: it is only ever reached on the event loop (`NIOLoopBound` checks it).
-        var handshake: NIOLoopBound<HandshakeRun>?
+        /// Kept out of line: it is set only while a link handshakes, and inline it
+        /// would make every connection's state a few hundred bytes larger.
+        var handshake: OutOfLine<NIOLoopBound<HandshakeRun>>?
         /// Whether the current link opened (its handshake passed).
         var linkOpened = false
         /// Frames that arrived during the handshake and wait for the link to open.
@@ -181,4 +183,15 @@ public final class Connection: Sendable {
         try state.withLockedValue { s in Result { () throws(MessagingError) in try body(&s) } }.get()
     }
 
+}
+
+/// A value kept out of line (one word where it is stored), for a part of a
+/// larger struct that is set only for a while: the struct stays small in the
+/// common case, at the cost of an allocation while the value is set.
+final class OutOfLine<Value: Sendable>: Sendable {
+    let value: Value
+
+    init(_ value: Value) {
+        self.value = value
+    }
 }

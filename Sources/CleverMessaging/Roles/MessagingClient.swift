@@ -163,14 +163,18 @@ public final class MessagingClient: Sendable {
     /// - Parameter serveHandlers: takes the connection's handler work until its
     ///   argument holds (the link is down); returns `false` once it can take no
     ///   more (the connection closed for good, or the task was cancelled).
+    ///
+    /// The loop itself keeps only a few words across its waits: each link and
+    /// each failed attempt is handled in a function of its own (not inlined), so
+    /// the client's task keeps no room for their locals while its link is up.
+    /// A swarm runs thousands of clients, each task holding its deepest frames.
     private func keepConnected(
         onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?,
         serveHandlers: (_ isDone: @Sendable () -> Bool) async -> Bool
     ) async throws {
         var failures = 0
-        let clock = ContinuousClock()
         defer { target.withLockedValue { $0.channel = nil } }
-        while !Task.isCancelled && !stopped.withLockedValue({ $0 }) {
+        while !Task.isCancelled && !isStopped {
             let (host, port) = server
             do {
                 try PortRange.check(port, in: PortRange.connectable)
@@ -178,60 +182,83 @@ public final class MessagingClient: Sendable {
                 await connection.close()
                 throw error
             }
+            let channel: any Channel
             do {
-                let channel = try await connect(host: host, port: port)
-                failures = 0
-                target.withLockedValue { $0.channel = channel }
-                if stopped.withLockedValue({ $0 }) { channel.close(promise: nil) }
-                logger.debug("connected", metadata: ["server": "\(host):\(port)"])
-                subscribers.publish(.connected(host: host, port: port))
-                let linked = clock.now
-                await withTaskCancellationHandler {
-                    let down = NIOLockedValueBox(false)
-                    let handlerTasks = connection.handlerTasks
-                    channel.closeFuture.whenComplete { _ in
-                        down.withLockedValue { $0 = true }
-                        handlerTasks.wake()
-                    }
-                    // Handler work is taken until the link is down (or can be taken no more).
-                    _ = await serveHandlers { down.withLockedValue { $0 } }
-                    try? await channel.closeFuture.get()
-                } onCancel: {
-                    self.connection.startClose()
-                }
-                target.withLockedValue { $0.channel = nil }
-                subscribers.publish(.disconnected(host: host, port: port))
-                if Task.isCancelled || stopped.withLockedValue({ $0 }) { break }
-                // A link that held for less than the policy's first delay is not
-                // followed at once: a server that closes links as soon as they
-                // come up (full, or refusing a duplicate drone id) sees one attempt
-                // per delay, not hundreds a second.
-                let spacing = reconnectPolicy.delay(beforeAttempt: 1) - (clock.now - linked)
-                if spacing > .zero {
-                    logger.debug(
-                        "link to server dropped soon after it came up; reconnecting in \(LogFormat.duration(spacing))",
-                        metadata: ["server": "\(host):\(port)"]
-                    )
-                    await pause(for: spacing)
-                    continue
-                }
-                logger.debug("link to server dropped; reconnecting", metadata: ["server": "\(host):\(port)"])
+                channel = try await connect(host: host, port: port)
             } catch {
                 failures += 1
-                logger.debug("cannot connect (attempt \(failures)): \(LogFormat.error(error))", metadata: ["server": "\(host):\(port)"])
-                subscribers.publish(.connectFailed(host: host, port: port, attempt: failures))
-                if reconnectPolicy.attemptsBeforeDiscovery > 0, failures % reconnectPolicy.attemptsBeforeDiscovery == 0,
-                    let onAttemptsExhausted
-                {
-                    await onAttemptsExhausted(self)
-                    continue
-                }
-                let delay = reconnectPolicy.delay(beforeAttempt: failures)
-                logger.trace("reconnecting in \(LogFormat.duration(delay))", metadata: ["server": "\(host):\(port)"])
-                await pause(for: delay)
+                await attemptFailed(error, attempt: failures, host: host, port: port, onAttemptsExhausted: onAttemptsExhausted)
+                continue
             }
+            failures = 0
+            guard await serve(channel, host: host, port: port, serveHandlers: serveHandlers) else { break }
         }
         await connection.close()
+    }
+
+    /// Keeps `channel` until it is down, taking the connection's handler work meanwhile.
+    /// - Returns: whether to connect again (`false`: cancelled or shut down).
+    @inline(never)
+    private func serve(
+        _ channel: any Channel, host: String, port: Int,
+        serveHandlers: (_ isDone: @Sendable () -> Bool) async -> Bool
+    ) async -> Bool {
+        target.withLockedValue { $0.channel = channel }
+        if isStopped { channel.close(promise: nil) }
+        logger.debug("connected", metadata: ["server": "\(host):\(port)"])
+        subscribers.publish(.connected(host: host, port: port))
+        let linked = ContinuousClock.now
+        await withTaskCancellationHandler {
+            let down = NIOLockedValueBox(false)
+            let handlerTasks = connection.handlerTasks
+            channel.closeFuture.whenComplete { _ in
+                down.withLockedValue { $0 = true }
+                handlerTasks.wake()
+            }
+            // Handler work is taken until the link is down (or can be taken no more).
+            _ = await serveHandlers { down.withLockedValue { $0 } }
+            try? await channel.closeFuture.get()
+        } onCancel: {
+            self.connection.startClose()
+        }
+        target.withLockedValue { $0.channel = nil }
+        subscribers.publish(.disconnected(host: host, port: port))
+        if Task.isCancelled || isStopped { return false }
+        // A link that held for less than the policy's first delay is not
+        // followed at once: a server that closes links as soon as they
+        // come up (full, or refusing a duplicate drone id) sees one attempt
+        // per delay, not hundreds a second.
+        let spacing = reconnectPolicy.delay(beforeAttempt: 1) - (ContinuousClock.now - linked)
+        if spacing > .zero {
+            logger.debug(
+                "link to server dropped soon after it came up; reconnecting in \(LogFormat.duration(spacing))",
+                metadata: ["server": "\(host):\(port)"]
+            )
+            await pause(for: spacing)
+            return true
+        }
+        logger.debug("link to server dropped; reconnecting", metadata: ["server": "\(host):\(port)"])
+        return true
+    }
+
+    /// Attempt number `attempt` in a row failed: reports it, then waits as the policy says
+    /// (or hands over to `onAttemptsExhausted`).
+    @inline(never)
+    private func attemptFailed(
+        _ error: any Error, attempt failures: Int, host: String, port: Int,
+        onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?
+    ) async {
+        logger.debug("cannot connect (attempt \(failures)): \(LogFormat.error(error))", metadata: ["server": "\(host):\(port)"])
+        subscribers.publish(.connectFailed(host: host, port: port, attempt: failures))
+        if reconnectPolicy.attemptsBeforeDiscovery > 0, failures % reconnectPolicy.attemptsBeforeDiscovery == 0,
+            let onAttemptsExhausted
+        {
+            await onAttemptsExhausted(self)
+            return
+        }
+        let delay = reconnectPolicy.delay(beforeAttempt: failures)
+        logger.trace("reconnecting in \(LogFormat.duration(delay))", metadata: ["server": "\(host):\(port)"])
+        await pause(for: delay)
     }
 
     /// Waits `delay` between attempts, or less when ``shutdown()`` comes first.
