@@ -203,10 +203,7 @@ public final class MessagingClient: Sendable {
         _ channel: any Channel, host: String, port: Int,
         serveHandlers: (_ isDone: @Sendable () -> Bool) async -> Bool
     ) async -> Bool {
-        target.withLockedValue { $0.channel = channel }
-        if isStopped { channel.close(promise: nil) }
-        logger.debug("connected", metadata: ["server": "\(host):\(port)"])
-        subscribers.publish(.connected(host: host, port: port))
+        linkUp(channel, host: host, port: port)
         let linked = ContinuousClock.now
         await withTaskCancellationHandler {
             let down = NIOLockedValueBox(false)
@@ -221,9 +218,27 @@ public final class MessagingClient: Sendable {
         } onCancel: {
             self.connection.startClose()
         }
+        guard let spacing = linkDown(host: host, port: port, linked: linked) else { return false }
+        if spacing > .zero { await pause(for: spacing) }
+        return true
+    }
+
+    /// The link to `host:port` is up (out of line: not part of the frame kept while it is).
+    @inline(never)
+    private func linkUp(_ channel: any Channel, host: String, port: Int) {
+        target.withLockedValue { $0.channel = channel }
+        if isStopped { channel.close(promise: nil) }
+        logger.debug("connected", metadata: ["server": "\(host):\(port)"])
+        subscribers.publish(.connected(host: host, port: port))
+    }
+
+    /// The link to `host:port`, up since `linked`, is down.
+    /// - Returns: how long to wait before the next attempt; `nil`: make none (cancelled or shut down).
+    @inline(never)
+    private func linkDown(host: String, port: Int, linked: ContinuousClock.Instant) -> Duration? {
         target.withLockedValue { $0.channel = nil }
         subscribers.publish(.disconnected(host: host, port: port))
-        if Task.isCancelled || isStopped { return false }
+        if Task.isCancelled || isStopped { return nil }
         // A link that held for less than the policy's first delay is not
         // followed at once: a server that closes links as soon as they
         // come up (full, or refusing a duplicate drone id) sees one attempt
@@ -234,11 +249,10 @@ public final class MessagingClient: Sendable {
                 "link to server dropped soon after it came up; reconnecting in \(LogFormat.duration(spacing))",
                 metadata: ["server": "\(host):\(port)"]
             )
-            await pause(for: spacing)
-            return true
+            return spacing
         }
         logger.debug("link to server dropped; reconnecting", metadata: ["server": "\(host):\(port)"])
-        return true
+        return .zero
     }
 
     /// Attempt number `attempt` in a row failed: reports it, then waits as the policy says
@@ -248,17 +262,25 @@ public final class MessagingClient: Sendable {
         _ error: any Error, attempt failures: Int, host: String, port: Int,
         onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?
     ) async {
-        logger.debug("cannot connect (attempt \(failures)): \(LogFormat.error(error))", metadata: ["server": "\(host):\(port)"])
-        subscribers.publish(.connectFailed(host: host, port: port, attempt: failures))
-        if reconnectPolicy.attemptsBeforeDiscovery > 0, failures % reconnectPolicy.attemptsBeforeDiscovery == 0,
-            let onAttemptsExhausted
-        {
+        let handOver = reconnectPolicy.attemptsBeforeDiscovery > 0 && failures % reconnectPolicy.attemptsBeforeDiscovery == 0
+        if handOver, let onAttemptsExhausted {
+            reportFailure(error, attempt: failures, host: host, port: port, retryIn: nil)
             await onAttemptsExhausted(self)
             return
         }
         let delay = reconnectPolicy.delay(beforeAttempt: failures)
-        logger.trace("reconnecting in \(LogFormat.duration(delay))", metadata: ["server": "\(host):\(port)"])
+        reportFailure(error, attempt: failures, host: host, port: port, retryIn: delay)
         await pause(for: delay)
+    }
+
+    /// Logs and publishes a failed attempt (and when the next follows, if `retryIn` is set).
+    @inline(never)
+    private func reportFailure(_ error: any Error, attempt failures: Int, host: String, port: Int, retryIn delay: Duration?) {
+        logger.debug("cannot connect (attempt \(failures)): \(LogFormat.error(error))", metadata: ["server": "\(host):\(port)"])
+        subscribers.publish(.connectFailed(host: host, port: port, attempt: failures))
+        if let delay {
+            logger.trace("reconnecting in \(LogFormat.duration(delay))", metadata: ["server": "\(host):\(port)"])
+        }
     }
 
     /// Waits `delay` between attempts, or less when ``shutdown()`` comes first.
