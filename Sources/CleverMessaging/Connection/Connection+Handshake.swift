@@ -81,12 +81,10 @@ extension Connection {
             armHandshakeTimer(deadline)
             return false
         case .passed:
-            cancelHandshakeTimer()
             logger.trace("handshake passed", metadata: linkMetadata)
             openLink(now: now)
             return true
         case .failed(let error):
-            cancelHandshakeTimer()
             failHandshake(error, stage: stage, channel: channel)
             return false
         }
@@ -112,25 +110,12 @@ extension Connection {
 
     /// Arms the handshake timer for `deadline` (earlier than the one armed, or none armed).
     private func armHandshakeTimer(_ deadline: NIODeadline) {
-        let replaced = state.withLockedValue { s -> Scheduled<Void>? in
-            guard let target = s.linkTarget, let generation = s.handshakeTimer.arm(deadline) else { return nil }
-            defer {
-                s.handshakeTimerTask = scheduleLinkTimer(deadline, generation: generation, target: target) { connection, generation, now in
-                    connection.handshakeTimerFired(generation: generation, now: now)
-                }
+        state.withLockedValue { s in
+            guard let target = s.linkTarget, let generation = s.handshakeTimer.arm(deadline) else { return }
+            scheduleLinkTimer(deadline, generation: generation, target: target) { connection, generation, now in
+                connection.handshakeTimerFired(generation: generation, now: now)
             }
-            return s.handshakeTimerTask
         }
-        replaced?.cancel()
-    }
-
-    /// The handshake ended (passed or failed): its timer is cancelled, not left to fire idle.
-    private func cancelHandshakeTimer() {
-        state.withLockedValue { s -> Scheduled<Void>? in
-            s.handshakeTimer.disarm()
-            defer { s.handshakeTimerTask = nil }
-            return s.handshakeTimerTask
-        }?.cancel()
     }
 
     /// The handshake timer fired: the machine checks its deadlines.

@@ -77,7 +77,6 @@ extension Connection {
 
     /// A link went down: fail what is not kept for the next link.
     func detach(_ channel: any Channel) {
-        var handshakeTimer: Scheduled<Void>?
         let (droppedQueue, failedRequests, closePromises, closed) = state.withLockedValue { s in
             guard let current = s.channel, current === channel else {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed)
@@ -103,13 +102,10 @@ extension Connection {
             s.handshake = nil
             s.heldInbound = []
             s.handshakeTimer.disarm()
-            handshakeTimer = s.handshakeTimerTask
-            s.handshakeTimerTask = nil
             s.linkTarget?.clear()
             s.linkTarget = nil
             return (dropped, failed, promises, closed)
         }
-        handshakeTimer?.cancel()
         logger.debug("link down", metadata: linkMetadata)
         if closed, ownsHandlerTasks { handlerTasks.finish() }
         droppedQueue?.fail(MessagingError.connectionLost)

@@ -41,13 +41,12 @@ extension Connection {
     /// Schedules a link timer for `deadline` that calls `fire` with the
     /// connection, the timer's generation and the time it fired (never earlier
     /// than `deadline`). The timer holds the target and the loop, never the connection.
-    @discardableResult
     func scheduleLinkTimer(
         _ deadline: NIODeadline,
         generation: Int,
         target: LinkTimerTarget,
         _ fire: @escaping @Sendable (Connection, Int, NIODeadline) -> Void
-    ) -> Scheduled<Void> {
+    ) {
         eventLoop.scheduleTask(deadline: deadline) { [eventLoop] in
             let now = eventLoop.now
             if let connection = target.connection { fire(connection, generation, max(now, deadline)) }

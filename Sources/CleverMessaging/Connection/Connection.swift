@@ -79,9 +79,6 @@ public final class Connection: Sendable {
         var linkTarget: LinkTimerTarget?
         /// The handshake timer of the current link.
         var handshakeTimer = TimerSlot()
-        /// The handshake timer's task, cancelled once the handshake ends (a
-        /// passed handshake leaves no task behind in the event loop until its deadline).
-        var handshakeTimerTask: Scheduled<Void>?
         /// What the handshake stages of the last link recorded (``Connection/handshakeResult(_:)``).
         var handshakeResults: [ObjectIdentifier: any Sendable] = [:]
         /// The one timer that fails requests past their deadline (``RequestTimeouts``).
