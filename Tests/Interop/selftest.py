@@ -46,9 +46,7 @@ def check(name, condition, detail=""):
 
 def find_vectors(explicit=None):
     candidates = [explicit, os.environ.get("CLEVER_VECTORS")]
-    candidates += [os.path.join(HERE, *([os.pardir] * 3), "shared", "protocol", "vectors.json"),
-                   os.path.join(HERE, *([os.pardir] * 2), "shared", "protocol", "vectors.json"),
-                   "/work/shared/protocol/vectors.json"]
+    candidates += [os.path.join(HERE, os.pardir, "CleverMessagingTests", "Fixtures", "vectors.json")]
     for path in candidates:
         if path and os.path.isfile(path):
             return os.path.abspath(path)
