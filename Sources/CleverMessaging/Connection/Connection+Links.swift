@@ -152,34 +152,10 @@ extension Connection {
         }
     }
 
-    /// Waits until the link is open (up, and its handshake passed), with no
-    /// deadline of its own: a role's per-link task calls it, and the link's
-    /// handshake timeout, its failure or the connection's close ends the wait.
-    /// - Returns: `true` once the link is open; `false` when its handshake
-    ///   failed or the connection closed first.
-    package func waitForOpenLink() async -> Bool {
-        let promise = eventLoop.makePromise(of: Void.self)
-        let ready = state.withLockedValue { s -> Bool? in
-            if s.lifecycle.isClosed { return false }
-            if s.lifecycle.isOpen { return true }
-            s.linkWaiters.append(promise)
-            return nil
-        }
-        if let ready {
-            promise.succeed()
-            return ready
-        }
-        do {
-            try await promise.futureResult.get()
-            return true
-        } catch {
-            return false
-        }
-    }
-
-    /// Calls `body` on the event loop once the link is open (`true`), or its
-    /// handshake failed or the connection closed first (`false`): as
-    /// ``waitForOpenLink()``, for a role that serves its links without a task each.
+    /// Calls `body` on the event loop once the link is open (`true`: up, and
+    /// its handshake passed), or its handshake failed or the connection closed
+    /// first (`false`). No deadline of its own: the link's handshake timeout,
+    /// its failure or the connection's close ends the wait.
     package func whenLinkOpens(_ body: @escaping @Sendable (Bool) -> Void) {
         let promise = eventLoop.makePromise(of: Void.self)
         let ready = state.withLockedValue { s -> Bool? in
@@ -190,11 +166,7 @@ extension Connection {
         }
         if let ready { promise.succeed() }
         promise.futureResult.whenComplete { result in
-            switch (ready, result) {
-            case (let ready?, _): body(ready)
-            case (nil, .success): body(true)
-            case (nil, .failure): body(false)
-            }
+            if let ready { body(ready) } else if case .success = result { body(true) } else { body(false) }
         }
     }
 
