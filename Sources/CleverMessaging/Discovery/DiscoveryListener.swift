@@ -278,13 +278,12 @@ private final class ListenerCore: Sendable {
         var channel: (any Channel)?
         var binding: EventLoopFuture<any Channel>?
         var closed = false
-        var subscribers: [Int: AsyncStream<ServerAnnouncement>.Continuation] = [:]
-        var nextSubscriber = 0
         var ignored = 0
         var received = 0
     }
 
     let state = NIOLockedValueBox(State())
+    let subscribers = EventSubscribers<ServerAnnouncement>()
     let codec: FrameCodecConfiguration
     let buffered: Int
     let logger: Logger
@@ -330,37 +329,17 @@ private final class ListenerCore: Sendable {
     }
 
     func subscribe() -> AsyncStream<ServerAnnouncement> {
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: ServerAnnouncement.self,
-            bufferingPolicy: .bufferingNewest(buffered)
-        )
-        let id = state.withLockedValue { s -> Int? in
-            if s.closed { return nil }
-            let id = s.nextSubscriber
-            s.nextSubscriber += 1
-            s.subscribers[id] = continuation
-            return id
-        }
-        guard let id else {
-            continuation.finish()
-            return stream
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: id) }
-        }
-        return stream
+        subscribers.subscribe(buffering: buffered)
     }
 
     /// Marks the listener closed, ends every stream, and returns the channel to close.
     func close() -> (any Channel)? {
-        let (channel, subscribers) = state.withLockedValue { s in
+        let channel = state.withLockedValue { s in
             s.closed = true
-            let result = (s.channel, Array(s.subscribers.values))
-            s.channel = nil
-            s.subscribers = [:]
-            return result
+            defer { s.channel = nil }
+            return s.channel
         }
-        for subscriber in subscribers { subscriber.finish() }
+        subscribers.finish()
         return channel
     }
 
@@ -383,12 +362,9 @@ private final class ListenerCore: Sendable {
             ignore("not a valid server_ip action", sender: sender, size: datagram.readableBytes)
             return
         }
-        let subscribers = state.withLockedValue { s in
-            s.received += 1
-            return Array(s.subscribers.values)
-        }
+        state.withLockedValue { $0.received += 1 }
         logger.debug("server announcement", metadata: ["from": "\(sender)", "announcement": "\(announcement)"])
-        for subscriber in subscribers { subscriber.yield(announcement) }
+        subscribers.publish(announcement)
     }
 
     private func ignore(_ reason: String, sender: SocketAddress, size: Int) {

@@ -1,6 +1,6 @@
 import NIOConcurrencyHelpers
 
-/// The subscribers of a role's event streams: each ``subscribe()`` gets its own
+/// The subscribers of an event stream (a role's events, a discovery listener's announcements): each ``subscribe(buffering:)`` gets its own
 /// stream of the events published from then on; ``finish()`` ends them all.
 final class EventSubscribers<Event: Sendable>: Sendable {
     private let subscribers = NIOLockedValueBox<(next: Int, all: [Int: AsyncStream<Event>.Continuation], finished: Bool)>((0, [:], false))
