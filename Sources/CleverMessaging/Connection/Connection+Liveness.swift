@@ -146,10 +146,12 @@ extension Connection {
                 ExtensionHeader.ping,
                 args: [],
                 kwargs: [:],
-                completion: .callback { _ in
+                completion: .callback { result in
                     // Answered, or failed with the link: the next ping may go when the link is idle
                     // again. The target, not the connection, is held: the link's end clears it.
-                    target?.connection?.pingSettled()
+                    guard let connection = target?.connection else { return }
+                    if case .success = result { connection.logger.trace("ping answered", metadata: connection.linkMetadata) }
+                    connection.pingSettled()
                 },
                 timeout: nil,
                 expires: false

@@ -250,12 +250,13 @@ struct PingTests {
         configuration.pingInterval = .milliseconds(100)
         configuration.pingTimeout = .seconds(2)
         configuration.keepalive.enabled = false
-        try await SwiftPairTests.withPair(configuration: configuration) { _, client, serverSide in
+        let serverLog = LogMessages()
+        try await SwiftPairTests.withPair(configuration: configuration, serverLogger: serverLog.logger("clever.server")) { _, client, serverSide in
             // Both sides have seen the capabilities key after one exchange.
             _ = try await client.connection.request("id")
             _ = try await serverSide.request("id")
-            // Real time: the link must outlive several ping intervals.
-            try await Task.sleep(for: .milliseconds(600))
+            // The link outlives several pings answered (100 ms apart when idle).
+            #expect(await serverLog.wait(for: "ping answered", count: 5))
             #expect(client.connection.linkCount == 1, "a live peer must not be dropped")
             #expect(client.connection.isConnected)
         }
