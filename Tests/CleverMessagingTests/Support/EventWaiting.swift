@@ -3,6 +3,26 @@ import NIOConcurrencyHelpers
 
 @testable import CleverMessaging
 
+/// The result of `body`, or `fallback` when `timeout` passes first. The
+/// deadline only bounds how long a broken test waits: the awaited event ends
+/// the wait, not the timer.
+func withDeadline<T: Sendable>(
+    _ timeout: Duration,
+    else fallback: T,
+    _ body: @escaping @Sendable () async -> T
+) async -> T {
+    await withTaskGroup(of: T.self) { group in
+        group.addTask { await body() }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return fallback
+        }
+        let first = await group.next() ?? fallback
+        group.cancelAll()
+        return first
+    }
+}
+
 /// Waits on a stream of events rather than polling state: returns the first
 /// event that `matches`, or `nil` when the stream ends or `timeout` passes first.
 func firstEvent<Event: Sendable>(
@@ -10,19 +30,9 @@ func firstEvent<Event: Sendable>(
     within timeout: Duration = .seconds(20),
     where matches: @escaping @Sendable (Event) -> Bool = { _ in true }
 ) async -> Event? {
-    await withTaskGroup(of: Event?.self) { group in
-        group.addTask {
-            for await event in events where matches(event) { return event }
-            return nil
-        }
-        group.addTask {
-            // A deadline, not a poll: it only bounds how long a broken test waits.
-            try? await Task.sleep(for: timeout)
-            return nil
-        }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
+    await withDeadline(timeout, else: nil) {
+        for await event in events where matches(event) { return event }
+        return nil
     }
 }
 
@@ -34,23 +44,13 @@ func events<Event: Sendable>(
     within timeout: Duration = .seconds(20),
     where matches: @escaping @Sendable (Event) -> Bool = { _ in true }
 ) async -> Bool {
-    await withTaskGroup(of: Bool.self) { group in
-        group.addTask {
-            var seen = 0
-            for await event in events where matches(event) {
-                seen += 1
-                if seen == count { return true }
-            }
-            return false
+    await withDeadline(timeout, else: false) {
+        var seen = 0
+        for await event in events where matches(event) {
+            seen += 1
+            if seen == count { return true }
         }
-        group.addTask {
-            // A deadline, not a poll.
-            try? await Task.sleep(for: timeout)
-            return false
-        }
-        let first = await group.next() ?? false
-        group.cancelAll()
-        return first
+        return false
     }
 }
 
