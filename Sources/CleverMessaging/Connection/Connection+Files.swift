@@ -4,7 +4,7 @@ import NIOCore
 extension Connection {
     // MARK: - Push
 
-    /// Sends a local file to the peer, which writes it at `remotePath` (the seed's `send_file`).
+    /// Sends a local file to the peer, which writes it at `remotePath` (the reference's `send_file`).
     ///
     /// The file is streamed in chunks, never held in memory. A peer of this
     /// library verifies the SHA-256 sent with it, moves it into place
@@ -153,7 +153,7 @@ extension Connection {
 
     // MARK: - Pull
 
-    /// Asks the peer for the file at `remotePath` and writes it to `localPath` (the seed's `get_file`).
+    /// Asks the peer for the file at `remotePath` and writes it to `localPath` (the reference's `get_file`).
     ///
     /// The file is written to a temporary file beside `localPath`, verified when
     /// the peer sends a SHA-256, and renamed over `localPath` only when complete.

@@ -37,7 +37,7 @@ extension Connection {
         }
     }
 
-    /// Asks the peer for a value and calls `callback` with the reply (the seed's `get_response`).
+    /// Asks the peer for a value and calls `callback` with the reply (the reference's `get_response`).
     /// - Parameters:
     ///   - requestedValue: the name of the value.
     ///   - requestArgs: positional arguments of the request.

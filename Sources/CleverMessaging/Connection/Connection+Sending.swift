@@ -54,7 +54,7 @@ extension Connection {
     }
 
     /// Sends an action message and waits until it is written to the socket
-    /// (the seed's `send_message`).
+    /// (the reference's `send_message`).
     /// - Parameters:
     ///   - action: the action name; the peer's handler for it is called.
     ///   - args: positional arguments.

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import OrderedCollections
 
-/// One peer, across reconnects (the seed's `ConnectionManager`).
+/// One peer, across reconnects (the reference's `ConnectionManager`).
 ///
 /// A connection sends actions, requests and replies, matches replies to
 /// requests, and dispatches what arrives to its ``registry``. It survives a

@@ -1,6 +1,6 @@
 import NIOConcurrencyHelpers
 
-/// Handlers for actions and requests, by name (the seed's `message_callback`
+/// Handlers for actions and requests, by name (the reference's `message_callback`
 /// and `request_callback`).
 ///
 /// One registry can serve many connections (a server shares one); a connection

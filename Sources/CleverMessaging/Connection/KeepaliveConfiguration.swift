@@ -1,4 +1,4 @@
-/// TCP keepalive settings (PROTOCOL.md section 4; the seed's `set_keepalive`).
+/// TCP keepalive settings (PROTOCOL.md section 4; the reference's `set_keepalive`).
 public struct KeepaliveConfiguration: Sendable, Hashable {
     /// Whether `SO_KEEPALIVE` is on. Default `true`.
     public var enabled: Bool

@@ -11,7 +11,7 @@ import Darwin
 
 /// Socket options every connection gets: `TCP_NODELAY` and keepalive.
 enum SocketOptions {
-    /// Sets keepalive on a raw socket descriptor, as the seed's `set_keepalive` does.
+    /// Sets keepalive on a raw socket descriptor, as the reference's `set_keepalive` does.
     /// - Parameters:
     ///   - descriptor: an open TCP socket.
     ///   - configuration: the keepalive settings (default: the reference's 1 s / 3 s / 5).

@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 
-/// The IPv4 address of this computer, as the seed's `get_ip_address` returns it:
+/// The IPv4 address of this computer, as the reference's `get_ip_address` returns it:
 /// the first non-loopback IPv4 address of an interface that is up, in the
 /// order `getifaddrs` lists them, or `"localhost"` when there is none.
 ///

@@ -66,7 +66,8 @@ public struct CapabilityStage: HandshakeStage {
         (.pass, false)
     }
 
-    /// The wait is over without a frame: a peer that says nothing first is taken as a reference peer for now.
+    /// The wait is over without a frame: a peer that says nothing first is taken as a reference peer
+    /// until one of its later frames carries the marker (``shows(_:)``).
     public mutating func timedOut(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict {
         .pass
     }

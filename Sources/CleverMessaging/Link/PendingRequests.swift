@@ -16,7 +16,7 @@ package struct PendingRequests {
     package enum Completion: Sendable {
         /// An `async` caller waiting on a promise.
         case promise(EventLoopPromise<JSONValue>)
-        /// A callback (the seed's `get_response` form).
+        /// A callback (the reference's `get_response` form).
         case callback(@Sendable (Result<JSONValue, MessagingError>) -> Void)
         /// A slot of a request asked of many links at once (a fan-out), told
         /// without a closure allocated per request.
