@@ -185,11 +185,12 @@ final class SimulatedDrone: Sendable {
         }
         registry.onRequest("id") { _ in id }
         registry.onRequest("clover_dir") { _ in root }
-        let seed = Double(id.utf8.reduce(0) { $0 &+ Int($1) } % 100) / 100
+        // A number in 0..<1 taken from the id, so that each drone reports its own values.
+        let variation = Double(id.utf8.reduce(0) { $0 &+ Int($1) } % 100) / 100
         registry.onRequest("telemetry") { _, _, _ in
             [
-                "battery": [.double(12.1 - seed), .double(0.87 - seed / 10)],
-                "position": [.double(seed), .double(1 - seed), 0.0],
+                "battery": [.double(12.1 - variation), .double(0.87 - variation / 10)],
+                "position": [.double(variation), .double(1 - variation), 0.0],
                 "mode": "OFFBOARD",
                 "armed": false,
                 "yaw": .double(.nan),

@@ -68,18 +68,19 @@ final class DroneBehaviour: Sendable {
 
     /// Everything of the telemetry of `id` but the time: computed once per drone.
     static func fixedTelemetry(for id: String) -> JSONObject {
-        let seed = Double(id.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF } % 1000) / 1000
+        // A number in 0..<1 taken from the id, so that each drone reports its own values.
+        let variation = Double(id.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF } % 1000) / 1000
         return [
             "git_version": "swift",
             "animation_id": "show",
-            "battery": [.double((12.4 - seed).rounded(toPlaces: 2)), .double((0.95 - seed / 4).rounded(toPlaces: 2))],
+            "battery": [.double((12.4 - variation).rounded(toPlaces: 2)), .double((0.95 - variation / 4).rounded(toPlaces: 2))],
             "fcu_status": "STANDBY",
             "calibration_status": "OK",
             "mode": "OFFBOARD",
             "armed": false,
             "selfcheck": ["OK"],
-            "current_position": [.double(seed * 4), .double(seed * 2), 0.0, .double(.nan)],
-            "start_position": [.double(seed * 4), .double(seed * 2), 0.0],
+            "current_position": [.double(variation * 4), .double(variation * 2), 0.0, .double(.nan)],
+            "start_position": [.double(variation * 4), .double(variation * 2), 0.0],
         ]
     }
 }
