@@ -1,4 +1,5 @@
 import ArgumentParser
+import CleverBench
 
 /// The `clever-msg` tool: look at, build and measure frames of the clever-show
 /// messaging protocol (see PROTOCOL.md) from the command line.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CleverBench
 import CleverMessaging
 import Foundation
 import Logging
@@ -111,19 +112,5 @@ final class ActionTally: Sendable {
         if n % total == 0 {
             out.print(["action": .string(action), "drones": .integer(total), "received": .integer(n)], text: "all \(total) drones received \(action)")
         }
-    }
-}
-
-/// The process's open-file limit.
-enum FileLimit {
-    /// Raises the soft limit to the hard limit; returns the new soft limit.
-    static func raiseToHard() throws -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { throw ValidationError("getrlimit failed: errno \(errno)") }
-        if limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 { throw ValidationError("setrlimit failed: errno \(errno)") }
-        }
-        return Int(min(limit.rlim_cur, rlim_t(Int.max)))
     }
 }

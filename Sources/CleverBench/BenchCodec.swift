@@ -306,13 +306,13 @@ extension Bench {
             let ours = decodeBatch(many)
             let theirs = foundationDecodeBatch(manyData)
             guard ours == count, theirs == count else {
-                throw ToolError("decoder self-check failed: \(ours) and \(theirs) frames of \(count)")
+                throw BenchError("decoder self-check failed: \(ours) and \(theirs) frames of \(count)")
             }
             var buffer = many
             var decoder = FrameDecoder()
             guard case .frame(let decoded)? = try decoder.decode(buffer: &buffer), decoded.content == frame.content,
                 decoded.header.action == "start"
-            else { throw ToolError("decoder self-check failed: the frame does not read back") }
+            else { throw BenchError("decoder self-check failed: the frame does not read back") }
         }
     }
 }
