@@ -21,7 +21,7 @@ import OrderedCollections
 /// Inside, the decisions are taken by pure state machines (in `Link/`:
 /// the link's lifecycle, the outbound queue, the pending requests, liveness,
 /// the handshake, the handler backlog) kept under one lock; this class and
-/// ``ConnectionHandler`` perform what they decide (writes, timers, pauses).
+/// `ConnectionHandler` perform what they decide (writes, timers, pauses).
 public final class Connection: Sendable {
     /// The event loop all of this connection's links and timers run on.
     public let eventLoop: any EventLoop

@@ -42,7 +42,7 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     public var keepalive: KeepaliveConfiguration
     /// Decoder limits.
     public var codec: FrameCodecConfiguration
-    /// Mark every frame sent with ``ExtensionHeader/capabilities``, so peers of
+    /// Mark every frame sent with the `x-clever` header key, so peers of
     /// this library use the extensions (error replies, file acknowledgements).
     /// Reference peers ignore the key. Default `true`.
     public var announceExtensions: Bool

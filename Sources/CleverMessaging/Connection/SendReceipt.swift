@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Tells whether frames handed to ``Connection/enqueue(_:)`` reached the socket.
+/// Tells whether frames handed to `Connection.enqueue(_:)` reached the socket.
 ///
 /// Frames sent in a burst share one receipt per write, so awaiting a receipt
 /// is cheap. A receipt that fails means the frame was not written: the sender
