@@ -85,8 +85,11 @@ struct SwiftPairTests {
     @Test("async handlers, request ids, both directions")
     func asyncAndIDs() async throws {
         try await Self.withPair { _, client, serverSide in
-            let slow = try await client.connection.request("slow", kwargs: ["delay": 0.05])
-            #expect(slow == ["args": [], "kwargs": ["delay": 0.05]])
+            let tag = newSlowTag()
+            async let slow = client.connection.request("slow", kwargs: ["tag": .string(tag)])
+            #expect(await slowHandlerTags.wait { $0.started.contains(tag) })
+            releaseSlowHandler(tag)
+            #expect(try await slow == ["args": [], "kwargs": ["tag": .string(tag)]])
             let id = try await serverSide.request("id")
             #expect(id == "swiftcopter")
         }
@@ -96,13 +99,14 @@ struct SwiftPairTests {
     func cancellation() async throws {
         try await Self.withPair { _, client, _ in
             let tag = newSlowTag()
-            let task = Task { try await client.connection.request("slow", kwargs: ["delay": 5.0, "tag": .string(tag)]) }
+            let task = Task { try await client.connection.request("slow", kwargs: ["tag": .string(tag)]) }
             // Pending for sure: the peer's handler runs.
             let started = await slowHandlerTags.wait { $0.started.contains(tag) }
             #expect(started)
             task.cancel()
             await #expect(throws: MessagingError.cancelled) { _ = try await task.value }
             #expect(client.connection.pendingRequestCount == 0)
+            releaseSlowHandler(tag)
         }
     }
 
@@ -111,9 +115,10 @@ struct SwiftPairTests {
         try await Self.withPair { _, client, _ in
             let tag = newSlowTag()
             await #expect(throws: MessagingError.self) {
-                _ = try await client.connection.request("slow", kwargs: ["delay": 0.3, "tag": .string(tag)], timeout: .milliseconds(50))
+                _ = try await client.connection.request("slow", kwargs: ["tag": .string(tag)], timeout: .milliseconds(50))
             }
-            // The late reply is written when the handler ends, ahead of the next request's reply.
+            // The late reply is written when the handler is released, ahead of the next request's reply.
+            releaseSlowHandler(tag)
             let answered = await slowHandlerTags.wait { $0.finished.contains(tag) }
             #expect(answered)
             let echoed = try await client.connection.request("echo", args: [1])
@@ -168,12 +173,13 @@ struct SwiftPairTests {
     func closeFailsPending() async throws {
         try await Self.withPair { _, client, _ in
             let tag = newSlowTag()
-            let task = Task { try await client.connection.request("slow", kwargs: ["delay": 5.0, "tag": .string(tag)], timeout: .seconds(10)) }
+            let task = Task { try await client.connection.request("slow", kwargs: ["tag": .string(tag)], timeout: .seconds(10)) }
             let started = await slowHandlerTags.wait { $0.started.contains(tag) }
             #expect(started)
             await client.connection.close()
             await #expect(throws: MessagingError.closed) { _ = try await task.value }
             #expect(throws: MessagingError.closed) { try client.connection.enqueueMessage("test") }
+            releaseSlowHandler(tag)
         }
     }
 

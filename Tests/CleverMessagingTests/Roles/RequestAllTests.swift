@@ -9,23 +9,34 @@ struct RequestAllTests {
     /// The drones whose `telemetry` handler has been called.
     static let asked = Watched<Set<String>>([])
 
-    /// A drone that answers `telemetry` after `delay`, or has no handler for it when `delay` is nil;
-    /// its handler notes its id in ``asked`` first. With a delay of zero the handler is
-    /// synchronous: its reply goes out before the drone reads the next frame of the link.
-    static func drone(_ id: String, port: Int, telemetryAfter delay: Duration?) -> MessagingClient {
+    /// How a test drone answers `telemetry`.
+    enum Telemetry {
+        /// No handler for it.
+        case noHandler
+        /// A synchronous handler: its reply goes out before the drone reads the link's next frame.
+        case answer
+        /// A handler that answers only once its test has ended: a request to it times out or is cancelled.
+        case hold
+    }
+
+    /// A drone that answers `telemetry` as `telemetry` says; its handler notes its id in ``asked`` first.
+    /// Held handlers answer once `released` is true.
+    static func drone(_ id: String, port: Int, telemetry: Telemetry, released: Watched<Bool>) -> MessagingClient {
         let registry = HandlerRegistry()
         registry.onRequest("id") { _, _, _ in .string(id) }
         registry.onRequest("clover_dir") { _, _, _ in "/home/pi" }
-        if delay == .zero {
+        switch telemetry {
+        case .noHandler:
+            break
+        case .answer:
             registry.onRequest("telemetry") { _, _, _ -> JSONValue in
                 Self.asked.update { _ = $0.insert(id) }
                 return ["id": .string(id)]
             }
-        } else if let delay {
-            registry.onRequest("telemetry") { _, _, _ in
+        case .hold:
+            registry.onRequest("telemetry") { _, _, _ -> JSONValue in
                 Self.asked.update { _ = $0.insert(id) }
-                // Real time: a slow drone, so that a request times out or is cancelled while waiting.
-                try await Task.sleep(for: delay)
+                try await released.waitCancellably { $0 }
                 return ["id": .string(id)]
             }
         }
@@ -34,15 +45,17 @@ struct RequestAllTests {
 
     /// Runs drones against a station until `body` returns.
     static func withDrones(
-        _ drones: [(id: String, delay: Duration?)],
+        _ drones: [(id: String, telemetry: Telemetry)],
         _ body: (GroundStation) async throws -> Void
     ) async throws {
         try await GroundStationTests.withStation { station, port in
-            let clients = drones.map { Self.drone($0.id, port: port, telemetryAfter: $0.delay) }
+            let released = Watched(false)
+            let clients = drones.map { Self.drone($0.id, port: port, telemetry: $0.telemetry, released: released) }
             let runs = clients.map { client in Task { try await client.run() } }
             try await station.waitForDrones(drones.count, timeout: .seconds(10))
             #expect(station.connectedCount == drones.count)
             try await body(station)
+            released.update { $0 = true }
             for client in clients { client.shutdown() }
             for run in runs { try await run.value }
         }
@@ -50,9 +63,9 @@ struct RequestAllTests {
 
     @Test("one result per drone, sorted by id: a reply, a timeout, a remote error")
     func oneResultPerDrone() async throws {
-        try await Self.withDrones([("c", nil), ("a", .zero), ("b", .seconds(30))]) { station in
+        try await Self.withDrones([("c", .noHandler), ("a", .answer), ("b", .hold)]) { station in
             // Long enough for "a" to answer on a loaded machine (3 s was once too short for the
-            // full suite under ThreadSanitizer); "b" sleeps 30 s, so it times out (the suite's
+            // full suite under ThreadSanitizer); "b" never answers, so it times out (the suite's
             // time limit would fail a call that waited for it).
             let results = await station.requestAll("telemetry", as: JSONValue.self, timeout: .seconds(5))
             try #require(results.map(\.droneID) == ["a", "b", "c"])
@@ -73,7 +86,7 @@ struct RequestAllTests {
 
     @Test("named drones keep their order; an unknown or unlinked one is notConnected")
     func namedDrones() async throws {
-        try await Self.withDrones([("a", .zero), ("b", .zero)]) { station in
+        try await Self.withDrones([("a", .answer), ("b", .answer)]) { station in
             let results = await station.requestAll("telemetry", from: ["b", "ghost", "a"], as: JSONValue.self, timeout: .seconds(5))
             try #require(results.map(\.droneID) == ["b", "ghost", "a"])
             #expect(results[0].result == .success(["id": "b"]))
@@ -85,7 +98,7 @@ struct RequestAllTests {
 
     @Test("the server's form returns one result per connection, in accepted order")
     func serverForm() async throws {
-        try await Self.withDrones([("a", .zero), ("b", .zero), ("c", .zero)]) { station in
+        try await Self.withDrones([("a", .answer), ("b", .answer), ("c", .answer)]) { station in
             let connections = station.server.connections
             let results = await station.server.requestAll("id", timeout: .seconds(5))
             #expect(results.map(\.connection.number) == connections.map(\.number))
@@ -95,7 +108,7 @@ struct RequestAllTests {
 
     @Test("cancelling the caller fails the requests still waiting with cancelled")
     func cancellation() async throws {
-        try await Self.withDrones([("cancel-a", .zero), ("cancel-slow", .seconds(30))]) { station in
+        try await Self.withDrones([("cancel-a", .answer), ("cancel-slow", .hold)]) { station in
             let task = Task { await station.requestAll("telemetry", as: JSONValue.self, timeout: .seconds(30)) }
             // Cancel once "cancel-a" has answered and "cancel-slow" was asked. Both handlers
             // ran once their ids are in `asked` (so both requests went out); the reply of

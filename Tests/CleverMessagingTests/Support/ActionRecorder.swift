@@ -41,12 +41,13 @@ func makeTestRegistry() -> HandlerRegistry {
     registry.onRequest("id") { _, _, _ in "swiftcopter" }
     registry.onRequest("fail") { _, _, _ in throw PythonPeer.Failure(description: "this handler always fails") }
     registry.onRequest("slow") { (_, args, kwargs) async throws -> JSONValue in
-        let delay = kwargs["delay"]?.doubleValue ?? 0.2
-        let tag = kwargs["tag"]?.stringValue
-        if let tag { slowHandlerTags.update { _ = $0.started.insert(tag) } }
-        // Real time: a handler that takes this long is what the callers test (timeouts, cancellation, concurrency).
-        try await Task.sleep(for: .milliseconds(Int(delay * 1000)))
-        if let tag { slowHandlerTags.update { _ = $0.finished.insert(tag) } }
+        // A tagged request is held until the test releases its tag (or its task is
+        // cancelled): the caller decides when the reply goes out, no timer does.
+        if let tag = kwargs["tag"]?.stringValue {
+            slowHandlerTags.update { _ = $0.started.insert(tag) }
+            try await slowHandlerTags.waitCancellably { $0.released.contains(tag) }
+            slowHandlerTags.update { _ = $0.finished.insert(tag) }
+        }
         return ["args": .array(args), "kwargs": .object(kwargs)]
     }
     return registry

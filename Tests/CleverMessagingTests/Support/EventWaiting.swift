@@ -81,12 +81,29 @@ final class Watched<Value: Sendable>: Sendable {
     func wait(timeout: Duration = .seconds(10), until condition: @escaping @Sendable (Value) -> Bool) async -> Bool {
         await waiters.wait(timeout: timeout) { [box] in condition(box.withLockedValue { $0 }) }
     }
+
+    /// Waits, with no deadline, until `condition` holds; throws `CancellationError` when the task is cancelled first.
+    func waitCancellably(until condition: @escaping @Sendable (Value) -> Bool) async throws {
+        guard await waiters.wait(until: { [box] in condition(box.withLockedValue { $0 }) }) else { throw CancellationError() }
+    }
 }
 
 /// The tags of the test registry's `slow` requests (``makeTestRegistry()``)
-/// that started and that finished, so that a test waits for a handler to be
-/// running, or to have answered, instead of sleeping.
-let slowHandlerTags = Watched<(started: Set<String>, finished: Set<String>)>(([], []))
+/// that started, that the test released, and that finished: a test waits for a
+/// handler to be running, lets it answer, and waits for the answer, instead of sleeping.
+let slowHandlerTags = Watched<SlowHandlerTags>(SlowHandlerTags())
+
+/// See ``slowHandlerTags``.
+struct SlowHandlerTags: Sendable {
+    var started: Set<String> = []
+    var released: Set<String> = []
+    var finished: Set<String> = []
+}
+
+/// Releases the `slow` request tagged `tag`: its handler answers now.
+func releaseSlowHandler(_ tag: String) {
+    slowHandlerTags.update { _ = $0.released.insert(tag) }
+}
 
 /// A fresh tag for a `slow` request.
 func newSlowTag() -> String {
@@ -122,8 +139,8 @@ final class LogMessages: Sendable {
             set { metadata[key] = newValue }
         }
 
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            recorder.messages.update { $0.append(message.description) }
+        func log(event: LogEvent) {
+            recorder.messages.update { $0.append(event.message.description) }
         }
     }
 }

@@ -126,7 +126,7 @@ final class PythonPeer: Sendable {
     @discardableResult
     func waitForLines(count: Int = 1, timeout: Duration = .seconds(20), where predicate: @escaping (JSONValue) -> Bool) async throws -> [JSONValue] {
         let predicate = UncheckedPredicate(predicate)
-        await changes.wait(timeout: timeout) { [self] in lines(where: predicate.call).count >= count || !process.isRunning }
+        _ = await changes.wait(timeout: timeout) { [self] in lines(where: predicate.call).count >= count || !process.isRunning }
         let found = lines(where: predicate.call)
         guard found.count >= count else {
             throw Failure(description: "waited for \(count) lines, got \(found.count); lines: \(events.suffix(10)); stderr: \(stderr.suffix(2000))")
@@ -148,7 +148,7 @@ final class PythonPeer: Sendable {
         where predicate: @escaping (JSONValue) -> Bool = { _ in true }
     ) async throws -> [JSONValue] {
         let predicate = UncheckedPredicate(predicate)
-        await changes.wait(timeout: timeout) { [self] in events(name, where: predicate.call).count >= count || !process.isRunning }
+        _ = await changes.wait(timeout: timeout) { [self] in events(name, where: predicate.call).count >= count || !process.isRunning }
         let found = events(name, where: predicate.call)
         guard found.count >= count else {
             throw Failure(
@@ -175,7 +175,7 @@ final class PythonPeer: Sendable {
     /// Asks the peer to quit and waits for it to exit.
     func quit() async {
         send(["cmd": "quit"])
-        await changes.wait(timeout: .seconds(5)) { [self] in !process.isRunning }
+        _ = await changes.wait(timeout: .seconds(5)) { [self] in !process.isRunning }
         if process.isRunning { process.terminate() }
     }
 }
