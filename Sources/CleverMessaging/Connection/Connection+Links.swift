@@ -164,7 +164,7 @@ extension Connection {
             s.linkWaiters.append(promise)
             return nil
         }
-        if let ready { promise.succeed() }
+        if ready != nil { promise.succeed() }
         promise.futureResult.whenComplete { result in
             if let ready { body(ready) } else if case .success = result { body(true) } else { body(false) }
         }
