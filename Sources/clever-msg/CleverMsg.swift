@@ -5,27 +5,28 @@ import CleverBench
 /// messaging protocol (see PROTOCOL.md) from the command line.
 @main
 struct CleverMsg: AsyncParsableCommand {
+    /// The version `clever-msg --version` prints.
+    static let version = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "clever-msg",
-        abstract: "Inspect, encode and benchmark clever-show messaging frames.",
+        abstract: "Run, simulate, inspect and measure clever-show ground stations and drones.",
         discussion: """
-            clever-msg speaks the wire format of the clever-show drone messaging \
-            protocol: a 2-byte big-endian header length, a JSON header, then the \
-            content (JSON in Python's dialect, or raw bytes).
-
-              inspect   decode a byte stream (raw or hex) into one JSON line per frame
-              encode    write the bytes of one action, request, response or file frame
-              bench     measure the codec's throughput (build with -c release)
+            clever-msg speaks the clever-show drone messaging protocol. Start with \
+            `clever-msg demo`; then `serve` a ground station and connect a `drone` or a \
+            `swarm` to it; `inspect` and `encode` read and write single frames; `bench` \
+            measures this library against raw TCP baselines.
             """,
-        // Add new subcommands here, one type per file.
+        version: version,
+        // The order a user meets them: the demo, a station and its drones, then the tools.
         subcommands: [
-            Inspect.self,
-            Encode.self,
-            Bench.self,
             Demo.self,
             Serve.self,
             Drone.self,
             Swarm.self,
+            Inspect.self,
+            Encode.self,
+            Bench.self,
         ]
     )
 }

@@ -137,6 +137,20 @@ struct CLITests {
         return #"{"header": \#(header), "content": \#(String(decoding: content, as: UTF8.self))}"#
     }
 
+    @Test("--version prints the version; the help lists the commands in the order a user meets them")
+    func versionAndHelpOrder() async throws {
+        let version = try await CleverMsgBinary.run(["--version"])
+        #expect(version.status == 0, "stderr: \(version.stderr)")
+        #expect(version.lines.count == 1)
+        #expect(version.lines.first?.split(separator: ".").count == 3, "a semantic version: \(version.text)")
+        let help = try await CleverMsgBinary.run(["--help"])
+        #expect(help.status == 0, "stderr: \(help.stderr)")
+        let subcommands = help.text.components(separatedBy: "SUBCOMMANDS:").last ?? ""
+        let listed = subcommands.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        let order = ["demo", "serve", "drone", "swarm", "inspect", "encode", "bench"]
+        #expect(listed.filter(order.contains) == order, "help lists: \(listed)")
+    }
+
     @Test("inspect --hex prints one line per vector, headers and contents exact")
     func inspectAllVectors() async throws {
         #expect(Vectors.all.count == 15)
