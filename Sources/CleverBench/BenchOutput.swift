@@ -1,11 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import CleverMessaging
+import Foundation
 import NIOCore
 
 /// Unbuffered output of whole lines: each call hands its bytes to `write`
@@ -38,28 +32,9 @@ enum BenchOutput {
         write(bytes, to: descriptor)
     }
 
-    /// Writes every readable byte of `bytes`, retrying short and interrupted writes.
+    /// Writes every readable byte of `bytes` (FileHandle retries short and interrupted writes).
     private static func write(_ bytes: ByteBuffer, to descriptor: CInt) {
-        bytes.withUnsafeReadableBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = systemWrite(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if n >= 0 {
-                    offset += n
-                } else if errno != EINTR {
-                    return
-                }
-            }
-        }
-    }
-
-    private static func systemWrite(_ descriptor: CInt, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
-        #if canImport(Darwin)
-        return Darwin.write(descriptor, pointer, count)
-        #elseif canImport(Glibc)
-        return Glibc.write(descriptor, pointer, count)
-        #else
-        return Musl.write(descriptor, pointer, count)
-        #endif
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
+        try? handle.write(contentsOf: Data(bytes.readableBytesView))
     }
 }
