@@ -1,56 +1,66 @@
 import NIOCore
 
-/// Tells an accepted link's task when the link is up: the server's accepting
-/// loop may receive a channel before it is registered and active, and the
-/// link's ``Connection`` is attached only then. Sits behind the connection's
-/// handler, which attaches the link before passing `channelActive` on.
+/// Tells the server when an accepted link is up and when it is down, from
+/// the link's own pipeline, on its event loop: no future, no task and no
+/// hop to another thread per link. Sits behind the connection's handler,
+/// which attaches the link before passing `channelActive` on.
 final class LinkActivation: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
-    /// `true` once the link is active; `false` when it closed (or the handler
-    /// went) before it ever was.
-    private let promise: EventLoopPromise<Bool>
-    private var settled = false
-
-    init(_ promise: EventLoopPromise<Bool>) {
-        self.promise = promise
+    /// What the server does when the link comes up and when it goes down.
+    struct Callbacks {
+        /// The link is up (it is active).
+        var up: () -> Void
+        /// The link is down; `wasUp` tells whether ``up`` ran before.
+        var down: (_ wasUp: Bool) -> Void
     }
 
-    private func settle(_ active: Bool) {
-        guard !settled else { return }
-        settled = true
-        promise.succeed(active)
+    private enum Phase {
+        case waiting
+        case up
+        case down
+    }
+
+    private let callbacks: Callbacks
+    private var phase = Phase.waiting
+
+    init(_ callbacks: Callbacks) {
+        self.callbacks = callbacks
+    }
+
+    private func comeUp() {
+        guard phase == .waiting else { return }
+        phase = .up
+        callbacks.up()
+    }
+
+    private func goDown() {
+        let wasUp: Bool
+        switch phase {
+        case .down: return
+        case .up: wasUp = true
+        case .waiting: wasUp = false
+        }
+        phase = .down
+        callbacks.down(wasUp)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { settle(true) }
+        if context.channel.isActive { comeUp() }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        settle(false)
+        goDown()
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        settle(true)
+        comeUp()
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        settle(false)
+        goDown()
         context.fireChannelInactive()
-    }
-
-    /// Adds the handler at the end of `channel`'s pipeline; must run on its event loop.
-    /// - Returns: when the link is up (`true`) or ended without coming up (`false`).
-    static func install(on channel: any Channel) throws -> EventLoopFuture<Bool> {
-        let promise = channel.eventLoop.makePromise(of: Bool.self)
-        do {
-            try channel.pipeline.syncOperations.addHandler(LinkActivation(promise))
-        } catch {
-            promise.succeed(false)
-            throw error
-        }
-        return promise.futureResult
     }
 }
 

@@ -3,7 +3,6 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import OrderedCollections
 import ServiceLifecycle
 
 /// A server that accepts many peers (the ground-station side of the link).
@@ -171,35 +170,27 @@ public final class MessagingServer: Sendable {
         }
     }
 
-    /// One accepted link (or one refused, to be closed).
-    private struct Accepted: Sendable {
-        var connection: Connection?
-        var channel: any Channel
-        /// Whether the link came up (see ``LinkActivation``).
-        var active: EventLoopFuture<Bool>?
-    }
-
     private func serve(hooks: LinkHooks?) async throws {
-        let server: NIOAsyncChannel<Accepted, Never>
+        let channel: any Channel
         do {
             try PortRange.check(port, in: PortRange.listening)
-            server = try await ServerBootstrap(group: group)
+            channel = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 4096)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                // A swarm connecting at once is taken in as fast as the kernel hands it over.
+                .serverChannelOption(.maxMessagesPerRead, value: 64)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
-                .bind(
-                    host: host,
-                    port: port,
-                    // A swarm connecting at once is taken in as fast as the kernel hands it over.
-                    serverBackPressureStrategy: .init(lowWatermark: 256, highWatermark: 4096)
-                ) { [self] child in self.accept(child) }
+                // Each link is set up on its own event loop as it is accepted: no
+                // task, future chain or thread hop per link.
+                .childChannelInitializer { [self] child in self.accept(child, hooks: hooks) }
+                .bind(host: host, port: port)
+                .get()
         } catch {
             let failure = error as? MessagingError ?? .listenFailed(host: host, port: port, reason: LogFormat.error(error))
             boundSettled.withLockedValue { $0 = true }
             bound.fail(failure)
             throw failure
         }
-        let channel = server.channel
         let stop = state.withLockedValue { s -> Bool in
             s.channel = channel
             return s.shutdownRequested
@@ -208,54 +199,69 @@ public final class MessagingServer: Sendable {
         bound.succeed(channel.localAddress!)
         logger.debug("listening", metadata: ["address": "\(channel.localAddress!)"])
         if stop { channel.close(promise: nil) }
-        try await server.executeThenClose { inbound in
-            await withDiscardingTaskGroup { group in
-                // The handler work of every connection runs in this group
-                // (structured under run()); a link itself needs no task: its
-                // coming up, opening and going down are event-loop callbacks.
-                let serving = handlerTasks.start()
-                group.addTask {
-                    do {
-                        for try await accepted in inbound {
-                            guard let connection = accepted.connection else {
-                                accepted.channel.close(promise: nil)
-                                continue
-                            }
-                            self.serveLink(connection, accepted: accepted, hooks: hooks)
-                        }
-                    } catch {
-                        self.logger.debug("accepting stopped: \(error)")
-                    }
-                    // Not accepting any more: every link is closed after its queue is
-                    // written; the group then waits for their handlers.
-                    await self.drain()
-                    await self.linksEnded()
-                    self.handlerTasks.finish()
-                }
-                guard serving else { return }
-                while let work = await handlerTasks.next() {
-                    group.addTask { await work() }
-                }
-                // Cancelled: what is still queued runs in tasks of its own.
-                for work in handlerTasks.stop() {
-                    Task { await work() }
-                }
+        await withDiscardingTaskGroup { group in
+            // The handler work of every connection runs in this group
+            // (structured under run()); a link itself needs no task: its
+            // coming up, opening and going down are event-loop callbacks.
+            let serving = handlerTasks.start()
+            group.addTask {
+                try? await channel.closeFuture.get()
+                // Not accepting any more: every link is closed after its queue is
+                // written; the group then waits for their handlers.
+                await self.drain()
+                await self.linksEnded()
+                self.handlerTasks.finish()
+            }
+            guard serving else { return }
+            while let work = await handlerTasks.next() {
+                group.addTask { await work() }
+            }
+            // Cancelled: what is still queued runs in tasks of its own.
+            for work in handlerTasks.stop() {
+                Task { await work() }
             }
         }
         logger.debug("stopped")
     }
 
-    /// Serves one link, from event-loop callbacks: when it is up, when its
-    /// handshake opened it, when it is down. Its handler work runs in the
+    /// Sets up an accepted link, on its event loop, before it is registered:
+    /// its connection, and the callbacks that serve it when it is up, when its
+    /// handshake opened it, and when it is down. Its handler work runs in the
     /// server's task group (see ``serve(hooks:)``).
-    private func serveLink(_ connection: Connection, accepted: Accepted, hooks: LinkHooks?) {
-        let channel = accepted.channel
-        state.withLockedValue { $0.links[connection.number] = channel }
-        let active = accepted.active ?? channel.eventLoop.makeSucceededFuture(false)
-        active.whenComplete { result in
-            let up = (try? result.get()) == true
-            if up { self.linkUp(connection, hooks: hooks) }
-            channel.closeFuture.whenComplete { _ in self.linkDown(connection, up: up, hooks: hooks) }
+    private func accept(_ child: any Channel, hooks: LinkHooks?) -> EventLoopFuture<Void> {
+        let connection = Connection(
+            eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks
+        )
+        let limit = maximumConnections
+        let accepted = state.withLockedValue { s -> Bool in
+            if s.shutdownRequested { return false }
+            if let limit, s.connections.count >= limit { return false }
+            s.connections[connection.number] = connection
+            s.links[connection.number] = child
+            return true
+        }
+        guard accepted else {
+            if let limit {
+                logger.warning(
+                    "connection refused: \(limit) connections already",
+                    metadata: ["peer": "\(child.remoteAddress.map { "\($0)" } ?? "?")"]
+                )
+            }
+            // A failed initialiser closes the channel.
+            return child.eventLoop.makeFailedFuture(MessagingError.closed)
+        }
+        return ConnectionHandler.install(on: child, connection: connection).flatMapThrowing {
+            try child.pipeline.syncOperations.addHandler(LinkActivation(.init(
+                up: { self.linkUp(connection, hooks: hooks) },
+                down: { wasUp in self.linkDown(connection, up: wasUp, hooks: hooks) }
+            )))
+        }.flatMapErrorThrowing { error in
+            self.state.withLockedValue { s in
+                s.connections.removeValue(forKey: connection.number)
+                s.links.removeValue(forKey: connection.number)
+            }
+            self.waiters.changed()
+            throw error
         }
     }
 
@@ -310,38 +316,6 @@ public final class MessagingServer: Sendable {
             return s.channel
         }
         channel?.close(promise: nil)
-    }
-
-    /// Sets up an accepted channel (on its event loop, before it is registered).
-    private func accept(_ child: any Channel) -> EventLoopFuture<Accepted> {
-        let connection = Connection(
-            eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks
-        )
-        let limit = maximumConnections
-        let accepted = state.withLockedValue { s -> Bool in
-            if s.shutdownRequested { return false }
-            if let limit, s.connections.count >= limit { return false }
-            s.connections[connection.number] = connection
-            return true
-        }
-        guard accepted else {
-            if let limit {
-                logger.warning(
-                    "connection refused: \(limit) connections already",
-                    metadata: ["peer": "\(child.remoteAddress.map { "\($0)" } ?? "?")"]
-                )
-            }
-            // Closed by the accepting loop once it is registered.
-            return child.eventLoop.makeSucceededFuture(Accepted(connection: nil, channel: child))
-        }
-        return ConnectionHandler.install(on: child, connection: connection).flatMapThrowing {
-            Accepted(connection: connection, channel: child, active: try LinkActivation.install(on: child))
-        }.flatMapErrorThrowing { error in
-            _ = self.state.withLockedValue { $0.connections.removeValue(forKey: connection.number) }
-            // The accepting loop never sees a channel whose setup failed: it is closed here.
-            child.close(promise: nil)
-            throw error
-        }
     }
 
     /// How many connections one flush task of a broadcast covers.
