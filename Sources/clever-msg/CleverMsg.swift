@@ -49,7 +49,8 @@ struct CleverMsg: AsyncParsableCommand {
                 var command = command
                 try command.run()
             }
-        } catch let error where error is ValidationError || error is ExitCode || error is CleanExit {
+        } catch let error where error is ValidationError || error is ExitCode || error is CleanExit || exitCode(for: error) != .failure {
+            // The parser's own outcomes: help, version, usage errors, an exit code.
             exit(withArgumentError: error)
         } catch {
             let report = ErrorReport(error)

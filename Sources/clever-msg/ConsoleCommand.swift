@@ -32,15 +32,18 @@ struct ConsoleCommand: Sendable, Hashable {
     }
 
     /// The text of `help`: every command with its arguments, and what the words mean.
+    ///
+    /// Each command takes two lines, its usage then what it does, so that no
+    /// line is wider than `serve --help` prints without wrapping.
     static var help: String {
-        let table = TextTable(all.map { [$0.usage, $0.summary] })
-        return (["Commands, one per line:"] + table.lines.map { "  " + $0 } + [
-            "TARGET is a drone id, a comma-separated list of ids, or all. ARGS_JSON is a JSON array",
-            "(positional arguments), KWARGS_JSON a JSON object (keyword arguments); either may be",
-            "left out. Ctrl-C cancels the running command; Ctrl-C at the prompt twice leaves.",
-            "Errors read \"error: MESSAGE\", or \"ID: error: MESSAGE\" for one drone; with --json every",
-            "line is one JSON object, and an error is {\"id\": ID, \"error\": {\"code\": CODE, \"message\": MESSAGE}}",
-            "(no \"id\" when the error is about no drone).",
+        (["Commands, one per line:"] + all.flatMap { ["  \($0.usage)", "      \($0.summary)"] } + [
+            "TARGET is a drone id, a comma-separated list of ids, or all. ARGS_JSON is a",
+            "JSON array (positional arguments), KWARGS_JSON a JSON object (keyword",
+            "arguments); either may be left out. Ctrl-C cancels the running command;",
+            "Ctrl-C at the prompt twice leaves. Errors read \"error: MESSAGE\", or",
+            "\"ID: error: MESSAGE\" for one drone. With --json every line is one JSON",
+            "object; an error is {\"id\": ID, \"error\": {\"code\": CODE, \"message\": MESSAGE}},",
+            "without \"id\" when it is about no drone.",
         ]).joined(separator: "\n")
     }
 }

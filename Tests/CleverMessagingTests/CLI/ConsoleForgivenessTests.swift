@@ -94,14 +94,14 @@ struct ConsoleForgivenessTests {
         let result = try await CleverMsgBinary.run(["serve", "--port", "0"], input: Array("help\n".utf8))
         for usage in ["drones", "wait N [TIMEOUT]", "send TARGET ACTION [ARGS_JSON] [KWARGS_JSON]", "request TARGET NAME [ARGS_JSON] [KWARGS_JSON]",
                       "push TARGET LOCAL REMOTE", "pull ID REMOTE LOCAL", "help", "quit"] {
-            #expect(result.lines.contains { $0.hasPrefix("  " + usage + " ") }, "\(usage) in \(result.text)")
+            #expect(result.lines.contains("  " + usage), "\(usage) in \(result.text)")
         }
     }
 
     @Test("serve --timeout must be a finite number of seconds above 0")
     func timeoutOption() async throws {
         for bad in ["0", "-1", "nan", "inf"] {
-            let result = try await CleverMsgBinary.run(["serve", "--port", "0", "--timeout", bad])
+            let result = try await CleverMsgBinary.run(["serve", "--port", "0", "--timeout=\(bad)"])
             #expect(result.status != 0)
             #expect(result.stderr.contains("--timeout must be a number of seconds greater than 0"), "\(result.stderr)")
         }

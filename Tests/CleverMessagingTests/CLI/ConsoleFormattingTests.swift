@@ -105,7 +105,7 @@ struct ConsoleFormattingTests {
     func help() {
         let help = ConsoleCommand.help
         for command in ConsoleCommand.all {
-            #expect(help.contains(command.usage + "  "), "\(command.usage)")
+            #expect(help.contains("\n  \(command.usage)\n      \(command.summary)\n"), "\(command.usage)")
         }
         #expect(help.contains("send TARGET ACTION [ARGS_JSON] [KWARGS_JSON]"))
         #expect(help.contains("request TARGET NAME [ARGS_JSON] [KWARGS_JSON]"))
