@@ -4,9 +4,10 @@ import Testing
 
 /// Runs the built `clever-msg` executable as a subprocess.
 ///
-/// The test target does not depend on the executable target, but
-/// `swift build --build-tests` (and `swift test`) build every product, so the
-/// binary sits in the same products directory as the test bundle.
+/// The test target depends on the executable target (its console types are
+/// unit-tested), and `swift build --build-tests` (and `swift test`) build
+/// every product, so the binary sits in the same products directory as the
+/// test bundle.
 enum CleverMsgBinary {
     /// What one run printed and how it exited.
     struct Result {
