@@ -1,5 +1,7 @@
 import ArgumentParser
 import CleverBench
+import CleverMessaging
+import Foundation
 
 /// The `clever-msg` tool: look at, build and measure frames of the clever-show
 /// messaging protocol (see PROTOCOL.md) from the command line.
@@ -29,4 +31,42 @@ struct CleverMsg: AsyncParsableCommand {
             Bench.self,
         ]
     )
+
+    /// Parses the command line and runs the command; a failure prints one
+    /// `error: MESSAGE` line on standard error (a JSON object with `--json`,
+    /// see ``ErrorReport``), as the console does.
+    static func main() async {
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withArgumentError: error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var command = command
+                try command.run()
+            }
+        } catch let error where error is ValidationError || error is ExitCode || error is CleanExit || exitCode(for: error) != .failure {
+            // The parser's own outcomes: help, version, usage errors, an exit code.
+            exit(withArgumentError: error)
+        } catch {
+            let report = ErrorReport(error)
+            let line = CommandLine.arguments.contains("--json") ? JSONValue.object(report.json).description : report.text
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    /// Exits as the argument parser does (help, usage and version included),
+    /// with its `Error:` written `error:` like every other error.
+    private static func exit(withArgumentError error: any Error) -> Never {
+        let message = fullMessage(for: error)
+        let code = exitCode(for: error)
+        guard code != .success, message.hasPrefix("Error: ") else { exit(withError: error) }
+        FileHandle.standardError.write(Data(("error: " + message.dropFirst("Error: ".count) + "\n").utf8))
+        Foundation.exit(code.rawValue)
+    }
 }

@@ -3,146 +3,192 @@ import CleverMessaging
 import Foundation
 import NIOCore
 
-/// The ground-station console's commands (see `clever-msg serve --help`).
+/// The ground-station console's commands (``ConsoleCommand/all``, `help`).
+///
+/// Each command runs in a task of its own; once that task is cancelled
+/// (Ctrl-C) the command prints nothing more.
 struct Console: Sendable {
     let station: GroundStation
     let out: LinePrinter
     let timeout: Duration
 
-    /// Runs one command line; returns `false` for `quit`.
-    func execute(_ line: String) async throws -> Bool {
+    /// Runs one command line and prints its results or its error.
+    /// - Parameter line: the line typed.
+    /// - Returns: `false` for `quit`.
+    func execute(_ line: String) async -> Bool {
         let words = Self.split(line, maxWords: 4)
         guard let command = words.first else { return true }
         do {
             switch command {
             case "quit", "exit": return false
-            case "drones": drones()
+            case "drones": try drones(words)
             case "wait": try await wait(words)
             case "send": try await send(words)
             case "request": try await request(words)
             case "push": try await push(words)
             case "pull": try await pull(words)
-            case "help": out.print(["help": .string(Serve.configuration.discussion)], text: Serve.configuration.discussion)
-            default: throw ConsoleError("unknown command \(command) (try help)")
+            case "help": try help(words)
+            default: throw ConsoleError(code: "unknown_command", "unknown command \(command) (try help)")
             }
         } catch {
-            out.print(["error": .string("\(error)"), "command": .string(line)], text: "error: \(error)")
+            // A cancelled command was already reported as cancelled.
+            if !Task.isCancelled { out.error(error) }
         }
         return true
     }
 
-    private func drones() {
-        let list = station.drones
-        if list.isEmpty { out.print(["drones": []], text: "no drones") }
-        for d in list {
-            out.print(
-                ["id": .string(d.id), "address": .string(d.address), "connected": .bool(d.isConnected), "since": .double(d.since)],
-                text: "\(d.id)  \(d.address)  \(d.isConnected ? "connected" : "disconnected")  since \(Date(timeIntervalSince1970: d.since))"
-            )
+    /// Prints a result line, unless the command was cancelled.
+    private func say(_ object: JSONObject, text: @autoclosure () -> String) {
+        guard !Task.isCancelled else { return }
+        out.print(object, text: text())
+    }
+
+    /// Prints one drone's error, unless the command was cancelled.
+    private func fail(_ error: any Error, drone: String) {
+        guard !Task.isCancelled else { return }
+        out.error(error, drone: drone)
+    }
+
+    /// The words of `command`, checked against its usage line: at least `required` after the name.
+    private func arguments(_ words: [String], _ command: String, required: Int, optional: Int = 0) throws(ConsoleError) -> [String] {
+        let usage = ConsoleCommand.named(command)?.usage ?? command
+        let given = words.count - 1
+        guard given >= required, given <= required + optional else { throw .usage(usage) }
+        return Array(words.dropFirst())
+    }
+
+    private func help(_ words: [String]) throws {
+        _ = try arguments(words, "help", required: 0)
+        let text = ConsoleCommand.help
+        say(["help": .string(text)], text: text)
+    }
+
+    private func drones(_ words: [String]) throws {
+        _ = try arguments(words, "drones", required: 0)
+        let list = station.drones.sorted { NaturalOrder.areInIncreasingOrder($0.id, $1.id) }
+        if list.isEmpty {
+            say(["drones": []], text: "no drones")
+            return
         }
+        if out.json {
+            for d in list {
+                say(["id": .string(d.id), "address": .string(d.address), "connected": .bool(d.isConnected), "since": .double(d.since)], text: "")
+            }
+            return
+        }
+        let rows = list.map { d in
+            [d.id, d.address, d.isConnected ? "connected" : "disconnected", "since \(Date(timeIntervalSince1970: d.since))"]
+        }
+        say([:], text: TextTable(rows).lines.joined(separator: "\n"))
     }
 
     private func wait(_ words: [String]) async throws {
-        guard words.count >= 2, let count = Int(words[1]) else { throw ConsoleError("usage: wait N [TIMEOUT]") }
-        let seconds = words.count > 2 ? Double(words[2]) ?? 30 : 30
+        let given = try arguments(words, "wait", required: 1, optional: 1)
+        let count = try ConsoleArguments.count(given[0], name: "N")
+        let timeout = try given.count > 1 ? ConsoleArguments.seconds(given[1], name: "TIMEOUT") : .seconds(30)
+        say(["waiting": .integer(count), "timeout": .string(LogFormat.duration(timeout))],
+            text: "waiting up to \(LogFormat.duration(timeout)) for \(count) drones (Ctrl-C cancels)")
         let ok: Bool
         do {
-            try await station.waitForDrones(count, timeout: .milliseconds(Int(seconds * 1000)))
+            try await station.waitForDrones(count, timeout: timeout)
             ok = true
         } catch {
             ok = false
         }
+        try Task.checkCancellation()
         let connected = station.connectedIDs.count
-        out.print(["wait": .integer(count), "connected": .integer(connected), "ok": .bool(ok)],
-                  text: ok ? "\(connected) drones connected" : "timed out: \(connected) of \(count) drones connected")
+        say(["wait": .integer(count), "connected": .integer(connected), "ok": .bool(ok)],
+            text: ok ? "\(connected) of \(count) drones connected" : "timed out: \(connected) of \(count) drones connected")
     }
 
-    private func targets(_ word: String) throws -> [String] {
+    private func targets(_ word: String) throws(ConsoleError) -> [String] {
         let ids = word == "all" ? station.connectedIDs : word.split(separator: ",").map(String.init)
-        if ids.isEmpty { throw ConsoleError("no drones match \(word)") }
-        return ids
-    }
-
-    private func kwargs(_ words: [String], at index: Int) throws -> JSONObject {
-        guard words.count > index else { return [:] }
-        guard case .object(let object) = try JSONParser.parse(words[index]) else {
-            throw ConsoleError("kwargs must be a JSON object")
-        }
-        return object
+        if ids.isEmpty { throw .invalidArgument(word == "all" ? "TARGET all: no drone is connected" : "TARGET names no drone: \(word)") }
+        return ids.sorted(by: NaturalOrder.areInIncreasingOrder)
     }
 
     private func send(_ words: [String]) async throws {
-        guard words.count >= 3 else { throw ConsoleError("usage: send TARGET ACTION [KWARGS_JSON]") }
-        let kwargs = try self.kwargs(words, at: 3)
-        let results = try await station.send(words[2], arguments: JSONValue.object(kwargs), to: try targets(words[1]))
-        for sent in results {
-            switch sent.result {
-            case .success:
-                out.print(["id": .string(sent.droneID), "sent": .string(words[2])], text: "\(sent.droneID): sent \(words[2])")
-            case .failure(let error):
-                out.print(["id": .string(sent.droneID), "error": .string("\(error)")], text: "\(sent.droneID): error: \(error)")
+        let given = try arguments(words, "send", required: 2, optional: 1)
+        let action = given[1]
+        let (args, kwargs) = try ConsoleArguments.messageArguments(given.count > 2 ? given[2] : "")
+        let ids = try targets(given[0])
+        // Every drone at once; the lines come out in the order of the targets.
+        let results = await withTaskGroup(of: (Int, (any Error)?).self) { group in
+            for (position, id) in ids.enumerated() {
+                group.addTask { [station] in
+                    guard let connection = station.connection(for: id) else { return (position, MessagingError.notConnected) }
+                    do {
+                        try await connection.send(action, args: args, kwargs: kwargs)
+                        return (position, nil)
+                    } catch {
+                        return (position, error)
+                    }
+                }
+            }
+            var results = [(any Error)?](repeating: nil, count: ids.count)
+            for await (position, error) in group { results[position] = error }
+            return results
+        }
+        try Task.checkCancellation()
+        for (id, error) in zip(ids, results) {
+            if let error {
+                fail(error, drone: id)
+            } else {
+                say(["id": .string(id), "sent": .string(action)], text: "\(id): sent \(action)")
             }
         }
     }
 
     private func request(_ words: [String]) async throws {
-        guard words.count >= 3 else { throw ConsoleError("usage: request TARGET NAME [KWARGS_JSON]") }
-        let kwargs = try self.kwargs(words, at: 3)
-        let name = words[2]
-        let ids = try targets(words[1])
+        let given = try arguments(words, "request", required: 2, optional: 1)
+        let name = given[1]
+        let (args, kwargs) = try ConsoleArguments.messageArguments(given.count > 2 ? given[2] : "")
+        let ids = try targets(given[0])
+        let linked = ids.compactMap { id in station.connection(for: id).map { (id, $0) } }
         // One fan-out for all targets: no task, promise or thread hop per drone.
-        let results = try await station.requestAll(name, arguments: JSONValue.object(kwargs), from: ids.sorted(), as: JSONValue.self, timeout: timeout)
-        for answer in results {
-            let id = answer.droneID
-            switch answer.result {
-            case .success(let value):
-                out.print(["id": .string(id), "value": value], text: "\(id): \(value)")
-            case .failure(let error):
-                var kind: JSONValue = "error"
-                if case .timedOut = error { kind = "timeout" }
-                out.print(["id": .string(id), "error": .string("\(error)"), "kind": kind], text: "\(id): \(kind): \(error)")
+        let answers = await station.server.requestAll(name, args: args, kwargs: kwargs, timeout: timeout, connections: linked.map(\.1))
+        try Task.checkCancellation()
+        var byID: [String: Result<JSONValue, MessagingError>] = [:]
+        for ((id, _), answer) in zip(linked, answers) { byID[id] = answer.result }
+        for id in ids {
+            switch byID[id] ?? .failure(.notConnected) {
+            case .success(let value): say(["id": .string(id), "value": value], text: "\(id): \(value)")
+            case .failure(let error): fail(error, drone: id)
             }
         }
     }
 
     private func push(_ words: [String]) async throws {
-        guard words.count >= 4 else { throw ConsoleError("usage: push TARGET LOCAL REMOTE") }
-        for id in try targets(words[1]) {
+        let given = try arguments(words, "push", required: 3)
+        let (local, remote) = (given[1], given[2])
+        for id in try targets(given[0]) {
+            try Task.checkCancellation()
             do {
                 guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
-                let bar = out.json ? nil : ProgressBar("push \(words[2]) → \(id)")
-                let result = try await connection.pushFile(words[2], to: words[3], progress: bar?.handler)
-                out.print(
-                    ["id": .string(id), "pushed": .string(words[3]), "bytes": .integer(Int(result.bytes)), "delivery": .string("\(result.delivery)")],
-                    text: "\(id): pushed \(result.bytes) bytes to \(words[3]) (\(result.delivery))"
+                let bar = out.json ? nil : ProgressBar("push \(local) → \(id)")
+                let result = try await connection.pushFile(local, to: remote, progress: bar?.handler)
+                say(
+                    ["id": .string(id), "pushed": .string(remote), "bytes": .integer(Int(result.bytes)), "delivery": .string("\(result.delivery)")],
+                    text: "\(id): pushed \(result.bytes) bytes to \(remote) (\(result.delivery))"
                 )
             } catch {
-                let message = Self.explain(error)
-                out.print(["id": .string(id), "error": .string(message)], text: "\(id): error: \(message)")
+                fail(error, drone: id)
             }
         }
     }
 
-    /// The error's text, with a hint when the drone refused a file because it has no file root.
-    static func explain(_ error: any Error) -> String {
-        let text = "\(error)"
-        guard text.contains(FilePolicyError.notConfigured.description) else { return text }
-        return text + " (the drone was started without --root)"
-    }
-
     private func pull(_ words: [String]) async throws {
-        guard words.count >= 4 else { throw ConsoleError("usage: pull ID REMOTE LOCAL") }
-        let id = words[1]
-        guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
-        let bar = out.json ? nil : ProgressBar("pull \(words[2]) ← \(id)")
-        let result: FileTransferResult
+        let given = try arguments(words, "pull", required: 3)
+        let (id, remote, local) = (given[0], given[1], given[2])
         do {
-            result = try await connection.pullFile(words[2], to: words[3], progress: bar?.handler)
+            guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
+            let bar = out.json ? nil : ProgressBar("pull \(remote) ← \(id)")
+            let result = try await connection.pullFile(remote, to: local, progress: bar?.handler)
+            say(["id": .string(id), "pulled": .string(remote), "bytes": .integer(Int(result.bytes)), "path": .string(local)],
+                text: "\(id): pulled \(result.bytes) bytes into \(local)")
         } catch {
-            throw ConsoleError(Self.explain(error))
+            fail(error, drone: id)
         }
-        out.print(["id": .string(id), "pulled": .string(words[2]), "bytes": .integer(Int(result.bytes)), "path": .string(words[3])],
-                  text: "\(id): pulled \(result.bytes) bytes into \(words[3])")
     }
 
     /// Splits off up to `maxWords - 1` words at white space; the rest of the line is the last word.
@@ -160,10 +206,4 @@ struct Console: Sendable {
         }
         return words
     }
-}
-
-/// A console usage error.
-struct ConsoleError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

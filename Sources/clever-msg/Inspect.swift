@@ -13,7 +13,8 @@ struct Inspect: ParsableCommand {
             as {"bytes": N, "sha256": "<hex>"}; it is hashed as it streams, so inputs of \
             any size are read in constant memory.
 
-            A malformed or truncated frame prints {"error": "<description>"} after the \
+            A malformed or truncated frame prints {"error": {"code": "malformed_frame", \
+            "message": "<description>"}} after the \
             frames decoded before it, and the exit code is 1.
             """
     )
@@ -35,11 +36,11 @@ struct Inspect: ParsableCommand {
             try session.run(input: input, hex: hex, output: &output)
             try output.flush()
         } catch let error as InspectSession.Failure {
-            output.writeLine(["error": .string(error.description)])
+            output.writeLine(.object(ErrorReport(code: "malformed_frame", message: error.description).json))
             try output.flush()
             throw ExitCode.failure
         } catch {
-            output.writeLine(["error": .string(String(describing: error))])
+            output.writeLine(.object(ErrorReport(error).json))
             try output.flush()
             throw ExitCode.failure
         }

@@ -15,7 +15,8 @@ import Darwin
 /// Keys: printable text inserts at the cursor; ←/→, Home/End, Ctrl-A/Ctrl-E
 /// move; Backspace, Delete, Ctrl-U (to start), Ctrl-K (to end), Ctrl-W (word)
 /// delete; ↑/↓ walk the history; Enter submits; Ctrl-D on an empty line ends
-/// the input; Ctrl-C restores the terminal and interrupts as usual.
+/// the input; Ctrl-C drops the line and raises SIGINT, which the console
+/// traps (it cancels the running command, or leaves when pressed twice).
 /// Lines printed by other tasks while a line is being typed appear above it
 /// (``printAbove(_:)``), and the typed line is drawn again below them.
 final class LineEditor: Sendable {
@@ -62,7 +63,12 @@ final class LineEditor: Sendable {
                 historyIndex = history.count
                 draft = []
                 return .line(text)
-            case 0x03: return .interrupt  // Ctrl-C
+            case 0x03:  // Ctrl-C: the line typed so far is dropped
+                line = []
+                cursor = 0
+                historyIndex = history.count
+                draft = []
+                return .interrupt
             case 0x04:  // Ctrl-D
                 if line.isEmpty { return .endOfInput }
                 deleteForward()
@@ -222,8 +228,10 @@ final class LineEditor: Sendable {
                         case .line(let text):
                             // The submitted line stays on screen; the next prompt comes after its output.
                             return (event, "\r" + prompt + text + "\u{1B}[K\n")
-                        case .endOfInput, .interrupt:
+                        case .endOfInput:
                             return (event, "\r\u{1B}[K")
+                        case .interrupt:
+                            return (event, "\r" + prompt + "^C\u{1B}[K\n")
                         case nil:
                             return (nil, s.rendering(prompt: prompt))
                         }
@@ -236,10 +244,8 @@ final class LineEditor: Sendable {
                         continuation.finish()
                         return
                     case .interrupt:
-                        restore()
+                        // The console traps SIGINT: it cancels the running command, or leaves when idle.
                         kill(getpid(), SIGINT)
-                        continuation.finish()
-                        return
                     case nil:
                         break
                     }

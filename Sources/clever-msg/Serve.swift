@@ -3,22 +3,13 @@ import CleverMessaging
 import Foundation
 import Logging
 import NIOCore
+import UnixSignals
 
 /// `clever-msg serve`: a ground-station console.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a ground station and drive its drones from a console (stdin).",
-        discussion: """
-            Commands, one per line (TARGET is a drone id, a comma list, or all):
-              drones                              list drones: id, address, connected, since
-              wait N [TIMEOUT]                    wait until N drones are connected (default 30 s)
-              send TARGET ACTION [KWARGS_JSON]    send an action
-              request TARGET NAME [KWARGS_JSON]   one result line per drone: value, or error/timeout
-              push TARGET LOCAL REMOTE            push a file (progress on a terminal)
-              pull ID REMOTE LOCAL                pull a file
-              quit                                stop (end of input too)
-            With --json every output line is one JSON object.
-            """
+        discussion: ConsoleCommand.help
     )
 
     @Option(help: "The address to listen on.")
@@ -47,6 +38,9 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         try checkPort(port, in: PortRange.listening, option: "--port")
+        guard timeout.isFinite, timeout > 0, timeout <= ConsoleArguments.maximumSeconds else {
+            throw ValidationError("--timeout must be a number of seconds greater than 0 (at most \(Int(ConsoleArguments.maximumSeconds))), got \(timeout)")
+        }
         if let announce { _ = try parseHostPort(announce, defaultPort: 8181) }
     }
 
@@ -73,6 +67,8 @@ struct Serve: AsyncParsableCommand {
             discovery = nil
         }
         let events = station.events()
+        // Ctrl-C is the console's from here on: it cancels a command instead of ending the process.
+        let interrupts = await UnixSignalsSequence(trapping: .sigint)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 if let discovery { try await station.run(discovery: discovery) } else { try await station.run() }
@@ -82,11 +78,8 @@ struct Serve: AsyncParsableCommand {
             }
             let address = try await station.server.localAddress()
             out.print(["listening": .string("\(host):\(address.port ?? port)")], text: "ground station listening on \(host):\(address.port ?? port)")
-            let console = Console(station: station, out: out, timeout: .milliseconds(Int64(timeout * 1000)))
-            for await line in editor?.lines() ?? StandardInput.lines() {
-                if try await !console.execute(line) { break }
-                editor?.draw()
-            }
+            let console = Console(station: station, out: out, timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))))
+            await ConsoleSession(console: console, out: out, editor: editor).run(interrupts: interrupts)
             station.shutdown()
             try await group.waitForAll()
         }

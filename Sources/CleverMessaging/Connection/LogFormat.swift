@@ -71,6 +71,13 @@ package enum LogFormat {
         return unit == 0 ? "\(count) B" : trimmed(value, unit: units[unit])
     }
 
+    /// The system's text for an `errno` value, such as `"No such file or directory"` for 2.
+    /// - Parameter code: the `errno` value.
+    /// - Returns: the text `strerror` gives.
+    package static func systemError(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+
     /// An error as one readable phrase. NIO's `IOError` describes itself as
     /// `"connection reset (error set): Connection refused (errno: 111)"`; this
     /// gives `"connection refused (errno 111)"`-like text for system errors and
@@ -79,7 +86,7 @@ package enum LogFormat {
     /// - Returns: the text.
     package static func error(_ error: any Error) -> String {
         if let io = error as? IOError {
-            let reason = String(cString: strerror(io.errnoCode)).lowercased()
+            let reason = systemError(io.errnoCode).lowercased()
             return "\(reason) (errno \(io.errnoCode))"
         }
         if let connect = error as? NIOConnectionError {

@@ -148,7 +148,7 @@ public final class DiscoveryBeacon: Sendable {
         do {
             try await channel.writeAndFlush(AddressedEnvelope(remoteAddress: target, data: bytes)).get()
         } catch {
-            throw .beaconSendFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
+            throw .beaconSendFailed(host: configuration.host, port: configuration.port, reason: LogFormat.error(error))
         }
         logger.trace("beacon sent", metadata: ["target": "\(target)", "announcement": "\(announcement)"])
     }
@@ -278,7 +278,7 @@ public final class DiscoveryBeacon: Sendable {
             state.withLockedValue { s in
                 if case .opening(let f) = s, f === future { s = .idle }
             }
-            throw .bindFailed(host: bindHost, port: 0, reason: "\(error)")
+            throw .bindFailed(host: bindHost, port: 0, reason: LogFormat.error(error))
         }
         let usable = state.withLockedValue { s -> Bool in
             switch s {

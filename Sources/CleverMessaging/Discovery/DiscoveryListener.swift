@@ -173,7 +173,7 @@ public final class DiscoveryListener: Sendable {
         do {
             channel = try await future.get()
         } catch {
-            throw .bindFailed(host: configuration.host, port: configuration.port, reason: "\(error)")
+            throw .bindFailed(host: configuration.host, port: configuration.port, reason: LogFormat.error(error))
         }
         guard !core.state.withLockedValue({ $0.closed }), let address = channel.localAddress else { throw .closed }
         logger.debug("listening for server announcements", metadata: ["address": "\(address)"])

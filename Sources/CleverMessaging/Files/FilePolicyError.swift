@@ -88,7 +88,7 @@ public enum FilePolicyError: Error, Sendable, Hashable, CustomStringConvertible 
         case .noRoots: return "no allowed root directory given"
         case .notConfigured: return "file transfers are refused: no file root is configured"
         case .rootInvalid(let root): return "allowed root is missing or not a directory: \"\(root)\""
-        case .io(let path, let code): return "file system error \(code) on \"\(path)\""
+        case .io(let path, let code): return "\"\(path)\": \(LogFormat.systemError(code))"
         }
     }
 

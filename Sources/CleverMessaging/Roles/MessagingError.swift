@@ -192,7 +192,8 @@ extension MessagingError {
         case .connectFailed(let host, let port, let reason): return "cannot connect to \(host):\(port): \(reason)"
         case .handshakeFailed(let failure): return "\(failure)"
         case .fileRefused(let error): return "path refused: \(error)"
-        case .fileIO(let operation, let path, let errno): return "\(operation) \(path) failed with errno \(errno)"
+        case .fileIO(let operation, let path, let errno):
+            return "cannot \(operation)\(path.isEmpty ? "" : " " + path): \(LogFormat.systemError(errno))"
         case .notRegularFile(let path): return "\(path) is not a regular file"
         case .checksumMismatch(let expected, let actual): return "sha256 mismatch: expected \(expected), got \(actual)"
         case .invalidPort(let port, let allowed):

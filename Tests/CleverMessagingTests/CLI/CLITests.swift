@@ -4,9 +4,10 @@ import Testing
 
 /// Runs the built `clever-msg` executable as a subprocess.
 ///
-/// The test target does not depend on the executable target, but
-/// `swift build --build-tests` (and `swift test`) build every product, so the
-/// binary sits in the same products directory as the test bundle.
+/// The test target depends on the executable target (its console types are
+/// unit-tested), and `swift build --build-tests` (and `swift test`) build
+/// every product, so the binary sits in the same products directory as the
+/// test bundle.
 enum CleverMsgBinary {
     /// What one run printed and how it exited.
     struct Result {
@@ -290,13 +291,14 @@ struct CLITests {
         #expect(result.lines.first == Self.expectedLine(Vectors.named("action_simple")))
         let error = try JSONParser.parse(try #require(result.lines.last))
         #expect(error.objectValue?.keys.elementsEqual(["error"]) == true)
-        #expect(error["error"]?.stringValue?.contains("ended inside a frame") == true)
+        #expect(error["error"]?["code"] == "malformed_frame")
+        #expect(error["error"]?["message"]?.stringValue?.contains("ended inside a frame") == true)
 
         // Cut inside the header, and inside a binary body.
         for bytes in [Array(good.prefix(40)), Array(Vectors.named("file_push").bytes.dropLast(1)), [0x00]] {
             let r = try await CleverMsgBinary.run(["inspect"], input: bytes)
             #expect(r.status == 1)
-            #expect(r.lines.last?.hasPrefix(#"{"error": "#) == true)
+            #expect(r.lines.last?.hasPrefix(#"{"error": {"code": "malformed_frame", "message": "#) == true)
         }
     }
 
@@ -307,7 +309,7 @@ struct CLITests {
         #expect(result.status == 1)
         #expect(result.lines.count == 1)
         let error = try JSONParser.parse(try #require(result.lines.first))
-        #expect(error["error"]?.stringValue?.isEmpty == false)
+        #expect(error["error"]?["message"]?.stringValue?.isEmpty == false)
 
         // A header missing a required key.
         let header = Array(#"{"content-type": "json", "content-length": 2}"#.utf8)

@@ -35,13 +35,27 @@ struct ConsoleTests {
             #expect(action["kwargs"] == ["height": 1.5])
         }
 
+        // Positional arguments, then keyword arguments.
+        station.sendLine(#"send alpha goto [1, "two", 3.5] {"yaw": 0}"#)
+        let goto = try await drones[0].waitForLines { $0["action"] == "goto" }[0]
+        #expect(goto["args"] == [1, "two", 3.5])
+        #expect(goto["kwargs"] == ["yaw": 0])
+        try await station.waitForLines { $0["sent"] == "goto" }
+
         station.sendLine("request alpha,bravo telemetry")
         let replies = try await station.waitForLines(count: 2) { $0["value"]?["mode"] == "OFFBOARD" }
         #expect(Set(replies.compactMap { $0["id"]?.stringValue }) == ["alpha", "bravo"])
 
         station.sendLine("request all no_such_value")
-        let errors = try await station.waitForLines(count: 2) { $0["error"] != nil && $0["kind"] != nil }
-        #expect(errors.allSatisfy { $0["error"]?.stringValue?.contains("unknown_request") == true })
+        let errors = try await station.waitForLines(count: 2) { $0["error"]?["code"] == "remote" }
+        #expect(errors.allSatisfy { $0["error"]?["message"]?.stringValue?.contains("unknown_request") == true })
+        #expect(Set(errors.compactMap { $0["id"]?.stringValue }) == ["alpha", "bravo"])
+
+        // A local file that is not there: the system's words, not an errno number.
+        station.sendLine("push bravo \(work.file("station/nope.csv")) shows/nope.csv")
+        let missing = try await station.waitForLines { $0["error"]?["code"] == "file_io" }[0]
+        #expect(missing["id"] == "bravo")
+        #expect(missing["error"]?["message"] == .string("cannot open \(work.file("station/nope.csv")): No such file or directory"))
 
         station.sendLine("push bravo \(work.file("station/show.csv")) shows/show.csv")
         try await station.waitForLines { $0["pushed"] == "shows/show.csv" }
@@ -52,7 +66,7 @@ struct ConsoleTests {
         #expect(work.read("station/back.csv") == Array("frame,x\n0,1\n".utf8))
 
         station.sendLine("bogus")
-        try await station.waitForLines { $0["error"]?.stringValue?.contains("unknown command") == true }
+        try await station.waitForLines { $0["error"]?["message"] == "unknown command bogus (try help)" }
 
         station.sendLine("quit")
         #expect(await station.waitForExit(timeout: .seconds(10)))

@@ -25,7 +25,9 @@ struct MessagingErrorTests {
     @Test("message is the one-line text; cause is the underlying error")
     func messageAndCause() throws {
         let io = MessagingError.fileIO(operation: "open", path: "/x", errno: 2)
-        #expect(io.message == "open /x failed with errno 2")
+        #expect(io.message == "cannot open /x: No such file or directory")
+        #expect(MessagingError.fileIO(operation: "receive", path: "", errno: 5).message == "cannot receive: Input/output error")
+        #expect(FilePolicyError.io("/x", errno: 13).description == "\"/x\": Permission denied")
         #expect("\(io)" == io.message)
         let errno = try #require(io.cause as? IOError)
         #expect(errno.errnoCode == 2)

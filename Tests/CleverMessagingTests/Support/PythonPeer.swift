@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 
 /// A subprocess that prints JSON lines: the Python reference-style peer
 /// (`Tests/Interop/peer.py`), or `clever-msg` itself. Commands go to its stdin,
-/// events come back from its stdout (lines that are not JSON are ignored).
+/// events come back from its stdout (lines that are not JSON are kept as ``textLines``).
 final class PythonPeer: Sendable {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -19,6 +19,7 @@ final class PythonPeer: Sendable {
 
     private struct State {
         var events: [JSONValue] = []
+        var text: [String] = []
         var partial: [UInt8] = []
         var stderr: [UInt8] = []
     }
@@ -62,7 +63,11 @@ final class PythonPeer: Sendable {
                 while let newline = s.partial.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = Array(s.partial[..<newline])
                     s.partial.removeSubrange(...newline)
-                    if let event = try? JSONParser.parse(line) { s.events.append(event) }
+                    if let event = try? JSONParser.parse(line) {
+                        s.events.append(event)
+                    } else {
+                        s.text.append(String(decoding: line, as: UTF8.self))
+                    }
                 }
             }
             changes.changed()
@@ -91,6 +96,26 @@ final class PythonPeer: Sendable {
     /// - Returns: whether it exited within `timeout`.
     func waitForExit(timeout: Duration = .seconds(10)) async -> Bool {
         await changes.wait(timeout: timeout) { [self] in !process.isRunning }
+    }
+
+    /// Sends the process a signal, such as `SIGINT` (what Ctrl-C sends).
+    func sendSignal(_ number: Int32) {
+        if process.isRunning { kill(process.processIdentifier, number) }
+    }
+
+    /// The lines of standard output that are not JSON, in order.
+    var textLines: [String] { state.withLockedValue { $0.text } }
+
+    /// Waits until `count` text lines satisfy `predicate`.
+    @discardableResult
+    func waitForText(count: Int = 1, timeout: Duration = .seconds(20), where predicate: @escaping (String) -> Bool) async throws -> [String] {
+        let predicate = UncheckedTextPredicate(predicate)
+        _ = await changes.wait(timeout: timeout) { [self] in textLines.filter(predicate.call).count >= count || !process.isRunning }
+        let found = textLines.filter(predicate.call)
+        guard found.count >= count else {
+            throw Failure(description: "waited for \(count) text lines, got \(found.count); lines: \(textLines.suffix(10)); stderr: \(stderr.suffix(2000))")
+        }
+        return found
     }
 
     /// Stops the process at once.
@@ -185,6 +210,15 @@ private struct UncheckedPredicate: @unchecked Sendable {
     let call: (JSONValue) -> Bool
 
     init(_ call: @escaping (JSONValue) -> Bool) {
+        self.call = call
+    }
+}
+
+/// A test's predicate on text lines, called only while its wait runs (the waiting task holds it).
+private struct UncheckedTextPredicate: @unchecked Sendable {
+    let call: (String) -> Bool
+
+    init(_ call: @escaping (String) -> Bool) {
         self.call = call
     }
 }

@@ -1,0 +1,49 @@
+/// One command of the ground-station console: its name, its arguments as the
+/// usage line writes them, and what it does. ``all`` is the one list that
+/// `help`, `serve --help` and the usage errors are made from.
+struct ConsoleCommand: Sendable, Hashable {
+    /// The word that starts the command.
+    let name: String
+    /// The arguments, optional ones in brackets, such as `N [TIMEOUT]`.
+    let arguments: String
+    /// What the command does.
+    let summary: String
+
+    /// The usage line: the name and the arguments.
+    var usage: String { arguments.isEmpty ? name : "\(name) \(arguments)" }
+
+    /// Every command, in the order `help` lists them.
+    static let all: [ConsoleCommand] = [
+        ConsoleCommand(name: "drones", arguments: "", summary: "list the drones (id, address, state, since), in natural order"),
+        ConsoleCommand(name: "wait", arguments: "N [TIMEOUT]", summary: "wait until N drones are connected (TIMEOUT seconds, default 30)"),
+        ConsoleCommand(name: "send", arguments: "TARGET ACTION [ARGS_JSON] [KWARGS_JSON]", summary: "send an action; one line per drone: sent, or its error"),
+        ConsoleCommand(name: "request", arguments: "TARGET NAME [ARGS_JSON] [KWARGS_JSON]", summary: "ask for a value; one line per drone: the value, or its error"),
+        ConsoleCommand(name: "push", arguments: "TARGET LOCAL REMOTE", summary: "send the file LOCAL to REMOTE on each drone (progress on a terminal)"),
+        ConsoleCommand(name: "pull", arguments: "ID REMOTE LOCAL", summary: "fetch the file REMOTE from one drone into LOCAL"),
+        ConsoleCommand(name: "help", arguments: "", summary: "list the commands"),
+        ConsoleCommand(name: "quit", arguments: "", summary: "stop the station and leave (also: exit, end of input)"),
+    ]
+
+    /// The command called `name`, if there is one.
+    /// - Parameter name: the first word of a line.
+    /// - Returns: the command.
+    static func named(_ name: String) -> ConsoleCommand? {
+        all.first { $0.name == name }
+    }
+
+    /// The text of `help`: every command with its arguments, and what the words mean.
+    ///
+    /// Each command takes two lines, its usage then what it does, so that no
+    /// line is wider than `serve --help` prints without wrapping.
+    static var help: String {
+        (["Commands, one per line:"] + all.flatMap { ["  \($0.usage)", "      \($0.summary)"] } + [
+            "TARGET is a drone id, a comma-separated list of ids, or all. ARGS_JSON is a",
+            "JSON array (positional arguments), KWARGS_JSON a JSON object (keyword",
+            "arguments); either may be left out. Ctrl-C cancels the running command;",
+            "Ctrl-C at the prompt twice leaves. Errors read \"error: MESSAGE\", or",
+            "\"ID: error: MESSAGE\" for one drone. With --json every line is one JSON",
+            "object; an error is {\"id\": ID, \"error\": {\"code\": CODE, \"message\": MESSAGE}},",
+            "without \"id\" when it is about no drone.",
+        ]).joined(separator: "\n")
+    }
+}
