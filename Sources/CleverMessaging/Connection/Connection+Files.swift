@@ -8,7 +8,7 @@ extension Connection {
     ///
     /// The file is streamed in chunks, never held in memory. A peer of this
     /// library is first asked whether it accepts the destination
-    /// (``FileDestinationCheck``), so a refused push fails before its body is
+    /// (`x-clever-file-check`), so a refused push fails before its body is
     /// sent; it verifies the SHA-256 sent with the file, moves it into place
     /// atomically and acknowledges it. A reference peer gets the file as the
     /// reference sends it and sends no acknowledgement, so for it the result

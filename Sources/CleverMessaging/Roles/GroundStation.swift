@@ -29,7 +29,7 @@ import ServiceLifecycle
 ///
 /// Two drones of one host answering one id are taken for one drone
 /// reconnecting, and each new link replaces the other's; when one id's link
-/// is replaced three times within a minute (``IDFlapDetector``), the station
+/// is replaced three times within a minute, the station
 /// logs it once, at warning level, naming both addresses.
 public final class GroundStation: Sendable {
     /// What the station knows of one drone.
