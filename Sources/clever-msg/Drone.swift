@@ -10,9 +10,10 @@ struct Drone: AsyncParsableCommand {
         abstract: "Run a simulated drone that connects to a ground station.",
         discussion: """
             Answers id, time, clover_dir, telemetry and config; accepts file pushes and \
-            serves pulls inside --root; prints one line per action received. Reconnects \
-            after a drop (every 2 s; after 3 failures it also listens for a discovery \
-            beacon on --discover PORT when given).
+            serves pulls inside --root; prints one line per action received, and one \
+            when it starts connecting, connects, fails to connect (why, and when it retries) or \
+            loses its link. Reconnects after a drop (every 2 s; after 3 failures it also \
+            listens for a discovery beacon on --discover PORT when given).
             """
     )
 
@@ -31,7 +32,7 @@ struct Drone: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
-    @Flag(help: "Log connection events to standard error.")
+    @Flag(help: "Also write the library's debug log to standard error.")
     var verbose = false
 
     func validate() throws {
@@ -63,10 +64,15 @@ struct Drone: AsyncParsableCommand {
         if root == nil {
             printer.print(["files": "refused", "reason": "no --root given"], text: "no --root given: file pushes and pulls are refused")
         }
-        if let discover {
-            try await client.run(discovery: ClientDiscovery(listener: DiscoveryListener.Configuration(port: discover)))
-        } else {
-            try await client.run()
+        let events = client.events()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await LinkEventPrinter(out: printer).printAll(events) }
+            if let discover {
+                try await client.run(discovery: ClientDiscovery(listener: DiscoveryListener.Configuration(port: discover)))
+            } else {
+                try await client.run()
+            }
+            try await group.waitForAll()
         }
     }
 }
@@ -107,6 +113,8 @@ struct LinePrinter: Sendable {
     let json: Bool
     /// The console's line editor on a terminal: lines then appear above the line being typed.
     var editor: LineEditor? = nil
+    /// Whether a text line first erases the terminal line it lands on (a progress line drawn in place).
+    var clearsLine = false
 
     func print(_ object: JSONObject, text: @autoclosure () -> String) {
         let line = json ? JSONValue.object(object).description : text()
@@ -114,7 +122,7 @@ struct LinePrinter: Sendable {
             editor.printAbove(line)
             return
         }
-        let bytes = Array((line + "\n").utf8)
+        let bytes = Array(((clearsLine && !json ? "\r\u{1B}[K" : "") + line + "\n").utf8)
         _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
     }
 }

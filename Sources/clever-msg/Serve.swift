@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var logger = Logger(label: "clever.serve")
-        logger.logLevel = verbose ? .debug : .error
+        logger.logLevel = verbose ? .debug : .warning
         var configuration = ConnectionConfiguration()
         if let root {
             configuration.filePolicy = try FilePolicy(allowedRoots: [root])

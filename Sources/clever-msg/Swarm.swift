@@ -15,6 +15,10 @@ struct Swarm: AsyncParsableCommand {
             Each drone behaves like `clever-msg drone`: it answers id, time, clover_dir, \
             telemetry and config and reconnects after a drop. Actions are counted and \
             reported once all drones have one (one line per action name and count). \
+            One progress line tells how many drones are connected (rewritten in place \
+            on a terminal, at most a line a second through a pipe); a summary follows \
+            once all are connected, and when the swarm stops: drones, connected, \
+            failed (with the reasons, grouped) and the time taken. \
             The open-file soft limit is raised to the hard limit first; the command \
             refuses an N that cannot fit. A line "quit" on standard input stops it and \
             prints its peak RSS.
@@ -51,7 +55,8 @@ struct Swarm: AsyncParsableCommand {
         guard needed <= limit else {
             throw ValidationError("\(count) drones need about \(needed) open files, but the hard limit is \(limit) (raise it with ulimit -Hn)")
         }
-        let out = LinePrinter(json: json)
+        let isTerminal = isatty(1) == 1
+        let out = LinePrinter(json: json, clearsLine: isTerminal)
         let tally = ActionTally(total: count, out: out)
         let behaviour = DroneBehaviour(root: FileManager.default.currentDirectoryPath) { id, action, args, kwargs in
             if verbose {
@@ -77,12 +82,20 @@ struct Swarm: AsyncParsableCommand {
             behaviour.assign(id: "\(idPrefix)-\(n)", to: client.connection)
             return client
         }
+        let progress = SwarmProgress(count: count, out: out, isTerminal: isTerminal && !json)
+        for (index, client) in clients.enumerated() { progress.watch(client, drone: index) }
         out.print(["swarm": .integer(count), "server": .string("\(host):\(port)"), "open_file_limit": .integer(limit)],
                   text: "swarm of \(count) drones → \(host):\(port) (open-file limit \(limit))")
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients { group.addTask { try await client.run() } }
+            // Drawn until the swarm is told to stop (cancelled there, or when this scope ends).
+            let drawing = Task { await progress.run() }
+            defer { drawing.cancel() }
             group.addTask {
                 for await line in StandardInput.lines() where line == "quit" { break }
+                // The swarm as it stood when told to stop, not as its links close.
+                progress.freeze()
+                drawing.cancel()
                 for client in clients { client.shutdown() }
             }
             try await group.waitForAll()
@@ -90,6 +103,7 @@ struct Swarm: AsyncParsableCommand {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         out.print(["peak_rss": .integer(usage.ru_maxrss * 1024)], text: "peak RSS \(usage.ru_maxrss / 1024) MiB")
+        progress.printSummary()
     }
 }
 

@@ -7,9 +7,12 @@ extension Connection {
     /// Sends a local file to the peer, which writes it at `remotePath` (the reference's `send_file`).
     ///
     /// The file is streamed in chunks, never held in memory. A peer of this
-    /// library verifies the SHA-256 sent with it, moves it into place
-    /// atomically and acknowledges it; a reference peer sends no acknowledgement,
-    /// so for it the result says the bytes were handed to the socket.
+    /// library is first asked whether it accepts the destination
+    /// (`x-clever-file-check`), so a refused push fails before its body is
+    /// sent; it verifies the SHA-256 sent with the file, moves it into place
+    /// atomically and acknowledges it. A reference peer gets the file as the
+    /// reference sends it and sends no acknowledgement, so for it the result
+    /// says the bytes were handed to the socket.
     /// - Parameters:
     ///   - localPath: the file to send.
     ///   - remotePath: where the peer writes it (checked against the peer's ``FilePolicy``).
@@ -28,6 +31,9 @@ extension Connection {
         // A peer of this library gets the digest after the body (hashed while it
         // is sent); any other peer in the header, from a pass before the body.
         let extensions = configuration.announceExtensions && peerSpeaksExtensions
+        if extensions {
+            try await checkDestination(remotePath, bytes: size, timeout: acknowledgementTimeout)
+        }
         var extra: JSONObject
         var digest: String?
         if extensions {
@@ -67,6 +73,30 @@ extension Connection {
             throw .connectionLost
         }
         return FileTransferResult(delivery: .acknowledged, bytes: size, sha256: digest, path: nil)
+    }
+
+    /// Asks a peer of this library whether it accepts a push to `remotePath`.
+    /// - Throws: the peer's refusal (``MessagingError/remote(_:)``), or why no answer came.
+    private func checkDestination(_ remotePath: String, bytes: Int64, timeout: Duration) async throws(MessagingError) {
+        let outcome: Result<JSONValue, MessagingError>
+        do throws(MessagingError) {
+            let arguments = FileDestinationCheck.arguments(path: remotePath, bytes: bytes)
+            outcome = .success(try await request(FileDestinationCheck.requestedValue, kwargs: arguments, timeout: timeout))
+        } catch {
+            outcome = .failure(error)
+        }
+        if case .fail(let error) = FileDestinationCheck.verdict(outcome) { throw error }
+    }
+
+    /// Answers a peer's ``FileDestinationCheck`` from this side's file policy.
+    func answerFileCheck(id: JSONValue, kwargs: JSONObject) {
+        guard let refusal = FileDestinationCheck.answer(kwargs, policy: configuration.filePolicy) else {
+            reply(to: FileDestinationCheck.requestedValue, id: id, value: true)
+            return
+        }
+        let path = FilePolicyError.sanitize(kwargs["filepath"]?.stringValue ?? "")
+        logger.warning("file push refused before its body", metadata: linkMetadata(["path": "\(path)", "reason": "\(refusal.message)"]))
+        replyError(to: FileDestinationCheck.requestedValue, id: id, refusal)
     }
 
     /// Registers a pending entry that only an acknowledgement answers (never resent).

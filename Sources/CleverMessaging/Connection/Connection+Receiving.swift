@@ -78,6 +78,10 @@ extension Connection {
             reply(to: requestedValue, id: id, value: true)
             return
         }
+        if requestedValue == ExtensionHeader.fileCheck && wantsErrors {
+            answerFileCheck(id: id, kwargs: kwargs)
+            return
+        }
         if requestedValue == Frame.fileTransferAction {
             serveFile(id: id, kwargs: kwargs, wantsErrors: wantsErrors)
             return

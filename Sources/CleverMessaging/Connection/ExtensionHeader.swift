@@ -13,6 +13,10 @@ package enum ExtensionHeader {
     /// The requested value of the application ping, answered `true` by peers
     /// of this library; only sent to a peer that showed ``capabilities``.
     package static let ping = "x-clever-ping"
+    /// The requested value of the check a pusher makes before a file's body
+    /// (``FileDestinationCheck``), answered from the receiver's file policy by
+    /// peers of this library; only sent to a peer that showed ``capabilities``.
+    package static let fileCheck = "x-clever-file-check"
     /// On a binary frame: the SHA-256 of the content, lowercase hex. The
     /// receiver verifies it before the file replaces its destination.
     package static let sha256 = "sha256"

@@ -85,13 +85,27 @@ package enum LogFormat {
     /// - Parameter error: the error.
     /// - Returns: the text.
     package static func error(_ error: any Error) -> String {
+        describe(error, errno: true)
+    }
+
+    /// An error in plain words, as ``error(_:)`` without the `errno` number:
+    /// `"connection refused"`.
+    /// - Parameter error: the error.
+    /// - Returns: the text.
+    package static func reason(_ error: any Error) -> String {
+        describe(error, errno: false)
+    }
+
+    private static func describe(_ error: any Error, errno showErrno: Bool) -> String {
         if let io = error as? IOError {
             let reason = systemError(io.errnoCode).lowercased()
-            return "\(reason) (errno \(io.errnoCode))"
+            return showErrno ? "\(reason) (errno \(io.errnoCode))" : reason
         }
         if let connect = error as? NIOConnectionError {
-            let causes = connect.connectionErrors.map { "\($0.target): \(Self.error($0.error))" }
-            if let dns = connect.dnsAAAAError ?? connect.dnsAError, causes.isEmpty { return "cannot resolve \(connect.host): \(Self.error(dns))" }
+            let causes = connect.connectionErrors.map { "\($0.target): \(describe($0.error, errno: showErrno))" }
+            if let dns = connect.dnsAAAAError ?? connect.dnsAError, causes.isEmpty {
+                return "cannot resolve \(connect.host): \(describe(dns, errno: showErrno))"
+            }
             return causes.isEmpty ? "cannot connect to \(connect.host):\(connect.port)" : causes.joined(separator: "; ")
         }
         if error is ChannelError {

@@ -1,9 +1,19 @@
 import NIOConcurrencyHelpers
 
 /// The subscribers of an event stream (a role's events, a discovery listener's announcements): each ``subscribe(buffering:)`` gets its own
-/// stream of the events published from then on; ``finish()`` ends them all.
+/// stream of the events published from then on, each ``observe(_:)`` a call per event; ``finish()`` ends them all.
 final class EventSubscribers<Event: Sendable>: Sendable {
-    private let subscribers = NIOLockedValueBox<(next: Int, all: [Int: AsyncStream<Event>.Continuation], finished: Bool)>((0, [:], false))
+    /// Called with each event, on the publisher's thread.
+    typealias Observer = @Sendable (Event) -> Void
+
+    private struct Subscribers {
+        var next = 0
+        var all: [Int: AsyncStream<Event>.Continuation] = [:]
+        var observers: [Observer] = []
+        var finished = false
+    }
+
+    private let subscribers = NIOLockedValueBox(Subscribers())
 
     /// A new stream of the events published from now on (ended at once when the role has finished).
     func subscribe(buffering limit: Int = 100_000) -> AsyncStream<Event> {
@@ -24,18 +34,30 @@ final class EventSubscribers<Event: Sendable>: Sendable {
         return stream
     }
 
-    /// Hands `event` to every subscriber (yielding never waits).
-    func publish(_ event: Event) {
+    /// Calls `observer` with every event published from now on, until ``finish()``
+    /// (no stream, no task: for callers that watch thousands of roles).
+    func observe(_ observer: @escaping Observer) {
         subscribers.withLockedValue { s in
-            for subscriber in s.all.values { subscriber.yield(event) }
+            if !s.finished { s.observers.append(observer) }
         }
     }
 
-    /// Ends every stream; later subscribers get an ended stream.
+    /// Hands `event` to every subscriber (yielding never waits), then to every
+    /// observer (outside the lock: an observer may subscribe).
+    func publish(_ event: Event) {
+        let observers = subscribers.withLockedValue { s in
+            for subscriber in s.all.values { subscriber.yield(event) }
+            return s.observers
+        }
+        for observer in observers { observer(event) }
+    }
+
+    /// Ends every stream and forgets every observer; later subscribers get an ended stream.
     func finish() {
         let all = subscribers.withLockedValue { s in
             defer {
                 s.all = [:]
+                s.observers = []
                 s.finished = true
             }
             return Array(s.all.values)

@@ -26,6 +26,11 @@ import ServiceLifecycle
 /// before it opens (its handshake fails with code `duplicate_id`), and ``Event/duplicateRefused(id:address:)`` says so. (A drone whose
 /// address changed while its old link was half-open is then let in once that
 /// link times out, by TCP keepalive or the ping sweeper.)
+///
+/// Two drones of one host answering one id are taken for one drone
+/// reconnecting, and each new link replaces the other's; when one id's link
+/// is replaced three times within a minute, the station
+/// logs it once, at warning level, naming both addresses.
 public final class GroundStation: Sendable {
     /// What the station knows of one drone.
     public struct Drone: Sendable, Hashable {
@@ -79,6 +84,8 @@ public final class GroundStation: Sendable {
         var byConnection: [Int: String] = [:]
         /// How many drones have a link up (kept so that counting is O(1)).
         var connectedCount = 0
+        /// Notices an id whose links keep replacing each other.
+        var flaps = IDFlapDetector()
         var subscribers: [Int: AsyncStream<Event>.Continuation] = [:]
         var nextSubscriber = 0
     }
@@ -307,6 +314,8 @@ public final class GroundStation: Sendable {
     func register(id: String, cloverDir: String?, connection: Connection) {
         let address = Self.describe(connection.remoteAddress)
         let now = Self.unixTime()
+        let instant = ContinuousClock.now
+        var flap: (replacedAddress: String, decision: IDFlapDetector.Decision)?
         let (events, replaced, refusal) = state.withLockedValue { s -> ([Event], Connection?, Refusal?) in
             guard connection.isConnected else { return ([], nil, nil) }
             // Two links of one id from two hosts admitted at the same time: the later one is refused here.
@@ -322,6 +331,7 @@ public final class GroundStation: Sendable {
                 // The old link's close was not seen yet (it may be on another event
                 // loop, or half-open): it is lost now, and said so first.
                 s.byConnection.removeValue(forKey: replaced.number)
+                flap = (entry.drone.address, s.flaps.replaced(id: id, at: instant))
                 var old = entry.drone
                 old.isConnected = false
                 events.append(.disconnected(old))
@@ -347,6 +357,14 @@ public final class GroundStation: Sendable {
         if let replaced, replaced !== connection {
             // The same drone on a new link: the old link is stale.
             replaced.dropLink()
+        }
+        if let flap, case .warn(let count) = flap.decision {
+            // Two drones of one host answering one id replace each other's link at every
+            // reconnect: nothing but the operator can end that.
+            logger.warning(
+                "\(id) connected from two links (\(address) replaced \(flap.replacedAddress)); two drones may share this id",
+                metadata: ["id": "\(id)", "replacements": "\(count)"]
+            )
         }
         guard !events.isEmpty else { return }
         waiters.changed()

@@ -25,12 +25,17 @@ public final class MessagingClient: Sendable {
 
     /// A change of the client's link.
     public enum Event: Sendable, Hashable {
+        /// Attempt number `attempt` in a row to connect to `host:port` begins
+        /// (1: the first since ``run()`` began or since the last link went down).
+        case connecting(host: String, port: Int, attempt: Int)
         /// A link to `host:port` came up.
         case connected(host: String, port: Int)
         /// The link to `host:port` went down; the client connects again (unless it was stopped).
         case disconnected(host: String, port: Int)
-        /// Attempt number `attempt` in a row to connect to `host:port` failed.
-        case connectFailed(host: String, port: Int, attempt: Int)
+        /// Attempt number `attempt` in a row to connect to `host:port` failed,
+        /// for `reason` (plain words, such as `connection refused`). The next
+        /// attempt follows after `retryIn`; `nil`: the client turns to discovery first.
+        case connectFailed(host: String, port: Int, attempt: Int, reason: String, retryIn: Duration?)
     }
 
     private let target: NIOLockedValueBox<Target>
@@ -87,6 +92,16 @@ public final class MessagingClient: Sendable {
     /// - Returns: the events; the stream ends when ``run()`` returns.
     public func events() -> AsyncStream<Event> {
         subscribers.subscribe()
+    }
+
+    /// Calls `observer` with every link event from now on, until ``run()`` returns.
+    ///
+    /// The events of ``events()`` without a stream or a task to read it: for
+    /// a program that watches thousands of clients (a simulated swarm).
+    /// - Parameter observer: called on the client's task as each event happens,
+    ///   in order; it must return quickly.
+    public func observeEvents(_ observer: @escaping @Sendable (Event) -> Void) {
+        subscribers.observe(observer)
     }
 
     /// The server address the next connection attempt uses.
@@ -182,6 +197,7 @@ public final class MessagingClient: Sendable {
                 await connection.close()
                 throw error
             }
+            subscribers.publish(.connecting(host: host, port: port, attempt: failures + 1))
             let channel: any Channel
             do {
                 channel = try await connect(host: host, port: port)
@@ -277,7 +293,7 @@ public final class MessagingClient: Sendable {
     @inline(never)
     private func reportFailure(_ error: any Error, attempt failures: Int, host: String, port: Int, retryIn delay: Duration?) {
         logger.debug("cannot connect (attempt \(failures)): \(LogFormat.error(error))", metadata: ["server": "\(host):\(port)"])
-        subscribers.publish(.connectFailed(host: host, port: port, attempt: failures))
+        subscribers.publish(.connectFailed(host: host, port: port, attempt: failures, reason: LogFormat.reason(error), retryIn: delay))
         if let delay {
             logger.trace("reconnecting in \(LogFormat.duration(delay))", metadata: ["server": "\(host):\(port)"])
         }

@@ -171,7 +171,7 @@ struct DiscoveryNetworkTests {
         #expect(dropped != nil, "the client did not see the drop")
         if startBAfterTheWaitTimedOut {
             // Three failures start a wait for a beacon; a fourth attempt comes only once it timed out.
-            let retried = await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 4) = $0 { true } else { false } }
+            let retried = await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 4, _, _) = $0 { true } else { false } }
             #expect(retried != nil, "the client did not retry after its wait for a beacon")
         }
 
@@ -236,10 +236,10 @@ struct DiscoveryNetworkTests {
             finished.withLockedValue { $0 = true }
         }
         // Two failures: the client waits for a beacon, without timeout.
-        #expect(await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 2) = $0 { true } else { false } } != nil)
+        #expect(await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 2, _, _) = $0 { true } else { false } } != nil)
         await listener.close()
         // With its listener closed, it goes on trying (a third attempt), and does not finish.
-        #expect(await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 3) = $0 { true } else { false } } != nil)
+        #expect(await firstEvent(in: clientEvents) { if case .connectFailed(_, _, 3, _, _) = $0 { true } else { false } } != nil)
         #expect(!finished.withLockedValue { $0 })
         client.shutdown()
         try await running.value

@@ -138,6 +138,41 @@ struct FileTransferTests {
         }
     }
 
+    @Test("a push to a destination the receiver refuses fails before a byte of its body is written")
+    func refusedBeforeTheBody() async throws {
+        let serverLog = LogMessages()
+        try await Self.withPair(serverLog: serverLog) { _, client, _, serverRoot, clientRoot in
+            clientRoot.write("show.bin", sampleBytes(count: 4 * 1024 * 1024))
+            // Any frame from the server carries the capabilities key: it is known to be a peer of this library.
+            _ = try await client.connection.request("id")
+            let written = NIOLockedValueBox<[FileTransferProgress]>([])
+            do throws(MessagingError) {
+                _ = try await client.connection.pushFile(
+                    clientRoot.file("show.bin"), to: "../outside/show.bin", progress: { p in written.withLockedValue { $0.append(p) } }
+                )
+                Issue.record("the push was accepted")
+            } catch {
+                #expect(error.code == .remote)
+                guard case .remote(let remote) = error else { return }
+                #expect(remote.code == RemoteError.Code.fileRefused)
+                #expect(remote.message.contains(".."), "\(remote.message)")
+            }
+            // The body writer reports every region it writes: it wrote none.
+            #expect(written.withLockedValue { $0 }.isEmpty)
+            // Everything the client wrote before this request's reply has been read by the server:
+            // the refusal of the check, never a push frame's header.
+            _ = try await client.connection.request("id")
+            let messages = serverLog.messages.value
+            #expect(messages.contains("file push refused before its body"), "\(messages)")
+            #expect(!messages.contains("file push refused"), "\(messages)")
+            #expect(serverRoot.contents.isEmpty)
+            // An accepted destination still goes through, checked first.
+            let pushed = try await client.connection.pushFile(clientRoot.file("show.bin"), to: "inside/show.bin")
+            #expect(pushed.delivery == .acknowledged)
+            #expect(serverRoot.read("inside/show.bin")?.count == 4 * 1024 * 1024)
+        }
+    }
+
     @Test("hostile paths are refused for push and pull with an error reply")
     func refused() async throws {
         try await Self.withPair { _, client, _, serverRoot, clientRoot in

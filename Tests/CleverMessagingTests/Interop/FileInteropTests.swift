@@ -84,4 +84,39 @@ struct FileInteropTests {
             await peer.quit()
         }
     }
+
+    @Test("to a reference peer a push is sent whole, unasked, and the peer refuses it after the body")
+    func pushToAReferencePeerThatCannotWriteIt() async throws {
+        let pythonRoot = TemporaryDirectory("py")
+        let swiftRoot = TemporaryDirectory("swift")
+        defer {
+            pythonRoot.remove()
+            swiftRoot.remove()
+        }
+        let bytes = sampleBytes(count: 200_000)
+        swiftRoot.write("anim.bin", bytes)
+        let peer = try PythonPeer(["server", "--port", "0", "--root", pythonRoot.path])
+        let port = try await peer.listeningPort()
+        let client = MessagingClient(host: "127.0.0.1", port: port, registry: makeTestRegistry())
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await #expect(throws: Never.self) { try await client.run() } }
+            do {
+                try await client.connection.waitUntilConnected()
+                try await peer.waitFor("accepted")
+                // The reference writes where it is told; a directory that does not exist makes it fail.
+                let pushed = try await client.connection.pushFile(swiftRoot.file("anim.bin"), to: "no_such_directory/anim.bin")
+                #expect(pushed.delivery == .written)
+                #expect(pushed.bytes == Int64(bytes.count))
+                try await peer.waitFor("error") { $0["message"]?.stringValue?.contains("could not write file") == true }
+                // It was asked nothing before the body: no request of this library's reached it.
+                try await peer.sync()
+                #expect(peer.events("unknown_request").isEmpty, "\(peer.events)")
+                #expect(peer.events("request").isEmpty, "\(peer.events)")
+            } catch {
+                Issue.record(error)
+            }
+            client.shutdown()
+            await peer.quit()
+        }
+    }
 }

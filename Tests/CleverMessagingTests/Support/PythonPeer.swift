@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 
 /// A subprocess that prints JSON lines: the Python reference-style peer
 /// (`Tests/Interop/peer.py`), or `clever-msg` itself. Commands go to its stdin,
-/// events come back from its stdout (lines that are not JSON are kept as ``textLines``).
+/// events come back from its stdout (every line is also kept as text, ``textLines``).
 final class PythonPeer: Sendable {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -19,7 +19,10 @@ final class PythonPeer: Sendable {
 
     private struct State {
         var events: [JSONValue] = []
+        /// Every line of standard output, JSON or not.
         var text: [String] = []
+        /// Whether standard output reached its end (the process exited and its last line arrived).
+        var outputEnded = false
         var partial: [UInt8] = []
         var stderr: [UInt8] = []
     }
@@ -63,19 +66,20 @@ final class PythonPeer: Sendable {
                 while let newline = s.partial.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = Array(s.partial[..<newline])
                     s.partial.removeSubrange(...newline)
-                    if let event = try? JSONParser.parse(line) {
-                        s.events.append(event)
-                    } else {
-                        s.text.append(String(decoding: line, as: UTF8.self))
-                    }
+                    s.text.append(String(decoding: line, as: UTF8.self))
+                    if let event = try? JSONParser.parse(line) { s.events.append(event) }
                 }
             }
+            if data.isEmpty {
+                state.withLockedValue { $0.outputEnded = true }
+                handle.readabilityHandler = nil
+            }
             changes.changed()
-            if data.isEmpty { handle.readabilityHandler = nil }
         }
         stderrPipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             state.withLockedValue { $0.stderr.append(contentsOf: data.prefix(100_000)) }
+            changes.changed()
             if data.isEmpty { handle.readabilityHandler = nil }
         }
         do {
@@ -102,9 +106,6 @@ final class PythonPeer: Sendable {
     func sendSignal(_ number: Int32) {
         if process.isRunning { kill(process.processIdentifier, number) }
     }
-
-    /// The lines of standard output that are not JSON, in order.
-    var textLines: [String] { state.withLockedValue { $0.text } }
 
     /// Waits until `count` text lines satisfy `predicate`.
     @discardableResult
@@ -140,6 +141,35 @@ final class PythonPeer: Sendable {
     /// fails with the process's output.
     func sendLine(_ line: String) {
         try? input.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    /// Every line of standard output so far, as text.
+    var textLines: [String] { state.withLockedValue { $0.text } }
+
+    /// Waits until standard output ends (the process exited and everything it wrote arrived).
+    /// - Returns: whether it ended within `timeout`.
+    func waitForOutputEnd(timeout: Duration = .seconds(20)) async -> Bool {
+        await changes.wait(timeout: timeout) { [self] in state.withLockedValue { $0.outputEnded } }
+    }
+
+    /// Waits until a line of standard output (JSON or not) satisfies `predicate`.
+    /// - Returns: the first such line.
+    @discardableResult
+    func waitForText(timeout: Duration = .seconds(20), where predicate: @escaping @Sendable (String) -> Bool) async throws -> String {
+        _ = await changes.wait(timeout: timeout) { [self] in
+            state.withLockedValue { $0.text.contains(where: predicate) || $0.outputEnded }
+        }
+        guard let line = textLines.first(where: predicate) else {
+            throw Failure(description: "no such line; lines: \(textLines.suffix(10)); stderr: \(stderr.suffix(2000))")
+        }
+        return line
+    }
+
+    /// Waits until standard error contains `text`.
+    /// - Returns: whether it did within `timeout`.
+    func waitForStderr(containing text: String, timeout: Duration = .seconds(20)) async -> Bool {
+        _ = await changes.wait(timeout: timeout) { [self] in stderr.contains(text) || !process.isRunning }
+        return stderr.contains(text)
     }
 
     /// Lines that satisfy `predicate`, whatever their shape.
