@@ -110,20 +110,19 @@ extension Connection {
 
     /// Arms the handshake timer for `deadline` (earlier than the one armed, or none armed).
     private func armHandshakeTimer(_ deadline: NIODeadline) {
-        state.withLockedValue { s in
-            guard let target = s.linkTarget, let generation = s.handshakeTimer.arm(deadline) else { return }
-            scheduleLinkTimer(deadline, generation: generation, target: target) { connection, generation, now in
-                connection.handshakeTimerFired(generation: generation, now: now)
-            }
+        let target = state.withLockedValue { s -> LinkTimerTarget? in
+            guard let target = s.linkTarget, s.handshakeTimer.arm(deadline) else { return nil }
+            return target
         }
+        if let target { scheduleLinkTimer(deadline, target: target) }
     }
 
-    /// The handshake timer fired: the machine checks its deadlines.
-    func handshakeTimerFired(generation: Int, now: NIODeadline) {
-        let current = state.withLockedValue { s -> Bool in
-            s.handshakeTimer.fired(generation) && s.handshake != nil
+    /// A link timer fired: when the handshake's is due, the machine checks its deadlines.
+    func handshakeTimerFired(now: NIODeadline) {
+        let due = state.withLockedValue { s -> Bool in
+            s.handshakeTimer.fire(now: now) && s.handshake != nil
         }
-        guard current else { return }
+        guard due else { return }
         stepHandshake(now: now) { $0.tick(now: now) }
     }
 

@@ -194,8 +194,6 @@ extension Connection {
         var unsentFrames: EventLoopPromise<Void>?
         let (channel, pending, waiters, done) = state.withLockedValue { s in
             let action = s.lifecycle.close()
-            s.requestTimerTask?.cancel()
-            s.requestTimerTask = nil
             s.requestTimer.disarm()
             stopLiveness(&s)
             let pending = s.pending.removeAll()

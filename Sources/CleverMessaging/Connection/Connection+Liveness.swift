@@ -31,21 +31,20 @@ extension Connection {
     /// Arms the link's timer for the machine's next wake, unless a timer that
     /// fires no later is armed already. Runs on the event loop.
     func armLiveness(now: NIODeadline) {
-        state.withLockedValue { s in
+        let armed = state.withLockedValue { s -> (LinkTimerTarget, NIODeadline)? in
             guard let live = s.liveness, let target = s.linkTarget, let wake = live.nextWake(now: now),
-                let generation = s.livenessTimer.arm(wake)
-            else { return }
-            scheduleLinkTimer(wake, generation: generation, target: target) { connection, generation, now in
-                connection.livenessTimerFired(generation: generation, now: now)
-            }
+                s.livenessTimer.arm(wake)
+            else { return nil }
+            return (target, wake)
         }
+        if let (target, wake) = armed { scheduleLinkTimer(wake, target: target) }
     }
 
-    /// The link's timer fired: asks the machine what to do, does it, and arms
-    /// the next timer. Runs on the event loop.
-    func livenessTimerFired(generation: Int, now: NIODeadline) {
+    /// A link timer fired: when the liveness timer is due, asks the machine
+    /// what to do, does it, and arms the next timer. Runs on the event loop.
+    func livenessTimerFired(now: NIODeadline) {
         let action = state.withLockedValue { s -> Liveness.Action? in
-            guard s.liveness != nil, s.livenessTimer.fired(generation) else { return nil }
+            guard s.liveness != nil, s.livenessTimer.fire(now: now) else { return nil }
             s.liveness!.peerAnswersPings = s.peerSpeaksExtensions
             return s.liveness!.tick(now: now)
         }

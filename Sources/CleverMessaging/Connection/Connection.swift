@@ -83,8 +83,8 @@ public final class Connection: Sendable {
         var handshakeResults: [ObjectIdentifier: any Sendable] = [:]
         /// The one timer that fails requests past their deadline (``RequestTimeouts``).
         var requestTimer = TimerSlot()
-        /// The request timer's task (cancelled at the close).
-        var requestTimerTask: Scheduled<Void>?
+        /// What the request timers call (made at the first one).
+        var requestTimerCallback: RequestTimerCallback?
         /// An arming of the request timer is on its way to the event loop.
         var requestTimerArming = false
         /// The handshake of the current link, while it runs. Its stages are not

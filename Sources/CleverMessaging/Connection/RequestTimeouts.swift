@@ -32,26 +32,47 @@ final class RequestTimeouts: Sendable {
     /// holds no strong reference, and only expires what is due.
     /// Runs on the event loop.
     func arm() {
-        state.withLockedValue { s in
+        let armed = state.withLockedValue { s -> (NIODeadline, RequestTimerCallback)? in
             s.requestTimerArming = false
-            guard let next = s.pending.nextDeadline(), let generation = s.requestTimer.arm(next) else { return }
-            s.requestTimerTask = eventLoop.scheduleTask(deadline: next) { [weak self] in
-                self?.fire(generation: generation)
-            }
+            guard let next = s.pending.nextDeadline(), s.requestTimer.arm(next) else { return nil }
+            if s.requestTimerCallback == nil { s.requestTimerCallback = RequestTimerCallback(self) }
+            return (next, s.requestTimerCallback!)
+        }
+        guard let (deadline, callback) = armed else { return }
+        do {
+            try eventLoop.scheduleCallback(at: deadline, handler: callback)
+        } catch {
+            // The event loop is shutting down: its connections go with it.
+            logger.debug("cannot schedule the request timer: \(error)")
         }
     }
 
     /// Fails every request whose deadline passed; the current timer then re-arms. Runs on the event loop.
-    private func fire(generation: Int) {
-        let (expired, current) = state.withLockedValue { s -> ([(id: String, entry: PendingRequests.Entry)], Bool) in
-            let current = s.requestTimer.fired(generation)
-            if current { s.requestTimerTask = nil }
-            return (s.pending.expired(now: .now()), current)
+    fileprivate func fire(now: NIODeadline) {
+        let (expired, due) = state.withLockedValue { s -> ([(id: String, entry: PendingRequests.Entry)], Bool) in
+            let due = s.requestTimer.fire(now: now)
+            return (s.pending.expired(now: now), due)
         }
         for (id, entry) in expired {
             logger.debug("request \(id) for \(entry.requestedValue) timed out")
             entry.finish(.failure(.timedOut(requestedValue: entry.requestedValue, requestID: id, timeout: Duration(entry.timeout ?? .zero))))
         }
-        if current { arm() }
+        if due { arm() }
+    }
+}
+
+/// What the request timers of a connection call when they fire: its
+/// ``RequestTimeouts``, held weakly, so that a pending timer keeps nothing
+/// of a connection that is gone. One per connection, made at its first timer.
+final class RequestTimerCallback: NIOScheduledCallbackHandler, Sendable {
+    private weak let timeouts: RequestTimeouts?
+
+    init(_ timeouts: RequestTimeouts) {
+        self.timeouts = timeouts
+    }
+
+    /// A request timer fired.
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        timeouts?.fire(now: eventLoop.now)
     }
 }
