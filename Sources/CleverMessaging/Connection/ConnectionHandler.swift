@@ -39,18 +39,44 @@ package final class ConnectionHandler: ChannelInboundHandler {
     /// The capacity of the storage kept for an incomplete part (0 when none is kept).
     var keptCapacity: Int { leftover?.capacity ?? 0 }
 
-    init(connection: Connection) {
+    /// Told when the link is up and when it is down (a server's links).
+    private let observer: LinkObserver?
+    /// Where the link stands for ``observer``.
+    private var observed = LinkObserver.Phase.waiting
+
+    init(connection: Connection, observer: LinkObserver? = nil) {
         self.connection = connection
+        self.observer = observer
         self.decoder = FrameDecoder(configuration: connection.configuration.codec)
     }
 
     package func handlerAdded(context: ChannelHandlerContext) {
-        if context.channel.isActive { linkOpen = connection.attach(context.channel) }
+        if context.channel.isActive { linkUp(context.channel) }
+    }
+
+    package func handlerRemoved(context: ChannelHandlerContext) {
+        linkDown()
     }
 
     package func channelActive(context: ChannelHandlerContext) {
-        linkOpen = connection.attach(context.channel)
+        linkUp(context.channel)
         context.fireChannelActive()
+    }
+
+    /// Attaches the link to the connection, then tells the observer.
+    private func linkUp(_ channel: any Channel) {
+        guard observed == .waiting else { return }
+        linkOpen = connection.attach(channel)
+        observed = .up
+        observer?.up(connection)
+    }
+
+    /// Tells the observer that the link is down (once).
+    private func linkDown() {
+        let wasUp = observed == .up
+        guard observed != .down else { return }
+        observed = .down
+        observer?.down(connection, wasUp)
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
@@ -66,6 +92,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
         }
         for receiver in files.linkEnded() { receiver.abort(.connectionLost) }
         connection.detach(context.channel)
+        linkDown()
         context.fireChannelInactive()
     }
 
@@ -245,8 +272,18 @@ package final class ConnectionHandler: ChannelInboundHandler {
     ///   - connection: the connection the link belongs to.
     /// - Returns: a future that succeeds when the options are set and the handler is in place.
     package static func install(on channel: any Channel, connection: Connection) -> EventLoopFuture<Void> {
+        install(on: channel, connection: connection, observer: nil)
+    }
+
+    /// ``install(on:connection:)``, with an observer of the link (a server's).
+    /// - Parameters:
+    ///   - channel: a new TCP channel.
+    ///   - connection: the connection the link belongs to.
+    ///   - observer: told when the link is up and when it is down.
+    /// - Returns: a future that succeeds when the options are set and the handler is in place.
+    static func install(on channel: any Channel, connection: Connection, observer: LinkObserver?) -> EventLoopFuture<Void> {
         SocketOptions.apply(to: channel, keepalive: connection.configuration.keepalive).flatMapThrowing {
-            try channel.pipeline.syncOperations.addHandler(ConnectionHandler(connection: connection))
+            try channel.pipeline.syncOperations.addHandler(ConnectionHandler(connection: connection, observer: observer))
         }
     }
 }

@@ -182,7 +182,9 @@ public final class MessagingServer: Sendable {
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 // Each link is set up on its own event loop as it is accepted: no
                 // task, future chain or thread hop per link.
-                .childChannelInitializer { [self] child in self.accept(child, hooks: hooks) }
+                .childChannelInitializer { [self, observer = linkObserver(hooks: hooks)] child in
+                    self.accept(child, observer: observer)
+                }
                 .bind(host: host, port: port)
                 .get()
         } catch {
@@ -225,10 +227,10 @@ public final class MessagingServer: Sendable {
     }
 
     /// Sets up an accepted link, on its event loop, before it is registered:
-    /// its connection, and the callbacks that serve it when it is up, when its
-    /// handshake opened it, and when it is down. Its handler work runs in the
-    /// server's task group (see ``serve(hooks:)``).
-    private func accept(_ child: any Channel, hooks: LinkHooks?) -> EventLoopFuture<Void> {
+    /// its connection, whose handler tells `observer` when the link is up
+    /// and when it is down. Its handler work runs in the server's task group
+    /// (see ``serve(hooks:)``).
+    private func accept(_ child: any Channel, observer: LinkObserver) -> EventLoopFuture<Void> {
         let connection = Connection(
             eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks
         )
@@ -250,12 +252,7 @@ public final class MessagingServer: Sendable {
             // A failed initialiser closes the channel.
             return child.eventLoop.makeFailedFuture(MessagingError.closed)
         }
-        return ConnectionHandler.install(on: child, connection: connection).flatMapThrowing {
-            try child.pipeline.syncOperations.addHandler(LinkActivation(.init(
-                up: { self.linkUp(connection, hooks: hooks) },
-                down: { wasUp in self.linkDown(connection, up: wasUp, hooks: hooks) }
-            )))
-        }.flatMapErrorThrowing { error in
+        return ConnectionHandler.install(on: child, connection: connection, observer: observer).flatMapErrorThrowing { error in
             self.state.withLockedValue { s in
                 s.connections.removeValue(forKey: connection.number)
                 s.links.removeValue(forKey: connection.number)
@@ -263,6 +260,14 @@ public final class MessagingServer: Sendable {
             self.waiters.changed()
             throw error
         }
+    }
+
+    /// What every accepted link tells the server: it is up, it is down.
+    private func linkObserver(hooks: LinkHooks?) -> LinkObserver {
+        LinkObserver(
+            up: { connection in self.linkUp(connection, hooks: hooks) },
+            down: { connection, wasUp in self.linkDown(connection, up: wasUp, hooks: hooks) }
+        )
     }
 
     /// A link is up: told, and the role's work done once its handshake opened it.
