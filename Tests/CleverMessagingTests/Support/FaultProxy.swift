@@ -13,7 +13,10 @@ import NIOPosix
 /// bytes. Nothing is read faster than it can be forwarded (the forwarder reads
 /// only while it holds less than ``FaultProxySettings/highWater`` bytes and
 /// writes only while the other side is writable), so a throttled direction
-/// pushes back on its sender through TCP, as a slow link does.
+/// pushes back on its sender through TCP, as a slow link does. The proxy's
+/// sockets have small receive buffers, so that what the proxy's TCP
+/// acknowledges to a sender is close to what it forwarded: little hides in
+/// the proxy's buffers that a real link would not hold.
 final class FaultProxy: Sendable {
     /// The proxy's listening port on 127.0.0.1.
     let port: Int
@@ -37,19 +40,25 @@ final class FaultProxy: Sendable {
     ///   - target: where accepted connections are forwarded.
     ///   - group: the event loops of the proxy's channels.
     ///   - settings: the initial faults (default: none).
+    ///   - receiveBuffer: `SO_RCVBUF` of the proxy's sockets (default 64 KiB; the kernel doubles it).
     static func start(
         to target: SocketAddress,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        settings initial: FaultProxySettings = FaultProxySettings()
+        settings initial: FaultProxySettings = FaultProxySettings(),
+        receiveBuffer: Int = 64 * 1024
     ) async throws -> FaultProxy {
+        let buffer = SocketOptionValue(receiveBuffer)
         let settings = NIOLockedValueBox(initial)
         let pairs = NIOLockedValueBox<[FaultProxyPair]>([])
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.socketOption(.so_rcvbuf), value: buffer)
             .childChannelOption(.autoRead, value: false)
+            .childChannelOption(.socketOption(.so_rcvbuf), value: buffer)
             .childChannelInitializer { inbound in
                 ClientBootstrap(group: inbound.eventLoop)
                     .channelOption(.autoRead, value: false)
+                    .channelOption(.socketOption(.so_rcvbuf), value: buffer)
                     .connect(to: target)
                     .flatMapThrowing { outbound in
                         let pair = try FaultProxyPair.wire(client: inbound, target: outbound, settings: settings)
@@ -124,7 +133,7 @@ struct FaultProxySettings: Sendable, Hashable {
     /// Nothing is read or forwarded.
     var paused = false
     /// A direction stops reading while it holds this many bytes.
-    var highWater = 256 * 1024
+    var highWater = 64 * 1024
 
     /// Settings with no faults.
     init() {}
