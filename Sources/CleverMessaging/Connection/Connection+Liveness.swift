@@ -5,8 +5,9 @@ extension Connection {
     // MARK: - Liveness
 
     /// Starts watching an open link (see ``Liveness``): a per-link timer pings
-    /// the peer when the link is idle and gives the link up when nothing
-    /// moved, with a ping out, for ``ConnectionConfiguration/pingTimeout``.
+    /// the peer when the link is idle and gives the link up, with
+    /// ``MessagingError/peerUnresponsive(idle:)``, when nothing moved, with a
+    /// ping out, for ``ConnectionConfiguration/pingTimeout``.
     /// Runs on the event loop, under no lock.
     func startLiveness(now: NIODeadline) {
         guard let interval = configuration.pingInterval, configuration.announceExtensions else { return }
@@ -41,12 +42,29 @@ extension Connection {
         }
     }
 
-    /// The link's timer fired: asks the machine what to do, does it, and arms
-    /// the next timer. Runs on the event loop.
+    /// The link's timer fired: reads the kernel's counters of the link's bytes
+    /// (bytes the peer's TCP acknowledged or sent are progress, though no write
+    /// completed and nothing was read: a body draining from the kernel's
+    /// buffers), asks the machine what to do, does it, and arms the next timer.
+    /// Runs on the event loop.
     func livenessTimerFired(generation: Int, now: NIODeadline) {
-        let action = state.withLockedValue { s -> Liveness.Action? in
+        let channel = state.withLockedValue { s -> (any Channel)? in
             guard s.liveness != nil, s.livenessTimer.fired(generation) else { return nil }
+            return s.channel
+        }
+        guard let channel else { return }
+        SocketOptions.transportCounters(of: channel).whenComplete { result in
+            let counters = (try? result.get()) ?? nil
+            self.livenessDecide(channel: channel, counters: counters, now: now)
+        }
+    }
+
+    /// Feeds the counters to the machine and does what it decides. Runs on the event loop.
+    private func livenessDecide(channel: any Channel, counters: TransportCounters?, now: NIODeadline) {
+        let action = state.withLockedValue { s -> Liveness.Action? in
+            guard s.liveness != nil, let link = s.channel, link === channel else { return nil }
             s.liveness!.peerAnswersPings = s.peerSpeaksExtensions
+            if let counters { s.liveness!.transportSampled(counters, now: now) }
             return s.liveness!.tick(now: now)
         }
         guard let action else { return }
@@ -56,11 +74,9 @@ extension Connection {
         case .ping:
             sendPing(now: now)
         case .close(let idle):
-            logger.warning(
-                "peer sent nothing, read nothing and did not answer a ping for \(LogFormat.duration(idle)); dropping the link",
-                metadata: linkMetadata
-            )
-            dropLink()
+            let reason = MessagingError.peerUnresponsive(idle: Duration(idle))
+            logger.warning("dropping the link: \(reason)", metadata: linkMetadata)
+            dropLink(channel, for: reason)
             return
         }
         armLiveness(now: now)
