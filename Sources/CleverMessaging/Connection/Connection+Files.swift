@@ -163,7 +163,15 @@ extension Connection {
         do throws(MessagingError) {
             return try await streamBody(file, size: size, header: header, progress: progress, channel: channel, watch: watch, drain: drain)
         } catch {
-            throw watch.stall ?? error
+            throw watch.stall ?? dropReason(of: channel) ?? error
+        }
+    }
+
+    /// Why this side dropped `channel`, if it did (liveness, a stalled transfer).
+    private func dropReason(of channel: any Channel) -> MessagingError? {
+        state.withLockedValue { s in
+            if let current = s.channel, current === channel { return s.dropReason }
+            return s.lastDropReason
         }
     }
 
