@@ -170,8 +170,8 @@ extension Connection {
     /// Why this side dropped `channel`, if it did (liveness, a stalled transfer).
     private func dropReason(of channel: any Channel) -> MessagingError? {
         state.withLockedValue { s in
-            if let current = s.channel, current === channel { return s.dropReason }
-            return s.lastDropReason
+            if let current = s.channel, current === channel { return s.dropReason?.error }
+            return s.lastDropReason?.error
         }
     }
 

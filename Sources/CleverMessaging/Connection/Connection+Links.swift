@@ -106,7 +106,7 @@ extension Connection {
             s.handshakeTimer.disarm()
             s.linkTarget?.clear()
             s.linkTarget = nil
-            return (dropped, failed, promises, closed, s.lastDropReason)
+            return (dropped, failed, promises, closed, s.lastDropReason?.error)
         }
         logger.debug("link down", metadata: linkMetadata)
         if closed, ownsHandlerTasks { handlerTasks.finish() }
@@ -182,7 +182,7 @@ extension Connection {
 
     /// Drops `channel`, the current link, for `reason` (``lastDropReason``
     /// once it is down; what it fails fails with `reason`). Runs on the event loop.
-    func dropLink(_ channel: any Channel, for reason: MessagingError) {
+    func dropLink(_ channel: any Channel, for reason: DropReason) {
         let current = state.withLockedValue { s -> Bool in
             guard let link = s.channel, link === channel else { return false }
             if s.dropReason == nil { s.dropReason = reason }

@@ -74,8 +74,8 @@ extension Connection {
         case .ping:
             sendPing(now: now)
         case .close(let idle):
-            let reason = MessagingError.peerUnresponsive(idle: Duration(idle))
-            logger.warning("dropping the link: \(reason)", metadata: linkMetadata)
+            let reason = DropReason.peerUnresponsive(idle: idle)
+            logger.warning("dropping the link: \(reason.error)", metadata: linkMetadata)
             dropLink(channel, for: reason)
             return
         }

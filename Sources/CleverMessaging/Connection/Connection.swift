@@ -97,9 +97,9 @@ public final class Connection: Sendable {
         /// Frames that arrived during the handshake and wait for the link to open.
         var heldInbound: [Frame] = []
         /// Why this side is dropping the current link, when it is (liveness, a stalled transfer).
-        var dropReason: MessagingError?
+        var dropReason: DropReason?
         /// Why this side dropped the last link that ended (``Connection/lastDropReason``).
-        var lastDropReason: MessagingError?
+        var lastDropReason: DropReason?
 
         init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound
@@ -184,7 +184,7 @@ public final class Connection: Sendable {
     /// `nil` when the last link ended otherwise (the peer or the network closed
     /// it, ``dropLink()``, ``close()``) or none ended yet. Pending requests and
     /// queued frames that the drop fails get the same error.
-    public var lastDropReason: MessagingError? { state.withLockedValue { $0.lastDropReason } }
+    public var lastDropReason: MessagingError? { state.withLockedValue { $0.lastDropReason }?.error }
 
     /// Whether the peer has shown it speaks this library's extensions.
     public var peerSpeaksExtensions: Bool { state.withLockedValue { $0.peerSpeaksExtensions } }

@@ -113,7 +113,7 @@ final class TransferStallGuard: Sendable {
 
     /// Acts on the watch's verdict at `now`. Runs on the event loop.
     private func check(now: NIODeadline) {
-        enum Step { case none, again(NIODeadline?), drained(EventLoopPromise<Void>?), stalled(MessagingError, EventLoopPromise<Void>?) }
+        enum Step { case none, again(NIODeadline?), drained(EventLoopPromise<Void>?), stalled(TimeAmount, EventLoopPromise<Void>?) }
         let step = state.withLockedValue { s -> Step in
             guard !s.stopped, s.stalled == nil else { return .none }
             switch s.watch.check(now: now) {
@@ -127,11 +127,10 @@ final class TransferStallGuard: Sendable {
                 s.stopped = true
                 return .drained(waiter)
             case .stalled(let idle):
-                let error = MessagingError.transferStalled(idle: Duration(idle))
-                s.stalled = error
+                s.stalled = .transferStalled(idle: Duration(idle))
                 s.stopped = true
                 defer { s.drained = nil }
-                return .stalled(error, s.drained)
+                return .stalled(idle, s.drained)
             }
         }
         switch step {
@@ -141,10 +140,11 @@ final class TransferStallGuard: Sendable {
             if let next { schedule(at: next) }
         case .drained(let waiter):
             waiter?.succeed()
-        case .stalled(let error, let waiter):
-            connection.logger.warning("dropping the link: \(error)", metadata: connection.linkMetadata)
-            waiter?.fail(error)
-            connection.dropLink(channel, for: error)
+        case .stalled(let idle, let waiter):
+            let reason = DropReason.transferStalled(idle: idle)
+            connection.logger.warning("dropping the link: \(reason.error)", metadata: connection.linkMetadata)
+            waiter?.fail(reason.error)
+            connection.dropLink(channel, for: reason)
         }
     }
 }
