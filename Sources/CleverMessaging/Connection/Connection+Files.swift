@@ -364,7 +364,9 @@ extension Connection {
                 case .success(let received):
                     entry.finish(.success(["bytes": .integer(Int(received.bytes)), "sha256": .string(received.sha256 ?? ""), "path": .string(destination)]))
                 case .failure(let error):
-                    entry.completion.completeFile(error)
+                    // A link this side dropped (the pull stalled, the peer stopped answering) says why.
+                    let lost = error == .connectionLost ? watch.stall ?? self.dropReason(of: channel) : nil
+                    entry.completion.completeFile(lost ?? error)
                 }
             }
         default:

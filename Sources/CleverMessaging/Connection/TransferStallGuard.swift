@@ -28,7 +28,7 @@ final class TransferStallGuard: Sendable {
     private init(channel: any Channel, connection: Connection, stallTimeout: TimeAmount) {
         self.channel = channel
         self.connection = connection
-        self.state = NIOLockedValueBox(State(watch: TransferWatch(stallTimeout: stallTimeout, now: .now())))
+        self.state = NIOLockedValueBox(State(watch: TransferWatch(stallTimeout: stallTimeout, now: channel.eventLoop.now)))
     }
 
     /// Starts watching a transfer on `channel` that begins now.
@@ -44,7 +44,7 @@ final class TransferStallGuard: Sendable {
         )
         let first = guard_.state.withLockedValue { s -> NIODeadline in
             s.timerArmed = true
-            return .now() + s.watch.sampleInterval
+            return guard_.channel.eventLoop.now + s.watch.sampleInterval
         }
         guard_.schedule(at: first)
         return guard_
@@ -55,7 +55,7 @@ final class TransferStallGuard: Sendable {
 
     /// The transfer made progress (a region written, a chunk received). Safe from any thread.
     func progressed() {
-        let now = NIODeadline.now()
+        let now = channel.eventLoop.now
         state.withLockedValue { $0.watch.progressed(now: now) }
     }
 
@@ -74,7 +74,7 @@ final class TransferStallGuard: Sendable {
                 s.drained = promise
                 return nil
             }
-            if let failure { promise.fail(failure) } else { self.check(now: .now()) }
+            if let failure { promise.fail(failure) } else { self.check(now: self.channel.eventLoop.now) }
         }
         channel.closeFuture.whenComplete { _ in promise.fail(self.stall ?? MessagingError.connectionLost) }
         do {
@@ -102,7 +102,7 @@ final class TransferStallGuard: Sendable {
             }
             guard !stopped, channel.isActive else { return }
             SocketOptions.transportCounters(of: channel).whenComplete { result in
-                let now = NIODeadline.now()
+                let now = self.channel.eventLoop.now
                 if case .success(let counters?) = result {
                     self.state.withLockedValue { $0.watch.sampled(counters, now: now) }
                 }
