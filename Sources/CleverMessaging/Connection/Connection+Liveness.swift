@@ -21,6 +21,15 @@ extension Connection {
             s.livenessTimer.disarm()
         }
         armLiveness(now: now)
+        // The kernel's counters as the link opens: the base the first wake compares with.
+        guard let channel = state.withLockedValue({ $0.channel }) else { return }
+        SocketOptions.transportCounters(of: channel).whenSuccess { counters in
+            guard let counters else { return }
+            self.state.withLockedValue { s in
+                guard let link = s.channel, link === channel else { return }
+                s.liveness?.transportSampled(counters, now: now)
+            }
+        }
     }
 
     /// Stops watching the link (it went down, or the connection closes). Called under the state lock.
