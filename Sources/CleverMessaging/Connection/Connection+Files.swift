@@ -157,11 +157,17 @@ extension Connection {
         } catch {
             throw error
         }
-        defer { releaseStream() }
+        var released = false
+        defer { if !released { releaseStream() } }
         let watch = TransferStallGuard.start(on: channel, for: self)
         defer { watch.stop() }
         do throws(MessagingError) {
-            return try await streamBody(file, size: size, header: header, progress: progress, channel: channel, watch: watch, drain: drain)
+            let digest = try await streamBody(file, size: size, header: header, progress: progress, channel: channel, watch: watch)
+            // Frames sent meanwhile may follow the body while it drains from the kernel's buffers.
+            releaseStream()
+            released = true
+            if drain { try await watch.waitDrained() }
+            return digest
         } catch {
             throw watch.stall ?? dropReason(of: channel) ?? error
         }
@@ -182,8 +188,7 @@ extension Connection {
         header: FrameHeader,
         progress: FileTransferProgressHandler?,
         channel: any Channel,
-        watch: TransferStallGuard,
-        drain: Bool
+        watch: TransferStallGuard
     ) async throws(MessagingError) -> String? {
         var head = channel.allocator.buffer(capacity: 512)
         do throws(FrameEncodingError) {
@@ -208,10 +213,7 @@ extension Connection {
             hashing: trailer
         )
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
-        guard let digest else {
-            if drain { try await watch.waitDrained() }
-            return nil
-        }
+        guard let digest else { return nil }
         var tail = channel.allocator.buffer(capacity: 256)
         do throws(FrameEncodingError) {
             var writer = state.withLockedValue { $0.writer }
@@ -227,7 +229,6 @@ extension Connection {
         } catch {
             throw .connectionLost
         }
-        if drain { try await watch.waitDrained() }
         return digest
     }
 
