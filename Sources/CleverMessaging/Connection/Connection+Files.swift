@@ -13,11 +13,19 @@ extension Connection {
     /// atomically and acknowledges it. A reference peer gets the file as the
     /// reference sends it and sends no acknowledgement, so for it the result
     /// says the bytes were handed to the socket.
+    ///
+    /// No deadline runs from the start: the push fails with
+    /// ``MessagingError/transferStalled(idle:)`` only when its bytes stop moving
+    /// for ``ConnectionConfiguration/transferStallTimeout``, and the
+    /// acknowledgement timer starts once the peer's TCP acknowledged the last
+    /// byte, so a push of any size over a slow but working link completes.
     /// - Parameters:
     ///   - localPath: the file to send.
     ///   - remotePath: where the peer writes it (checked against the peer's ``FilePolicy``).
     ///   - progress: called as chunks are written.
-    ///   - acknowledgementTimeout: how long to wait for a peer's acknowledgement.
+    ///   - acknowledgementTimeout: how long to wait for a peer's acknowledgement
+    ///     (and its answer to the destination check), from the moment the peer's
+    ///     TCP acknowledged the last byte.
     /// - Returns: whether the peer acknowledged it, and the size and digest sent.
     /// - Throws: ``MessagingError``.
     public func pushFile(
@@ -56,14 +64,18 @@ extension Connection {
             extra: extra
         )
         do throws(MessagingError) {
-            digest = try await stream(file, size: size, header: header, progress: progress) ?? digest
+            digest = try await stream(file, size: size, header: header, progress: progress, drain: acknowledgement != nil) ?? digest
         } catch {
-            if let acknowledgement { failRequest(id: acknowledgement.id, with: .connectionLost) }
+            if let acknowledgement { failRequest(id: acknowledgement.id, with: error) }
             throw error
         }
         guard let acknowledgement else {
             return FileTransferResult(delivery: .written, bytes: size, sha256: digest, path: nil)
         }
+        // Every byte is with the peer's TCP: the acknowledgement's wait starts now.
+        let now = self.eventLoop.now
+        state.withLockedValue { _ = $0.pending.startDeadline(id: acknowledgement.id, now: now) }
+        armTimeoutsSoon()
         do {
             _ = try await acknowledgement.future.get()
         } catch let error as MessagingError {
@@ -99,7 +111,8 @@ extension Connection {
         replyError(to: FileDestinationCheck.requestedValue, id: id, refusal)
     }
 
-    /// Registers a pending entry that only an acknowledgement answers (never resent).
+    /// Registers a pending entry that only an acknowledgement answers (never
+    /// resent), with no deadline yet: it starts when the body is with the peer.
     private func registerAcknowledgement(timeout: TimeAmount) throws(MessagingError) -> (id: String, future: EventLoopFuture<JSONValue>) {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = state.withLockedValue { s -> String in
@@ -114,10 +127,9 @@ extension Connection {
                 written: true
             )
             entry.resendable = false
-            s.pending.add(number: number, entry: entry, expires: true, now: .now())
+            s.pending.add(number: number, entry: entry, expires: false, now: .now())
             return id
         }
-        armTimeoutsSoon()
         return (id, promise.futureResult)
     }
 
@@ -125,13 +137,19 @@ extension Connection {
     /// from the page cache, no user-space buffers), holding the link. When the
     /// header announces ``ExtensionHeader/sha256Trailer``, the bytes are hashed
     /// as they are sent and the digest follows them in a trailer frame.
+    ///
+    /// A ``TransferStallGuard`` watches the stream: when no byte moves for
+    /// ``ConnectionConfiguration/transferStallTimeout`` the link is dropped and
+    /// the stream fails with ``MessagingError/transferStalled(idle:)``.
+    /// - Parameter drain: also wait until the peer's TCP acknowledged every byte.
     /// - Returns: the digest sent in the trailer, or `nil` when none was announced.
     @discardableResult
     private func stream(
         _ file: LocalFile,
         size: Int64,
         header: FrameHeader,
-        progress: FileTransferProgressHandler?
+        progress: FileTransferProgressHandler?,
+        drain: Bool = false
     ) async throws(MessagingError) -> String? {
         let channel: any Channel
         do throws(MessagingError) {
@@ -139,7 +157,39 @@ extension Connection {
         } catch {
             throw error
         }
-        defer { releaseStream() }
+        var released = false
+        defer { if !released { releaseStream() } }
+        let watch = TransferStallGuard.start(on: channel, for: self)
+        defer { watch.stop() }
+        do throws(MessagingError) {
+            let digest = try await streamBody(file, size: size, header: header, progress: progress, channel: channel, watch: watch)
+            // Frames sent meanwhile may follow the body while it drains from the kernel's buffers.
+            releaseStream()
+            released = true
+            if drain { try await watch.waitDrained() }
+            return digest
+        } catch {
+            throw watch.stall ?? dropReason(of: channel) ?? error
+        }
+    }
+
+    /// Why this side dropped `channel`, if it did (liveness, a stalled transfer).
+    private func dropReason(of channel: any Channel) -> MessagingError? {
+        state.withLockedValue { s in
+            if let current = s.channel, current === channel { return s.dropReason?.error }
+            return s.lastDropReason?.error
+        }
+    }
+
+    /// The writes of ``stream(_:size:header:progress:drain:)`` on the link it holds.
+    private func streamBody(
+        _ file: LocalFile,
+        size: Int64,
+        header: FrameHeader,
+        progress: FileTransferProgressHandler?,
+        channel: any Channel,
+        watch: TransferStallGuard
+    ) async throws(MessagingError) -> String? {
         var head = channel.allocator.buffer(capacity: 512)
         do throws(FrameEncodingError) {
             try state.withLockedValue { $0.writer }.writeHead(marked: header, into: &head)
@@ -157,6 +207,7 @@ extension Connection {
         let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(
             progress: { [self] done in
                 streamProgressed()
+                watch.progressed()
                 progress?(done)
             },
             hashing: trailer
@@ -191,7 +242,10 @@ extension Connection {
     ///   - remotePath: the path on the peer.
     ///   - localPath: where to write it (default: the last component of `remotePath`).
     ///   - progress: called as chunks arrive.
-    ///   - timeout: how long to wait for the first byte (default 60 s).
+    ///   - timeout: how long to wait for the first byte (default 60 s); from
+    ///     then on the pull runs as long as its bytes keep moving, and fails
+    ///     with ``MessagingError/transferStalled(idle:)`` when none moved for
+    ///     ``ConnectionConfiguration/transferStallTimeout``.
     /// - Returns: the size and digest received, and the path written.
     /// - Throws: ``MessagingError``.
     public func pullFile(
@@ -284,28 +338,36 @@ extension Connection {
         let digestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
         switch header.messageType {
         case .message where header.action == Frame.fileTransferAction:
-            return beginPush(header, readGate: readGate, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
+            return beginPush(header, channel: channel, readGate: readGate, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
         case .response where header.requestedValue == Frame.fileTransferAction:
             guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
                 logger.warning("unexpected file response dropped", metadata: linkMetadata(["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"]))
                 return nil
             }
             let id = header.requestID!.stringValue!
+            // From the first byte on, the pull runs as long as its bytes keep moving.
+            let watch = TransferStallGuard.start(on: channel, for: self)
             return FileReceiver(
                 readGate: readGate,
                 destination: destination,
                 expectedSize: Int64(header.contentLength),
                 expectedSHA256: expectedSHA256,
                 digestFollows: digestFollows,
-                progress: progress,
+                progress: { done in
+                    watch.progressed()
+                    progress?(done)
+                },
                 afterRename: nil
             ) { result in
+                watch.stop()
                 guard let entry = self.state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
                 switch result {
                 case .success(let received):
                     entry.finish(.success(["bytes": .integer(Int(received.bytes)), "sha256": .string(received.sha256 ?? ""), "path": .string(destination)]))
                 case .failure(let error):
-                    entry.completion.completeFile(error)
+                    // A link this side dropped (the pull stalled, the peer stopped answering) says why.
+                    let lost = error == .connectionLost ? watch.stall ?? self.dropReason(of: channel) : nil
+                    entry.completion.completeFile(lost ?? error)
                 }
             }
         default:
@@ -314,7 +376,13 @@ extension Connection {
         }
     }
 
-    private func beginPush(_ header: FrameHeader, readGate: ReadGate, expectedSHA256: String?, digestFollows: Bool) -> FileReceiver? {
+    private func beginPush(
+        _ header: FrameHeader,
+        channel: any Channel,
+        readGate: ReadGate,
+        expectedSHA256: String?,
+        digestFollows: Bool
+    ) -> FileReceiver? {
         let acknowledgement = header.extra[ExtensionHeader.acknowledgement]
         let answer = { (result: Result<FileTransferResult, MessagingError>) in
             guard let acknowledgement else { return }
@@ -351,15 +419,22 @@ extension Connection {
             let logger = self.logger
             traceProgress = { p in logger.trace("file push progress: \(p.bytesDone) of \(p.totalBytes) bytes written") }
         }
+        // The body arrives as long as its bytes keep moving; a sender that stops drops its link.
+        let trace = traceProgress
+        let watch = TransferStallGuard.start(on: channel, for: self)
         return FileReceiver(
             readGate: readGate,
             destination: resolved.path,
             expectedSize: Int64(header.contentLength),
             expectedSHA256: expectedSHA256,
             digestFollows: digestFollows,
-            progress: traceProgress,
+            progress: { done in
+                watch.progressed()
+                trace?(done)
+            },
             afterRename: afterRename
         ) { (result: Result<FileTransferResult, MessagingError>) in
+            watch.stop()
             switch result {
             case .success(let received):
                 self.logger.debug("received file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(received.bytes)"]))

@@ -77,9 +77,9 @@ extension Connection {
 
     /// A link went down: fail what is not kept for the next link.
     func detach(_ channel: any Channel) {
-        let (droppedQueue, failedRequests, closePromises, closed) = state.withLockedValue { s in
+        let (droppedQueue, failedRequests, closePromises, closed, reason) = state.withLockedValue { s in
             guard let current = s.channel, current === channel else {
-                return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed)
+                return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed, nil as MessagingError?)
             }
             s.channel = nil
             s.linkOpened = false
@@ -96,6 +96,8 @@ extension Connection {
                 s.outboundPromise = nil
             }
             let failed = closed ? s.pending.removeAll() : s.pending.linkDown(keepForResend: configuration.resendRequests)
+            s.lastDropReason = s.dropReason
+            s.dropReason = nil
             let promises = s.closePromises
             s.closePromises = []
             stopLiveness(&s)
@@ -104,12 +106,12 @@ extension Connection {
             s.handshakeTimer.disarm()
             s.linkTarget?.clear()
             s.linkTarget = nil
-            return (dropped, failed, promises, closed)
+            return (dropped, failed, promises, closed, s.lastDropReason?.error)
         }
         logger.debug("link down", metadata: linkMetadata)
         if closed, ownsHandlerTasks { handlerTasks.finish() }
-        droppedQueue?.fail(MessagingError.connectionLost)
-        for entry in failedRequests { entry.finish(.failure(closed ? .closed : .connectionLost)) }
+        droppedQueue?.fail(reason ?? MessagingError.connectionLost)
+        for entry in failedRequests { entry.finish(.failure(closed ? .closed : reason ?? .connectionLost)) }
         for promise in closePromises { promise.succeed() }
     }
 
@@ -176,6 +178,17 @@ extension Connection {
     public func dropLink() {
         let channel = state.withLockedValue { $0.channel }
         channel?.close(promise: nil)
+    }
+
+    /// Drops `channel`, the current link, for `reason` (``lastDropReason``
+    /// once it is down; what it fails fails with `reason`). Runs on the event loop.
+    func dropLink(_ channel: any Channel, for reason: DropReason) {
+        let current = state.withLockedValue { s -> Bool in
+            guard let link = s.channel, link === channel else { return false }
+            if s.dropReason == nil { s.dropReason = reason }
+            return true
+        }
+        if current { channel.close(promise: nil) }
     }
 
     /// Closes the connection for good: queued frames are written first, then

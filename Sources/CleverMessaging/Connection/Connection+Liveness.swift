@@ -5,8 +5,9 @@ extension Connection {
     // MARK: - Liveness
 
     /// Starts watching an open link (see ``Liveness``): a per-link timer pings
-    /// the peer when the link is idle and gives the link up when nothing
-    /// moved, with a ping out, for ``ConnectionConfiguration/pingTimeout``.
+    /// the peer when the link is idle and gives the link up, with
+    /// ``MessagingError/peerUnresponsive(idle:)``, when nothing moved, with a
+    /// ping out, for ``ConnectionConfiguration/pingTimeout``.
     /// Runs on the event loop, under no lock.
     func startLiveness(now: NIODeadline) {
         guard let interval = configuration.pingInterval, configuration.announceExtensions else { return }
@@ -20,6 +21,15 @@ extension Connection {
             s.livenessTimer.disarm()
         }
         armLiveness(now: now)
+        // The kernel's counters as the link opens: the base the first wake compares with.
+        guard let channel = state.withLockedValue({ $0.channel }) else { return }
+        SocketOptions.transportCounters(of: channel).whenSuccess { counters in
+            guard let counters else { return }
+            self.state.withLockedValue { s in
+                guard let link = s.channel, link === channel else { return }
+                s.liveness?.transportSampled(counters, now: now)
+            }
+        }
     }
 
     /// Stops watching the link (it went down, or the connection closes). Called under the state lock.
@@ -40,12 +50,29 @@ extension Connection {
         if let (target, wake) = armed { scheduleLinkTimer(wake, target: target) }
     }
 
-    /// A link timer fired: when the liveness timer is due, asks the machine
-    /// what to do, does it, and arms the next timer. Runs on the event loop.
+    /// A link timer fired: when the liveness timer is due, reads the kernel's counters of the link's bytes
+    /// (bytes the peer's TCP acknowledged or sent are progress, though no write
+    /// completed and nothing was read: a body draining from the kernel's
+    /// buffers), asks the machine what to do, does it, and arms the next timer.
+    /// Runs on the event loop.
     func livenessTimerFired(now: NIODeadline) {
-        let action = state.withLockedValue { s -> Liveness.Action? in
+        let channel = state.withLockedValue { s -> (any Channel)? in
             guard s.liveness != nil, s.livenessTimer.fire(now: now) else { return nil }
+            return s.channel
+        }
+        guard let channel else { return }
+        SocketOptions.transportCounters(of: channel).whenComplete { result in
+            let counters = (try? result.get()) ?? nil
+            self.livenessDecide(channel: channel, counters: counters, now: now)
+        }
+    }
+
+    /// Feeds the counters to the machine and does what it decides. Runs on the event loop.
+    private func livenessDecide(channel: any Channel, counters: TransportCounters?, now: NIODeadline) {
+        let action = state.withLockedValue { s -> Liveness.Action? in
+            guard s.liveness != nil, let link = s.channel, link === channel else { return nil }
             s.liveness!.peerAnswersPings = s.peerSpeaksExtensions
+            if let counters { s.liveness!.transportSampled(counters, now: now) }
             return s.liveness!.tick(now: now)
         }
         guard let action else { return }
@@ -55,11 +82,9 @@ extension Connection {
         case .ping:
             sendPing(now: now)
         case .close(let idle):
-            logger.warning(
-                "peer sent nothing, read nothing and did not answer a ping for \(LogFormat.duration(idle)); dropping the link",
-                metadata: linkMetadata
-            )
-            dropLink()
+            let reason = DropReason.peerUnresponsive(idle: idle)
+            logger.warning("dropping the link: \(reason.error)", metadata: linkMetadata)
+            dropLink(channel, for: reason)
             return
         }
         armLiveness(now: now)

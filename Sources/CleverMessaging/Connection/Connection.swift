@@ -96,6 +96,10 @@ public final class Connection: Sendable {
         var linkOpened = false
         /// Frames that arrived during the handshake and wait for the link to open.
         var heldInbound: [Frame] = []
+        /// Why this side is dropping the current link, when it is (liveness, a stalled transfer).
+        var dropReason: DropReason?
+        /// Why this side dropped the last link that ended (``Connection/lastDropReason``).
+        var lastDropReason: DropReason?
 
         init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound
@@ -174,6 +178,13 @@ public final class Connection: Sendable {
 
     /// How many links this connection has had (1 after the first connect).
     public var linkCount: Int { state.withLockedValue { $0.lifecycle.linkCount } }
+
+    /// Why this side dropped the last link that ended: ``MessagingError/peerUnresponsive(idle:)``
+    /// (nothing moved and a ping went unanswered) or ``MessagingError/transferStalled(idle:)``;
+    /// `nil` when the last link ended otherwise (the peer or the network closed
+    /// it, ``dropLink()``, ``close()``) or none ended yet. Pending requests and
+    /// queued frames that the drop fails get the same error.
+    public var lastDropReason: MessagingError? { state.withLockedValue { $0.lastDropReason }?.error }
 
     /// Whether the peer has shown it speaks this library's extensions.
     public var peerSpeaksExtensions: Bool { state.withLockedValue { $0.peerSpeaksExtensions } }

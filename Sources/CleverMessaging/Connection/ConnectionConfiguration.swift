@@ -38,7 +38,10 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// Synchronous handlers run on the event loop, one at a time, and need no
     /// limit. Default 1024.
     public var maximumConcurrentHandlers: Int
-    /// TCP keepalive settings. Default: the reference's.
+    /// TCP keepalive and `TCP_USER_TIMEOUT` settings: the kernel's watch over
+    /// the link, for every peer (see ``KeepaliveConfiguration`` for how it
+    /// combines with the pings). Default: keepalive after 2 s idle, a probe
+    /// every second, 3 probes, and a 5 s user timeout.
     public var keepalive: KeepaliveConfiguration
     /// Decoder limits.
     public var codec: FrameCodecConfiguration
@@ -50,15 +53,32 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// default) refuses every file push and pull with
     /// ``FilePolicyError/notConfigured`` until a policy with a root is set.
     public var filePolicy: FilePolicy?
-    /// How often to ping a peer that speaks the extensions (an application-level
-    /// check on top of TCP keepalive; reference peers are never pinged); a ping
-    /// unanswered within ``pingTimeout`` drops the link. Default 5 s; `nil` never pings.
+    /// How long a link to a peer that speaks the extensions may move no bytes
+    /// before it is pinged (an application-level check on top of TCP
+    /// keepalive; reference peers are never pinged). Bytes moving either way
+    /// count: bytes read from the peer, writes completing, and bytes the
+    /// kernel reports as acknowledged by the peer's TCP or received from it,
+    /// so a busy link is never pinged. Default 2 s; `nil` never pings.
+    ///
+    /// A peer that vanishes is noticed after at most ``pingInterval`` plus
+    /// ``pingTimeout`` without a byte moving (5 s with the defaults), whether
+    /// the link was idle or in the middle of a transfer; the link is dropped
+    /// with ``MessagingError/peerUnresponsive(idle:)``
+    /// (``Connection/lastDropReason``). The kernel's watch
+    /// (``keepalive``) notices it in about the same time for any peer.
     public var pingInterval: Duration?
     /// How long a link may move no bytes at all, in either direction, with a
-    /// ping out, before it is dropped (a link busy reading or
-    /// writing, such as a long file push on a slow link, is never dropped for a
-    /// late ping). Default 10 s.
+    /// ping out, before it is dropped: a link busy reading or writing, such as
+    /// a long file push on a slow link, is never dropped for a late ping (the
+    /// ping waits behind the file). Default 3 s.
     public var pingTimeout: Duration
+    /// How long a file transfer (a push's body and the wait for its bytes to be
+    /// acknowledged by the peer's TCP, a pull's body, a file served to a peer)
+    /// may make no progress before it fails with
+    /// ``MessagingError/transferStalled(idle:)`` and its link is dropped. It
+    /// runs from the last progress, never from the start: a transfer of any
+    /// size on a slow link completes as long as bytes keep moving. Default 10 s.
+    public var transferStallTimeout: Duration
     /// The stages a new link must pass, in order, before it is open
     /// (``HandshakeStage``): nothing is dispatched to handlers and nothing
     /// queued is written until they all passed. Default: ``CapabilityStage``,
@@ -80,34 +100,37 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - resumeQueue: keep queued frames across a reconnect (default `false`).
     ///   - defaultRequestTimeout: reply timeout (default 30 s).
     ///   - maximumQueuedBytes: send queue limit (default 64 MiB).
-    ///   - keepalive: TCP keepalive (default: the reference's).
+    ///   - keepalive: TCP keepalive and user timeout (default: 2 s idle, 1 s apart, 3 probes, 5 s user timeout).
     ///   - codec: decoder limits.
     ///   - announceExtensions: mark frames with the extensions key (default `true`).
     ///   - filePolicy: file confinement (default `nil`: every file transfer is refused).
-    ///   - pingInterval: application ping period for peers of this library (default 5 s).
-    ///   - pingTimeout: how long a ping may go unanswered (default 10 s).
+    ///   - pingInterval: idle time before a peer of this library is pinged (default 2 s).
+    ///   - pingTimeout: how long nothing may move with a ping out (default 3 s).
     ///   - maximumReplyBacklog: replies waiting for the peer before its requests are no longer read (default 4 MiB).
     ///   - stalledPeerTimeout: how long a peer may read none of its replies before the link drops (default 30 s).
     ///   - maximumConcurrentHandlers: `async` handlers running at once before the link is no longer read (default 1024).
     ///   - handshake: the stages a new link passes before it is open (default: ``CapabilityStage``).
     ///   - handshakeTimeout: how long a link may take to pass them (default 10 s).
+    ///   - transferStallTimeout: how long a file transfer may make no progress (default 10 s).
     public init(
         resendRequests: Bool = true,
         resumeQueue: Bool = false,
         defaultRequestTimeout: Duration? = .seconds(30),
         maximumQueuedBytes: Int = 64 * 1024 * 1024,
-        keepalive: KeepaliveConfiguration = .reference,
+        keepalive: KeepaliveConfiguration = .init(),
         codec: FrameCodecConfiguration = .init(),
         announceExtensions: Bool = true,
         filePolicy: FilePolicy? = nil,
-        pingInterval: Duration? = .seconds(5),
-        pingTimeout: Duration = .seconds(10),
+        pingInterval: Duration? = .seconds(2),
+        pingTimeout: Duration = .seconds(3),
         maximumReplyBacklog: Int = 4 * 1024 * 1024,
         stalledPeerTimeout: Duration? = .seconds(30),
         maximumConcurrentHandlers: Int = 1024,
         handshake: [any HandshakeStageFactory] = [CapabilityStage.Factory()],
-        handshakeTimeout: Duration = .seconds(10)
+        handshakeTimeout: Duration = .seconds(10),
+        transferStallTimeout: Duration = .seconds(10)
     ) {
+        self.transferStallTimeout = transferStallTimeout
         self.handshakeStages = HandshakeStageList(handshake)
         self.handshakeTimeout = handshakeTimeout
         self.maximumConcurrentHandlers = maximumConcurrentHandlers

@@ -9,16 +9,18 @@ import Musl
 import Darwin
 #endif
 
-/// Socket options every connection gets: `TCP_NODELAY` and keepalive.
+/// Socket options every connection gets: `TCP_NODELAY`, keepalive and
+/// `TCP_USER_TIMEOUT` (see ``KeepaliveConfiguration``); and the kernel's
+/// counters of a link's bytes (``transportCounters(of:)``).
 enum SocketOptions {
     /// Sets keepalive on a raw socket descriptor, as the reference's `set_keepalive` does.
     /// - Parameters:
     ///   - descriptor: an open TCP socket.
-    ///   - configuration: the keepalive settings (default: the reference's 1 s / 3 s / 5).
+    ///   - configuration: the keepalive settings (default: ``KeepaliveConfiguration/init(enabled:idle:interval:probeCount:userTimeout:)``'s).
     /// - Throws: an `IOError` naming the option that failed, with `errno`.
     static func setKeepalive(
         descriptor: CInt,
-        configuration: KeepaliveConfiguration = .reference
+        configuration: KeepaliveConfiguration = .init()
     ) throws(IOError) {
         try set(descriptor, SOL_SOCKET, SO_KEEPALIVE, configuration.enabled ? 1 : 0, "SO_KEEPALIVE")
         guard configuration.enabled else { return }
@@ -29,6 +31,11 @@ enum SocketOptions {
         #endif
         try set(descriptor, CInt(IPPROTO_TCP), TCP_KEEPINTVL, CInt(configuration.intervalSeconds), "TCP_KEEPINTVL")
         try set(descriptor, CInt(IPPROTO_TCP), TCP_KEEPCNT, CInt(configuration.probeCount), "TCP_KEEPCNT")
+        #if os(Linux)
+        if let milliseconds = configuration.userTimeoutMilliseconds {
+            try set(descriptor, CInt(IPPROTO_TCP), CInt(TCP_USER_TIMEOUT), CInt(milliseconds), "TCP_USER_TIMEOUT")
+        }
+        #endif
     }
 
     private static func set(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: CInt, _ label: String) throws(IOError) {
@@ -53,7 +60,7 @@ enum SocketOptions {
             (TCP_KEEPIDLE, keepalive.idleSeconds),
             (TCP_KEEPINTVL, keepalive.intervalSeconds),
             (TCP_KEEPCNT, keepalive.probeCount),
-        ]
+        ] + (keepalive.userTimeoutMilliseconds.map { [(CInt(TCP_USER_TIMEOUT), $0)] } ?? [])
         for (name, value) in options {
             let option = ChannelOptions.Types.SocketOption(level: tcp, name: NIOBSDSocket.Option(rawValue: name))
             future = future.flatMap { channel.setOption(option, value: SocketOptionValue(value)) }
@@ -61,4 +68,51 @@ enum SocketOptions {
         #endif
         return future
     }
+
+    /// The kernel's counters of a TCP link's bytes (Linux `TCP_INFO`).
+    /// - Parameter channel: the link's channel.
+    /// - Returns: a future for the counters; `nil` when the channel has no
+    ///   socket (an embedded channel), the system has no `TCP_INFO`, or the
+    ///   kernel is too old to count bytes (before Linux 4.19).
+    static func transportCounters(of channel: any Channel) -> EventLoopFuture<TransportCounters?> {
+        #if os(Linux)
+        guard let provider = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
+        let info: EventLoopFuture<KernelTCPInfo> = provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP)),
+            name: NIOBSDSocket.Option(rawValue: CInt(TCP_INFO))
+        )
+        return info.map { $0.counters }.recover { _ in nil }
+        #else
+        return channel.eventLoop.makeSucceededFuture(nil)
+        #endif
+    }
 }
+
+#if os(Linux)
+/// The first 224 bytes of Linux's `struct tcp_info` (`linux/tcp.h`), read
+/// whole: Glibc's declaration stops before the byte counters. The kernel fills
+/// as much as it has and NIO zeroes the rest, so a kernel without a counter
+/// leaves it 0.
+struct KernelTCPInfo: Sendable {
+    private var words: (
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+        UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+    ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    /// `tcpi_bytes_acked`, `tcpi_bytes_received`, `tcpi_notsent_bytes`,
+    /// `tcpi_bytes_sent` and `tcpi_bytes_retrans`, at their offsets in the
+    /// kernel's structure; `nil` when `tcpi_bytes_sent` (Linux 4.19) is not there.
+    var counters: TransportCounters? {
+        withUnsafeBytes(of: words) { raw -> TransportCounters? in
+            let acked = raw.load(fromByteOffset: 120, as: UInt64.self)
+            let received = raw.load(fromByteOffset: 128, as: UInt64.self)
+            let notSent = raw.load(fromByteOffset: 144, as: UInt32.self)
+            let sent = raw.load(fromByteOffset: 200, as: UInt64.self)
+            let retransmitted = raw.load(fromByteOffset: 208, as: UInt64.self)
+            guard sent > 0 || acked == 0 else { return nil }
+            let handed = (sent >= retransmitted ? sent - retransmitted : 0) + UInt64(notSent)
+            return TransportCounters(bytesAcknowledged: acked, bytesReceived: received, bytesHandedToTCP: max(handed, acked))
+        }
+    }
+}
+#endif

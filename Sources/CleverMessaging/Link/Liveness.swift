@@ -5,8 +5,11 @@ import NIOCore
 /// the link up.
 ///
 /// A link that moves bytes counts as alive, in either direction: bytes read
-/// from the peer, or writes that keep completing while more is waiting (a long
-/// file body to a slow peer, a backlog of frames). Only a link that has been
+/// from the peer, writes that keep completing while more is waiting (a long
+/// file body to a slow peer, a backlog of frames), or bytes the peer's TCP
+/// acknowledged or sent, as the kernel counts them (``transportSampled(_:now:)``):
+/// a body handed whole to the kernel drains from its buffers for many seconds
+/// on a slow link, with no write left to complete. Only a link that has been
 /// idle for a whole ``interval`` is pinged, and a link is given up only when,
 /// with a ping out for at least ``timeout``, nothing moved for ``timeout``:
 /// a push that takes minutes on a slow link is never cut, because its own
@@ -55,6 +58,8 @@ package struct Liveness: Sendable {
     package private(set) var lastProgress: NIODeadline
     /// The ping waiting for its answer.
     package private(set) var ping: OutstandingPing?
+    /// The kernel's counters at the last sample (`nil`: none taken yet).
+    package private(set) var transport: TransportCounters?
 
     /// A link that came up at `now`.
     /// - Parameters:
@@ -89,6 +94,13 @@ package struct Liveness: Sendable {
     /// Bytes the peer had to read for this to happen went out (a file region written, a slice of a long write).
     package mutating func outboundProgress(now: NIODeadline) {
         if now > lastProgress { lastProgress = now }
+    }
+
+    /// The kernel's TCP counters were read: bytes the peer acknowledged or sent
+    /// since the last sample are progress (the first sample only sets the base).
+    package mutating func transportSampled(_ counters: TransportCounters, now: NIODeadline) {
+        if let transport, counters.moved(since: transport) { outboundProgress(now: now) }
+        transport = counters
     }
 
     /// A ping went out.

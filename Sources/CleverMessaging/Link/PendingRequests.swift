@@ -215,6 +215,21 @@ package struct PendingRequests {
         return entry.deadline
     }
 
+    /// Starts the deadline of request `id`, added without one, at `now`: it
+    /// expires `timeout` later (a push's acknowledgement waits from its last
+    /// byte being with the peer, not from when it was queued).
+    /// - Returns: the deadline given, if the request is there and has a timeout.
+    @discardableResult
+    package mutating func startDeadline(id: String, now: NIODeadline) -> NIODeadline? {
+        guard let number = RequestID.number(id), let entry = entries[number], let timeout = entry.timeout else { return nil }
+        let deadline = now + timeout
+        entries[number]!.deadline = deadline
+        dropAnsweredDeadlines()
+        deadlines.insert(DeadlineItem(deadline: deadline, sequence: entry.sequence, number: number))
+        compactDeadlinesIfNeeded()
+        return deadline
+    }
+
     /// Whether the queued item still stands for a live deadline.
     private func isLive(_ item: DeadlineItem) -> Bool {
         guard let entry = entries[item.number] else { return false }

@@ -18,6 +18,13 @@ public enum MessagingError: Error, Sendable, Hashable {
     /// The link dropped before the frame was written, the reply arrived or the
     /// transfer completed, and the configuration does not keep it for the next link.
     case connectionLost
+    /// This side dropped the link because the peer showed no sign of life: no
+    /// byte moved either way for `idle`, and a ping went unanswered
+    /// (``ConnectionConfiguration/pingTimeout``).
+    case peerUnresponsive(idle: Duration)
+    /// A file transfer moved no byte for `idle`, its stall timeout
+    /// (``ConnectionConfiguration/transferStallTimeout``); this side dropped its link.
+    case transferStalled(idle: Duration)
     /// No reply to the request arrived in time.
     case timedOut(requestedValue: String, requestID: String, timeout: Duration)
     /// The call was cancelled by its caller.
@@ -97,6 +104,10 @@ extension MessagingError {
         public static let closed = Code(rawValue: "closed")
         /// ``MessagingError/connectionLost``.
         public static let connectionLost = Code(rawValue: "connection_lost")
+        /// ``MessagingError/peerUnresponsive(idle:)``.
+        public static let peerUnresponsive = Code(rawValue: "peer_unresponsive")
+        /// ``MessagingError/transferStalled(idle:)``.
+        public static let transferStalled = Code(rawValue: "transfer_stalled")
         /// ``MessagingError/timedOut(requestedValue:requestID:timeout:)``.
         public static let timedOut = Code(rawValue: "timed_out")
         /// ``MessagingError/cancelled``.
@@ -140,7 +151,7 @@ extension MessagingError {
 
         /// Every code, in the order of the cases.
         public static let all: [Code] = [
-            .notConnected, .closed, .connectionLost, .timedOut, .cancelled, .queueFull, .remote, .encoding,
+            .notConnected, .closed, .connectionLost, .peerUnresponsive, .transferStalled, .timedOut, .cancelled, .queueFull, .remote, .encoding,
             .decoding, .connectFailed, .handshakeFailed, .fileRefused, .fileIO, .notRegularFile,
             .checksumMismatch, .invalidPort, .listenFailed, .waitTimedOut, .invalidAddress, .broadcastNotAllowed,
             .bindFailed, .beaconSendFailed, .discoveryTimedOut,
@@ -153,6 +164,8 @@ extension MessagingError {
         case .notConnected: return .notConnected
         case .closed: return .closed
         case .connectionLost: return .connectionLost
+        case .peerUnresponsive: return .peerUnresponsive
+        case .transferStalled: return .transferStalled
         case .timedOut: return .timedOut
         case .cancelled: return .cancelled
         case .queueFull: return .queueFull
@@ -182,6 +195,9 @@ extension MessagingError {
         case .notConnected: return "not connected"
         case .closed: return "closed"
         case .connectionLost: return "connection lost before completion"
+        case .peerUnresponsive(let idle):
+            return "peer unresponsive: nothing moved for \(LogFormat.duration(idle)) and a ping went unanswered"
+        case .transferStalled(let idle): return "file transfer stalled: no byte moved for \(LogFormat.duration(idle))"
         case .timedOut(let value, let id, let timeout):
             return "request \(id) for \"\(value)\" timed out after \(LogFormat.duration(timeout))"
         case .cancelled: return "cancelled"

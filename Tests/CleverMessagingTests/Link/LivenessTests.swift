@@ -130,4 +130,49 @@ struct LivenessTests {
         #expect(r21 == .none)
         #expect(live.nextWake(now: start) == nil)
     }
+
+    func counters(acked: UInt64, received: UInt64 = 0) -> TransportCounters {
+        TransportCounters(bytesAcknowledged: acked, bytesReceived: received, bytesHandedToTCP: acked)
+    }
+
+    @Test("bytes the peer's TCP acknowledged are progress: a body draining from the kernel's buffers defers the ping")
+    func acknowledgedBytesDeferPing() {
+        var live = machine(interval: .seconds(2), timeout: .seconds(3))
+        live.transportSampled(counters(acked: 1_000), now: start + .seconds(1))
+        #expect(live.lastProgress == start, "the first sample only sets the base")
+        live.transportSampled(counters(acked: 190_000), now: start + .seconds(2))
+        #expect(live.tick(now: start + .seconds(2)) == .none, "acknowledged bytes moved just now")
+        #expect(live.nextWake(now: start + .seconds(2)) == start + .seconds(4))
+        live.transportSampled(counters(acked: 190_000), now: start + .seconds(4))
+        #expect(live.tick(now: start + .seconds(4)) == .ping, "nothing acknowledged for the interval")
+    }
+
+    @Test("acknowledged bytes keep a link with a ping out, however late the ping; when they stop, the link is given up")
+    func acknowledgedBytesKeepLinkWithPingOut() {
+        var live = machine(interval: .seconds(2), timeout: .seconds(3))
+        live.transportSampled(counters(acked: 0), now: start)
+        #expect(live.tick(now: start + .seconds(2)) == .ping)
+        live.pingSent(id: "0001", now: start + .seconds(2))
+        var acked: UInt64 = 0
+        // 20 s of a 1.5 Mbit/s push, sampled at every wake; the ping waits behind it.
+        var now = start + .seconds(2)
+        while now < start + .seconds(22) {
+            now = live.nextWake(now: now)!
+            acked += 187_500 * 3
+            live.transportSampled(counters(acked: acked), now: now)
+            #expect(live.tick(now: now) == .none)
+        }
+        now = live.nextWake(now: now)!
+        live.transportSampled(counters(acked: acked), now: now)
+        #expect(live.tick(now: now) == .close(idle: .seconds(3)))
+    }
+
+    @Test("bytes the kernel received from the peer are progress, read by the application or not")
+    func receivedBytesAreProgress() {
+        var live = machine(interval: .seconds(2), timeout: .seconds(3))
+        live.transportSampled(counters(acked: 0, received: 0), now: start)
+        live.transportSampled(counters(acked: 0, received: 10), now: start + .milliseconds(1500))
+        #expect(live.tick(now: start + .seconds(2)) == .none)
+        #expect(live.nextWake(now: start + .seconds(2)) == start + .milliseconds(3500))
+    }
 }

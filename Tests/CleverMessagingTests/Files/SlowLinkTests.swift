@@ -1,0 +1,194 @@
+import CleverMessaging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Links through a ``FaultProxy``: a slow link that works is never cut, a
+/// peer that vanishes is found in the configured time, and a transfer that
+/// stops moving fails with its typed error. Real time is what these test.
+@Suite("Slow and broken links", .timeLimit(.minutes(2)))
+struct SlowLinkTests {
+    /// 1.5 Mbit/s.
+    static let slowRate = 187_500
+
+    /// A server and a client of this library linked through a fault proxy, both
+    /// with file policies, the client having heard the server (so it knows the extensions).
+    static func withProxiedPair(
+        configuration: ConnectionConfiguration = .init(),
+        _ body: (FaultProxy, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
+    ) async throws {
+        let serverRoot = TemporaryDirectory("server")
+        let clientRoot = TemporaryDirectory("client")
+        defer {
+            serverRoot.remove()
+            clientRoot.remove()
+        }
+        var serverConfiguration = configuration
+        serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
+        var clientConfiguration = configuration
+        clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
+        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: makeTestRegistry(), configuration: serverConfiguration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            let proxy = try await FaultProxy.start(to: try await server.localAddress())
+            let client = MessagingClient(
+                host: "127.0.0.1",
+                port: proxy.port,
+                registry: makeTestRegistry(),
+                configuration: clientConfiguration,
+                reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50))
+            )
+            group.addTask { try await client.run() }
+            do {
+                try await client.connection.waitUntilConnected()
+                let serverSide = try await server.waitForConnections(1)[0]
+                _ = try await client.connection.request("id")
+                try await body(proxy, client, serverSide, serverRoot, clientRoot)
+            } catch {
+                client.shutdown()
+                server.shutdown()
+                await proxy.close()
+                throw error
+            }
+            client.shutdown()
+            server.shutdown()
+            await proxy.close()
+            try await group.waitForAll()
+        }
+    }
+
+    @Test("a 4 MiB push through 1.5 Mbit/s completes with pings at their defaults; its acknowledgement waits from the last byte")
+    func slowPush() async throws {
+        try await Self.withProxiedPair { proxy, client, _, serverRoot, clientRoot in
+            let bytes = sampleBytes(count: 4 * 1024 * 1024)
+            clientRoot.write("show.bin", bytes)
+            proxy.throttle(upstream: Self.slowRate, downstream: nil)
+            let start = ContinuousClock.now
+            // Far shorter than the transfer: it runs from the moment the last byte is with the peer.
+            let result = try await client.connection.pushFile(
+                clientRoot.file("show.bin"),
+                to: "show.bin",
+                acknowledgementTimeout: .seconds(5)
+            )
+            let elapsed = ContinuousClock.now - start
+            print("4 MiB push through 1.5 Mbit/s took \(elapsed)")
+            #expect(result.delivery == .acknowledged)
+            #expect(result.bytes == Int64(bytes.count))
+            #expect(serverRoot.read("show.bin") == bytes)
+            #expect(elapsed >= .seconds(20), "the throttle held")
+            #expect(client.connection.linkCount == 1, "the link was never cut")
+        }
+    }
+
+    @Test("a 4 MiB pull through 1.5 Mbit/s completes with pings at their defaults")
+    func slowPull() async throws {
+        try await Self.withProxiedPair { proxy, client, _, serverRoot, clientRoot in
+            let bytes = sampleBytes(count: 4 * 1024 * 1024)
+            serverRoot.write("log.bin", bytes)
+            proxy.throttle(upstream: nil, downstream: Self.slowRate)
+            let start = ContinuousClock.now
+            let result = try await client.connection.pullFile("log.bin", to: clientRoot.file("log.bin"))
+            let elapsed = ContinuousClock.now - start
+            print("4 MiB pull through 1.5 Mbit/s took \(elapsed)")
+            #expect(result.bytes == Int64(bytes.count))
+            #expect(clientRoot.read("log.bin") == bytes)
+            #expect(elapsed >= .seconds(20), "the throttle held")
+            #expect(client.connection.linkCount == 1, "the link was never cut")
+        }
+    }
+
+    @Test("a peer that vanishes (no byte at all, connections open) is dropped within the ping interval and timeout")
+    func vanishedPeer() async throws {
+        var configuration = ConnectionConfiguration()
+        configuration.pingInterval = .milliseconds(500)
+        configuration.pingTimeout = .seconds(1)
+        try await Self.withProxiedPair(configuration: configuration) { proxy, client, _, _, _ in
+            let events = client.events()
+            proxy.pause()
+            let start = ContinuousClock.now
+            let dropped = await firstEvent(in: events, within: .seconds(20)) {
+                if case .disconnected = $0 { return true }
+                return false
+            }
+            let elapsed = ContinuousClock.now - start
+            print("vanished peer dropped after \(elapsed)")
+            #expect(dropped != nil)
+            // Interval 0.5 s + timeout 1 s. The proxy's kernel, unlike a vanished peer's,
+            // still acknowledges the ping's own bytes, which counts as progress once: up
+            // to one more timeout. The rest is room for a busy machine.
+            #expect(elapsed < .seconds(4))
+            #expect(elapsed >= .seconds(1))
+            #expect(client.connection.lastDropReason?.code == .peerUnresponsive)
+        }
+    }
+
+    @Test("a push whose bytes stop moving fails with transfer_stalled after its stall timeout")
+    func stalledPush() async throws {
+        var configuration = ConnectionConfiguration()
+        configuration.pingInterval = nil
+        configuration.transferStallTimeout = .milliseconds(1500)
+        try await Self.withProxiedPair(configuration: configuration) { proxy, client, _, _, clientRoot in
+            clientRoot.write("big.bin", sampleBytes(count: 32 * 1024 * 1024))
+            let events = client.events()
+            let paused = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+            let outcome: MessagingError?
+            do throws(MessagingError) {
+                _ = try await client.connection.pushFile(clientRoot.file("big.bin"), to: "big.bin") { _ in
+                    paused.withLockedValue { at in
+                        guard at == nil else { return }
+                        at = .now
+                        proxy.pause()
+                    }
+                }
+                outcome = nil
+            } catch {
+                outcome = error
+            }
+            let elapsed = paused.withLockedValue { $0 }.map { ContinuousClock.now - $0 }
+            print("stalled push failed \(elapsed.map { "\($0)" } ?? "-") after the outage began: \(outcome.map { "\($0)" } ?? "no error")")
+            #expect(outcome?.code == .transferStalled)
+            if let elapsed {
+                #expect(elapsed >= .milliseconds(1500))
+                #expect(elapsed < .seconds(8))
+            }
+            _ = await firstEvent(in: events, within: .seconds(10)) {
+                if case .disconnected = $0 { return true }
+                return false
+            }
+            #expect(client.connection.lastDropReason?.code == .transferStalled)
+        }
+    }
+
+    @Test("a pull whose bytes stop moving fails with transfer_stalled after its stall timeout")
+    func stalledPull() async throws {
+        var configuration = ConnectionConfiguration()
+        configuration.pingInterval = nil
+        configuration.transferStallTimeout = .milliseconds(1500)
+        try await Self.withProxiedPair(configuration: configuration) { proxy, client, _, serverRoot, clientRoot in
+            serverRoot.write("big.bin", sampleBytes(count: 32 * 1024 * 1024))
+            let paused = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+            let outcome: MessagingError?
+            do throws(MessagingError) {
+                _ = try await client.connection.pullFile("big.bin", to: clientRoot.file("big.bin")) { _ in
+                    paused.withLockedValue { at in
+                        guard at == nil else { return }
+                        at = .now
+                        proxy.pause()
+                    }
+                }
+                outcome = nil
+            } catch {
+                outcome = error
+            }
+            let elapsed = paused.withLockedValue { $0 }.map { ContinuousClock.now - $0 }
+            print("stalled pull failed \(elapsed.map { "\($0)" } ?? "-") after the outage began: \(outcome.map { "\($0)" } ?? "no error")")
+            #expect(outcome?.code == .transferStalled)
+            if let elapsed {
+                #expect(elapsed >= .milliseconds(1500))
+                #expect(elapsed < .seconds(8))
+            }
+            #expect(!clientRoot.contents.contains("big.bin"), "nothing half-received is kept")
+        }
+    }
+}
