@@ -109,22 +109,17 @@ struct Console: Sendable {
             text: ok ? "\(connected) of \(count) drones connected" : "timed out: \(connected) of \(count) drones connected")
     }
 
-    private func targets(_ word: String) throws(ConsoleError) -> [String] {
-        let ids = word == "all" ? station.connectedIDs : word.split(separator: ",").map(String.init)
-        if ids.isEmpty { throw .invalidArgument(word == "all" ? "TARGET all: no drone is connected" : "TARGET names no drone: \(word)") }
-        return ids.sorted(by: NaturalOrder.areInIncreasingOrder)
-    }
-
-    /// The drones of `TARGET` for `send` and `request`: `nil` for `all` (every
-    /// drone the station knows, connected or not), else the ids named, in
-    /// natural order, each once.
+    /// The drones of `TARGET`: `nil` for `all` (every drone the station knows,
+    /// connected or not), else the ids named, in natural order, each once.
     private func reachTargets(_ word: String) throws(ConsoleError) -> [String]? {
         guard word != "all" else {
             if station.drones.isEmpty { throw .invalidArgument("TARGET all: no drone has connected yet") }
             return nil
         }
         var seen = Set<String>()
-        return try targets(word).filter { seen.insert($0).inserted }
+        let ids = word.split(separator: ",").map(String.init).filter { seen.insert($0).inserted }
+        if ids.isEmpty { throw .invalidArgument("TARGET names no drone: \(word)") }
+        return ids.sorted(by: NaturalOrder.areInIncreasingOrder)
     }
 
     private func send(_ words: [String], queue: Duration?) async throws {
@@ -182,20 +177,34 @@ struct Console: Sendable {
     private func push(_ words: [String]) async throws {
         let given = try arguments(words, "push", required: 3)
         let (local, remote) = (given[1], given[2])
-        for id in try targets(given[0]) {
+        let known = Set(station.drones.map(\.id))
+        let ids = try reachTargets(given[0]) ?? known.sorted(by: NaturalOrder.areInIncreasingOrder)
+        // One drone at a time (each push has its progress line); none is skipped in silence.
+        var outcomes: [(droneID: String, skipReason: DroneSkipReason?)] = []
+        for id in ids {
             try Task.checkCancellation()
+            guard let connection = station.connection(for: id) else {
+                let reason: DroneSkipReason = known.contains(id) ? .disconnected : .unknown
+                let report = ErrorReport.skipped(droneID: id, reason: reason, error: .notConnected)
+                say(report.json, text: report.text)
+                outcomes.append((id, reason))
+                continue
+            }
             do {
-                guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
                 let bar = out.json ? nil : ProgressBar("push \(local) → \(id)")
                 let result = try await connection.pushFile(local, to: remote, progress: bar?.handler)
                 say(
                     ["id": .string(id), "pushed": .string(remote), "bytes": .integer(Int(result.bytes)), "delivery": .string("\(result.delivery)")],
                     text: "\(id): pushed \(result.bytes) bytes to \(remote) (\(result.delivery))"
                 )
+                outcomes.append((id, nil))
             } catch {
                 fail(error, drone: id)
+                outcomes.append((id, DroneSkipReason(error, known: true)))
             }
         }
+        let tally = DroneTally(outcomes)
+        say(tally.json(command: "push", name: remote), text: tally.summary("pushed to"))
     }
 
     private func pull(_ words: [String]) async throws {

@@ -43,10 +43,10 @@ struct ConsoleCommand: Sendable, Hashable {
     /// line is wider than `serve --help` prints without wrapping.
     static var help: String {
         (["Commands, one per line:"] + all.flatMap { ["  \($0.usage)", "      \($0.summary)"] } + [
-            "TARGET is a drone id, a comma-separated list of ids, or all: for send and",
-            "request, every drone the station knows, connected or not. No drone is",
-            "skipped in silence: one not reached gets a line \"ID: error: disconnected\"",
-            "(or unknown, or its error), and a summary line counts them, such as",
+            "TARGET is a drone id, a comma-separated list of ids, or all: every drone",
+            "the station knows, connected or not. No drone is skipped in silence: one",
+            "not reached gets a line \"ID: error: disconnected\" (or unknown, or its",
+            "error), and a summary line counts them by reason, such as",
             "\"sent to 198 of 202; 4 disconnected: copter-7, copter-9, copter-11, …\".",
             "--queue SECONDS waits up to that long for disconnected drones to connect",
             "again, and sends to (or asks) each one as soon as it is back.",

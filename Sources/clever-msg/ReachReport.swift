@@ -39,21 +39,35 @@ struct ReachReport<Value: Sendable> {
             case .success(let value):
                 return .reached(id: element.droneID, value: value)
             case .failure(let error):
-                return .skipped(Self.error(droneID: element.droneID, reason: element.skipReason ?? .failed, error: error))
+                return .skipped(ErrorReport.skipped(droneID: element.droneID, reason: element.skipReason ?? .failed, error: error))
             }
         }
         tally = DroneTally(sorted.map { ($0.droneID, $0.skipReason) })
         summary = tally.summary(verb)
-        var skipped: JSONObject = [:]
-        for group in tally.skipped { skipped[group.reason.rawValue] = .array(group.droneIDs.map { .string($0) }) }
-        summaryJSON = [
+        summaryJSON = tally.json(command: command, name: name)
+    }
+
+}
+
+extension DroneTally {
+    /// The summary of a console command as JSON.
+    /// - Parameters:
+    ///   - command: the command's name.
+    ///   - name: the action, value or file it was about.
+    /// - Returns: `{"summary": {"command", "name", "reached", "total", "skipped": {REASON: [ID, …]}}}`.
+    func json(command: String, name: String) -> JSONObject {
+        var skippedIDs: JSONObject = [:]
+        for group in skipped { skippedIDs[group.reason.rawValue] = .array(group.droneIDs.map { .string($0) }) }
+        return [
             "summary": [
-                "command": .string(command), "name": .string(name), "reached": .integer(tally.reached),
-                "total": .integer(tally.total), "skipped": .object(skipped),
+                "command": .string(command), "name": .string(name), "reached": .integer(reached),
+                "total": .integer(total), "skipped": .object(skippedIDs),
             ]
         ]
     }
+}
 
+extension ErrorReport {
     /// One drone's error line: a drone without a link reads as its reason
     /// (code and message `disconnected`, or `unknown` for an id never seen);
     /// any other error as itself (its ``MessagingError/Code`` and message).
@@ -62,7 +76,7 @@ struct ReachReport<Value: Sendable> {
     ///   - reason: why it was not reached.
     ///   - error: the error.
     /// - Returns: the report.
-    static func error(droneID: String, reason: DroneSkipReason, error: MessagingError) -> ErrorReport {
+    static func skipped(droneID: String, reason: DroneSkipReason, error: MessagingError) -> ErrorReport {
         switch reason {
         case .disconnected: return ErrorReport(code: reason.rawValue, message: "disconnected", drone: droneID)
         case .unknown: return ErrorReport(code: reason.rawValue, message: "unknown drone (never connected)", drone: droneID)

@@ -40,6 +40,14 @@ struct ConsoleSkipTests {
             try await station.waitForText(count: 1) { $0 == "sent to 0 of 2; 1 disconnected: copter-7; 1 unknown: ghost" }
             #expect(station.textLines.contains("ghost: error: unknown drone (never connected)"))
 
+            // push too: the drones here keep no files, so only the dropped one's reason is certain.
+            let work = TemporaryDirectory("console-skips")
+            defer { work.remove() }
+            work.write("show.csv", Array("frame,x\n".utf8))
+            station.sendLine("push all \(work.file("show.csv")) show.csv")
+            try await station.waitForText(count: 1) { $0.hasPrefix("pushed to 0 of 3; 1 disconnected: copter-7;") }
+            #expect(station.textLines.filter { $0 == "copter-7: error: disconnected" }.count == 4)
+
             station.sendLine("send --queue")
             try await station.waitForText(count: 1) { $0.hasPrefix("error: usage: send [--queue SECONDS] TARGET") }
 
