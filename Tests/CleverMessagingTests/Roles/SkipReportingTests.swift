@@ -11,18 +11,44 @@ struct SkipReportingTests {
     final class Fleet: Sendable {
         let station: GroundStation
         let port: Int
+        /// The fills the drones receive (`land` is a fill of -1s).
         let fills: AsyncStream<(String, LedFill)>
         let sink: AsyncStream<(String, LedFill)>.Continuation
+        /// The drones asked for `asked`, in the order they were asked.
+        let asked: AsyncStream<String>
+        let askedSink: AsyncStream<String>.Continuation
 
         init(station: GroundStation, port: Int) {
             self.station = station
             self.port = port
             (fills, sink) = AsyncStream<(String, LedFill)>.makeStream()
+            (asked, askedSink) = AsyncStream<String>.makeStream()
         }
 
-        /// A drone answering `id`, `clover_dir` and `telemetry`, recording its fills.
+        /// A drone answering `id`, `clover_dir`, `plain` and `asked` (its id,
+        /// saying it was asked), recording the fills it receives.
         func drone(_ id: String) -> MessagingClient {
-            GroundStationAPITests.drone(id, port: port, fills: sink)
+            let registry = HandlerRegistry()
+            registry.onRequest("id") { _, _, _ in .string(id) }
+            registry.onRequest("clover_dir") { _, _, _ in "/home/pi" }
+            registry.onRequest("plain") { _, _, _ in .string("plain-\(id)") }
+            registry.onRequest("asked") { [askedSink] _, _, _ in
+                askedSink.yield(id)
+                return .string(id)
+            }
+            registry.onAction("led_fill", decoding: LedFill.self) { [sink] _, fill in sink.yield((id, fill)) }
+            registry.onAction("land") { [sink] _, _, _ in sink.yield((id, LedFill(r: -1, g: -1, b: -1))) }
+            return MessagingClient(host: "127.0.0.1", port: port, registry: registry, reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50)))
+        }
+
+        /// The next `count` drones asked for `asked`.
+        func nextAsked(_ count: Int) async -> Set<String> {
+            var seen: Set<String> = []
+            for await id in asked {
+                seen.insert(id)
+                if seen.count == count { break }
+            }
+            return seen
         }
     }
 
@@ -101,6 +127,25 @@ struct SkipReportingTests {
 
                 let asked = await fleet.station.requestAll("plain", as: String.self, timeout: .seconds(5), waitingUpTo: .seconds(5))
                 #expect(asked.values.map(\.value) == ["plain-a", "plain-b", "plain-c"])
+                comeback.shutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test("requestAll with a queue time asks a disconnected drone once it is identified again")
+    func requestAllWaitsForTheDroneToComeBack() async throws {
+        try await Self.withOneDropped { fleet in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                async let answers = fleet.station.requestAll("asked", from: ["c", "a", "b"], as: String.self, timeout: .seconds(5), waitingUpTo: .seconds(20))
+                // a and b are asked at once, so c was looked up while it was away; then it comes back.
+                #expect(await fleet.nextAsked(2) == ["a", "b"])
+                let comeback = fleet.drone("c")
+                group.addTask { try await comeback.run() }
+                let results = await answers
+                #expect(results.map(\.droneID) == ["c", "a", "b"])
+                #expect(results.values.map(\.value) == ["c", "a", "b"])
+                #expect(await fleet.nextAsked(1) == ["c"])
                 comeback.shutdown()
                 try await group.waitForAll()
             }
