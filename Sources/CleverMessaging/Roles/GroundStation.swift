@@ -198,11 +198,6 @@ public final class GroundStation: Sendable {
         state.withLockedValue { $0.drones[id]?.connection }
     }
 
-    /// The links of `ids`, in that order (`nil` for a drone without one).
-    func connections(for ids: [String]) -> [(id: String, connection: Connection?)] {
-        state.withLockedValue { s in ids.map { ($0, s.drones[$0]?.connection) } }
-    }
-
     /// The drones `ids` names, in that order, or every drone the station
     /// knows (connected or not), in table order, when `ids` is `nil`: each
     /// with its link, if up, and whether the station knows it.
