@@ -16,15 +16,23 @@ struct Console: Sendable {
     /// - Parameter line: the line typed.
     /// - Returns: `false` for `quit`.
     func execute(_ line: String) async -> Bool {
-        let words = Self.split(line, maxWords: 4)
+        var words = Self.split(line, maxWords: 4)
         guard let command = words.first else { return true }
         do {
+            // `send` and `request` take `--queue SECONDS` before their target.
+            var queue: Duration?
+            if command == "send" || command == "request", words.count > 1, words[1] == "--queue" {
+                words = Self.split(line, maxWords: 6)
+                guard words.count > 2 else { throw ConsoleError.usage(ConsoleCommand.named(command)?.usage ?? command) }
+                queue = try ConsoleArguments.seconds(words[2], name: "--queue SECONDS")
+                words.removeSubrange(1...2)
+            }
             switch command {
             case "quit", "exit": return false
             case "drones": try drones(words)
             case "wait": try await wait(words)
-            case "send": try await send(words)
-            case "request": try await request(words)
+            case "send": try await send(words, queue: queue)
+            case "request": try await request(words, queue: queue)
             case "push": try await push(words)
             case "pull": try await pull(words)
             case "help": try help(words)
@@ -101,80 +109,102 @@ struct Console: Sendable {
             text: ok ? "\(connected) of \(count) drones connected" : "timed out: \(connected) of \(count) drones connected")
     }
 
-    private func targets(_ word: String) throws(ConsoleError) -> [String] {
-        let ids = word == "all" ? station.connectedIDs : word.split(separator: ",").map(String.init)
-        if ids.isEmpty { throw .invalidArgument(word == "all" ? "TARGET all: no drone is connected" : "TARGET names no drone: \(word)") }
+    /// The drones of `TARGET`: `nil` for `all` (every drone the station knows,
+    /// connected or not), else the ids named, in natural order, each once.
+    private func reachTargets(_ word: String) throws(ConsoleError) -> [String]? {
+        guard word != "all" else {
+            if station.drones.isEmpty { throw .invalidArgument("TARGET all: no drone has connected yet") }
+            return nil
+        }
+        var seen = Set<String>()
+        let ids = word.split(separator: ",").map(String.init).filter { seen.insert($0).inserted }
+        if ids.isEmpty { throw .invalidArgument("TARGET names no drone: \(word)") }
         return ids.sorted(by: NaturalOrder.areInIncreasingOrder)
     }
 
-    private func send(_ words: [String]) async throws {
+    private func send(_ words: [String], queue: Duration?) async throws {
         let given = try arguments(words, "send", required: 2, optional: 1)
         let action = given[1]
         let (args, kwargs) = try ConsoleArguments.messageArguments(given.count > 2 ? given[2] : "")
-        let ids = try targets(given[0])
-        // Every drone at once; the lines come out in the order of the targets.
-        let results = await withTaskGroup(of: (Int, (any Error)?).self) { group in
-            for (position, id) in ids.enumerated() {
-                group.addTask { [station] in
-                    guard let connection = station.connection(for: id) else { return (position, MessagingError.notConnected) }
-                    do {
-                        try await connection.send(action, args: args, kwargs: kwargs)
-                        return (position, nil)
-                    } catch {
-                        return (position, error)
-                    }
-                }
-            }
-            var results = [(any Error)?](repeating: nil, count: ids.count)
-            for await (position, error) in group { results[position] = error }
-            return results
-        }
+        let ids = try reachTargets(given[0])
+        if let queue { announce(queue) }
+        let results = try await station.send(action, args: args, kwargs: kwargs, to: ids, waitingUpTo: queue)
         try Task.checkCancellation()
-        for (id, error) in zip(ids, results) {
-            if let error {
-                fail(error, drone: id)
-            } else {
-                say(["id": .string(id), "sent": .string(action)], text: "\(id): sent \(action)")
-            }
+        report(results, command: "send", name: action, verb: "sent to") { id, _ in
+            say(["id": .string(id), "sent": .string(action)], text: "\(id): sent \(action)")
         }
     }
 
-    private func request(_ words: [String]) async throws {
+    private func request(_ words: [String], queue: Duration?) async throws {
         let given = try arguments(words, "request", required: 2, optional: 1)
         let name = given[1]
         let (args, kwargs) = try ConsoleArguments.messageArguments(given.count > 2 ? given[2] : "")
-        let ids = try targets(given[0])
-        let linked = ids.compactMap { id in station.connection(for: id).map { (id, $0) } }
+        let ids = try reachTargets(given[0])
+        if let queue { announce(queue) }
         // One fan-out for all targets: no task, promise or thread hop per drone.
-        let answers = await station.server.requestAll(name, args: args, kwargs: kwargs, timeout: timeout, connections: linked.map(\.1))
+        let answers = await station.requestAll(name, args: args, kwargs: kwargs, from: ids, timeout: timeout, waitingUpTo: queue)
         try Task.checkCancellation()
-        var byID: [String: Result<JSONValue, MessagingError>] = [:]
-        for ((id, _), answer) in zip(linked, answers) { byID[id] = answer.result }
-        for id in ids {
-            switch byID[id] ?? .failure(.notConnected) {
-            case .success(let value): say(["id": .string(id), "value": value], text: "\(id): \(value)")
-            case .failure(let error): fail(error, drone: id)
+        report(answers, command: "request", name: name, verb: "answered") { id, value in
+            say(["id": .string(id), "value": value], text: "\(id): \(value)")
+        }
+    }
+
+    /// Says that the command waits for disconnected drones.
+    private func announce(_ queue: Duration) {
+        say(["queue": .string(LogFormat.duration(queue))], text: "waiting up to \(LogFormat.duration(queue)) for disconnected drones (Ctrl-C cancels)")
+    }
+
+    /// Prints one line per drone, in natural order (`reached` for those that
+    /// succeeded, the one error format for the others, with why), then the
+    /// summary line (see ``ReachReport``).
+    private func report<Value: Sendable>(
+        _ results: DroneResults<Value>,
+        command: String,
+        name: String,
+        verb: String,
+        reached: (String, Value) -> Void
+    ) {
+        let report = ReachReport(results, command: command, name: name, verb: verb)
+        for line in report.lines {
+            switch line {
+            case .reached(let id, let value): reached(id, value)
+            case .skipped(let error): say(error.json, text: error.text)
             }
         }
+        say(report.summaryJSON, text: report.summary)
     }
 
     private func push(_ words: [String]) async throws {
         let given = try arguments(words, "push", required: 3)
         let (local, remote) = (given[1], given[2])
-        for id in try targets(given[0]) {
+        let known = Set(station.drones.map(\.id))
+        let ids = try reachTargets(given[0]) ?? known.sorted(by: NaturalOrder.areInIncreasingOrder)
+        // One drone at a time (each push has its progress line); none is skipped in silence.
+        var outcomes: [(droneID: String, skipReason: DroneSkipReason?)] = []
+        for id in ids {
             try Task.checkCancellation()
+            guard let connection = station.connection(for: id) else {
+                let reason: DroneSkipReason = known.contains(id) ? .disconnected : .unknown
+                let report = ErrorReport.skipped(droneID: id, reason: reason, error: .notConnected)
+                say(report.json, text: report.text)
+                outcomes.append((id, reason))
+                continue
+            }
             do {
-                guard let connection = station.connection(for: id) else { throw MessagingError.notConnected }
                 let bar = out.json ? nil : ProgressBar("push \(local) → \(id)")
                 let result = try await connection.pushFile(local, to: remote, progress: bar?.handler)
                 say(
                     ["id": .string(id), "pushed": .string(remote), "bytes": .integer(Int(result.bytes)), "delivery": .string("\(result.delivery)")],
                     text: "\(id): pushed \(result.bytes) bytes to \(remote) (\(result.delivery))"
                 )
+                outcomes.append((id, nil))
             } catch {
                 fail(error, drone: id)
+                outcomes.append((id, DroneSkipReason(error, known: true)))
             }
         }
+        let tally = DroneTally(outcomes)
+        say(tally.json(command: "push", name: remote), text: tally.summary("pushed to"))
     }
 
     private func pull(_ words: [String]) async throws {

@@ -6,8 +6,10 @@ import NIOCore
 /// Text: `error: MESSAGE`, or `ID: error: MESSAGE` for one drone's result.
 /// JSON: `{"error": {"code": CODE, "message": MESSAGE}}`, with `"id": ID`
 /// first for one drone's result. `CODE` is the ``MessagingError/Code`` of a
-/// library error, the ``ConsoleError/code`` of a console error, and `failed`
-/// for any other error (a system error in strerror's words).
+/// library error, the ``ConsoleError/code`` of a console error, the
+/// ``DroneSkipReason`` of a drone a command could not reach for want of a link
+/// (`disconnected`, `unknown`: see ``ReachReport``), and `failed` for any other
+/// error (a system error in strerror's words).
 struct ErrorReport: Sendable, Hashable {
     /// The drone the error is about, or `nil` when it is about no drone.
     var drone: String?

@@ -1,22 +1,38 @@
 /// One outcome per drone of a ``GroundStation`` call that reaches several
-/// drones: every drone asked for is in it, in the order asked, with what it
-/// got or why it did not (``MessagingError/notConnected`` for a drone that has
-/// no link: none is skipped silently).
+/// drones: every drone asked for is in it, with what it got or why it did not
+/// (its ``Element/skipReason``: none is skipped silently).
 public struct DroneResults<Value: Sendable>: Sendable, RandomAccessCollection {
     /// One drone's outcome.
     public struct Element: Sendable {
         /// The drone's id.
         public let droneID: String
-        /// What it answered (or, for a send, that the frame was written), or why not.
+        /// What it answered (or, for a send, the receipt of the written frame), or why not.
         public let result: Result<Value, MessagingError>
+        /// Why the drone was not reached (or gave no value), or `nil` when it succeeded.
+        public let skipReason: DroneSkipReason?
+
+        /// Creates an outcome whose skip reason is read from its error
+        /// (``MessagingError/notConnected`` reads as a known drone without a link).
+        /// - Parameters:
+        ///   - droneID: the drone's id.
+        ///   - result: its outcome.
+        public init(droneID: String, result: Result<Value, MessagingError>) {
+            self.init(droneID: droneID, result: result, skipReason: nil)
+        }
 
         /// Creates an outcome.
         /// - Parameters:
         ///   - droneID: the drone's id.
         ///   - result: its outcome.
-        public init(droneID: String, result: Result<Value, MessagingError>) {
+        ///   - skipReason: why it was not reached; `nil` reads it from the error
+        ///     (and is ignored on success).
+        public init(droneID: String, result: Result<Value, MessagingError>, skipReason: DroneSkipReason?) {
             self.droneID = droneID
             self.result = result
+            switch result {
+            case .success: self.skipReason = nil
+            case .failure(let error): self.skipReason = skipReason ?? DroneSkipReason(error, known: true)
+            }
         }
     }
 
@@ -42,15 +58,20 @@ public struct DroneResults<Value: Sendable>: Sendable, RandomAccessCollection {
 
     /// The drones that succeeded, in order.
     public var succeeded: [String] {
-        elements.compactMap { if case .success = $0.result { return $0.droneID } else { return nil } }
+        elements.compactMap { $0.skipReason == nil ? $0.droneID : nil }
     }
 
-    /// The drones that had no link (unknown, or disconnected), in order.
+    /// The drones that had no link (unknown, or known and disconnected), in order.
     public var notConnected: [String] {
-        elements.compactMap { if case .failure(.notConnected) = $0.result { return $0.droneID } else { return nil } }
+        elements.compactMap { $0.skipReason == .disconnected || $0.skipReason == .unknown ? $0.droneID : nil }
     }
 
-    /// The drones that failed, with why (those not connected included), in order.
+    /// The drones that were not reached (or gave no value), with why, in order.
+    public var skipped: [(droneID: String, reason: DroneSkipReason)] {
+        elements.compactMap { element in element.skipReason.map { (element.droneID, $0) } }
+    }
+
+    /// The drones that failed, with the error (those not connected included), in order.
     public var failures: [(droneID: String, error: MessagingError)] {
         elements.compactMap { if case .failure(let error) = $0.result { return ($0.droneID, error) } else { return nil } }
     }
@@ -62,10 +83,16 @@ public struct DroneResults<Value: Sendable>: Sendable, RandomAccessCollection {
 
     /// Whether every drone succeeded.
     public var allSucceeded: Bool {
-        elements.allSatisfy { if case .success = $0.result { return true } else { return false } }
+        elements.allSatisfy { $0.skipReason == nil }
+    }
+
+    /// How many drones were asked, how many succeeded, and which were skipped, by reason.
+    public var tally: DroneTally {
+        DroneTally(elements.map { ($0.droneID, $0.skipReason) })
     }
 }
 
-/// One outcome per drone of ``GroundStation/send(_:arguments:to:)``: success
-/// means the frame was written to that drone's socket.
-public typealias SendResults = DroneResults<Void>
+/// One outcome per drone of ``GroundStation/send(_:arguments:to:waitingUpTo:)``
+/// and ``GroundStation/broadcast(_:arguments:waitingUpTo:)``: success carries
+/// the receipt of the frame, which was written to that drone's socket.
+public typealias SendResults = DroneResults<SendReceipt>

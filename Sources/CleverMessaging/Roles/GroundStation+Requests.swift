@@ -5,77 +5,95 @@ extension GroundStation {
 
     /// Sends an action to the given drones, its arguments encoded once, and
     /// waits until it is written to each drone's socket.
+    ///
+    /// No drone is skipped silently: each one named is in the results, sent or
+    /// with why not (its ``DroneResults/Element/skipReason``: ``DroneSkipReason/disconnected``
+    /// for a known drone without a link, ``DroneSkipReason/unknown`` for an id
+    /// the station has never seen, ``DroneSkipReason/refused`` when its link
+    /// would not take the frame).
     /// - Parameters:
     ///   - action: the action name; each drone's handler for it is called.
     ///   - arguments: the action's keyword arguments (must encode to a JSON object).
     ///   - droneIDs: the drones to send to.
-    /// - Returns: one result per drone, in the order of `droneIDs`: sent, or why not
-    ///   (``MessagingError/notConnected`` for a drone without a link).
+    ///   - wait: how long to wait for a known drone without a link to be
+    ///     identified again (it is sent to as soon as it is); `nil`: not at all.
+    /// - Returns: one result per drone, in the order of `droneIDs`: the receipt
+    ///   of the written frame, or why not (``MessagingError/notConnected`` for a
+    ///   drone without a link).
     /// - Throws: ``MessagingError/encoding(_:)`` or ``MessagingError/decoding(_:)``
     ///   when the arguments cannot be encoded (then nothing is sent).
-    public func send(_ action: String, arguments: some Encodable, to droneIDs: [String]) async throws(MessagingError) -> SendResults {
+    public func send(
+        _ action: String,
+        arguments: some Encodable,
+        to droneIDs: [String],
+        waitingUpTo wait: Duration? = nil
+    ) async throws(MessagingError) -> SendResults {
         let kwargs = try Self.keywordArguments(arguments, of: action)
-        return try await send(action, kwargs: kwargs, to: connections(for: droneIDs))
+        return try await send(action, args: [], kwargs: kwargs, to: droneIDs, waitingUpTo: wait)
     }
 
-    /// Sends an action without arguments to the given drones (see ``send(_:arguments:to:)``).
+    /// Sends an action without arguments to the given drones (see ``send(_:arguments:to:waitingUpTo:)``).
     /// - Parameters:
     ///   - action: the action name.
     ///   - droneIDs: the drones to send to.
+    ///   - wait: how long to wait for a known drone without a link to come back (`nil`: not at all).
     /// - Returns: one result per drone, in the order of `droneIDs`.
     /// - Throws: ``MessagingError/encoding(_:)`` when the frame cannot be encoded.
-    public func send(_ action: String, to droneIDs: [String]) async throws(MessagingError) -> SendResults {
-        try await send(action, kwargs: [:], to: connections(for: droneIDs))
+    public func send(_ action: String, to droneIDs: [String], waitingUpTo wait: Duration? = nil) async throws(MessagingError) -> SendResults {
+        try await send(action, args: [], kwargs: [:], to: droneIDs, waitingUpTo: wait)
     }
 
-    /// Sends an action to every connected drone (see ``send(_:arguments:to:)``).
+    /// Sends an action with positional and keyword arguments as JSON values,
+    /// encoded once (see ``send(_:arguments:to:waitingUpTo:)``).
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - droneIDs: the drones to send to; `nil`: every drone the station
+    ///     knows, connected or not (as ``broadcast(_:arguments:waitingUpTo:)``).
+    ///   - wait: how long to wait for a known drone without a link to come back (`nil`: not at all).
+    /// - Returns: one result per drone, in the order of `droneIDs` (sorted by id when `nil`).
+    /// - Throws: ``MessagingError/encoding(_:)`` when the frame cannot be encoded.
+    public func send(
+        _ action: String,
+        args: [JSONValue],
+        kwargs: JSONObject,
+        to droneIDs: [String]?,
+        waitingUpTo wait: Duration? = nil
+    ) async throws(MessagingError) -> SendResults {
+        let bytes = try MessagingServer.encodeAction(action, args: args, kwargs: kwargs)
+        let targets = targets(droneIDs)
+        let results = await reach(targets, waitingUpTo: wait) { [self] connections in await self.write(bytes, to: connections) }
+        let elements = Self.elements(targets, results)
+        return SendResults(droneIDs == nil ? Self.sortedByID(elements) : elements)
+    }
+
+    /// Sends an action to every drone the station knows, its arguments encoded
+    /// once (see ``send(_:arguments:to:waitingUpTo:)``).
+    ///
+    /// A drone known from before whose link is down is in the results as
+    /// ``DroneSkipReason/disconnected``, unless it is identified again within
+    /// `wait`: then it is sent to.
     /// - Parameters:
     ///   - action: the action name.
     ///   - arguments: the action's keyword arguments (must encode to a JSON object).
-    /// - Returns: one result per connected drone, sorted by id.
+    ///   - wait: how long to wait for disconnected drones to come back (`nil`: not at all).
+    /// - Returns: one result per known drone, sorted by id.
     /// - Throws: when the arguments cannot be encoded (then nothing is sent).
-    public func broadcast(_ action: String, arguments: some Encodable) async throws(MessagingError) -> SendResults {
+    public func broadcast(_ action: String, arguments: some Encodable, waitingUpTo wait: Duration? = nil) async throws(MessagingError) -> SendResults {
         let kwargs = try Self.keywordArguments(arguments, of: action)
-        return try await send(action, kwargs: kwargs, to: linkedDrones().sorted { $0.id < $1.id }.map { ($0.id, $0.connection) })
+        return try await send(action, args: [], kwargs: kwargs, to: nil, waitingUpTo: wait)
     }
 
-    /// Sends an action without arguments to every connected drone.
-    /// - Parameter action: the action name.
-    /// - Returns: one result per connected drone, sorted by id.
+    /// Sends an action without arguments to every drone the station knows
+    /// (see ``broadcast(_:arguments:waitingUpTo:)``).
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - wait: how long to wait for disconnected drones to come back (`nil`: not at all).
+    /// - Returns: one result per known drone, sorted by id.
     /// - Throws: ``MessagingError/encoding(_:)`` when the frame cannot be encoded.
-    public func broadcast(_ action: String) async throws(MessagingError) -> SendResults {
-        try await send(action, kwargs: [:], to: linkedDrones().sorted { $0.id < $1.id }.map { ($0.id, $0.connection) })
-    }
-
-    private func send(
-        _ action: String,
-        kwargs: JSONObject,
-        to targets: [(id: String, connection: Connection?)]
-    ) async throws(MessagingError) -> SendResults {
-        let bytes = try MessagingServer.encodeAction(action, args: [], kwargs: kwargs)
-        let linked = targets.compactMap(\.connection)
-        var queued = server.enqueue(bytes, on: linked).makeIterator()
-        var receipts: [(position: Int, receipt: SendReceipt)] = []
-        var results: [SendResults.Element] = targets.map { SendResults.Element(droneID: $0.id, result: .failure(.notConnected)) }
-        for (position, target) in targets.enumerated() where target.connection != nil {
-            guard let (_, result) = queued.next() else { break }
-            switch result {
-            case .success(let receipt): receipts.append((position, receipt))
-            case .failure(let error): results[position] = SendResults.Element(droneID: target.id, result: .failure(error))
-            }
-        }
-        // Every frame is on its way: waiting for them in turn takes as long as the slowest.
-        for (position, receipt) in receipts {
-            let outcome: Result<Void, MessagingError>
-            do throws(MessagingError) {
-                try await receipt.written()
-                outcome = .success(())
-            } catch {
-                outcome = .failure(error)
-            }
-            results[position] = SendResults.Element(droneID: targets[position].id, result: outcome)
-        }
-        return SendResults(results)
+    public func broadcast(_ action: String, waitingUpTo wait: Duration? = nil) async throws(MessagingError) -> SendResults {
+        try await send(action, args: [], kwargs: [:], to: nil, waitingUpTo: wait)
     }
 
     // MARK: - Requests
@@ -126,13 +144,17 @@ extension GroundStation {
     /// promise and thread hop per drone), so asking thousands of drones costs
     /// little more than their replies. Each request times out on its own.
     /// Cancelling the calling task fails the requests still waiting with
-    /// ``MessagingError/cancelled``.
+    /// ``MessagingError/cancelled``. No drone is skipped silently: each one
+    /// asked is in the results, with its reply or why there is none (its
+    /// ``DroneResults/Element/skipReason``).
     /// - Parameters:
     ///   - name: the name of the value, such as `telemetry`.
     ///   - arguments: the request's keyword arguments (must encode to a JSON object).
-    ///   - droneIDs: the drones to ask (default: every connected drone).
+    ///   - droneIDs: the drones to ask (default: every drone the station knows, connected or not).
     ///   - reply: the type each reply decodes into.
     ///   - timeout: how long each drone has to answer (default: the connection configuration's).
+    ///   - wait: how long to wait for a known drone without a link to be
+    ///     identified again (it is asked as soon as it is); `nil`: not at all.
     /// - Returns: one result per drone, in the order of `droneIDs` (sorted by id
     ///   by default): its decoded reply, or why there is none
     ///   (``MessagingError/notConnected`` for a drone without a link).
@@ -142,27 +164,52 @@ extension GroundStation {
         arguments: some Encodable,
         from droneIDs: [String]? = nil,
         as reply: Reply.Type,
-        timeout: Duration? = nil
+        timeout: Duration? = nil,
+        waitingUpTo wait: Duration? = nil
     ) async throws(MessagingError) -> DroneResults<Reply> {
         let kwargs = try Self.keywordArguments(arguments, of: name)
-        return await requestAll(name, kwargs: kwargs, from: droneIDs, as: Reply.self, timeout: timeout)
+        return await requestAll(name, kwargs: kwargs, from: droneIDs, as: Reply.self, timeout: timeout, waitingUpTo: wait)
     }
 
     /// Asks many drones for the same value, without arguments (see
-    /// ``requestAll(_:arguments:from:as:timeout:)``).
+    /// ``requestAll(_:arguments:from:as:timeout:waitingUpTo:)``).
     /// - Parameters:
     ///   - name: the name of the value.
-    ///   - droneIDs: the drones to ask (default: every connected drone).
+    ///   - droneIDs: the drones to ask (default: every drone the station knows).
     ///   - reply: the type each reply decodes into.
     ///   - timeout: how long each drone has to answer (default: the connection configuration's).
+    ///   - wait: how long to wait for a known drone without a link to come back (`nil`: not at all).
     /// - Returns: one result per drone, in the order of `droneIDs` (sorted by id by default).
     public func requestAll<Reply: Decodable & Sendable>(
         _ name: String,
         from droneIDs: [String]? = nil,
         as reply: Reply.Type,
-        timeout: Duration? = nil
+        timeout: Duration? = nil,
+        waitingUpTo wait: Duration? = nil
     ) async -> DroneResults<Reply> {
-        await requestAll(name, kwargs: [:], from: droneIDs, as: Reply.self, timeout: timeout)
+        await requestAll(name, kwargs: [:], from: droneIDs, as: Reply.self, timeout: timeout, waitingUpTo: wait)
+    }
+
+    /// Asks many drones for the same value, with positional and keyword
+    /// arguments as JSON values, and keeps each reply as a JSON value (see
+    /// ``requestAll(_:arguments:from:as:timeout:waitingUpTo:)``).
+    /// - Parameters:
+    ///   - name: the name of the value.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - droneIDs: the drones to ask; `nil`: every drone the station knows, connected or not.
+    ///   - timeout: how long each drone has to answer (default: the connection configuration's).
+    ///   - wait: how long to wait for a known drone without a link to come back (`nil`: not at all).
+    /// - Returns: one result per drone, in the order of `droneIDs` (sorted by id when `nil`).
+    public func requestAll(
+        _ name: String,
+        args: [JSONValue],
+        kwargs: JSONObject,
+        from droneIDs: [String]?,
+        timeout: Duration? = nil,
+        waitingUpTo wait: Duration? = nil
+    ) async -> DroneResults<JSONValue> {
+        DroneResults(await requestAllValues(name, args: args, kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount, waitingUpTo: wait))
     }
 
     private func requestAll<Reply: Decodable & Sendable>(
@@ -170,11 +217,14 @@ extension GroundStation {
         kwargs: JSONObject,
         from droneIDs: [String]?,
         as reply: Reply.Type,
-        timeout: Duration?
+        timeout: Duration?,
+        waitingUpTo wait: Duration?
     ) async -> DroneResults<Reply> {
-        let answers = await requestAllValues(name, kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount)
+        let answers = await requestAllValues(name, args: [], kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount, waitingUpTo: wait)
         return DroneResults(answers.map { answer in
-            DroneResults<Reply>.Element(droneID: answer.id, result: answer.result.flatMap { value in Self.decode(value, as: Reply.self, name: name) })
+            let result = answer.result.flatMap { value in Self.decode(value, as: Reply.self, name: name) }
+            // A reply that does not decode is a failure of its own; a drone not reached keeps its reason.
+            return DroneResults<Reply>.Element(droneID: answer.droneID, result: result, skipReason: answer.skipReason)
         })
     }
 
@@ -187,36 +237,24 @@ extension GroundStation {
         }
     }
 
-    /// The replies as values: one per drone, in the order of `ids` (sorted by id when `nil`).
+    /// The replies as values: one per drone, in the order of `ids` (every
+    /// known drone, sorted by id, when `nil`).
     func requestAllValues(
         _ name: String,
+        args: [JSONValue],
         kwargs: JSONObject,
         ids: [String]?,
-        timeout: TimeAmount?
-    ) async -> [(id: String, result: Result<JSONValue, MessagingError>)] {
-        guard let ids else {
-            let targets = linkedDrones()
-            // Asked in table order; sorted by id only once the answers are in, so that
-            // sorting thousands of drones does not delay the first request. The sort
-            // moves indices, and each answer is copied once, into its sorted place.
-            let answers = await RequestFanOut.run(name, args: [], kwargs: kwargs, timeout: timeout, on: targets.map(\.connection))
-            return targets.indices.sorted { targets[$0].id < targets[$1].id }.map { (targets[$0].id, answers[$0]) }
+        timeout: TimeAmount?,
+        waitingUpTo wait: Duration?
+    ) async -> [DroneResults<JSONValue>.Element] {
+        // Every drone is asked in table order, and sorted by id only once the
+        // answers are in, so that sorting thousands of drones does not delay the first request.
+        let targets = targets(ids)
+        let answers = await reach(targets, waitingUpTo: wait) { connections in
+            await RequestFanOut.run(name, args: args, kwargs: kwargs, timeout: timeout, on: connections)
         }
-        let targets = connections(for: ids)
-        // Asked in the order given; the drones without a link are not asked.
-        let answers = await RequestFanOut.run(name, args: [], kwargs: kwargs, timeout: timeout, on: targets.compactMap(\.connection))
-        var results: [(id: String, result: Result<JSONValue, MessagingError>)] = []
-        results.reserveCapacity(targets.count)
-        var next = answers.startIndex
-        for target in targets {
-            if target.connection != nil, next < answers.endIndex {
-                results.append((target.id, answers[next]))
-                next += 1
-            } else {
-                results.append((target.id, .failure(.notConnected)))
-            }
-        }
-        return results
+        let elements = Self.elements(targets, answers)
+        return ids == nil ? Self.sortedByID(elements) : elements
     }
 
     /// `arguments` encoded as a request's or action's keyword arguments.

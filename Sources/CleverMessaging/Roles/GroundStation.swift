@@ -198,15 +198,31 @@ public final class GroundStation: Sendable {
         state.withLockedValue { $0.drones[id]?.connection }
     }
 
-    /// The links of `ids`, in that order (`nil` for a drone without one).
-    func connections(for ids: [String]) -> [(id: String, connection: Connection?)] {
-        state.withLockedValue { s in ids.map { ($0, s.drones[$0]?.connection) } }
+    /// The drones `ids` names, in that order, or every drone the station
+    /// knows (connected or not), in table order, when `ids` is `nil`: each
+    /// with its link, if up, and whether the station knows it.
+    func targets(_ ids: [String]?) -> [DroneTarget] {
+        state.withLockedValue { s in
+            guard let ids else {
+                return s.drones.values.map { DroneTarget(id: $0.drone.id, connection: $0.connection, known: true) }
+            }
+            return ids.map { id in
+                let entry = s.drones[id]
+                return DroneTarget(id: id, connection: entry?.connection, known: entry != nil)
+            }
+        }
     }
 
-    /// Every connected drone's link, in table order.
-    func linkedDrones() -> [(id: String, connection: Connection)] {
-        state.withLockedValue { s in
-            s.drones.values.compactMap { entry in entry.connection.map { (entry.drone.id, $0) } }
+    /// Waits until one of the drones `ids` has a link, woken by the station's
+    /// changes (no polling).
+    /// - Parameters:
+    ///   - ids: the drones.
+    ///   - timeout: how long to wait.
+    /// - Returns: whether one has a link (`false`: timed out or cancelled).
+    func waitForLink(amongAnyOf ids: [String], timeout: Duration) async -> Bool {
+        await waiters.wait(timeout: timeout) { [weak self] in
+            guard let self else { return false }
+            return self.state.withLockedValue { s in ids.contains { s.drones[$0]?.connection != nil } }
         }
     }
 

@@ -55,10 +55,10 @@ struct ConsoleForgivenessTests {
         ("send copter-9 takeoff {r}", "error: KWARGS_JSON is not valid JSON: unexpected byte 0x72 at byte 1", "invalid_argument", nil),
         ("send copter-9 takeoff [x]", "error: ARGS_JSON is not valid JSON: unexpected byte 0x78 at byte 1", "invalid_argument", nil),
         ("request copter-9 telemetry [] []", "error: KWARGS_JSON must be a JSON object (the keyword arguments), got []", "invalid_argument", nil),
-        ("send copter-9 takeoff", "copter-9: error: not connected", "not_connected", "copter-9"),
-        ("request copter-9 telemetry", "copter-9: error: not connected", "not_connected", "copter-9"),
+        ("send copter-9 takeoff", "copter-9: error: unknown drone (never connected)", "unknown", "copter-9"),
+        ("request copter-9 telemetry", "copter-9: error: unknown drone (never connected)", "unknown", "copter-9"),
         ("pull copter-9 a b", "copter-9: error: not connected", "not_connected", "copter-9"),
-        ("send all takeoff", "error: TARGET all: no drone is connected", "invalid_argument", nil),
+        ("send all takeoff", "error: TARGET all: no drone has connected yet", "invalid_argument", nil),
         ("push copter-9 a", "error: usage: push TARGET LOCAL REMOTE", "usage", nil),
         ("drones now", "error: usage: drones", "usage", nil),
         ("bogus", "error: unknown command bogus (try help)", "unknown_command", nil),
@@ -92,7 +92,8 @@ struct ConsoleForgivenessTests {
     @Test("help lists every command with its arguments")
     func help() async throws {
         let result = try await CleverMsgBinary.run(["serve", "--port", "0"], input: Array("help\n".utf8))
-        for usage in ["drones", "wait N [TIMEOUT]", "send TARGET ACTION [ARGS_JSON] [KWARGS_JSON]", "request TARGET NAME [ARGS_JSON] [KWARGS_JSON]",
+        for usage in ["drones", "wait N [TIMEOUT]", "send [--queue SECONDS] TARGET ACTION [ARGS_JSON] [KWARGS_JSON]",
+                      "request [--queue SECONDS] TARGET NAME [ARGS_JSON] [KWARGS_JSON]",
                       "push TARGET LOCAL REMOTE", "pull ID REMOTE LOCAL", "help", "quit"] {
             #expect(result.lines.contains("  " + usage), "\(usage) in \(result.text)")
         }

@@ -107,7 +107,7 @@ struct ConsoleFormattingTests {
         for command in ConsoleCommand.all {
             #expect(help.contains("\n  \(command.usage)\n      \(command.summary)\n"), "\(command.usage)")
         }
-        #expect(help.contains("send TARGET ACTION [ARGS_JSON] [KWARGS_JSON]"))
-        #expect(help.contains("request TARGET NAME [ARGS_JSON] [KWARGS_JSON]"))
+        #expect(help.contains("send [--queue SECONDS] TARGET ACTION [ARGS_JSON] [KWARGS_JSON]"))
+        #expect(help.contains("request [--queue SECONDS] TARGET NAME [ARGS_JSON] [KWARGS_JSON]"))
     }
 }

@@ -1,0 +1,91 @@
+import NIOCore
+
+/// A drone a call is meant to reach: its id, its link if up, and whether the
+/// station knows it (so that a missing link reads as disconnected, not unknown).
+struct DroneTarget: Sendable {
+    let id: String
+    let connection: Connection?
+    let known: Bool
+}
+
+extension GroundStation {
+    /// Runs `attempt` on the links of `targets` that are up, all at once; with
+    /// `wait`, also on each known drone without a link as soon as it is
+    /// identified again, until `wait` has passed.
+    ///
+    /// Waiting is woken by the station's own changes (a drone registered),
+    /// never by polling; the drones still without a link at the deadline, or
+    /// when the calling task is cancelled, are left out.
+    /// - Parameters:
+    ///   - targets: the drones.
+    ///   - wait: how long to wait for disconnected drones (`nil` or zero: not at all).
+    ///   - attempt: reaches a batch of links; returns one result per link, in order.
+    /// - Returns: one result per target, in order; ``MessagingError/notConnected`` for those not reached.
+    func reach<Value: Sendable>(
+        _ targets: [DroneTarget],
+        waitingUpTo wait: Duration?,
+        attempt: @escaping @Sendable ([Connection]) async -> [Result<Value, MessagingError>]
+    ) async -> [Result<Value, MessagingError>] {
+        var results = [Result<Value, MessagingError>](repeating: .failure(.notConnected), count: targets.count)
+        let linked = targets.indices.filter { targets[$0].connection != nil }
+        var waiting = targets.indices.filter { targets[$0].connection == nil && targets[$0].known }
+        let deadline = wait.map { ContinuousClock.now.advanced(by: $0) }
+        await withTaskGroup(of: [(position: Int, result: Result<Value, MessagingError>)].self) { group in
+            if !linked.isEmpty {
+                let connections = linked.compactMap { targets[$0].connection }
+                group.addTask { Array(zip(linked, await attempt(connections))).map { ($0.0, $0.1) } }
+            }
+            while let deadline, !waiting.isEmpty {
+                let remaining = ContinuousClock.now.duration(to: deadline)
+                guard remaining > .zero else { break }
+                let ids = waiting.map { targets[$0].id }
+                guard await waitForLink(amongAnyOf: ids, timeout: remaining) else { break }
+                // Every drone of the batch that is back, at once; the others wait on.
+                var back: [(position: Int, connection: Connection)] = []
+                var still: [Int] = []
+                for (position, target) in zip(waiting, self.targets(ids)) {
+                    if let connection = target.connection { back.append((position, connection)) } else { still.append(position) }
+                }
+                waiting = still
+                guard !back.isEmpty else { continue }
+                group.addTask { Array(zip(back.map(\.position), await attempt(back.map(\.connection)))).map { ($0.0, $0.1) } }
+            }
+            for await batch in group {
+                for (position, result) in batch { results[position] = result }
+            }
+        }
+        return results
+    }
+
+    /// The elements of a call's results: each target with its result and, for
+    /// one not reached, why (a missing link reads as disconnected or unknown).
+    static func elements<Value>(_ targets: [DroneTarget], _ results: [Result<Value, MessagingError>]) -> [DroneResults<Value>.Element] {
+        zip(targets, results).map { target, result in
+            var reason: DroneSkipReason?
+            if case .failure(let error) = result { reason = DroneSkipReason(error, known: target.known) }
+            return DroneResults<Value>.Element(droneID: target.id, result: result, skipReason: reason)
+        }
+    }
+
+    /// `elements` sorted by drone id (for a call over every drone, asked in table order).
+    static func sortedByID<Value>(_ elements: [DroneResults<Value>.Element]) -> [DroneResults<Value>.Element] {
+        // Sorted through indices: each element is copied once, into its sorted place.
+        elements.indices.sorted { elements[$0].droneID < elements[$1].droneID }.map { elements[$0] }
+    }
+
+    /// Queues `bytes` on each connection and waits until every frame is written.
+    /// - Returns: one result per connection, in order: the receipt, or why the frame was not written.
+    func write(_ bytes: ByteBuffer, to connections: [Connection]) async -> [Result<SendReceipt, MessagingError>] {
+        var results = server.enqueue(bytes, on: connections).map(\.result)
+        // Every frame is on its way: waiting for them in turn takes as long as the slowest.
+        for index in results.indices {
+            guard case .success(let receipt) = results[index] else { continue }
+            do throws(MessagingError) {
+                try await receipt.written()
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        return results
+    }
+}
