@@ -16,9 +16,9 @@ package final class HandlerTaskQueue: Sendable {
         var finished = false
         var queue = Deque<Work>()
         var waiter: CheckedContinuation<Work?, Never>?
-        /// A ``wake()`` for a ``take(until:add:)`` that was not waiting yet.
+        /// A ``wake()`` for a ``nextUntilWoken()`` that was not waiting yet.
         var woken = false
-        /// Whether `waiter` is a ``take(until:add:)`` (which a ``wake()`` resumes).
+        /// Whether `waiter` is a ``nextUntilWoken()`` (which a ``wake()`` resumes).
         var waiterWakeable = false
     }
 
@@ -79,26 +79,25 @@ package final class HandlerTaskQueue: Sendable {
         }
     }
 
-    /// Hands work to `add` until `isDone` holds (checked after every ``wake()``),
-    /// the queue is finished, or the task is cancelled; then hands over what is
-    /// queued already, and returns. For an owner that runs handler work in its
-    /// own task group while it waits for something else (a client's link).
-    /// - Returns: `false` when the queue is finished or the task was cancelled.
-    func take(until isDone: @Sendable () -> Bool, add: (@escaping Work) -> Void) async -> Bool {
-        var more = true
-        while !isDone() {
-            guard let work = await next(orWoken: true) else {
-                more = !Task.isCancelled && !state.withLockedValue { $0.finished }
-                if !more { break }
-                continue
-            }
-            add(work)
-        }
-        while let work = state.withLockedValue({ $0.queue.popFirst() }) { add(work) }
-        return more
+    /// The next work, or `nil` once ``wake()`` is called, the queue is finished
+    /// or the task is cancelled: for an owner that runs handler work in its own
+    /// task group while it waits for something else (a client's link), and
+    /// looks at its own condition after each `nil`.
+    func nextUntilWoken() async -> Work? {
+        await next(orWoken: true)
     }
 
-    /// Makes a waiting (or the next) ``take(until:add:)`` look at its condition again.
+    /// Whether more work can come: not finished, and the task is not cancelled.
+    var takesMore: Bool {
+        !Task.isCancelled && !state.withLockedValue { $0.finished }
+    }
+
+    /// Hands what is queued already to `add`.
+    func takeQueued(_ add: (@escaping Work) -> Void) {
+        while let work = state.withLockedValue({ $0.queue.popFirst() }) { add(work) }
+    }
+
+    /// Makes a waiting (or the next) ``nextUntilWoken()`` look at its condition again.
     func wake() {
         state.withLockedValue { s -> CheckedContinuation<Work?, Never>? in
             guard let waiter = s.waiter, s.waiterWakeable else {

@@ -153,9 +153,8 @@ public final class MessagingClient: Sendable {
                 let handlerTasks = connection.handlerTasks
                 let serving = handlerTasks.start()
                 do {
-                    try await keepConnected(onAttemptsExhausted: onAttemptsExhausted) { isDone in
-                        guard serving else { return false }
-                        return await handlerTasks.take(until: isDone) { work in group.addTask { await work() } }
+                    try await keepConnected(onAttemptsExhausted: onAttemptsExhausted, serving: serving) { work in
+                        group.addTask { await work() }
                     }
                 } catch {
                     if serving { for work in handlerTasks.stop() { Task { await work() } } }
@@ -175,9 +174,9 @@ public final class MessagingClient: Sendable {
         }
     }
 
-    /// - Parameter serveHandlers: takes the connection's handler work until its
-    ///   argument holds (the link is down); returns `false` once it can take no
-    ///   more (the connection closed for good, or the task was cancelled).
+    /// - Parameters:
+    ///   - serving: whether the connection's handler work is taken while a link is up.
+    ///   - add: runs one piece of handler work (in the task group of ``run()``).
     ///
     /// The loop itself keeps only a few words across its waits: each link and
     /// each failed attempt is handled in a function of its own (not inlined), so
@@ -185,7 +184,8 @@ public final class MessagingClient: Sendable {
     /// A swarm runs thousands of clients, each task holding its deepest frames.
     private func keepConnected(
         onAttemptsExhausted: (@Sendable (MessagingClient) async -> Void)?,
-        serveHandlers: (_ isDone: @Sendable () -> Bool) async -> Bool
+        serving: Bool,
+        add: (@escaping HandlerTaskQueue.Work) -> Void
     ) async throws {
         var failures = 0
         defer { target.withLockedValue { $0.channel = nil } }
@@ -207,29 +207,40 @@ public final class MessagingClient: Sendable {
                 continue
             }
             failures = 0
-            guard await serve(channel, host: host, port: port, serveHandlers: serveHandlers) else { break }
+            guard await serve(channel, host: host, port: port, serving: serving, add: add) else { break }
         }
         await connection.close()
     }
 
-    /// Keeps `channel` until it is down, taking the connection's handler work meanwhile.
+    /// Keeps `channel` until it is down, taking the connection's handler work meanwhile
+    /// (the loop is here, not in a function of its own: each async frame the
+    /// waiting task holds costs memory in every client of a swarm).
     /// - Returns: whether to connect again (`false`: cancelled or shut down).
     @inline(never)
     private func serve(
-        _ channel: any Channel, host: String, port: Int,
-        serveHandlers: (_ isDone: @Sendable () -> Bool) async -> Bool
+        _ channel: any Channel, host: String, port: Int, serving: Bool,
+        add: (@escaping HandlerTaskQueue.Work) -> Void
     ) async -> Bool {
         linkUp(channel, host: host, port: port)
         let linked = ContinuousClock.now
         await withTaskCancellationHandler {
-            let down = NIOLockedValueBox(false)
             let handlerTasks = connection.handlerTasks
-            channel.closeFuture.whenComplete { _ in
-                down.withLockedValue { $0 = true }
-                handlerTasks.wake()
+            if serving {
+                let down = NIOLockedValueBox(false)
+                channel.closeFuture.whenComplete { _ in
+                    down.withLockedValue { $0 = true }
+                    handlerTasks.wake()
+                }
+                // Handler work is taken until the link is down (or can be taken no more).
+                while !down.withLockedValue({ $0 }) {
+                    if let work = await handlerTasks.nextUntilWoken() {
+                        add(work)
+                    } else if !handlerTasks.takesMore {
+                        break
+                    }
+                }
+                handlerTasks.takeQueued(add)
             }
-            // Handler work is taken until the link is down (or can be taken no more).
-            _ = await serveHandlers { down.withLockedValue { $0 } }
             try? await channel.closeFuture.get()
         } onCancel: {
             self.connection.startClose()
