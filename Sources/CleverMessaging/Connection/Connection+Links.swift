@@ -11,7 +11,8 @@ extension Connection {
         let now = self.eventLoop.now
         let linkNumber = state.withLockedValue { $0.lifecycle.linkCount } + 1
         let link = HandshakeLink(remoteAddress: channel.remoteAddress, connectionNumber: number, linkNumber: linkNumber)
-        let stages = configuration.handshake.map { $0.makeStage(for: link) }
+        var stages = configuration.handshake.map { $0.makeStage(for: link) }
+        if let delivery = deliveryStage() { stages.append(delivery) }
         let action = state.withLockedValue { s -> LinkLifecycle.Action in
             let action = s.lifecycle.linkUp(stages: stages.count)
             guard action != .refuseLink else { return action }
@@ -77,10 +78,12 @@ extension Connection {
 
     /// A link went down: fail what is not kept for the next link.
     func detach(_ channel: any Channel) {
+        var session: DeliverySession?
         let (droppedQueue, failedRequests, closePromises, closed) = state.withLockedValue { s in
             guard let current = s.channel, current === channel else {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed)
             }
+            session = deliveryLinkDown(&s)
             s.channel = nil
             s.linkOpened = false
             s.readGate = nil
@@ -104,7 +107,19 @@ extension Connection {
             s.handshakeTimer.disarm()
             s.linkTarget?.clear()
             s.linkTarget = nil
+            if closed, session == nil {
+                // A client's connection closed for good: its session ends with it.
+                session = s.delivery
+                s.delivery = nil
+            }
             return (dropped, failed, promises, closed)
+        }
+        if let session {
+            if case .server(let sessions) = deliveryRole {
+                sessions.store(session, from: self, now: eventLoop.now)
+            } else {
+                Self.failDelivery(session, with: .closed)
+            }
         }
         logger.debug("link down", metadata: linkMetadata)
         if closed, ownsHandlerTasks { handlerTasks.finish() }

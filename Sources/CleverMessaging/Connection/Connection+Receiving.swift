@@ -42,6 +42,7 @@ extension Connection {
             logger.warning("dropping message without action", metadata: linkMetadata)
             return
         }
+        if deliveryRole != nil, !header.extra.isEmpty, !acceptDelivered(header) { return }
         let args = content.args
         let kwargs = content.kwargs
         guard let handler = registry.action(name) else {
@@ -76,6 +77,10 @@ extension Connection {
         let kwargs = content.kwargs
         if requestedValue == ExtensionHeader.ping && wantsErrors {
             reply(to: requestedValue, id: id, value: true)
+            return
+        }
+        if isDeliveryHello(header, requestedValue: requestedValue) {
+            answerDeliveryHello(id: id, kwargs: kwargs)
             return
         }
         if requestedValue == ExtensionHeader.fileCheck && wantsErrors {

@@ -54,7 +54,7 @@ extension GroundStation {
     ) async throws(MessagingError) -> SendResults {
         let bytes = try MessagingServer.encodeAction(action, args: [], kwargs: kwargs)
         let linked = targets.compactMap(\.connection)
-        var queued = server.enqueue(bytes, on: linked).makeIterator()
+        var queued = server.enqueue(bytes, on: linked, action: (action, [], kwargs)).makeIterator()
         var receipts: [(position: Int, receipt: SendReceipt)] = []
         var results: [SendResults.Element] = targets.map { SendResults.Element(droneID: $0.id, result: .failure(.notConnected)) }
         for (position, target) in targets.enumerated() where target.connection != nil {
