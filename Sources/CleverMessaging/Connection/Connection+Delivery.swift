@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 
 /// Which side of acknowledged delivery a connection is (``ConnectionConfiguration/delivery``).
-enum DeliveryRole: Sendable {
+package enum DeliveryRole: Sendable {
     /// A client's connection: it made the session id and offers it in each link's handshake.
     case client(session: String)
     /// A server's connection: it answers a client's offer from the server's table.

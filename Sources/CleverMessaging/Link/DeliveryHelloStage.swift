@@ -9,10 +9,11 @@ import NIOCore
 /// A reference server never sees the hello: the stage sends it only when the
 /// server showed this library's `x-clever` key, on an earlier link of the
 /// connection or in its first frame on this one (waited for at most
-/// ``DeliveryConfiguration/helloWait``), or when the configuration says the
-/// server is of this library. A server that says nothing first, that answers
-/// without the key, or that does not answer in time, gets a link without
-/// acknowledged delivery: receipts then complete on write.
+/// ``DeliveryConfiguration/helloWait`` from the stage's start, the answer
+/// included), or when the configuration says the server is of this library.
+/// A server that says nothing first, that answers without the key or with an
+/// error, or that does not answer in time, gets a link without acknowledged
+/// delivery: receipts then complete on write.
 struct DeliveryHelloStage: HandshakeStage {
     /// What the server answered: the highest sequence number it received from this session.
     struct Agreement: Sendable, Hashable {
@@ -41,7 +42,9 @@ struct DeliveryHelloStage: HandshakeStage {
 
     var name: String { "delivery" }
 
-    var timeout: Duration? { wait }
+    /// The wait for the server's first frame; none of its own when the hello goes at once
+    /// (the server is known to be of this library: only the handshake's timeout applies).
+    var timeout: Duration? { announce ? nil : wait }
 
     mutating func start(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict {
         if announce || context.peerSpeaksExtensions { sendHello(&context) }

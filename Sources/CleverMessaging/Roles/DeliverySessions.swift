@@ -12,7 +12,7 @@ import NIOCore
 /// Bounded by count (``DeliveryConfiguration/maximumSessions``: the session
 /// stored longest ago goes first) and by age (``DeliveryConfiguration/sessionLifetime``);
 /// a session that goes fails the receipts still waiting with ``MessagingError/connectionLost``.
-final class DeliverySessions: Sendable {
+package final class DeliverySessions: Sendable {
     /// Where a session is.
     private enum Place: Sendable {
         /// With the connection of a link that is up.
