@@ -35,6 +35,10 @@ package final class DeliverySessions: Sendable {
         self.configuration = configuration
     }
 
+    deinit {
+        removeAll()
+    }
+
     /// How many sessions are kept for clients whose link is down.
     var storedCount: Int {
         table.withLockedValue { $0.values.reduce(0) { if case .stored = $1 { $0 + 1 } else { $0 } } }

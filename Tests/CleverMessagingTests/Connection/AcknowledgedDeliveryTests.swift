@@ -121,7 +121,7 @@ struct AcknowledgedDeliveryTests {
         let steps = Watched<[Int]>([])
         try await Self.withPair(server: server, client: client, serverSteps: steps, clientSteps: Watched([])) { _, client in
             for n in 1...3 { try client.connection.enqueueMessage("step", kwargs: ["n": .integer(n)]) }
-            do {
+            do throws(MessagingError) {
                 try client.connection.enqueueMessage("step", kwargs: ["n": 4])
                 Issue.record("expected resend_window_full")
             } catch {
