@@ -147,4 +147,24 @@ struct AcknowledgedDeliveryTests {
             #expect(await steps.wait { $0 == [1] })
         }
     }
+
+    @Test("an action that arrives again under the same number runs once")
+    func duplicateDropped() async throws {
+        let steps = Watched<[Int]>([])
+        try await Self.withPair(serverSteps: steps, clientSteps: Watched([])) { server, client in
+            let serverSide = try Self.serverSide(of: server)
+            for (sequence, n) in [(1, 1), (1, 1), (2, 2), (1, 1), (3, 3)] {
+                var frame = Frame.action("step", kwargs: ["n": .integer(n)])
+                frame.header.extra["x-clever-seq"] = .integer(sequence)
+                try client.connection.enqueue(frame)
+            }
+            #expect(await steps.wait { $0.count >= 3 })
+            try await client.connection.flushed()
+            // A request answered after the frames shows that all of them were handled.
+            #expect(try await client.connection.request("id") == "swiftcopter")
+            #expect(steps.value == [1, 2, 3])
+            #expect(serverSide.deliveryStatistics.duplicatesDropped == 2)
+            #expect(serverSide.deliveryStatistics.received == 3)
+        }
+    }
 }
