@@ -88,6 +88,43 @@ extension Connection {
         for promise in session.window.removeAll() { promise.fail(error) }
     }
 
+    /// A client whose link opened without acknowledged delivery, to a server
+    /// that has shown `x-clever` by now (its first frame came after the
+    /// handshake's wait): offers the session in a request, once per link; the
+    /// answer starts acknowledged delivery on the link. Runs on the event loop.
+    func offerDeliveryAfterOpen() {
+        guard case .client(let session) = deliveryRole else { return }
+        let offer = state.withLockedValue { s -> (link: Int, received: UInt64)? in
+            let link = s.lifecycle.linkCount
+            guard s.linkOpened, !s.deliveryActive, s.peerSpeaksExtensions, s.deliveryOfferedOnLink != link else { return nil }
+            s.deliveryOfferedOnLink = link
+            return (link, s.delivery?.receiver.highWater ?? 0)
+        }
+        guard let offer else { return }
+        let completion = PendingRequests.Completion.callback { [self] result in
+            guard case .success(.object(let answer)) = result, let acked = answer["acked"]?.integerValue, acked >= 0 else { return }
+            deliveryAgreed(onLink: offer.link, peerReceived: UInt64(acked))
+        }
+        _ = try? startRequest(
+            ExtensionHeader.sessionHello, args: [],
+            kwargs: ["session": .string(session), "acked": .integer(Int(truncatingIfNeeded: offer.received))],
+            completion: completion, timeout: nil
+        )
+    }
+
+    /// The server answered a session offered after the link opened.
+    private func deliveryAgreed(onLink link: Int, peerReceived: UInt64) {
+        var settled: [EventLoopPromise<Void>] = []
+        let flush = state.withLockedValue { s -> Bool in
+            guard s.linkOpened, !s.deliveryActive, s.lifecycle.linkCount == link else { return false }
+            settled = activateDelivery(&s, peerReceived: peerReceived)
+            return s.outbound.bytes.readableBytes > 0 && s.outbound.needsFlush()
+        }
+        for promise in settled { promise.succeed() }
+        if flush { scheduleFlush() }
+        logger.debug("acknowledged delivery: session attached after the link opened", metadata: linkMetadata)
+    }
+
     // MARK: Sending
 
     /// Queues an action message: numbered and kept until acknowledged when the
@@ -245,26 +282,31 @@ extension Connection {
             replyError(to: ExtensionHeader.sessionHello, id: id, RemoteError(code: RemoteError.Code.handlerFailed, message: "malformed session hello"))
             return
         }
-        let session = sessions.claim(sessionID, for: self, now: eventLoop.now)
+        // Offered again on the same link (a late answer to the handshake's offer): the session stays.
+        let current = state.withLockedValue { s in s.delivery?.id == sessionID ? s.delivery : nil }
+        let session = current ?? sessions.claim(sessionID, for: self, now: eventLoop.now)
         var settled: [EventLoopPromise<Void>] = []
         let (channel, direct, flush) = state.withLockedValue { s -> ((any Channel)?, ByteBuffer?, Bool) in
-            Self.failDelivery(s.delivery.flatMap { $0.id == session.id ? nil : $0 }, with: .connectionLost)
-            s.delivery = session
+            // Offered again on the same link: answered, and the session left as it is.
+            let again = s.delivery?.id == session.id
+            if !again {
+                Self.failDelivery(s.delivery, with: .connectionLost)
+                s.delivery = session
+                settled = activateDelivery(&s, peerReceived: UInt64(acked))
+            }
             var reply = ByteBuffer()
             try? s.writer.writeResponse(
                 ExtensionHeader.sessionHello, id: id,
-                value: .object(["acked": .integer(Int(truncatingIfNeeded: session.receiver.highWater))]), into: &reply
+                value: .object(["acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater))]), into: &reply
             )
-            if s.linkOpened {
-                // In the queue (a file body may have the link now), ahead of the resends.
-                settled = activateDelivery(&s, peerReceived: UInt64(acked))
-                reply.writeBuffer(&s.outbound.bytes)
-                s.outbound.bytes = reply
-                return (nil, nil, s.outbound.needsFlush())
+            guard s.linkOpened else {
+                // In the handshake: the answer goes at once; the resends wait for the link to open.
+                return (s.channel, reply, false)
             }
-            // In the handshake: the answer goes at once; the resends wait for the link to open.
-            settled = activateDelivery(&s, peerReceived: UInt64(acked))
-            return (s.channel, reply, false)
+            // In the queue (a file body may have the link now), ahead of the resends.
+            reply.writeBuffer(&s.outbound.bytes)
+            s.outbound.bytes = reply
+            return (nil, nil, s.outbound.needsFlush())
         }
         if let channel, let direct { channel.writeAndFlush(direct, promise: nil) }
         for promise in settled { promise.succeed() }

@@ -72,6 +72,8 @@ extension Connection {
         for waiter in waiters { waiter.succeed() }
         startLiveness(now: now)
         logger.debug("link open", metadata: linkMetadata)
+        // Ahead of the answers to the held frames (a station's `id` waits for them).
+        offerDeliveryAfterOpen()
         for frame in held { receive(frame) }
         if flush { scheduleFlush() }
     }

@@ -35,6 +35,7 @@ extension Connection {
         }
         // The link's liveness timer starts now that the peer answers pings.
         if watched { armLiveness(now: eventLoop.now) }
+        offerDeliveryAfterOpen()
     }
 
     func receiveAction(_ header: FrameHeader, _ content: consuming ContentMembers) {

@@ -104,6 +104,8 @@ public final class Connection: Sendable {
         var deliveryActive = false
         /// The timer of an owed acknowledgement (``DeliveryReceiver``).
         var ackTimer = TimerSlot()
+        /// The link (its number) on which a client offered its session after the link opened.
+        var deliveryOfferedOnLink = 0
 
         init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound

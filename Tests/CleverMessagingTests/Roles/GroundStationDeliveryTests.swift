@@ -26,6 +26,8 @@ struct GroundStationDeliveryTests {
             _ = try await station.waitForDrones(1, timeout: .seconds(10))
             let first = try #require(station.connection(for: "copter-1"))
             #expect(first.deliversAcknowledged, "the drone offered its session after the station's id request")
+            // A round trip after the station's answer to the offer: the drone has read that answer too.
+            _ = try? await drone.connection.request("no_such_value", timeout: .seconds(5))
             #expect(drone.connection.deliversAcknowledged)
             var receipts: [SendReceipt] = []
             for n in 1...(count / 2) {
