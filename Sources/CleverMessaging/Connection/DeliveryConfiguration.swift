@@ -22,7 +22,9 @@ public struct DeliveryConfiguration: Sendable, Hashable, Codable {
     /// A client's first link: how long its handshake waits for the server's
     /// first frame to learn whether it speaks this library's extensions (a
     /// reference server says nothing first: the link then opens without
-    /// acknowledged delivery). Later links know from the earlier ones. Default 250 ms.
+    /// acknowledged delivery, and the session is offered on the open link if
+    /// the server's frames show `x-clever` later). Later links know from the
+    /// earlier ones. Default 250 ms.
     public var helloWait: Duration
     /// A client: send the delivery hello on the first link without waiting to
     /// learn the server's kind. Only for servers known to be of this library (a
