@@ -42,9 +42,11 @@ struct DeliveryHelloStage: HandshakeStage {
 
     var name: String { "delivery" }
 
-    /// The wait for the server's first frame; none of its own when the hello goes at once
-    /// (the server is known to be of this library: only the handshake's timeout applies).
-    var timeout: Duration? { announce ? nil : wait }
+    /// The wait for the server's first frame and the answer; eight times as
+    /// long when the hello goes at once (the server is known to be of this
+    /// library, and a busy one may answer late). A link that opens without the
+    /// answer offers the session again once open.
+    var timeout: Duration? { announce ? wait * 8 : wait }
 
     mutating func start(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict {
         if announce || context.peerSpeaksExtensions { sendHello(&context) }
