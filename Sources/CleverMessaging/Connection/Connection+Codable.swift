@@ -5,11 +5,13 @@ extension Connection {
     ///   - action: the action name; the peer's handler for it is called.
     ///   - arguments: encoded to JSON: an object becomes the keyword arguments
     ///     (`kwargs`), an array the positional ones (`args`).
+    /// - Returns: the receipt (see ``send(_:args:kwargs:)``).
     /// - Throws: ``MessagingError``; ``MessagingError/decoding(_:)`` when the
     ///   arguments encode to neither an object nor an array (then nothing is sent).
-    public func send(_ action: String, arguments: some Encodable) async throws(MessagingError) {
+    @discardableResult
+    public func send(_ action: String, arguments: some Encodable) async throws(MessagingError) -> SendReceipt {
         let (args, kwargs) = try MessageArguments.encode(arguments, of: action)
-        try await send(action, args: args, kwargs: kwargs)
+        return try await send(action, args: args, kwargs: kwargs)
     }
 
     /// Asks the peer for a value, its arguments encoded from `arguments`, and

@@ -23,6 +23,14 @@ extension Connection {
         }
         let now = self.eventLoop.now
         let frame = frame()
+        if frame.header.messageType == .request {
+            // A client's delivery hello is answered during the server's own handshake (it may wait for the client).
+            let content = ContentMembers(frame.content.jsonValue)
+            if isDeliveryHello(frame.header, requestedValue: content.requestedValue?.stringValue), let id = content.requestID {
+                answerDeliveryHello(id: id, kwargs: content.kwargs)
+                return .taken(linkOpen: false)
+            }
+        }
         return .taken(linkOpen: stepHandshake(now: now) { $0.receive(frame, now: now) })
     }
 
@@ -50,6 +58,8 @@ extension Connection {
     /// - Returns: whether the link is open now.
     @discardableResult
     func stepHandshake(now: NIODeadline, _ step: (inout HandshakeRun) -> HandshakeRun.Outcome) -> Bool {
+        var settled: [EventLoopPromise<Void>] = []
+        defer { for promise in settled { promise.succeed() } }
         let work = state.withLockedValue { s -> (HandshakeRun.Outcome, ByteBuffer, any Channel, String)? in
             guard var run = s.handshake.take()?.value.value, let channel = s.channel else { return nil }
             run.syncRequestNumber(s.pending.nextNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
@@ -67,6 +77,9 @@ extension Connection {
                 s.heldInbound = run.takeHeld()
                 s.handshakeResults = run.context.results
                 if let identity = run.context.result(IdentifyStage.Identity.self) { s.peerID = identity.id }
+                if let agreement = run.context.result(DeliveryHelloStage.Agreement.self) {
+                    settled = activateDelivery(&s, peerReceived: agreement.peerReceived)
+                }
                 // Closed meanwhile (draining): the link is not opened, its queue stays held.
                 guard s.lifecycle.handshakePassed() == .open else { return (.waiting(deadline: run.deadline), bytes, channel, name) }
             case .waiting, .failed:

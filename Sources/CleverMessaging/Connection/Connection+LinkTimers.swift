@@ -1,7 +1,7 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// One timer of a connection (liveness, handshake, request deadlines),
+/// One timer of a connection (liveness, handshake, acknowledgements, request deadlines),
 /// replaced without being cancelled: cancelling a NIO timer searches the
 /// loop's whole timer queue, which with thousands of links on a loop made
 /// every disconnect costly. A timer that fires finds out from the slot
@@ -55,6 +55,7 @@ extension Connection {
     func linkTimerFired(now: NIODeadline) {
         handshakeTimerFired(now: now)
         livenessTimerFired(now: now)
+        ackTimerFired(now: now)
     }
 }
 

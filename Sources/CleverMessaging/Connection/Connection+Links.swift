@@ -11,7 +11,8 @@ extension Connection {
         let now = self.eventLoop.now
         let linkNumber = state.withLockedValue { $0.lifecycle.linkCount } + 1
         let link = HandshakeLink(remoteAddress: channel.remoteAddress, connectionNumber: number, linkNumber: linkNumber)
-        let stages = configuration.handshake.map { $0.makeStage(for: link) }
+        var stages = configuration.handshake.map { $0.makeStage(for: link) }
+        if let delivery = deliveryStage() { stages.append(delivery) }
         let action = state.withLockedValue { s -> LinkLifecycle.Action in
             let action = s.lifecycle.linkUp(stages: stages.count)
             guard action != .refuseLink else { return action }
@@ -71,16 +72,20 @@ extension Connection {
         for waiter in waiters { waiter.succeed() }
         startLiveness(now: now)
         logger.debug("link open", metadata: linkMetadata)
+        // Ahead of the answers to the held frames (a station's `id` waits for them).
+        offerDeliveryAfterOpen()
         for frame in held { receive(frame) }
         if flush { scheduleFlush() }
     }
 
     /// A link went down: fail what is not kept for the next link.
     func detach(_ channel: any Channel) {
+        var session: DeliverySession?
         let (droppedQueue, failedRequests, closePromises, closed, reason) = state.withLockedValue { s in
             guard let current = s.channel, current === channel else {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed, nil as MessagingError?)
             }
+            session = deliveryLinkDown(&s)
             s.channel = nil
             s.linkOpened = false
             s.readGate = nil
@@ -106,7 +111,19 @@ extension Connection {
             s.handshakeTimer.disarm()
             s.linkTarget?.clear()
             s.linkTarget = nil
+            if closed, session == nil {
+                // A client's connection closed for good: its session ends with it.
+                session = s.delivery
+                s.delivery = nil
+            }
             return (dropped, failed, promises, closed, s.lastDropReason?.error)
+        }
+        if let session {
+            if case .server(let sessions) = deliveryRole {
+                sessions.store(session, from: self, now: eventLoop.now)
+            } else {
+                Self.failDelivery(session, with: .closed)
+            }
         }
         logger.debug("link down", metadata: linkMetadata)
         if closed, ownsHandlerTasks { handlerTasks.finish() }

@@ -35,6 +35,7 @@ extension Connection {
         }
         // The link's liveness timer starts now that the peer answers pings.
         if watched { armLiveness(now: eventLoop.now) }
+        offerDeliveryAfterOpen()
     }
 
     func receiveAction(_ header: FrameHeader, _ content: consuming ContentMembers) {
@@ -42,6 +43,7 @@ extension Connection {
             logger.warning("dropping message without action", metadata: linkMetadata)
             return
         }
+        if deliveryRole != nil, !header.extra.isEmpty, !acceptDelivered(header) { return }
         let args = content.args
         let kwargs = content.kwargs
         guard let handler = registry.action(name) else {
@@ -76,6 +78,10 @@ extension Connection {
         let kwargs = content.kwargs
         if requestedValue == ExtensionHeader.ping && wantsErrors {
             reply(to: requestedValue, id: id, value: true)
+            return
+        }
+        if isDeliveryHello(header, requestedValue: requestedValue) {
+            answerDeliveryHello(id: id, kwargs: kwargs)
             return
         }
         if requestedValue == ExtensionHeader.fileCheck && wantsErrors {

@@ -55,15 +55,30 @@ extension Connection {
 
     /// Sends an action message and waits until it is written to the socket
     /// (the reference's `send_message`).
+    ///
+    /// Toward a peer of this library whose link agreed to acknowledged
+    /// delivery (``ConnectionConfiguration/delivery``), the action is numbered
+    /// and kept until the peer acknowledges it: if the link drops first, it is
+    /// sent again on the next link (the peer runs it once), and the returned
+    /// receipt's ``SendReceipt/delivered()`` completes on the acknowledgement.
     /// - Parameters:
     ///   - action: the action name; the peer's handler for it is called.
     ///   - args: positional arguments.
     ///   - kwargs: keyword arguments.
-    /// - Throws: ``MessagingError`` when it was not written.
-    public func send(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(MessagingError) {
-        try await enqueue(awaited: true) { writer, out throws(FrameEncodingError) in
-            try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
-        }.written()
+    /// - Returns: the receipt: its ``SendReceipt/guarantee`` says whether it
+    ///   completes on the peer's acknowledgement or (reference peer) on the write.
+    /// - Throws: ``MessagingError`` when it was not written (and will not be
+    ///   sent again), or ``MessagingError/resendWindowFull(count:bytes:)``.
+    @discardableResult
+    public func send(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) async throws(MessagingError) -> SendReceipt {
+        let receipt = try enqueueAction(action, args: args, kwargs: kwargs, awaited: true)
+        do {
+            try await receipt.written()
+        } catch {
+            // A numbered action whose link dropped is sent again on the next one.
+            guard receipt.guarantee == .delivered, error == .connectionLost else { throw error }
+        }
+        return receipt
     }
 
     /// Waits until every frame queued so far was written to the socket: a
@@ -92,9 +107,7 @@ extension Connection {
     /// - Throws: ``MessagingError`` when it cannot be queued.
     @discardableResult
     package func enqueueMessage(_ action: String, args: [JSONValue] = [], kwargs: JSONObject = [:]) throws(MessagingError) -> SendReceipt {
-        try enqueue { writer, out throws(FrameEncodingError) in
-            try writer.writeAction(action, args: args, kwargs: kwargs, into: &out)
-        }
+        try enqueueAction(action, args: args, kwargs: kwargs, awaited: false)
     }
 
     /// Throws when nothing may be queued now: closed, no link (and queued

@@ -47,6 +47,8 @@ public final class Connection: Sendable {
     /// Whether the peer showed the extensions, as seen on the event loop
     /// (``State/peerSpeaksExtensions`` is the copy other threads read).
     let extensionsSeen: NIOLoopBoundBox<Bool>
+    /// The connection's side of acknowledged delivery (`nil`: none, ``DeliveryConfiguration/isEnabled`` is off).
+    let deliveryRole: DeliveryRole?
     private static let counter = NIOLockedValueBox(0)
 
     struct State {
@@ -100,6 +102,14 @@ public final class Connection: Sendable {
         var dropReason: DropReason?
         /// Why this side dropped the last link that ended (``Connection/lastDropReason``).
         var lastDropReason: DropReason?
+        /// The acknowledged-delivery session (a client's from its first agreeing link; a server's from the client's hello).
+        var delivery: DeliverySession?
+        /// Whether the current link agreed to acknowledged delivery.
+        var deliveryActive = false
+        /// The timer of an owed acknowledgement (``DeliveryReceiver``).
+        var ackTimer = TimerSlot()
+        /// The link (its number) on which a client offered its session after the link opened.
+        var deliveryOfferedOnLink = 0
 
         init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound
@@ -117,13 +127,16 @@ public final class Connection: Sendable {
     ///   - logger: where to log.
     ///   - handlerTasks: where handler work goes, when a role runs it for many
     ///     connections (then ``run()`` returns at once); default: the connection's own.
+    ///   - delivery: its side of acknowledged delivery (default: none).
     package init(
         eventLoop: any EventLoop,
         registry: HandlerRegistry,
         configuration: ConnectionConfiguration = .init(),
         logger: Logger = Logger(label: "clever.connection"),
-        handlerTasks: HandlerTaskQueue? = nil
+        handlerTasks: HandlerTaskQueue? = nil,
+        delivery: DeliveryRole? = nil
     ) {
+        self.deliveryRole = configuration.delivery.isEnabled ? delivery : nil
         self.handlerTasks = handlerTasks ?? HandlerTaskQueue()
         self.ownsHandlerTasks = handlerTasks == nil
         let number = Self.counter.withLockedValue { $0 += 1; return $0 }
@@ -148,9 +161,10 @@ public final class Connection: Sendable {
 
     deinit {
         // Whatever still waits learns that it will not complete.
-        let (unsent, pending, waiters) = state.withLockedValue { s in
-            (s.outboundPromise, s.pending.removeAll(), s.linkWaiters + s.closePromises)
+        let (unsent, pending, waiters, delivery) = state.withLockedValue { s in
+            (s.outboundPromise, s.pending.removeAll(), s.linkWaiters + s.closePromises, s.delivery)
         }
+        Self.failDelivery(delivery, with: .closed)
         unsent?.fail(MessagingError.closed)
         for entry in pending { entry.finish(.failure(.closed)) }
         for waiter in waiters { waiter.fail(MessagingError.closed) }

@@ -91,6 +91,10 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// closed with ``MessagingError/handshakeFailed(_:)`` (code
     /// ``HandshakeFailure/Reason/timedOut``). Default 10 s.
     public var handshakeTimeout: Duration
+    /// Acknowledged delivery toward peers of this library (sequence numbers,
+    /// acknowledgements, resends after a reconnect, each action run once).
+    /// Default: on; toward a reference peer the wire is unchanged.
+    public var delivery: DeliveryConfiguration = .init()
     /// The stages, compared by their factories' types (a factory is not `Hashable`).
     private var handshakeStages: HandshakeStageList
 

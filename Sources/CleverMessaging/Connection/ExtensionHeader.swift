@@ -27,4 +27,18 @@ package enum ExtensionHeader {
     /// to a peer that showed ``capabilities``; a receiver that gets no trailer
     /// keeps nothing. (The trailer frame's action has the same name as this key.)
     package static let sha256Trailer = "x-clever-sha256-trailer"
+    /// On an action message to a peer that agreed to acknowledged delivery
+    /// (``sessionHello``): the action's sequence number (1, 2, 3... per
+    /// direction and session). The receiver runs each number once.
+    package static let sequence = "x-clever-seq"
+    /// On a sequenced action, or on an action message of this name with no
+    /// arguments (sent when no action carries it within the acknowledgement
+    /// interval): the sender's cumulative acknowledgement, the highest sequence
+    /// number it received.
+    package static let acknowledged = "x-clever-acked"
+    /// The requested value of the delivery hello a client of this library sends
+    /// in its handshake to a peer that showed ``capabilities``: kwargs
+    /// `{"session": <id>, "acked": <n>}`; a peer of this library answers
+    /// `{"value": {"acked": <n>}}` and both sides then sequence their actions.
+    package static let sessionHello = "x-clever-session"
 }

@@ -1,16 +1,61 @@
 import NIOCore
 
-/// Tells whether frames handed to `Connection.enqueue(_:)` reached the socket.
+/// What a completed ``SendReceipt`` proves.
+public enum DeliveryGuarantee: String, Sendable, Hashable, Codable {
+    /// The frame was written to the socket; nothing more is known (a reference
+    /// peer acknowledges nothing, and frames other than actions are not sequenced).
+    case written
+    /// The peer, of this library, acknowledged the action: it received it, and
+    /// runs it once, even if it arrived more than once across reconnects.
+    case delivered
+}
+
+/// Tells whether frames handed to a connection reached the socket, and, for an
+/// action sent to a peer of this library with acknowledged delivery
+/// (``ConnectionConfiguration/delivery``), whether the peer received it.
 ///
-/// Frames sent in a burst share one receipt per write, so awaiting a receipt
-/// is cheap. A receipt that fails means the frame was not written: the sender
+/// Frames sent in a burst share one write per receipt, so awaiting a receipt
+/// is cheap. A receipt that fails means the frame was not written (or, for
+/// ``DeliveryGuarantee/delivered``, will never be acknowledged): the sender
 /// learns it, the frame is never dropped in silence.
 public struct SendReceipt: Sendable {
+    /// Completes when the frame is written to the current link.
     let future: EventLoopFuture<Void>
+    /// Completes when the peer acknowledges the action (acknowledged delivery), else `nil`.
+    let acknowledgement: EventLoopFuture<Void>?
+
+    /// A receipt.
+    init(future: EventLoopFuture<Void>, acknowledgement: EventLoopFuture<Void>? = nil) {
+        self.future = future
+        self.acknowledgement = acknowledgement
+    }
+
+    /// What this receipt proves once ``delivered()`` returns: ``DeliveryGuarantee/delivered``
+    /// toward a peer of this library that agreed to acknowledged delivery,
+    /// ``DeliveryGuarantee/written`` otherwise (a reference peer).
+    public var guarantee: DeliveryGuarantee { acknowledgement == nil ? .written : .delivered }
 
     /// Waits until the frame has been written to the socket.
-    /// - Throws: ``MessagingError`` when it was not (the link dropped, the connection closed).
+    /// - Throws: ``MessagingError`` when it was not (the link dropped, the
+    ///   connection closed). An acknowledged action whose link dropped before
+    ///   the write is still sent again on the next link: see ``delivered()``.
     public func written() async throws(MessagingError) {
+        try await Self.wait(future)
+    }
+
+    /// Waits until the send is as complete as the peer can tell: acknowledged
+    /// by a peer of this library (across reconnects, if the link drops), or
+    /// written toward a reference peer.
+    /// - Returns: ``guarantee``: what the completion proves.
+    /// - Throws: ``MessagingError`` when it will not complete (the connection
+    ///   closed, or its session was given up before the peer acknowledged).
+    @discardableResult
+    public func delivered() async throws(MessagingError) -> DeliveryGuarantee {
+        try await Self.wait(acknowledgement ?? future)
+        return guarantee
+    }
+
+    private static func wait(_ future: EventLoopFuture<Void>) async throws(MessagingError) {
         do {
             try await future.get()
         } catch let error as MessagingError {

@@ -73,10 +73,13 @@ extension GroundStation {
         elements.indices.sorted { elements[$0].droneID < elements[$1].droneID }.map { elements[$0] }
     }
 
-    /// Queues `bytes` on each connection and waits until every frame is written.
+    /// Queues `bytes`, the encoded `action`, on each connection and waits until every frame is written
+    /// (a connection with acknowledged delivery numbers its own copy of the action).
     /// - Returns: one result per connection, in order: the receipt, or why the frame was not written.
-    func write(_ bytes: ByteBuffer, to connections: [Connection]) async -> [Result<SendReceipt, MessagingError>] {
-        var results = server.enqueue(bytes, on: connections).map(\.result)
+    func write(
+        _ bytes: ByteBuffer, action: (name: String, args: [JSONValue], kwargs: JSONObject), to connections: [Connection]
+    ) async -> [Result<SendReceipt, MessagingError>] {
+        var results = server.enqueue(bytes, on: connections, action: action).map(\.result)
         // Every frame is on its way: waiting for them in turn takes as long as the slowest.
         for index in results.indices {
             guard case .success(let receipt) = results[index] else { continue }

@@ -82,7 +82,10 @@ public final class MessagingClient: Sendable {
     ) {
         self.connectLimiter = connectLimiter
         self.localHost = localHost
-        self.connection = Connection(eventLoop: group.any(), registry: registry, configuration: configuration, logger: logger)
+        self.connection = Connection(
+            eventLoop: group.any(), registry: registry, configuration: configuration, logger: logger,
+            delivery: .client(session: DeliverySession.makeID())
+        )
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger
         self.target = NIOLockedValueBox(Target(host: host, port: port))

@@ -42,6 +42,11 @@ public enum MessagingError: Error, Sendable, Hashable {
     case connectFailed(host: String, port: Int, reason: String)
     /// The link did not pass its handshake (``ConnectionConfiguration/handshake``) and was closed.
     case handshakeFailed(HandshakeFailure)
+    /// The peer has not acknowledged enough of the actions sent to it
+    /// (acknowledged delivery): `count` actions of `bytes` bytes wait, and one
+    /// more would pass ``DeliveryConfiguration/maximumUnacknowledged`` or
+    /// ``DeliveryConfiguration/maximumUnacknowledgedBytes``. Nothing was sent.
+    case resendWindowFull(count: Int, bytes: Int)
 
     // MARK: Files
 
@@ -124,6 +129,8 @@ extension MessagingError {
         public static let connectFailed = Code(rawValue: "connect_failed")
         /// ``MessagingError/handshakeFailed(_:)``.
         public static let handshakeFailed = Code(rawValue: "handshake_failed")
+        /// ``MessagingError/resendWindowFull(count:bytes:)``.
+        public static let resendWindowFull = Code(rawValue: "resend_window_full")
         /// ``MessagingError/fileRefused(_:)``.
         public static let fileRefused = Code(rawValue: "file_refused")
         /// ``MessagingError/fileIO(operation:path:errno:)``.
@@ -152,7 +159,7 @@ extension MessagingError {
         /// Every code, in the order of the cases.
         public static let all: [Code] = [
             .notConnected, .closed, .connectionLost, .peerUnresponsive, .transferStalled, .timedOut, .cancelled, .queueFull, .remote, .encoding,
-            .decoding, .connectFailed, .handshakeFailed, .fileRefused, .fileIO, .notRegularFile,
+            .decoding, .connectFailed, .handshakeFailed, .resendWindowFull, .fileRefused, .fileIO, .notRegularFile,
             .checksumMismatch, .invalidPort, .listenFailed, .waitTimedOut, .invalidAddress, .broadcastNotAllowed,
             .bindFailed, .beaconSendFailed, .discoveryTimedOut,
         ]
@@ -174,6 +181,7 @@ extension MessagingError {
         case .decoding: return .decoding
         case .connectFailed: return .connectFailed
         case .handshakeFailed: return .handshakeFailed
+        case .resendWindowFull: return .resendWindowFull
         case .fileRefused: return .fileRefused
         case .fileIO: return .fileIO
         case .notRegularFile: return .notRegularFile
@@ -207,6 +215,8 @@ extension MessagingError {
         case .decoding(let reason): return "cannot decode: \(reason)"
         case .connectFailed(let host, let port, let reason): return "cannot connect to \(host):\(port): \(reason)"
         case .handshakeFailed(let failure): return "\(failure)"
+        case .resendWindowFull(let count, let bytes):
+            return "resend window full: \(count) actions (\(bytes) bytes) wait for the peer's acknowledgement"
         case .fileRefused(let error): return "path refused: \(error)"
         case .fileIO(let operation, let path, let errno):
             return "cannot \(operation)\(path.isEmpty ? "" : " " + path): \(LogFormat.systemError(errno))"

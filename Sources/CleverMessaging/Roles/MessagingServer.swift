@@ -59,6 +59,8 @@ public final class MessagingServer: Sendable {
         var links: [Int: any Channel] = [:]
     }
 
+    /// The acknowledged-delivery sessions of the clients (``DeliveryConfiguration``).
+    let deliverySessions: DeliverySessions
     private let subscribers = EventSubscribers<Event>()
     /// The handler work of every connection, for the task group of ``run()``.
     private let handlerTasks = HandlerTaskQueue()
@@ -99,11 +101,17 @@ public final class MessagingServer: Sendable {
         self.group = group
         self.logger = logger
         self.bound = group.any().makePromise()
+        self.deliverySessions = DeliverySessions(configuration: configuration.delivery)
     }
 
     deinit {
         if !boundSettled.withLockedValue({ $0 }) { bound.fail(MessagingError.closed) }
     }
+
+    /// How many acknowledged-delivery sessions the server keeps for clients
+    /// whose link is down, to give back to their next link
+    /// (bounded by ``DeliveryConfiguration/maximumSessions`` and ``DeliveryConfiguration/sessionLifetime``).
+    public var storedDeliverySessions: Int { deliverySessions.storedCount }
 
     /// The connections whose link is up, in the order they were accepted.
     public var connections: [Connection] {
@@ -158,7 +166,11 @@ public final class MessagingServer: Sendable {
 
     /// ``run()``, with what a role adds to each link.
     func run(hooks: LinkHooks?) async throws {
-        defer { subscribers.finish() }
+        defer {
+            subscribers.finish()
+            // The sessions of clients that did not come back end with the server.
+            deliverySessions.removeAll()
+        }
         try await withGracefulShutdownHandler {
             try await withTaskCancellationHandler {
                 try await serve(hooks: hooks)
@@ -232,7 +244,8 @@ public final class MessagingServer: Sendable {
     /// (see ``serve(hooks:)``).
     private func accept(_ child: any Channel, observer: LinkObserver) -> EventLoopFuture<Void> {
         let connection = Connection(
-            eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks
+            eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks,
+            delivery: .server(deliverySessions)
         )
         let limit = maximumConnections
         let accepted = state.withLockedValue { s -> Bool in
@@ -343,7 +356,7 @@ public final class MessagingServer: Sendable {
         let bytes = try Self.encodeAction(action, args: args, kwargs: kwargs)
         // The table as it is, unsorted: the frames go out first, the results are ordered after.
         let snapshot = state.withLockedValue { Array($0.connections.values) }
-        var results = enqueue(bytes, on: snapshot).filter {
+        var results = enqueue(bytes, on: snapshot, action: (action, args, kwargs)).filter {
             // A link that is down (and keeps no queue) is not a connected peer: it is left out, as ``connections`` leaves it out.
             if case .failure(.notConnected) = $0.result { return false } else { return true }
         }
@@ -385,8 +398,14 @@ public final class MessagingServer: Sendable {
     }
 
     /// Queues encoded frames on each of `connections`.
+    /// - Parameter action: when `bytes` is one action, its parts: a link with
+    ///   acknowledged delivery gets it numbered (encoded again for it).
     /// - Returns: one result per connection, in the order given.
-    func enqueue(_ bytes: ByteBuffer, on connections: [Connection]) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
+    func enqueue(
+        _ bytes: ByteBuffer,
+        on connections: [Connection],
+        action: (name: String, args: [JSONValue], kwargs: JSONObject)? = nil
+    ) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
         // One flush task per event loop and per chunk of its connections: far fewer
         // tasks (and cross-thread wake-ups) than one per connection, and the loops
         // start writing while the rest is still being queued.
@@ -399,7 +418,12 @@ public final class MessagingServer: Sendable {
         var results: [(connection: Connection, result: Result<SendReceipt, MessagingError>)] = []
         results.reserveCapacity(connections.count)
         for connection in connections {
-            let result = Result { () throws(MessagingError) in try connection.enqueueEncodedDeferringFlush(bytes) }
+            let result = Result { () throws(MessagingError) in
+                if let action, connection.deliveryRole != nil {
+                    return try connection.enqueueActionDeferringFlush(bytes, action: action.name, args: action.args, kwargs: action.kwargs)
+                }
+                return try connection.enqueueEncodedDeferringFlush(bytes)
+            }
             if case .success((_, true)) = result {
                 let key = ObjectIdentifier(connection.eventLoop)
                 toFlush[key, default: (connection.eventLoop, [])].connections.append(connection)

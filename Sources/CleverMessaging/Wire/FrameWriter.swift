@@ -170,13 +170,43 @@ package struct FrameWriter: Sendable {
     ///   - out: the buffer to append to.
     /// - Throws: ``FrameEncodingError``.
     package func writeAction(_ action: String, args: [JSONValue], kwargs: JSONObject, into out: inout ByteBuffer) throws(FrameEncodingError) {
+        try writeAction(action, args: args, kwargs: kwargs, sequence: nil, acknowledged: nil, into: &out)
+    }
+
+    /// Appends an action message (3.1) made from its parts with the delivery
+    /// keys of this library (``ExtensionHeader/sequence``, ``ExtensionHeader/acknowledged``)
+    /// after the action, for a peer that agreed to acknowledged delivery.
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - sequence: the action's sequence number, or `nil`.
+    ///   - acknowledged: the cumulative acknowledgement to carry, or `nil`.
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError``.
+    package func writeAction(
+        _ action: String,
+        args: [JSONValue],
+        kwargs: JSONObject,
+        sequence: UInt64?,
+        acknowledged: UInt64?,
+        into out: inout ByteBuffer
+    ) throws(FrameEncodingError) {
         let suffix = headerSuffix
         try Self.writeJSONFrame(
-            maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: action) + (suffix?.count ?? 0),
+            maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: action) + (suffix?.count ?? 0) + 80,
             header: { output, contentLength in
                 Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
                 output.write(", \"message-type\": \"message\", \"action\": ")
                 JSONWriter.writeString(action, into: &output)
+                if let sequence {
+                    output.write(", \"x-clever-seq\": ")
+                    output.write(integer: Int(truncatingIfNeeded: sequence))
+                }
+                if let acknowledged {
+                    output.write(", \"x-clever-acked\": ")
+                    output.write(integer: Int(truncatingIfNeeded: acknowledged))
+                }
                 Self.writeHeaderEnd(suffix: suffix, into: &output)
             },
             into: &out,

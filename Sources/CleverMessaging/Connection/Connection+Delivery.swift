@@ -1,0 +1,315 @@
+import Logging
+import NIOCore
+
+/// Which side of acknowledged delivery a connection is (``ConnectionConfiguration/delivery``).
+package enum DeliveryRole: Sendable {
+    /// A client's connection: it made the session id and offers it in each link's handshake.
+    case client(session: String)
+    /// A server's connection: it answers a client's offer from the server's table.
+    case server(DeliverySessions)
+}
+
+extension Connection {
+    // MARK: - Acknowledged delivery
+
+    /// Whether the current link agreed to acknowledged delivery: actions sent
+    /// now get receipts whose ``SendReceipt/guarantee`` is ``DeliveryGuarantee/delivered``.
+    public var deliversAcknowledged: Bool { state.withLockedValue { $0.deliveryActive } }
+
+    /// The counts of this connection's acknowledged delivery (all zero when no link agreed to it).
+    public var deliveryStatistics: DeliveryStatistics {
+        state.withLockedValue { $0.delivery?.statistics ?? DeliveryStatistics() }
+    }
+
+    /// The delivery stage of a client's link that is coming up, if any.
+    func deliveryStage() -> (any HandshakeStage)? {
+        guard case .client(let session) = deliveryRole else { return nil }
+        let (received, known) = state.withLockedValue { s in (s.delivery?.receiver.highWater ?? 0, s.peerSpeaksExtensions) }
+        return DeliveryHelloStage(
+            session: session,
+            received: received,
+            announce: known || configuration.delivery.peerIsOfThisLibrary,
+            wait: configuration.delivery.helloWait
+        )
+    }
+
+    /// The link agreed to acknowledged delivery, and the peer received through
+    /// `peerReceived`: what it has is settled, the rest is queued again ahead of
+    /// everything else. Runs under the state lock.
+    /// - Returns: the promises of the actions settled (to succeed outside the lock).
+    func activateDelivery(_ s: inout State, peerReceived: UInt64) -> [EventLoopPromise<Void>] {
+        if s.delivery == nil, case .client(let session) = deliveryRole {
+            s.delivery = DeliverySession(id: session, configuration: configuration.delivery)
+        }
+        guard s.delivery != nil else { return [] }
+        s.deliveryActive = true
+        let (settled, resend) = s.delivery!.window.reattach(peerReceived: peerReceived)
+        s.delivery!.delivered += settled.count
+        if !resend.isEmpty {
+            s.delivery!.resent += resend.count
+            var bytes = ByteBuffer()
+            for frame in resend { bytes.writeImmutableBuffer(frame) }
+            bytes.writeBuffer(&s.outbound.bytes)
+            s.outbound.bytes = bytes
+        }
+        return settled
+    }
+
+    /// The link went down: acknowledged delivery stops on it. Runs under the state lock.
+    /// - Returns: a server's session, to keep in its table for the client's next link.
+    func deliveryLinkDown(_ s: inout State) -> DeliverySession? {
+        s.deliveryActive = false
+        s.ackTimer.disarm()
+        s.delivery?.receiver.linkDown()
+        guard case .server = deliveryRole else { return nil }
+        defer { s.delivery = nil }
+        return s.delivery
+    }
+
+    /// Gives this connection's session to the connection of the same client's
+    /// new link, and closes this one's link (it died without this side noticing).
+    /// - Returns: the session, or `nil` when it has none.
+    func surrenderDelivery() -> DeliverySession? {
+        let (session, channel) = state.withLockedValue { s -> (DeliverySession?, (any Channel)?) in
+            defer {
+                s.delivery = nil
+                s.deliveryActive = false
+                s.ackTimer.disarm()
+            }
+            return (s.delivery, s.channel)
+        }
+        channel?.close(promise: nil)
+        return session
+    }
+
+    /// Fails the receipts of a session that ends with its connection.
+    static func failDelivery(_ session: DeliverySession?, with error: MessagingError) {
+        guard var session else { return }
+        for promise in session.window.removeAll() { promise.fail(error) }
+    }
+
+    /// A client whose link opened without acknowledged delivery, to a server
+    /// that has shown `x-clever` by now (its first frame came after the
+    /// handshake's wait): offers the session in a request, once per link; the
+    /// answer starts acknowledged delivery on the link. Runs on the event loop.
+    func offerDeliveryAfterOpen() {
+        guard case .client(let session) = deliveryRole else { return }
+        let offer = state.withLockedValue { s -> (link: Int, received: UInt64)? in
+            let link = s.lifecycle.linkCount
+            guard s.linkOpened, !s.deliveryActive, s.peerSpeaksExtensions, s.deliveryOfferedOnLink != link else { return nil }
+            s.deliveryOfferedOnLink = link
+            return (link, s.delivery?.receiver.highWater ?? 0)
+        }
+        guard let offer else { return }
+        let completion = PendingRequests.Completion.callback { [self] result in
+            guard case .success(.object(let answer)) = result, let acked = answer["acked"]?.integerValue, acked >= 0 else { return }
+            deliveryAgreed(onLink: offer.link, peerReceived: UInt64(acked))
+        }
+        _ = try? startRequest(
+            ExtensionHeader.sessionHello, args: [],
+            kwargs: ["session": .string(session), "acked": .integer(Int(truncatingIfNeeded: offer.received))],
+            completion: completion, timeout: nil
+        )
+    }
+
+    /// The server answered a session offered after the link opened.
+    private func deliveryAgreed(onLink link: Int, peerReceived: UInt64) {
+        var settled: [EventLoopPromise<Void>] = []
+        let flush = state.withLockedValue { s -> Bool in
+            guard s.linkOpened, !s.deliveryActive, s.lifecycle.linkCount == link else { return false }
+            settled = activateDelivery(&s, peerReceived: peerReceived)
+            return s.outbound.bytes.readableBytes > 0 && s.outbound.needsFlush()
+        }
+        for promise in settled { promise.succeed() }
+        if flush { scheduleFlush() }
+        logger.debug("acknowledged delivery: session attached after the link opened", metadata: linkMetadata)
+    }
+
+    // MARK: Sending
+
+    /// Queues an action message: numbered and kept until acknowledged when the
+    /// link agreed to acknowledged delivery (or the connection has a session and
+    /// its next link is not open yet: it goes with the resends), plain otherwise.
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - awaited: whether the caller waits for the write.
+    /// - Returns: the receipt.
+    /// - Throws: ``MessagingError``, ``MessagingError/resendWindowFull(count:bytes:)`` among them.
+    func enqueueAction(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> SendReceipt {
+        let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt, Bool) in
+            try self.checkCanQueue(&s)
+            return try self.queueAction(&s, action, args: args, kwargs: kwargs, awaited: awaited)
+        }
+        if flush { scheduleFlush() }
+        return receipt
+    }
+
+    /// Queues an action encoded once for many connections (a broadcast), and
+    /// leaves the flush to the caller (see ``enqueueEncodedDeferringFlush(_:)``).
+    /// On a link with acknowledged delivery the action is encoded again for
+    /// this connection, with its sequence number.
+    /// - Parameters:
+    ///   - bytes: the action's frame, as encoded for every peer.
+    ///   - action: the action name.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    /// - Returns: the receipt, and whether the caller must run ``flushOutbound()`` on ``eventLoop``.
+    /// - Throws: ``MessagingError`` when the action cannot be queued.
+    package func enqueueActionDeferringFlush(
+        _ bytes: ByteBuffer,
+        action: String,
+        args: [JSONValue],
+        kwargs: JSONObject
+    ) throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool) {
+        try withState { s throws(MessagingError) in
+            try self.checkCanQueue(&s)
+            guard s.delivery != nil, s.deliveryActive || !s.linkOpened else {
+                s.outbound.bytes.writeImmutableBuffer(bytes)
+                return self.takeReceipt(&s)
+            }
+            return try self.queueAction(&s, action, args: args, kwargs: kwargs, awaited: false)
+        }
+    }
+
+    /// Queues an action under the state lock (see ``enqueueAction(_:args:kwargs:awaited:)``).
+    /// - Returns: the receipt, and whether a flush must be scheduled.
+    private func queueAction(
+        _ s: inout State,
+        _ action: String,
+        args: [JSONValue],
+        kwargs: JSONObject,
+        awaited: Bool
+    ) throws(MessagingError) -> (SendReceipt, Bool) {
+        guard s.delivery != nil, s.deliveryActive || !s.linkOpened else {
+            if awaited { s.outbound.flushAwaited = true }
+            do throws(FrameEncodingError) {
+                try s.writer.writeAction(action, args: args, kwargs: kwargs, into: &s.outbound.bytes)
+            } catch {
+                throw .encoding(error)
+            }
+            return self.takeReceipt(&s)
+        }
+        try s.delivery!.window.checkRoom()
+        let owed = s.deliveryActive && s.delivery!.receiver.ackOwed ? s.delivery!.receiver.highWater : nil
+        var frame = ByteBuffer()
+        do throws(FrameEncodingError) {
+            try s.writer.writeAction(
+                action, args: args, kwargs: kwargs,
+                sequence: s.delivery!.window.nextSequence, acknowledged: owed, into: &frame
+            )
+        } catch {
+            throw .encoding(error)
+        }
+        try s.delivery!.window.checkRoom(for: frame.readableBytes)
+        let promise = eventLoop.makePromise(of: Void.self)
+        do throws(MessagingError) {
+            try s.delivery!.window.append(frame, token: promise)
+        } catch {
+            promise.fail(error)
+            throw error
+        }
+        s.delivery!.sent += 1
+        if owed != nil { _ = s.delivery!.receiver.takePiggyback() }
+        guard s.deliveryActive else {
+            // No link open: the frame goes with the next link's resends.
+            return (SendReceipt(future: promise.futureResult, acknowledgement: promise.futureResult), false)
+        }
+        if awaited { s.outbound.flushAwaited = true }
+        s.outbound.bytes.writeImmutableBuffer(frame)
+        let (written, flush) = self.takeReceipt(&s)
+        return (SendReceipt(future: written.future, acknowledgement: promise.futureResult), flush)
+    }
+
+    // MARK: Receiving
+
+    /// Looks at the delivery keys of an action message that arrived: settles
+    /// what the peer acknowledged, and tells whether the action is to run (not
+    /// a duplicate, nor an acknowledgement frame). Runs on the event loop.
+    func acceptDelivered(_ header: FrameHeader) -> Bool {
+        let acked = header.extra[ExtensionHeader.acknowledged]?.integerValue
+        let sequence = header.extra[ExtensionHeader.sequence]?.integerValue
+        let isAckFrame = header.action == ExtensionHeader.acknowledged
+        guard acked != nil || sequence != nil else { return !isAckFrame }
+        let now = eventLoop.now
+        var ackTimer: (LinkTimerTarget, NIODeadline)?
+        let (settled, run) = state.withLockedValue { s -> ([EventLoopPromise<Void>], Bool) in
+            guard s.delivery != nil else { return ([], true) }
+            var settled: [EventLoopPromise<Void>] = []
+            if let acked, acked > 0 {
+                settled = s.delivery!.window.acknowledge(through: UInt64(acked))
+                s.delivery!.delivered += settled.count
+            }
+            guard let sequence, sequence > 0, !isAckFrame else { return (settled, true) }
+            let (verdict, due) = s.delivery!.receiver.received(sequence: UInt64(sequence), now: now)
+            if verdict == .duplicate { s.delivery!.duplicatesDropped += 1 }
+            if let due, let target = s.linkTarget, s.ackTimer.arm(due) { ackTimer = (target, due) }
+            return (settled, verdict == .run)
+        }
+        if let (target, due) = ackTimer { scheduleLinkTimer(due, target: target) }
+        for promise in settled { promise.succeed() }
+        return run && !isAckFrame
+    }
+
+    /// A link timer fired: when the acknowledgement timer is due, an
+    /// acknowledgement still owed goes in a frame of its own.
+    func ackTimerFired(now: NIODeadline) {
+        let flush = state.withLockedValue { s -> Bool in
+            guard s.ackTimer.fire(now: now), s.deliveryActive, let ack = s.delivery?.receiver.timerFired() else { return false }
+            try? s.writer.writeAction(ExtensionHeader.acknowledged, args: [], kwargs: [:], sequence: nil, acknowledged: ack, into: &s.outbound.bytes)
+            return s.outbound.needsFlush()
+        }
+        if flush { scheduleFlush() }
+    }
+
+    /// Whether a request is a client's delivery hello, for a server that keeps sessions.
+    func isDeliveryHello(_ header: FrameHeader, requestedValue: String?) -> Bool {
+        guard case .server = deliveryRole, requestedValue == ExtensionHeader.sessionHello else { return false }
+        return CapabilityStage.shows(header)
+    }
+
+    /// A client offered its session (during the link's handshake, or after):
+    /// the server's connection takes the session from the table, answers how
+    /// far it received, and queues again what the client has not received.
+    /// Runs on the event loop.
+    func answerDeliveryHello(id: JSONValue, kwargs: JSONObject) {
+        guard case .server(let sessions) = deliveryRole,
+              let sessionID = kwargs["session"]?.stringValue, !sessionID.isEmpty,
+              let acked = kwargs["acked"]?.integerValue, acked >= 0
+        else {
+            replyError(to: ExtensionHeader.sessionHello, id: id, RemoteError(code: RemoteError.Code.handlerFailed, message: "malformed session hello"))
+            return
+        }
+        // Offered again on the same link (a late answer to the handshake's offer): the session stays.
+        let current = state.withLockedValue { s in s.delivery?.id == sessionID ? s.delivery : nil }
+        let session = current ?? sessions.claim(sessionID, for: self, now: eventLoop.now)
+        var settled: [EventLoopPromise<Void>] = []
+        let (channel, direct, flush) = state.withLockedValue { s -> ((any Channel)?, ByteBuffer?, Bool) in
+            // Offered again on the same link: answered, and the session left as it is.
+            let again = s.delivery?.id == session.id
+            if !again {
+                Self.failDelivery(s.delivery, with: .connectionLost)
+                s.delivery = session
+                settled = activateDelivery(&s, peerReceived: UInt64(acked))
+            }
+            var reply = ByteBuffer()
+            try? s.writer.writeResponse(
+                ExtensionHeader.sessionHello, id: id,
+                value: .object(["acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater))]), into: &reply
+            )
+            guard s.linkOpened else {
+                // In the handshake: the answer goes at once; the resends wait for the link to open.
+                return (s.channel, reply, false)
+            }
+            // In the queue (a file body may have the link now), ahead of the resends.
+            reply.writeBuffer(&s.outbound.bytes)
+            s.outbound.bytes = reply
+            return (nil, nil, s.outbound.needsFlush())
+        }
+        if let channel, let direct { channel.writeAndFlush(direct, promise: nil) }
+        for promise in settled { promise.succeed() }
+        if flush { scheduleFlush() }
+        logger.debug("acknowledged delivery: session attached", metadata: linkMetadata(["session": "\(sessionID)"]))
+    }
+}

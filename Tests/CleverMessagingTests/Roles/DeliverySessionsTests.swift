@@ -1,0 +1,88 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import CleverMessaging
+
+/// A server's table of delivery sessions: given back to the same client's next
+/// link, bounded by count and by age, with time as an argument.
+@Suite("DeliverySessions")
+struct DeliverySessionsTests {
+    private let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+    private let loop = EmbeddedEventLoop()
+
+    private func connection() -> Connection {
+        Connection(eventLoop: loop, registry: HandlerRegistry())
+    }
+
+    /// A session with one unacknowledged action, and its receipt's future.
+    private func session(_ id: String, in sessions: DeliverySessions, received: UInt64 = 0) throws -> (DeliverySession, EventLoopFuture<Void>) {
+        var session = DeliverySession(id: id, configuration: sessions.configuration)
+        let promise = loop.makePromise(of: Void.self)
+        try session.window.append(ByteBuffer(string: "frame of \(id)"), token: promise)
+        for sequence in stride(from: 1, through: received, by: 1) { _ = session.receiver.received(sequence: sequence, now: start) }
+        return (session, promise.futureResult)
+    }
+
+    @Test("the same session id gets its session back, window and high-water mark included")
+    func reattach() throws {
+        let sessions = DeliverySessions(configuration: DeliveryConfiguration())
+        let first = connection()
+        #expect(sessions.claim("a", for: first, now: start).window.count == 0, "unknown id: a new session")
+        let (stored, receipt) = try session("a", in: sessions, received: 7)
+        sessions.store(stored, from: first, now: start)
+        #expect(sessions.storedCount == 1)
+        let back = sessions.claim("a", for: connection(), now: start + .seconds(1))
+        #expect(back.window.count == 1)
+        #expect(back.receiver.highWater == 7)
+        #expect(sessions.storedCount == 0)
+        var settle = back
+        for promise in settle.window.acknowledge(through: 1) { promise.succeed() }
+        #expect(throws: Never.self) { try receipt.wait() }
+    }
+
+    @Test("beyond maximumSessions the session stored longest ago goes, and its receipts fail")
+    func boundedByCount() throws {
+        let sessions = DeliverySessions(configuration: DeliveryConfiguration(maximumSessions: 2))
+        var receipts: [EventLoopFuture<Void>] = []
+        for (offset, id) in ["a", "b", "c"].enumerated() {
+            let (stored, receipt) = try session(id, in: sessions)
+            receipts.append(receipt)
+            sessions.store(stored, from: connection(), now: start + .seconds(Int64(offset)))
+        }
+        #expect(sessions.storedCount == 2)
+        #expect(throws: MessagingError.connectionLost) { try receipts[0].wait() }
+        for id in ["b", "c"] {
+            var kept = sessions.claim(id, for: connection(), now: start + .seconds(3))
+            #expect(kept.window.count == 1)
+            for promise in kept.window.removeAll() { promise.succeed() }
+        }
+        #expect(sessions.claim("a", for: connection(), now: start + .seconds(3)).window.count == 0)
+    }
+
+    @Test("a session older than sessionLifetime goes, and its receipts fail")
+    func boundedByAge() throws {
+        let sessions = DeliverySessions(configuration: DeliveryConfiguration(sessionLifetime: .seconds(60)))
+        let (old, receipt) = try session("old", in: sessions)
+        sessions.store(old, from: connection(), now: start)
+        #expect(sessions.claim("other", for: connection(), now: start + .seconds(59)).window.count == 0)
+        #expect(sessions.storedCount == 1)
+        #expect(sessions.claim("other2", for: connection(), now: start + .seconds(61)).window.count == 0)
+        #expect(sessions.storedCount == 0)
+        #expect(throws: MessagingError.connectionLost) { try receipt.wait() }
+    }
+
+    @Test("a session still attached to a live connection is taken from it")
+    func takenFromLiveConnection() throws {
+        let sessions = DeliverySessions(configuration: DeliveryConfiguration())
+        let old = Connection(eventLoop: loop, registry: HandlerRegistry(), delivery: .server(sessions))
+        let (live, _) = try session("a", in: sessions, received: 4)
+        _ = sessions.claim("a", for: old, now: start)
+        old.state.withLockedValue { $0.delivery = live }
+        let taken = sessions.claim("a", for: connection(), now: start)
+        #expect(taken.receiver.highWater == 4)
+        #expect(old.deliveryStatistics == DeliveryStatistics())
+        var settle = taken
+        for promise in settle.window.removeAll() { promise.succeed() }
+    }
+}
