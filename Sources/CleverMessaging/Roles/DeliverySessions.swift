@@ -1,3 +1,4 @@
+import DequeModule
 import NIOConcurrencyHelpers
 import NIOCore
 
@@ -15,113 +16,121 @@ import NIOCore
 package final class DeliverySessions: Sendable {
     /// Where a session is.
     private enum Place: Sendable {
-        /// With the connection of a link that is up.
-        case attached(WeakConnection)
-        /// Kept for the client's next link, since `since`.
-        case stored(DeliverySession, since: NIODeadline)
+        /// With the connection (by its ``Connection/number``) of a link that is up.
+        case attached(connection: Int)
+        /// Kept for the client's next link, since `since`; `order` tells this
+        /// storing from an earlier one of the same session in ``Table/storedOrder``.
+        case stored(DeliverySession, since: NIODeadline, order: UInt64)
     }
 
-    /// A connection, not kept alive by the table.
-    private struct WeakConnection: Sendable {
-        weak var connection: Connection?
+    private struct Table {
+        var places: [String: Place] = [:]
+        /// The stored sessions in the order they were stored (by id and
+        /// `order`; an entry whose session was claimed or stored again since is
+        /// skipped): the oldest is first, so expiring and evicting cost O(1) each.
+        var storedOrder = Deque<(id: String, since: NIODeadline, order: UInt64)>()
+        var storedCount = 0
+        var nextOrder: UInt64 = 0
     }
 
-    private let table = NIOLockedValueBox<[String: Place]>([:])
+    private let table = NIOLockedValueBox(Table())
+    /// The server's live connection with a number, if any (no reference to a
+    /// connection is kept here, neither strong nor weak: a weak one would give
+    /// every connection a side table and slow down each of its retains).
+    private let connection: @Sendable (Int) -> Connection?
     let configuration: DeliveryConfiguration
 
     /// An empty table.
-    /// - Parameter configuration: the bounds and the sessions' settings.
-    init(configuration: DeliveryConfiguration) {
+    /// - Parameters:
+    ///   - configuration: the bounds and the sessions' settings.
+    ///   - connection: finds the server's live connection with a number.
+    init(configuration: DeliveryConfiguration, connection: @escaping @Sendable (Int) -> Connection?) {
         self.configuration = configuration
+        self.connection = connection
     }
 
     deinit {
         removeAll()
     }
 
-    /// How many sessions are kept for clients whose link is down.
+    /// How many sessions are stored (their client has no link).
     var storedCount: Int {
-        table.withLockedValue { $0.values.reduce(0) { if case .stored = $1 { $0 + 1 } else { $0 } } }
+        table.withLockedValue { $0.storedCount }
     }
 
-    /// A client's link offered session `id`: its session, taken from the
-    /// table, or from the connection of the client's previous link if that one
-    /// is still up (a link that died without the server noticing: it is closed),
-    /// or a new one.
-    /// - Parameters:
-    ///   - id: the session id.
-    ///   - connection: the connection of the new link.
-    ///   - now: the present.
-    /// - Returns: the session, now attached to `connection`.
+    /// The session `id` for `connection`, whose client offered it: the stored
+    /// one, the one a live connection of the same client holds (taken from
+    /// it), or a new one.
     func claim(_ id: String, for connection: Connection, now: NIODeadline) -> DeliverySession {
         var expired: [DeliverySession] = []
         // Lock order: the table, then a connection's state (a connection never takes the table's lock under its own).
         let found = table.withLockedValue { table -> DeliverySession? in
-            expired = Self.removeExpired(&table, now: now, lifetime: configuration.sessionLifetime)
-            let place = table[id]
-            table[id] = .attached(WeakConnection(connection: connection))
+            expired = Self.removeStale(&table, now: now, lifetime: configuration.sessionLifetime, keeping: configuration.maximumSessions)
+            let place = table.places[id]
+            table.places[id] = .attached(connection: connection.number)
             switch place {
-            case .stored(let session, _): return session
-            case .attached(let weak):
-                guard let previous = weak.connection, previous !== connection else { return nil }
+            case .stored(let session, _, _):
+                table.storedCount -= 1
+                return session
+            case .attached(let number):
+                guard number != connection.number, let previous = self.connection(number) else { return nil }
                 return previous.surrenderDelivery()
-            case nil: return nil
+            case nil:
+                return nil
             }
         }
         Self.fail(expired)
         return found ?? DeliverySession(id: id, configuration: configuration)
     }
 
-    /// The link of `connection` went down: its session is kept for the client's next link.
-    /// - Parameters:
-    ///   - session: the session.
-    ///   - connection: the connection it was attached to.
-    ///   - now: the present.
+    /// Keeps `session`, whose link (of `connection`) went down, for the client's next link.
     func store(_ session: DeliverySession, from connection: Connection, now: NIODeadline) {
         var dropped: [DeliverySession] = []
         table.withLockedValue { table in
-            if case .attached(let weak) = table[session.id], let other = weak.connection, other !== connection {
+            switch table.places[session.id] {
+            case .attached(let number) where number != connection.number:
                 // Claimed meanwhile by the client's next link: that one has it (this copy is stale).
                 dropped.append(session)
                 return
+            case .stored:
+                table.storedCount -= 1
+            default:
+                break
             }
-            table[session.id] = .stored(session, since: now)
-            dropped = Self.removeExpired(&table, now: now, lifetime: configuration.sessionLifetime)
-            dropped += Self.removeOldest(&table, keeping: configuration.maximumSessions)
+            table.nextOrder += 1
+            table.places[session.id] = .stored(session, since: now, order: table.nextOrder)
+            table.storedOrder.append((session.id, now, table.nextOrder))
+            table.storedCount += 1
+            dropped = Self.removeStale(&table, now: now, lifetime: configuration.sessionLifetime, keeping: configuration.maximumSessions)
         }
         Self.fail(dropped)
     }
 
-    /// Forgets every session (the server stops); their waiting receipts fail.
+    /// Ends every stored session (the server stops).
     func removeAll() {
         let all = table.withLockedValue { table -> [DeliverySession] in
-            defer { table.removeAll() }
-            return table.values.compactMap { if case .stored(let session, _) = $0 { session } else { nil } }
+            defer { table = Table() }
+            return table.places.values.compactMap { if case .stored(let session, _, _) = $0 { session } else { nil } }
         }
         Self.fail(all)
     }
 
-    private static func removeExpired(_ table: inout [String: Place], now: NIODeadline, lifetime: Duration) -> [DeliverySession] {
-        let limit = TimeAmount(lifetime)
+    /// Removes the stored sessions older than `lifetime`, then the oldest
+    /// ones beyond `limit`, from the front of the storing order.
+    private static func removeStale(_ table: inout Table, now: NIODeadline, lifetime: Duration, keeping limit: Int) -> [DeliverySession] {
+        let maximumAge = TimeAmount(lifetime)
         var gone: [DeliverySession] = []
-        for (id, place) in table {
-            if case .stored(let session, let since) = place, now - since > limit {
-                table[id] = nil
-                gone.append(session)
+        while let first = table.storedOrder.first {
+            guard case .stored(let session, _, let order) = table.places[first.id], order == first.order else {
+                // Claimed, or stored again later: a stale entry.
+                table.storedOrder.removeFirst()
+                continue
             }
-        }
-        return gone
-    }
-
-    private static func removeOldest(_ table: inout [String: Place], keeping limit: Int) -> [DeliverySession] {
-        var stored = table.compactMap { id, place -> (String, NIODeadline)? in
-            if case .stored(_, let since) = place { (id, since) } else { nil }
-        }
-        guard stored.count > limit else { return [] }
-        stored.sort { $0.1 < $1.1 }
-        var gone: [DeliverySession] = []
-        for (id, _) in stored.prefix(stored.count - limit) {
-            if case .stored(let session, _) = table.removeValue(forKey: id) { gone.append(session) }
+            guard now - first.since > maximumAge || table.storedCount > limit else { break }
+            table.storedOrder.removeFirst()
+            table.places[first.id] = nil
+            table.storedCount -= 1
+            gone.append(session)
         }
         return gone
     }

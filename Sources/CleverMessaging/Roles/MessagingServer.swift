@@ -45,7 +45,7 @@ public final class MessagingServer: Sendable {
     /// Whether `bound` was completed (completing it again after the event
     /// loops shut down would make NIO complain).
     private let boundSettled = NIOLockedValueBox(false)
-    private let state = NIOLockedValueBox(ServerState())
+    private let state: NIOLockedValueBox<ServerState>
     /// Woken when the table of connections changes.
     private let waiters = StateWaiters()
 
@@ -101,7 +101,11 @@ public final class MessagingServer: Sendable {
         self.group = group
         self.logger = logger
         self.bound = group.any().makePromise()
-        self.deliverySessions = DeliverySessions(configuration: configuration.delivery)
+        let state = NIOLockedValueBox(ServerState())
+        self.state = state
+        self.deliverySessions = DeliverySessions(configuration: configuration.delivery) { number in
+            state.withLockedValue { $0.connections[number] }
+        }
     }
 
     deinit {

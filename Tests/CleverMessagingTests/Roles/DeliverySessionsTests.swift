@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -10,6 +11,11 @@ import Testing
 struct DeliverySessionsTests {
     private let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
     private let loop = EmbeddedEventLoop()
+
+    /// A table whose server's live connections are `live` (found by number).
+    private func sessions(_ configuration: DeliveryConfiguration, live: NIOLockedValueBox<[Int: Connection]> = .init([:])) -> DeliverySessions {
+        DeliverySessions(configuration: configuration) { number in live.withLockedValue { $0[number] } }
+    }
 
     private func connection() -> Connection {
         Connection(eventLoop: loop, registry: HandlerRegistry())
@@ -26,7 +32,7 @@ struct DeliverySessionsTests {
 
     @Test("the same session id gets its session back, window and high-water mark included")
     func reattach() throws {
-        let sessions = DeliverySessions(configuration: DeliveryConfiguration())
+        let sessions = sessions(DeliveryConfiguration())
         let first = connection()
         #expect(sessions.claim("a", for: first, now: start).window.count == 0, "unknown id: a new session")
         let (stored, receipt) = try session("a", in: sessions, received: 7)
@@ -43,7 +49,7 @@ struct DeliverySessionsTests {
 
     @Test("beyond maximumSessions the session stored longest ago goes, and its receipts fail")
     func boundedByCount() throws {
-        let sessions = DeliverySessions(configuration: DeliveryConfiguration(maximumSessions: 2))
+        let sessions = sessions(DeliveryConfiguration(maximumSessions: 2))
         var receipts: [EventLoopFuture<Void>] = []
         for (offset, id) in ["a", "b", "c"].enumerated() {
             let (stored, receipt) = try session(id, in: sessions)
@@ -62,7 +68,7 @@ struct DeliverySessionsTests {
 
     @Test("a session older than sessionLifetime goes, and its receipts fail")
     func boundedByAge() throws {
-        let sessions = DeliverySessions(configuration: DeliveryConfiguration(sessionLifetime: .seconds(60)))
+        let sessions = sessions(DeliveryConfiguration(sessionLifetime: .seconds(60)))
         let (old, receipt) = try session("old", in: sessions)
         sessions.store(old, from: connection(), now: start)
         #expect(sessions.claim("other", for: connection(), now: start + .seconds(59)).window.count == 0)
@@ -74,8 +80,10 @@ struct DeliverySessionsTests {
 
     @Test("a session still attached to a live connection is taken from it")
     func takenFromLiveConnection() throws {
-        let sessions = DeliverySessions(configuration: DeliveryConfiguration())
+        let table = NIOLockedValueBox<[Int: Connection]>([:])
+        let sessions = sessions(DeliveryConfiguration(), live: table)
         let old = Connection(eventLoop: loop, registry: HandlerRegistry(), delivery: .server(sessions))
+        table.withLockedValue { $0[old.number] = old }
         let (live, _) = try session("a", in: sessions, received: 4)
         _ = sessions.claim("a", for: old, now: start)
         old.state.withLockedValue { $0.delivery = live }
