@@ -169,7 +169,7 @@ extension Connection {
                 s.outbound.bytes.writeImmutableBuffer(bytes)
                 return self.takeReceipt(&s)
             }
-            return try self.queueAction(&s, action, args: args, kwargs: kwargs, awaited: false)
+            return try self.queueAction(&s, action, args: args, kwargs: kwargs, reusing: bytes, awaited: false)
         }
     }
 
@@ -180,6 +180,7 @@ extension Connection {
         _ action: String,
         args: [JSONValue],
         kwargs: JSONObject,
+        reusing plainFrame: ByteBuffer? = nil,
         awaited: Bool
     ) throws(MessagingError) -> (SendReceipt, Bool) {
         guard s.delivery != nil, s.deliveryActive || !s.linkOpened else {
@@ -195,10 +196,14 @@ extension Connection {
         let owed = s.deliveryActive && s.delivery!.receiver.ackOwed ? s.delivery!.receiver.highWater : nil
         var frame = ByteBuffer()
         do throws(FrameEncodingError) {
-            try s.writer.writeAction(
-                action, args: args, kwargs: kwargs,
-                sequence: s.delivery!.window.nextSequence, acknowledged: owed, into: &frame
-            )
+            if let plainFrame {
+                try s.writer.writeAction(action, reusing: plainFrame, sequence: s.delivery!.window.nextSequence, acknowledged: owed, into: &frame)
+            } else {
+                try s.writer.writeAction(
+                    action, args: args, kwargs: kwargs,
+                    sequence: s.delivery!.window.nextSequence, acknowledged: owed, into: &frame
+                )
+            }
         } catch {
             throw .encoding(error)
         }

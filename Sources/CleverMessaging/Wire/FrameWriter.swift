@@ -196,18 +196,7 @@ package struct FrameWriter: Sendable {
         try Self.writeJSONFrame(
             maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: action) + (suffix?.count ?? 0) + 80,
             header: { output, contentLength in
-                Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
-                output.write(", \"message-type\": \"message\", \"action\": ")
-                JSONWriter.writeString(action, into: &output)
-                if let sequence {
-                    output.write(", \"x-clever-seq\": ")
-                    output.write(integer: Int(truncatingIfNeeded: sequence))
-                }
-                if let acknowledged {
-                    output.write(", \"x-clever-acked\": ")
-                    output.write(integer: Int(truncatingIfNeeded: acknowledged))
-                }
-                Self.writeHeaderEnd(suffix: suffix, into: &output)
+                Self.writeActionHeader(action, contentLength: contentLength, sequence: sequence, acknowledged: acknowledged, suffix: suffix, into: &output)
             },
             into: &out,
             maximumContentLength: { 24 + JSONWriter.maximumLength(of: .array(args)) + JSONWriter.maximumLength(of: kwargs) }
@@ -218,6 +207,64 @@ package struct FrameWriter: Sendable {
             JSONWriter.writeObject(kwargs, into: &output)
             output.write(byte: UInt8(ascii: "}"))
         }
+    }
+
+    /// Appends the action message of `plainFrame` (made by
+    /// ``writeAction(_:args:kwargs:into:)`` for the same `action`) with the
+    /// delivery keys: its content's bytes are reused as they are, only the
+    /// header is written again. A broadcast to peers with acknowledged
+    /// delivery encodes its arguments once, not once per peer.
+    /// - Parameters:
+    ///   - action: the action name of `plainFrame`.
+    ///   - plainFrame: the frame without delivery keys.
+    ///   - sequence: the action's sequence number.
+    ///   - acknowledged: the cumulative acknowledgement to carry, or `nil`.
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError``.
+    package func writeAction(
+        _ action: String,
+        reusing plainFrame: ByteBuffer,
+        sequence: UInt64,
+        acknowledged: UInt64?,
+        into out: inout ByteBuffer
+    ) throws(FrameEncodingError) {
+        guard let headerLength = plainFrame.getInteger(at: plainFrame.readerIndex, as: UInt16.self),
+            let content = plainFrame.getSlice(at: plainFrame.readerIndex + 2 + Int(headerLength), length: plainFrame.readableBytes - 2 - Int(headerLength))
+        else {
+            preconditionFailure("not a frame made by writeAction")
+        }
+        let suffix = headerSuffix
+        try content.withUnsafeReadableBytes { bytes throws(FrameEncodingError) in
+            try Self.writeJSONFrame(
+                maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: action) + (suffix?.count ?? 0) + 80,
+                header: { output, contentLength in
+                    Self.writeActionHeader(action, contentLength: contentLength, sequence: sequence, acknowledged: acknowledged, suffix: suffix, into: &output)
+                },
+                into: &out,
+                maximumContentLength: { bytes.count }
+            ) { output in
+                output.write(bytes: bytes)
+            }
+        }
+    }
+
+    /// Writes the header of an action message, with the delivery keys when given.
+    @inline(__always)
+    private static func writeActionHeader(
+        _ action: String, contentLength: Int, sequence: UInt64?, acknowledged: UInt64?, suffix: [UInt8]?, into output: inout JSONOutput
+    ) {
+        writePlainHeaderStart(contentLength: contentLength, into: &output)
+        output.write(", \"message-type\": \"message\", \"action\": ")
+        JSONWriter.writeString(action, into: &output)
+        if let sequence {
+            output.write(", \"x-clever-seq\": ")
+            output.write(integer: Int(truncatingIfNeeded: sequence))
+        }
+        if let acknowledged {
+            output.write(", \"x-clever-acked\": ")
+            output.write(integer: Int(truncatingIfNeeded: acknowledged))
+        }
+        writeHeaderEnd(suffix: suffix, into: &output)
     }
 
     /// Appends a request (3.3) made from its parts, without building a

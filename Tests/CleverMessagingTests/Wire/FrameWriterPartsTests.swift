@@ -44,6 +44,26 @@ struct FrameWriterPartsTests {
         }
     }
 
+    @Test("an action with delivery keys made from a plain frame's content is byte for byte the one made from its parts")
+    func reusedContent() throws {
+        let writer = FrameWriter(marker: ExtensionHeader.capabilities)
+        for (index, value) in Self.values.enumerated() {
+            let args: [JSONValue] = [value, .integer(index)]
+            let kwargs: JSONObject = index % 2 == 0 ? [:] : ["v": value]
+            let acknowledged: UInt64? = index % 3 == 0 ? nil : UInt64(index)
+            var plain = ByteBuffer(string: "before")
+            plain.moveReaderIndex(forwardBy: 6)
+            try writer.writeAction("led_fill", args: args, kwargs: kwargs, into: &plain)
+            let fromParts = try Self.bytes {
+                try writer.writeAction("led_fill", args: args, kwargs: kwargs, sequence: UInt64(index + 1), acknowledged: acknowledged, into: &$0)
+            }
+            let reused = try Self.bytes {
+                try writer.writeAction("led_fill", reusing: plain, sequence: UInt64(index + 1), acknowledged: acknowledged, into: &$0)
+            }
+            #expect(reused == fromParts)
+        }
+    }
+
     @Test("appends after what the buffer holds, and several frames decode back in order")
     func appends() throws {
         let writer = FrameWriter(marker: ExtensionHeader.capabilities)
