@@ -31,8 +31,11 @@ extension Bench {
         @Option(help: "How many times to time the broadcast and the request-all (ours and the baseline's); the median is reported.")
         var rounds: Int = 1
 
-        @Flag(inversion: .prefixedNo, help: "Whether the station pings the drones (the library default: every 5 s).")
+        @Flag(inversion: .prefixedNo, help: "Whether the station pings idle drones (the library default: after 2 s idle).")
         var stationPings = true
+
+        @Flag(inversion: .prefixedNo, help: "Whether the station agrees to acknowledged delivery (the library default): each drone then acknowledges each action.")
+        var delivery = true
 
         func validate() throws {
             guard count >= 1 else { throw ValidationError("--count must be at least 1") }
@@ -49,6 +52,7 @@ extension Bench {
             configuration.keepalive.enabled = false
             configuration.filePolicy = nil
             if !stationPings { configuration.pingInterval = nil }
+            configuration.delivery.isEnabled = delivery
             let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger)
             let stationTask = Task { try await station.run() }
             let port = try await station.server.localAddress().port!
