@@ -131,25 +131,8 @@ struct SlowLinkTests {
         try await Self.withProxiedPair(configuration: configuration) { proxy, client, _, _, clientRoot in
             clientRoot.write("big.bin", sampleBytes(count: 32 * 1024 * 1024))
             let events = client.events()
-            let paused = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
-            let outcome: MessagingError?
-            do throws(MessagingError) {
-                _ = try await client.connection.pushFile(clientRoot.file("big.bin"), to: "big.bin") { _ in
-                    paused.withLockedValue { at in
-                        guard at == nil else { return }
-                        at = .now
-                        proxy.pause()
-                    }
-                }
-                outcome = nil
-            } catch {
-                outcome = error
-            }
-            let elapsed = paused.withLockedValue { $0 }.map { ContinuousClock.now - $0 }
-            print("stalled push failed \(elapsed.map { "\($0)" } ?? "-") after the outage began: \(outcome.map { "\($0)" } ?? "no error")")
-            #expect(outcome?.code == .transferStalled)
-            if let elapsed {
-                #expect(elapsed >= .milliseconds(1500))
+            try await Self.expectStall("push", proxy: proxy) { progress throws(MessagingError) in
+                _ = try await client.connection.pushFile(clientRoot.file("big.bin"), to: "big.bin", progress: progress)
             }
             _ = await firstEvent(in: events, within: .seconds(10)) {
                 if case .disconnected = $0 { return true }
@@ -166,27 +149,39 @@ struct SlowLinkTests {
         configuration.transferStallTimeout = .milliseconds(1500)
         try await Self.withProxiedPair(configuration: configuration) { proxy, client, _, serverRoot, clientRoot in
             serverRoot.write("big.bin", sampleBytes(count: 32 * 1024 * 1024))
-            let paused = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
-            let outcome: MessagingError?
-            do throws(MessagingError) {
-                _ = try await client.connection.pullFile("big.bin", to: clientRoot.file("big.bin")) { _ in
-                    paused.withLockedValue { at in
-                        guard at == nil else { return }
-                        at = .now
-                        proxy.pause()
-                    }
-                }
-                outcome = nil
-            } catch {
-                outcome = error
-            }
-            let elapsed = paused.withLockedValue { $0 }.map { ContinuousClock.now - $0 }
-            print("stalled pull failed \(elapsed.map { "\($0)" } ?? "-") after the outage began: \(outcome.map { "\($0)" } ?? "no error")")
-            #expect(outcome?.code == .transferStalled)
-            if let elapsed {
-                #expect(elapsed >= .milliseconds(1500))
+            try await Self.expectStall("pull", proxy: proxy) { progress throws(MessagingError) in
+                _ = try await client.connection.pullFile("big.bin", to: clientRoot.file("big.bin"), progress: progress)
             }
             #expect(!clientRoot.contents.contains("big.bin"), "nothing half-received is kept")
+        }
+    }
+
+    /// Runs `transfer`, pausing the proxy at its first progress report, and
+    /// expects it to fail with transfer_stalled no sooner than the stall timeout (1.5 s).
+    private static func expectStall(
+        _ what: String,
+        proxy: FaultProxy,
+        transfer: (@escaping FileTransferProgressHandler) async throws(MessagingError) -> Void
+    ) async throws {
+        let paused = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
+        let outcome: MessagingError?
+        do throws(MessagingError) {
+            try await transfer { _ in
+                paused.withLockedValue { at in
+                    guard at == nil else { return }
+                    at = .now
+                    proxy.pause()
+                }
+            }
+            outcome = nil
+        } catch {
+            outcome = error
+        }
+        let elapsed = paused.withLockedValue { $0 }.map { ContinuousClock.now - $0 }
+        print("stalled \(what) failed \(elapsed.map { "\($0)" } ?? "-") after the outage began: \(outcome.map { "\($0)" } ?? "no error")")
+        #expect(outcome?.code == .transferStalled)
+        if let elapsed {
+            #expect(elapsed >= .milliseconds(1500))
         }
     }
 }
