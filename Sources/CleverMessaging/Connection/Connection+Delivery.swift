@@ -66,15 +66,21 @@ extension Connection {
         return s.delivery
     }
 
-    /// Gives this connection's session to the connection of the same client's
-    /// new link, and closes this one's link (it died without this side noticing).
+    /// Gives this connection's session to `successor`, the connection of the
+    /// same client's new link, and closes this one's link (it died without this
+    /// side noticing). An action queued here from now on (a sender that looked
+    /// up the client's connection before the new link replaced it) goes to
+    /// `successor`, numbered in the session, instead of plainly onto the dying link.
+    /// - Parameter successor: the connection the session goes to.
     /// - Returns: the session, or `nil` when it has none.
-    func surrenderDelivery() -> DeliverySession? {
+    func surrenderDelivery(to successor: Connection) -> DeliverySession? {
         let (session, channel) = state.withLockedValue { s -> (DeliverySession?, (any Channel)?) in
             defer {
                 s.delivery = nil
                 s.deliveryActive = false
                 s.ackTimer.disarm()
+                s.deliverySurrendered = true
+                s.deliverySuccessor = successor
             }
             return (s.delivery, s.channel)
         }
@@ -138,12 +144,31 @@ extension Connection {
     /// - Returns: the receipt.
     /// - Throws: ``MessagingError``, ``MessagingError/resendWindowFull(count:bytes:)`` among them.
     func enqueueAction(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> SendReceipt {
-        let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt, Bool) in
+        var successor: Connection?
+        let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt?, Bool) in
+            if s.deliverySurrendered {
+                successor = try Self.successor(&s)
+                return (nil, false)
+            }
             try self.checkCanQueue(&s)
             return try self.queueAction(&s, action, args: args, kwargs: kwargs, awaited: awaited)
         }
+        guard let receipt else {
+            // Outside this connection's lock: a connection's lock is never taken under another's.
+            return try successor!.enqueueAction(action, args: args, kwargs: kwargs, awaited: awaited)
+        }
         if flush { scheduleFlush() }
         return receipt
+    }
+
+    /// The connection this one's session went to (see ``surrenderDelivery(to:)``).
+    /// Runs under the state lock.
+    /// - Throws: ``MessagingError/connectionLost`` when that connection is gone
+    ///   (its link dropped too: the session waits in the server's table, and
+    ///   this connection cannot number actions in it).
+    private static func successor(_ s: inout State) throws(MessagingError) -> Connection {
+        guard let successor = s.deliverySuccessor else { throw .connectionLost }
+        return successor
     }
 
     /// Queues an action encoded once for many connections (a broadcast), and
@@ -163,7 +188,12 @@ extension Connection {
         args: [JSONValue],
         kwargs: JSONObject
     ) throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool) {
-        try withState { s throws(MessagingError) in
+        var successor: Connection?
+        let queued = try withState { s throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool)? in
+            if s.deliverySurrendered {
+                successor = try Self.successor(&s)
+                return nil
+            }
             try self.checkCanQueue(&s)
             guard s.delivery != nil, s.deliveryActive || !s.linkOpened else {
                 s.outbound.bytes.writeImmutableBuffer(bytes)
@@ -171,6 +201,9 @@ extension Connection {
             }
             return try self.queueAction(&s, action, args: args, kwargs: kwargs, awaited: false)
         }
+        if let queued { return queued }
+        // The session moved to the client's newer link: the action goes there (which flushes it itself).
+        return (try successor!.enqueueAction(action, args: args, kwargs: kwargs, awaited: false), false)
     }
 
     /// Queues an action under the state lock (see ``enqueueAction(_:args:kwargs:awaited:)``).

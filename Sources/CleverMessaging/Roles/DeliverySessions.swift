@@ -64,7 +64,7 @@ package final class DeliverySessions: Sendable {
             case .stored(let session, _): return session
             case .attached(let weak):
                 guard let previous = weak.connection, previous !== connection else { return nil }
-                return previous.surrenderDelivery()
+                return previous.surrenderDelivery(to: connection)
             case nil: return nil
             }
         }
