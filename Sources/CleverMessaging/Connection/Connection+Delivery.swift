@@ -144,6 +144,22 @@ extension Connection {
     /// - Returns: the receipt.
     /// - Throws: ``MessagingError``, ``MessagingError/resendWindowFull(count:bytes:)`` among them.
     func enqueueAction(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> SendReceipt {
+        switch try queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited) {
+        case .queued(let receipt): return receipt
+        case .passOn(let successor): return try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: awaited)
+        }
+    }
+
+    /// Where an action went.
+    private enum Queued {
+        /// Queued on this connection.
+        case queued(SendReceipt)
+        /// Not queued: this connection's session went to `successor`, and the action goes there too.
+        case passOn(successor: Connection)
+    }
+
+    /// Queues an action on this connection, unless its session went to another (see ``enqueueAction(_:args:kwargs:awaited:)``).
+    private func queueActionHere(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> Queued {
         var successor: Connection?
         let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt?, Bool) in
             if s.deliverySurrendered {
@@ -153,12 +169,30 @@ extension Connection {
             try self.checkCanQueue(&s)
             return try self.queueAction(&s, action, args: args, kwargs: kwargs, awaited: awaited)
         }
-        guard let receipt else {
-            // Outside this connection's lock: a connection's lock is never taken under another's.
-            return try successor!.enqueueAction(action, args: args, kwargs: kwargs, awaited: awaited)
-        }
+        guard let receipt else { return .passOn(successor: successor!) }
         if flush { scheduleFlush() }
-        return receipt
+        return .queued(receipt)
+    }
+
+    /// Queues an action on `successor`, the connection this one's session went
+    /// to (or on the one it went to from there), outside this connection's lock
+    /// (a connection's lock is never taken under another's) and under the
+    /// server's session table's lock: the session is attached to `successor` by
+    /// then, and numbers the action.
+    private func passOn(
+        to successor: Connection, _ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool
+    ) throws(MessagingError) -> SendReceipt {
+        func queue() throws(MessagingError) -> SendReceipt {
+            var target = successor
+            while true {
+                switch try target.queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited) {
+                case .queued(let receipt): return receipt
+                case .passOn(let next): target = next
+                }
+            }
+        }
+        guard case .server(let sessions) = deliveryRole else { return try queue() }
+        return try sessions.passOn(queue)
     }
 
     /// The connection this one's session went to (see ``surrenderDelivery(to:)``).
@@ -203,7 +237,7 @@ extension Connection {
         }
         if let queued { return queued }
         // The session moved to the client's newer link: the action goes there (which flushes it itself).
-        return (try successor!.enqueueAction(action, args: args, kwargs: kwargs, awaited: false), false)
+        return (try passOn(to: successor!, action, args: args, kwargs: kwargs, awaited: false), false)
     }
 
     /// Queues an action under the state lock (see ``enqueueAction(_:args:kwargs:awaited:)``).
@@ -316,30 +350,38 @@ extension Connection {
         }
         // Offered again on the same link (a late answer to the handshake's offer): the session stays.
         let current = state.withLockedValue { s in s.delivery?.id == sessionID ? s.delivery : nil }
-        let session = current ?? sessions.claim(sessionID, for: self, now: eventLoop.now)
         var settled: [EventLoopPromise<Void>] = []
-        let (channel, direct, flush) = state.withLockedValue { s -> ((any Channel)?, ByteBuffer?, Bool) in
-            // Offered again on the same link: answered, and the session left as it is.
-            let again = s.delivery?.id == session.id
-            if !again {
-                Self.failDelivery(s.delivery, with: .connectionLost)
-                s.delivery = session
-                settled = activateDelivery(&s, peerReceived: UInt64(acked))
+        var replaced: DeliverySession?
+        // Attaches `session` (unless it is attached already) and queues the answer.
+        func attach(_ session: DeliverySession) -> ((any Channel)?, ByteBuffer?, Bool) {
+            state.withLockedValue { s -> ((any Channel)?, ByteBuffer?, Bool) in
+                // Offered again on the same link: answered, and the session left as it is.
+                let again = s.delivery?.id == session.id
+                if !again {
+                    replaced = s.delivery
+                    s.delivery = session
+                    settled = activateDelivery(&s, peerReceived: UInt64(acked))
+                }
+                var reply = ByteBuffer()
+                try? s.writer.writeResponse(
+                    ExtensionHeader.sessionHello, id: id,
+                    value: .object(["acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater))]), into: &reply
+                )
+                guard s.linkOpened else {
+                    // In the handshake: the answer goes at once; the resends wait for the link to open.
+                    return (s.channel, reply, false)
+                }
+                // In the queue (a file body may have the link now), ahead of the resends.
+                reply.writeBuffer(&s.outbound.bytes)
+                s.outbound.bytes = reply
+                return (nil, nil, s.outbound.needsFlush())
             }
-            var reply = ByteBuffer()
-            try? s.writer.writeResponse(
-                ExtensionHeader.sessionHello, id: id,
-                value: .object(["acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater))]), into: &reply
-            )
-            guard s.linkOpened else {
-                // In the handshake: the answer goes at once; the resends wait for the link to open.
-                return (s.channel, reply, false)
-            }
-            // In the queue (a file body may have the link now), ahead of the resends.
-            reply.writeBuffer(&s.outbound.bytes)
-            s.outbound.bytes = reply
-            return (nil, nil, s.outbound.needsFlush())
         }
+        // A session taken from the table, or from the client's previous link, is
+        // attached under the table's lock (see `DeliverySessions.passOn(_:)`).
+        let (channel, direct, flush) = current.map(attach)
+            ?? sessions.claim(sessionID, for: self, now: eventLoop.now, attach: attach)
+        Self.failDelivery(replaced, with: .connectionLost)
         if let channel, let direct { channel.writeAndFlush(direct, promise: nil) }
         for promise in settled { promise.succeed() }
         if flush { scheduleFlush() }

@@ -54,22 +54,48 @@ package final class DeliverySessions: Sendable {
     ///   - now: the present.
     /// - Returns: the session, now attached to `connection`.
     func claim(_ id: String, for connection: Connection, now: NIODeadline) -> DeliverySession {
+        claim(id, for: connection, now: now) { $0 }
+    }
+
+    /// A client's link offered session `id`: its session (see
+    /// ``claim(_:for:now:)``), handed to `attach` under the table's lock, so
+    /// that an action passed on by the connection that gave the session up
+    /// (``passOn(_:)``) finds it attached to `connection`.
+    /// - Parameters:
+    ///   - id: the session id.
+    ///   - connection: the connection of the new link.
+    ///   - now: the present.
+    ///   - attach: attaches the session to `connection` (may take its state lock, no other connection's).
+    /// - Returns: what `attach` returns.
+    func claim<T>(_ id: String, for connection: Connection, now: NIODeadline, attach: (DeliverySession) -> T) -> T {
         var expired: [DeliverySession] = []
         // Lock order: the table, then a connection's state (a connection never takes the table's lock under its own).
-        let found = table.withLockedValue { table -> DeliverySession? in
+        let attached = table.withLockedValue { table -> T in
             expired = Self.removeExpired(&table, now: now, lifetime: configuration.sessionLifetime)
             let place = table[id]
             table[id] = .attached(WeakConnection(connection: connection))
+            var found: DeliverySession?
             switch place {
-            case .stored(let session, _): return session
+            case .stored(let session, _): found = session
             case .attached(let weak):
-                guard let previous = weak.connection, previous !== connection else { return nil }
-                return previous.surrenderDelivery(to: connection)
-            case nil: return nil
+                if let previous = weak.connection, previous !== connection { found = previous.surrenderDelivery(to: connection) }
+            case nil: break
             }
+            return attach(found ?? DeliverySession(id: id, configuration: configuration))
         }
         Self.fail(expired)
-        return found ?? DeliverySession(id: id, configuration: configuration)
+        return attached
+    }
+
+    /// Runs `body`, which queues an action on the connection a session went to
+    /// (for the connection that gave it up), under the table's lock: the action
+    /// never comes between the session leaving one connection and attaching to
+    /// the next (``claim(_:for:now:attach:)``), so it is numbered in the session.
+    /// - Parameter body: queues the action; takes one connection's state lock.
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
+    func passOn<T>(_ body: () throws(MessagingError) -> T) throws(MessagingError) -> T {
+        try table.withLockedValue { _ in Result { () throws(MessagingError) in try body() } }.get()
     }
 
     /// The link of `connection` went down: its session is kept for the client's next link.
