@@ -66,15 +66,21 @@ extension Connection {
         return s.delivery
     }
 
-    /// Gives this connection's session to the connection of the same client's
-    /// new link, and closes this one's link (it died without this side noticing).
+    /// Gives this connection's session to `successor`, the connection of the
+    /// same client's new link, and closes this one's link (it died without this
+    /// side noticing). An action queued here from now on (a sender that looked
+    /// up the client's connection before the new link replaced it) goes to
+    /// `successor`, numbered in the session, instead of plainly onto the dying link.
+    /// - Parameter successor: the connection the session goes to.
     /// - Returns: the session, or `nil` when it has none.
-    func surrenderDelivery() -> DeliverySession? {
+    func surrenderDelivery(to successor: Connection) -> DeliverySession? {
         let (session, channel) = state.withLockedValue { s -> (DeliverySession?, (any Channel)?) in
             defer {
                 s.delivery = nil
                 s.deliveryActive = false
                 s.ackTimer.disarm()
+                s.deliverySurrendered = true
+                s.deliverySuccessor = successor
             }
             return (s.delivery, s.channel)
         }
@@ -138,12 +144,70 @@ extension Connection {
     /// - Returns: the receipt.
     /// - Throws: ``MessagingError``, ``MessagingError/resendWindowFull(count:bytes:)`` among them.
     func enqueueAction(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> SendReceipt {
-        let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt, Bool) in
+        switch try queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited) {
+        case .queued(let receipt): return receipt
+        case .passOn(let successor): return try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: awaited)
+        }
+    }
+
+    /// Where an action went.
+    private enum Queued {
+        /// Queued on this connection.
+        case queued(SendReceipt)
+        /// Not queued: this connection's session went to `successor`, and the action goes there too.
+        case passOn(successor: Connection)
+    }
+
+    /// Queues an action on this connection, unless its session went to another (see ``enqueueAction(_:args:kwargs:awaited:)``).
+    private func queueActionHere(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> Queued {
+        var successor: Connection?
+        let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt?, Bool) in
+            if s.deliverySurrendered {
+                successor = try Self.successor(&s)
+                return (nil, false)
+            }
             try self.checkCanQueue(&s)
             return try self.queueAction(&s, action, args: args, kwargs: kwargs, awaited: awaited)
         }
+        guard let receipt else { return .passOn(successor: successor!) }
         if flush { scheduleFlush() }
-        return receipt
+        return .queued(receipt)
+    }
+
+    /// Queues an action on `successor`, the connection this one's session went
+    /// to (or on the one it went to from there), outside this connection's lock
+    /// (a connection's lock is never taken under another's) and under the
+    /// server's session table's lock: the session is attached to `successor` by
+    /// then, and numbers the action.
+    private func passOn(
+        to successor: Connection, _ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool
+    ) throws(MessagingError) -> SendReceipt {
+        func queue() throws(MessagingError) -> SendReceipt {
+            var target = successor
+            while true {
+                do throws(MessagingError) {
+                    switch try target.queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited) {
+                    case .queued(let receipt): return receipt
+                    case .passOn(let next): target = next
+                    }
+                } catch .closed {
+                    // The successor's link dropped too: the session waits in the server's table.
+                    throw .connectionLost
+                }
+            }
+        }
+        guard case .server(let sessions) = deliveryRole else { return try queue() }
+        return try sessions.passOn(queue)
+    }
+
+    /// The connection this one's session went to (see ``surrenderDelivery(to:)``).
+    /// Runs under the state lock.
+    /// - Throws: ``MessagingError/connectionLost`` when that connection is gone
+    ///   (its link dropped too: the session waits in the server's table, and
+    ///   this connection cannot number actions in it).
+    private static func successor(_ s: inout State) throws(MessagingError) -> Connection {
+        guard let successor = s.deliverySuccessor else { throw .connectionLost }
+        return successor
     }
 
     /// Queues an action encoded once for many connections (a broadcast), and
@@ -163,7 +227,12 @@ extension Connection {
         args: [JSONValue],
         kwargs: JSONObject
     ) throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool) {
-        try withState { s throws(MessagingError) in
+        var successor: Connection?
+        let queued = try withState { s throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool)? in
+            if s.deliverySurrendered {
+                successor = try Self.successor(&s)
+                return nil
+            }
             try self.checkCanQueue(&s)
             guard s.delivery != nil, s.deliveryActive || !s.linkOpened else {
                 s.outbound.bytes.writeImmutableBuffer(bytes)
@@ -171,6 +240,9 @@ extension Connection {
             }
             return try self.queueAction(&s, action, args: args, kwargs: kwargs, reusing: bytes, awaited: false)
         }
+        if let queued { return queued }
+        // The session moved to the client's newer link: the action goes there (which flushes it itself).
+        return (try passOn(to: successor!, action, args: args, kwargs: kwargs, awaited: false), false)
     }
 
     /// Queues an action under the state lock (see ``enqueueAction(_:args:kwargs:awaited:)``).
@@ -196,12 +268,13 @@ extension Connection {
         let owed = s.deliveryActive && s.delivery!.receiver.ackOwed ? s.delivery!.receiver.highWater : nil
         var frame = ByteBuffer()
         do throws(FrameEncodingError) {
-            if let plainFrame {
-                try s.writer.writeAction(action, reusing: plainFrame, sequence: s.delivery!.window.nextSequence, acknowledged: owed, into: &frame)
+            let sequence = s.delivery!.window.nextSequence
+            if let plainFrame, try s.writer.writeAction(action, reusing: plainFrame, sequence: sequence, acknowledged: owed, into: &frame) {
+                // The plain frame's content, reused.
             } else {
                 try s.writer.writeAction(
                     action, args: args, kwargs: kwargs,
-                    sequence: s.delivery!.window.nextSequence, acknowledged: owed, into: &frame
+                    sequence: sequence, acknowledged: owed, into: &frame
                 )
             }
         } catch {
@@ -288,30 +361,38 @@ extension Connection {
         }
         // Offered again on the same link (a late answer to the handshake's offer): the session stays.
         let current = state.withLockedValue { s in s.delivery?.id == sessionID ? s.delivery : nil }
-        let session = current ?? sessions.claim(sessionID, for: self, now: eventLoop.now)
         var settled: [EventLoopPromise<Void>] = []
-        let (channel, direct, flush) = state.withLockedValue { s -> ((any Channel)?, ByteBuffer?, Bool) in
-            // Offered again on the same link: answered, and the session left as it is.
-            let again = s.delivery?.id == session.id
-            if !again {
-                Self.failDelivery(s.delivery, with: .connectionLost)
-                s.delivery = session
-                settled = activateDelivery(&s, peerReceived: UInt64(acked))
+        var replaced: DeliverySession?
+        // Attaches `session` (unless it is attached already) and queues the answer.
+        func attach(_ session: DeliverySession) -> ((any Channel)?, ByteBuffer?, Bool) {
+            state.withLockedValue { s -> ((any Channel)?, ByteBuffer?, Bool) in
+                // Offered again on the same link: answered, and the session left as it is.
+                let again = s.delivery?.id == session.id
+                if !again {
+                    replaced = s.delivery
+                    s.delivery = session
+                    settled = activateDelivery(&s, peerReceived: UInt64(acked))
+                }
+                var reply = ByteBuffer()
+                try? s.writer.writeResponse(
+                    ExtensionHeader.sessionHello, id: id,
+                    value: .object(["acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater))]), into: &reply
+                )
+                guard s.linkOpened else {
+                    // In the handshake: the answer goes at once; the resends wait for the link to open.
+                    return (s.channel, reply, false)
+                }
+                // In the queue (a file body may have the link now), ahead of the resends.
+                reply.writeBuffer(&s.outbound.bytes)
+                s.outbound.bytes = reply
+                return (nil, nil, s.outbound.needsFlush())
             }
-            var reply = ByteBuffer()
-            try? s.writer.writeResponse(
-                ExtensionHeader.sessionHello, id: id,
-                value: .object(["acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater))]), into: &reply
-            )
-            guard s.linkOpened else {
-                // In the handshake: the answer goes at once; the resends wait for the link to open.
-                return (s.channel, reply, false)
-            }
-            // In the queue (a file body may have the link now), ahead of the resends.
-            reply.writeBuffer(&s.outbound.bytes)
-            s.outbound.bytes = reply
-            return (nil, nil, s.outbound.needsFlush())
         }
+        // A session taken from the table, or from the client's previous link, is
+        // attached under the table's lock (see `DeliverySessions.passOn(_:)`).
+        let (channel, direct, flush) = current.map(attach)
+            ?? sessions.claim(sessionID, for: self, now: eventLoop.now, attach: attach)
+        Self.failDelivery(replaced, with: .connectionLost)
         if let channel, let direct { channel.writeAndFlush(direct, promise: nil) }
         for promise in settled { promise.succeed() }
         if flush { scheduleFlush() }

@@ -106,6 +106,14 @@ public final class Connection: Sendable {
         var delivery: DeliverySession?
         /// Whether the current link agreed to acknowledged delivery.
         var deliveryActive = false
+        /// A server's connection whose session went to the connection of the
+        /// client's newer link (``Connection/surrenderDelivery(to:)``): actions
+        /// queued here from then on go to that connection, into the session.
+        var deliverySurrendered = false
+        /// That connection. Held strongly, not weakly (a weak reference would
+        /// slow down every retain of it): this connection's link is closed and
+        /// the server lets go of it, and the successor refers to nothing here.
+        var deliverySuccessor: Connection?
         /// The timer of an owed acknowledgement (``DeliveryReceiver``).
         var ackTimer = TimerSlot()
         /// The link (its number) on which a client offered its session after the link opened.

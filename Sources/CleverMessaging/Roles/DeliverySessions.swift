@@ -62,25 +62,51 @@ package final class DeliverySessions: Sendable {
     /// one, the one a live connection of the same client holds (taken from
     /// it), or a new one.
     func claim(_ id: String, for connection: Connection, now: NIODeadline) -> DeliverySession {
+        claim(id, for: connection, now: now) { $0 }
+    }
+
+    /// A client's link offered session `id`: its session (see
+    /// ``claim(_:for:now:)``), handed to `attach` under the table's lock, so
+    /// that an action passed on by the connection that gave the session up
+    /// (``passOn(_:)``) finds it attached to `connection`.
+    /// - Parameters:
+    ///   - id: the session id.
+    ///   - connection: the connection of the new link.
+    ///   - now: the present.
+    ///   - attach: attaches the session to `connection` (may take its state lock, no other connection's).
+    /// - Returns: what `attach` returns.
+    func claim<T>(_ id: String, for connection: Connection, now: NIODeadline, attach: (DeliverySession) -> T) -> T {
         var expired: [DeliverySession] = []
         // Lock order: the table, then a connection's state (a connection never takes the table's lock under its own).
-        let found = table.withLockedValue { table -> DeliverySession? in
+        let attached = table.withLockedValue { table -> T in
             expired = Self.removeStale(&table, now: now, lifetime: configuration.sessionLifetime, keeping: configuration.maximumSessions)
             let place = table.places[id]
             table.places[id] = .attached(connection: connection.number)
+            var found: DeliverySession?
             switch place {
             case .stored(let session, _, _):
                 table.storedCount -= 1
-                return session
+                found = session
             case .attached(let number):
-                guard number != connection.number, let previous = self.connection(number) else { return nil }
-                return previous.surrenderDelivery()
+                if number != connection.number, let previous = self.connection(number) { found = previous.surrenderDelivery(to: connection) }
             case nil:
-                return nil
+                break
             }
+            return attach(found ?? DeliverySession(id: id, configuration: configuration))
         }
         Self.fail(expired)
-        return found ?? DeliverySession(id: id, configuration: configuration)
+        return attached
+    }
+
+    /// Runs `body`, which queues an action on the connection a session went to
+    /// (for the connection that gave it up), under the table's lock: the action
+    /// never comes between the session leaving one connection and attaching to
+    /// the next (``claim(_:for:now:attach:)``), so it is numbered in the session.
+    /// - Parameter body: queues the action; takes one connection's state lock.
+    /// - Returns: what `body` returns.
+    /// - Throws: what `body` throws.
+    func passOn<T>(_ body: () throws(MessagingError) -> T) throws(MessagingError) -> T {
+        try table.withLockedValue { _ in Result { () throws(MessagingError) in try body() } }.get()
     }
 
     /// Keeps `session`, whose link (of `connection`) went down, for the client's next link.

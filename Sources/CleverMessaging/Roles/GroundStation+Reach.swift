@@ -74,8 +74,10 @@ extension GroundStation {
     }
 
     /// Queues `bytes`, the encoded `action`, on each connection and waits until every frame is written
-    /// (a connection with acknowledged delivery numbers its own copy of the action).
-    /// - Returns: one result per connection, in order: the receipt, or why the frame was not written.
+    /// (a connection with acknowledged delivery numbers its own copy of the action, and
+    /// one whose link dropped first keeps it in the drone's session for the next link).
+    /// - Returns: one result per connection, in order: the receipt, or why the frame was not written
+    ///   (nor kept for the drone's next link).
     func write(
         _ bytes: ByteBuffer, action: (name: String, args: [JSONValue], kwargs: JSONObject), to connections: [Connection]
     ) async -> [Result<SendReceipt, MessagingError>] {
@@ -86,6 +88,10 @@ extension GroundStation {
             do throws(MessagingError) {
                 try await receipt.written()
             } catch {
+                // An acknowledged action whose link dropped before it was written
+                // stays in the drone's session and goes again on its next link:
+                // it is not lost, and its receipt's `delivered()` tells the outcome.
+                if receipt.guarantee == .delivered { continue }
                 results[index] = .failure(error)
             }
         }

@@ -4,7 +4,9 @@ extension GroundStation {
     // MARK: - Actions
 
     /// Sends an action to the given drones, its arguments encoded once, and
-    /// waits until it is written to each drone's socket.
+    /// waits until it is written to each drone's socket (or, toward a drone with
+    /// acknowledged delivery whose link dropped first, kept in its session for
+    /// its next link: the receipt's ``SendReceipt/delivered()`` then tells).
     ///
     /// No drone is skipped silently: each one named is in the results, sent or
     /// with why not (its ``DroneResults/Element/skipReason``: ``DroneSkipReason/disconnected``

@@ -220,6 +220,7 @@ package struct FrameWriter: Sendable {
     ///   - sequence: the action's sequence number.
     ///   - acknowledged: the cumulative acknowledgement to carry, or `nil`.
     ///   - out: the buffer to append to.
+    /// - Returns: `false` (and nothing written) when `plainFrame` is not a whole frame.
     /// - Throws: ``FrameEncodingError``.
     package func writeAction(
         _ action: String,
@@ -227,11 +228,12 @@ package struct FrameWriter: Sendable {
         sequence: UInt64,
         acknowledged: UInt64?,
         into out: inout ByteBuffer
-    ) throws(FrameEncodingError) {
-        guard let headerLength = plainFrame.getInteger(at: plainFrame.readerIndex, as: UInt16.self),
-            let content = plainFrame.getSlice(at: plainFrame.readerIndex + 2 + Int(headerLength), length: plainFrame.readableBytes - 2 - Int(headerLength))
+    ) throws(FrameEncodingError) -> Bool {
+        guard let headerLength = plainFrame.getInteger(at: plainFrame.readerIndex, as: UInt16.self).map(Int.init),
+            plainFrame.readableBytes >= 2 + headerLength,
+            let content = plainFrame.getSlice(at: plainFrame.readerIndex + 2 + headerLength, length: plainFrame.readableBytes - 2 - headerLength)
         else {
-            preconditionFailure("not a frame made by writeAction")
+            return false
         }
         let suffix = headerSuffix
         try content.withUnsafeReadableBytes { bytes throws(FrameEncodingError) in
@@ -246,6 +248,7 @@ package struct FrameWriter: Sendable {
                 output.write(bytes: bytes)
             }
         }
+        return true
     }
 
     /// Writes the header of an action message, with the delivery keys when given.

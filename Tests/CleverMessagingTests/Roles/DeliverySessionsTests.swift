@@ -93,4 +93,44 @@ struct DeliverySessionsTests {
         var settle = taken
         for promise in settle.window.removeAll() { promise.succeed() }
     }
+
+    @Test("an action queued on a connection whose session was taken goes to the taker, numbered in the session")
+    func passedOnToTaker() throws {
+        let table = NIOLockedValueBox<[Int: Connection]>([:])
+        let sessions = sessions(DeliveryConfiguration(), live: table)
+        // Unlinked connections that keep their queue: an action is numbered and waits for a link.
+        var configuration = ConnectionConfiguration()
+        configuration.resumeQueue = true
+        func serverSide() -> Connection {
+            let connection = Connection(eventLoop: loop, registry: HandlerRegistry(), configuration: configuration, delivery: .server(sessions))
+            table.withLockedValue { $0[connection.number] = connection }
+            return connection
+        }
+        let old = serverSide()
+        let (live, _) = try session("a", in: sessions)
+        _ = sessions.claim("a", for: old, now: start)
+        old.state.withLockedValue { $0.delivery = live }
+        let new = serverSide()
+        sessions.claim("a", for: new, now: start) { session in new.state.withLockedValue { $0.delivery = session } }
+
+        let receipt = try old.enqueueMessage("step", kwargs: ["n": 1])
+        #expect(receipt.guarantee == .delivered)
+        #expect(new.deliveryStatistics.sent == 1)
+        #expect(new.deliveryStatistics.unacknowledged == 2, "the session's earlier action and this one")
+        #expect(old.deliveryStatistics == DeliveryStatistics())
+        let (broadcast, needsFlush) = try old.enqueueActionDeferringFlush(
+            ByteBuffer(string: "frame"), action: "step", args: [], kwargs: ["n": 2]
+        )
+        #expect(broadcast.guarantee == .delivered && !needsFlush)
+        #expect(new.deliveryStatistics.sent == 2)
+
+        // The taker gone (its link dropped too, its session back in the table), an action is refused, not sent plainly.
+        var session = new.state.withLockedValue { s in
+            defer { s.delivery = nil }
+            return s.delivery!
+        }
+        new.startClose()
+        #expect(throws: MessagingError.connectionLost) { try old.enqueueMessage("step", kwargs: ["n": 3]) }
+        for promise in session.window.removeAll() { promise.succeed() }
+    }
 }

@@ -57,10 +57,16 @@ struct FrameWriterPartsTests {
             let fromParts = try Self.bytes {
                 try writer.writeAction("led_fill", args: args, kwargs: kwargs, sequence: UInt64(index + 1), acknowledged: acknowledged, into: &$0)
             }
+            var wrote = false
             let reused = try Self.bytes {
-                try writer.writeAction("led_fill", reusing: plain, sequence: UInt64(index + 1), acknowledged: acknowledged, into: &$0)
+                wrote = try writer.writeAction("led_fill", reusing: plain, sequence: UInt64(index + 1), acknowledged: acknowledged, into: &$0)
             }
+            #expect(wrote)
             #expect(reused == fromParts)
+            var none = ByteBuffer()
+            let wroteNone = try writer.writeAction("led_fill", reusing: ByteBuffer(string: "frame"), sequence: 1, acknowledged: nil, into: &none)
+            #expect(!wroteNone)
+            #expect(none.readableBytes == 0)
         }
     }
 
