@@ -15,7 +15,7 @@ public struct DroneTally: Sendable, Hashable, Codable {
     /// How many succeeded.
     public var reached: Int
     /// The drones skipped, one group per reason, in the order of
-    /// ``DroneSkipReason/allCases``; no group is empty.
+    /// `DroneSkipReason.allCases`; no group is empty.
     public var skipped: [Group]
 
     /// Counts outcomes.
