@@ -228,6 +228,7 @@ public final class MessagingServer: Sendable {
                 // written; the group then waits for their handlers.
                 await self.drain()
                 await self.linksEnded()
+                await self.loopsSettled()
                 self.handlerTasks.finish()
             }
             guard serving else { return }
@@ -320,6 +321,15 @@ public final class MessagingServer: Sendable {
             try? await channel.closeFuture.get()
             // Its callback (``linkDown(_:up:hooks:)``) runs on the loop, at once or about now.
             await Task.yield()
+        }
+    }
+
+    /// Waits for one turn of every event loop of the group: a closed channel's
+    /// handlers (which reach the server) are removed in a turn after its close,
+    /// so that once ``run()`` returns, no loop still holds the server.
+    private func loopsSettled() async {
+        for loop in group.makeIterator() {
+            try? await loop.submit {}.get()
         }
     }
 
