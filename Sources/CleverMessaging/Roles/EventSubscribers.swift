@@ -2,7 +2,7 @@ import NIOConcurrencyHelpers
 
 /// The subscribers of an event stream (a role's events, a discovery listener's announcements): each ``subscribe(buffering:)`` gets its own
 /// stream of the events published from then on, each ``observe(_:)`` a call per event; ``finish()`` ends them all.
-final class EventSubscribers<Event: Sendable>: Sendable {
+struct EventSubscribers<Event: Sendable>: Sendable {
     /// Called with each event, on the publisher's thread.
     typealias Observer = @Sendable (Event) -> Void
 
@@ -28,8 +28,10 @@ final class EventSubscribers<Event: Sendable>: Sendable {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.subscribers.withLockedValue { $0.all.removeValue(forKey: key) }
+        // Holds the table (not the role) until the stream ends: its end,
+        // by the reader or by ``finish()``, releases the closure.
+        continuation.onTermination = { [subscribers] _ in
+            _ = subscribers.withLockedValue { $0.all.removeValue(forKey: key) }
         }
         return stream
     }

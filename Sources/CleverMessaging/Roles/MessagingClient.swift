@@ -40,17 +40,18 @@ public final class MessagingClient: Sendable {
 
     private let target: NIOLockedValueBox<Target>
     private let subscribers = EventSubscribers<Event>()
-    private let stopped = NIOLockedValueBox(false)
     /// Woken by ``shutdown()``.
     let stopping = StateWaiters()
 
     /// Whether ``shutdown()`` was called.
-    var isStopped: Bool { stopped.withLockedValue { $0 } }
+    var isStopped: Bool { target.withLockedValue { $0.stopped } }
 
     private struct Target {
         var host: String
         var port: Int
         var channel: (any Channel)?
+        /// Whether ``shutdown()`` was called.
+        var stopped = false
     }
 
     /// The local address links are made from (`nil`: the system's choice).
@@ -320,7 +321,7 @@ public final class MessagingClient: Sendable {
 
     /// Stops ``run()``: the connection is closed after its queue is written.
     public func shutdown() {
-        stopped.withLockedValue { $0 = true }
+        target.withLockedValue { $0.stopped = true }
         connection.startClose()
         stopping.changed()
     }

@@ -3,7 +3,7 @@ import NIOConcurrencyHelpers
 /// Tasks waiting until a condition on a role's state holds (so many drones
 /// connected, so many links up); the role calls ``changed()`` after each change
 /// of that state, and the waiters whose condition now holds resume. No polling.
-final class StateWaiters: Sendable {
+struct StateWaiters: Sendable {
     private struct Waiter {
         let isSatisfied: @Sendable () -> Bool
         let continuation: CheckedContinuation<Bool, Never>
