@@ -15,13 +15,32 @@ struct SwiftPairTests {
         serverLogger: Logger = Logger(label: "clever.server"),
         _ body: (MessagingServer, MessagingClient, Connection) async throws -> Void
     ) async throws {
+        try await withPair(
+            configuration: configuration, clientConfiguration: clientConfiguration, serverRegistry: serverRegistry,
+            serverLogger: serverLogger, throughProxy: false
+        ) { _, server, client, serverSide in
+            try await body(server, client, serverSide)
+        }
+    }
+
+    /// A server and a client of this library, linked directly or, with
+    /// `throughProxy`, through a ``FaultProxy`` (handed to `body`).
+    static func withPair(
+        configuration: ConnectionConfiguration = .init(),
+        clientConfiguration: ConnectionConfiguration? = nil,
+        serverRegistry: HandlerRegistry = makeTestRegistry(),
+        serverLogger: Logger = Logger(label: "clever.server"),
+        throughProxy: Bool,
+        _ body: (FaultProxy?, MessagingServer, MessagingClient, Connection) async throws -> Void
+    ) async throws {
         let server = MessagingServer(host: "127.0.0.1", port: 0, registry: serverRegistry, configuration: configuration, logger: serverLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            let port = try await server.localAddress().port!
+            let address = try await server.localAddress()
+            let proxy = throughProxy ? try await FaultProxy.start(to: address) : nil
             let client = MessagingClient(
                 host: "127.0.0.1",
-                port: port,
+                port: proxy?.port ?? address.port!,
                 registry: makeTestRegistry(),
                 configuration: clientConfiguration ?? configuration,
                 reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50))
@@ -30,14 +49,16 @@ struct SwiftPairTests {
             do {
                 try await client.connection.waitUntilConnected()
                 let serverSide = try await server.waitForConnections(1)[0]
-                try await body(server, client, serverSide)
+                try await body(proxy, server, client, serverSide)
             } catch {
                 client.shutdown()
                 server.shutdown()
+                await proxy?.close()
                 throw error
             }
             client.shutdown()
             server.shutdown()
+            await proxy?.close()
             try await group.waitForAll()
         }
     }

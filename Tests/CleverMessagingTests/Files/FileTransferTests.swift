@@ -17,21 +17,35 @@ struct FileTransferTests {
         serverLog: LogMessages = LogMessages(),
         _ body: (MessagingServer, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
     ) async throws {
+        try await withPair(serverLog: serverLog, throughProxy: false) { _, server, client, serverSide, serverRoot, clientRoot in
+            try await body(server, client, serverSide, serverRoot, clientRoot)
+        }
+    }
+
+    /// ``withPair(serverLog:_:)`` with both sides' `configuration` (each with its
+    /// own file policy), linked directly or, with `throughProxy`, through a ``FaultProxy``.
+    static func withPair(
+        configuration: ConnectionConfiguration = .init(),
+        serverLog: LogMessages = LogMessages(),
+        throughProxy: Bool,
+        _ body: (FaultProxy?, MessagingServer, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
+    ) async throws {
         let serverRoot = TemporaryDirectory("server")
         let clientRoot = TemporaryDirectory("client")
         defer {
             serverRoot.remove()
             clientRoot.remove()
         }
-        var serverConfiguration = ConnectionConfiguration()
+        var serverConfiguration = configuration
         serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
-        var clientConfiguration = ConnectionConfiguration()
+        var clientConfiguration = configuration
         clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
         try await SwiftPairTests.withPair(
-            configuration: serverConfiguration, clientConfiguration: clientConfiguration, serverLogger: serverLog.logger("clever.server")
+            configuration: serverConfiguration, clientConfiguration: clientConfiguration, serverLogger: serverLog.logger("clever.server"),
+            throughProxy: throughProxy
         ) {
-            server, client, serverSide in
-            try await body(server, client, serverSide, serverRoot, clientRoot)
+            proxy, server, client, serverSide in
+            try await body(proxy, server, client, serverSide, serverRoot, clientRoot)
         }
     }
 

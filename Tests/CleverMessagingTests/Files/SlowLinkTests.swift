@@ -18,43 +18,10 @@ struct SlowLinkTests {
         configuration: ConnectionConfiguration = .init(),
         _ body: (FaultProxy, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
     ) async throws {
-        let serverRoot = TemporaryDirectory("server")
-        let clientRoot = TemporaryDirectory("client")
-        defer {
-            serverRoot.remove()
-            clientRoot.remove()
-        }
-        var serverConfiguration = configuration
-        serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
-        var clientConfiguration = configuration
-        clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
-        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: makeTestRegistry(), configuration: serverConfiguration)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            let proxy = try await FaultProxy.start(to: try await server.localAddress())
-            let client = MessagingClient(
-                host: "127.0.0.1",
-                port: proxy.port,
-                registry: makeTestRegistry(),
-                configuration: clientConfiguration,
-                reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50))
-            )
-            group.addTask { try await client.run() }
-            do {
-                try await client.connection.waitUntilConnected()
-                let serverSide = try await server.waitForConnections(1)[0]
-                _ = try await client.connection.request("id")
-                try await body(proxy, client, serverSide, serverRoot, clientRoot)
-            } catch {
-                client.shutdown()
-                server.shutdown()
-                await proxy.close()
-                throw error
-            }
-            client.shutdown()
-            server.shutdown()
-            await proxy.close()
-            try await group.waitForAll()
+        try await FileTransferTests.withPair(configuration: configuration, throughProxy: true) {
+            proxy, _, client, serverSide, serverRoot, clientRoot in
+            _ = try await client.connection.request("id")
+            try await body(try #require(proxy), client, serverSide, serverRoot, clientRoot)
         }
     }
 
