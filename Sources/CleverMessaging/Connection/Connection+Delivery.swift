@@ -145,33 +145,34 @@ extension Connection {
     /// - Throws: ``MessagingError``, ``MessagingError/resendWindowFull(count:bytes:)`` among them.
     func enqueueAction(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> SendReceipt {
         switch try queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited) {
-        case .queued(let receipt): return receipt
-        case .passOn(let successor): return try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: awaited)
+        case .queued(let receipt, let needsFlush):
+            if needsFlush { scheduleFlush() }
+            return receipt
+        case .passOn(let successor):
+            return try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: awaited)
         }
     }
 
     /// Where an action went.
     private enum Queued {
-        /// Queued on this connection.
-        case queued(SendReceipt)
+        /// Queued on this connection; `needsFlush`: a flush must be scheduled.
+        case queued(SendReceipt, needsFlush: Bool)
         /// Not queued: this connection's session went to `successor`, and the action goes there too.
         case passOn(successor: Connection)
     }
 
-    /// Queues an action on this connection, unless its session went to another (see ``enqueueAction(_:args:kwargs:awaited:)``).
-    private func queueActionHere(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> Queued {
-        var successor: Connection?
-        let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt?, Bool) in
-            if s.deliverySurrendered {
-                successor = try Self.successor(&s)
-                return (nil, false)
-            }
+    /// Queues an action on this connection, unless its session went to another
+    /// (see ``enqueueAction(_:args:kwargs:awaited:)``); the flush is left to the caller.
+    /// - Parameter plainFrame: the action already encoded without delivery keys (a broadcast's), if any.
+    private func queueActionHere(
+        _ action: String, args: [JSONValue], kwargs: JSONObject, reusing plainFrame: ByteBuffer? = nil, awaited: Bool
+    ) throws(MessagingError) -> Queued {
+        try withState { s throws(MessagingError) -> Queued in
+            if s.deliverySurrendered { return .passOn(successor: try Self.successor(&s)) }
             try self.checkCanQueue(&s)
-            return try self.queueAction(&s, action, args: args, kwargs: kwargs, awaited: awaited)
+            let (receipt, needsFlush) = try self.queueAction(&s, action, args: args, kwargs: kwargs, reusing: plainFrame, awaited: awaited)
+            return .queued(receipt, needsFlush: needsFlush)
         }
-        guard let receipt else { return .passOn(successor: successor!) }
-        if flush { scheduleFlush() }
-        return .queued(receipt)
     }
 
     /// Queues an action on `successor`, the connection this one's session went
@@ -187,8 +188,11 @@ extension Connection {
             while true {
                 do throws(MessagingError) {
                     switch try target.queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited) {
-                    case .queued(let receipt): return receipt
-                    case .passOn(let next): target = next
+                    case .queued(let receipt, let needsFlush):
+                        if needsFlush { target.scheduleFlush() }
+                        return receipt
+                    case .passOn(let next):
+                        target = next
                     }
                 } catch .closed {
                     // The successor's link dropped too: the session waits in the server's table.
@@ -212,8 +216,8 @@ extension Connection {
 
     /// Queues an action encoded once for many connections (a broadcast), and
     /// leaves the flush to the caller (see ``enqueueEncodedDeferringFlush(_:)``).
-    /// On a link with acknowledged delivery the action is encoded again for
-    /// this connection, with its sequence number.
+    /// On a link with acknowledged delivery the frame gets this connection's
+    /// header, with its sequence number, around the same encoded content.
     /// - Parameters:
     ///   - bytes: the action's frame, as encoded for every peer.
     ///   - action: the action name.
@@ -227,22 +231,13 @@ extension Connection {
         args: [JSONValue],
         kwargs: JSONObject
     ) throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool) {
-        var successor: Connection?
-        let queued = try withState { s throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool)? in
-            if s.deliverySurrendered {
-                successor = try Self.successor(&s)
-                return nil
-            }
-            try self.checkCanQueue(&s)
-            guard s.delivery != nil, s.deliveryActive || !s.linkOpened else {
-                s.outbound.bytes.writeImmutableBuffer(bytes)
-                return self.takeReceipt(&s)
-            }
-            return try self.queueAction(&s, action, args: args, kwargs: kwargs, reusing: bytes, awaited: false)
+        switch try queueActionHere(action, args: args, kwargs: kwargs, reusing: bytes, awaited: false) {
+        case .queued(let receipt, let needsFlush):
+            return (receipt, needsFlush)
+        case .passOn(let successor):
+            // The session moved to the client's newer link: the action goes there (which flushes it itself).
+            return (try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: false), false)
         }
-        if let queued { return queued }
-        // The session moved to the client's newer link: the action goes there (which flushes it itself).
-        return (try passOn(to: successor!, action, args: args, kwargs: kwargs, awaited: false), false)
     }
 
     /// Queues an action under the state lock (see ``enqueueAction(_:args:kwargs:awaited:)``).
@@ -257,10 +252,14 @@ extension Connection {
     ) throws(MessagingError) -> (SendReceipt, Bool) {
         guard s.delivery != nil, s.deliveryActive || !s.linkOpened else {
             if awaited { s.outbound.flushAwaited = true }
-            do throws(FrameEncodingError) {
-                try s.writer.writeAction(action, args: args, kwargs: kwargs, into: &s.outbound.bytes)
-            } catch {
-                throw .encoding(error)
+            if let plainFrame {
+                s.outbound.bytes.writeImmutableBuffer(plainFrame)
+            } else {
+                do throws(FrameEncodingError) {
+                    try s.writer.writeAction(action, args: args, kwargs: kwargs, into: &s.outbound.bytes)
+                } catch {
+                    throw .encoding(error)
+                }
             }
             return self.takeReceipt(&s)
         }
