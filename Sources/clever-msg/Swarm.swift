@@ -74,10 +74,11 @@ struct Swarm: AsyncParsableCommand {
         if count > 1000 { configuration.pingInterval = nil }
         let policy = ReconnectPolicy(initialDelay: .milliseconds(200), backoffMultiplier: 1.5, maximumDelay: .seconds(5), jitter: 0.5)
         let limiter = ConnectLimiter(maximumInFlight: connectsInFlight)
+        let timers = LinkTimers()
         let clients = (1...count).map { n in
             let client = MessagingClient(
                 host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
-                connectLimiter: limiter, logger: logger
+                connectLimiter: limiter, logger: logger, timers: timers
             )
             behaviour.assign(id: "\(idPrefix)-\(n)", to: client.connection)
             return client

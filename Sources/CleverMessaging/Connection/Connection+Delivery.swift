@@ -21,14 +21,25 @@ extension Connection {
         state.withLockedValue { $0.delivery?.statistics ?? DeliveryStatistics() }
     }
 
-    /// The delivery stage of a client's link that is coming up, if any.
+    /// The delivery stage of a client's link that is coming up, if any. A link
+    /// that resumes a session, or whose server the configuration says is of
+    /// this library, is held until the server answered the hello (what the
+    /// server did not receive goes again first). Any other first link opens
+    /// at once, and offers the session on the open link as soon as the server
+    /// shows `x-clever` (``offerDeliveryAfterOpen()``): a station's first
+    /// requests are answered without waiting a round trip for the hello's answer.
     func deliveryStage() -> (any HandshakeStage)? {
         guard case .client(let session) = deliveryRole else { return nil }
-        let (received, known) = state.withLockedValue { s in (s.delivery?.receiver.highWater ?? 0, s.peerSpeaksExtensions) }
+        let announced = configuration.delivery.peerIsOfThisLibrary
+        let resuming = state.withLockedValue { s -> (received: UInt64, known: Bool)? in
+            guard s.delivery != nil || announced else { return nil }
+            return (s.delivery?.receiver.highWater ?? 0, s.peerSpeaksExtensions)
+        }
+        guard let (received, known) = resuming else { return nil }
         return DeliveryHelloStage(
             session: session,
             received: received,
-            announce: known || configuration.delivery.peerIsOfThisLibrary,
+            announce: known || announced,
             wait: configuration.delivery.helloWait
         )
     }
@@ -36,23 +47,24 @@ extension Connection {
     /// The link agreed to acknowledged delivery, and the peer received through
     /// `peerReceived`: what it has is settled, the rest is queued again ahead of
     /// everything else. Runs under the state lock.
-    /// - Returns: the promises of the actions settled (to succeed outside the lock).
-    func activateDelivery(_ s: inout State, peerReceived: UInt64) -> [EventLoopPromise<Void>] {
+    func activateDelivery(_ s: inout State, peerReceived: UInt64) {
         if s.delivery == nil, case .client(let session) = deliveryRole {
             s.delivery = DeliverySession(id: session, configuration: configuration.delivery)
         }
-        guard s.delivery != nil else { return [] }
+        guard s.delivery != nil else { return }
         s.deliveryActive = true
         let (settled, resend) = s.delivery!.window.reattach(peerReceived: peerReceived)
-        s.delivery!.delivered += settled.count
-        if !resend.isEmpty {
-            s.delivery!.resent += resend.count
+        s.delivery!.delivered += settled
+        s.delivery!.ledger.acknowledge(through: s.delivery!.window.acknowledged)
+        let count = s.delivery!.window.count
+        if count > 0 {
+            s.delivery!.resent += count
             var bytes = ByteBuffer()
-            for frame in resend { bytes.writeImmutableBuffer(frame) }
+            bytes.reserveCapacity(resend.readableBytes + s.outbound.bytes.readableBytes)
+            bytes.writeImmutableBuffer(resend)
             bytes.writeBuffer(&s.outbound.bytes)
             s.outbound.bytes = bytes
         }
-        return settled
     }
 
     /// The link went down: acknowledged delivery stops on it. Runs under the state lock.
@@ -91,18 +103,22 @@ extension Connection {
     /// Fails the receipts of a session that ends with its connection.
     static func failDelivery(_ session: DeliverySession?, with error: MessagingError) {
         guard var session else { return }
-        for promise in session.window.removeAll() { promise.fail(error) }
+        _ = session.window.removeAll()
+        session.ledger.fail(error)
     }
 
-    /// A client whose link opened without acknowledged delivery, to a server
-    /// that has shown `x-clever` by now (its first frame came after the
-    /// handshake's wait): offers the session in a request, once per link; the
+    /// A client whose link opened without acknowledged delivery (a first link,
+    /// or one whose server showed nothing within the handshake's wait), to a
+    /// server that has shown `x-clever` by now or that the configuration says
+    /// is of this library: offers the session in a request, once per link; the
     /// answer starts acknowledged delivery on the link. Runs on the event loop.
     func offerDeliveryAfterOpen() {
         guard case .client(let session) = deliveryRole else { return }
         let offer = state.withLockedValue { s -> (link: Int, received: UInt64)? in
             let link = s.lifecycle.linkCount
-            guard s.linkOpened, !s.deliveryActive, s.peerSpeaksExtensions, s.deliveryOfferedOnLink != link else { return nil }
+            guard s.linkOpened, !s.deliveryActive, s.peerSpeaksExtensions || configuration.delivery.peerIsOfThisLibrary,
+                  s.deliveryOfferedOnLink != link
+            else { return nil }
             s.deliveryOfferedOnLink = link
             return (link, s.delivery?.receiver.highWater ?? 0)
         }
@@ -120,13 +136,11 @@ extension Connection {
 
     /// The server answered a session offered after the link opened.
     private func deliveryAgreed(onLink link: Int, peerReceived: UInt64) {
-        var settled: [EventLoopPromise<Void>] = []
         let flush = state.withLockedValue { s -> Bool in
             guard s.linkOpened, !s.deliveryActive, s.lifecycle.linkCount == link else { return false }
-            settled = activateDelivery(&s, peerReceived: peerReceived)
+            activateDelivery(&s, peerReceived: peerReceived)
             return s.outbound.bytes.readableBytes > 0 && s.outbound.needsFlush()
         }
-        for promise in settled { promise.succeed() }
         if flush { scheduleFlush() }
         logger.debug("acknowledged delivery: session attached after the link opened", metadata: linkMetadata)
     }
@@ -263,40 +277,34 @@ extension Connection {
             }
             return self.takeReceipt(&s)
         }
-        try s.delivery!.window.checkRoom()
         let owed = s.deliveryActive && s.delivery!.receiver.ackOwed ? s.delivery!.receiver.highWater : nil
-        var frame = ByteBuffer()
-        do throws(FrameEncodingError) {
-            let sequence = s.delivery!.window.nextSequence
-            if let plainFrame, try s.writer.writeAction(action, reusing: plainFrame, sequence: sequence, acknowledged: owed, into: &frame) {
-                // The plain frame's content, reused.
-            } else {
-                try s.writer.writeAction(
-                    action, args: args, kwargs: kwargs,
-                    sequence: sequence, acknowledged: owed, into: &frame
-                )
+        let sequence = s.delivery!.window.nextSequence
+        do {
+            // Encoded once, into the window; copied from there into the link's queue.
+            let kept = try s.delivery!.window.append(with: &s.writer) { writer, frames throws(FrameEncodingError) in
+                if let plainFrame, try writer.writeAction(action, reusing: plainFrame, sequence: sequence, acknowledged: owed, into: &frames) {
+                    // The plain frame's content, reused.
+                } else {
+                    try writer.writeAction(action, args: args, kwargs: kwargs, sequence: sequence, acknowledged: owed, into: &frames)
+                }
             }
+            if s.deliveryActive { s.outbound.bytes.writeImmutableBuffer(kept.frame) }
         } catch {
-            throw .encoding(error)
-        }
-        try s.delivery!.window.checkRoom(for: frame.readableBytes)
-        let promise = eventLoop.makePromise(of: Void.self)
-        do throws(MessagingError) {
-            try s.delivery!.window.append(frame, token: promise)
-        } catch {
-            promise.fail(error)
-            throw error
+            switch error {
+            case .full(let full): throw full
+            case .encoding(let encoding): throw .encoding(encoding)
+            }
         }
         s.delivery!.sent += 1
         if owed != nil { _ = s.delivery!.receiver.takePiggyback() }
+        let ledger = s.delivery!.ledger
         guard s.deliveryActive else {
             // No link open: the frame goes with the next link's resends.
-            return (SendReceipt(future: promise.futureResult, acknowledgement: promise.futureResult), false)
+            return (SendReceipt(future: nil, ledger: ledger, sequence: sequence), false)
         }
         if awaited { s.outbound.flushAwaited = true }
-        s.outbound.bytes.writeImmutableBuffer(frame)
         let (written, flush) = self.takeReceipt(&s)
-        return (SendReceipt(future: written.future, acknowledgement: promise.futureResult), flush)
+        return (SendReceipt(future: written.future, ledger: ledger, sequence: sequence), flush)
     }
 
     // MARK: Receiving
@@ -311,21 +319,22 @@ extension Connection {
         guard acked != nil || sequence != nil else { return !isAckFrame }
         let now = eventLoop.now
         var ackTimer: (LinkTimerTarget, NIODeadline)?
-        let (settled, run) = state.withLockedValue { s -> ([EventLoopPromise<Void>], Bool) in
-            guard s.delivery != nil else { return ([], true) }
-            var settled: [EventLoopPromise<Void>] = []
+        let run = state.withLockedValue { s -> Bool in
+            guard s.delivery != nil else { return true }
             if let acked, acked > 0 {
-                settled = s.delivery!.window.acknowledge(through: UInt64(acked))
-                s.delivery!.delivered += settled.count
+                let settled = s.delivery!.window.acknowledge(through: UInt64(acked))
+                if settled > 0 {
+                    s.delivery!.delivered += settled
+                    s.delivery!.ledger.acknowledge(through: s.delivery!.window.acknowledged)
+                }
             }
-            guard let sequence, sequence > 0, !isAckFrame else { return (settled, true) }
+            guard let sequence, sequence > 0, !isAckFrame else { return true }
             let (verdict, due) = s.delivery!.receiver.received(sequence: UInt64(sequence), now: now)
             if verdict == .duplicate { s.delivery!.duplicatesDropped += 1 }
             if let due, let target = s.linkTarget, s.ackTimer.arm(due) { ackTimer = (target, due) }
-            return (settled, verdict == .run)
+            return verdict == .run
         }
-        if let (target, due) = ackTimer { scheduleLinkTimer(due, target: target) }
-        for promise in settled { promise.succeed() }
+        if let (target, due) = ackTimer { scheduleLinkTimer(due, target: target, kind: .acknowledgement) }
         return run && !isAckFrame
     }
 
@@ -360,7 +369,6 @@ extension Connection {
         }
         // Offered again on the same link (a late answer to the handshake's offer): the session stays.
         let current = state.withLockedValue { s in s.delivery?.id == sessionID ? s.delivery : nil }
-        var settled: [EventLoopPromise<Void>] = []
         var replaced: DeliverySession?
         // Attaches `session` (unless it is attached already) and queues the answer.
         func attach(_ session: DeliverySession) -> ((any Channel)?, ByteBuffer?, Bool) {
@@ -370,7 +378,7 @@ extension Connection {
                 if !again {
                     replaced = s.delivery
                     s.delivery = session
-                    settled = activateDelivery(&s, peerReceived: UInt64(acked))
+                    activateDelivery(&s, peerReceived: UInt64(acked))
                 }
                 var reply = ByteBuffer()
                 try? s.writer.writeResponse(
@@ -393,7 +401,6 @@ extension Connection {
             ?? sessions.claim(sessionID, for: self, now: eventLoop.now, attach: attach)
         Self.failDelivery(replaced, with: .connectionLost)
         if let channel, let direct { channel.writeAndFlush(direct, promise: nil) }
-        for promise in settled { promise.succeed() }
         if flush { scheduleFlush() }
         logger.debug("acknowledged delivery: session attached", metadata: linkMetadata(["session": "\(sessionID)"]))
     }

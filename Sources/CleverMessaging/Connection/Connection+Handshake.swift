@@ -58,8 +58,6 @@ extension Connection {
     /// - Returns: whether the link is open now.
     @discardableResult
     func stepHandshake(now: NIODeadline, _ step: (inout HandshakeRun) -> HandshakeRun.Outcome) -> Bool {
-        var settled: [EventLoopPromise<Void>] = []
-        defer { for promise in settled { promise.succeed() } }
         let work = state.withLockedValue { s -> (HandshakeRun.Outcome, ByteBuffer, any Channel, String)? in
             guard var run = s.handshake.take()?.value.value, let channel = s.channel else { return nil }
             run.syncRequestNumber(s.pending.nextNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
@@ -78,7 +76,7 @@ extension Connection {
                 s.handshakeResults = run.context.results
                 if let identity = run.context.result(IdentifyStage.Identity.self) { s.peerID = identity.id }
                 if let agreement = run.context.result(DeliveryHelloStage.Agreement.self) {
-                    settled = activateDelivery(&s, peerReceived: agreement.peerReceived)
+                    activateDelivery(&s, peerReceived: agreement.peerReceived)
                 }
                 // Closed meanwhile (draining): the link is not opened, its queue stays held.
                 guard s.lifecycle.handshakePassed() == .open else { return (.waiting(deadline: run.deadline), bytes, channel, name) }
@@ -127,7 +125,7 @@ extension Connection {
             guard let target = s.linkTarget, s.handshakeTimer.arm(deadline) else { return nil }
             return target
         }
-        if let target { scheduleLinkTimer(deadline, target: target) }
+        if let target { scheduleLinkTimer(deadline, target: target, kind: .handshake) }
     }
 
     /// A link timer fired: when the handshake's is due, the machine checks its deadlines.

@@ -35,20 +35,16 @@ struct TimerSlot {
 }
 
 extension Connection {
-    /// Schedules the link's timer callback for `deadline`: it reaches the
-    /// connection through `target` (never holding the connection), and the
-    /// connection asks each of the link's slots whether it is due.
-    ///
-    /// A callback, not a task: NIO keeps it as one entry of its timer queue
-    /// with `target` as the handler, where a scheduled task costs a promise,
-    /// a future and two closures.
-    func scheduleLinkTimer(_ deadline: NIODeadline, target: LinkTimerTarget) {
-        do {
-            try eventLoop.scheduleCallback(at: deadline, handler: target)
-        } catch {
-            // The event loop is shutting down: the link goes with it.
-            logger.debug("cannot schedule a link timer: \(error)", metadata: linkMetadata)
-        }
+    /// Asks the event loop's ``LinkTimerQueue`` to wake the link at
+    /// `deadline`: the wake-up reaches the connection through `target` (never
+    /// holding the connection), and the connection asks each of the link's
+    /// slots whether it is due.
+    /// - Parameters:
+    ///   - deadline: when.
+    ///   - target: the link's target.
+    ///   - kind: what for (each kind's deadlines are kept in their own order).
+    func scheduleLinkTimer(_ deadline: NIODeadline, target: LinkTimerTarget, kind: WakeQueue<any LinkWakeTarget>.Kind) {
+        timerQueue.schedule(target, at: deadline, kind: kind)
     }
 
     /// A link timer fired: each slot that is due acts. Runs on the event loop.
@@ -62,7 +58,7 @@ extension Connection {
 /// What a link's timers (liveness, handshake) reach when they fire: the connection while its link
 /// is open, nothing after. A timer holds this, not the connection, so that a
 /// stale timer keeps no connection alive; the link's end clears it.
-final class LinkTimerTarget: NIOScheduledCallbackHandler, Sendable {
+final class LinkTimerTarget: LinkWakeTarget {
     private let box: NIOLockedValueBox<Connection?>
 
     init(_ connection: Connection) {
@@ -77,8 +73,8 @@ final class LinkTimerTarget: NIOScheduledCallbackHandler, Sendable {
         box.withLockedValue { $0 = nil }
     }
 
-    /// A timer of the link fired.
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        connection?.linkTimerFired(now: eventLoop.now)
+    /// A deadline of the link came.
+    func wake(now: NIODeadline) {
+        connection?.linkTimerFired(now: now)
     }
 }

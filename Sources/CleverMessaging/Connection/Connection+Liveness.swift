@@ -20,16 +20,8 @@ extension Connection {
             )
             s.livenessTimer.disarm()
         }
+        // The kernel's counters are read at the first wake that needs them (the first only sets a base).
         armLiveness(now: now)
-        // The kernel's counters as the link opens: the base the first wake compares with.
-        guard let channel = state.withLockedValue({ $0.channel }) else { return }
-        SocketOptions.transportCounters(of: channel).whenSuccess { counters in
-            guard let counters else { return }
-            self.state.withLockedValue { s in
-                guard let link = s.channel, link === channel else { return }
-                s.liveness?.transportSampled(counters, now: now)
-            }
-        }
     }
 
     /// Stops watching the link (it went down, or the connection closes). Called under the state lock.
@@ -47,7 +39,7 @@ extension Connection {
             else { return nil }
             return (target, wake)
         }
-        if let (target, wake) = armed { scheduleLinkTimer(wake, target: target) }
+        if let (target, wake) = armed { scheduleLinkTimer(wake, target: target, kind: .liveness) }
     }
 
     /// A link timer fired: when the liveness timer is due, reads the kernel's counters of the link's bytes
@@ -56,11 +48,20 @@ extension Connection {
     /// buffers), asks the machine what to do, does it, and arms the next timer.
     /// Runs on the event loop.
     func livenessTimerFired(now: NIODeadline) {
-        let channel = state.withLockedValue { s -> (any Channel)? in
-            guard s.liveness != nil, s.livenessTimer.fire(now: now) else { return nil }
-            return s.channel
+        enum Check { case none, rearm, sample(any Channel) }
+        let check = state.withLockedValue { s -> Check in
+            guard s.liveness != nil, s.livenessTimer.fire(now: now), let channel = s.channel else { return .none }
+            // Bytes read since the last wake kept the link alive: no system call, only the next wake.
+            return s.liveness!.wantsTransportSample(now: now) ? .sample(channel) : .rearm
         }
-        guard let channel else { return }
+        let channel: any Channel
+        switch check {
+        case .none: return
+        case .rearm:
+            armLiveness(now: now)
+            return
+        case .sample(let link): channel = link
+        }
         SocketOptions.transportCounters(of: channel).whenComplete { result in
             let counters = (try? result.get()) ?? nil
             self.livenessDecide(channel: channel, counters: counters, now: now)

@@ -44,6 +44,9 @@ public final class Connection: Sendable {
     let ownsHandlerTasks: Bool
     /// The request timer (its own object, so that timers need no weak reference to the connection).
     let timeouts: RequestTimeouts
+    /// The queue that wakes its links' timers (shared by the connections of a
+    /// role on one event loop, see ``LinkTimers``).
+    let timerQueue: LinkTimerQueue
     /// Whether the peer showed the extensions, as seen on the event loop
     /// (``State/peerSpeaksExtensions`` is the copy other threads read).
     let extensionsSeen: NIOLoopBoundBox<Bool>
@@ -136,13 +139,15 @@ public final class Connection: Sendable {
     ///   - handlerTasks: where handler work goes, when a role runs it for many
     ///     connections (then ``run()`` returns at once); default: the connection's own.
     ///   - delivery: its side of acknowledged delivery (default: none).
+    ///   - timers: where its links' deadlines are kept (default: its own).
     package init(
         eventLoop: any EventLoop,
         registry: HandlerRegistry,
         configuration: ConnectionConfiguration = .init(),
         logger: Logger = Logger(label: "clever.connection"),
         handlerTasks: HandlerTaskQueue? = nil,
-        delivery: DeliveryRole? = nil
+        delivery: DeliveryRole? = nil,
+        timers: LinkTimers? = nil
     ) {
         self.deliveryRole = configuration.delivery.isEnabled ? delivery : nil
         self.handlerTasks = handlerTasks ?? HandlerTaskQueue()
@@ -164,7 +169,8 @@ public final class Connection: Sendable {
         state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
         let box = AdaptiveLockedBox(state)
         self.state = box
-        self.timeouts = RequestTimeouts(state: box, eventLoop: eventLoop, logger: logger)
+        self.timerQueue = timers?.queue(for: eventLoop) ?? LinkTimerQueue(eventLoop: eventLoop)
+        self.timeouts = RequestTimeouts(state: box, timerQueue: timerQueue, logger: logger)
     }
 
     deinit {

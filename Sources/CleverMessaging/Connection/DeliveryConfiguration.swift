@@ -19,12 +19,11 @@ public struct DeliveryConfiguration: Sendable, Hashable, Codable {
     public var maximumUnacknowledged: Int
     /// The most bytes of actions sent and not acknowledged. Default 8 MiB.
     public var maximumUnacknowledgedBytes: Int
-    /// A client's first link: how long its handshake waits for the server's
-    /// first frame to learn whether it speaks this library's extensions (a
-    /// reference server says nothing first: the link then opens without
-    /// acknowledged delivery, and the session is offered on the open link if
-    /// the server's frames show `x-clever` later). Later links know from the
-    /// earlier ones. Default 250 ms.
+    /// A client's link that resumes a session: how long its handshake waits to
+    /// learn the server's kind when the earlier links did not tell (the wait
+    /// for the server's answer to the hello is eight times this). A first link
+    /// does not wait: it opens at once, and offers the session on the open
+    /// link as soon as the server's frames show `x-clever`. Default 250 ms.
     public var helloWait: Duration
     /// A client: send the delivery hello on the first link without waiting to
     /// learn the server's kind. Only for servers known to be of this library (a

@@ -13,23 +13,21 @@ import NIOCore
 final class RequestTimeouts: Sendable {
     /// The state of the connection (the same lock and value).
     private let state: AdaptiveLockedBox<Connection.State>
-    private let eventLoop: any EventLoop
+    /// Where its wake-ups are kept: the event loop's ``LinkTimerQueue``.
+    private let timerQueue: LinkTimerQueue
     private let logger: Logger
 
-    init(state: AdaptiveLockedBox<Connection.State>, eventLoop: any EventLoop, logger: Logger) {
+    init(state: AdaptiveLockedBox<Connection.State>, timerQueue: LinkTimerQueue, logger: Logger) {
         self.state = state
-        self.eventLoop = eventLoop
+        self.timerQueue = timerQueue
         self.logger = logger
     }
 
     /// Arms the timer for the earliest live deadline, unless the armed timer
     /// already fires before it: a timer that fires with nothing expired just re-arms.
     ///
-    /// A timer that an earlier deadline replaces is not cancelled, because
-    /// cancelling a NIO timer searches the event loop's whole timer queue
-    /// (with thousands of connections on a loop, that made every request that
-    /// shortened the deadline cost tens of microseconds). It fires later,
-    /// holds no strong reference, and only expires what is due.
+    /// A wake-up that an earlier deadline replaces is not cancelled: it comes
+    /// later, holds no strong reference, and only expires what is due.
     /// Runs on the event loop.
     func arm() {
         let armed = state.withLockedValue { s -> (NIODeadline, RequestTimerCallback)? in
@@ -39,12 +37,7 @@ final class RequestTimeouts: Sendable {
             return (next, s.requestTimerCallback!)
         }
         guard let (deadline, callback) = armed else { return }
-        do {
-            try eventLoop.scheduleCallback(at: deadline, handler: callback)
-        } catch {
-            // The event loop is shutting down: its connections go with it.
-            logger.debug("cannot schedule the request timer: \(error)")
-        }
+        timerQueue.schedule(callback, at: deadline, kind: .requests)
     }
 
     /// Fails every request whose deadline passed; the current timer then re-arms. Runs on the event loop.
@@ -64,15 +57,15 @@ final class RequestTimeouts: Sendable {
 /// What the request timers of a connection call when they fire: its
 /// ``RequestTimeouts``, held weakly, so that a pending timer keeps nothing
 /// of a connection that is gone. One per connection, made at its first timer.
-final class RequestTimerCallback: NIOScheduledCallbackHandler, Sendable {
+final class RequestTimerCallback: LinkWakeTarget {
     private weak let timeouts: RequestTimeouts?
 
     init(_ timeouts: RequestTimeouts) {
         self.timeouts = timeouts
     }
 
-    /// A request timer fired.
-    func handleScheduledCallback(eventLoop: some EventLoop) {
-        timeouts?.fire(now: eventLoop.now)
+    /// The earliest request deadline came.
+    func wake(now: NIODeadline) {
+        timeouts?.fire(now: now)
     }
 }

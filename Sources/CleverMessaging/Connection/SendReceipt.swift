@@ -19,15 +19,35 @@ public enum DeliveryGuarantee: String, Sendable, Hashable, Codable {
 /// ``DeliveryGuarantee/delivered``, will never be acknowledged): the sender
 /// learns it, the frame is never dropped in silence.
 public struct SendReceipt: Sendable {
-    /// Completes when the frame is written to the current link.
-    let future: EventLoopFuture<Void>
-    /// Completes when the peer acknowledges the action (acknowledged delivery), else `nil`.
-    let acknowledgement: EventLoopFuture<Void>?
+    /// An acknowledged action: its session's ledger, and its number there.
+    struct Acknowledgement: Sendable {
+        /// The session's ledger.
+        let ledger: DeliveryLedger
+        /// The action's sequence number.
+        let sequence: UInt64
+    }
 
-    /// A receipt.
-    init(future: EventLoopFuture<Void>, acknowledgement: EventLoopFuture<Void>? = nil) {
+    /// Completes when the frame is written to the current link; `nil`: an
+    /// acknowledged action queued while no link was open, written with the
+    /// next link's resends (its acknowledgement then stands for the write).
+    let future: EventLoopFuture<Void>?
+    /// The action's acknowledgement (acknowledged delivery), else `nil`.
+    let acknowledgement: Acknowledgement?
+
+    /// A receipt of a write.
+    init(future: EventLoopFuture<Void>) {
         self.future = future
-        self.acknowledgement = acknowledgement
+        self.acknowledgement = nil
+    }
+
+    /// A receipt of an acknowledged action.
+    /// - Parameters:
+    ///   - future: completes on write; `nil`: on acknowledgement.
+    ///   - ledger: the session's ledger.
+    ///   - sequence: the action's number.
+    init(future: EventLoopFuture<Void>?, ledger: DeliveryLedger, sequence: UInt64) {
+        self.future = future
+        self.acknowledgement = Acknowledgement(ledger: ledger, sequence: sequence)
     }
 
     /// What this receipt proves once ``delivered()`` returns: ``DeliveryGuarantee/delivered``
@@ -40,7 +60,11 @@ public struct SendReceipt: Sendable {
     ///   connection closed). An acknowledged action whose link dropped before
     ///   the write is still sent again on the next link: see ``delivered()``.
     public func written() async throws(MessagingError) {
-        try await Self.wait(future)
+        if let future {
+            try await Self.wait(future)
+        } else if let acknowledgement {
+            try await acknowledgement.ledger.waitForAcknowledgement(of: acknowledgement.sequence)
+        }
     }
 
     /// Waits until the send is as complete as the peer can tell: acknowledged
@@ -51,7 +75,11 @@ public struct SendReceipt: Sendable {
     ///   closed, or its session was given up before the peer acknowledged).
     @discardableResult
     public func delivered() async throws(MessagingError) -> DeliveryGuarantee {
-        try await Self.wait(acknowledgement ?? future)
+        if let acknowledgement {
+            try await acknowledgement.ledger.waitForAcknowledgement(of: acknowledgement.sequence)
+        } else if let future {
+            try await Self.wait(future)
+        }
         return guarantee
     }
 

@@ -7,8 +7,10 @@ import NIOCore
 package struct DeliverySession: Sendable {
     /// The session id (made by the client's connection).
     package let id: String
-    /// The actions sent and not acknowledged; each keeps its receipt's promise.
-    package var window: ResendWindow<EventLoopPromise<Void>>
+    /// The actions sent and not acknowledged.
+    package var window: ResendWindow
+    /// How far the peer acknowledged, for the receipts of the session's actions.
+    let ledger = DeliveryLedger()
     /// What was received, and the acknowledgement owed.
     package var receiver: DeliveryReceiver
     /// Actions numbered (sent with acknowledged delivery).

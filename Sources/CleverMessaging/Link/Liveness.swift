@@ -127,6 +127,25 @@ package struct Liveness: Sendable {
         return now >= lastProgress + interval ? .ping : .none
     }
 
+    /// Whether the kernel's counters are worth reading before ``tick(now:)``:
+    /// only when the link, with no progress seen since, would be pinged or
+    /// given up now. When progress since keeps it alive, the counters are not
+    /// read; when that progress was bytes read, the base they would be
+    /// compared with is dropped, so that the next sample sets a new base
+    /// instead of counting old traffic as progress made now. (Writes that
+    /// keep completing leave the base: the kernel's counters go on telling
+    /// whether what they hand over drains.)
+    /// - Parameter now: the present.
+    /// - Returns: `true`: read the counters (``transportSampled(_:now:)``) and tick.
+    package mutating func wantsTransportSample(now: NIODeadline) -> Bool {
+        guard let wake = nextWake(now: now) else { return false }
+        guard wake <= now else {
+            if lastHeard >= lastProgress { transport = nil }
+            return false
+        }
+        return true
+    }
+
     /// When ``tick(now:)`` may next have something to do; `nil`: not until
     /// something changes (pings are off, or the peer is not known to answer
     /// them: the link arms the machine again when the peer shows the extensions).

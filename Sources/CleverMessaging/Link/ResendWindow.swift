@@ -10,19 +10,12 @@ import NIOCore
 /// (nothing is dropped in silence). Acknowledgements are cumulative: an
 /// acknowledgement of `n` settles every action numbered `n` or less.
 ///
-/// `Token` is what the caller keeps per action (the connection keeps the
-/// promise of the action's receipt; tests keep numbers).
-package struct ResendWindow<Token: Sendable>: Sendable {
-    /// One unacknowledged action.
-    package struct Entry: Sendable {
-        /// Its sequence number.
-        package var sequence: UInt64
-        /// Its frame, as encoded (with its sequence number), ready to be written again.
-        package var frame: ByteBuffer
-        /// What the caller keeps for it.
-        package var token: Token
-    }
-
+/// The frames are kept end to end in one buffer, oldest first, with their
+/// lengths beside it: keeping an action costs no allocation of its own, and
+/// what a reattached link must send again is one contiguous slice. The
+/// receipts learn of acknowledgements through the session's ledger, so the
+/// window keeps nothing else per action.
+package struct ResendWindow: Sendable {
     /// The most unacknowledged actions.
     package let maximumCount: Int
     /// The most bytes of unacknowledged actions.
@@ -31,80 +24,118 @@ package struct ResendWindow<Token: Sendable>: Sendable {
     package private(set) var nextSequence: UInt64 = 1
     /// The highest number the peer acknowledged (0: none).
     package private(set) var acknowledged: UInt64 = 0
-    /// The unacknowledged actions, oldest first.
-    package private(set) var entries: Deque<Entry> = []
-    /// Their bytes.
-    package private(set) var bytes = 0
+    /// The unacknowledged frames, end to end, oldest first (its readable bytes).
+    private var frames = ByteBuffer()
+    /// The length of each unacknowledged frame, oldest first.
+    private var lengths: Deque<Int> = []
 
     /// An empty window.
     /// - Parameters:
     ///   - maximumCount: the most unacknowledged actions.
-    ///   - maximumBytes: the most bytes of unacknowledged actions.
+    ///   - maximumBytes: the most bytes of unacknowledged actions (one larger
+    ///     action still goes when the window is empty).
     package init(maximumCount: Int, maximumBytes: Int) {
         self.maximumCount = maximumCount
         self.maximumBytes = maximumBytes
     }
 
     /// How many actions wait for their acknowledgement.
-    package var count: Int { entries.count }
+    package var count: Int { lengths.count }
 
-    /// Throws when one more action of `frameBytes` bytes would not fit.
-    /// - Parameter frameBytes: the size of the action's frame (0: check the count only).
+    /// Their bytes.
+    package var bytes: Int { frames.readableBytes }
+
+    /// Checks that one more action of `frameBytes` bytes fits.
+    /// - Parameter frameBytes: its size (0: only the count is checked).
     /// - Throws: ``MessagingError/resendWindowFull(count:bytes:)``.
     package func checkRoom(for frameBytes: Int = 0) throws(MessagingError) {
-        if entries.count >= maximumCount || (bytes + frameBytes > maximumBytes && !entries.isEmpty) {
-            throw .resendWindowFull(count: entries.count, bytes: bytes)
+        if lengths.count >= maximumCount || (bytes + frameBytes > maximumBytes && !lengths.isEmpty) {
+            throw .resendWindowFull(count: lengths.count, bytes: bytes)
         }
     }
 
-    /// Keeps the frame of the action numbered ``nextSequence`` until it is acknowledged.
+    /// Keeps the next action, numbered ``nextSequence``, whose frame `encode`
+    /// writes (with that number) at the end of the given buffer.
     /// - Parameters:
-    ///   - frame: the action's frame, encoded with ``nextSequence``.
-    ///   - token: what to give back when it is acknowledged.
-    /// - Returns: the action's sequence number.
-    /// - Throws: ``MessagingError/resendWindowFull(count:bytes:)`` when it does not fit (nothing is kept).
-    @discardableResult
-    package mutating func append(_ frame: ByteBuffer, token: Token) throws(MessagingError) -> UInt64 {
-        try checkRoom(for: frame.readableBytes)
+    ///   - context: what `encode` writes with (a frame writer), passed through.
+    ///   - encode: writes the whole frame, and nothing else, into the buffer.
+    /// - Returns: the action's number and its frame (a slice of the window's
+    ///   buffer, to copy into the link's queue at once).
+    /// - Throws: what `encode` throws (nothing is kept), or
+    ///   ``MessagingError/resendWindowFull(count:bytes:)`` when it does not fit.
+    package mutating func append<Context, Failure: Error>(
+        with context: inout Context,
+        encoding encode: (inout Context, inout ByteBuffer) throws(Failure) -> Void
+    ) throws(ResendWindowAppendError<Failure>) -> (sequence: UInt64, frame: ByteBuffer) {
+        do throws(MessagingError) { try checkRoom() } catch { throw .full(error) }
+        let start = frames.writerIndex
+        do {
+            try encode(&context, &frames)
+        } catch {
+            frames.moveWriterIndex(to: start)
+            throw .encoding(error)
+        }
+        let length = frames.writerIndex - start
+        if lengths.count > 0, bytes > maximumBytes {
+            frames.moveWriterIndex(to: start)
+            throw .full(.resendWindowFull(count: lengths.count, bytes: bytes))
+        }
         let sequence = nextSequence
         nextSequence += 1
-        entries.append(Entry(sequence: sequence, frame: frame, token: token))
-        bytes += frame.readableBytes
-        return sequence
+        lengths.append(length)
+        // A slice of the window's buffer: copy it out before the next append (or the buffer is copied).
+        return (sequence, frames.getSlice(at: start, length: length)!)
     }
 
     /// The peer acknowledged every action through `sequence`.
-    /// - Parameter sequence: the cumulative acknowledgement.
-    /// - Returns: the tokens of the actions it settled, oldest first (none for an old or repeated acknowledgement).
-    package mutating func acknowledge(through sequence: UInt64) -> [Token] {
+    /// - Parameter sequence: the acknowledged number (one beyond what was sent counts as what was sent).
+    /// - Returns: how many actions this settled.
+    package mutating func acknowledge(through sequence: UInt64) -> Int {
         // An acknowledgement beyond what was sent is bounded by it (a peer's error, not a reason to forget the future).
         let sequence = min(sequence, nextSequence - 1)
-        guard sequence > acknowledged else { return [] }
+        guard sequence > acknowledged else { return 0 }
+        let settled = Int(sequence - acknowledged)
         acknowledged = sequence
-        var settled: [Token] = []
-        while let first = entries.first, first.sequence <= sequence {
-            bytes -= first.frame.readableBytes
-            settled.append(entries.removeFirst().token)
-        }
+        var released = 0
+        for _ in 0..<min(settled, lengths.count) { released += lengths.removeFirst() }
+        frames.moveReaderIndex(forwardBy: released)
+        compact()
         return settled
     }
 
-    /// A link was attached and the peer told how far it received (`peerReceived`):
-    /// settles what it has, and gives the frames to send again, in order.
-    /// - Parameter peerReceived: the peer's receive high-water mark.
-    /// - Returns: the settled tokens, and the frames to resend (oldest first).
-    package mutating func reattach(peerReceived: UInt64) -> (settled: [Token], resend: [ByteBuffer]) {
+    /// A link was (re)attached and the peer received through `peerReceived`.
+    /// - Parameter peerReceived: the peer's high-water mark.
+    /// - Returns: how many actions that settled, and the frames to send again, in order.
+    package mutating func reattach(peerReceived: UInt64) -> (settled: Int, resend: ByteBuffer) {
         let settled = acknowledge(through: peerReceived)
-        return (settled, entries.map(\.frame))
+        return (settled, frames)
     }
 
-    /// Empties the window (the session ends).
-    /// - Returns: the tokens of the actions that will never be acknowledged.
-    package mutating func removeAll() -> [Token] {
+    /// Forgets every action (the session ends).
+    /// - Returns: how many were not acknowledged.
+    package mutating func removeAll() -> Int {
         defer {
-            entries.removeAll()
-            bytes = 0
+            lengths.removeAll()
+            frames.clear()
         }
-        return entries.map(\.token)
+        return lengths.count
     }
+
+    /// Gives back the space of acknowledged frames: all of it when none wait,
+    /// else once it is more than what still waits (the copy is then cheap).
+    private mutating func compact() {
+        if lengths.isEmpty {
+            frames.clear()
+        } else if frames.readerIndex > 64 * 1024, frames.readerIndex > frames.readableBytes {
+            frames.discardReadBytes()
+        }
+    }
+}
+
+/// Why ``ResendWindow/append(with:encoding:)`` kept nothing.
+package enum ResendWindowAppendError<Encoding: Error>: Error {
+    /// The window is full.
+    case full(MessagingError)
+    /// The frame could not be encoded.
+    case encoding(Encoding)
 }

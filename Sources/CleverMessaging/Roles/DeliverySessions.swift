@@ -163,7 +163,8 @@ package final class DeliverySessions: Sendable {
 
     private static func fail(_ sessions: [DeliverySession]) {
         for var session in sessions {
-            for promise in session.window.removeAll() { promise.fail(MessagingError.connectionLost) }
+            _ = session.window.removeAll()
+            session.ledger.fail(.connectionLost)
         }
     }
 }

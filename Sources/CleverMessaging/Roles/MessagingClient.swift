@@ -70,6 +70,9 @@ public final class MessagingClient: Sendable {
     ///     (default: the system's choice); a connection attempt from an address
     ///     that is not a literal IP address fails, and is retried as any other.
     ///   - logger: where to log.
+    ///   - timers: shared by clients that run by the thousand in one process,
+    ///     so that their links' deadlines take one timer per event loop
+    ///     (default: the client's own).
     public init(
         host: String,
         port: Int = 25000,
@@ -79,13 +82,14 @@ public final class MessagingClient: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         connectLimiter: ConnectLimiter? = nil,
         localHost: String? = nil,
-        logger: Logger = Logger(label: "clever.client")
+        logger: Logger = Logger(label: "clever.client"),
+        timers: LinkTimers? = nil
     ) {
         self.connectLimiter = connectLimiter
         self.localHost = localHost
         self.connection = Connection(
             eventLoop: group.any(), registry: registry, configuration: configuration, logger: logger,
-            delivery: .client(session: DeliverySession.makeID())
+            delivery: .client(session: DeliverySession.makeID()), timers: timers
         )
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger

@@ -64,6 +64,8 @@ public final class MessagingServer: Sendable {
     private let subscribers = EventSubscribers<Event>()
     /// The handler work of every connection, for the task group of ``run()``.
     private let handlerTasks = HandlerTaskQueue()
+    /// The deadlines of all its links: one timer per event loop.
+    private let linkTimers = LinkTimers()
 
     /// What a role adds to each link, run on the link's event loop
     /// (``GroundStation`` registers the drone its handshake identified here).
@@ -250,7 +252,7 @@ public final class MessagingServer: Sendable {
     private func accept(_ child: any Channel, observer: LinkObserver) -> EventLoopFuture<Void> {
         let connection = Connection(
             eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks,
-            delivery: .server(deliverySessions)
+            delivery: .server(deliverySessions), timers: linkTimers
         )
         let limit = maximumConnections
         let accepted = state.withLockedValue { s -> Bool in

@@ -175,4 +175,19 @@ struct LivenessTests {
         #expect(live.tick(now: start + .seconds(2)) == .none)
         #expect(live.nextWake(now: start + .seconds(2)) == start + .milliseconds(3500))
     }
+
+    @Test("the kernel's counters are read only when the link would be pinged or given up; reads since drop the old base")
+    func samplesOnlyWhenNeeded() {
+        var live = machine(interval: .seconds(2), timeout: .seconds(3))
+        live.transportSampled(counters(acked: 1_000), now: start)
+        live.bytesRead(now: start + .seconds(1))
+        let early = live.wantsTransportSample(now: start + .seconds(2))
+        #expect(!early, "bytes read a second ago keep the link alive")
+        // Acknowledged bytes counted against the dropped base would pass for progress made now.
+        let due = live.wantsTransportSample(now: start + .seconds(3))
+        #expect(due)
+        live.transportSampled(counters(acked: 500_000), now: start + .seconds(3))
+        #expect(live.lastProgress == start + .seconds(1), "the sample after a dropped base only sets a new one")
+        #expect(live.tick(now: start + .seconds(3)) == .ping)
+    }
 }

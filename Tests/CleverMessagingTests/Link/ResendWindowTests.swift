@@ -6,70 +6,116 @@ import Testing
 /// resent on reattach, and its bounds.
 @Suite("ResendWindow")
 struct ResendWindowTests {
-    private func frame(_ size: Int) -> ByteBuffer {
-        ByteBuffer(repeating: 0x61, count: size)
+    /// Keeps a frame of `text` (as an encoder would write it).
+    @discardableResult
+    private func append(_ window: inout ResendWindow, _ text: String) throws(ResendWindowAppendError<Never>) -> UInt64 {
+        var nothing: Void = ()
+        return try window.append(with: &nothing) { _, buffer in buffer.writeString(text) }.sequence
     }
 
-    @Test("actions are numbered from 1, in order")
+    private func append(_ window: inout ResendWindow, size: Int) throws(ResendWindowAppendError<Never>) -> UInt64 {
+        try append(&window, String(repeating: "a", count: size))
+    }
+
+    @Test("actions are numbered from 1, in order, and the frame kept is the one encoded")
     func numbering() throws {
-        var window = ResendWindow<Int>(maximumCount: 10, maximumBytes: 1000)
-        #expect(try window.append(frame(5), token: 100) == 1)
-        #expect(try window.append(frame(5), token: 101) == 2)
+        var window = ResendWindow(maximumCount: 10, maximumBytes: 1000)
+        var nothing: Void = ()
+        let first = try window.append(with: &nothing) { _, buffer in buffer.writeString("f1") }
+        #expect(first.sequence == 1)
+        #expect(String(buffer: first.frame) == "f1")
+        #expect(try append(&window, "f22") == 2)
         #expect(window.nextSequence == 3)
         #expect(window.count == 2)
-        #expect(window.bytes == 10)
+        #expect(window.bytes == 5)
     }
 
     @Test("a cumulative acknowledgement settles every action through it, once")
     func cumulative() throws {
-        var window = ResendWindow<Int>(maximumCount: 10, maximumBytes: 1000)
-        for token in 1...5 { try window.append(frame(3), token: token) }
-        #expect(window.acknowledge(through: 3) == [1, 2, 3])
-        #expect(window.acknowledge(through: 3) == [])
-        #expect(window.acknowledge(through: 2) == [])
+        var window = ResendWindow(maximumCount: 10, maximumBytes: 1000)
+        for _ in 1...5 { _ = try append(&window, size: 3) }
+        #expect(window.acknowledge(through: 3) == 3)
+        #expect(window.acknowledge(through: 3) == 0)
+        #expect(window.acknowledge(through: 2) == 0)
         #expect(window.count == 2)
         #expect(window.bytes == 6)
         // An acknowledgement past what was sent settles what was sent, and no more.
-        #expect(window.acknowledge(through: 99) == [4, 5])
+        #expect(window.acknowledge(through: 99) == 2)
         #expect(window.acknowledged == 5)
-        #expect(try window.append(frame(3), token: 6) == 6)
+        #expect(window.bytes == 0)
+        #expect(try append(&window, size: 3) == 6)
     }
 
-    @Test("reattaching settles what the peer received and resends the rest, in order")
+    @Test("reattaching settles what the peer received and resends the rest, in order, in one buffer")
     func reattach() throws {
-        var window = ResendWindow<Int>(maximumCount: 10, maximumBytes: 1000)
-        for token in 1...4 { try window.append(ByteBuffer(string: "f\(token)"), token: token) }
+        var window = ResendWindow(maximumCount: 10, maximumBytes: 1000)
+        for n in 1...4 { try append(&window, "f\(n)") }
         let (settled, resend) = window.reattach(peerReceived: 2)
-        #expect(settled == [1, 2])
-        #expect(resend.map { String(buffer: $0) } == ["f3", "f4"])
+        #expect(settled == 2)
+        #expect(String(buffer: resend) == "f3f4")
         // The peer received nothing new: everything unacknowledged goes again.
-        #expect(window.reattach(peerReceived: 0).resend.count == 2)
+        #expect(String(buffer: window.reattach(peerReceived: 0).resend) == "f3f4")
     }
 
-    @Test("a full window refuses with resend_window_full, by count and by bytes")
+    @Test("a full window refuses with resend_window_full, by count and by bytes, and keeps nothing")
     func bounds() throws {
-        var byCount = ResendWindow<Int>(maximumCount: 2, maximumBytes: 1000)
-        try byCount.append(frame(1), token: 1)
-        try byCount.append(frame(1), token: 2)
-        #expect(throws: MessagingError.resendWindowFull(count: 2, bytes: 2)) { try byCount.append(frame(1), token: 3) }
-        #expect(MessagingError.resendWindowFull(count: 2, bytes: 2).code.rawValue == "resend_window_full")
+        var byCount = ResendWindow(maximumCount: 2, maximumBytes: 1000)
+        _ = try append(&byCount, size: 1)
+        _ = try append(&byCount, size: 1)
+        #expect(throws: ResendWindowAppendError<Never>.self) { try append(&byCount, size: 1) }
+        do throws(ResendWindowAppendError<Never>) {
+            _ = try append(&byCount, size: 1)
+        } catch {
+            guard case .full(let full) = error else { Issue.record("got \(error)"); return }
+            #expect(full == .resendWindowFull(count: 2, bytes: 2))
+            #expect(full.code.rawValue == "resend_window_full")
+        }
         #expect(byCount.nextSequence == 3, "a refused action takes no number")
         _ = byCount.acknowledge(through: 1)
-        #expect(try byCount.append(frame(1), token: 3) == 3)
+        #expect(try append(&byCount, size: 1) == 3)
 
-        var byBytes = ResendWindow<Int>(maximumCount: 100, maximumBytes: 10)
-        try byBytes.append(frame(8), token: 1)
-        #expect(throws: MessagingError.resendWindowFull(count: 1, bytes: 8)) { try byBytes.append(frame(3), token: 2) }
+        var byBytes = ResendWindow(maximumCount: 100, maximumBytes: 10)
+        _ = try append(&byBytes, size: 8)
+        #expect(throws: ResendWindowAppendError<Never>.self) { try append(&byBytes, size: 3) }
+        #expect(byBytes.bytes == 8, "the refused frame's bytes are not kept")
         // One action larger than the bound still goes when the window is empty.
-        var empty = ResendWindow<Int>(maximumCount: 100, maximumBytes: 10)
-        #expect(try empty.append(frame(50), token: 1) == 1)
+        var empty = ResendWindow(maximumCount: 100, maximumBytes: 10)
+        #expect(try append(&empty, size: 50) == 1)
     }
 
-    @Test("removeAll gives back every unsettled token")
+    @Test("a frame that fails to encode is not kept and takes no number")
+    func encodingFailure() throws {
+        struct Failure: Error {}
+        var window = ResendWindow(maximumCount: 10, maximumBytes: 1000)
+        try append(&window, "f1")
+        var nothing: Void = ()
+        #expect(throws: ResendWindowAppendError<Failure>.self) {
+            try window.append(with: &nothing) { (_, buffer) throws(Failure) in
+                buffer.writeString("half a frame")
+                throw Failure()
+            }
+        }
+        #expect(window.bytes == 2)
+        #expect(window.nextSequence == 2)
+    }
+
+    @Test("acknowledged frames give their space back while later ones wait")
+    func compaction() throws {
+        var window = ResendWindow(maximumCount: 100_000, maximumBytes: 100 << 20)
+        for n in 0..<10_000 {
+            try append(&window, String(repeating: "x", count: 100))
+            if n % 10 == 9 { _ = window.acknowledge(through: window.nextSequence - 2) }
+        }
+        #expect(window.count == 1)
+        #expect(window.bytes == 100)
+        #expect(String(buffer: window.reattach(peerReceived: 9_999).resend) == String(repeating: "x", count: 100))
+    }
+
+    @Test("removeAll forgets every action and says how many were not acknowledged")
     func removeAll() throws {
-        var window = ResendWindow<Int>(maximumCount: 10, maximumBytes: 1000)
-        for token in 1...3 { try window.append(frame(1), token: token) }
-        #expect(window.removeAll() == [1, 2, 3])
+        var window = ResendWindow(maximumCount: 10, maximumBytes: 1000)
+        for _ in 1...3 { _ = try append(&window, size: 1) }
+        #expect(window.removeAll() == 3)
         #expect(window.count == 0)
         #expect(window.bytes == 0)
     }
