@@ -24,8 +24,13 @@ final class LinkTimerQueue: NIOScheduledCallbackHandler, Sendable {
 
     private struct State {
         var wakes = WakeQueue<any LinkWakeTarget>()
-        /// The deadline of the NIO callback scheduled, if any.
-        var armed: NIODeadline?
+        /// The deadlines of the NIO callbacks scheduled and not fired yet,
+        /// earliest first. A callback is never cancelled (that searches the
+        /// event loop's whole heap): one a nearer deadline overtook fires
+        /// later and finds little or nothing due. A new one is scheduled only
+        /// when every outstanding one comes later than the earliest wake-up,
+        /// so they stay few.
+        var scheduled: [NIODeadline] = []
         /// Whether wake-ups are being delivered (the callback arms once they are).
         var firing = false
     }
@@ -56,14 +61,17 @@ final class LinkTimerQueue: NIOScheduledCallbackHandler, Sendable {
     /// How many wake-ups wait (for tests and statistics).
     var count: Int { state.value.wakes.count }
 
+    /// How many NIO callbacks are outstanding (for tests).
+    var callbacksScheduled: Int { state.value.scheduled.count }
+
     /// Schedules the NIO callback for the earliest deadline, unless one is
     /// scheduled for it or earlier already.
     private func arm() {
         guard let next = state.value.wakes.next else { return }
-        if let armed = state.value.armed, armed <= next { return }
+        if let first = state.value.scheduled.first, first <= next { return }
         do {
             try eventLoop.scheduleCallback(at: next, handler: self)
-            state.value.armed = next
+            state.value.scheduled.insert(next, at: 0)
         } catch {
             // The event loop is shutting down: its links go with it.
         }
@@ -72,7 +80,8 @@ final class LinkTimerQueue: NIOScheduledCallbackHandler, Sendable {
     /// The NIO callback: wakes everyone due, then arms for the next deadline.
     func handleScheduledCallback(eventLoop: some EventLoop) {
         let now = eventLoop.now
-        state.value.armed = nil
+        // This callback, and any other whose time has come (it fires next, and finds nothing).
+        state.value.scheduled.removeAll { $0 <= now }
         state.value.firing = true
         let due = state.value.wakes.removeDue(now: now)
         for target in due { target.wake(now: now) }

@@ -69,4 +69,25 @@ struct LinkTimerQueueTests {
         #expect(count.withLockedValue { $0 } == 3)
         #expect(queue.count == 0)
     }
+
+    @Test("nearer deadlines overtaking farther ones leave few NIO callbacks outstanding, however many wake-ups")
+    func fewCallbacks() {
+        let loop = EmbeddedEventLoop()
+        let queue = LinkTimerQueue(eventLoop: loop)
+        let log = NIOLockedValueBox<[(String, NIODeadline)]>([])
+        let target = Recorder("t", log: log)
+        // Each round: a far deadline (a ping interval), then a near one (an acknowledgement) overtaking it.
+        var most = 0
+        for round in 0..<1_000 {
+            queue.schedule(target, at: loop.now + .seconds(2), kind: .liveness)
+            queue.schedule(target, at: loop.now + .milliseconds(50), kind: .acknowledgement)
+            most = max(most, queue.callbacksScheduled)
+            loop.advanceTime(by: .milliseconds(round % 3 == 0 ? 60 : 10))
+        }
+        #expect(most <= 3, "outstanding callbacks: \(most)")
+        loop.advanceTime(by: .seconds(3))
+        #expect(queue.count == 0)
+        #expect(queue.callbacksScheduled == 0)
+        #expect(log.withLockedValue { $0.count } == 2_000)
+    }
 }
