@@ -375,7 +375,10 @@ extension Connection {
                 var reply = ByteBuffer()
                 try? s.writer.writeResponse(
                     ExtensionHeader.sessionHello, id: id,
-                    value: .object(["acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater))]), into: &reply
+                    value: .object([
+                        "acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater)),
+                        ProtocolVersion.key: .integer(ProtocolVersion.current),
+                    ]), into: &reply
                 )
                 guard s.linkOpened else {
                     // In the handshake: the answer goes at once; the resends wait for the link to open.
