@@ -26,7 +26,12 @@ extension Connection {
         if frame.header.messageType == .request {
             // A client's delivery hello is answered during the server's own handshake (it may wait for the client).
             let content = ContentMembers(frame.content.jsonValue)
-            if isDeliveryHello(frame.header, requestedValue: content.requestedValue?.stringValue), let id = content.requestID {
+            if isDeliveryHello(frame.header, requestedValue: content.requestedValue?.stringValue), let id = content.requestID,
+               !awaitsAuthentication() {
+                if let failure = ProtocolVersion.incompatibility(peer: content.kwargs[ProtocolVersion.key], stage: "delivery") {
+                    refuseDeliveryHello(id: id, version: content.kwargs[ProtocolVersion.key], failure)
+                    return .taken(linkOpen: stepHandshake(now: now) { $0.fail(failure) })
+                }
                 answerDeliveryHello(id: id, kwargs: content.kwargs)
                 return .taken(linkOpen: false)
             }
@@ -74,6 +79,7 @@ extension Connection {
             let name = run.stageName
             switch outcome {
             case .passed:
+                s.lastHandshakeFailure = nil
                 s.heldInbound = run.takeHeld()
                 s.handshakeResults = run.context.results
                 if let identity = run.context.result(IdentifyStage.Identity.self) { s.peerID = identity.id }
@@ -108,6 +114,7 @@ extension Connection {
         let waiters = state.withLockedValue { s -> [EventLoopPromise<Void>] in
             guard s.channel === channel, s.lifecycle.handshakeFailed() == .closeLink else { return [] }
             s.handshake = nil
+            s.lastHandshakeFailure = error
             let waiters = s.linkWaiters
             s.linkWaiters = []
             return waiters
