@@ -12,7 +12,7 @@ extension ConnectionHandler {
     /// not, the link is closed with a warning naming the peer, and nothing more is read.
     func frameAllowed(context: ChannelHandlerContext) -> Bool {
         if frameBucket!.take(now: readInstant) { return true }
-        let limit = connection.configuration.inboundFrameLimit?.framesPerSecond ?? 0
+        let limit = frameLimit?.framesPerSecond ?? 0
         let peer = connection.peerID ?? "peer"
         let address = Connection.describe(context.channel.remoteAddress)
         connection.logger.warning("\(peer) (\(address)) sent more than \(limit) frames/s; link closed", metadata: connection.linkMetadata)

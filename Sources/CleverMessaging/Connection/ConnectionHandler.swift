@@ -36,7 +36,9 @@ package final class ConnectionHandler: ChannelInboundHandler {
     /// everything else that arrives is kept.
     private var responses: [Connection.ReceivedResponse] = []
 
-    /// The inbound frame budget (``ConnectionConfiguration/inboundFrameLimit``), made at the first read.
+    /// The inbound frame limit (``ConnectionConfiguration/inboundFrameLimit``), if any.
+    let frameLimit: FrameRateLimit?
+    /// Its budget, made at the first read.
     var frameBucket: TokenBucket?
     /// When the current read began (the frame budget's clock), while a limit is set.
     var readInstant = NIODeadline.uptimeNanoseconds(0)
@@ -53,6 +55,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
         self.connection = connection
         self.observer = observer
         self.decoder = FrameDecoder(configuration: connection.configuration.codec)
+        self.frameLimit = connection.configuration.inboundFrameLimit
     }
 
     package func handlerAdded(context: ChannelHandlerContext) {
@@ -108,7 +111,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
             inReadBatch = true
             connection.readBatchStarted()
         }
-        if let limit = connection.configuration.inboundFrameLimit { startRead(limit) }
+        if let frameLimit { startRead(frameLimit) }
         // The decoder is worked on as a local copy for the whole read and
         // stored back at its end: one exclusive access to the property per
         // read instead of one per frame. A handler that closes the link from

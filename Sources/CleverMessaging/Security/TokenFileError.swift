@@ -44,8 +44,9 @@ public struct TokenFileError: Error, Sendable, Hashable, CustomStringConvertible
     /// The lines that hold words, with their numbers (from 1): blank lines and `#` comments skipped.
     static func lines(of text: String) -> [(Int, [String])] {
         var result: [(Int, [String])] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" }).map(String.init)
+        // `\r\n` is one Character, a newline: Windows line ends are taken as well.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let fields = line.split(whereSeparator: \.isWhitespace).map(String.init)
             guard let first = fields.first, !first.hasPrefix("#") else { continue }
             result.append((index + 1, fields))
         }

@@ -113,7 +113,8 @@ public struct TokenServerStage: HandshakeStage {
 
     private mutating func hello(_ kwargs: JSONObject, id: JSONValue, context: inout HandshakeContext) -> HandshakeVerdict {
         if let failure = ProtocolVersion.incompatibility(peer: kwargs[ProtocolVersion.key], stage: name) {
-            reply(&context, to: id, failure: failure, public: failure.message)
+            let version = kwargs[ProtocolVersion.key] ?? .null
+            reply(&context, to: id, failure: failure, public: "client speaks clever-messaging protocol \(version), server speaks \(ProtocolVersion.current)")
             return .fail(failure)
         }
         guard let nonce = kwargs["nonce"]?.stringValue, !nonce.isEmpty, nonce.utf8.count <= Self.maximumFieldLength else {
