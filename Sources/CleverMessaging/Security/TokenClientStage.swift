@@ -111,7 +111,11 @@ public struct TokenClientStage: HandshakeStage {
         let code = error["code"]?.stringValue ?? ""
         let message = error["message"]?.stringValue ?? "\(error)"
         let known: [HandshakeFailure.Reason] = [.authenticationFailed, .authenticationRequired, .incompatibleVersion, .unexpectedFrame]
-        let reason = known.first { $0.rawValue == code } ?? .authenticationFailed
+        guard let reason = known.first(where: { $0.rawValue == code }) else {
+            // A server of this library without a token stage answers `unknown_request`:
+            // it cannot prove that it holds this token, so it is not taken for the server that does.
+            return failure(.authenticationFailed, "the server does not take a token (it answered \(code.isEmpty ? "an error" : code): \(message))")
+        }
         return failure(reason, "the server refused: \(message)")
     }
 

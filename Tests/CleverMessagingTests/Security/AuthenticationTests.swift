@@ -71,6 +71,13 @@ struct AuthenticationTests {
                 #expect(error.code == .authenticationFailed, "\(error)")
             }
             #expect(drone.connection.lastHandshakeFailure?.reason == .authenticationFailed)
+            // It backs off (0.1 s, 0.2 s, 0.4 s, 0.8 s... with a 1 s cap), instead of coming
+            // back every 0.1 s: a slow machine only makes fewer attempts.
+            let counted = Watched(0)
+            let counting = Task { for await _ in refusals { counted.update { $0 += 1 } } }
+            try await Task.sleep(for: .milliseconds(1500))
+            counting.cancel()
+            #expect(counted.value <= 7, "\(counted.value) refusals in 1.5 s")
             #expect(station.drones.isEmpty)
             #expect(calls.withLockedValue { $0 } == 0)
             drone.shutdown()

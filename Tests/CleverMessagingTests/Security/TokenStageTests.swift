@@ -122,6 +122,18 @@ struct TokenStageTests {
         #expect(reply.first?.content.jsonValue?["error"]?["code"]?.stringValue == "authentication_required")
     }
 
+    @Test("a server that takes no token (it answers unknown_request) fails the client's stage: it cannot prove the token")
+    func serverWithoutToken() {
+        var client = run(TokenClientStage(token: "t", id: nil))
+        _ = client.start(now: start)
+        let id = client.takeOutbound()[0].content.jsonValue?["request_id"] ?? .null
+        var answer = marked(.response(ExtensionHeader.authentication, id: id, value: .null))
+        answer.content = .json(["value": .null, "error": ["code": "unknown_request", "message": "no handler"]])
+        let outcome = client.receive(answer, now: start)
+        #expect(failure(outcome)?.reason == .authenticationFailed)
+        #expect(failure(outcome)?.message == "the server does not take a token (it answered unknown_request: no handler)")
+    }
+
     @Test("an incompatible version is refused, naming both versions, on either side")
     func versionMismatch() {
         var server = run(TokenServerStage(store: TokenStore(sharedToken: "t")))
