@@ -37,6 +37,9 @@ extension Bench {
         @Flag(inversion: .prefixedNo, help: "Whether the station agrees to acknowledged delivery (the library default): each drone then acknowledges each action.")
         var delivery = true
 
+        @Flag(help: "Run with token authentication: a generated token shared by the station and every drone.")
+        var token = false
+
         func validate() throws {
             guard count >= 1 else { throw ValidationError("--count must be at least 1") }
             guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
@@ -53,12 +56,25 @@ extension Bench {
             configuration.filePolicy = nil
             if !stationPings { configuration.pingInterval = nil }
             configuration.delivery.isEnabled = delivery
+            var swarmArguments: [String] = []
+            var tokenFile: String?
+            defer { if let tokenFile { try? FileManager.default.removeItem(atPath: tokenFile) } }
+            if token {
+                let secret = Self.generateToken()
+                let file = NSTemporaryDirectory() + "clever-bench-token-\(getpid())"
+                guard FileManager.default.createFile(atPath: file, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw ValidationError("cannot write the token file \(file)")
+                }
+                tokenFile = file
+                configuration.handshake.insert(TokenServerStage.Factory(store: TokenStore(sharedToken: secret)), at: 0)
+                swarmArguments = ["--token-file", file]
+            }
             let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger)
             let stationTask = Task { try await station.run() }
             let port = try await station.server.localAddress().port!
 
             let start = NIODeadline.now()
-            let swarm = try SwarmProcess(arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"])
+            let swarm = try SwarmProcess(arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"] + swarmArguments)
             do {
                 try await station.waitForDrones(count, timeout: .seconds(600))
             } catch {
@@ -203,5 +219,16 @@ extension Bench {
         static func median(_ values: [Double]) -> Double {
             values.sorted()[values.count / 2]
         }
+    }
+}
+
+extension Bench.SwarmScale {
+    /// A random token: 32 hex digits from the system's generator.
+    static func generateToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let word = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - word.count) + word
+        }.joined()
     }
 }

@@ -32,12 +32,16 @@ struct Drone: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
+    @Option(help: "Prove the token on this file's first line to a ground station that requires one.")
+    var tokenFile: String?
+
     @Flag(help: "Also write the library's debug log to standard error.")
     var verbose = false
 
     func validate() throws {
         _ = try parseHostPort(server, defaultPort: 25000)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
+        _ = TokenFiles.clientToken(tokenFile, json: json)
     }
 
     func run() async throws {
@@ -57,6 +61,9 @@ struct Drone: AsyncParsableCommand {
         var configuration = ConnectionConfiguration()
         if let root {
             configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        }
+        if let token = TokenFiles.clientToken(tokenFile, json: json) {
+            configuration.handshake.insert(TokenClientStage.Factory(token: token, id: id), at: 0)
         }
         let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger)
         behaviour.assign(id: id, to: client.connection)

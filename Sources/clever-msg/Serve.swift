@@ -33,6 +33,21 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
+    @Option(help: "Require a token: a file holding one shared token, or `id token` lines (one token per drone).")
+    var tokenFile: String?
+
+    @Option(help: "Seconds a new link has to pass its handshake (identify included) before it is closed.")
+    var handshakeTimeout: Double = 2
+
+    @Option(help: "The most drone links served at once.")
+    var maxConnections: Int = 20_000
+
+    @Option(help: "The most links served at once from one IP address (default: no limit).")
+    var maxConnectionsPerAddress: Int?
+
+    @Option(help: "Close a link that sends more than this many frames a second (default: no limit).")
+    var maxFramesPerSecond: Int?
+
     @Flag(help: "Log connection events to standard error.")
     var verbose = false
 
@@ -42,6 +57,13 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--timeout must be a number of seconds greater than 0 (at most \(Int(ConsoleArguments.maximumSeconds))), got \(timeout)")
         }
         if let announce { _ = try parseHostPort(announce, defaultPort: 8181) }
+        guard handshakeTimeout.isFinite, handshakeTimeout > 0, handshakeTimeout <= ConsoleArguments.maximumSeconds else {
+            throw ValidationError("--handshake-timeout must be a number of seconds greater than 0, got \(handshakeTimeout)")
+        }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be positive") }
+        if let maxConnectionsPerAddress, maxConnectionsPerAddress <= 0 { throw ValidationError("--max-connections-per-address must be positive") }
+        if let maxFramesPerSecond, maxFramesPerSecond <= 0 { throw ValidationError("--max-frames-per-second must be positive") }
+        _ = TokenFiles.store(tokenFile, json: json)
     }
 
     func run() async throws {
@@ -51,7 +73,16 @@ struct Serve: AsyncParsableCommand {
         if let root {
             configuration.filePolicy = try FilePolicy(allowedRoots: [root])
         }
-        let station = GroundStation(host: host, port: port, configuration: configuration, logger: logger)
+        let handshakeTimeout = Duration.milliseconds(Int64((handshakeTimeout * 1000).rounded(.up)))
+        configuration.handshakeTimeout = handshakeTimeout
+        if let store = TokenFiles.store(tokenFile, json: json) {
+            configuration.handshake.insert(TokenServerStage.Factory(store: store), at: 0)
+        }
+        if let maxFramesPerSecond { configuration.inboundFrameLimit = FrameRateLimit(framesPerSecond: maxFramesPerSecond) }
+        let station = GroundStation(
+            host: host, port: port, configuration: configuration, identifyTimeout: handshakeTimeout,
+            maximumConnections: maxConnections, maximumConnectionsPerAddress: maxConnectionsPerAddress, logger: logger
+        )
         // Line editing when a person types at a terminal; plain lines through a pipe.
         let editor = LineEditor()
         defer { editor?.restore() }
@@ -67,6 +98,7 @@ struct Serve: AsyncParsableCommand {
             discovery = nil
         }
         let events = station.events()
+        let refusals = station.server.refusals()
         // Ctrl-C is the console's from here on: it cancels a command instead of ending the process.
         let interrupts = await UnixSignalsSequence(trapping: .sigint)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -75,6 +107,14 @@ struct Serve: AsyncParsableCommand {
             }
             group.addTask {
                 for await event in events { Self.report(event, out) }
+            }
+            group.addTask {
+                for await refusal in refusals {
+                    out.print(
+                        ["refused": .string(refusal.address), "reason": .string(refusal.reason.rawValue)],
+                        text: "! \(refusal.address) refused (\(refusal.reason)): \(refusal.message)"
+                    )
+                }
             }
             let address = try await station.server.localAddress()
             out.print(["listening": .string("\(host):\(address.port ?? port)")], text: "ground station listening on \(host):\(address.port ?? port)")

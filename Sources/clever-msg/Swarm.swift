@@ -40,12 +40,16 @@ struct Swarm: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
+    @Option(help: "Every drone proves the token on this file's first line to a ground station that requires one.")
+    var tokenFile: String?
+
     @Flag(help: "Print every action received (one line per drone and action).")
     var verbose = false
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
+        _ = TokenFiles.clientToken(tokenFile, json: json)
     }
 
     func run() async throws {
@@ -75,7 +79,10 @@ struct Swarm: AsyncParsableCommand {
         let policy = ReconnectPolicy(initialDelay: .milliseconds(200), backoffMultiplier: 1.5, maximumDelay: .seconds(5), jitter: 0.5)
         let limiter = ConnectLimiter(maximumInFlight: connectsInFlight)
         let timers = LinkTimers()
+        let token = TokenFiles.clientToken(tokenFile, json: json)
         let clients = (1...count).map { n in
+            var configuration = configuration
+            if let token { configuration.handshake.insert(TokenClientStage.Factory(token: token, id: "\(idPrefix)-\(n)"), at: 0) }
             let client = MessagingClient(
                 host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
                 connectLimiter: limiter, logger: logger, timers: timers

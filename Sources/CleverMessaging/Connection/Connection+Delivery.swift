@@ -124,12 +124,26 @@ extension Connection {
         }
         guard let offer else { return }
         let completion = PendingRequests.Completion.callback { [self] result in
-            guard case .success(.object(let answer)) = result, let acked = answer["acked"]?.integerValue, acked >= 0 else { return }
-            deliveryAgreed(onLink: offer.link, peerReceived: UInt64(acked))
+            switch result {
+            case .failure(.remote(let refusal)) where refusal.code == HandshakeFailure.Reason.incompatibleVersion.rawValue:
+                failOpenLink(HandshakeFailure(reason: .incompatibleVersion, stage: "delivery", message: "the server refused: \(refusal.message)"))
+            case .success(.object(let answer)):
+                if let failure = ProtocolVersion.incompatibility(peer: answer[ProtocolVersion.key], stage: "delivery") {
+                    failOpenLink(failure)
+                    return
+                }
+                guard let acked = answer["acked"]?.integerValue, acked >= 0 else { return }
+                deliveryAgreed(onLink: offer.link, peerReceived: UInt64(acked))
+            default:
+                break
+            }
         }
         _ = try? startRequest(
             ExtensionHeader.sessionHello, args: [],
-            kwargs: ["session": .string(session), "acked": .integer(Int(truncatingIfNeeded: offer.received))],
+            kwargs: [
+                "session": .string(session), "acked": .integer(Int(truncatingIfNeeded: offer.received)),
+                ProtocolVersion.key: .integer(ProtocolVersion.current),
+            ],
             completion: completion, timeout: nil
         )
     }
@@ -383,7 +397,10 @@ extension Connection {
                 var reply = ByteBuffer()
                 try? s.writer.writeResponse(
                     ExtensionHeader.sessionHello, id: id,
-                    value: .object(["acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater))]), into: &reply
+                    value: .object([
+                        "acked": .integer(Int(truncatingIfNeeded: s.delivery!.receiver.highWater)),
+                        ProtocolVersion.key: .integer(ProtocolVersion.current),
+                    ]), into: &reply
                 )
                 guard s.linkOpened else {
                     // In the handshake: the answer goes at once; the resends wait for the link to open.

@@ -26,7 +26,12 @@ extension Connection {
         if frame.header.messageType == .request {
             // A client's delivery hello is answered during the server's own handshake (it may wait for the client).
             let content = ContentMembers(frame.content.jsonValue)
-            if isDeliveryHello(frame.header, requestedValue: content.requestedValue?.stringValue), let id = content.requestID {
+            if isDeliveryHello(frame.header, requestedValue: content.requestedValue?.stringValue), let id = content.requestID,
+               !awaitsAuthentication() {
+                if let failure = ProtocolVersion.incompatibility(peer: content.kwargs[ProtocolVersion.key], stage: "delivery") {
+                    refuseDeliveryHello(id: id, version: content.kwargs[ProtocolVersion.key], failure)
+                    return .taken(linkOpen: stepHandshake(now: now) { $0.fail(failure) })
+                }
                 answerDeliveryHello(id: id, kwargs: content.kwargs)
                 return .taken(linkOpen: false)
             }
@@ -72,6 +77,7 @@ extension Connection {
             let name = run.stageName
             switch outcome {
             case .passed:
+                s.lastHandshakeFailure = nil
                 s.heldInbound = run.takeHeld()
                 s.handshakeResults = run.context.results
                 if let identity = run.context.result(IdentifyStage.Identity.self) { s.peerID = identity.id }
@@ -106,6 +112,7 @@ extension Connection {
         let waiters = state.withLockedValue { s -> [EventLoopPromise<Void>] in
             guard s.channel === channel, s.lifecycle.handshakeFailed() == .closeLink else { return [] }
             s.handshake = nil
+            s.lastHandshakeFailure = error
             let waiters = s.linkWaiters
             s.linkWaiters = []
             return waiters
@@ -117,6 +124,22 @@ extension Connection {
         logger.log(level: error.reason == .duplicateID ? .debug : .warning, "link closed: \(error)", metadata: metadata)
         for waiter in waiters { waiter.fail(MessagingError.handshakeFailed(error)) }
         channel.close(promise: nil)
+    }
+
+    /// Closes an open link for a reason a handshake stage would have given (a
+    /// protocol version learnt from a delivery hello exchanged on the open
+    /// link): recorded as ``lastHandshakeFailure``, so that the client backs
+    /// off and the server reports the refusal. Runs on the event loop.
+    func failOpenLink(_ failure: HandshakeFailure) {
+        let channel = state.withLockedValue { s -> (any Channel)? in
+            s.lastHandshakeFailure = failure
+            return s.channel
+        }
+        var metadata = linkMetadata
+        metadata["stage"] = "\(failure.stage)"
+        metadata["reason"] = "\(failure.reason)"
+        logger.warning("link closed: \(failure)", metadata: metadata)
+        channel?.close(promise: nil)
     }
 
     /// Arms the handshake timer for `deadline` (earlier than the one armed, or none armed).

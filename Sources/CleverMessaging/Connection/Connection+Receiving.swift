@@ -81,6 +81,11 @@ extension Connection {
             return
         }
         if isDeliveryHello(header, requestedValue: requestedValue) {
+            if let failure = ProtocolVersion.incompatibility(peer: kwargs[ProtocolVersion.key], stage: "delivery") {
+                refuseDeliveryHello(id: id, version: kwargs[ProtocolVersion.key], failure)
+                failOpenLink(failure)
+                return
+            }
             answerDeliveryHello(id: id, kwargs: kwargs)
             return
         }

@@ -105,6 +105,8 @@ public final class Connection: Sendable {
         var dropReason: DropReason?
         /// Why this side dropped the last link that ended (``Connection/lastDropReason``).
         var lastDropReason: DropReason?
+        /// Why the last link's handshake failed, if it did (``Connection/lastHandshakeFailure``).
+        var lastHandshakeFailure: HandshakeFailure?
         /// The acknowledged-delivery session (a client's from its first agreeing link; a server's from the client's hello).
         var delivery: DeliverySession?
         /// Whether the current link agreed to acknowledged delivery.

@@ -89,12 +89,18 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     }
     /// How long a new link may take to pass every handshake stage; then it is
     /// closed with ``MessagingError/handshakeFailed(_:)`` (code
-    /// ``HandshakeFailure/Reason/timedOut``). Default 10 s.
+    /// ``HandshakeFailure/Reason/timedOut``), so that a peer that connects and
+    /// says nothing holds no link for long. Default 2 s (a ``GroundStation``'s
+    /// identify step included).
     public var handshakeTimeout: Duration
     /// Acknowledged delivery toward peers of this library (sequence numbers,
     /// acknowledgements, resends after a reconnect, each action run once).
     /// Default: on; toward a reference peer the wire is unchanged.
     public var delivery: DeliveryConfiguration = .init()
+    /// The most frames a peer may send per second on one link, with a burst
+    /// allowance (``FrameRateLimit``): a link that sends more is closed, with a
+    /// warning naming the peer. Default `nil`: no limit.
+    public var inboundFrameLimit: FrameRateLimit? = nil
     /// The stages, compared by their factories' types (a factory is not `Hashable`).
     private var handshakeStages: HandshakeStageList
 
@@ -114,7 +120,7 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     ///   - stalledPeerTimeout: how long a peer may read none of its replies before the link drops (default 30 s).
     ///   - maximumConcurrentHandlers: `async` handlers running at once before the link is no longer read (default 1024).
     ///   - handshake: the stages a new link passes before it is open (default: ``CapabilityStage``).
-    ///   - handshakeTimeout: how long a link may take to pass them (default 10 s).
+    ///   - handshakeTimeout: how long a link may take to pass them (default 2 s).
     ///   - transferStallTimeout: how long a file transfer may make no progress (default 10 s).
     public init(
         resendRequests: Bool = true,
@@ -131,7 +137,7 @@ public struct ConnectionConfiguration: Sendable, Hashable {
         stalledPeerTimeout: Duration? = .seconds(30),
         maximumConcurrentHandlers: Int = 1024,
         handshake: [any HandshakeStageFactory] = [CapabilityStage.Factory()],
-        handshakeTimeout: Duration = .seconds(10),
+        handshakeTimeout: Duration = .seconds(2),
         transferStallTimeout: Duration = .seconds(10)
     ) {
         self.transferStallTimeout = transferStallTimeout

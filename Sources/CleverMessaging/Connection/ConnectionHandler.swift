@@ -36,6 +36,13 @@ package final class ConnectionHandler: ChannelInboundHandler {
     /// everything else that arrives is kept.
     private var responses: [Connection.ReceivedResponse] = []
 
+    /// The inbound frame limit (``ConnectionConfiguration/inboundFrameLimit``), if any.
+    let frameLimit: FrameRateLimit?
+    /// Its budget, made at the first read.
+    var frameBucket: TokenBucket?
+    /// When the current read began (the frame budget's clock), while a limit is set.
+    var readInstant = NIODeadline.uptimeNanoseconds(0)
+
     /// The capacity of the storage kept for an incomplete part (0 when none is kept).
     var keptCapacity: Int { leftover?.capacity ?? 0 }
 
@@ -48,6 +55,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
         self.connection = connection
         self.observer = observer
         self.decoder = FrameDecoder(configuration: connection.configuration.codec)
+        self.frameLimit = connection.configuration.inboundFrameLimit
     }
 
     package func handlerAdded(context: ChannelHandlerContext) {
@@ -103,6 +111,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
             inReadBatch = true
             connection.readBatchStarted()
         }
+        if let frameLimit { startRead(frameLimit) }
         // The decoder is worked on as a local copy for the whole read and
         // stored back at its end: one exclusive access to the property per
         // read instead of one per frame. A handler that closes the link from
@@ -148,6 +157,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
     /// Hands one decoded part to the connection.
     @inline(__always)
     private func deliver(_ part: consuming InboundPart, context: ChannelHandlerContext) {
+        if frameBucket != nil, part.startsFrame, !frameAllowed(context: context) { return }
         switch consume part {
         case .json(let header, let content):
             if files.trailerPending, settleTrailer(header) { return }
@@ -251,7 +261,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
     }
 
     /// Stops decoding, drops a file in progress and closes this link only.
-    private func fail(context: ChannelHandlerContext, error: any Error) {
+    func fail(context: ChannelHandlerContext, error: any Error) {
         decoding = false
         leftover = nil
         for receiver in files.linkEnded() { receiver.abort(.connectionLost) }

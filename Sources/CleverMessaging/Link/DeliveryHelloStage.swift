@@ -14,6 +14,10 @@ import NIOCore
 /// A server that says nothing first, that answers without the key or with an
 /// error, or that does not answer in time, gets a link without acknowledged
 /// delivery: receipts then complete on write.
+///
+/// The hello and its answer carry each side's ``ProtocolVersion``: a server
+/// that speaks another major version fails the stage
+/// (``HandshakeFailure/Reason/incompatibleVersion``).
 struct DeliveryHelloStage: HandshakeStage {
     /// What the server answered: the highest sequence number it received from this session.
     struct Agreement: Sendable, Hashable {
@@ -56,7 +60,15 @@ struct DeliveryHelloStage: HandshakeStage {
     mutating func receive(_ frame: Frame, context: inout HandshakeContext, now: NIODeadline) -> (verdict: HandshakeVerdict, consumed: Bool) {
         if let helloID {
             guard frame.header.messageType == .response, frame.header.requestID?.stringValue == helloID else { return (.continue, false) }
-            let value = ContentMembers(frame.content.jsonValue).value
+            let members = ContentMembers(frame.content.jsonValue)
+            if members.error?["code"]?.stringValue == HandshakeFailure.Reason.incompatibleVersion.rawValue {
+                let message = members.error?["message"]?.stringValue ?? "incompatible protocol version"
+                return (.fail(HandshakeFailure(reason: .incompatibleVersion, stage: name, message: "the server refused: \(message)")), true)
+            }
+            if let failure = ProtocolVersion.incompatibility(peer: members.value?[ProtocolVersion.key], stage: name) {
+                return (.fail(failure), true)
+            }
+            let value = members.value
             guard case .object(let answer) = value, let acked = answer["acked"]?.integerValue, acked >= 0 else {
                 // An error reply, or no answer of ours: the link opens without acknowledged delivery.
                 return (.pass, true)
@@ -77,7 +89,10 @@ struct DeliveryHelloStage: HandshakeStage {
         guard helloID == nil else { return }
         helloID = context.sendRequest(
             ExtensionHeader.sessionHello,
-            kwargs: ["session": .string(session), "acked": .integer(Int(truncatingIfNeeded: received))]
+            kwargs: [
+                "session": .string(session), "acked": .integer(Int(truncatingIfNeeded: received)),
+                ProtocolVersion.key: .integer(ProtocolVersion.current),
+            ]
         )
     }
 }

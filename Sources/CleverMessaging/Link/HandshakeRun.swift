@@ -83,13 +83,35 @@ package struct HandshakeRun {
     package mutating func tick(now: NIODeadline) -> Outcome {
         if let finished { return finished }
         if now >= deadline {
-            return finish(.failed(HandshakeFailure(reason: .timedOut, stage: stageName, message: "the link did not pass its handshake in time")))
+            let late = HandshakeFailure(reason: .timedOut, stage: stageName, message: "the link did not pass its handshake in time")
+            guard current < stages.count else { return finish(.failed(late)) }
+            // The stage running has the last word (an identify stage with the id in
+            // hand passes; a token stage names its own reason), but nothing waits on.
+            switch stages[current].timedOut(context: &context, now: now) {
+            case .continue:
+                return finish(.failed(late))
+            case .fail(let failure):
+                return finish(.failed(failure))
+            case .pass:
+                let outcome = advance(from: .pass, now: now)
+                if case .waiting = outcome {
+                    return finish(.failed(HandshakeFailure(reason: .timedOut, stage: stageName, message: late.message)))
+                }
+                return outcome
+            }
         }
         if let stageDeadline, now >= stageDeadline, current < stages.count {
             let verdict = stages[current].timedOut(context: &context, now: now)
             return advance(from: verdict, now: now)
         }
         return outcome(now: now)
+    }
+
+    /// Fails the handshake from outside its stages (the link found the peer
+    /// unfit, such as a delivery hello naming an incompatible version).
+    package mutating func fail(_ failure: HandshakeFailure) -> Outcome {
+        if let finished { return finished }
+        return finish(.failed(failure))
     }
 
     /// Changes the shared context (the link keeps it in step with the connection).

@@ -59,6 +59,9 @@ public protocol HandshakeStage {
     mutating func receive(event: Any, context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict
 
     /// The stage's ``timeout``, or the handshake's, passed before it passed.
+    /// At the handshake's deadline, ``HandshakeVerdict/continue`` fails the link
+    /// (``HandshakeFailure/Reason/timedOut``), and after a pass the next stages
+    /// must pass at once.
     /// - Returns: the verdict; by default a ``HandshakeFailure/Reason/timedOut`` failure.
     mutating func timedOut(context: inout HandshakeContext, now: NIODeadline) -> HandshakeVerdict
 }

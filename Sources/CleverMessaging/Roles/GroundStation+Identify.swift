@@ -55,6 +55,13 @@ struct StationIdentifyStage: HandshakeStage {
     /// A pass of the identify stage, checked by the station.
     private func admitted(_ verdict: HandshakeVerdict, context: HandshakeContext) -> HandshakeVerdict {
         guard case .pass = verdict, let identity = context.result(IdentifyStage.Identity.self) else { return verdict }
+        if let authenticated = context.result(TokenServerStage.Authenticated.self)?.id, authenticated != identity.id {
+            // A drone proves the token of one id: it may not identify as another.
+            return .fail(HandshakeFailure(
+                reason: .authenticationFailed, stage: name,
+                message: "the peer proved the token of \(authenticated) and answered id \(identity.id)"
+            ))
+        }
         if let refusal = admit(identity, context.link) { return .fail(refusal) }
         return verdict
     }

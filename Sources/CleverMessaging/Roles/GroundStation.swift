@@ -100,10 +100,12 @@ public final class GroundStation: Sendable {
     ///   - port: the TCP port (default 25000; 0 for any); checked by ``run()``.
     ///   - registry: handlers for what drones send.
     ///   - configuration: settings for every connection (the station appends its
-    ///     identify stage to ``ConnectionConfiguration/handshake``, and adds
-    ///     `identifyTimeout` to ``ConnectionConfiguration/handshakeTimeout``).
-    ///   - identifyTimeout: how long a new connection has to answer `id` (default 10 s).
-    ///   - maximumConnections: the most connections served at once (default: no limit).
+    ///     identify stage to ``ConnectionConfiguration/handshake``; the whole
+    ///     handshake, identify included, must pass within the longer of
+    ///     ``ConnectionConfiguration/handshakeTimeout`` and `identifyTimeout`).
+    ///   - identifyTimeout: how long a new connection has to answer `id` (default 2 s).
+    ///   - maximumConnections: the most connections served at once (default 20,000; `nil`: no limit).
+    ///   - maximumConnectionsPerAddress: the most connections from one IP address at once (default: no limit).
     ///   - group: the event loops.
     ///   - logger: where to log.
     public init(
@@ -111,8 +113,9 @@ public final class GroundStation: Sendable {
         port: Int = 25000,
         registry: HandlerRegistry = HandlerRegistry(),
         configuration: ConnectionConfiguration = .init(),
-        identifyTimeout: Duration = .seconds(10),
-        maximumConnections: Int? = nil,
+        identifyTimeout: Duration = .seconds(2),
+        maximumConnections: Int? = 20_000,
+        maximumConnectionsPerAddress: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "clever.station")
     ) {
@@ -126,13 +129,14 @@ public final class GroundStation: Sendable {
                 Self.admit(identity, link: link, state: state, logger: logger)
             }
         )
-        configuration.handshakeTimeout += identifyTimeout
+        configuration.handshakeTimeout = max(configuration.handshakeTimeout, identifyTimeout)
         self.server = MessagingServer(
             host: host,
             port: port,
             registry: registry,
             configuration: configuration,
             maximumConnections: maximumConnections,
+            maximumConnectionsPerAddress: maximumConnectionsPerAddress,
             group: group,
             logger: logger
         )

@@ -52,6 +52,8 @@ public final class MessagingClient: Sendable {
         var channel: (any Channel)?
         /// Whether ``shutdown()`` was called.
         var stopped = false
+        /// Links in a row the server refused (a token or version refusal): the delay before the next grows.
+        var refusals = 0
     }
 
     /// The local address links are made from (`nil`: the system's choice).
@@ -274,6 +276,7 @@ public final class MessagingClient: Sendable {
         target.withLockedValue { $0.channel = nil }
         subscribers.publish(.disconnected(host: host, port: port))
         if Task.isCancelled || isStopped { return nil }
+        if let backoff = refusalBackoff(host: host, port: port) { return backoff }
         // A link that held for less than the policy's first delay is not
         // followed at once: a server that closes links as soon as they
         // come up (full, or refusing a duplicate drone id) sees one attempt
@@ -356,3 +359,33 @@ public final class MessagingClient: Sendable {
 
 /// Runs in a `ServiceGroup`; a graceful shutdown stops it as ``MessagingClient/shutdown()`` does.
 extension MessagingClient: Service {}
+
+extension MessagingClient {
+    /// The link just down was refused by the server (its handshake failed for a
+    /// token or a version: ``Connection/lastHandshakeFailure``): the next attempt
+    /// waits the policy's first delay, doubled for every refusal in a row up to
+    /// its ``ReconnectPolicy/maximumDelay``, instead of hammering a server that will refuse again.
+    /// - Returns: the delay, or `nil` when the link was not refused so.
+    @inline(never)
+    fileprivate func refusalBackoff(host: String, port: Int) -> Duration? {
+        let refusedReasons: Set<HandshakeFailure.Reason> = [.authenticationFailed, .authenticationRequired, .incompatibleVersion]
+        guard let failure = connection.lastHandshakeFailure, refusedReasons.contains(failure.reason) else {
+            target.withLockedValue { $0.refusals = 0 }
+            return nil
+        }
+        let refusals = target.withLockedValue { t in
+            t.refusals += 1
+            return t.refusals
+        }
+        let policy = ReconnectPolicy(
+            initialDelay: reconnectPolicy.initialDelay, backoffMultiplier: 2, maximumDelay: max(reconnectPolicy.maximumDelay, reconnectPolicy.initialDelay),
+            jitter: 0.1
+        )
+        let delay = policy.delay(beforeAttempt: refusals)
+        logger.error(
+            "the server refused this side (\(failure.reason)): \(failure.message); trying again in \(LogFormat.duration(delay))",
+            metadata: ["server": "\(host):\(port)", "code": "\(failure.reason)"]
+        )
+        return delay
+    }
+}

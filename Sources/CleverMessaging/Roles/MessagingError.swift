@@ -86,7 +86,8 @@ public enum MessagingError: Error, Sendable, Hashable {
 }
 
 extension MessagingError {
-    /// A machine-readable kind of ``MessagingError``, one per case.
+    /// A machine-readable kind of ``MessagingError``: one per case, and some
+    /// finer ones for a failed handshake (``authenticationFailed``...).
     ///
     /// The raw values are stable: they will not change between releases, so
     /// they may be logged, stored, compared and sent to other programs.
@@ -155,13 +156,23 @@ extension MessagingError {
         public static let beaconSendFailed = Code(rawValue: "beacon_send_failed")
         /// ``MessagingError/discoveryTimedOut(after:)``.
         public static let discoveryTimedOut = Code(rawValue: "discovery_timed_out")
+        /// ``MessagingError/handshakeFailed(_:)`` because this side's token was
+        /// refused, or the server's proof of it was wrong
+        /// (``HandshakeFailure/Reason/authenticationFailed``).
+        public static let authenticationFailed = Code(rawValue: "authentication_failed")
+        /// ``MessagingError/handshakeFailed(_:)`` because the server requires a
+        /// token this side did not prove (``HandshakeFailure/Reason/authenticationRequired``).
+        public static let authenticationRequired = Code(rawValue: "authentication_required")
+        /// ``MessagingError/handshakeFailed(_:)`` because the peer speaks another
+        /// major version of the extension protocol (``HandshakeFailure/Reason/incompatibleVersion``).
+        public static let incompatibleVersion = Code(rawValue: "incompatible_version")
 
         /// Every code, in the order of the cases.
         public static let all: [Code] = [
             .notConnected, .closed, .connectionLost, .peerUnresponsive, .transferStalled, .timedOut, .cancelled, .queueFull, .remote, .encoding,
             .decoding, .connectFailed, .handshakeFailed, .resendWindowFull, .fileRefused, .fileIO, .notRegularFile,
             .checksumMismatch, .invalidPort, .listenFailed, .waitTimedOut, .invalidAddress, .broadcastNotAllowed,
-            .bindFailed, .beaconSendFailed, .discoveryTimedOut,
+            .bindFailed, .beaconSendFailed, .discoveryTimedOut, .authenticationFailed, .authenticationRequired, .incompatibleVersion,
         ]
     }
 
@@ -180,7 +191,13 @@ extension MessagingError {
         case .encoding: return .encoding
         case .decoding: return .decoding
         case .connectFailed: return .connectFailed
-        case .handshakeFailed: return .handshakeFailed
+        case .handshakeFailed(let failure):
+            switch failure.reason {
+            case .authenticationFailed: return .authenticationFailed
+            case .authenticationRequired: return .authenticationRequired
+            case .incompatibleVersion: return .incompatibleVersion
+            default: return .handshakeFailed
+            }
         case .resendWindowFull: return .resendWindowFull
         case .fileRefused: return .fileRefused
         case .fileIO: return .fileIO

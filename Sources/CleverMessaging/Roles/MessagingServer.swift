@@ -29,6 +29,9 @@ public final class MessagingServer: Sendable {
     /// is accepted (with a warning), so that a flood of connections cannot
     /// take the process's memory and descriptors. `nil`: no limit but the system's.
     public let maximumConnections: Int?
+    /// The most connections served at once from one IP address; one more from
+    /// that address is closed as soon as it is accepted. `nil`: no limit.
+    public let maximumConnectionsPerAddress: Int?
     /// The logger.
     public let logger: Logger
 
@@ -57,11 +60,15 @@ public final class MessagingServer: Sendable {
         var shutdownRequested = false
         /// The channel of every link served, until it is down.
         var links: [Int: any Channel] = [:]
+        /// Links up per IP address, and each link's address (kept only with ``maximumConnectionsPerAddress``).
+        var perAddress = LinksPerAddress()
     }
 
     /// The acknowledged-delivery sessions of the clients (``DeliveryConfiguration``).
     let deliverySessions: DeliverySessions
     private let subscribers = EventSubscribers<Event>()
+    /// Told of every link refused (``refusals()``).
+    let refusalSubscribers = EventSubscribers<LinkRefusal>()
     /// The handler work of every connection, for the task group of ``run()``.
     private let handlerTasks = HandlerTaskQueue()
     /// The deadlines of all its links: one timer per event loop.
@@ -84,6 +91,7 @@ public final class MessagingServer: Sendable {
     ///   - registry: handlers shared by all connections.
     ///   - configuration: settings for every connection.
     ///   - maximumConnections: the most connections served at once (default: no limit).
+    ///   - maximumConnectionsPerAddress: the most connections from one IP address at once (default: no limit).
     ///   - group: the event loops (default: NIO's shared multi-threaded group).
     ///   - logger: where to log.
     public init(
@@ -92,6 +100,7 @@ public final class MessagingServer: Sendable {
         registry: HandlerRegistry,
         configuration: ConnectionConfiguration = .init(),
         maximumConnections: Int? = nil,
+        maximumConnectionsPerAddress: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "clever.server")
     ) {
@@ -100,6 +109,7 @@ public final class MessagingServer: Sendable {
         self.registry = registry
         self.configuration = configuration
         self.maximumConnections = maximumConnections
+        self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
         self.group = group
         self.logger = logger
         self.bound = group.any().makePromise()
@@ -174,6 +184,7 @@ public final class MessagingServer: Sendable {
     func run(hooks: LinkHooks?) async throws {
         defer {
             subscribers.finish()
+            refusalSubscribers.finish()
             // The sessions of clients that did not come back end with the server.
             deliverySessions.removeAll()
         }
@@ -255,20 +266,20 @@ public final class MessagingServer: Sendable {
             delivery: .server(deliverySessions), timers: linkTimers
         )
         let limit = maximumConnections
-        let accepted = state.withLockedValue { s -> Bool in
-            if s.shutdownRequested { return false }
-            if let limit, s.connections.count >= limit { return false }
+        let perAddressLimit = maximumConnectionsPerAddress
+        let host = perAddressLimit == nil ? nil : child.remoteAddress?.ipAddress
+        let refusal = state.withLockedValue { s -> LinkRefusal.Reason?? in
+            if s.shutdownRequested { return .some(nil) }
+            if let limit, s.connections.count >= limit { return .tooManyConnections }
+            if let host, let perAddressLimit, !s.perAddress.add(host, number: connection.number, limit: perAddressLimit) {
+                return .tooManyConnectionsFromAddress
+            }
             s.connections[connection.number] = connection
             s.links[connection.number] = child
-            return true
+            return nil
         }
-        guard accepted else {
-            if let limit {
-                logger.warning(
-                    "connection refused: \(limit) connections already",
-                    metadata: ["peer": "\(child.remoteAddress.map { "\($0)" } ?? "?")"]
-                )
-            }
+        if let refusal {
+            if let refusal { refused(child.remoteAddress, reason: refusal) }
             // A failed initialiser closes the channel.
             return child.eventLoop.makeFailedFuture(MessagingError.closed)
         }
@@ -276,6 +287,7 @@ public final class MessagingServer: Sendable {
             self.state.withLockedValue { s in
                 s.connections.removeValue(forKey: connection.number)
                 s.links.removeValue(forKey: connection.number)
+                s.perAddress.remove(number: connection.number)
             }
             self.waiters.changed()
             throw error
@@ -305,7 +317,9 @@ public final class MessagingServer: Sendable {
         state.withLockedValue { s in
             s.connections.removeValue(forKey: connection.number)
             s.links.removeValue(forKey: connection.number)
+            s.perAddress.remove(number: connection.number)
         }
+        if let failure = connection.lastHandshakeFailure { handshakeRefused(connection, failure) }
         // A server-side connection ends with its link; the peer comes back as a new one.
         connection.startClose(pendingError: .connectionLost)
         if up {

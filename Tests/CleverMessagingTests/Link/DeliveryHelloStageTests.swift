@@ -30,7 +30,7 @@ struct DeliveryHelloStageTests {
         #expect(hello.header.messageType == .request)
         let members = ContentMembers(hello.content.jsonValue)
         #expect(members.requestedValue == "x-clever-session")
-        #expect(members.kwargs == ["session": "s1", "acked": 9])
+        #expect(members.kwargs == ["session": "s1", "acked": 9, "version": .integer(ProtocolVersion.current)])
         let answer = Frame.response("x-clever-session", id: try #require(members.requestID), value: ["acked": 4], extra: marker)
         let (verdict, consumed) = stage.receive(answer, context: &context, now: now)
         #expect(verdict == .pass && consumed)
