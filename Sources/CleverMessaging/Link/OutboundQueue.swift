@@ -38,6 +38,10 @@ package struct OutboundQueue: Sendable {
     package var flushAwaited = false
     /// When the last flush wrote to the link.
     package private(set) var lastFlushAt = NIODeadline.uptimeNanoseconds(0)
+    /// When the flush before it did.
+    package private(set) var previousFlushAt = NIODeadline.uptimeNanoseconds(0)
+    /// Flushes closer together than this keep their storage for the next one (``recycle(_:)``).
+    package static let recycleWindow = TimeAmount.milliseconds(5)
     /// A file body is being written to the link: other frames wait.
     package private(set) var streamActive = false
     /// The event loop is handling a read batch: flushes wait for its end.
@@ -99,6 +103,7 @@ package struct OutboundQueue: Sendable {
     package mutating func takeForWrite(now: NIODeadline) -> (bytes: ByteBuffer, replies: Int)? {
         flushScheduled = false
         guard !isHeld, bytes.readableBytes > 0, !streamActive else { return nil }
+        previousFlushAt = lastFlushAt
         lastFlushAt = now
         flushAwaited = false
         var taken = ByteBuffer()
@@ -183,8 +188,12 @@ package struct OutboundQueue: Sendable {
         return had
     }
 
-    /// Gives written storage back to ``bytes`` when nothing was queued since (see ``Connection``'s recycling).
+    /// Gives written storage back to ``bytes`` when nothing was queued since
+    /// and the link is busy (its last two flushes were less than
+    /// ``recycleWindow`` apart), so that the next frames need no allocation. A
+    /// link that writes now and then (a fleet of idle drones) lets its storage go.
     package mutating func recycle(_ storage: inout ByteBuffer) {
-        if bytes.capacity == 0 { swap(&bytes, &storage) }
+        guard bytes.capacity == 0, lastFlushAt - previousFlushAt < Self.recycleWindow else { return }
+        swap(&bytes, &storage)
     }
 }

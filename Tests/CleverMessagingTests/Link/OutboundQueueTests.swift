@@ -113,4 +113,26 @@ struct OutboundQueueTests {
         #expect(q.bytes.readableBytes == 0)
         #expect(q.isHeld)
     }
+
+    @Test("written storage is kept for the next frames on a busy link, and let go on one that writes now and then")
+    func recycling() {
+        var q = queue()
+        _ = q.open()
+        func flush(at now: NIODeadline) -> ByteBuffer {
+            q.bytes.writeImmutableBuffer(bytes(10))
+            var taken = q.takeForWrite(now: now)!.bytes
+            taken.clear()
+            return taken
+        }
+        // Two flushes seconds apart (an idle drone answering a ping): the storage goes.
+        _ = flush(at: start)
+        var written = flush(at: start + .seconds(2))
+        q.recycle(&written)
+        #expect(q.bytes.capacity == 0)
+        // Two flushes a millisecond apart (a busy link): the storage is kept.
+        written = flush(at: start + .seconds(2) + .milliseconds(1))
+        let capacity = written.capacity
+        q.recycle(&written)
+        #expect(q.bytes.capacity == capacity && capacity > 0)
+    }
 }
