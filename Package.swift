@@ -84,6 +84,8 @@ let package = Package(
                 "CleverMessaging",
                 // The console's parsing and formatting types are tested directly (@testable import clever_msg).
                 "clever-msg",
+                // The inputs libFuzzer found problems with replay through its harness (FuzzRegressionTests).
+                "clever-fuzz",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

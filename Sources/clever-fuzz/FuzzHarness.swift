@@ -1,10 +1,8 @@
 import CleverMessaging
 import NIOCore
 
-/// Feeds one input to every decoder of the wire format, the way hostile
-/// peers would: as a byte stream cut into reads (``FrameDecoder``, then the
-/// end of the stream), as one JSON text (``JSONParser``) and as one frame
-/// header (``FrameHeader``).
+/// Feeds one input to the decoders of the wire format, the way hostile peers
+/// would (see ``FuzzTarget`` for what each target covers).
 ///
 /// Any outcome is fine except a crash, a hang or unbounded memory: decoding
 /// either yields parts or throws a typed error, and the harness checks that
@@ -18,13 +16,28 @@ enum FuzzHarness {
         json: JSONParsingLimits(maximumDepth: 64)
     )
 
-    /// Runs one input. The first byte picks the size of the reads the rest is cut into.
+    /// Runs one input through the selected targets.
     static func run(_ input: UnsafeRawBufferPointer) {
-        guard let first = input.first else { return }
-        let stream = UnsafeRawBufferPointer(rebasing: input[1...])
-        decodeStream(stream, readSize: Int(first) * 3 + 1)
-        _ = try? JSONParser.parse(stream, limits: configuration.json)
-        _ = try? FrameHeader.parse(stream, limits: configuration.json)
+        for target in FuzzTarget.selected {
+            run(input, target: target)
+        }
+    }
+
+    /// Runs one input through `target`.
+    static func run(_ input: UnsafeRawBufferPointer, target: FuzzTarget) {
+        switch target {
+        case .frames:
+            guard let first = input.first else { return }
+            decodeStream(UnsafeRawBufferPointer(rebasing: input[1...]), readSize: Int(first) * 3 + 1)
+        case .json:
+            _ = try? JSONParser.parse(input, limits: configuration.json)
+        case .handshake:
+            HandshakeFuzz.run(input)
+        case .fileHeader:
+            FileHeaderFuzz.run(input)
+        case .beacon:
+            BeaconFuzz.run(input)
+        }
     }
 
     /// Decodes `stream` as it would arrive in reads of `readSize` bytes.

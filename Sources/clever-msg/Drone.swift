@@ -29,6 +29,9 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "Listen for the server's discovery beacon on this UDP port when it cannot be reached.")
     var discover: Int?
 
+    @Option(help: "Follow only --discover beacons signed with the key in this file (its first line); others are ignored with a warning.")
+    var discoveryKey: String?
+
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
@@ -45,6 +48,7 @@ struct Drone: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let key = try loadDiscoveryKey(discoveryKey, json: json)
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
         let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
         let cloverDir = root ?? FileManager.default.currentDirectoryPath
@@ -75,7 +79,17 @@ struct Drone: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await LinkEventPrinter(out: printer).printAll(events) }
             if let discover {
-                try await client.run(discovery: ClientDiscovery(listener: DiscoveryListener.Configuration(port: discover)))
+                // Ignored beacons (a wrong or missing key) are worth a warning even when the rest is quiet.
+                var discoveryLogger = Logger(label: "clever.discovery")
+                discoveryLogger.logLevel = verbose ? .debug : .warning
+                let listener = DiscoveryListener(configuration: .init(port: discover, key: key), logger: discoveryLogger)
+                do {
+                    try await client.run(discovery: listener, timeout: ClientDiscovery().timeout)
+                } catch {
+                    await listener.close()
+                    throw error
+                }
+                await listener.close()
             } else {
                 try await client.run()
             }

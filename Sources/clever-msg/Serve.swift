@@ -24,6 +24,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Allow --announce to a broadcast address (the reference's 255.255.255.255).")
     var allowBroadcast = false
 
+    @Option(help: "Sign the --announce beacons with the key in this file (its first line); drones need the same key.")
+    var discoveryKey: String?
+
     @Option(help: "The directory drones may push files to and pull files from (default: none, every file transfer a drone starts is refused).")
     var root: String?
 
@@ -67,6 +70,7 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let key = try loadDiscoveryKey(discoveryKey, json: json)
         var logger = Logger(label: "clever.serve")
         logger.logLevel = verbose ? .debug : .warning
         var configuration = ConnectionConfiguration()
@@ -92,7 +96,7 @@ struct Serve: AsyncParsableCommand {
             let (target, beaconPort) = try parseHostPort(announce, defaultPort: 8181)
             discovery = ServerDiscovery(
                 announcedHost: host == "0.0.0.0" ? nil : host,
-                beacon: DiscoveryBeacon.Configuration(host: target, port: beaconPort, allowBroadcast: allowBroadcast)
+                beacon: DiscoveryBeacon.Configuration(host: target, port: beaconPort, allowBroadcast: allowBroadcast, key: key)
             )
         } else {
             discovery = nil

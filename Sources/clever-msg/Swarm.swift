@@ -37,6 +37,12 @@ struct Swarm: AsyncParsableCommand {
     @Option(help: "How many drones may be connecting at the same moment (so the station's accept queue never overflows).")
     var connectsInFlight: Int = 256
 
+    @Option(help: "Listen for the server's discovery beacon on this UDP port (one listener for the swarm) when it cannot be reached.")
+    var discover: Int?
+
+    @Option(help: "Follow only --discover beacons signed with the key in this file (its first line).")
+    var discoveryKey: String?
+
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
@@ -50,9 +56,11 @@ struct Swarm: AsyncParsableCommand {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
         _ = TokenFiles.clientToken(tokenFile, json: json)
+        if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
     }
 
     func run() async throws {
+        let key = try loadDiscoveryKey(discoveryKey, json: json)
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
         let limit = try FileLimit.raiseToHard()
         let needed = count + 64
@@ -94,8 +102,14 @@ struct Swarm: AsyncParsableCommand {
         for (index, client) in clients.enumerated() { progress.watch(client, drone: index) }
         out.print(["swarm": .integer(count), "server": .string("\(host):\(port)"), "open_file_limit": .integer(limit)],
                   text: "swarm of \(count) drones → \(host):\(port) (open-file limit \(limit))")
+        // One listener for the whole swarm: every drone waiting for a beacon subscribes to it.
+        let listener = discover.map { DiscoveryListener(configuration: .init(port: $0, key: key), logger: logger) }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for client in clients { group.addTask { try await client.run() } }
+            for client in clients {
+                group.addTask {
+                    if let listener { try await client.run(discovery: listener) } else { try await client.run() }
+                }
+            }
             // Drawn until the swarm is told to stop (cancelled there, or when this scope ends).
             let drawing = Task { await progress.run() }
             defer { drawing.cancel() }
@@ -108,6 +122,7 @@ struct Swarm: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
+        await listener?.close()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         out.print(["peak_rss": .integer(usage.ru_maxrss * 1024)], text: "peak RSS \(usage.ru_maxrss / 1024) MiB")

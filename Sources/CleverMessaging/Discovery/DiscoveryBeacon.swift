@@ -17,6 +17,10 @@ import NIOPosix
 /// client and a server's ``DuplicateServerGuard`` listen on the same host and
 /// port, broadcast is the way to reach both.
 ///
+/// With a ``Configuration/key``, each datagram is signed with it at the time it
+/// is sent (``BeaconVerifier/signedDatagram(_:key:at:)``); without one, it is
+/// the reference's datagram byte for byte.
+///
 /// The socket is opened on the first send (bound to an ephemeral port on the
 /// wildcard address of the target's family) and kept until ``run()`` ends or
 /// ``close()`` is called.
@@ -32,6 +36,8 @@ public final class DiscoveryBeacon: Sendable {
         public var interval: Duration
         /// Whether the socket may broadcast (`SO_BROADCAST`). Default `false`.
         public var allowBroadcast: Bool
+        /// The key that signs each datagram; `nil` (the default) sends the reference's unsigned beacon.
+        public var key: DiscoveryKey?
 
         /// Creates a configuration.
         /// - Parameters:
@@ -39,23 +45,26 @@ public final class DiscoveryBeacon: Sendable {
         ///   - port: the target port (default 8181).
         ///   - interval: the time between datagrams (default 3 s).
         ///   - allowBroadcast: whether to set `SO_BROADCAST` (default `false`).
+        ///   - key: the key that signs each datagram (default: none, unsigned).
         public init(
             host: String = "127.0.0.1",
             port: Int = 8181,
             interval: Duration = .seconds(3),
-            allowBroadcast: Bool = false
+            allowBroadcast: Bool = false,
+            key: DiscoveryKey? = nil
         ) {
             self.host = host
             self.port = port
             self.interval = interval
             self.allowBroadcast = allowBroadcast
+            self.key = key
         }
 
         /// The reference's behaviour: broadcast to `255.255.255.255` with `SO_BROADCAST`.
         /// - Parameters:
         ///   - port: the target port (default 8181).
         ///   - interval: the time between datagrams (default 3 s).
-        /// - Returns: the configuration.
+        /// - Returns: the configuration (unsigned: set ``key`` to sign it).
         public static func broadcast(port: Int = 8181, interval: Duration = .seconds(3)) -> Configuration {
             Configuration(host: broadcastAddress, port: port, interval: interval, allowBroadcast: true)
         }
@@ -125,9 +134,13 @@ public final class DiscoveryBeacon: Sendable {
         )
     }
 
-    /// The encoded datagram: one `server_ip` frame, as the reference writes it.
+    /// The encoded datagram: one `server_ip` frame, as the reference writes it,
+    /// signed now when the configuration has a key.
     /// - Throws: ``MessagingError/encoding(_:)``.
     public func datagram() throws(MessagingError) -> ByteBuffer {
+        if let key = configuration.key {
+            return try BeaconVerifier.signedDatagram(announcement, key: key, at: ServerDiscovery.now())
+        }
         var bytes = ByteBuffer()
         var writer = FrameWriter()
         do throws(FrameEncodingError) {

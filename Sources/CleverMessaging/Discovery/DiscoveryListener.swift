@@ -20,6 +20,11 @@ import Darwin
 /// several listeners on one host can share the port (every one of them gets
 /// broadcast datagrams; on Linux a unicast datagram reaches only one).
 ///
+/// With a ``Configuration/key``, only beacons signed with that key within
+/// ``Configuration/replayWindow`` of now are accepted (see ``BeaconVerifier``);
+/// an unsigned, wrongly signed, expired or future beacon is ignored, counted,
+/// and logged at warning level once per sender and reason (later ones at debug).
+///
 /// Every call of ``announcements()`` subscribes anew: the stream yields the
 /// announcements received after the call, until the listener is closed.
 /// ``nextAnnouncement(timeout:where:)`` waits for one such announcement.
@@ -41,6 +46,11 @@ public final class DiscoveryListener: Sendable {
         public var bufferedAnnouncements: Int
         /// The frame decoder's limits.
         public var codec: FrameCodecConfiguration
+        /// The key beacons must be signed with; `nil` (the default) accepts any
+        /// well-formed beacon, as the reference does.
+        public var key: DiscoveryKey?
+        /// With a ``key``: how far a beacon's signing time may be from now, either way. Default 10 s.
+        public var replayWindow: Duration
 
         /// Creates a configuration.
         /// - Parameters:
@@ -50,13 +60,17 @@ public final class DiscoveryListener: Sendable {
         ///   - maximumDatagramSize: the largest datagram read whole (default 8192).
         ///   - bufferedAnnouncements: per-subscriber buffer (default 64).
         ///   - codec: the frame decoder's limits.
+        ///   - key: the key beacons must be signed with (default: none, any beacon is accepted).
+        ///   - replayWindow: how far a signed beacon's time may be from now (default 10 s).
         public init(
             host: String = "0.0.0.0",
             port: Int = 8181,
             reusePort: Bool = true,
             maximumDatagramSize: Int = 8192,
             bufferedAnnouncements: Int = 64,
-            codec: FrameCodecConfiguration = .init()
+            codec: FrameCodecConfiguration = .init(),
+            key: DiscoveryKey? = nil,
+            replayWindow: Duration = .seconds(10)
         ) {
             self.host = host
             self.port = port
@@ -64,6 +78,13 @@ public final class DiscoveryListener: Sendable {
             self.maximumDatagramSize = maximumDatagramSize
             self.bufferedAnnouncements = bufferedAnnouncements
             self.codec = codec
+            self.key = key
+            self.replayWindow = replayWindow
+        }
+
+        /// The verifier of this configuration's key, window and limits.
+        public var verifier: BeaconVerifier {
+            BeaconVerifier(key: key, replayWindow: replayWindow, codec: codec)
         }
     }
 
@@ -89,7 +110,7 @@ public final class DiscoveryListener: Sendable {
         self.group = group
         self.logger = logger
         self.core = ListenerCore(
-            codec: configuration.codec,
+            verifier: configuration.verifier,
             buffered: max(1, configuration.bufferedAnnouncements),
             logger: logger
         )
@@ -121,6 +142,12 @@ public final class DiscoveryListener: Sendable {
     /// How many datagrams were ignored because they held no valid announcement.
     public var ignoredDatagramCount: Int {
         core.state.withLockedValue { $0.ignored }
+    }
+
+    /// How many beacons were ignored because of their signature (unsigned,
+    /// wrongly signed, expired or from the future), by reason; empty without a key.
+    public var rejectedBeaconCounts: [BeaconRejection: Int] {
+        core.state.withLockedValue { $0.rejected }
     }
 
     /// How many announcements were received.
@@ -280,16 +307,18 @@ private final class ListenerCore: Sendable {
         var closed = false
         var ignored = 0
         var received = 0
+        var rejected: [BeaconRejection: Int] = [:]
+        var warnings = RejectionLogLimit()
     }
 
     let state = NIOLockedValueBox(State())
     let subscribers = EventSubscribers<ServerAnnouncement>()
-    let codec: FrameCodecConfiguration
+    let verifier: BeaconVerifier
     let buffered: Int
     let logger: Logger
 
-    init(codec: FrameCodecConfiguration, buffered: Int, logger: Logger) {
-        self.codec = codec
+    init(verifier: BeaconVerifier, buffered: Int, logger: Logger) {
+        self.verifier = verifier
         self.buffered = buffered
         self.logger = logger
     }
@@ -343,23 +372,14 @@ private final class ListenerCore: Sendable {
         return channel
     }
 
-    /// Decodes one datagram and hands its announcement to every subscriber.
+    /// Reads one datagram and hands its announcement to every subscriber.
     func receive(_ datagram: ByteBuffer, from sender: SocketAddress) {
-        var buffer = datagram
-        var decoder = FrameDecoder(configuration: codec)
-        let frame: Frame
-        do {
-            guard case .frame(let decoded)? = try decoder.decode(buffer: &buffer) else {
-                ignore("not one whole JSON frame", sender: sender, size: datagram.readableBytes)
-                return
-            }
-            frame = decoded
-        } catch {
-            ignore("\(error)", sender: sender, size: datagram.readableBytes)
-            return
-        }
-        guard let announcement = ServerAnnouncement(frame: frame) else {
-            ignore("not a valid server_ip action", sender: sender, size: datagram.readableBytes)
+        let announcement: ServerAnnouncement
+        switch verifier.verify(datagram, now: ServerDiscovery.now()) {
+        case .success(let a):
+            announcement = a
+        case .failure(let rejection):
+            ignore(rejection, sender: sender, size: datagram.readableBytes)
             return
         }
         state.withLockedValue { $0.received += 1 }
@@ -367,9 +387,31 @@ private final class ListenerCore: Sendable {
         subscribers.publish(announcement)
     }
 
-    private func ignore(_ reason: String, sender: SocketAddress, size: Int) {
-        state.withLockedValue { $0.ignored += 1 }
-        logger.debug("ignoring discovery datagram", metadata: ["from": "\(sender)", "bytes": "\(size)", "reason": "\(reason)"])
+    private func ignore(_ rejection: BeaconRejection, sender: SocketAddress, size: Int) {
+        let metadata: Logger.Metadata = ["from": "\(sender)", "bytes": "\(size)", "reason": "\(rejection)"]
+        guard rejection.isSignatureRejection else {
+            state.withLockedValue { $0.ignored += 1 }
+            logger.debug("ignoring discovery datagram", metadata: metadata)
+            return
+        }
+        // Warn once per sender address and reason: a flood of bad beacons is a few lines.
+        let host = sender.ipAddress ?? "\(sender)"
+        let decision = state.withLockedValue { s -> RejectionLogLimit.Decision in
+            s.ignored += 1
+            s.rejected[rejection, default: 0] += 1
+            return s.warnings.record(sender: host, reason: rejection.kind)
+        }
+        switch decision {
+        case .warn:
+            logger.warning(
+                "ignoring \(rejection.kind) discovery beacon from \(host) (reported once per sender and reason)",
+                metadata: metadata
+            )
+        case .warnFull:
+            logger.warning("ignoring discovery beacons with bad signatures from many senders; no more are reported", metadata: metadata)
+        case .quiet:
+            logger.debug("ignoring discovery beacon", metadata: metadata)
+        }
     }
 }
 

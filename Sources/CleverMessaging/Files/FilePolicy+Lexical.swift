@@ -10,15 +10,15 @@ extension FilePolicy {
     // MARK: - Lexical validation
 
     /// A path that passed the lexical checks.
-    struct LexicalPath: Sendable, Hashable {
+    package struct LexicalPath: Sendable, Hashable {
         /// Whether the path starts with `/`.
-        var isAbsolute: Bool
+        package var isAbsolute: Bool
         /// The components, without empty and `.` components.
-        var components: [String]
+        package var components: [String]
     }
 
     /// Applies the rules that need only the text of the path.
-    static func lexicallyValidate(_ path: String) throws(FilePolicyError) -> LexicalPath {
+    package static func lexicallyValidate(_ path: String) throws(FilePolicyError) -> LexicalPath {
         let bytes = Array(path.utf8)
         if bytes.isEmpty { throw .emptyPath }
         if bytes.contains(0) { throw .containsNUL }

@@ -96,3 +96,14 @@ struct DeliveryHelloStage: HandshakeStage {
         )
     }
 }
+
+/// A ``DeliveryHelloStage`` for code of the package that cannot name the type (the fuzz harness).
+/// - Parameters:
+///   - session: the session id.
+///   - received: this side's receive high-water mark.
+///   - announce: send the hello at once.
+///   - wait: how long to wait for the server's first frame, or its answer.
+/// - Returns: the stage.
+package func makeDeliveryHelloStage(session: String, received: UInt64, announce: Bool, wait: Duration) -> any HandshakeStage {
+    DeliveryHelloStage(session: session, received: received, announce: announce, wait: wait)
+}
