@@ -83,6 +83,13 @@ public enum MessagingError: Error, Sendable, Hashable {
     case beaconSendFailed(host: String, port: Int, reason: String)
     /// No server announcement arrived in time.
     case discoveryTimedOut(after: Duration)
+
+    // MARK: Security
+
+    /// TLS options could not be made (``TLSOptions``): `file` (when the PEM
+    /// came from one) is missing, unreadable or not valid PEM, a key does not
+    /// fit its certificate, or the options contradict each other.
+    case invalidTLSConfiguration(file: String?, reason: String)
 }
 
 extension MessagingError {
@@ -155,6 +162,8 @@ extension MessagingError {
         public static let beaconSendFailed = Code(rawValue: "beacon_send_failed")
         /// ``MessagingError/discoveryTimedOut(after:)``.
         public static let discoveryTimedOut = Code(rawValue: "discovery_timed_out")
+        /// ``MessagingError/invalidTLSConfiguration(file:reason:)``.
+        public static let invalidTLSConfiguration = Code(rawValue: "invalid_tls_configuration")
 
         /// Every code, in the order of the cases.
         public static let all: [Code] = [
@@ -162,6 +171,7 @@ extension MessagingError {
             .decoding, .connectFailed, .handshakeFailed, .resendWindowFull, .fileRefused, .fileIO, .notRegularFile,
             .checksumMismatch, .invalidPort, .listenFailed, .waitTimedOut, .invalidAddress, .broadcastNotAllowed,
             .bindFailed, .beaconSendFailed, .discoveryTimedOut,
+            .invalidTLSConfiguration,
         ]
     }
 
@@ -194,6 +204,7 @@ extension MessagingError {
         case .bindFailed: return .bindFailed
         case .beaconSendFailed: return .beaconSendFailed
         case .discoveryTimedOut: return .discoveryTimedOut
+        case .invalidTLSConfiguration: return .invalidTLSConfiguration
         }
     }
 
@@ -233,6 +244,7 @@ extension MessagingError {
         case .bindFailed(let host, let port, let reason): return "cannot bind UDP socket to \(host):\(port): \(reason)"
         case .beaconSendFailed(let host, let port, let reason): return "cannot send beacon to \(host):\(port): \(reason)"
         case .discoveryTimedOut(let duration): return "no server announcement within \(LogFormat.duration(duration))"
+        case .invalidTLSConfiguration(let file, let reason): return file.map { "\($0): \(reason)" } ?? reason
         }
     }
 
