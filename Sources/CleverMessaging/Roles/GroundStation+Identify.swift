@@ -55,6 +55,8 @@ struct StationIdentifyStage: HandshakeStage {
     /// A pass of the identify stage, checked by the station.
     private func admitted(_ verdict: HandshakeVerdict, context: HandshakeContext) -> HandshakeVerdict {
         guard case .pass = verdict, let identity = context.result(IdentifyStage.Identity.self) else { return verdict }
+        // A TLS listener that takes the id from the client certificate: the answer must be the certificate's CN.
+        if let refusal = context.result(TLSPeer.self)?.refusal(ofID: identity.id) { return .fail(refusal) }
         if let refusal = admit(identity, context.link) { return .fail(refusal) }
         return verdict
     }

@@ -106,6 +106,11 @@ public final class GroundStation: Sendable {
     ///   - maximumConnections: the most connections served at once (default: no limit).
     ///   - group: the event loops.
     ///   - logger: where to log.
+    ///   - tls: server ``TLSOptions`` for `host:port` (default `nil`: plain). With
+    ///     ``TLSOptions/idFromCommonName``, a drone's id is its client
+    ///     certificate's common name, and a drone whose `id` answer differs is refused.
+    ///   - additionalListeners: more addresses to accept drones on at the same time,
+    ///     plain or TLS (``MessagingServer/Listener``).
     public init(
         host: String = "127.0.0.1",
         port: Int = 25000,
@@ -114,7 +119,9 @@ public final class GroundStation: Sendable {
         identifyTimeout: Duration = .seconds(10),
         maximumConnections: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "clever.station")
+        logger: Logger = Logger(label: "clever.station"),
+        tls: TLSOptions? = nil,
+        additionalListeners: [MessagingServer.Listener] = []
     ) {
         self.logger = logger
         self.identifyTimeout = identifyTimeout
@@ -134,7 +141,9 @@ public final class GroundStation: Sendable {
             configuration: configuration,
             maximumConnections: maximumConnections,
             group: group,
-            logger: logger
+            logger: logger,
+            tls: tls,
+            additionalListeners: additionalListeners
         )
     }
 

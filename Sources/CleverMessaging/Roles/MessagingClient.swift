@@ -56,6 +56,8 @@ public final class MessagingClient: Sendable {
 
     /// The local address links are made from (`nil`: the system's choice).
     public let localHost: String?
+    /// TLS for every link (`nil`: the plain protocol, as the reference's).
+    public let tls: TLSOptions?
 
     /// Creates a client; nothing happens until ``run()``.
     /// - Parameters:
@@ -70,6 +72,8 @@ public final class MessagingClient: Sendable {
     ///     (default: the system's choice); a connection attempt from an address
     ///     that is not a literal IP address fails, and is retried as any other.
     ///   - logger: where to log.
+    ///   - tls: client ``TLSOptions`` to secure every link (default `nil`: plain);
+    ///     its handshake then begins with ``TLSStage``.
     public init(
         host: String,
         port: Int = 25000,
@@ -79,12 +83,14 @@ public final class MessagingClient: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         connectLimiter: ConnectLimiter? = nil,
         localHost: String? = nil,
-        logger: Logger = Logger(label: "clever.client")
+        logger: Logger = Logger(label: "clever.client"),
+        tls: TLSOptions? = nil
     ) {
         self.connectLimiter = connectLimiter
         self.localHost = localHost
+        self.tls = tls
         self.connection = Connection(
-            eventLoop: group.any(), registry: registry, configuration: configuration, logger: logger,
+            eventLoop: group.any(), registry: registry, configuration: tls?.securing(configuration) ?? configuration, logger: logger,
             delivery: .client(session: DeliverySession.makeID())
         )
         self.reconnectPolicy = reconnectPolicy
@@ -333,11 +339,12 @@ public final class MessagingClient: Sendable {
 
     private func connectNow(host: String, port: Int) async throws -> any Channel {
         let connection = self.connection
+        let tls = self.tls
         var bootstrap = ClientBootstrap(group: connection.eventLoop)
             .connectTimeout(.seconds(5))
             // As the server's links: a file body arrives in bursts of up to 16 reads.
             .channelOption(.maxMessagesPerRead, value: 16)
-            .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection) }
+            .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection, observer: nil, tls: tls, host: host) }
         if let localHost {
             bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localHost, port: 0))
         }
