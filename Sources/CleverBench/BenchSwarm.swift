@@ -37,6 +37,9 @@ extension Bench {
         @Flag(inversion: .prefixedNo, help: "Whether the station agrees to acknowledged delivery (the library default): each drone then acknowledges each action.")
         var delivery = true
 
+        @Flag(help: "Secure every link with TLS (a throwaway CA and a server certificate for 127.0.0.1, made in-process; the raw baseline stays plain).")
+        var tls = false
+
         func validate() throws {
             guard count >= 1 else { throw ValidationError("--count must be at least 1") }
             guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
@@ -53,12 +56,20 @@ extension Bench {
             configuration.filePolicy = nil
             if !stationPings { configuration.pingInterval = nil }
             configuration.delivery.isEnabled = delivery
-            let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger)
+            var pem: (directory: String, ca: String, certificate: String, key: String)?
+            if tls { pem = try ThrowawayCertificates().writeServerFiles() }
+            defer { if let pem { try? FileManager.default.removeItem(atPath: pem.directory) } }
+            let station = GroundStation(
+                host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger,
+                tls: try pem.map { try TLSOptions.server(fromPEMFiles: $0.certificate, privateKeyFile: $0.key) }
+            )
             let stationTask = Task { try await station.run() }
             let port = try await station.server.localAddress().port!
 
             let start = NIODeadline.now()
-            let swarm = try SwarmProcess(arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"])
+            let swarm = try SwarmProcess(
+                arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"] + (pem.map { ["--tls-ca", $0.ca] } ?? [])
+            )
             do {
                 try await station.waitForDrones(count, timeout: .seconds(600))
             } catch {

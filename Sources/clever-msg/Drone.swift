@@ -35,6 +35,9 @@ struct Drone: AsyncParsableCommand {
     @Flag(help: "Also write the library's debug log to standard error.")
     var verbose = false
 
+    @OptionGroup(title: "TLS")
+    var tls: ClientTLSArguments
+
     func validate() throws {
         _ = try parseHostPort(server, defaultPort: 25000)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
@@ -42,6 +45,7 @@ struct Drone: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
+        let tlsOptions = try tls.load()
         let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
         let cloverDir = root ?? FileManager.default.currentDirectoryPath
         var logger = Logger(label: "clever.drone")
@@ -58,7 +62,7 @@ struct Drone: AsyncParsableCommand {
         if let root {
             configuration.filePolicy = try FilePolicy(allowedRoots: [root])
         }
-        let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger)
+        let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger, tls: tlsOptions)
         behaviour.assign(id: id, to: client.connection)
         printer.print(["drone": .string(id), "server": .string("\(host):\(port)")], text: "drone \(id) → \(host):\(port)")
         if root == nil {

@@ -43,6 +43,9 @@ struct Swarm: AsyncParsableCommand {
     @Flag(help: "Print every action received (one line per drone and action).")
     var verbose = false
 
+    @OptionGroup(title: "TLS (one client certificate, if any, for every drone)")
+    var tls: ClientTLSArguments
+
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
@@ -50,6 +53,7 @@ struct Swarm: AsyncParsableCommand {
 
     func run() async throws {
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
+        let tlsOptions = try tls.load()
         let limit = try FileLimit.raiseToHard()
         let needed = count + 64
         guard needed <= limit else {
@@ -77,7 +81,7 @@ struct Swarm: AsyncParsableCommand {
         let clients = (1...count).map { n in
             let client = MessagingClient(
                 host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
-                connectLimiter: limiter, logger: logger
+                connectLimiter: limiter, logger: logger, tls: tlsOptions
             )
             behaviour.assign(id: "\(idPrefix)-\(n)", to: client.connection)
             return client
