@@ -84,6 +84,8 @@ public struct TLSStage: HandshakeStage {
             words = "the peer's certificate is not signed by a trusted CA"
         } else if detail.contains("UNKNOWN_CA") || detail.contains("BAD_CERTIFICATE") {
             words = "the peer does not trust this side's certificate"
+        } else if detail.contains("EOF during handshake") {
+            words = "the peer closed the link during the TLS handshake"
         } else if case NIOSSLError.uncleanShutdown = error {
             words = "the peer closed the link during the TLS handshake"
         } else {

@@ -64,14 +64,13 @@ struct TLSStationTests {
         try await Self.withStation(tls: try pki.serverTLS(clientCA: pki.ca)) { station, port, _, log in
             let foreign = Self.drone("drone-1", port: port, tls: try pki.clientTLS(certificate: stranger))
             try await Self.flying([foreign]) {
-                let line = await log.first(startingWith: "link closed: handshake stage \"tls\" failed (tls_failed)")
-                #expect(line?.contains("not signed by a trusted CA") == true, "\(log.messages.value)")
+                let line = await log.first(startingWith: "link closed: handshake stage \"tls\" failed (tls_failed)", containing: "not signed by a trusted CA")
+                #expect(line != nil, "\(log.messages.value)")
             }
-            log.messages.update { $0.removeAll() }
             let anonymous = Self.drone("drone-3", port: port, tls: try pki.clientTLS())
             try await Self.flying([anonymous]) {
-                let line = await log.first(startingWith: "link closed: handshake stage \"tls\" failed (tls_failed)")
-                #expect(line?.contains("a client certificate is required") == true, "\(log.messages.value)")
+                let line = await log.first(startingWith: "link closed: handshake stage \"tls\" failed (tls_failed)", containing: "a client certificate is required")
+                #expect(line != nil, "\(log.messages.value)")
             }
             let drone = Self.drone("drone-2", port: port, tls: try pki.clientTLS(certificate: good))
             try await Self.flying([drone]) {

@@ -32,10 +32,11 @@ struct TestPKI {
 }
 
 extension LogMessages {
-    /// Waits until a message that begins with `prefix` was logged.
+    /// Waits until a message that begins with `prefix` (and contains `text`) was logged.
     /// - Returns: the first such message, or `nil` when none came within `timeout`.
-    func first(startingWith prefix: String, timeout: Duration = .seconds(10)) async -> String? {
-        _ = await messages.wait(timeout: timeout) { $0.contains { $0.hasPrefix(prefix) } }
-        return messages.value.first { $0.hasPrefix(prefix) }
+    func first(startingWith prefix: String, containing text: String = "", timeout: Duration = .seconds(10)) async -> String? {
+        let matches: @Sendable (String) -> Bool = { $0.hasPrefix(prefix) && (text.isEmpty || $0.contains(text)) }
+        _ = await messages.wait(timeout: timeout) { $0.contains(where: matches) }
+        return messages.value.first(where: matches)
     }
 }
