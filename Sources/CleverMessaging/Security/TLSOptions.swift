@@ -85,6 +85,43 @@ public struct TLSOptions: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Options from a NIOSSL `TLSConfiguration` of your own, for what the PEM
+    /// forms do not offer (other key formats, cipher suites, trust roots...).
+    /// - Parameters:
+    ///   - configuration: the configuration; a server's that verifies client
+    ///     certificates makes ``requiresClientCertificate`` true.
+    ///   - role: which side it is for.
+    ///   - idFromCommonName: server: a ``GroundStation`` takes each drone's id
+    ///     from its certificate's CN (needs client certificate verification).
+    ///   - serverHostname: client: the name to check the server's certificate against.
+    /// - Returns: the options.
+    /// - Throws: ``MessagingError/invalidTLSConfiguration(file:reason:)`` when
+    ///   NIOSSL refuses the configuration.
+    public static func custom(
+        _ configuration: TLSConfiguration, role: Role, idFromCommonName: Bool = false, serverHostname: String? = nil
+    ) throws(MessagingError) -> TLSOptions {
+        let verifies: Bool
+        switch configuration.certificateVerification {
+        case .none: verifies = false
+        case .noHostnameVerification, .fullVerification: verifies = true
+        }
+        if idFromCommonName, role != .server || !verifies {
+            throw .invalidTLSConfiguration(file: nil, reason: "taking the id from the certificate's common name needs a server that verifies client certificates")
+        }
+        let context: NIOSSLContext
+        do {
+            context = try NIOSSLContext(configuration: configuration)
+        } catch {
+            throw .invalidTLSConfiguration(file: nil, reason: "NIOSSL refused the configuration: \(error)")
+        }
+        var checksName = false
+        if case .fullVerification = configuration.certificateVerification { checksName = true }
+        return TLSOptions(
+            role: role, context: context, requiresClientCertificate: role == .server && verifies, idFromCommonName: idFromCommonName,
+            serverHostname: serverHostname, verifyHostname: role == .client && checksName
+        )
+    }
+
     /// Options for a listener, from PEM text.
     /// - Parameters:
     ///   - certificateChainPEM: the server's certificate, then any intermediates, in PEM.

@@ -1,6 +1,7 @@
 import CleverMessaging
 import Logging
 import NIOCore
+import NIOSSL
 import Testing
 
 /// TLS between a server and a client of this library, over loopback, with
@@ -160,6 +161,29 @@ struct TLSLinkTests {
                 let failure = await Self.handshakeFailure { () throws(MessagingError) in try await client.connection.waitUntilConnected() }
                 #expect(failure?.reason == .tlsFailed)
                 #expect(failure?.message.hasPrefix("the peer's certificate is not signed by a trusted CA") == true, "\(String(describing: failure))")
+            }
+        }
+    }
+
+    @Test("options from a NIOSSL configuration of one's own secure a link as the PEM forms do")
+    func custom() async throws {
+        let pki = try TestPKI()
+        var server = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMBytes(Array(pki.server.certificatePEM.utf8)).map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(pki.server.privateKeyPEM.utf8), format: .pem))
+        )
+        server.minimumTLSVersion = .tlsv13
+        var client = TLSConfiguration.makeClientConfiguration()
+        client.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pki.ca.caPEM.utf8)))
+        let serverTLS = try TLSOptions.custom(server, role: .server)
+        let clientTLS = try TLSOptions.custom(client, role: .client)
+        #expect(!serverTLS.requiresClientCertificate && clientTLS.verifyHostname)
+        #expect(throws: MessagingError.self) { try TLSOptions.custom(server, role: .server, idFromCommonName: true) }
+        try await Self.withServer(tls: serverTLS) { listening, _ in
+            let port = try await listening.localAddress().port!
+            try await Self.withClient(port: port, tls: clientTLS) { connected in
+                let answer = try await connected.connection.request("id")
+                #expect(answer == "swiftcopter")
             }
         }
     }
