@@ -39,6 +39,8 @@ extension Bench {
 
         @Flag(help: "Run with token authentication: a generated token shared by the station and every drone.")
         var token = false
+        @Flag(help: "Secure every link with TLS (a throwaway CA and a server certificate for 127.0.0.1, made in-process; the raw baseline stays plain).")
+        var tls = false
 
         func validate() throws {
             guard count >= 1 else { throw ValidationError("--count must be at least 1") }
@@ -69,12 +71,21 @@ extension Bench {
                 configuration.handshake.insert(TokenServerStage.Factory(store: TokenStore(sharedToken: secret)), at: 0)
                 swarmArguments = ["--token-file", file]
             }
-            let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger)
+            var pem: (directory: String, ca: String, certificate: String, key: String)?
+            if tls { pem = try ThrowawayCertificates().writeServerFiles() }
+            defer { if let pem { try? FileManager.default.removeItem(atPath: pem.directory) } }
+            let station = GroundStation(
+                host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger,
+                tls: try pem.map { try TLSOptions.server(fromPEMFiles: $0.certificate, privateKeyFile: $0.key) }
+            )
             let stationTask = Task { try await station.run() }
             let port = try await station.server.localAddress().port!
 
             let start = NIODeadline.now()
-            let swarm = try SwarmProcess(arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"] + swarmArguments)
+            let swarm = try SwarmProcess(
+                arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"] + swarmArguments
+                    + (pem.map { ["--tls-ca", $0.ca] } ?? [])
+            )
             do {
                 try await station.waitForDrones(count, timeout: .seconds(600))
             } catch {

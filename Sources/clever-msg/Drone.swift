@@ -41,6 +41,9 @@ struct Drone: AsyncParsableCommand {
     @Flag(help: "Also write the library's debug log to standard error.")
     var verbose = false
 
+    @OptionGroup(title: "TLS")
+    var tls: ClientTLSArguments
+
     func validate() throws {
         _ = try parseHostPort(server, defaultPort: 25000)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
@@ -50,6 +53,7 @@ struct Drone: AsyncParsableCommand {
     func run() async throws {
         let key = try loadDiscoveryKey(discoveryKey, json: json)
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
+        let tlsOptions = try tls.load()
         let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
         let cloverDir = root ?? FileManager.default.currentDirectoryPath
         var logger = Logger(label: "clever.drone")
@@ -69,7 +73,7 @@ struct Drone: AsyncParsableCommand {
         if let token = TokenFiles.clientToken(tokenFile, json: json) {
             configuration.handshake.insert(TokenClientStage.Factory(token: token, id: id), at: 0)
         }
-        let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger)
+        let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger, tls: tlsOptions)
         behaviour.assign(id: id, to: client.connection)
         printer.print(["drone": .string(id), "server": .string("\(host):\(port)")], text: "drone \(id) → \(host):\(port)")
         if root == nil {

@@ -54,6 +54,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Log connection events to standard error.")
     var verbose = false
 
+    @OptionGroup(title: "TLS")
+    var tls: ServerTLSArguments
+
     func validate() throws {
         try checkPort(port, in: PortRange.listening, option: "--port")
         guard timeout.isFinite, timeout > 0, timeout <= ConsoleArguments.maximumSeconds else {
@@ -71,6 +74,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let key = try loadDiscoveryKey(discoveryKey, json: json)
+        let tlsOptions = try tls.load()
         var logger = Logger(label: "clever.serve")
         logger.logLevel = verbose ? .debug : .warning
         var configuration = ConnectionConfiguration()
@@ -85,7 +89,8 @@ struct Serve: AsyncParsableCommand {
         if let maxFramesPerSecond { configuration.inboundFrameLimit = FrameRateLimit(framesPerSecond: maxFramesPerSecond) }
         let station = GroundStation(
             host: host, port: port, configuration: configuration, identifyTimeout: handshakeTimeout,
-            maximumConnections: maxConnections, maximumConnectionsPerAddress: maxConnectionsPerAddress, logger: logger
+            maximumConnections: maxConnections, maximumConnectionsPerAddress: maxConnectionsPerAddress, logger: logger,
+            tls: tlsOptions, additionalListeners: tls.plainPort.map { [MessagingServer.Listener(host: host, port: $0)] } ?? []
         )
         // Line editing when a person types at a terminal; plain lines through a pipe.
         let editor = LineEditor()
@@ -122,6 +127,7 @@ struct Serve: AsyncParsableCommand {
             }
             let address = try await station.server.localAddress()
             out.print(["listening": .string("\(host):\(address.port ?? port)")], text: "ground station listening on \(host):\(address.port ?? port)")
+            if tlsOptions != nil { try await tls.reportListeners(of: station.server, out: out) }
             let console = Console(station: station, out: out, timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))))
             await ConsoleSession(console: console, out: out, editor: editor).run(interrupts: interrupts)
             station.shutdown()

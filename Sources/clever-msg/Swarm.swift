@@ -52,6 +52,9 @@ struct Swarm: AsyncParsableCommand {
     @Flag(help: "Print every action received (one line per drone and action).")
     var verbose = false
 
+    @OptionGroup(title: "TLS (one client certificate, if any, for every drone)")
+    var tls: ClientTLSArguments
+
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
@@ -62,6 +65,7 @@ struct Swarm: AsyncParsableCommand {
     func run() async throws {
         let key = try loadDiscoveryKey(discoveryKey, json: json)
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
+        let tlsOptions = try tls.load()
         let limit = try FileLimit.raiseToHard()
         let needed = count + 64
         guard needed <= limit else {
@@ -93,7 +97,7 @@ struct Swarm: AsyncParsableCommand {
             if let token { configuration.handshake.insert(TokenClientStage.Factory(token: token, id: "\(idPrefix)-\(n)"), at: 0) }
             let client = MessagingClient(
                 host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
-                connectLimiter: limiter, logger: logger, timers: timers
+                connectLimiter: limiter, logger: logger, timers: timers, tls: tlsOptions
             )
             behaviour.assign(id: "\(idPrefix)-\(n)", to: client.connection)
             return client

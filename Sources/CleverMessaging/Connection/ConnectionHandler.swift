@@ -257,6 +257,8 @@ package final class ConnectionHandler: ChannelInboundHandler {
     }
 
     package func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // An error before the link opened (a TLS handshake's, say) goes to the handshake's stage, which may name it.
+        if !linkOpen { connection.eventWhileHandshaking(error) }
         fail(context: context, error: error)
     }
 
@@ -290,9 +292,14 @@ package final class ConnectionHandler: ChannelInboundHandler {
     ///   - channel: a new TCP channel.
     ///   - connection: the connection the link belongs to.
     ///   - observer: told when the link is up and when it is down.
+    ///   - tls: when set, NIOSSL's handler goes first in the pipeline (``TLSOptions``).
+    ///   - host: the host a client connects to, for TLS's name check.
     /// - Returns: a future that succeeds when the options are set and the handler is in place.
-    static func install(on channel: any Channel, connection: Connection, observer: LinkObserver?) -> EventLoopFuture<Void> {
+    static func install(
+        on channel: any Channel, connection: Connection, observer: LinkObserver?, tls: TLSOptions? = nil, host: String? = nil
+    ) -> EventLoopFuture<Void> {
         SocketOptions.apply(to: channel, keepalive: connection.configuration.keepalive).flatMapThrowing {
+            try tls?.addHandlers(to: channel, connectingTo: host)
             try channel.pipeline.syncOperations.addHandler(ConnectionHandler(connection: connection, observer: observer))
         }
     }

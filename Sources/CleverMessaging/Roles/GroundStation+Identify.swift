@@ -62,6 +62,8 @@ struct StationIdentifyStage: HandshakeStage {
                 message: "the peer proved the token of \(authenticated) and answered id \(identity.id)"
             ))
         }
+        // A TLS listener that takes the id from the client certificate: the answer must be the certificate's CN.
+        if let refusal = context.result(TLSPeer.self)?.refusal(ofID: identity.id) { return .fail(refusal) }
         if let refusal = admit(identity, context.link) { return .fail(refusal) }
         return verdict
     }

@@ -108,6 +108,11 @@ public final class GroundStation: Sendable {
     ///   - maximumConnectionsPerAddress: the most connections from one IP address at once (default: no limit).
     ///   - group: the event loops.
     ///   - logger: where to log.
+    ///   - tls: server ``TLSOptions`` for `host:port` (default `nil`: plain). With
+    ///     ``TLSOptions/idFromCommonName``, a drone's id is its client
+    ///     certificate's common name, and a drone whose `id` answer differs is refused.
+    ///   - additionalListeners: more addresses to accept drones on at the same time,
+    ///     plain or TLS (``MessagingServer/Listener``).
     public init(
         host: String = "127.0.0.1",
         port: Int = 25000,
@@ -117,7 +122,9 @@ public final class GroundStation: Sendable {
         maximumConnections: Int? = 20_000,
         maximumConnectionsPerAddress: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "clever.station")
+        logger: Logger = Logger(label: "clever.station"),
+        tls: TLSOptions? = nil,
+        additionalListeners: [MessagingServer.Listener] = []
     ) {
         self.logger = logger
         self.identifyTimeout = identifyTimeout
@@ -138,7 +145,9 @@ public final class GroundStation: Sendable {
             maximumConnections: maximumConnections,
             maximumConnectionsPerAddress: maximumConnectionsPerAddress,
             group: group,
-            logger: logger
+            logger: logger,
+            tls: tls,
+            additionalListeners: additionalListeners
         )
     }
 

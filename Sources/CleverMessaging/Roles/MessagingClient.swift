@@ -58,6 +58,8 @@ public final class MessagingClient: Sendable {
 
     /// The local address links are made from (`nil`: the system's choice).
     public let localHost: String?
+    /// TLS for every link (`nil`: the plain protocol, as the reference's).
+    public let tls: TLSOptions?
 
     /// Creates a client; nothing happens until ``run()``.
     /// - Parameters:
@@ -75,6 +77,8 @@ public final class MessagingClient: Sendable {
     ///   - timers: shared by clients that run by the thousand in one process,
     ///     so that their links' deadlines take one timer per event loop
     ///     (default: the client's own).
+    ///   - tls: client ``TLSOptions`` to secure every link (default `nil`: plain);
+    ///     its handshake then begins with ``TLSStage``.
     public init(
         host: String,
         port: Int = 25000,
@@ -85,12 +89,14 @@ public final class MessagingClient: Sendable {
         connectLimiter: ConnectLimiter? = nil,
         localHost: String? = nil,
         logger: Logger = Logger(label: "clever.client"),
-        timers: LinkTimers? = nil
+        timers: LinkTimers? = nil,
+        tls: TLSOptions? = nil
     ) {
         self.connectLimiter = connectLimiter
         self.localHost = localHost
+        self.tls = tls
         self.connection = Connection(
-            eventLoop: group.any(), registry: registry, configuration: configuration, logger: logger,
+            eventLoop: group.any(), registry: registry, configuration: tls?.securing(configuration) ?? configuration, logger: logger,
             delivery: .client(session: DeliverySession.makeID()), timers: timers
         )
         self.reconnectPolicy = reconnectPolicy
@@ -340,11 +346,12 @@ public final class MessagingClient: Sendable {
 
     private func connectNow(host: String, port: Int) async throws -> any Channel {
         let connection = self.connection
+        let tls = self.tls
         var bootstrap = ClientBootstrap(group: connection.eventLoop)
             .connectTimeout(.seconds(5))
             // As the server's links: a file body arrives in bursts of up to 16 reads.
             .channelOption(.maxMessagesPerRead, value: 16)
-            .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection) }
+            .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection, observer: nil, tls: tls, host: host) }
         if let localHost {
             bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localHost, port: 0))
         }

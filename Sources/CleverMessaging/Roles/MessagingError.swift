@@ -83,6 +83,13 @@ public enum MessagingError: Error, Sendable, Hashable {
     case beaconSendFailed(host: String, port: Int, reason: String)
     /// No server announcement arrived in time.
     case discoveryTimedOut(after: Duration)
+
+    // MARK: Security
+
+    /// TLS options could not be made (``TLSOptions``): `file` (when the PEM
+    /// came from one) is missing, unreadable or not valid PEM, a key does not
+    /// fit its certificate, or the options contradict each other.
+    case invalidTLSConfiguration(file: String?, reason: String)
 }
 
 extension MessagingError {
@@ -166,6 +173,8 @@ extension MessagingError {
         /// ``MessagingError/handshakeFailed(_:)`` because the peer speaks another
         /// major version of the extension protocol (``HandshakeFailure/Reason/incompatibleVersion``).
         public static let incompatibleVersion = Code(rawValue: "incompatible_version")
+        /// ``MessagingError/invalidTLSConfiguration(file:reason:)``.
+        public static let invalidTLSConfiguration = Code(rawValue: "invalid_tls_configuration")
 
         /// Every code, in the order of the cases.
         public static let all: [Code] = [
@@ -173,6 +182,7 @@ extension MessagingError {
             .decoding, .connectFailed, .handshakeFailed, .resendWindowFull, .fileRefused, .fileIO, .notRegularFile,
             .checksumMismatch, .invalidPort, .listenFailed, .waitTimedOut, .invalidAddress, .broadcastNotAllowed,
             .bindFailed, .beaconSendFailed, .discoveryTimedOut, .authenticationFailed, .authenticationRequired, .incompatibleVersion,
+            .invalidTLSConfiguration,
         ]
     }
 
@@ -211,6 +221,7 @@ extension MessagingError {
         case .bindFailed: return .bindFailed
         case .beaconSendFailed: return .beaconSendFailed
         case .discoveryTimedOut: return .discoveryTimedOut
+        case .invalidTLSConfiguration: return .invalidTLSConfiguration
         }
     }
 
@@ -250,6 +261,7 @@ extension MessagingError {
         case .bindFailed(let host, let port, let reason): return "cannot bind UDP socket to \(host):\(port): \(reason)"
         case .beaconSendFailed(let host, let port, let reason): return "cannot send beacon to \(host):\(port): \(reason)"
         case .discoveryTimedOut(let duration): return "no server announcement within \(LogFormat.duration(duration))"
+        case .invalidTLSConfiguration(let file, let reason): return file.map { "\($0): \(reason)" } ?? reason
         }
     }
 

@@ -34,6 +34,9 @@ public final class MessagingServer: Sendable {
     public let maximumConnectionsPerAddress: Int?
     /// The logger.
     public let logger: Logger
+    /// Every address the server listens on: ``host`` and ``port`` (with the
+    /// `tls` given to the initializer) first, then the additional listeners.
+    public let listeners: [Listener]
 
     /// A link that came up or went down.
     public enum Event: Sendable {
@@ -43,8 +46,9 @@ public final class MessagingServer: Sendable {
         case disconnected(Connection)
     }
 
-    private let group: any EventLoopGroup
-    private let bound: EventLoopPromise<SocketAddress>
+    let group: any EventLoopGroup
+    /// The bound address of each listener, in order.
+    private let bound: EventLoopPromise<[SocketAddress]>
     /// Whether `bound` was completed (completing it again after the event
     /// loops shut down would make NIO complain).
     private let boundSettled = NIOLockedValueBox(false)
@@ -57,6 +61,8 @@ public final class MessagingServer: Sendable {
         /// removing from an ordered one is linear, and thousands of drones may drop at once.
         var connections: [Int: Connection] = [:]
         var channel: (any Channel)?
+        /// The channels of the additional listeners.
+        var moreChannels: [any Channel] = []
         var shutdownRequested = false
         /// The channel of every link served, until it is down.
         var links: [Int: any Channel] = [:]
@@ -94,6 +100,11 @@ public final class MessagingServer: Sendable {
     ///   - maximumConnectionsPerAddress: the most connections from one IP address at once (default: no limit).
     ///   - group: the event loops (default: NIO's shared multi-threaded group).
     ///   - logger: where to log.
+    ///   - tls: server ``TLSOptions`` for the links accepted on `host:port`
+    ///     (default `nil`: the plain protocol, as the reference's).
+    ///   - additionalListeners: more addresses to accept links on at the same
+    ///     time, each plain or TLS (such as a plain port for reference drones
+    ///     beside a TLS one); their links are served as the others.
     public init(
         host: String = "127.0.0.1",
         port: Int = 25000,
@@ -102,10 +113,13 @@ public final class MessagingServer: Sendable {
         maximumConnections: Int? = nil,
         maximumConnectionsPerAddress: Int? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger = Logger(label: "clever.server")
+        logger: Logger = Logger(label: "clever.server"),
+        tls: TLSOptions? = nil,
+        additionalListeners: [Listener] = []
     ) {
         self.host = host
         self.port = port
+        self.listeners = [Listener(host: host, port: port, tls: tls)] + additionalListeners
         self.registry = registry
         self.configuration = configuration
         self.maximumConnections = maximumConnections
@@ -139,6 +153,20 @@ public final class MessagingServer: Sendable {
     /// - Throws: ``MessagingError/invalidPort(_:allowed:)`` or
     ///   ``MessagingError/listenFailed(host:port:reason:)`` when binding failed.
     public func localAddress() async throws(MessagingError) -> SocketAddress {
+        do {
+            return try await bound.futureResult.get()[0]
+        } catch let error as MessagingError {
+            throw error
+        } catch {
+            throw .listenFailed(host: host, port: port, reason: LogFormat.error(error))
+        }
+    }
+
+    /// Waits until the server listens and returns the address of each of its
+    /// ``listeners``, in order (with the real port when 0 was asked).
+    /// - Returns: the bound addresses.
+    /// - Throws: as ``localAddress()``.
+    public func localAddresses() async throws(MessagingError) -> [SocketAddress] {
         do {
             return try await bound.futureResult.get()
         } catch let error as MessagingError {
@@ -200,36 +228,26 @@ public final class MessagingServer: Sendable {
     }
 
     private func serve(hooks: LinkHooks?) async throws {
-        let channel: any Channel
+        let channels: [any Channel]
         do {
-            try PortRange.check(port, in: PortRange.listening)
-            channel = try await ServerBootstrap(group: group)
-                .serverChannelOption(.backlog, value: 4096)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                // A swarm connecting at once is taken in as fast as the kernel hands it over.
-                .serverChannelOption(.maxMessagesPerRead, value: 64)
-                .childChannelOption(.maxMessagesPerRead, value: 16)
-                // Each link is set up on its own event loop as it is accepted: no
-                // task, future chain or thread hop per link.
-                .childChannelInitializer { [self, observer = linkObserver(hooks: hooks)] child in
-                    self.accept(child, observer: observer)
-                }
-                .bind(host: host, port: port)
-                .get()
+            channels = try await bindListeners(observer: linkObserver(hooks: hooks))
         } catch {
-            let failure = error as? MessagingError ?? .listenFailed(host: host, port: port, reason: LogFormat.error(error))
             boundSettled.withLockedValue { $0 = true }
-            bound.fail(failure)
-            throw failure
+            bound.fail(error)
+            throw error
         }
+        let channel = channels[0]
         let stop = state.withLockedValue { s -> Bool in
             s.channel = channel
+            s.moreChannels = Array(channels.dropFirst())
             return s.shutdownRequested
         }
         boundSettled.withLockedValue { $0 = true }
-        bound.succeed(channel.localAddress!)
-        logger.debug("listening", metadata: ["address": "\(channel.localAddress!)"])
-        if stop { channel.close(promise: nil) }
+        bound.succeed(channels.map { $0.localAddress! })
+        for (listening, listener) in zip(channels, listeners) {
+            logger.debug("listening", metadata: ["address": "\(listening.localAddress!)", "tls": "\(listener.tls != nil)"])
+        }
+        if stop { for listening in channels { listening.close(promise: nil) } }
         await withDiscardingTaskGroup { group in
             // The handler work of every connection runs in this group
             // (structured under run()); a link itself needs no task: its
@@ -237,6 +255,7 @@ public final class MessagingServer: Sendable {
             let serving = handlerTasks.start()
             group.addTask {
                 try? await channel.closeFuture.get()
+                for listening in channels.dropFirst() { try? await listening.close() }
                 // Not accepting any more: every link is closed after its queue is
                 // written; the group then waits for their handlers.
                 await self.drain()
@@ -260,7 +279,10 @@ public final class MessagingServer: Sendable {
     /// its connection, whose handler tells `observer` when the link is up
     /// and when it is down. Its handler work runs in the server's task group
     /// (see ``serve(hooks:)``).
-    private func accept(_ child: any Channel, observer: LinkObserver) -> EventLoopFuture<Void> {
+    /// - Parameters:
+    ///   - configuration: the link's settings (the listener's: its TLS stage first, if any).
+    ///   - tls: the listener's TLS, if any.
+    func accept(_ child: any Channel, observer: LinkObserver, configuration: ConnectionConfiguration, tls: TLSOptions?) -> EventLoopFuture<Void> {
         let connection = Connection(
             eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks,
             delivery: .server(deliverySessions), timers: linkTimers
@@ -283,7 +305,7 @@ public final class MessagingServer: Sendable {
             // A failed initialiser closes the channel.
             return child.eventLoop.makeFailedFuture(MessagingError.closed)
         }
-        return ConnectionHandler.install(on: child, connection: connection, observer: observer).flatMapErrorThrowing { error in
+        return ConnectionHandler.install(on: child, connection: connection, observer: observer, tls: tls).flatMapErrorThrowing { error in
             self.state.withLockedValue { s in
                 s.connections.removeValue(forKey: connection.number)
                 s.links.removeValue(forKey: connection.number)
@@ -295,7 +317,7 @@ public final class MessagingServer: Sendable {
     }
 
     /// What every accepted link tells the server: it is up, it is down.
-    private func linkObserver(hooks: LinkHooks?) -> LinkObserver {
+    func linkObserver(hooks: LinkHooks?) -> LinkObserver {
         LinkObserver(
             up: { connection in self.linkUp(connection, hooks: hooks) },
             down: { connection, wasUp in self.linkDown(connection, up: wasUp, hooks: hooks) }
@@ -359,11 +381,11 @@ public final class MessagingServer: Sendable {
 
     /// Stops ``run()``: no new connections; open ones are closed gracefully.
     public func shutdown() {
-        let channel = state.withLockedValue { s -> (any Channel)? in
+        let channels = state.withLockedValue { s -> [any Channel] in
             s.shutdownRequested = true
-            return s.channel
+            return (s.channel.map { [$0] } ?? []) + s.moreChannels
         }
-        channel?.close(promise: nil)
+        for channel in channels { channel.close(promise: nil) }
     }
 
     /// How many connections one flush task of a broadcast covers.
