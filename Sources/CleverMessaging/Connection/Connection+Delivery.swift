@@ -67,15 +67,23 @@ extension Connection {
         }
     }
 
-    /// The link went down: acknowledged delivery stops on it. Runs under the state lock.
-    /// - Returns: a server's session, to keep in its table for the client's next link.
-    func deliveryLinkDown(_ s: inout State) -> DeliverySession? {
+    /// The link went down: acknowledged delivery stops on it. Runs under the
+    /// state lock. A server's connection keeps its session until the server's
+    /// table takes it (``DeliverySessions/store(takingFrom:now:)``).
+    func deliveryLinkDown(_ s: inout State) {
         s.deliveryActive = false
         s.ackTimer.disarm()
         s.delivery?.receiver.linkDown()
-        guard case .server = deliveryRole else { return nil }
-        defer { s.delivery = nil }
-        return s.delivery
+    }
+
+    /// A server's connection whose link went down gives its session to the
+    /// server's table (under the table's lock, see ``DeliverySessions/store(takingFrom:now:)``).
+    /// - Returns: the session, if it still has one (a claim may have taken it).
+    func takeDelivery() -> DeliverySession? {
+        state.withLockedValue { s in
+            defer { s.delivery = nil }
+            return s.delivery
+        }
     }
 
     /// Gives this connection's session to `successor`, the connection of the

@@ -85,7 +85,7 @@ extension Connection {
             guard let current = s.channel, current === channel else {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed, nil as MessagingError?)
             }
-            session = deliveryLinkDown(&s)
+            deliveryLinkDown(&s)
             s.channel = nil
             s.linkOpened = false
             s.readGate = nil
@@ -111,19 +111,19 @@ extension Connection {
             s.handshakeTimer.disarm()
             s.linkTarget?.clear()
             s.linkTarget = nil
-            if closed, session == nil {
+            if closed, case .client = deliveryRole {
                 // A client's connection closed for good: its session ends with it.
                 session = s.delivery
                 s.delivery = nil
             }
             return (dropped, failed, promises, closed, s.lastDropReason?.error)
         }
-        if let session {
-            if case .server(let sessions) = deliveryRole {
-                sessions.store(session, from: self, now: eventLoop.now)
-            } else {
-                Self.failDelivery(session, with: .closed)
-            }
+        if case .server(let sessions) = deliveryRole {
+            // Only with a session still here: a claim that took it (under the table's lock,
+            // closing this link from there) leaves nothing to store, nor a lock to take again.
+            if state.withLockedValue({ $0.delivery != nil }) { sessions.store(takingFrom: self, now: eventLoop.now) }
+        } else {
+            Self.failDelivery(session, with: .closed)
         }
         logger.debug("link down", metadata: linkMetadata)
         if closed, ownsHandlerTasks { handlerTasks.finish() }

@@ -76,7 +76,7 @@ public struct BeaconVerifier: Sendable, Hashable {
 
         let header = frame.header
         guard let signature = header.extra[Self.signatureKey] else { return .failure(.unsigned) }
-        guard case .string(let hex) = signature, let code = Self.bytes(hex: hex),
+        guard case .string(let hex) = signature, let code = Hex.decode(hex), code.count == 32,
             case .integer(let signedAt)? = header.extra[Self.timeKey]
         else { return .failure(.badSignature) }
         // The content is the last content-length bytes of the frame just decoded.
@@ -115,7 +115,7 @@ public struct BeaconVerifier: Sendable, Hashable {
         let signedAt = milliseconds(time)
         let code = key.authenticationCode(for: message(signedAt: signedAt, content: JSONWriter.bytes(of: value)))
         frame.header.extra[timeKey] = .integer(signedAt)
-        frame.header.extra[signatureKey] = .string(hex(code))
+        frame.header.extra[signatureKey] = .string(Hex.encode(code))
         var bytes = ByteBuffer()
         var writer = FrameWriter()
         do throws(FrameEncodingError) {
@@ -152,40 +152,5 @@ public struct BeaconVerifier: Sendable, Hashable {
         guard seconds >= 0 else { return 0 }
         guard seconds < 1 << 40 else { return 1 << 50 }
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
-    }
-
-    /// Lowercase hex.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
-
-    /// The 32 bytes that 64 hex digits (either case) spell, or `nil`.
-    static func bytes(hex: String) -> [UInt8]? {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == 64 else { return nil }
-        func value(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(32)
-        var index = 0
-        while index < 64 {
-            guard let high = value(utf8[index]), let low = value(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
     }
 }

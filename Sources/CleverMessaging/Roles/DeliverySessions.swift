@@ -111,8 +111,30 @@ package final class DeliverySessions: Sendable {
 
     /// Keeps `session`, whose link (of `connection`) went down, for the client's next link.
     func store(_ session: DeliverySession, from connection: Connection, now: NIODeadline) {
+        store(from: connection, now: now) { session }
+    }
+
+    /// Takes the session of `connection`, whose link went down, and keeps it
+    /// for the client's next link, in one step under the table's lock: a claim
+    /// by the client's next link (on another event loop) either took the
+    /// session from the connection before, or finds it stored after; it never
+    /// comes between the session leaving the connection and entering the
+    /// table, where it would find neither and start the session anew (the
+    /// client's actions would then run again, and the stored copy be dropped
+    /// as stale).
+    /// - Parameters:
+    ///   - connection: the connection whose link went down.
+    ///   - now: the present.
+    func store(takingFrom connection: Connection, now: NIODeadline) {
+        store(from: connection, now: now) { connection.takeDelivery() }
+    }
+
+    /// Stores what `take` gives (under the table's lock), unless the session was claimed meanwhile.
+    private func store(from connection: Connection, now: NIODeadline, take: () -> DeliverySession?) {
         var dropped: [DeliverySession] = []
         table.withLockedValue { table in
+            // Lock order: the table, then the connection's state (in `take`).
+            guard let session = take() else { return }
             switch table.places[session.id] {
             case .attached(let number) where number != connection.number:
                 // Claimed meanwhile by the client's next link: that one has it (this copy is stale).

@@ -16,7 +16,7 @@ enum TokenProof {
 
     /// A fresh random nonce: 16 bytes from the system's secure generator, as lowercase hex.
     static func nonce() -> String {
-        hex(SymmetricKey(size: .bits128).withUnsafeBytes { Array($0) })
+        Hex.encode(SymmetricKey(size: .bits128).withUnsafeBytes { Array($0) })
     }
 
     /// The proof `side` sends.
@@ -28,14 +28,14 @@ enum TokenProof {
     ///   - id: the id the client named (empty when none).
     /// - Returns: the HMAC-SHA256, lowercase hex.
     static func proof(_ side: Side, key: SymmetricKey, serverNonce: String, clientNonce: String, id: String) -> String {
-        hex(Array(HMAC<SHA256>.authenticationCode(for: message(side, serverNonce: serverNonce, clientNonce: clientNonce, id: id), using: key)))
+        Hex.encode(Array(HMAC<SHA256>.authenticationCode(for: message(side, serverNonce: serverNonce, clientNonce: clientNonce, id: id), using: key)))
     }
 
     /// Whether `proof` (hex) is the proof `side` must send, compared in constant time.
     static func verify(
         _ proof: String, _ side: Side, key: SymmetricKey, serverNonce: String, clientNonce: String, id: String
     ) -> Bool {
-        guard let code = bytes(fromHex: proof), code.count == SHA256.byteCount else { return false }
+        guard let code = Hex.decode(proof), code.count == SHA256.byteCount else { return false }
         return HMAC<SHA256>.isValidAuthenticationCode(
             code, authenticating: message(side, serverNonce: serverNonce, clientNonce: clientNonce, id: id), using: key
         )
@@ -50,38 +50,5 @@ enum TokenProof {
             bytes.append(contentsOf: utf8)
         }
         return bytes
-    }
-
-    private static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func bytes(fromHex text: String) -> [UInt8]? {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        func nibble(_ c: UInt8) -> UInt8? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(utf8.count / 2)
-        var index = 0
-        while index < utf8.count {
-            guard let high = nibble(utf8[index]), let low = nibble(utf8[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-            index += 2
-        }
-        return out
     }
 }

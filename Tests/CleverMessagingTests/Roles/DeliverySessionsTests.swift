@@ -93,6 +93,37 @@ struct DeliverySessionsTests {
         #expect(taken.window.count == 1)
     }
 
+    @Test("a link going down and the client's next link claiming the session, in either order: the session survives, its receipts too")
+    func linkDownAndClaimInEitherOrder() async throws {
+        for claimFirst in [true, false] {
+            let table = NIOLockedValueBox<[Int: Connection]>([:])
+            let sessions = sessions(DeliveryConfiguration(), live: table)
+            let old = Connection(eventLoop: loop, registry: HandlerRegistry(), delivery: .server(sessions))
+            table.withLockedValue { $0[old.number] = old }
+            let (live, receipt) = try session("a", in: sessions, received: 9)
+            _ = sessions.claim("a", for: old, now: start)
+            old.state.withLockedValue { $0.delivery = live }
+            let next = connection()
+            let claimed: DeliverySession
+            if claimFirst {
+                // The next link's hello came first (another event loop): it takes the session from the old connection...
+                claimed = sessions.claim("a", for: next, now: start)
+                // ...whose link then goes down with nothing left to store.
+                sessions.store(takingFrom: old, now: start)
+                #expect(sessions.storedCount == 0)
+            } else {
+                // The old link went down first: its session is stored, and the next link finds it there.
+                sessions.store(takingFrom: old, now: start)
+                #expect(sessions.storedCount == 1)
+                claimed = sessions.claim("a", for: next, now: start)
+            }
+            #expect(claimed.receiver.highWater == 9, "claim first: \(claimFirst)")
+            #expect(claimed.window.count == 1)
+            claimed.ledger.acknowledge(through: 1)
+            #expect(try await receipt.delivered() == .delivered)
+        }
+    }
+
     @Test("an action queued on a connection whose session was taken goes to the taker, numbered in the session")
     func passedOnToTaker() throws {
         let table = NIOLockedValueBox<[Int: Connection]>([:])
