@@ -16,24 +16,56 @@ extension GroundStation {
     /// Waiting is woken by the station's own changes (a drone registered),
     /// never by polling; the drones still without a link at the deadline, or
     /// when the calling task is cancelled, are left out.
+    ///
+    /// With `retryingDroppedLinks`, a drone whose link dropped between the
+    /// look-up and the attempt (the attempt failed with
+    /// ``MessagingError/connectionLost``, ``MessagingError/closed`` or
+    /// ``MessagingError/notConnected``: nothing was sent) is tried again on
+    /// its next link, until `wait` has passed. Only for attempts that such a
+    /// failure proves were not carried out (a send that was not queued), never
+    /// for requests, whose reply alone may have been lost.
     /// - Parameters:
     ///   - targets: the drones.
     ///   - wait: how long to wait for disconnected drones (`nil` or zero: not at all).
+    ///   - retryingDroppedLinks: try a drone again on its next link when its link dropped under the attempt.
     ///   - attempt: reaches a batch of links; returns one result per link, in order.
     /// - Returns: one result per target, in order; ``MessagingError/notConnected`` for those not reached.
     func reach<Value: Sendable>(
         _ targets: [DroneTarget],
         waitingUpTo wait: Duration?,
+        retryingDroppedLinks: Bool = false,
         attempt: @escaping @Sendable ([Connection]) async -> [Result<Value, MessagingError>]
     ) async -> [Result<Value, MessagingError>] {
         var results = [Result<Value, MessagingError>](repeating: .failure(.notConnected), count: targets.count)
         let linked = targets.indices.filter { targets[$0].connection != nil }
         var waiting = targets.indices.filter { targets[$0].connection == nil && targets[$0].known }
         let deadline = wait.map { ContinuousClock.now.advanced(by: $0) }
+        let retryUntil = retryingDroppedLinks ? deadline : nil
+        // Runs `attempt` on a batch; with `retryUntil`, a drone whose link dropped under it goes again on its next link.
+        let attemptBatch: @Sendable ([(position: Int, id: String, connection: Connection)]) async -> [(position: Int, result: Result<Value, MessagingError>)] = {
+            [self] batch in
+            var done: [(position: Int, result: Result<Value, MessagingError>)] = []
+            var pending = batch
+            while !pending.isEmpty {
+                var retry: [(position: Int, id: String, connection: Connection)] = []
+                for (item, result) in zip(pending, await attempt(pending.map(\.connection))) {
+                    if case .failure(let error) = result, let retryUntil, Self.droppedUnder(error) {
+                        let remaining = ContinuousClock.now.duration(to: retryUntil)
+                        if remaining > .zero, let next = await waitForNewLink(of: item.id, replacing: item.connection, timeout: remaining) {
+                            retry.append((item.position, item.id, next))
+                            continue
+                        }
+                    }
+                    done.append((item.position, result))
+                }
+                pending = retry
+            }
+            return done
+        }
         await withTaskGroup(of: [(position: Int, result: Result<Value, MessagingError>)].self) { group in
             if !linked.isEmpty {
-                let connections = linked.compactMap { targets[$0].connection }
-                group.addTask { Array(zip(linked, await attempt(connections))).map { ($0.0, $0.1) } }
+                let batch = linked.compactMap { position in targets[position].connection.map { (position, targets[position].id, $0) } }
+                group.addTask { await attemptBatch(batch) }
             }
             while let deadline, !waiting.isEmpty {
                 let remaining = ContinuousClock.now.duration(to: deadline)
@@ -48,13 +80,23 @@ extension GroundStation {
                 }
                 waiting = still
                 guard !back.isEmpty else { continue }
-                group.addTask { Array(zip(back.map(\.position), await attempt(back.map(\.connection)))).map { ($0.0, $0.1) } }
+                let batch = back.map { ($0.position, targets[$0.position].id, $0.connection) }
+                group.addTask { await attemptBatch(batch) }
             }
             for await batch in group {
                 for (position, result) in batch { results[position] = result }
             }
         }
         return results
+    }
+
+    /// Whether an attempt's failure means the drone's link dropped under it
+    /// before anything was sent (see ``reach(_:waitingUpTo:retryingDroppedLinks:attempt:)``).
+    static func droppedUnder(_ error: MessagingError) -> Bool {
+        switch error {
+        case .connectionLost, .closed, .notConnected: return true
+        default: return false
+        }
     }
 
     /// The elements of a call's results: each target with its result and, for

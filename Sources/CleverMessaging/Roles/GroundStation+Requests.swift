@@ -65,7 +65,9 @@ extension GroundStation {
     ) async throws(MessagingError) -> SendResults {
         let bytes = try MessagingServer.encodeAction(action, args: args, kwargs: kwargs)
         let targets = targets(droneIDs)
-        let results = await reach(targets, waitingUpTo: wait) { [self] connections in await self.write(bytes, action: (action, args, kwargs), to: connections) }
+        let results = await reach(targets, waitingUpTo: wait, retryingDroppedLinks: true) { [self] connections in
+            await self.write(bytes, action: (action, args, kwargs), to: connections)
+        }
         let elements = Self.elements(targets, results)
         return SendResults(droneIDs == nil ? Self.sortedByID(elements) : elements)
     }

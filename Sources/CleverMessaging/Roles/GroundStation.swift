@@ -239,6 +239,22 @@ public final class GroundStation: Sendable {
         }
     }
 
+    /// Waits until drone `id` has a link other than `old` (the one that
+    /// dropped), woken by the station's own changes.
+    /// - Parameters:
+    ///   - id: the drone.
+    ///   - old: its link that dropped.
+    ///   - timeout: the longest wait.
+    /// - Returns: the new link, or `nil` when none came in time.
+    func waitForNewLink(of id: String, replacing old: Connection, timeout: Duration) async -> Connection? {
+        let state = self.state
+        let current: @Sendable () -> Connection? = {
+            state.withLockedValue { s in s.drones[id]?.connection.flatMap { $0 === old ? nil : $0 } }
+        }
+        guard await waiters.wait(timeout: timeout, until: { current() != nil }) else { return nil }
+        return current()
+    }
+
     /// The ids of connected drones, sorted.
     public var connectedIDs: [String] {
         state.withLockedValue { $0.drones.values.filter { $0.connection != nil }.map(\.drone.id) }.sorted()
