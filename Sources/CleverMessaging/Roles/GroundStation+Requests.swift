@@ -53,7 +53,10 @@ extension GroundStation {
     ///   - kwargs: keyword arguments.
     ///   - droneIDs: the drones to send to; `nil`: every drone the station
     ///     knows, connected or not (as ``broadcast(_:arguments:waitingUpTo:)``).
-    ///   - wait: how long to wait for a known drone without a link to come back (`nil`: not at all).
+    ///   - wait: how long to wait for a known drone without a link to come back
+    ///     (`nil`: not at all); a drone whose link drops as the action is
+    ///     queued, before anything was sent, gets it on its next link within
+    ///     this time too.
     /// - Returns: one result per drone, in the order of `droneIDs` (sorted by id when `nil`).
     /// - Throws: ``MessagingError/encoding(_:)`` when the frame cannot be encoded.
     public func send(
