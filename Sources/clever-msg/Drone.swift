@@ -47,6 +47,9 @@ struct Drone: AsyncParsableCommand {
     func validate() throws {
         _ = try parseHostPort(server, defaultPort: 25000)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
+        if discoveryKey != nil, discover == nil {
+            throw ValidationError("--discovery-key checks discovery beacons: it needs --discover")
+        }
         _ = TokenFiles.clientToken(tokenFile, json: json)
     }
 

@@ -63,6 +63,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--timeout must be a number of seconds greater than 0 (at most \(Int(ConsoleArguments.maximumSeconds))), got \(timeout)")
         }
         if let announce { _ = try parseHostPort(announce, defaultPort: 8181) }
+        if discoveryKey != nil, announce == nil {
+            throw ValidationError("--discovery-key signs the discovery beacon: it needs --announce")
+        }
         guard handshakeTimeout.isFinite, handshakeTimeout > 0, handshakeTimeout <= ConsoleArguments.maximumSeconds else {
             throw ValidationError("--handshake-timeout must be a number of seconds greater than 0, got \(handshakeTimeout)")
         }

@@ -60,6 +60,9 @@ struct Swarm: AsyncParsableCommand {
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
         _ = TokenFiles.clientToken(tokenFile, json: json)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
+        if discoveryKey != nil, discover == nil {
+            throw ValidationError("--discovery-key checks discovery beacons: it needs --discover")
+        }
     }
 
     func run() async throws {

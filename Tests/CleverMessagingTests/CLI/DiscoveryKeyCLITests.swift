@@ -33,4 +33,17 @@ struct DiscoveryKeyCLITests {
         let line = try JSONParser.parse(Array(json.stderr.utf8))
         #expect(line["error"]?["code"] == "invalid_discovery_key")
     }
+
+    @Test("a key without the beacon it would sign or check is a usage error, not a silent no-op", arguments: [
+        (["serve", "--port", "0"], "--announce"),
+        (["drone", "--server", "127.0.0.1:9"], "--discover"),
+        (["swarm", "--server", "127.0.0.1:9", "--count", "1"], "--discover"),
+    ])
+    func keyWithoutDiscovery(command: [String], needed: String) async throws {
+        let file = try CleverMsgBinary.temporaryFile(Array("secret\n".utf8))
+        let result = try await CleverMsgBinary.run(command + ["--discovery-key", file.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.hasPrefix("error: --discovery-key"), "\(result.stderr)")
+        #expect(result.stderr.contains("it needs \(needed)"), "\(result.stderr)")
+    }
 }
