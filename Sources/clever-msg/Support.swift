@@ -145,37 +145,8 @@ struct FileOutput {
     }
 }
 
-/// Lowercase hexadecimal text.
-enum Hex {
-    private static let digits: StaticString = "0123456789abcdef"
-
-    /// Appends the hex text of `bytes` to `out`.
-    /// - Parameters:
-    ///   - bytes: the bytes.
-    ///   - out: the buffer to append to.
-    static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
-        guard !bytes.isEmpty else { return }
-        let table = digits.utf8Start
-        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count * 2) { space in
-            var position = 0
-            for byte in bytes {
-                space[position] = table[Int(byte >> 4)]
-                space[position + 1] = table[Int(byte & 0x0F)]
-                position += 2
-            }
-            return position
-        }
-    }
-
-    /// The hex text of `bytes`.
-    /// - Parameter bytes: the bytes.
-    /// - Returns: lowercase hex.
-    static func string(_ bytes: some Sequence<UInt8>) -> String {
-        var out = ByteBufferAllocator().buffer(capacity: 64)
-        Array(bytes).withUnsafeBytes { encode($0, into: &out) }
-        return String(buffer: out)
-    }
-
+/// Hex text read from standard input (the rest of `Hex` is the library's).
+extension Hex {
     /// Decodes hex text arriving in pieces; whitespace between digits is ignored.
     struct StreamDecoder {
         /// The high nibble of a byte whose low nibble has not arrived yet.

@@ -1,24 +1,42 @@
-/// Bytes as hexadecimal text and back: the form of nonces, proofs and
-/// signatures in this library's extension frames.
-enum Hex {
-    /// Lowercase hexadecimal digits, two per byte.
-    /// - Parameter bytes: the bytes.
-    /// - Returns: the text.
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0x0f)])
+import NIOCore
+
+/// Bytes as lowercase hexadecimal text and back: the form of nonces, proofs
+/// and signatures in this library's extension frames, and of `clever-msg`'s
+/// `--hex` input and output.
+package enum Hex {
+    private static let digits: StaticString = "0123456789abcdef"
+
+    /// Appends the hex text of `bytes` to `out`, two digits per byte.
+    /// - Parameters:
+    ///   - bytes: the bytes.
+    ///   - out: the buffer to append to.
+    package static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout ByteBuffer) {
+        guard !bytes.isEmpty else { return }
+        let table = digits.utf8Start
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count * 2) { space in
+            var position = 0
+            for byte in bytes {
+                space[position] = table[Int(byte >> 4)]
+                space[position + 1] = table[Int(byte & 0x0F)]
+                position += 2
+            }
+            return position
         }
-        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The hex text of `bytes`.
+    /// - Parameter bytes: the bytes.
+    /// - Returns: lowercase hex, two digits per byte.
+    package static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out = ByteBuffer()
+        Array(bytes).withUnsafeBytes { encode($0, into: &out) }
+        return String(buffer: out)
     }
 
     /// The bytes that hexadecimal digits (either case) spell.
     /// - Parameter text: the digits, two per byte.
     /// - Returns: the bytes, or `nil` when `text` has an odd length or a character that is not a digit.
-    static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         let utf8 = Array(text.utf8)
         guard utf8.count % 2 == 0 else { return nil }
         func nibble(_ c: UInt8) -> UInt8? {

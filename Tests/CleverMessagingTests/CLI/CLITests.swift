@@ -101,16 +101,6 @@ enum CleverMsgBinary {
     }
 }
 
-private func hexString(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out: [UInt8] = []
-    out.reserveCapacity(bytes.count * 2)
-    for byte in bytes {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0xF)])
-    }
-    return String(decoding: out, as: UTF8.self)
-}
 
 /// The header and content text of a reference frame, as the reference wrote them.
 private func parts(of bytes: [UInt8]) -> (header: String, content: [UInt8]) {
@@ -156,7 +146,7 @@ struct CLITests {
     func inspectAllVectors() async throws {
         #expect(Vectors.all.count == 15)
         // Hex text split over lines and spaces: whitespace must be ignored.
-        let input = Vectors.all.map { hexString($0.bytes) }.joined(separator: "\n \t")
+        let input = Vectors.all.map { Hex.encode($0.bytes) }.joined(separator: "\n \t")
         let result = try await CleverMsgBinary.run(["inspect", "--hex"], input: Array(input.utf8))
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.lines.count == Vectors.all.count)
@@ -193,7 +183,7 @@ struct CLITests {
         #expect(value["content"]?["bytes"] == .integer(content.count))
         // Same digest as the library's one-shot summary would give: compare with
         // an independent run over the hex form of the same bytes.
-        let hexInspected = try await CleverMsgBinary.run(["inspect", "--hex"], input: Array((hexString(encoded.stdout) + "\n").utf8))
+        let hexInspected = try await CleverMsgBinary.run(["inspect", "--hex"], input: Array((Hex.encode(encoded.stdout) + "\n").utf8))
         #expect(hexInspected.lines == lines)
     }
 
@@ -212,7 +202,7 @@ struct CLITests {
         #expect(raw.stdout == Vectors.named("action_simple").bytes)
         let hex = try await CleverMsgBinary.run(["encode", "action", "test", "--hex"])
         #expect(hex.status == 0)
-        #expect(hex.text == hexString(Vectors.named("action_simple").bytes) + "\n")
+        #expect(hex.text == Hex.encode(Vectors.named("action_simple").bytes) + "\n")
     }
 
     @Test("encode request equals vectors request_simple and request_kwargs")
@@ -247,7 +237,7 @@ struct CLITests {
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout == push.bytes)
         let hex = try await CleverMsgBinary.run(["encode", "file", "--hex", "--path", "animation.csv", file.path])
-        #expect(hex.text == hexString(push.bytes) + "\n")
+        #expect(hex.text == Hex.encode(push.bytes) + "\n")
 
         let empty = try CleverMsgBinary.temporaryFile([])
         defer { try? FileManager.default.removeItem(at: empty) }
@@ -319,7 +309,7 @@ struct CLITests {
         #expect(r2.lines.last?.contains("byteorder") == true)
 
         // Invalid hex text, after one good frame.
-        let hex = hexString(Vectors.named("action_simple").bytes) + " zz"
+        let hex = Hex.encode(Vectors.named("action_simple").bytes) + " zz"
         let r3 = try await CleverMsgBinary.run(["inspect", "--hex"], input: Array(hex.utf8))
         #expect(r3.status == 1)
         #expect(r3.lines.count == 2)
