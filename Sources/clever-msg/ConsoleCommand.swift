@@ -26,6 +26,10 @@ struct ConsoleCommand: Sendable, Hashable {
         ),
         ConsoleCommand(name: "push", arguments: "TARGET LOCAL REMOTE", summary: "send the file LOCAL to REMOTE on each drone (progress on a terminal)"),
         ConsoleCommand(name: "pull", arguments: "ID REMOTE LOCAL", summary: "fetch the file REMOTE from one drone into LOCAL"),
+        ConsoleCommand(
+            name: "watch", arguments: "[TARGET]",
+            summary: "a live table of the drones (link, rtt, bytes), redrawn every second; any key returns"
+        ),
         ConsoleCommand(name: "help", arguments: "", summary: "list the commands"),
         ConsoleCommand(name: "quit", arguments: "", summary: "stop the station and leave (also: exit, end of input)"),
     ]

@@ -23,6 +23,8 @@ final class LineEditor: Sendable {
     /// The prompt drawn before the line.
     let prompt: String
     private let state: NIOLockedValueBox<State>
+    /// A command that holds the screen (``takeScreen()``): its keys, and the lines held back meanwhile.
+    let screen = HeldScreen()
     private let saved: termios
 
     /// What a key did.
@@ -222,6 +224,8 @@ final class LineEditor: Sendable {
                 draw()
                 var byte: UInt8 = 0
                 while read(0, &byte, 1) == 1 {
+                    // A command that holds the screen takes every key.
+                    if screen.keyPressed() { continue }
                     let (event, screen) = state.withLockedValue { s -> (Event?, String) in
                         let event = s.feed(byte)
                         switch event {
@@ -258,6 +262,7 @@ final class LineEditor: Sendable {
 
     /// Prints `text` (one or more lines) above the line being edited and draws that line again.
     func printAbove(_ text: String) {
+        if screen.hold(text) { return }
         state.withLockedValue { s in
             Self.emit("\r\u{1B}[K" + text + "\n" + s.rendering(prompt: prompt))
         }
@@ -268,7 +273,7 @@ final class LineEditor: Sendable {
         state.withLockedValue { s in Self.emit(s.rendering(prompt: prompt)) }
     }
 
-    private static func emit(_ text: String) {
+    static func emit(_ text: String) {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {

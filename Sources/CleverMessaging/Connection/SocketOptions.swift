@@ -86,6 +86,23 @@ enum SocketOptions {
         return channel.eventLoop.makeSucceededFuture(nil)
         #endif
     }
+
+    /// The kernel's view of a TCP link for ``Connection/linkStatistics()`` (Linux `TCP_INFO`).
+    /// - Parameter channel: the link's channel.
+    /// - Returns: a future for the statistics; `nil` when the channel has no
+    ///   socket or the system has no `TCP_INFO`.
+    static func linkStatistics(of channel: any Channel) -> EventLoopFuture<LinkStatistics?> {
+        #if os(Linux)
+        guard let provider = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
+        let info: EventLoopFuture<KernelTCPInfo> = provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP)),
+            name: NIOBSDSocket.Option(rawValue: CInt(TCP_INFO))
+        )
+        return info.map { $0.statistics }.recover { _ in nil }
+        #else
+        return channel.eventLoop.makeSucceededFuture(nil)
+        #endif
+    }
 }
 
 #if os(Linux)
@@ -112,6 +129,22 @@ struct KernelTCPInfo: Sendable {
             guard sent > 0 || acked == 0 else { return nil }
             let handed = (sent >= retransmitted ? sent - retransmitted : 0) + UInt64(notSent)
             return TransportCounters(bytesAcknowledged: acked, bytesReceived: received, bytesHandedToTCP: max(handed, acked))
+        }
+    }
+
+    /// `tcpi_rtt`, `tcpi_rttvar` (microseconds), `tcpi_total_retrans` and the
+    /// byte counters, at their offsets in the kernel's structure.
+    /// `tcpi_bytes_acked` counts the acknowledged SYN as one byte: it is left out.
+    var statistics: LinkStatistics {
+        withUnsafeBytes(of: words) { raw in
+            let acked = raw.load(fromByteOffset: 120, as: UInt64.self)
+            return LinkStatistics(
+                roundTrip: .microseconds(raw.load(fromByteOffset: 68, as: UInt32.self)),
+                roundTripVariation: .microseconds(raw.load(fromByteOffset: 72, as: UInt32.self)),
+                bytesSent: acked > 0 ? acked - 1 : 0,
+                bytesReceived: raw.load(fromByteOffset: 128, as: UInt64.self),
+                retransmissions: raw.load(fromByteOffset: 100, as: UInt32.self)
+            )
         }
     }
 }
