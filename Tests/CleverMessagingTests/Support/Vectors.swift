@@ -1,3 +1,4 @@
+import CleverMessaging
 import Foundation
 import NIOCore
 
@@ -35,16 +36,7 @@ enum Vectors {
     }
 
     static func hexBytes(_ hex: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var iterator = hex.utf8.makeIterator()
-        func nibble(_ c: UInt8) -> UInt8 {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            default: return c - UInt8(ascii: "A") + 10
-            }
-        }
-        while let hi = iterator.next(), let lo = iterator.next() { out.append(nibble(hi) << 4 | nibble(lo)) }
-        return out
+        guard let bytes = Hex.decode(hex) else { preconditionFailure("not hexadecimal: \(hex.prefix(40))") }
+        return bytes
     }
 }
