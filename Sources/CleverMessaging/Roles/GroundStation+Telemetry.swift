@@ -37,4 +37,13 @@ extension GroundStation {
         let now = ContinuousClock.now
         return telemetryStore.read { $0.ages(at: now) }
     }
+
+    /// A stream of the telemetry records drones push from now on, each as it
+    /// arrives (its ``TelemetrySample/age`` is then zero); each call gets its own
+    /// stream, which keeps the newest 10,000 records when its reader falls
+    /// behind, and ends when the station stops.
+    /// - Returns: the records.
+    public func telemetryUpdates() -> AsyncStream<TelemetrySample> {
+        telemetryStore.updates()
+    }
 }

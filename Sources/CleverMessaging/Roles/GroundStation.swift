@@ -191,6 +191,7 @@ public final class GroundStation: Sendable {
     }
 
     private func finishEvents() {
+        telemetryStore.finishUpdates()
         let subscribers = state.withLockedValue { s in
             defer { s.subscribers = [:] }
             return Array(s.subscribers.values)

@@ -113,7 +113,7 @@ struct TelemetryTests {
         }
     }
 
-    @Test("a handler for telemetry registered before the station still runs, after the record is stored")
+    @Test("a handler for telemetry registered before the station still runs, after the record is stored; the stream of updates has it")
     func earlierHandler() async throws {
         let registry = HandlerRegistry()
         let seen = NIOLockedValueBox<[JSONObject]>([])
@@ -125,13 +125,19 @@ struct TelemetryTests {
             let client = GroundStationTests.drone("d1", port: port)
             group.addTask { try await client.run() }
             try await station.waitForDrones(1, timeout: .seconds(10))
+            var updates = station.telemetryUpdates().makeAsyncIterator()
             try await client.connection.send("telemetry", kwargs: ["value": ["armed": true]])
+            // The stream of updates has the record as it arrived.
+            let update = await updates.next()
+            #expect(update?.droneID == "d1" && update?.record == ["armed": true] && update?.age == .zero && update?.count == 1)
             #expect(try await Self.eventually { !seen.withLockedValue { $0 }.isEmpty })
             #expect(station.telemetry(of: "d1")?.record == ["armed": true])
             #expect(seen.withLockedValue { $0 } == [["value": ["armed": true]]])
             client.shutdown()
             station.shutdown()
             try await group.waitForAll()
+            // The station stopped: so did its stream.
+            #expect(await updates.next() == nil)
         }
     }
 
