@@ -42,7 +42,15 @@ extension Bench {
         @Flag(help: "Secure every link with TLS (a throwaway CA and a server certificate for 127.0.0.1, made in-process; the raw baseline stays plain).")
         var tls = false
 
+        @Option(help: "Every swarm drone pushes its telemetry record this many times a second; then only the station's CPU share and the age of the latest records are measured, over --telemetry-window (no broadcast, no request-all). Default 0: off.")
+        var telemetryHz: Double = 0
+
+        @Option(help: "With --telemetry-hz: the seconds over which the station's CPU time is measured.")
+        var telemetryWindow: Double = 5
+
         func validate() throws {
+            guard telemetryHz >= 0, telemetryHz <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
+            guard telemetryWindow > 0 else { throw ValidationError("--telemetry-window must be positive") }
             guard count >= 1 else { throw ValidationError("--count must be at least 1") }
             guard rounds >= 1 else { throw ValidationError("--rounds must be at least 1") }
         }
@@ -84,6 +92,7 @@ extension Bench {
             let start = NIODeadline.now()
             let swarm = try SwarmProcess(
                 arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"] + swarmArguments
+                    + (telemetryHz > 0 ? ["--telemetry-hz", "\(telemetryHz)"] : [])
                     + (pem.map { ["--tls-ca", $0.ca] } ?? [])
             )
             do {
@@ -92,6 +101,17 @@ extension Bench {
                 throw ValidationError("\(error) (drones identified)")
             }
             let identify = NIODeadline.seconds(since: start)
+            if telemetryHz > 0 {
+                let window = Duration.milliseconds(Int64((telemetryWindow * 1000).rounded()))
+                let telemetry = try await Self.measureTelemetry(station: station, hertz: telemetryHz, window: window, expected: count)
+                _ = try await swarm.finish()
+                station.shutdown()
+                try await stationTask.value
+                reporter.report(Measurement(name: "swarm.identify_all", value: identify * 1000, unit: "ms", baseline: nil, label: "connect + identify all"))
+                Self.report(telemetry, count: count, hertz: telemetryHz, window: window, to: reporter)
+                if telemetry.dronesWithRecords < count { throw ExitCode(2) }
+                return
+            }
 
             var broadcasts: [Double] = []
             var requestAlls: [Double] = []

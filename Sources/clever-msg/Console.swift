@@ -175,37 +175,32 @@ struct Console: Sendable {
         say(report.summaryJSON, text: report.summary)
     }
 
+    /// `push TARGET LOCAL REMOTE`: the file goes to every drone at once, up to
+    /// 32 at a time (``GroundStation/pushFile(_:to:drones:maximumConcurrent:acknowledgementTimeout:progress:)``),
+    /// with one progress line for the fleet; a line per drone and a summary follow.
     private func push(_ words: [String]) async throws {
         let given = try arguments(words, "push", required: 3)
         let (local, remote) = (given[1], given[2])
-        let known = Set(station.drones.map(\.id))
-        let ids = try reachTargets(given[0]) ?? known.sorted(by: NaturalOrder.areInIncreasingOrder)
-        // One drone at a time (each push has its progress line); none is skipped in silence.
-        var outcomes: [(droneID: String, skipReason: DroneSkipReason?)] = []
-        for id in ids {
-            try Task.checkCancellation()
-            guard let connection = station.connection(for: id) else {
-                let reason: DroneSkipReason = known.contains(id) ? .disconnected : .unknown
-                let report = ErrorReport.skipped(droneID: id, reason: reason, error: .notConnected)
-                say(report.json, text: report.text)
-                outcomes.append((id, reason))
-                continue
-            }
-            do {
-                let bar = out.json ? nil : ProgressBar("push \(local) → \(id)")
-                let result = try await connection.pushFile(local, to: remote, progress: bar?.handler)
-                say(
-                    ["id": .string(id), "pushed": .string(remote), "bytes": .integer(Int(result.bytes)), "delivery": .string("\(result.delivery)")],
-                    text: "\(id): pushed \(result.bytes) bytes to \(remote) (\(result.delivery))"
-                )
-                outcomes.append((id, nil))
-            } catch {
-                fail(error, drone: id)
-                outcomes.append((id, DroneSkipReason(error, known: true)))
-            }
+        let ids = try reachTargets(given[0])
+        let line = out.json ? nil : PushProgressLine("push \(local)")
+        let results: DroneResults<FileTransferResult>
+        do {
+            results = try await station.pushFile(local, to: remote, drones: ids, progress: line?.handler)
+        } catch {
+            // The local file could not be read: no drone got it, each says why.
+            let known = Set(station.drones.map(\.id))
+            let every = ids ?? known.sorted(by: NaturalOrder.areInIncreasingOrder)
+            for id in every { fail(error, drone: id) }
+            let tally = DroneTally(every.map { ($0, known.contains($0) ? DroneSkipReason(error, known: true) : .unknown) })
+            say(tally.json(command: "push", name: remote), text: tally.summary("pushed to"))
+            return
         }
-        let tally = DroneTally(outcomes)
-        say(tally.json(command: "push", name: remote), text: tally.summary("pushed to"))
+        report(results, command: "push", name: remote, verb: "pushed to") { id, result in
+            say(
+                ["id": .string(id), "pushed": .string(remote), "bytes": .integer(Int(result.bytes)), "delivery": .string("\(result.delivery)")],
+                text: "\(id): pushed \(result.bytes) bytes to \(remote) (\(result.delivery))"
+            )
+        }
     }
 
     private func pull(_ words: [String]) async throws {

@@ -32,6 +32,9 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "Follow only --discover beacons signed with the key in this file (its first line); others are ignored with a warning.")
     var discoveryKey: String?
 
+    @Option(help: "Push the telemetry record this many times a second (default 0: none; the reference pushes at 1 Hz).")
+    var telemetryHz: Double = 0
+
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
@@ -51,6 +54,7 @@ struct Drone: AsyncParsableCommand {
             throw ValidationError("--discovery-key checks discovery beacons: it needs --discover")
         }
         _ = TokenFiles.clientToken(tokenFile, json: json)
+        guard telemetryHz >= 0, telemetryHz <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
     }
 
     func run() async throws {
@@ -85,6 +89,12 @@ struct Drone: AsyncParsableCommand {
         let events = client.events()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await LinkEventPrinter(out: printer).printAll(events) }
+            if telemetryHz > 0 {
+                // Ends when the client is shut down and its connection closed.
+                group.addTask {
+                    await client.pushTelemetry(every: TelemetryPublisher(hertz: telemetryHz).period) { behaviour.telemetry(of: client.connection) }
+                }
+            }
             if let discover {
                 // Ignored beacons (a wrong or missing key) are worth a warning even when the rest is quiet.
                 var discoveryLogger = Logger(label: "clever.discovery")

@@ -26,8 +26,9 @@ final class DroneBehaviour: Sendable {
     /// Creates the behaviour.
     /// - Parameters:
     ///   - root: the directory files are confined to (reported as `clover_dir`).
+    ///   - cloverDir: each drone's own directory, by id, when drones have one (`swarm --root`).
     ///   - report: called for each action.
-    init(root: String, report: @escaping ActionReport) {
+    init(root: String, cloverDir: (@Sendable (String) -> String)? = nil, report: @escaping ActionReport) {
         self.root = root
         let known = self.known
         let unknown = Known(id: "copter", telemetry: Self.fixedTelemetry(for: "copter"))
@@ -37,7 +38,7 @@ final class DroneBehaviour: Sendable {
         @Sendable func id(_ connection: Connection) -> String { drone(connection).id }
         registry.onRequest("id") { connection in id(connection) }
         registry.onRequest("time") { _ in Date().timeIntervalSince1970 }
-        registry.onRequest("clover_dir") { _ in root }
+        registry.onRequest("clover_dir") { connection -> String in cloverDir?(id(connection)) ?? root }
         registry.onRequest("telemetry") { connection, _, _ in Self.telemetry(fixed: drone(connection).telemetry) }
         registry.onRequest("config") { connection, _, _ in
             ["PRIVATE": ["id": .string(id(connection))], "SERVER": ["port": 25000], "FLOOR_FRAME": ["frame_id": "aruco_map"]]
@@ -52,6 +53,12 @@ final class DroneBehaviour: Sendable {
             if all.count <= connection.number { all.append(contentsOf: repeatElement(nil, count: connection.number + 1 - all.count)) }
             all[connection.number] = drone
         }
+    }
+
+    /// The telemetry record of the drone on `connection`, as its push carries it.
+    func telemetry(of connection: Connection) -> JSONValue {
+        let fixed = known.withLockedValue { all in connection.number < all.count ? all[connection.number]?.telemetry : nil }
+        return Self.telemetry(fixed: fixed ?? Self.fixedTelemetry(for: "copter"))
     }
 
     /// A plausible telemetry dictionary, varying by id.

@@ -52,12 +52,19 @@ struct Swarm: AsyncParsableCommand {
     @Flag(help: "Print every action received (one line per drone and action).")
     var verbose = false
 
+    @Option(help: "Give each drone its own directory ROOT/ID (created) for file pushes and pulls (default: none, every file push and pull is refused).")
+    var root: String?
+
+    @Option(help: "Every drone pushes its telemetry record this many times a second (default 0: none; the reference pushes at 1 Hz). One task drives every drone's pushes.")
+    var telemetryHz: Double = 0
+
     @OptionGroup(title: "TLS (one client certificate, if any, for every drone)")
     var tls: ClientTLSArguments
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
+        guard telemetryHz >= 0, telemetryHz <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
         _ = TokenFiles.clientToken(tokenFile, json: json)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
         if discoveryKey != nil, discover == nil {
@@ -77,7 +84,8 @@ struct Swarm: AsyncParsableCommand {
         let isTerminal = isatty(1) == 1
         let out = LinePrinter(json: json, clearsLine: isTerminal)
         let tally = ActionTally(total: count, out: out)
-        let behaviour = DroneBehaviour(root: FileManager.default.currentDirectoryPath) { id, action, args, kwargs in
+        let roots = try SwarmFiles(root: root)
+        let behaviour = DroneBehaviour(root: FileManager.default.currentDirectoryPath, cloverDir: roots?.directory(for:)) { id, action, args, kwargs in
             if verbose {
                 out.print(["id": .string(id), "action": .string(action), "args": .array(args), "kwargs": .object(kwargs)], text: "\(id): \(action)")
             }
@@ -86,7 +94,7 @@ struct Swarm: AsyncParsableCommand {
         var logger = Logger(label: "clever.swarm")
         logger.logLevel = .critical
         var configuration = ConnectionConfiguration()
-        configuration.filePolicy = nil  // a rehearsal swarm refuses file transfers
+        configuration.filePolicy = nil  // without --root, a rehearsal swarm refuses file transfers
         configuration.keepalive.enabled = count <= 1000  // thousands of 1 s keepalive timers on loopback buy nothing
         // Nor do thousands of application pings (16,000 drones pinging every 5 s make 3,200
         // requests a second): the station pings the drones, and its pings prove the links too.
@@ -95,8 +103,9 @@ struct Swarm: AsyncParsableCommand {
         let limiter = ConnectLimiter(maximumInFlight: connectsInFlight)
         let timers = LinkTimers()
         let token = TokenFiles.clientToken(tokenFile, json: json)
-        let clients = (1...count).map { n in
+        let clients = try (1...count).map { n in
             var configuration = configuration
+            if let roots { configuration.filePolicy = try roots.policy(for: "\(idPrefix)-\(n)") }
             if let token { configuration.handshake.insert(TokenClientStage.Factory(token: token, id: "\(idPrefix)-\(n)"), at: 0) }
             let client = MessagingClient(
                 host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
@@ -121,7 +130,18 @@ struct Swarm: AsyncParsableCommand {
             let drawing = Task { await progress.run() }
             defer { drawing.cancel() }
             group.addTask {
-                for await line in StandardInput.lines() where line == "quit" { break }
+                await withTaskGroup(of: Void.self) { pushing in
+                    if telemetryHz > 0 {
+                        // One task pushes every drone's record (no timer per drone), until the swarm stops.
+                        pushing.addTask {
+                            await TelemetryPublisher(hertz: telemetryHz).run(clients.map(\.connection)) { index in
+                                behaviour.telemetry(of: clients[index].connection)
+                            }
+                        }
+                    }
+                    for await line in StandardInput.lines() where line == "quit" { break }
+                    pushing.cancelAll()
+                }
                 // The swarm as it stood when told to stop, not as its links close.
                 progress.freeze()
                 drawing.cancel()

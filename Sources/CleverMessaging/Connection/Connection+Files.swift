@@ -36,18 +36,30 @@ extension Connection {
     ) async throws(MessagingError) -> FileTransferResult {
         let (file, size) = try await LocalFile.openForReading(localPath)
         defer { file.closeBlocking() }
+        return try await pushFile(FilePushBody(file: file, size: size), to: remotePath, progress: progress, acknowledgementTimeout: acknowledgementTimeout)
+    }
+
+    /// Sends `body` to the peer, which writes it at `remotePath` (see ``pushFile(_:to:progress:acknowledgementTimeout:)``).
+    func pushFile(
+        _ body: FilePushBody,
+        to remotePath: String,
+        progress: FileTransferProgressHandler?,
+        acknowledgementTimeout: Duration
+    ) async throws(MessagingError) -> FileTransferResult {
+        let size = body.size
         // A peer of this library gets the digest after the body (hashed while it
-        // is sent); any other peer in the header, from a pass before the body.
+        // is sent) unless it was computed before; any other peer in the header,
+        // from a pass before the body.
         let extensions = configuration.announceExtensions && peerSpeaksExtensions
         if extensions {
             try await checkDestination(remotePath, bytes: size, timeout: acknowledgementTimeout)
         }
         var extra: JSONObject
-        var digest: String?
-        if extensions {
+        var digest = body.sha256
+        if extensions && digest == nil {
             extra = [ExtensionHeader.sha256Trailer: .bool(true)]
         } else {
-            digest = try await file.sha256(size: size)
+            if digest == nil { digest = try await body.file.sha256(size: size) }
             extra = [ExtensionHeader.sha256: .string(digest!)]
         }
         var acknowledgement: (id: String, future: EventLoopFuture<JSONValue>)?
@@ -64,7 +76,7 @@ extension Connection {
             extra: extra
         )
         do throws(MessagingError) {
-            digest = try await stream(file, size: size, header: header, progress: progress, drain: acknowledgement != nil) ?? digest
+            digest = try await stream(body, header: header, progress: progress, drain: acknowledgement != nil) ?? digest
         } catch {
             if let acknowledgement { failRequest(id: acknowledgement.id, with: error) }
             throw error
@@ -145,8 +157,7 @@ extension Connection {
     /// - Returns: the digest sent in the trailer, or `nil` when none was announced.
     @discardableResult
     private func stream(
-        _ file: LocalFile,
-        size: Int64,
+        _ body: FilePushBody,
         header: FrameHeader,
         progress: FileTransferProgressHandler?,
         drain: Bool = false
@@ -162,7 +173,7 @@ extension Connection {
         let watch = TransferStallGuard.start(on: channel, for: self)
         defer { watch.stop() }
         do throws(MessagingError) {
-            let digest = try await streamBody(file, size: size, header: header, progress: progress, channel: channel, watch: watch)
+            let digest = try await streamBody(body, header: header, progress: progress, channel: channel, watch: watch)
             // Frames sent meanwhile may follow the body while it drains from the kernel's buffers.
             releaseStream()
             released = true
@@ -181,10 +192,9 @@ extension Connection {
         }
     }
 
-    /// The writes of ``stream(_:size:header:progress:drain:)`` on the link it holds.
+    /// The writes of ``stream(_:header:progress:drain:)`` on the link it holds.
     private func streamBody(
-        _ file: LocalFile,
-        size: Int64,
+        _ body: FilePushBody,
         header: FrameHeader,
         progress: FileTransferProgressHandler?,
         channel: any Channel,
@@ -204,14 +214,20 @@ extension Connection {
         let trailer = header.extra[ExtensionHeader.sha256Trailer] != nil
         // Each region written is progress for the link's liveness: a long push to a slow
         // peer keeps its link while a ping waits behind it.
-        let digest = try await FileBodyWriter(channel: channel, file: file, size: size).write(
-            progress: { [self] done in
-                streamProgressed()
-                watch.progressed()
-                progress?(done)
-            },
-            hashing: trailer
-        )
+        let size = body.size
+        let progressed: FileTransferProgressHandler = { [self] done in
+            streamProgressed()
+            watch.progressed()
+            progress?(done)
+        }
+        let digest: String?
+        if let bytes = body.bytes, !trailer {
+            // Read once for many pushes: every push writes the same storage.
+            try await FilePushBody.write(bytes, to: channel, progress: progressed)
+            digest = nil
+        } else {
+            digest = try await FileBodyWriter(channel: channel, file: body.file, size: size).write(progress: progressed, hashing: trailer)
+        }
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
         guard let digest else { return nil }
         var tail = channel.allocator.buffer(capacity: 256)
@@ -322,7 +338,7 @@ extension Connection {
                     requestID: id,
                     extra: extra
                 )
-                try await self.stream(file, size: size, header: header, progress: nil)
+                try await self.stream(FilePushBody(file: file, size: size), header: header, progress: nil)
                 self.logger.debug("sent file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(size)"]))
             } catch {
                 refuse("\(error)")

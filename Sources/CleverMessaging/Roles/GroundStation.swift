@@ -71,6 +71,8 @@ public final class GroundStation: Sendable {
     public let logger: Logger
     /// How long to wait for a new connection's `id` answer.
     public let identifyTimeout: Duration
+    /// The latest telemetry record of each drone (``telemetry(of:)``).
+    let telemetryStore = TelemetryStore()
 
     private struct Entry {
         var drone: Drone
@@ -98,7 +100,8 @@ public final class GroundStation: Sendable {
     /// - Parameters:
     ///   - host: the address to listen on (default 127.0.0.1).
     ///   - port: the TCP port (default 25000; 0 for any); checked by ``run()``.
-    ///   - registry: handlers for what drones send.
+    ///   - registry: handlers for what drones send (the station adds its own for the
+    ///     `telemetry` action, which keeps each drone's latest record: ``telemetry(of:)``).
     ///   - configuration: settings for every connection (the station appends its
     ///     identify stage to ``ConnectionConfiguration/handshake``; the whole
     ///     handshake, identify included, must pass within the longer of
@@ -128,6 +131,7 @@ public final class GroundStation: Sendable {
     ) {
         self.logger = logger
         self.identifyTimeout = identifyTimeout
+        telemetryStore.install(on: registry)
         let state = NIOLockedValueBox(State())
         self.state = state
         var configuration = configuration
@@ -187,6 +191,7 @@ public final class GroundStation: Sendable {
     }
 
     private func finishEvents() {
+        telemetryStore.finishUpdates()
         let subscribers = state.withLockedValue { s in
             defer { s.subscribers = [:] }
             return Array(s.subscribers.values)
