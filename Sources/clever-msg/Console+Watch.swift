@@ -52,6 +52,7 @@ extension Console {
         for (index, id) in ids.enumerated() {
             let drone = known[id]
             var row = WatchTable.Row(id: id, connected: drone?.isConnected ?? false, links: drone?.connections ?? 0)
+            row.telemetryAge = station.telemetry(of: id)?.age
             if limit.map({ index < $0 }) ?? true, let connection = station.connection(for: id) {
                 row.statistics = await connection.linkStatistics()
             }

@@ -50,13 +50,15 @@ try:
     read_until(lambda o: re.search(rb"listening on 127\.0\.0\.1:(\d+)", o) is not None)
     port = re.search(rb"listening on 127\.0\.0\.1:(\d+)", output).group(1).decode()
     drone = subprocess.Popen(
-        [binary, "drone", "--server", "127.0.0.1:" + port, "--id", "copter-7"],
+        [binary, "drone", "--server", "127.0.0.1:" + port, "--id", "copter-7", "--telemetry-hz", "5"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     read_until(lambda o: b"copter-7 connected" in o)
     os.write(master, b"watch\r")
     report["entered"] = read_until(lambda o: ENTER in o)
-    report["row"] = read_until(lambda o: re.search(rb"copter-7 +up +1 +[0-9.]+ ms", o.split(ENTER, 1)[-1]) is not None)
+    # id, link, links, rtt, offset, telemetry age (the drone pushes 5 records a second).
+    row = rb"copter-7 +up +1 +[0-9.]+ ms +\S+( ms)? +[0-9.]+ s "
+    report["row"] = read_until(lambda o: re.search(row, o.split(ENTER, 1)[-1]) is not None)
     read_until(lambda o: o.split(ENTER, 1)[-1].count(TITLE) >= 2, timeout=5)
     # The drone leaves while the view is up: its line waits until the view is left.
     drone.terminate()
