@@ -63,7 +63,7 @@ extension Connection {
     /// - Returns: whether the link is open now.
     @discardableResult
     func stepHandshake(now: NIODeadline, _ step: (inout HandshakeRun) -> HandshakeRun.Outcome) -> Bool {
-        var framesSent = 0
+        var framesSent = (frames: 0, requests: 0)
         let work = state.withLockedValue { s -> (HandshakeRun.Outcome, ByteBuffer, any Channel, String)? in
             guard var run = s.handshake.take()?.value.value, let channel = s.channel else { return nil }
             run.syncRequestNumber(s.pending.nextNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
@@ -72,7 +72,7 @@ extension Connection {
             if run.context.peerSpeaksExtensions { s.peerSpeaksExtensions = true }
             var bytes = ByteBuffer()
             let frames = run.takeOutbound()
-            framesSent = frames.count
+            if metrics != nil { framesSent = (frames.count, frames.count { $0.header.messageType == .request }) }
             for frame in frames {
                 // A stage's frame that cannot be encoded fails the handshake below.
                 do { try s.writer.write(frame, into: &bytes) } catch { return (.failed(HandshakeFailure(reason: .sendFailed, stage: run.stageName, message: "\(error)")), bytes, channel, run.stageName) }
@@ -97,7 +97,7 @@ extension Connection {
         guard let (outcome, bytes, channel, stage) = work else { return state.withLockedValue { $0.lifecycle.isOpen } }
         if bytes.readableBytes > 0 {
             channel.writeAndFlush(bytes, promise: nil)
-            metrics?.sent(frames: framesSent, requests: 0, bytes: bytes.readableBytes)
+            metrics?.sent(frames: framesSent.frames, requests: framesSent.requests, bytes: bytes.readableBytes)
         }
         switch outcome {
         case .waiting(let deadline):

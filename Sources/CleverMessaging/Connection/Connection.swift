@@ -160,7 +160,7 @@ public final class Connection: Sendable {
         timers: LinkTimers? = nil,
         metrics: LinkMetrics? = nil
     ) {
-        self.metrics = metrics ?? configuration.metrics?.client
+        self.metrics = metrics ?? configuration.metrics?.links(.client)
         self.deliveryRole = configuration.delivery.isEnabled ? delivery : nil
         self.handlerTasks = handlerTasks ?? HandlerTaskQueue()
         self.ownsHandlerTasks = handlerTasks == nil

@@ -76,10 +76,9 @@ public final class CleverMetrics: Sendable, Hashable {
 
     /// The factory every metric is made with.
     public let factory: any MetricsFactory
-    /// The handles of the servers' links.
-    package let server: LinkMetrics
-    /// The handles of the clients' links.
-    package let client: LinkMetrics
+    /// The handles of each role, made when a role first asks (a process that
+    /// only serves reports no client series).
+    private let roles = NIOLockedValueBox<[Role: LinkMetrics]>([:])
     /// Refusal counters by reason, made at a reason's first refusal.
     private let refusals = NIOLockedValueBox<[String: Counter]>([:])
     /// Clock offset gauges by drone.
@@ -89,8 +88,6 @@ public final class CleverMetrics: Sendable, Hashable {
     /// - Parameter factory: the backend (default: the process's, `MetricsSystem.factory`).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.factory = factory
-        self.server = LinkMetrics(role: .server, factory: factory)
-        self.client = LinkMetrics(role: .client, factory: factory)
     }
 
     /// Metrics over the process's `MetricsSystem.factory`, or `nil` when no
@@ -102,11 +99,13 @@ public final class CleverMetrics: Sendable, Hashable {
         return CleverMetrics(factory: factory)
     }
 
-    /// The handles of `role`.
+    /// The handles of `role` (made at its first call; a role asks once, when it is made).
     package func links(_ role: Role) -> LinkMetrics {
-        switch role {
-        case .server: server
-        case .client: client
+        roles.withLockedValue { roles in
+            if let links = roles[role] { return links }
+            let links = LinkMetrics(role: role, factory: factory)
+            roles[role] = links
+            return links
         }
     }
 

@@ -98,7 +98,7 @@ public final class MessagingClient: Sendable {
         self.connection = Connection(
             eventLoop: group.any(), registry: registry, configuration: tls?.securing(configuration) ?? configuration, logger: logger,
             delivery: .client(session: DeliverySession.makeID()), timers: timers,
-            metrics: (configuration.metrics ?? CleverMetrics.bootstrapped())?.client
+            metrics: (configuration.metrics ?? CleverMetrics.bootstrapped())?.links(.client)
         )
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger

@@ -289,7 +289,7 @@ public final class MessagingServer: Sendable {
     func accept(_ child: any Channel, observer: LinkObserver, configuration: ConnectionConfiguration, tls: TLSOptions?) -> EventLoopFuture<Void> {
         let connection = Connection(
             eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks,
-            delivery: .server(deliverySessions), timers: linkTimers, metrics: metrics?.server
+            delivery: .server(deliverySessions), timers: linkTimers, metrics: metrics?.links(.server)
         )
         let limit = maximumConnections
         let perAddressLimit = maximumConnectionsPerAddress

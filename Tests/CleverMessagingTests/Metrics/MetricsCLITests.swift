@@ -64,7 +64,11 @@ struct MetricsCLITests {
         #expect((Self.sample(#"clever_frames_sent_total{role="server"}"#, in: body) ?? 0) >= 20, "\(body)")
         #expect((Self.sample(#"clever_bytes_received_total{role="server"}"#, in: body) ?? 0) >= 20 * 50, "\(body)")
         #expect((Self.sample(#"clever_bytes_sent_total{role="server"}"#, in: body) ?? 0) >= 20 * 50, "\(body)")
+        // The station asked each drone its id: a request each.
+        #expect((Self.sample(#"clever_requests_total{role="server"}"#, in: body) ?? 0) >= 20, "\(body)")
         #expect(body.contains("# TYPE clever_request_duration_seconds histogram"), "\(body)")
+        // A station has no client links: no client series.
+        #expect(!body.contains(#"role="client""#), "\(body)")
         #expect(body.contains("# TYPE clever_frames_received_total counter"), "\(body)")
 
         #expect(try await Self.fetch(url.replacingOccurrences(of: "/metrics", with: "/other")).status == 404)
