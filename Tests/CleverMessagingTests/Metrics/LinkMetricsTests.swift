@@ -75,6 +75,29 @@ struct LinkMetricsTests {
         }
     }
 
+    @Test("a burst of 2,000 actions: every frame counted, in far fewer metric updates than frames")
+    func burstsArePublishedInBatches() async throws {
+        let metrics = TestMetrics()
+        var configuration = ConnectionConfiguration()
+        configuration.metrics = CleverMetrics(factory: metrics)
+        let registry = makeTestRegistry()
+        registry.onAction("tick") { _, _, _ in }
+        try await SwiftPairTests.withPair(configuration: configuration, serverRegistry: registry) { _, client, _ in
+            let before = metrics.counterTotal(label: "clever_frames_received_total", dimensions: Self.server)
+            for _ in 0..<2000 { try client.connection.enqueueMessage("tick") }
+            _ = try await client.connection.request("echo")
+            #expect(await Self.eventually {
+                metrics.counterTotal(label: "clever_frames_received_total", dimensions: Self.server) - before >= 2001
+            })
+            let received = try metrics.expectCounter("clever_frames_received_total", Self.server)
+            let sent = try metrics.expectCounter("clever_frames_sent_total", Self.client)
+            #expect(sent.totalValue >= 2001)
+            // One update per read batch or flush, not per frame.
+            #expect(received.values.count < 200, "\(received.values.count) updates")
+            #expect(sent.values.count < 200, "\(sent.values.count) updates")
+        }
+    }
+
     @Test("a link refused for the connection limit is counted by its reason")
     func refusalsAreCounted() async throws {
         let metrics = TestMetrics()
