@@ -129,8 +129,10 @@ extension Connection {
                 }
                 flush = s.outbound.needsFlush()
                 if awaited { s.outbound.flushAwaited = true }
-                s.framesQueued &+= 1
-                s.requestsQueued &+= 1
+                if metrics != nil {
+                    s.framesQueued &+= 1
+                    s.requestsQueued &+= 1
+                }
             }
             let entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
             let deadline = s.pending.add(number: number, entry: entry, expires: expires, now: .now())
