@@ -1,8 +1,10 @@
 import ArgumentParser
 import CleverMessaging
+import CoreMetrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import Prometheus
 
 extension Bench {
     /// `clever-msg bench messages`: one-way actions client → server over loopback.
@@ -30,6 +32,9 @@ extension Bench {
         @Option(help: "Messages per run.")
         var count: Int = 1_000_000
 
+        @Flag(help: "Publish the library's metrics to a Prometheus registry, as `serve --metrics` does (to measure their cost).")
+        var metrics = false
+
         func validate() throws {
             guard count > 0 else { throw ValidationError("--count must be positive") }
         }
@@ -37,6 +42,10 @@ extension Bench {
         func run() async throws {
             let reporter = Reporter(json: options.json)
             reporter.warnIfDebug()
+            if metrics {
+                MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: PrometheusCollectorRegistry()))
+                reporter.note("metrics: published to a Prometheus registry")
+            }
             let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let frame = Frame.action("start", args: [1, "two", 3.5, nil, true], kwargs: ["time": "1700000000.5"])

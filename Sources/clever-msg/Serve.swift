@@ -51,6 +51,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Close a link that sends more than this many frames a second (default: no limit).")
     var maxFramesPerSecond: Int?
 
+    @Option(help: "Serve metrics in Prometheus text format at http://HOST:PORT/metrics (port \(MetricsEndpoint.defaultPort) by default).")
+    var metrics: String?
+
     @Flag(help: "Log connection events to standard error.")
     var verbose = false
 
@@ -73,6 +76,7 @@ struct Serve: AsyncParsableCommand {
         if let maxConnectionsPerAddress, maxConnectionsPerAddress <= 0 { throw ValidationError("--max-connections-per-address must be positive") }
         if let maxFramesPerSecond, maxFramesPerSecond <= 0 { throw ValidationError("--max-frames-per-second must be positive") }
         _ = TokenFiles.store(tokenFile, json: json)
+        if let metrics { _ = try MetricsEndpoint.parseAddress(metrics) }
     }
 
     func run() async throws {
@@ -90,6 +94,11 @@ struct Serve: AsyncParsableCommand {
             configuration.handshake.insert(TokenServerStage.Factory(store: store), at: 0)
         }
         if let maxFramesPerSecond { configuration.inboundFrameLimit = FrameRateLimit(framesPerSecond: maxFramesPerSecond) }
+        // Before the station: its server publishes to the backend bootstrapped here (once per process).
+        let metricsEndpoint = try metrics.map { text in
+            let (host, port) = try MetricsEndpoint.parseAddress(text)
+            return MetricsEndpoint(registry: MetricsEndpoint.bootstrapRegistry(), host: host, port: port)
+        }
         let station = GroundStation(
             host: host, port: port, configuration: configuration, identifyTimeout: handshakeTimeout,
             maximumConnections: maxConnections, maximumConnectionsPerAddress: maxConnectionsPerAddress, logger: logger,
@@ -120,6 +129,14 @@ struct Serve: AsyncParsableCommand {
             group.addTask {
                 for await event in events { Self.report(event, out) }
             }
+            if let metricsEndpoint {
+                group.addTask {
+                    try await metricsEndpoint.run { port in
+                        let url = "http://\(metricsEndpoint.displayHost):\(port)/metrics"
+                        out.print(["metrics": .string(url)], text: "metrics at \(url)")
+                    }
+                }
+            }
             group.addTask {
                 for await refusal in refusals {
                     out.print(
@@ -134,6 +151,7 @@ struct Serve: AsyncParsableCommand {
             let console = Console(station: station, out: out, timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))))
             await ConsoleSession(console: console, out: out, editor: editor).run(interrupts: interrupts)
             station.shutdown()
+            metricsEndpoint?.shutdown()
             try await group.waitForAll()
         }
     }

@@ -229,6 +229,7 @@ extension Connection {
             digest = try await FileBodyWriter(channel: channel, file: body.file, size: size).write(progress: progressed, hashing: trailer)
         }
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
+        metrics?.fileSent(bytes: size)
         guard let digest else { return nil }
         var tail = channel.allocator.buffer(capacity: 256)
         do throws(FrameEncodingError) {

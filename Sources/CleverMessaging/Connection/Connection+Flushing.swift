@@ -63,8 +63,14 @@ extension Connection {
     /// Also used by roles that queue for many connections of one loop and flush them together.
     package func flushOutbound() {
         let now = self.eventLoop.now
+        var counted = (frames: 0, requests: 0)
         let work = state.withLockedValue { s -> (any Channel, ByteBuffer, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
             guard let (bytes, replies) = s.outbound.takeForWrite(now: now), let channel = s.channel else { return nil }
+            if metrics != nil {
+                counted = (s.framesQueued, s.requestsQueued)
+                s.framesQueued = 0
+                s.requestsQueued = 0
+            }
             let promise = s.outboundPromise
             s.outboundPromise = nil
             let write = eventLoop.makePromise(of: Void.self)
@@ -76,6 +82,7 @@ extension Connection {
         guard let (channel, taken, write, promise, replies, pause) = work else { return }
         var bytes = taken
         let count = bytes.readableBytes
+        metrics?.sent(frames: counted.frames, requests: counted.requests, bytes: count)
         // A long write goes out in slices, each of which counts as progress when
         // written, so that a slow but reading peer is never taken for a stalled one.
         while bytes.readableBytes > Self.progressSlice {

@@ -63,6 +63,7 @@ extension Connection {
     /// - Returns: whether the link is open now.
     @discardableResult
     func stepHandshake(now: NIODeadline, _ step: (inout HandshakeRun) -> HandshakeRun.Outcome) -> Bool {
+        var framesSent = (frames: 0, requests: 0)
         let work = state.withLockedValue { s -> (HandshakeRun.Outcome, ByteBuffer, any Channel, String)? in
             guard var run = s.handshake.take()?.value.value, let channel = s.channel else { return nil }
             run.syncRequestNumber(s.pending.nextNumber, peerSpeaksExtensions: s.peerSpeaksExtensions)
@@ -70,7 +71,9 @@ extension Connection {
             s.pending.skipNumbers(to: run.context.nextRequestNumber)
             if run.context.peerSpeaksExtensions { s.peerSpeaksExtensions = true }
             var bytes = ByteBuffer()
-            for frame in run.takeOutbound() {
+            let frames = run.takeOutbound()
+            if metrics != nil { framesSent = (frames.count, frames.count { $0.header.messageType == .request }) }
+            for frame in frames {
                 // A stage's frame that cannot be encoded fails the handshake below.
                 do { try s.writer.write(frame, into: &bytes) } catch { return (.failed(HandshakeFailure(reason: .sendFailed, stage: run.stageName, message: "\(error)")), bytes, channel, run.stageName) }
             }
@@ -92,7 +95,10 @@ extension Connection {
             return (outcome, bytes, channel, name)
         }
         guard let (outcome, bytes, channel, stage) = work else { return state.withLockedValue { $0.lifecycle.isOpen } }
-        if bytes.readableBytes > 0 { channel.writeAndFlush(bytes, promise: nil) }
+        if bytes.readableBytes > 0 {
+            channel.writeAndFlush(bytes, promise: nil)
+            metrics?.sent(frames: framesSent.frames, requests: framesSent.requests, bytes: bytes.readableBytes)
+        }
         switch outcome {
         case .waiting(let deadline):
             armHandshakeTimer(deadline)

@@ -70,6 +70,7 @@ extension Connection {
             return (s.outbound.open(), waiters, held)
         }
         for waiter in waiters { waiter.succeed() }
+        metrics?.linkOpened()
         startLiveness(now: now)
         logger.debug("link open", metadata: linkMetadata)
         // Ahead of the answers to the held frames (a station's `id` waits for them).
@@ -81,10 +82,12 @@ extension Connection {
     /// A link went down: fail what is not kept for the next link.
     func detach(_ channel: any Channel) {
         var session: DeliverySession?
+        var wasOpen = false
         let (droppedQueue, failedRequests, closePromises, closed, reason) = state.withLockedValue { s in
             guard let current = s.channel, current === channel else {
                 return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed, nil as MessagingError?)
             }
+            wasOpen = s.linkOpened
             deliveryLinkDown(&s)
             s.channel = nil
             s.linkOpened = false
@@ -125,6 +128,7 @@ extension Connection {
         } else {
             Self.failDelivery(session, with: .closed)
         }
+        if wasOpen { metrics?.linkClosed() }
         logger.debug("link down", metadata: linkMetadata)
         if closed, ownsHandlerTasks { handlerTasks.finish() }
         droppedQueue?.fail(reason ?? MessagingError.connectionLost)

@@ -135,7 +135,7 @@ extension Connection {
         let action = state.withLockedValue {
             $0.pending.receiveResponse(id: header.requestID, requestedValue: header.requestedValue)
         }
-        settle(action, value: content.value, error: content.error)
+        settle(action, value: content.value, error: content.error, now: metrics == nil ? nil : .now())
     }
 
     /// What a JSON response says, waiting in a batch for ``receiveResponses(_:)``.
@@ -167,20 +167,24 @@ extension Connection {
         let actions = state.withLockedValue { s in
             batch.map { s.pending.receiveResponse(id: $0.requestID, requestedValue: $0.requestedValue) }
         }
+        // Read once for the batch, and only when request durations are recorded.
+        let now: NIODeadline? = metrics == nil ? nil : .now()
         for i in batch.indices {
-            settle(actions[i], value: batch[i].value, error: batch[i].error)
+            settle(actions[i], value: batch[i].value, error: batch[i].error, now: now)
         }
         // Room for a usual batch is kept for the next read; a long one's is given back.
         batch.removeAll(keepingCapacity: batch.count <= 64)
     }
 
     /// Completes the request a response was matched to, or logs why it was dropped.
-    private func settle(_ action: PendingRequests.ResponseAction, value: JSONValue?, error: JSONValue?) {
+    /// - Parameter now: when the response arrived, to record the request's duration (`nil`: not recorded).
+    private func settle(_ action: PendingRequests.ResponseAction, value: JSONValue?, error: JSONValue?, now: NIODeadline?) {
         switch action {
         case .unexpected(let reason):
             // Mostly a late answer to a request that timed out already.
             logger.debug("unexpected response dropped: \(reason)", metadata: linkMetadata)
         case .deliver(let entry):
+            if let now, let metrics, let startedAt = entry.startedAt { metrics.requestAnswered(after: now - startedAt) }
             if let error = RemoteError(error) {
                 entry.finish(.failure(.remote(error)))
             } else {

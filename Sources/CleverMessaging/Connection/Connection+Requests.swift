@@ -129,6 +129,10 @@ extension Connection {
                 }
                 flush = s.outbound.needsFlush()
                 if awaited { s.outbound.flushAwaited = true }
+                if metrics != nil {
+                    s.framesQueued &+= 1
+                    s.requestsQueued &+= 1
+                }
             }
             let entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
             let deadline = s.pending.add(number: number, entry: entry, expires: expires, now: .now())
@@ -180,7 +184,10 @@ extension Connection {
     /// Fails the request `id`, if it still waits.
     package func failRequest(id: String, with error: MessagingError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
-        if case .timedOut = error { logger.debug("request \(id) for \(entry.requestedValue) timed out", metadata: linkMetadata) }
+        if case .timedOut = error {
+            logger.debug("request \(id) for \(entry.requestedValue) timed out", metadata: linkMetadata)
+            metrics?.timedOut(1)
+        }
         entry.finish(.failure(error))
     }
 

@@ -121,6 +121,7 @@ extension Connection {
 
     /// The receipt for what was just queued, and whether a flush must be scheduled.
     func takeReceipt(_ s: inout State) -> (SendReceipt, Bool) {
+        if metrics != nil { s.framesQueued &+= 1 }
         let promise: EventLoopPromise<Void>
         if let existing = s.outboundPromise {
             promise = existing
@@ -150,6 +151,7 @@ extension Connection {
                 throw .encoding(error)
             }
             s.outbound.repliesQueued(s.outbound.bytes.writerIndex - before)
+            if metrics != nil { s.framesQueued &+= 1 }
             return (s.outbound.needsFlush(), self.pauseForReplies(&s))
         }
         if flush { scheduleFlush() }

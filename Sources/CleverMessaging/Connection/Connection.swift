@@ -52,6 +52,8 @@ public final class Connection: Sendable {
     let extensionsSeen: NIOLoopBoundBox<Bool>
     /// The connection's side of acknowledged delivery (`nil`: none, ``DeliveryConfiguration/isEnabled`` is off).
     let deliveryRole: DeliveryRole?
+    /// Where its links' counts are published (`nil`: no metrics backend, nothing is counted for it).
+    package let metrics: LinkMetrics?
     private static let counter = NIOLockedValueBox(0)
 
     struct State {
@@ -123,6 +125,10 @@ public final class Connection: Sendable {
         var ackTimer = TimerSlot()
         /// The link (its number) on which a client offered its session after the link opened.
         var deliveryOfferedOnLink = 0
+        /// Frames queued since the last flush, for ``Connection/metrics``.
+        var framesQueued = 0
+        /// Requests sent since the last flush, for ``Connection/metrics``.
+        var requestsQueued = 0
 
         init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound
@@ -142,6 +148,8 @@ public final class Connection: Sendable {
     ///     connections (then ``run()`` returns at once); default: the connection's own.
     ///   - delivery: its side of acknowledged delivery (default: none).
     ///   - timers: where its links' deadlines are kept (default: its own).
+    ///   - metrics: where its counts go (default: the client's metrics of
+    ///     ``ConnectionConfiguration/metrics``, if set; the roles pass their own).
     package init(
         eventLoop: any EventLoop,
         registry: HandlerRegistry,
@@ -149,8 +157,10 @@ public final class Connection: Sendable {
         logger: Logger = Logger(label: "clever.connection"),
         handlerTasks: HandlerTaskQueue? = nil,
         delivery: DeliveryRole? = nil,
-        timers: LinkTimers? = nil
+        timers: LinkTimers? = nil,
+        metrics: LinkMetrics? = nil
     ) {
+        self.metrics = metrics ?? configuration.metrics?.links(.client)
         self.deliveryRole = configuration.delivery.isEnabled ? delivery : nil
         self.handlerTasks = handlerTasks ?? HandlerTaskQueue()
         self.ownsHandlerTasks = handlerTasks == nil
@@ -172,7 +182,7 @@ public final class Connection: Sendable {
         let box = AdaptiveLockedBox(state)
         self.state = box
         self.timerQueue = timers?.queue(for: eventLoop) ?? LinkTimerQueue(eventLoop: eventLoop)
-        self.timeouts = RequestTimeouts(state: box, timerQueue: timerQueue, logger: logger)
+        self.timeouts = RequestTimeouts(state: box, timerQueue: timerQueue, logger: logger, metrics: self.metrics)
     }
 
     deinit {

@@ -101,6 +101,11 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// allowance (``FrameRateLimit``): a link that sends more is closed, with a
     /// warning naming the peer. Default `nil`: no limit.
     public var inboundFrameLimit: FrameRateLimit? = nil
+    /// Where the roles publish their metrics (``CleverMetrics``). Default `nil`:
+    /// to the process's `MetricsSystem` when a backend was bootstrapped
+    /// (``CleverMetrics/bootstrapped()``, looked up when the role is made),
+    /// to nothing otherwise.
+    public var metrics: CleverMetrics? = nil
     /// The stages, compared by their factories' types (a factory is not `Hashable`).
     private var handshakeStages: HandshakeStageList
 

@@ -46,6 +46,12 @@ package final class ConnectionHandler: ChannelInboundHandler {
     /// The capacity of the storage kept for an incomplete part (0 when none is kept).
     var keptCapacity: Int { leftover?.capacity ?? 0 }
 
+    /// What this read batch brought, for the connection's metrics (published
+    /// at `channelReadComplete`, never per frame): plain counters, on the event loop.
+    private var counted = ReadCounts()
+    /// Where ``counted`` is published (`nil`: nothing is counted).
+    private let metrics: LinkMetrics?
+
     /// Told when the link is up and when it is down (a server's links).
     private let observer: LinkObserver?
     /// Where the link stands for ``observer``.
@@ -56,6 +62,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
         self.observer = observer
         self.decoder = FrameDecoder(configuration: connection.configuration.codec)
         self.frameLimit = connection.configuration.inboundFrameLimit
+        self.metrics = connection.metrics
     }
 
     package func handlerAdded(context: ChannelHandlerContext) {
@@ -99,6 +106,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
             }
         }
         for receiver in files.linkEnded() { receiver.abort(.connectionLost) }
+        publishCounts()
         connection.detach(context.channel)
         linkDown()
         context.fireChannelInactive()
@@ -107,6 +115,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard decoding else { return }
         var buffer = unwrapInboundIn(data)
+        if metrics != nil { counted.bytes &+= buffer.readableBytes }
         if !inReadBatch {
             inReadBatch = true
             connection.readBatchStarted()
@@ -158,6 +167,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
     @inline(__always)
     private func deliver(_ part: consuming InboundPart, context: ChannelHandlerContext) {
         if frameBucket != nil, part.startsFrame, !frameAllowed(context: context) { return }
+        if metrics != nil, part.startsFrame { counted.frames &+= 1 }
         switch consume part {
         case .json(let header, let content):
             if files.trailerPending, settleTrailer(header) { return }
@@ -190,6 +200,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
             }
             files.bodyBegan(connection.beginBinary(header, channel: context.channel), digestFollows: header.extra[ExtensionHeader.sha256Trailer] != nil)
         case .binary(.binaryBody(let chunk)):
+            if metrics != nil { counted.fileBytes &+= chunk.readableBytes }
             files.receiver?.write(chunk)
         case .binary(.binaryEnd):
             files.bodyEnded()?.finish()
@@ -247,7 +258,15 @@ package final class ConnectionHandler: ChannelInboundHandler {
             inReadBatch = false
             connection.readBatchEnded(now: context.eventLoop.now)
         }
+        publishCounts()
         context.fireChannelReadComplete()
+    }
+
+    /// Hands what the read batch brought to the metrics, in one update per counter.
+    private func publishCounts() {
+        guard let metrics, counted.bytes > 0 else { return }
+        metrics.received(frames: counted.frames, bytes: counted.bytes, fileBytes: counted.fileBytes)
+        counted = ReadCounts()
     }
 
     package func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -16,11 +16,14 @@ final class RequestTimeouts: Sendable {
     /// Where its wake-ups are kept: the event loop's ``LinkTimerQueue``.
     private let timerQueue: LinkTimerQueue
     private let logger: Logger
+    /// Where timeouts are counted, if anywhere.
+    private let metrics: LinkMetrics?
 
-    init(state: AdaptiveLockedBox<Connection.State>, timerQueue: LinkTimerQueue, logger: Logger) {
+    init(state: AdaptiveLockedBox<Connection.State>, timerQueue: LinkTimerQueue, logger: Logger, metrics: LinkMetrics? = nil) {
         self.state = state
         self.timerQueue = timerQueue
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Arms the timer for the earliest live deadline, unless the armed timer
@@ -46,6 +49,7 @@ final class RequestTimeouts: Sendable {
             let due = s.requestTimer.fire(now: now)
             return (s.pending.expired(now: now), due)
         }
+        metrics?.timedOut(expired.count)
         for (id, entry) in expired {
             logger.debug("request \(id) for \(entry.requestedValue) timed out")
             entry.finish(.failure(.timedOut(requestedValue: entry.requestedValue, requestID: id, timeout: Duration(entry.timeout ?? .zero))))

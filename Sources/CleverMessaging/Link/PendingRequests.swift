@@ -80,6 +80,8 @@ package struct PendingRequests {
         package var resendable: Bool = true
         /// The order of creation (set by ``PendingRequests/add(id:entry:)``).
         package var sequence = 0
+        /// When it was made (set by ``PendingRequests/add(number:entry:expires:now:)``), for its duration.
+        package var startedAt: NIODeadline? = nil
 
         /// Creates an entry.
         package init(
@@ -210,6 +212,7 @@ package struct PendingRequests {
     @discardableResult
     package mutating func add(number: Int, entry: Entry, expires: Bool, now: NIODeadline) -> NIODeadline? {
         var entry = entry
+        entry.startedAt = now
         entry.deadline = expires ? entry.timeout.map { now + $0 } : nil
         add(number: number, entry: entry)
         return entry.deadline

@@ -97,7 +97,8 @@ public final class MessagingClient: Sendable {
         self.tls = tls
         self.connection = Connection(
             eventLoop: group.any(), registry: registry, configuration: tls?.securing(configuration) ?? configuration, logger: logger,
-            delivery: .client(session: DeliverySession.makeID()), timers: timers
+            delivery: .client(session: DeliverySession.makeID()), timers: timers,
+            metrics: (configuration.metrics ?? CleverMetrics.bootstrapped())?.links(.client)
         )
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger

@@ -22,11 +22,13 @@ extension MessagingServer {
         }
         let peer = Connection.describe(address)
         logger.warning("connection refused: \(message)", metadata: ["peer": "\(peer)", "reason": "\(reason)"])
+        metrics?.linkRefused(reason: reason.rawValue)
         refusalSubscribers.publish(LinkRefusal(address: peer, reason: reason, message: message))
     }
 
     /// A link's handshake failed (the connection logged why): told.
     func handshakeRefused(_ connection: Connection, _ failure: HandshakeFailure) {
+        metrics?.linkRefused(reason: failure.reason.rawValue)
         refusalSubscribers.publish(LinkRefusal(
             address: Connection.describe(connection.remoteAddress),
             reason: LinkRefusal.Reason(rawValue: failure.reason.rawValue),

@@ -37,6 +37,9 @@ public final class MessagingServer: Sendable {
     /// Every address the server listens on: ``host`` and ``port`` (with the
     /// `tls` given to the initializer) first, then the additional listeners.
     public let listeners: [Listener]
+    /// Where its links are counted (``ConnectionConfiguration/metrics``, else
+    /// ``CleverMetrics/bootstrapped()``; `nil`: nowhere), clock offsets too.
+    public let metrics: CleverMetrics?
 
     /// A link that came up or went down.
     public enum Event: Sendable {
@@ -122,6 +125,7 @@ public final class MessagingServer: Sendable {
         self.listeners = [Listener(host: host, port: port, tls: tls)] + additionalListeners
         self.registry = registry
         self.configuration = configuration
+        self.metrics = configuration.metrics ?? CleverMetrics.bootstrapped()
         self.maximumConnections = maximumConnections
         self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
         self.group = group
@@ -285,7 +289,7 @@ public final class MessagingServer: Sendable {
     func accept(_ child: any Channel, observer: LinkObserver, configuration: ConnectionConfiguration, tls: TLSOptions?) -> EventLoopFuture<Void> {
         let connection = Connection(
             eventLoop: child.eventLoop, registry: registry, configuration: configuration, logger: logger, handlerTasks: handlerTasks,
-            delivery: .server(deliverySessions), timers: linkTimers
+            delivery: .server(deliverySessions), timers: linkTimers, metrics: metrics?.links(.server)
         )
         let limit = maximumConnections
         let perAddressLimit = maximumConnectionsPerAddress
