@@ -123,6 +123,8 @@ public final class Connection: Sendable {
         var ackTimer = TimerSlot()
         /// The link (its number) on which a client offered its session after the link opened.
         var deliveryOfferedOnLink = 0
+        /// Timed starts scheduled and not run yet (``Connection/answerTimedStart(id:kwargs:)``).
+        var timedStarts = TimedStarts()
 
         init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound
