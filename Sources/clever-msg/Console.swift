@@ -35,6 +35,8 @@ struct Console: Sendable {
             case "request": try await request(words, queue: queue)
             case "push": try await push(words)
             case "pull": try await pull(words)
+            case "clock": try await clock(words)
+            case "start-at": try await startAt(words)
             case "help": try help(words)
             default: throw ConsoleError(code: "unknown_command", "unknown command \(command) (try help)")
             }
@@ -46,7 +48,7 @@ struct Console: Sendable {
     }
 
     /// Prints a result line, unless the command was cancelled.
-    private func say(_ object: JSONObject, text: @autoclosure () -> String) {
+    func say(_ object: JSONObject, text: @autoclosure () -> String) {
         guard !Task.isCancelled else { return }
         out.print(object, text: text())
     }
@@ -58,7 +60,7 @@ struct Console: Sendable {
     }
 
     /// The words of `command`, checked against its usage line: at least `required` after the name.
-    private func arguments(_ words: [String], _ command: String, required: Int, optional: Int = 0) throws(ConsoleError) -> [String] {
+    func arguments(_ words: [String], _ command: String, required: Int, optional: Int = 0) throws(ConsoleError) -> [String] {
         let usage = ConsoleCommand.named(command)?.usage ?? command
         let given = words.count - 1
         guard given >= required, given <= required + optional else { throw .usage(usage) }
@@ -111,7 +113,7 @@ struct Console: Sendable {
 
     /// The drones of `TARGET`: `nil` for `all` (every drone the station knows,
     /// connected or not), else the ids named, in natural order, each once.
-    private func reachTargets(_ word: String) throws(ConsoleError) -> [String]? {
+    func reachTargets(_ word: String) throws(ConsoleError) -> [String]? {
         guard word != "all" else {
             if station.drones.isEmpty { throw .invalidArgument("TARGET all: no drone has connected yet") }
             return nil
@@ -157,7 +159,7 @@ struct Console: Sendable {
     /// Prints one line per drone, in natural order (`reached` for those that
     /// succeeded, the one error format for the others, with why), then the
     /// summary line (see ``ReachReport``).
-    private func report<Value: Sendable>(
+    func report<Value: Sendable>(
         _ results: DroneResults<Value>,
         command: String,
         name: String,

@@ -26,6 +26,11 @@ struct ConsoleCommand: Sendable, Hashable {
         ),
         ConsoleCommand(name: "push", arguments: "TARGET LOCAL REMOTE", summary: "send the file LOCAL to REMOTE on each drone (progress on a terminal)"),
         ConsoleCommand(name: "pull", arguments: "ID REMOTE LOCAL", summary: "fetch the file REMOTE from one drone into LOCAL"),
+        ConsoleCommand(name: "clock", arguments: "[TARGET]", summary: "measure the drones' clocks: offset, uncertainty and round trip (ms)"),
+        ConsoleCommand(
+            name: "start-at", arguments: "SECONDS ACTION [KWARGS_JSON] [TARGET]",
+            summary: "run ACTION SECONDS from now, on each drone's own clock; a summary"
+        ),
         ConsoleCommand(name: "help", arguments: "", summary: "list the commands"),
         ConsoleCommand(name: "quit", arguments: "", summary: "stop the station and leave (also: exit, end of input)"),
     ]

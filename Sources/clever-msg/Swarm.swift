@@ -49,6 +49,9 @@ struct Swarm: AsyncParsableCommand {
     @Option(help: "Every drone proves the token on this file's first line to a ground station that requires one.")
     var tokenFile: String?
 
+    @Option(help: "Give each drone a clock skewed by a fixed offset within ± this many seconds (drawn from its number): its time answer, clock exchange and timed starts use it.")
+    var clockOffsetSpread: Double = 0
+
     @Flag(help: "Print every action received (one line per drone and action).")
     var verbose = false
 
@@ -58,6 +61,7 @@ struct Swarm: AsyncParsableCommand {
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
+        try TimedStartLine.checkClockOffset(clockOffsetSpread, option: "--clock-offset-spread")
         _ = TokenFiles.clientToken(tokenFile, json: json)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
         if discoveryKey != nil, discover == nil {
@@ -83,6 +87,8 @@ struct Swarm: AsyncParsableCommand {
             }
             tally.record(action)
         }
+        let starts = TimedStartTally(total: count, out: out)
+        behaviour.onTimedStart { id, start in starts.record(start, id: id) }
         var logger = Logger(label: "clever.swarm")
         logger.logLevel = .critical
         var configuration = ConnectionConfiguration()
@@ -97,6 +103,7 @@ struct Swarm: AsyncParsableCommand {
         let token = TokenFiles.clientToken(tokenFile, json: json)
         let clients = (1...count).map { n in
             var configuration = configuration
+            configuration.clockOffset = TimedStartLine.clockOffset(drone: n, spread: clockOffsetSpread)
             if let token { configuration.handshake.insert(TokenClientStage.Factory(token: token, id: "\(idPrefix)-\(n)"), at: 0) }
             let client = MessagingClient(
                 host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
