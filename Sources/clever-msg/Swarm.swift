@@ -137,6 +137,7 @@ struct Swarm: AsyncParsableCommand {
             try await group.waitForAll()
         }
         await listener?.close()
+        starts.flush()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         out.print(["peak_rss": .integer(usage.ru_maxrss * 1024)], text: "peak RSS \(usage.ru_maxrss / 1024) MiB")

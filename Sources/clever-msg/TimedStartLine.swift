@@ -37,11 +37,14 @@ enum TimedStartLine {
     }
 }
 
-/// Counts a swarm's timed starts: one line per drone as its handler runs, and
-/// once every drone ran it, the spread of their lateness on their own clocks.
+/// Counts a swarm's timed starts: a line per drone as its handler ran, and
+/// the spread of their lateness on their own clocks. The lines are printed
+/// once every drone ran the start (or when the swarm stops): printing as the
+/// handlers run would make each drone of an event loop wait for the lines of
+/// the drones before it.
 final class TimedStartTally: Sendable {
     private struct Start {
-        var count = 0
+        var runs: [(id: String, start: TimedStart)] = []
         var earliest = Double.infinity
         var latest = -Double.infinity
     }
@@ -55,22 +58,43 @@ final class TimedStartTally: Sendable {
         self.out = out
     }
 
+    /// A drone ran a timed start (on its event loop: kept short).
     func record(_ start: TimedStart, id: String) {
-        out.print(TimedStartLine.json(start, id: id), text: TimedStartLine.text(start, id: id))
         let late = start.ranAt - start.scheduledAt
         let done = starts.withLockedValue { all -> Start? in
-            var entry = all[start.id, default: Start()]
-            entry.count += 1
-            entry.earliest = min(entry.earliest, late)
-            entry.latest = max(entry.latest, late)
-            all[start.id] = entry
-            return entry.count == total ? entry : nil
+            // Changed in place: a copy of the entry would copy its runs at every drone.
+            let count = Self.add((id, start), late: late, to: &all[start.id, default: Start()])
+            return count == total ? all.removeValue(forKey: start.id) : nil
         }
-        guard let done else { return }
-        let (earliest, latest) = (done.earliest * 1e3, done.latest * 1e3)
+        if let done { report(done) }
+    }
+
+    private static func add(_ run: (id: String, start: TimedStart), late: Double, to entry: inout Start) -> Int {
+        entry.runs.append(run)
+        entry.earliest = min(entry.earliest, late)
+        entry.latest = max(entry.latest, late)
+        return entry.runs.count
+    }
+
+    /// Prints the starts not every drone ran (the swarm stops).
+    func flush() {
+        let left = starts.withLockedValue { all in
+            defer { all = [:] }
+            return Array(all.values)
+        }
+        for start in left { report(start) }
+    }
+
+    private func report(_ start: Start) {
+        guard let action = start.runs.first?.start.action else { return }
+        for run in start.runs { out.print(TimedStartLine.json(run.start, id: run.id), text: TimedStartLine.text(run.start, id: run.id)) }
+        let (earliest, latest) = (start.earliest * 1e3, start.latest * 1e3)
         out.print(
-            ["timed_start": .string(start.action), "drones": .integer(total), "late_min_ms": .double(earliest), "late_max_ms": .double(latest), "spread_ms": .double(latest - earliest)],
-            text: "all \(total) drones started \(start.action): \(String(format: "%.3f", earliest))…\(String(format: "%.3f", latest)) ms late, spread \(String(format: "%.3f", latest - earliest)) ms"
+            [
+                "timed_start": .string(action), "drones": .integer(start.runs.count), "late_min_ms": .double(earliest),
+                "late_max_ms": .double(latest), "spread_ms": .double(latest - earliest),
+            ],
+            text: "\(start.runs.count) drones started \(action): \(String(format: "%.3f", earliest))…\(String(format: "%.3f", latest)) ms late, spread \(String(format: "%.3f", latest - earliest)) ms"
         )
     }
 }

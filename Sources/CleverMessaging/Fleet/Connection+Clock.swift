@@ -36,7 +36,8 @@ extension Connection {
             replyError(to: ExtensionHeader.start, id: id, RemoteError(code: RemoteError.Code.handlerFailed, message: "malformed timed start"))
             return
         }
-        guard registry.action(start.action) != nil else {
+        let registry = self.registry
+        guard let handler = registry.action(start.action) else {
             replyError(to: ExtensionHeader.start, id: id, RemoteError(code: RemoteError.Code.unknownRequest, message: "no handler for action \"\(start.action)\""))
             return
         }
@@ -44,7 +45,12 @@ extension Connection {
         let scheduled = state.withLockedValue { s -> Bool in
             guard !s.lifecycle.isClosed else { return false }
             guard case .schedule(let delay) = s.timedStarts.table.accept(id: start.id, at: start.at, now: now) else { return true }
-            s.timedStarts.tasks[start.id] = eventLoop.scheduleTask(in: delay.timeAmount) { self.runTimedStart(start) }
+            // The handler and the observer are looked up now: at the instant, the drones of an
+            // event loop run one after the other, and each should cost the next as little as it can.
+            let observer = registry.timedStartObserver
+            s.timedStarts.tasks[start.id] = eventLoop.scheduleTask(in: delay.timeAmount) {
+                self.runTimedStart(start, handler: handler, observer: observer)
+            }
             return true
         }
         guard scheduled else { return }
@@ -52,25 +58,24 @@ extension Connection {
         reply(to: ExtensionHeader.start, id: id, value: true)
     }
 
-    /// Runs a timed start's handler, now that its instant came. Runs on the event loop.
-    private func runTimedStart(_ start: TimedStartRequest) {
+    /// Runs a timed start's handler (the one registered when the start
+    /// arrived), now that its instant came. Runs on the event loop.
+    private func runTimedStart(_ start: TimedStartRequest, handler: HandlerRegistry.Action, observer: HandlerRegistry.TimedStartObserver?) {
         let ranAt = clockTime
         let due = state.withLockedValue { s -> Bool in
             s.timedStarts.tasks[start.id] = nil
             return s.timedStarts.table.run(id: start.id) != nil
         }
         guard due else { return }
-        registry.timedStartObserver?(self, TimedStart(id: start.id, action: start.action, scheduledAt: start.at, ranAt: ranAt))
-        switch registry.action(start.action) {
-        case nil:
-            logger.warning("no handler for the timed start of action \"\(start.action)\"; dropped", metadata: linkMetadata)
-        case .sync(let handler)?:
+        observer?(self, TimedStart(id: start.id, action: start.action, scheduledAt: start.at, ranAt: ranAt))
+        switch handler {
+        case .sync(let handler):
             do {
                 try handler(self, [], start.kwargs)
             } catch {
                 logger.warning("handler for action \"\(start.action)\" failed: \(error)", metadata: linkMetadata)
             }
-        case .async(let handler)?:
+        case .async(let handler):
             runHandlerTask {
                 do {
                     try await handler(self, [], start.kwargs)
