@@ -42,12 +42,12 @@ extension Connection {
             return
         }
         let now = clockTime
+        let observer = registry.timedStartObserver
         let scheduled = state.withLockedValue { s -> Bool in
             guard !s.lifecycle.isClosed else { return false }
             guard case .schedule(let delay) = s.timedStarts.table.accept(id: start.id, at: start.at, now: now) else { return true }
-            // The handler and the observer are looked up now: at the instant, the drones of an
+            // The handler and the observer were looked up on arrival: at the instant, the drones of an
             // event loop run one after the other, and each should cost the next as little as it can.
-            let observer = registry.timedStartObserver
             s.timedStarts.tasks[start.id] = eventLoop.scheduleTask(in: delay.timeAmount) {
                 self.runTimedStart(start, handler: handler, observer: observer)
             }

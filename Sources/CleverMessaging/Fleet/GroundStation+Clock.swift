@@ -126,10 +126,10 @@ extension GroundStation {
     static func clockSample(_ value: JSONValue, sent: Double, received: Double) -> ClockSample? {
         switch value {
         case .array(let times) where times.count == 2:
-            guard let t2 = times[0].doubleValue, let t3 = times[1].doubleValue, t2.isFinite, t3.isFinite else { return nil }
+            guard let t2 = times[0].doubleValue, let t3 = times[1].doubleValue, WallClock.isPlausible(t2), WallClock.isPlausible(t3) else { return nil }
             return ClockSample(sent: sent, droneReceived: t2, droneSent: t3, received: received)
         default:
-            guard let time = value.doubleValue, time.isFinite else { return nil }
+            guard let time = value.doubleValue, WallClock.isPlausible(time) else { return nil }
             return ClockSample(sent: sent, droneTime: time, received: received)
         }
     }

@@ -38,9 +38,10 @@ package struct StartAttempts: Sendable, Hashable {
     ///   - linked: whether the drone has a link.
     /// - Returns: the next step; ``Next/send(timeout:)`` counts as an attempt.
     package mutating func next(now: Double, linked: Bool) -> Next {
-        let left = giveUpAt - now
+        // At most a day at a time: any instant, however far, makes a `Duration`.
+        let left = min(giveUpAt - now, 86_400)
         // Less than a millisecond left buys nothing: no answer could come back in time.
-        guard left > 0.001 else { return .giveUp }
+        guard left > 0.001 else { return .giveUp }  // also NaN
         guard linked else { return .waitForLink(upTo: .seconds(left)) }
         attempts += 1
         return .send(timeout: min(attemptTimeout, .seconds(left)))

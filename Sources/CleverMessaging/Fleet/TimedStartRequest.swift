@@ -26,10 +26,10 @@ package struct TimedStartRequest: Sendable, Hashable {
 
     /// Reads a request's kwargs.
     /// - Parameter object: the kwargs.
-    /// - Returns: the start, or `nil` when a member is missing or of the wrong type (or `at` is not finite).
+    /// - Returns: the start, or `nil` when a member is missing or of the wrong type (or `at` is no Unix time).
     package init?(_ object: JSONObject) {
         guard case .string(let id)? = object["id"], case .string(let action)? = object["action"],
-            let at = object["at"]?.doubleValue, at.isFinite
+            let at = object["at"]?.doubleValue, WallClock.isPlausible(at)
         else { return nil }
         let kwargs: JSONObject
         switch object["kwargs"] {

@@ -15,4 +15,10 @@ package enum WallClock {
         clock_gettime(CLOCK_REALTIME, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
+
+    /// Whether `time`, read from a peer, can be a clock's Unix time: finite and
+    /// before the year 5000 (so that differences of such times always make a `Duration`).
+    package static func isPlausible(_ time: Double) -> Bool {
+        time.isFinite && abs(time) < 1e11
+    }
 }

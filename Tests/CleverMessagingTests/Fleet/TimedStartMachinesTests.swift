@@ -17,6 +17,15 @@ struct TimedStartMachinesTests {
         #expect(attempts.next(now: 101, linked: true) == .giveUp)
     }
 
+    @Test("an instant however far, or not a number, never traps")
+    func farInstants() {
+        var far = StartAttempts(giveUpAt: 1e300, attemptTimeout: .milliseconds(250))
+        #expect(far.next(now: 0, linked: false) == .waitForLink(upTo: .seconds(86_400)))
+        #expect(far.next(now: 0, linked: true) == .send(timeout: .milliseconds(250)))
+        var nan = StartAttempts(giveUpAt: .nan, attemptTimeout: .milliseconds(250))
+        #expect(nan.next(now: 0, linked: true) == .giveUp)
+    }
+
     @Test("the drone schedules a start once, however often it comes; a past instant runs at once")
     func table() {
         var table = TimedStartTable(rememberedRuns: 2)
@@ -43,6 +52,7 @@ struct TimedStartMachinesTests {
         #expect(TimedStartRequest(start.jsonObject) == start)
         #expect(TimedStartRequest(["id": "7f", "action": "start", "at": "soon"]) == nil)
         #expect(TimedStartRequest(["id": "7f", "action": "start", "at": .double(.infinity)]) == nil)
+        #expect(TimedStartRequest(["id": "7f", "action": "start", "at": 1e300]) == nil)
         #expect(TimedStartRequest(["id": "7f", "action": "start", "at": 5, "kwargs": [1]]) == nil)
         #expect(TimedStartRequest(["id": "7f", "action": "start", "at": 5])?.kwargs == [:])
     }
