@@ -60,6 +60,22 @@ enum FleetTestKit {
         return MessagingClient(host: "127.0.0.1", port: port, registry: registry, configuration: configuration, reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(20)))
     }
 
+    /// How late a plain timer of `loop`, set for `instant` (the station's clock), fires: what
+    /// the machine's load alone makes a handler of that loop late by (a loaded test run can
+    /// hold an event loop for tens of milliseconds).
+    static func loopLateness(_ loop: any EventLoop, at instant: Double) -> EventLoopFuture<Double> {
+        loop.scheduleTask(in: .nanoseconds(Int64(max(0, instant - WallClock.now) * 1e9))) { WallClock.now - instant }.futureResult
+    }
+
+    /// Checks that a timed start ran at `instant` on a corrected clock: never early by more
+    /// than the offset's uncertainty, and at most 5 ms later than its event loop let it
+    /// (``loopLateness(_:at:)``) plus that uncertainty.
+    static func expectOnTime(_ id: String, late: Double, loopLate: Double, uncertainty: Duration?, sourceLocation: SourceLocation = #_sourceLocation) {
+        let slack = (uncertainty ?? .zero).inSeconds + 0.001
+        #expect(late > -slack, "\(id) ran \(late * 1000) ms early", sourceLocation: sourceLocation)
+        #expect(late < max(0, loopLate) + 0.005 + slack, "\(id) ran \(late * 1000) ms late (its event loop \(loopLate * 1000) ms)", sourceLocation: sourceLocation)
+    }
+
     /// Runs a station on an ephemeral loopback port until `body` returns.
     static func withStation(clock: ClockConfiguration = .init(), _ body: (GroundStation, Int) async throws -> Void) async throws {
         let station = GroundStation(host: "127.0.0.1", port: 0, clock: clock)
