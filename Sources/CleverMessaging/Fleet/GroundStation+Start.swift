@@ -15,8 +15,10 @@ extension GroundStation {
     /// shortly before the instant.
     ///
     /// A drone of this library gets an `x-clever-start` request and calls its
-    /// handler for `action` at that instant of its clock, not on arrival, once
-    /// however often it was sent. A reference drone gets the action as the
+    /// handler for `action` (the one registered when the request arrives) at
+    /// that instant of its clock, not on arrival, once however often it was
+    /// sent; closing its connection cancels it. A drone without a handler for
+    /// `action` refuses it (an error reply: the result is that error, not sent again). A reference drone gets the action as the
     /// reference ground station sends `start` (DRONE.md 7.1): `arguments` with a
     /// member `"time"` added, the instant on its clock as a string holding a
     /// Python float (`{"time": "1700000002.1"}` for `start` without arguments);
