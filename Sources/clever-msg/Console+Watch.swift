@@ -53,6 +53,7 @@ extension Console {
             let drone = known[id]
             var row = WatchTable.Row(id: id, connected: drone?.isConnected ?? false, links: drone?.connections ?? 0)
             row.telemetryAge = station.telemetry(of: id)?.age
+            row.clockOffset = station.clockOffset(for: id)?.offset
             if limit.map({ index < $0 }) ?? true, let connection = station.connection(for: id) {
                 row.statistics = await connection.linkStatistics()
             }

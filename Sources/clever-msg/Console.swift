@@ -36,6 +36,8 @@ struct Console: Sendable {
             case "push": try await push(words)
             case "pull": try await pull(words)
             case "watch": try await watch(words)
+            case "clock": try await clock(words)
+            case "start-at": try await startAt(words)
             case "help": try help(words)
             default: throw ConsoleError(code: "unknown_command", "unknown command \(command) (try help)")
             }
@@ -158,7 +160,7 @@ struct Console: Sendable {
     /// Prints one line per drone, in natural order (`reached` for those that
     /// succeeded, the one error format for the others, with why), then the
     /// summary line (see ``ReachReport``).
-    private func report<Value: Sendable>(
+    func report<Value: Sendable>(
         _ results: DroneResults<Value>,
         command: String,
         name: String,

@@ -28,7 +28,12 @@ struct ConsoleCommand: Sendable, Hashable {
         ConsoleCommand(name: "pull", arguments: "ID REMOTE LOCAL", summary: "fetch the file REMOTE from one drone into LOCAL"),
         ConsoleCommand(
             name: "watch", arguments: "[TARGET]",
-            summary: "a live table of the drones (link, rtt, bytes), redrawn every second; any key returns"
+            summary: "a live table of the drones (link, rtt, clock offset, telemetry age, bytes); any key returns"
+        ),
+        ConsoleCommand(name: "clock", arguments: "[TARGET]", summary: "measure the drones' clocks: offset, uncertainty and round trip (ms)"),
+        ConsoleCommand(
+            name: "start-at", arguments: "SECONDS ACTION [KWARGS_JSON] [TARGET]",
+            summary: "run ACTION SECONDS from now, on each drone's own clock; a summary"
         ),
         ConsoleCommand(name: "help", arguments: "", summary: "list the commands"),
         ConsoleCommand(name: "quit", arguments: "", summary: "stop the station and leave (also: exit, end of input)"),

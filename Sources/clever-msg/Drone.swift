@@ -41,6 +41,9 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "Prove the token on this file's first line to a ground station that requires one.")
     var tokenFile: String?
 
+    @Option(help: "Simulate a clock this many seconds ahead of the system's (negative: behind): its time answer, clock exchange and timed starts use it.")
+    var clockOffset: Double = 0
+
     @Flag(help: "Also write the library's debug log to standard error.")
     var verbose = false
 
@@ -49,6 +52,7 @@ struct Drone: AsyncParsableCommand {
 
     func validate() throws {
         _ = try parseHostPort(server, defaultPort: 25000)
+        try TimedStartLine.checkClockOffset(clockOffset, option: "--clock-offset")
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
         if discoveryKey != nil, discover == nil {
             throw ValidationError("--discovery-key checks discovery beacons: it needs --discover")
@@ -70,10 +74,14 @@ struct Drone: AsyncParsableCommand {
             printer.print(["action": .string(action), "args": .array(args), "kwargs": .object(kwargs)],
                           text: "action \(action) args=\(JSONValue.array(args)) kwargs=\(JSONValue.object(kwargs))")
         }
+        behaviour.onTimedStart { _, start in
+            printer.print(TimedStartLine.json(start, id: id), text: TimedStartLine.text(start, id: id))
+        }
         behaviour.registry.onFileReceived { _, path, bytes in
             printer.print(["file": .string(path), "bytes": .integer(Int(bytes))], text: "file \(path) (\(bytes) bytes)")
         }
         var configuration = ConnectionConfiguration()
+        configuration.clockOffset = .seconds(clockOffset)
         if let root {
             configuration.filePolicy = try FilePolicy(allowedRoots: [root])
         }

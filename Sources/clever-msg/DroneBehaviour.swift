@@ -37,13 +37,23 @@ final class DroneBehaviour: Sendable {
         }
         @Sendable func id(_ connection: Connection) -> String { drone(connection).id }
         registry.onRequest("id") { connection in id(connection) }
-        registry.onRequest("time") { _ in Date().timeIntervalSince1970 }
+        // The drone's own clock: skewed by its configuration's clock offset (`--clock-offset`).
+        registry.onRequest("time") { connection, _, _ in .double(connection.clockTime) }
         registry.onRequest("clover_dir") { connection -> String in cloverDir?(id(connection)) ?? root }
         registry.onRequest("telemetry") { connection, _, _ in Self.telemetry(fixed: drone(connection).telemetry) }
         registry.onRequest("config") { connection, _, _ in
             ["PRIVATE": ["id": .string(id(connection))], "SERVER": ["port": 25000], "FLOOR_FRAME": ["frame_id": "aruco_map"]]
         }
         registry.onAnyAction { connection, action, args, kwargs in report(id(connection), action, args, kwargs) }
+    }
+
+    /// Calls `report` with the drone's id for each timed start, as its handler is about to run.
+    func onTimedStart(_ report: @escaping @Sendable (String, TimedStart) -> Void) {
+        let known = self.known
+        registry.onTimedStart { connection, start in
+            let id = known.withLockedValue { all in connection.number < all.count ? all[connection.number]?.id : nil }
+            report(id ?? "copter", start)
+        }
     }
 
     /// Declares which drone a connection belongs to.

@@ -49,6 +49,9 @@ struct Swarm: AsyncParsableCommand {
     @Option(help: "Every drone proves the token on this file's first line to a ground station that requires one.")
     var tokenFile: String?
 
+    @Option(help: "Give each drone a clock skewed by a fixed offset within ± this many seconds (drawn from its number): its time answer, clock exchange and timed starts use it.")
+    var clockOffsetSpread: Double = 0
+
     @Flag(help: "Print every action received (one line per drone and action).")
     var verbose = false
 
@@ -65,6 +68,7 @@ struct Swarm: AsyncParsableCommand {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
         guard telemetryHz >= 0, telemetryHz <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
+        try TimedStartLine.checkClockOffset(clockOffsetSpread, option: "--clock-offset-spread")
         _ = TokenFiles.clientToken(tokenFile, json: json)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
         if discoveryKey != nil, discover == nil {
@@ -91,6 +95,8 @@ struct Swarm: AsyncParsableCommand {
             }
             tally.record(action)
         }
+        let starts = TimedStartTally(total: count, out: out)
+        behaviour.onTimedStart { id, start in starts.record(start, id: id) }
         var logger = Logger(label: "clever.swarm")
         logger.logLevel = .critical
         var configuration = ConnectionConfiguration()
@@ -106,6 +112,7 @@ struct Swarm: AsyncParsableCommand {
         let clients = try (1...count).map { n in
             var configuration = configuration
             if let roots { configuration.filePolicy = try roots.policy(for: "\(idPrefix)-\(n)") }
+            configuration.clockOffset = TimedStartLine.clockOffset(drone: n, spread: clockOffsetSpread)
             if let token { configuration.handshake.insert(TokenClientStage.Factory(token: token, id: "\(idPrefix)-\(n)"), at: 0) }
             let client = MessagingClient(
                 host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
@@ -150,6 +157,7 @@ struct Swarm: AsyncParsableCommand {
             try await group.waitForAll()
         }
         await listener?.close()
+        starts.flush()
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         out.print(["peak_rss": .integer(usage.ru_maxrss * 1024)], text: "peak RSS \(usage.ru_maxrss / 1024) MiB")

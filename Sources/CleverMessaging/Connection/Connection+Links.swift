@@ -230,6 +230,7 @@ extension Connection {
             let action = s.lifecycle.close()
             s.requestTimer.disarm()
             stopLiveness(&s)
+            for start in cancelTimedStarts(&s) { start.cancel() }
             let pending = s.pending.removeAll()
             let waiters = s.linkWaiters
             s.linkWaiters = []

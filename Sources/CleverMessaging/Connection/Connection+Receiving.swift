@@ -93,6 +93,9 @@ extension Connection {
             answerFileCheck(id: id, kwargs: kwargs)
             return
         }
+        if wantsErrors, requestedValue.utf8.count > 8, answerClockExtension(requestedValue, id: id, kwargs: kwargs) {
+            return
+        }
         if requestedValue == Frame.fileTransferAction {
             serveFile(id: id, kwargs: kwargs, wantsErrors: wantsErrors)
             return

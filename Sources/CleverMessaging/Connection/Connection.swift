@@ -129,6 +129,8 @@ public final class Connection: Sendable {
         var framesQueued = 0
         /// Requests sent since the last flush, for ``Connection/metrics``.
         var requestsQueued = 0
+        /// Timed starts scheduled and not run yet (``Connection/answerTimedStart(id:kwargs:)``).
+        var timedStarts = TimedStarts()
 
         init(outbound: OutboundQueue, handlers: HandlerBacklog) {
             self.outbound = outbound

@@ -106,6 +106,11 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// (``CleverMetrics/bootstrapped()``, looked up when the role is made),
     /// to nothing otherwise.
     public var metrics: CleverMetrics? = nil
+    /// How far this side's clock (``Connection/clockTime``) is ahead of the
+    /// system's wall clock (negative: behind). Default `.zero`. A simulated
+    /// drone sets it to rehearse a skewed clock: the station's clock exchange
+    /// and timed starts then see that clock.
+    public var clockOffset: Duration = .zero
     /// The stages, compared by their factories' types (a factory is not `Hashable`).
     private var handshakeStages: HandshakeStageList
 

@@ -41,4 +41,13 @@ package enum ExtensionHeader {
     /// `{"session": <id>, "acked": <n>}`; a peer of this library answers
     /// `{"value": {"acked": <n>}}` and both sides then sequence their actions.
     package static let sessionHello = "x-clever-session"
+    /// The requested value of the clock exchange a station makes with a peer
+    /// that showed ``capabilities``: answered `[t2, t3]`, the answering side's
+    /// clock (``Connection/clockTime``, Unix seconds) as the request was taken
+    /// up and as the answer left (``ClockSample``).
+    package static let time = "x-clever-time"
+    /// The requested value of a timed start sent to a peer that showed
+    /// ``capabilities``: kwargs ``TimedStartRequest``; answered `true` once the
+    /// action's handler is scheduled at that instant of the peer's clock.
+    package static let start = "x-clever-start"
 }

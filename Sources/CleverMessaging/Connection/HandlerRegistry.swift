@@ -36,6 +36,7 @@ public final class HandlerRegistry: Sendable {
         var requests: [String: Request] = [:] { didSet { lastRequest = nil } }
         var fileReceived: FileReceivedHandler?
         var anyAction: AnyActionHandler? { didSet { lastAction = nil } }
+        var timedStart: TimedStartObserver?
         /// The last action looked up and its handler, so that a run of the
         /// same action skips hashing its name (cleared on every change).
         var lastAction: (name: String, handler: Action)?
@@ -118,6 +119,19 @@ public final class HandlerRegistry: Sendable {
     public func onAnyAction(_ handler: @escaping AnyActionHandler) {
         tables.withLockedValue { $0.anyAction = handler }
     }
+
+    /// Called when a timed start's handler is about to run.
+    public typealias TimedStartObserver = @Sendable (Connection, TimedStart) -> Void
+
+    /// Registers the observer of timed starts: called on the event loop just
+    /// before a timed start's action handler runs, with when it was to run and
+    /// when it runs (on the drone's clock).
+    /// - Parameter observer: called with (connection, start).
+    public func onTimedStart(_ observer: @escaping TimedStartObserver) {
+        tables.withLockedValue { $0.timedStart = observer }
+    }
+
+    var timedStartObserver: TimedStartObserver? { tables.withLockedValue { $0.timedStart } }
 
     func action(_ name: String) -> Action? {
         tables.withLockedValue { t in

@@ -73,6 +73,8 @@ public final class GroundStation: Sendable {
     public let identifyTimeout: Duration
     /// The latest telemetry record of each drone (``telemetry(of:)``).
     let telemetryStore = TelemetryStore()
+    /// The drones' clocks: offsets, their measuring schedule, threshold events.
+    let clocks: StationClocks
 
     private struct Entry {
         var drone: Drone
@@ -116,6 +118,7 @@ public final class GroundStation: Sendable {
     ///     certificate's common name, and a drone whose `id` answer differs is refused.
     ///   - additionalListeners: more addresses to accept drones on at the same time,
     ///     plain or TLS (``MessagingServer/Listener``).
+    ///   - clock: how the drones' clocks are measured (``ClockConfiguration``; default: every 10 s).
     public init(
         host: String = "127.0.0.1",
         port: Int = 25000,
@@ -127,7 +130,8 @@ public final class GroundStation: Sendable {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "clever.station"),
         tls: TLSOptions? = nil,
-        additionalListeners: [MessagingServer.Listener] = []
+        additionalListeners: [MessagingServer.Listener] = [],
+        clock: ClockConfiguration = .init()
     ) {
         self.logger = logger
         self.identifyTimeout = identifyTimeout
@@ -141,7 +145,7 @@ public final class GroundStation: Sendable {
             }
         )
         configuration.handshakeTimeout = max(configuration.handshakeTimeout, identifyTimeout)
-        self.server = MessagingServer(
+        let server = MessagingServer(
             host: host,
             port: port,
             registry: registry,
@@ -153,6 +157,8 @@ public final class GroundStation: Sendable {
             tls: tls,
             additionalListeners: additionalListeners
         )
+        self.server = server
+        self.clocks = StationClocks(configuration: clock, metrics: server.metrics)
     }
 
     deinit {
@@ -176,7 +182,7 @@ public final class GroundStation: Sendable {
     /// - Throws: ``MessagingError/invalidPort(_:allowed:)``, or ``MessagingError/listenFailed(host:port:reason:)`` when binding fails.
     public func run() async throws {
         defer { finishEvents() }
-        try await server.run(hooks: hooks)
+        try await withClockLoop { try await server.run(hooks: hooks) }
     }
 
     /// Serves like ``run()``, with a discovery beacon and, optionally, the
@@ -187,7 +193,7 @@ public final class GroundStation: Sendable {
     @discardableResult
     public func run(discovery: ServerDiscovery) async throws -> ServerAnnouncement? {
         defer { finishEvents() }
-        return try await server.run(discovery: discovery, hooks: hooks)
+        return try await withClockLoop { try await server.run(discovery: discovery, hooks: hooks) }
     }
 
     private func finishEvents() {
@@ -197,6 +203,7 @@ public final class GroundStation: Sendable {
             return Array(s.subscribers.values)
         }
         for subscriber in subscribers { subscriber.finish() }
+        clocks.finish()
     }
 
     /// Stops ``run()``.
@@ -417,6 +424,7 @@ public final class GroundStation: Sendable {
             )
         }
         guard !events.isEmpty else { return }
+        clocks.linked(id)
         waiters.changed()
         logger.debug("drone connected", metadata: ["id": "\(id)", "address": "\(address)"])
     }
@@ -452,6 +460,7 @@ public final class GroundStation: Sendable {
             return entry.drone
         }
         guard let drone else { return }
+        clocks.unlinked(drone.id)
         waiters.changed()
         logger.debug("drone disconnected", metadata: ["id": "\(drone.id)", "address": "\(drone.address)"])
     }

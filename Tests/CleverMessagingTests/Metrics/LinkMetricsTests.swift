@@ -137,6 +137,23 @@ struct LinkMetricsTests {
         #expect(try metrics.expectGauge("clever_clock_offset_seconds", [("drone", "copter-2")]).lastValue == -1.2)
     }
 
+    @Test("a station publishes each drone's measured clock offset")
+    func stationClockOffsets() async throws {
+        let metrics = TestMetrics()
+        var configuration = ConnectionConfiguration()
+        configuration.metrics = CleverMetrics(factory: metrics)
+        try await FleetTestKit.withStation(clock: ClockConfiguration(interval: nil), configuration: configuration) { station, port in
+            let drone = FleetTestKit.drone("copter-1", port: port, offset: .milliseconds(250), runs: FleetTestKit.Runs())
+            try await FleetTestKit.running([drone]) {
+                try await station.waitForDrones(1, timeout: .seconds(10))
+                let measured = try await station.measureClock(of: "copter-1")
+                let gauge = try metrics.expectGauge("clever_clock_offset_seconds", [("drone", "copter-1")])
+                #expect(abs((gauge.lastValue ?? 0) - measured.offset.inSeconds) < 0.001)
+                #expect(abs((gauge.lastValue ?? 0) - 0.25) < 0.01)
+            }
+        }
+    }
+
     @Test("without a bootstrapped backend the roles publish nothing")
     func noBackendNoMetrics() {
         // Tests never bootstrap the process's MetricsSystem.

@@ -118,6 +118,11 @@ struct RequestAllTests {
             let slow = try #require(station.connection(for: "cancel-slow"))
             #expect(await Self.asked.wait(timeout: .seconds(20)) { $0.isSuperset(of: ["cancel-a", "cancel-slow"]) })
             #expect(try await a.request("id") == "cancel-a")
+            // The station measures each drone's clock on connect: those requests are done first.
+            let measured = ContinuousClock.now + .seconds(10)
+            while station.clockOffsets.count < 2 || slow.pendingRequestCount > 1, ContinuousClock.now < measured {
+                try await Task.sleep(for: .milliseconds(5))
+            }
             #expect(slow.pendingRequestCount == 1)
             #expect(a.pendingRequestCount == 0)
             task.cancel()

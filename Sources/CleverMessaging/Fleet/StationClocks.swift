@@ -1,0 +1,105 @@
+import NIOConcurrencyHelpers
+
+/// A ground station's knowledge of its drones' clocks: the measuring schedule
+/// (``ClockSchedule``), each drone's latest offset (``ClockEstimate``), and
+/// the subscribers of ``ClockEvent``s, behind one lock; each offset measured
+/// also goes to the station's metrics (`clever_clock_offset_seconds`).
+final class StationClocks: Sendable {
+    private struct State {
+        var schedule: ClockSchedule
+        var estimates: [String: ClockEstimate] = [:]
+        var subscribers: [Int: AsyncStream<ClockEvent>.Continuation] = [:]
+        var nextSubscriber = 0
+    }
+
+    /// The settings.
+    let configuration: ClockConfiguration
+    private let state: NIOLockedValueBox<State>
+    /// Woken when a drone becomes due before the measuring loop's deadline (a link opened).
+    let waiters = StateWaiters()
+    /// Where offsets are published, if anywhere.
+    private let metrics: CleverMetrics?
+
+    init(configuration: ClockConfiguration, metrics: CleverMetrics? = nil) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.state = NIOLockedValueBox(State(schedule: ClockSchedule(interval: configuration.interval)))
+    }
+
+    /// A drone's link opened (after identify): it is measured at once.
+    func linked(_ id: String) {
+        state.withLockedValue { $0.schedule.linked(id, now: .now) }
+        waiters.changed()
+    }
+
+    /// A drone's link closed.
+    func unlinked(_ id: String) {
+        state.withLockedValue { $0.schedule.unlinked(id) }
+    }
+
+    /// Takes the drones due now (at most `limit`).
+    func takeDue(limit: Int) -> [String] {
+        state.withLockedValue { $0.schedule.take(now: .now, limit: limit) }
+    }
+
+    /// Whether a drone is due now.
+    var isDue: Bool { state.withLockedValue { $0.schedule.isDue(now: .now) } }
+
+    /// When the next drone is due, if any is scheduled.
+    var nextDue: ContinuousClock.Instant? { state.withLockedValue { $0.schedule.nextDue } }
+
+    /// A scheduled measurement ended.
+    func finished(_ id: String, offset: ClockOffset?) {
+        state.withLockedValue { s in
+            s.schedule.finished(id, now: .now, succeeded: offset != nil)
+            if let offset { Self.record(offset, of: id, threshold: configuration.threshold, in: &s) }
+        }
+        if let offset { metrics?.recordClockOffset(drone: id, offset: offset.offset, uncertainty: offset.uncertainty) }
+    }
+
+    /// A measurement made on demand.
+    func record(_ offset: ClockOffset, of id: String) {
+        state.withLockedValue { Self.record(offset, of: id, threshold: configuration.threshold, in: &$0) }
+        metrics?.recordClockOffset(drone: id, offset: offset.offset, uncertainty: offset.uncertainty)
+    }
+
+    /// The latest offset of every drone measured.
+    var offsets: [String: ClockOffset] {
+        state.withLockedValue { s in s.estimates.compactMapValues(\.latest) }
+    }
+
+    /// The latest offset of one drone.
+    func offset(of id: String) -> ClockOffset? {
+        state.withLockedValue { $0.estimates[id]?.latest }
+    }
+
+    /// A stream of events from now on.
+    func events() -> AsyncStream<ClockEvent> {
+        let (stream, continuation) = AsyncStream<ClockEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let key = state.withLockedValue { s -> Int in
+            s.nextSubscriber += 1
+            s.subscribers[s.nextSubscriber] = continuation
+            return s.nextSubscriber
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: key) }
+        }
+        return stream
+    }
+
+    /// Ends every event stream (the station stopped).
+    func finish() {
+        let subscribers = state.withLockedValue { s in
+            defer { s.subscribers = [:] }
+            return Array(s.subscribers.values)
+        }
+        for subscriber in subscribers { subscriber.finish() }
+    }
+
+    /// Keeps an offset and says a crossing of the threshold. Called under the lock
+    /// (yielding never waits), so that events come in the order of the measurements.
+    private static func record(_ offset: ClockOffset, of id: String, threshold: Duration, in s: inout State) {
+        guard let event = s.estimates[id, default: ClockEstimate()].update(offset, droneID: id, threshold: threshold) else { return }
+        for subscriber in s.subscribers.values { subscriber.yield(event) }
+    }
+}
