@@ -34,6 +34,9 @@ extension Bench {
         @Flag(inversion: .prefixedNo, help: "Whether the station pings idle drones (the library default: after 2 s idle).")
         var stationPings = true
 
+        @Flag(inversion: .prefixedNo, help: "Whether the station measures each drone's clock when it connects and every 10 s (the library default).")
+        var stationClocks = true
+
         @Flag(inversion: .prefixedNo, help: "Whether the station agrees to acknowledged delivery (the library default): each drone then acknowledges each action.")
         var delivery = true
 
@@ -84,7 +87,8 @@ extension Bench {
             defer { if let pem { try? FileManager.default.removeItem(atPath: pem.directory) } }
             let station = GroundStation(
                 host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .seconds(120), logger: logger,
-                tls: try pem.map { try TLSOptions.server(fromPEMFiles: $0.certificate, privateKeyFile: $0.key) }
+                tls: try pem.map { try TLSOptions.server(fromPEMFiles: $0.certificate, privateKeyFile: $0.key) },
+                clock: stationClocks ? ClockConfiguration() : ClockConfiguration(interval: nil, measuresOnLink: false)
             )
             let stationTask = Task { try await station.run() }
             let port = try await station.server.localAddress().port!

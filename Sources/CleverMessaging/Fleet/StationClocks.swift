@@ -26,8 +26,9 @@ final class StationClocks: Sendable {
         self.state = NIOLockedValueBox(State(schedule: ClockSchedule(interval: configuration.interval)))
     }
 
-    /// A drone's link opened (after identify): it is measured at once.
+    /// A drone's link opened (after identify): it is measured at once (when the configuration says so).
     func linked(_ id: String) {
+        guard configuration.measuresOnLink else { return }
         state.withLockedValue { $0.schedule.linked(id, now: .now) }
         waiters.changed()
     }

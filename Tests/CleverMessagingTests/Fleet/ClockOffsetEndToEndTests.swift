@@ -62,5 +62,24 @@ extension FleetEndToEndTests {
                 }
             }
         }
+
+        @Test("with measuring on link off and no interval, the station asks a drone's clock only on demand")
+        func onDemandOnly() async throws {
+            let runs = FleetTestKit.Runs()
+            try await FleetTestKit.withStation(clock: ClockConfiguration(interval: nil, measuresOnLink: false)) { station, port in
+                let drone = FleetTestKit.drone("quiet", port: port, offset: .milliseconds(250), runs: runs)
+                try await FleetTestKit.running([drone]) {
+                    try await station.waitForDrones(1, timeout: .seconds(10))
+                    // A round trip on the link: a measurement started on connect would have begun by now.
+                    let link = try #require(station.connection(for: "quiet"))
+                    _ = try await link.request("id", timeout: .seconds(5))
+                    #expect(station.clockOffsets.isEmpty)
+                    #expect(link.pendingRequestCount == 0)
+                    let measured = try await station.measureClock(of: "quiet")
+                    #expect(abs(measured.offset.inSeconds - 0.25) <= measured.uncertainty.inSeconds + 0.001)
+                    #expect(station.clockOffset(for: "quiet") == measured)
+                }
+            }
+        }
     }
 }
