@@ -8,13 +8,13 @@ final class StationClocks: Sendable {
     private struct State {
         var schedule: ClockSchedule
         var estimates: [String: ClockEstimate] = [:]
-        var subscribers: [Int: AsyncStream<ClockEvent>.Continuation] = [:]
-        var nextSubscriber = 0
     }
 
     /// The settings.
     let configuration: ClockConfiguration
     private let state: NIOLockedValueBox<State>
+    /// The streams of ``events()``.
+    private let subscribers = EventSubscribers<ClockEvent>()
     /// Woken when a drone becomes due before the measuring loop's deadline (a link opened).
     let waiters = StateWaiters()
     /// Where offsets are published, if anywhere.
@@ -53,14 +53,14 @@ final class StationClocks: Sendable {
     func finished(_ id: String, offset: ClockOffset?) {
         state.withLockedValue { s in
             s.schedule.finished(id, now: .now, succeeded: offset != nil)
-            if let offset { Self.record(offset, of: id, threshold: configuration.threshold, in: &s) }
+            if let offset { Self.record(offset, of: id, threshold: configuration.threshold, in: &s, subscribers: subscribers) }
         }
         if let offset { metrics?.recordClockOffset(drone: id, offset: offset.offset, uncertainty: offset.uncertainty) }
     }
 
     /// A measurement made on demand.
     func record(_ offset: ClockOffset, of id: String) {
-        state.withLockedValue { Self.record(offset, of: id, threshold: configuration.threshold, in: &$0) }
+        state.withLockedValue { Self.record(offset, of: id, threshold: configuration.threshold, in: &$0, subscribers: subscribers) }
         metrics?.recordClockOffset(drone: id, offset: offset.offset, uncertainty: offset.uncertainty)
     }
 
@@ -76,31 +76,20 @@ final class StationClocks: Sendable {
 
     /// A stream of events from now on.
     func events() -> AsyncStream<ClockEvent> {
-        let (stream, continuation) = AsyncStream<ClockEvent>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        let key = state.withLockedValue { s -> Int in
-            s.nextSubscriber += 1
-            s.subscribers[s.nextSubscriber] = continuation
-            return s.nextSubscriber
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: key) }
-        }
-        return stream
+        subscribers.subscribe(buffering: 10_000)
     }
 
     /// Ends every event stream (the station stopped).
     func finish() {
-        let subscribers = state.withLockedValue { s in
-            defer { s.subscribers = [:] }
-            return Array(s.subscribers.values)
-        }
-        for subscriber in subscribers { subscriber.finish() }
+        subscribers.finish()
     }
 
     /// Keeps an offset and says a crossing of the threshold. Called under the lock
     /// (yielding never waits), so that events come in the order of the measurements.
-    private static func record(_ offset: ClockOffset, of id: String, threshold: Duration, in s: inout State) {
+    private static func record(
+        _ offset: ClockOffset, of id: String, threshold: Duration, in s: inout State, subscribers: EventSubscribers<ClockEvent>
+    ) {
         guard let event = s.estimates[id, default: ClockEstimate()].update(offset, droneID: id, threshold: threshold) else { return }
-        for subscriber in s.subscribers.values { subscriber.yield(event) }
+        subscribers.publish(event)
     }
 }

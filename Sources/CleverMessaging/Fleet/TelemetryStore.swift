@@ -7,14 +7,9 @@ final class TelemetryStore: Sendable {
     /// The action name drones push their records with.
     static let action = "telemetry"
 
-    private struct State {
-        var table = TelemetryTable()
-        /// Streams of ``GroundStation/telemetryUpdates()``, by key.
-        var subscribers: [Int: AsyncStream<TelemetrySample>.Continuation] = [:]
-        var nextSubscriber = 0
-    }
-
-    private let state = NIOLockedValueBox(State())
+    private let table = NIOLockedValueBox(TelemetryTable())
+    /// Streams of ``GroundStation/telemetryUpdates()``.
+    private let subscribers = EventSubscribers<TelemetrySample>()
 
     /// Registers the handler that stores every pushed record in `registry`; a
     /// handler for `telemetry` (or for any action) registered before still
@@ -42,39 +37,26 @@ final class TelemetryStore: Sendable {
     private func store(_ connection: Connection, _ kwargs: JSONObject) {
         guard let record = kwargs["value"], let id = connection.handshakeResult(IdentifyStage.Identity.self)?.id else { return }
         let now = ContinuousClock.now
-        state.withLockedValue { s in
-            s.table.record(record, from: id, at: now)
-            // Yielded under the lock, so that every stream sees a drone's records in order (yielding never waits).
-            guard !s.subscribers.isEmpty, let sample = s.table.latest(of: id, at: now) else { return }
-            for subscriber in s.subscribers.values { subscriber.yield(sample) }
+        table.withLockedValue { table in
+            table.record(record, from: id, at: now)
+            // Published under the table's lock, so that every stream sees a drone's records in order (publishing never waits).
+            guard subscribers.hasSubscribers, let sample = table.latest(of: id, at: now) else { return }
+            subscribers.publish(sample)
         }
     }
 
     /// A stream of every record from now on (each call gets its own).
     func updates() -> AsyncStream<TelemetrySample> {
-        let (stream, continuation) = AsyncStream<TelemetrySample>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        let key = state.withLockedValue { s -> Int in
-            s.nextSubscriber += 1
-            s.subscribers[s.nextSubscriber] = continuation
-            return s.nextSubscriber
-        }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: key) }
-        }
-        return stream
+        subscribers.subscribe(buffering: 10_000)
     }
 
     /// Ends every stream of ``updates()`` (the station stopped).
     func finishUpdates() {
-        let subscribers = state.withLockedValue { s in
-            defer { s.subscribers = [:] }
-            return Array(s.subscribers.values)
-        }
-        for subscriber in subscribers { subscriber.finish() }
+        subscribers.finish()
     }
 
     /// Reads the table.
     func read<T>(_ body: (TelemetryTable) -> T) -> T {
-        state.withLockedValue { body($0.table) }
+        table.withLockedValue { body($0) }
     }
 }

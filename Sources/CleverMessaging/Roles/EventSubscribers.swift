@@ -44,6 +44,11 @@ struct EventSubscribers<Event: Sendable>: Sendable {
         }
     }
 
+    /// Whether any stream or observer is subscribed (a publisher may skip making an event nobody takes).
+    var hasSubscribers: Bool {
+        subscribers.withLockedValue { !$0.all.isEmpty || !$0.observers.isEmpty }
+    }
+
     /// Hands `event` to every subscriber (yielding never waits), then to every
     /// observer (outside the lock: an observer may subscribe).
     func publish(_ event: Event) {
