@@ -76,12 +76,7 @@ enum SocketOptions {
     ///   kernel is too old to count bytes (before Linux 4.19).
     static func transportCounters(of channel: any Channel) -> EventLoopFuture<TransportCounters?> {
         #if os(Linux)
-        guard let provider = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
-        let info: EventLoopFuture<KernelTCPInfo> = provider.unsafeGetSocketOption(
-            level: NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP)),
-            name: NIOBSDSocket.Option(rawValue: CInt(TCP_INFO))
-        )
-        return info.map { $0.counters }.recover { _ in nil }
+        return tcpInfo(of: channel) { $0.counters }
         #else
         return channel.eventLoop.makeSucceededFuture(nil)
         #endif
@@ -93,16 +88,25 @@ enum SocketOptions {
     ///   socket or the system has no `TCP_INFO`.
     static func linkStatistics(of channel: any Channel) -> EventLoopFuture<LinkStatistics?> {
         #if os(Linux)
+        return tcpInfo(of: channel) { $0.statistics }
+        #else
+        return channel.eventLoop.makeSucceededFuture(nil)
+        #endif
+    }
+
+    #if os(Linux)
+    /// Reads Linux's `TCP_INFO` of `channel` and takes `part` of it.
+    /// - Returns: a future for the part; `nil` when the channel has no socket
+    ///   or the part is not there.
+    private static func tcpInfo<Part: Sendable>(of channel: any Channel, _ part: @escaping @Sendable (KernelTCPInfo) -> Part?) -> EventLoopFuture<Part?> {
         guard let provider = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
         let info: EventLoopFuture<KernelTCPInfo> = provider.unsafeGetSocketOption(
             level: NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP)),
             name: NIOBSDSocket.Option(rawValue: CInt(TCP_INFO))
         )
-        return info.map { $0.statistics }.recover { _ in nil }
-        #else
-        return channel.eventLoop.makeSucceededFuture(nil)
-        #endif
+        return info.map { part($0) }.recover { _ in nil }
     }
+    #endif
 }
 
 #if os(Linux)

@@ -108,8 +108,8 @@ struct FileBodyWriter {
         if let failure { throw failure }
     }
 
-    /// Waits for one region's write and reports it; returns the error if it failed.
-    private static func written(
+    /// Waits for one region's (or slice's) write and reports it; returns the error if it failed.
+    static func written(
         _ write: (end: Int64, future: EventLoopFuture<Void>),
         size: Int64,
         progress: FileTransferProgressHandler?

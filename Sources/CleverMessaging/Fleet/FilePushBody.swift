@@ -101,28 +101,13 @@ struct FilePushBody: Sendable {
             offset += length
             writes.append((Int64(offset), channel.writeAndFlush(slice)))
             if writes.count > slicesInFlight {
-                failure = await written(writes.removeFirst(), size: size, progress: progress)
+                failure = await FileBodyWriter.written(writes.removeFirst(), size: size, progress: progress)
             }
         }
         while let write = writes.popFirst() {
-            let error = await written(write, size: size, progress: failure == nil ? progress : nil)
+            let error = await FileBodyWriter.written(write, size: size, progress: failure == nil ? progress : nil)
             failure = failure ?? error
         }
         if let failure { throw failure }
-    }
-
-    /// Waits for one slice's write and reports it; returns the error if it failed.
-    private static func written(
-        _ write: (end: Int64, future: EventLoopFuture<Void>),
-        size: Int64,
-        progress: FileTransferProgressHandler?
-    ) async -> MessagingError? {
-        do {
-            try await write.future.get()
-        } catch {
-            return .connectionLost
-        }
-        progress?(FileTransferProgress(bytesDone: write.end, totalBytes: size))
-        return nil
     }
 }
