@@ -177,15 +177,19 @@ extension Connection {
     ///   - args: positional arguments.
     ///   - kwargs: keyword arguments.
     ///   - awaited: whether the caller waits for the write.
+    ///   - sequenced: `false` for an action the next one supersedes (a
+    ///     telemetry record): it goes plainly even on a link with acknowledged
+    ///     delivery, not numbered, not kept for resending and not acknowledged
+    ///     (its receipt says ``DeliveryGuarantee/written``).
     /// - Returns: the receipt.
     /// - Throws: ``MessagingError``, ``MessagingError/resendWindowFull(count:bytes:)`` among them.
-    func enqueueAction(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool) throws(MessagingError) -> SendReceipt {
-        switch try queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited) {
+    func enqueueAction(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool, sequenced: Bool = true) throws(MessagingError) -> SendReceipt {
+        switch try queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited, sequenced: sequenced) {
         case .queued(let receipt, let needsFlush):
             if needsFlush { scheduleFlush() }
             return receipt
         case .passOn(let successor):
-            return try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: awaited)
+            return try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: awaited, sequenced: sequenced)
         }
     }
 
@@ -201,12 +205,14 @@ extension Connection {
     /// (see ``enqueueAction(_:args:kwargs:awaited:)``); the flush is left to the caller.
     /// - Parameter plainFrame: the action already encoded without delivery keys (a broadcast's), if any.
     private func queueActionHere(
-        _ action: String, args: [JSONValue], kwargs: JSONObject, reusing plainFrame: ByteBuffer? = nil, awaited: Bool
+        _ action: String, args: [JSONValue], kwargs: JSONObject, reusing plainFrame: ByteBuffer? = nil, awaited: Bool, sequenced: Bool = true
     ) throws(MessagingError) -> Queued {
         try withState { s throws(MessagingError) -> Queued in
             if s.deliverySurrendered { return .passOn(successor: try Self.successor(&s)) }
             try self.checkCanQueue(&s)
-            let (receipt, needsFlush) = try self.queueAction(&s, action, args: args, kwargs: kwargs, reusing: plainFrame, awaited: awaited)
+            let (receipt, needsFlush) = try self.queueAction(
+                &s, action, args: args, kwargs: kwargs, reusing: plainFrame, awaited: awaited, sequenced: sequenced
+            )
             return .queued(receipt, needsFlush: needsFlush)
         }
     }
@@ -217,13 +223,13 @@ extension Connection {
     /// server's session table's lock: the session is attached to `successor` by
     /// then, and numbers the action.
     private func passOn(
-        to successor: Connection, _ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool
+        to successor: Connection, _ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool, sequenced: Bool = true
     ) throws(MessagingError) -> SendReceipt {
         func queue() throws(MessagingError) -> SendReceipt {
             var target = successor
             while true {
                 do throws(MessagingError) {
-                    switch try target.queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited) {
+                    switch try target.queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited, sequenced: sequenced) {
                     case .queued(let receipt, let needsFlush):
                         if needsFlush { target.scheduleFlush() }
                         return receipt
@@ -284,9 +290,10 @@ extension Connection {
         args: [JSONValue],
         kwargs: JSONObject,
         reusing plainFrame: ByteBuffer? = nil,
-        awaited: Bool
+        awaited: Bool,
+        sequenced: Bool = true
     ) throws(MessagingError) -> (SendReceipt, Bool) {
-        guard s.delivery != nil, s.deliveryActive || !s.linkOpened else {
+        guard sequenced, s.delivery != nil, s.deliveryActive || !s.linkOpened else {
             if awaited { s.outbound.flushAwaited = true }
             if let plainFrame {
                 s.outbound.bytes.writeImmutableBuffer(plainFrame)

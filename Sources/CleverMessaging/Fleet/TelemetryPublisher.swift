@@ -9,6 +9,9 @@ import Logging
 /// ``GroundStation/telemetry(of:)``). As with the reference, a connection
 /// whose link is down pushes nothing (no record is queued for later); a
 /// record that cannot be queued (a full queue) is skipped, the next one is fresher.
+/// For the same reason, on a link with acknowledged delivery records go
+/// unnumbered: they are neither acknowledged (no acknowledgement frame per
+/// record) nor resent on the next link.
 ///
 /// With many connections the pushes are spread evenly over the period, in
 /// small batches, so that the station receives a steady stream rather than
@@ -86,6 +89,8 @@ public struct TelemetryPublisher: Sendable {
                 return
             }
         }
-        _ = try? connection.enqueueAction(TelemetryStore.action, args: [], kwargs: ["value": value], awaited: false)
+        // Not numbered for acknowledged delivery: the next record supersedes this one, so it is
+        // neither acknowledged (half the frames) nor resent on the next link.
+        _ = try? connection.enqueueAction(TelemetryStore.action, args: [], kwargs: ["value": value], awaited: false, sequenced: false)
     }
 }

@@ -74,6 +74,9 @@ struct TelemetryTests {
                 #expect(latest.record == Record(battery: 11.1, mode: "OFFBOARD", armed: false))
                 #expect(latest.age < .seconds(1))
                 #expect(station.latestTelemetry.map(\.droneID) == ["swift-1"])
+                // On a link with acknowledged delivery, records go unnumbered: none waits for an acknowledgement.
+                #expect(client.connection.deliversAcknowledged)
+                #expect(client.connection.deliveryStatistics.sent == 0)
                 // Shut down, the client stops pushing: its pushing task ends on its own.
                 client.shutdown()
                 try await group.waitForAll()
