@@ -19,7 +19,8 @@ extension FleetEndToEndTests {
                     + [FleetTestKit.referenceDrone("reference", port: port, offset: 0.5, runs: runs)]
                 try await FleetTestKit.running(clients) {
                     try await station.waitForDrones(4, timeout: .seconds(10))
-                    let instant = WallClock.now + 0.5
+                    // Far enough ahead that the start reaches every drone before the instant on a loaded machine.
+                    let instant = WallClock.now + 1.5
                     let loopLate = Dictionary(uniqueKeysWithValues: zip(offsets.keys, clients.map { FleetTestKit.loopLateness($0.connection.eventLoop, at: instant) }))
                     let results = try await station.start(at: instant, action: "go", arguments: Go(speed: 3), targets: nil)
                     #expect(results.map(\.droneID) == ["ahead", "behind", "exact", "reference"])
