@@ -43,17 +43,23 @@ extension Connection {
         }
         let now = clockTime
         let observer = registry.timedStartObserver
-        let scheduled = state.withLockedValue { s -> Bool in
-            guard !s.lifecycle.isClosed else { return false }
-            guard case .schedule(let delay) = s.timedStarts.table.accept(id: start.id, at: start.at, now: now) else { return true }
+        let accepted = state.withLockedValue { s -> TimedStartTable.Decision? in
+            guard !s.lifecycle.isClosed else { return nil }
+            let decision = s.timedStarts.table.accept(id: start.id, at: start.at, now: now)
+            guard case .schedule(let delay) = decision else { return decision }
             // The handler and the observer were looked up on arrival: at the instant, the drones of an
             // event loop run one after the other, and each should cost the next as little as it can.
             s.timedStarts.tasks[start.id] = eventLoop.scheduleTask(in: delay.timeAmount) {
                 self.runTimedStart(start, handler: handler, observer: observer)
             }
-            return true
+            return decision
         }
-        guard scheduled else { return }
+        guard let accepted else { return }
+        if accepted == .full {
+            let limit = TimedStartTable().maximumScheduled
+            replyError(to: ExtensionHeader.start, id: id, RemoteError(code: RemoteError.Code.handlerFailed, message: "\(limit) timed starts wait already"))
+            return
+        }
         logger.debug("timed start scheduled", metadata: linkMetadata(["action": "\(start.action)", "at": "\(start.at)"]))
         reply(to: ExtensionHeader.start, id: id, value: true)
     }

@@ -11,6 +11,8 @@ package struct TimedStartTable: Sendable, Hashable {
         case schedule(in: Duration)
         /// It is scheduled already, or ran: acknowledge it, and do nothing more.
         case duplicate
+        /// ``maximumScheduled`` starts wait already: refuse it (a peer cannot make the table grow without bound).
+        case full
     }
 
     /// The ids of starts scheduled and not run yet, with their instants.
@@ -19,11 +21,16 @@ package struct TimedStartTable: Sendable, Hashable {
     private var ran = Deque<String>()
     /// How many ids of starts run are remembered.
     package let rememberedRuns: Int
+    /// How many starts may wait at once.
+    package let maximumScheduled: Int
 
     /// An empty table.
-    /// - Parameter rememberedRuns: how many ids of starts run are remembered (default 64).
-    package init(rememberedRuns: Int = 64) {
+    /// - Parameters:
+    ///   - rememberedRuns: how many ids of starts run are remembered (default 64).
+    ///   - maximumScheduled: how many starts may wait at once (default 1024).
+    package init(rememberedRuns: Int = 64, maximumScheduled: Int = 1024) {
         self.rememberedRuns = max(1, rememberedRuns)
+        self.maximumScheduled = max(1, maximumScheduled)
     }
 
     /// A start arrived.
@@ -34,6 +41,7 @@ package struct TimedStartTable: Sendable, Hashable {
     /// - Returns: whether and when to run it.
     package mutating func accept(id: String, at: Double, now: Double) -> Decision {
         guard scheduled[id] == nil, !ran.contains(id) else { return .duplicate }
+        guard scheduled.count < maximumScheduled else { return .full }
         scheduled[id] = at
         return .schedule(in: .seconds(max(0, at - now)))
     }

@@ -46,6 +46,17 @@ struct TimedStartMachinesTests {
         #expect(table.accept(id: "c", at: 0, now: 0) == .duplicate)
     }
 
+    @Test("a peer cannot make the table grow without bound: past its limit a start is refused, and room comes back as starts run")
+    func bounded() {
+        var table = TimedStartTable(maximumScheduled: 3)
+        for n in 1...3 { #expect(table.accept(id: "s\(n)", at: 100, now: 0) == .schedule(in: .seconds(100))) }
+        #expect(table.accept(id: "s4", at: 100, now: 0) == .full)
+        #expect(table.accept(id: "s1", at: 100, now: 0) == .duplicate)
+        #expect(table.run(id: "s1") == 100)
+        #expect(table.accept(id: "s4", at: 100, now: 50) == .schedule(in: .seconds(50)))
+        #expect(TimedStartTable().maximumScheduled == 1024)
+    }
+
     @Test("the x-clever-start kwargs round-trip; a malformed one is refused")
     func request() {
         let start = TimedStartRequest(id: "7f", action: "start", kwargs: ["speed": 2], at: 1_700_000_000.125)
