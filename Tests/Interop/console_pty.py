@@ -5,42 +5,23 @@ Prints one JSON object: {"exit": code, "lines": [the JSON lines serve printed], 
 Keys typed: arrows to move and insert, Up for history, Ctrl-U, Backspace, Delete, Ctrl-A/E, Ctrl-W.
 """
 import json
-import os
-import pty
-import select
 import subprocess
 import sys
-import time
+
+from ptyterm import Terminal
 
 binary = sys.argv[1]
-master, slave = pty.openpty()
-process = subprocess.Popen(
-    [binary, "serve", "--port", "0", "--json"],
-    stdin=slave, stdout=slave, stderr=subprocess.DEVNULL, close_fds=True,
-)
-os.close(slave)
-output = b""
+terminal = Terminal([binary, "serve", "--port", "0", "--json"])
+process = terminal.process
 
 
 def read_until(predicate, timeout=20.0):
-    global output
-    end = time.time() + timeout
-    while not predicate(output) and time.time() < end:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-    return predicate(output)
+    return terminal.read_until(predicate, timeout)
 
 
 def results():
     found = []
-    for line in output.replace(b"\r", b"\n").split(b"\n"):
+    for line in terminal.output.replace(b"\r", b"\n").split(b"\n"):
         start = line.find(b"{")
         if start < 0:
             continue
@@ -64,13 +45,13 @@ steps = [
     b"junk drones\x1b[D\x17\x05\x7f\x7f\x7f\x7f\x7f\x7fdrones\r",  # Ctrl-W and Backspace
 ]
 for number, keys in enumerate(steps, start=1):
-    os.write(master, keys)
+    terminal.type(keys)
     read_until(lambda _: count("drones") >= number, timeout=10)
-os.write(master, b"quiet\x7f\x7ft\r")                  # "quit" after two Backspaces
+terminal.type(b"quiet\x7f\x7ft\r")                  # "quit" after two Backspaces
 try:
     code = process.wait(timeout=20)
 except subprocess.TimeoutExpired:
     process.kill()
     code = None
 read_until(lambda _: False, timeout=0.5)
-print(json.dumps({"exit": code, "lines": results(), "raw": output.decode(errors="replace")}))
+print(json.dumps({"exit": code, "lines": results(), "raw": terminal.output.decode(errors="replace")}))

@@ -8,38 +8,16 @@ view is left), presses a key, then types quit. Prints one JSON object:
  "held": bool, "raw": text}.
 """
 import json
-import os
-import pty
 import re
-import select
 import subprocess
 import sys
-import time
+
+from ptyterm import Terminal
 
 binary = sys.argv[1]
-master, slave = pty.openpty()
-process = subprocess.Popen(
-    [binary, "serve", "--port", "0"],
-    stdin=slave, stdout=slave, stderr=subprocess.DEVNULL, close_fds=True,
-)
-os.close(slave)
-output = b""
-
-
-def read_until(predicate, timeout=20.0):
-    global output
-    end = time.time() + timeout
-    while not predicate(output) and time.time() < end:
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            output += chunk
-    return predicate(output)
+terminal = Terminal([binary, "serve", "--port", "0"])
+process = terminal.process
+read_until = terminal.read_until
 
 
 ENTER, LEAVE = b"\x1b[?1049h", b"\x1b[?1049l"
@@ -48,13 +26,13 @@ report = {"exit": None, "entered": False, "row": False, "redraws": 0, "left": Fa
 drone = None
 try:
     read_until(lambda o: re.search(rb"listening on 127\.0\.0\.1:(\d+)", o) is not None)
-    port = re.search(rb"listening on 127\.0\.0\.1:(\d+)", output).group(1).decode()
+    port = re.search(rb"listening on 127\.0\.0\.1:(\d+)", terminal.output).group(1).decode()
     drone = subprocess.Popen(
         [binary, "drone", "--server", "127.0.0.1:" + port, "--id", "copter-7", "--telemetry-hz", "5"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     read_until(lambda o: b"copter-7 connected" in o)
-    os.write(master, b"watch\r")
+    terminal.type(b"watch\r")
     report["entered"] = read_until(lambda o: ENTER in o)
     # id, link, links, rtt, offset, telemetry age (the drone pushes 5 records a second).
     row = rb"copter-7 +up +1 +[0-9.]+ ms +\S+( ms)? +[0-9.]+ s "
@@ -64,13 +42,13 @@ try:
     drone.terminate()
     drone.wait(timeout=10)
     read_until(lambda o: o.split(ENTER, 1)[-1].count(TITLE) >= 4, timeout=5)
-    watched = output.split(ENTER, 1)[-1]
+    watched = terminal.output.split(ENTER, 1)[-1]
     report["redraws"] = watched.count(TITLE)
     early = b"copter-7 disconnected" in watched
-    os.write(master, b"k")
+    terminal.type(b"k")
     report["left"] = read_until(lambda o: LEAVE in o, timeout=10)
     report["held"] = not early and read_until(lambda o: b"copter-7 disconnected" in o.split(LEAVE, 1)[-1], timeout=10)
-    os.write(master, b"quit\r")
+    terminal.type(b"quit\r")
     report["exit"] = process.wait(timeout=20)
 except Exception as error:  # noqa: BLE001 - the report says what failed
     report["failure"] = repr(error)
@@ -79,5 +57,5 @@ finally:
         process.kill()
     if drone is not None and drone.poll() is None:
         drone.kill()
-report["raw"] = output.decode(errors="replace")
+report["raw"] = terminal.output.decode(errors="replace")
 print(json.dumps(report))
