@@ -53,7 +53,7 @@ struct SwarmFilesTests {
             )
             defer { swarm.terminate() }
             try await station.waitForDrones(30, timeout: .seconds(20))
-            #expect(try await TelemetryTests.eventually { station.latestTelemetry.count == 30 && station.latestTelemetry.allSatisfy { $0.count >= 3 } })
+            #expect(await TelemetryTests.eventually(station) { station.latestTelemetry.count == 30 && station.latestTelemetry.allSatisfy { $0.count >= 3 } })
             let sample = try #require(station.telemetry(of: "copter-3"))
             #expect(sample.record["fcu_status"] == "STANDBY")
             #expect(sample.record["time"]?.doubleValue != nil)
@@ -103,7 +103,7 @@ struct SwarmFilesTests {
             )
             defer { drone.terminate() }
             try await station.waitForDrones(1, timeout: .seconds(20))
-            #expect(try await TelemetryTests.eventually { (station.telemetry(of: "copter-t")?.count ?? 0) >= 5 })
+            #expect(await TelemetryTests.eventually(station) { (station.telemetry(of: "copter-t")?.count ?? 0) >= 5 })
             #expect(station.telemetry(of: "copter-t")?.record["mode"] == "OFFBOARD")
         }
     }

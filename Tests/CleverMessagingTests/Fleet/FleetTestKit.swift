@@ -15,16 +15,13 @@ enum FleetTestKit {
 
     /// Handler calls, in the order they came.
     final class Runs: Sendable {
-        private let box = NIOLockedValueBox<[Run]>([])
-        func append(_ run: Run) { box.withLockedValue { $0.append(run) } }
-        var all: [Run] { box.withLockedValue { $0 } }
+        private let runs = Watched<[Run]>([])
+        func append(_ run: Run) { runs.update { $0.append(run) } }
+        var all: [Run] { runs.value }
 
-        /// Waits (polling briefly: the handlers run on the drones' clocks) until `count` calls came.
+        /// Waits (woken by each call, up to `timeout`: the handlers run on the drones' clocks) until `count` calls came.
         func wait(for count: Int, timeout: Duration = .seconds(5)) async -> [Run] {
-            let deadline = ContinuousClock.now + timeout
-            while all.count < count, ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(10))
-            }
+            await runs.wait(timeout: timeout) { $0.count >= count }
             return all
         }
     }
@@ -80,24 +77,12 @@ enum FleetTestKit {
         #expect(late < max(0, loopLate) + 0.1 + slack, "\(id) ran \(late * 1000) ms late (its event loop \(loopLate * 1000) ms)", sourceLocation: sourceLocation)
     }
 
-    /// Runs a station on an ephemeral loopback port until `body` returns.
+    /// Runs a station on an ephemeral loopback port until `body` returns (see ``GroundStationTests/withStation(clock:configuration:_:)``).
     static func withStation(
         clock: ClockConfiguration = .init(), configuration: ConnectionConfiguration = .init(),
         _ body: (GroundStation, Int) async throws -> Void
     ) async throws {
-        let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, clock: clock)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await station.run() }
-            let port = try await station.server.localAddress().port!
-            do {
-                try await body(station, port)
-            } catch {
-                station.shutdown()
-                throw error
-            }
-            station.shutdown()
-            try await group.waitForAll()
-        }
+        try await GroundStationTests.withStation(clock: clock, configuration: configuration, body)
     }
 
     /// Runs `clients` until `body` returns, then shuts them down.

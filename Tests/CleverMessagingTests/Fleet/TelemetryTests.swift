@@ -43,14 +43,15 @@ struct TelemetryTests {
         #expect(throws: MessagingError.self) { try broken.decode(Record.self) }
     }
 
-    /// Waits (real time: pushes run on a timer) until `body` holds, up to 10 s.
-    static func eventually(_ body: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
-        while !body() {
-            if ContinuousClock.now > deadline { return false }
-            try await Task.sleep(for: .milliseconds(10))
+    /// Waits until `body` holds, checking it again as each record reaches `station`
+    /// (``GroundStation/telemetryUpdates()``), up to 10 s.
+    static func eventually(_ station: GroundStation, _ body: @escaping @Sendable () -> Bool) async -> Bool {
+        let updates = station.telemetryUpdates()
+        return await withDeadline(.seconds(10), else: false) {
+            if body() { return true }
+            for await _ in updates where body() { return true }
+            return false
         }
-        return true
     }
 
     @Test("a drone of this library pushes its Codable record at a rate; the station stores it with its age")
@@ -67,9 +68,9 @@ struct TelemetryTests {
                         Record(battery: battery.withLockedValue { $0 }, mode: "OFFBOARD", armed: false)
                     }
                 }
-                #expect(try await Self.eventually { (station.telemetry(of: "swift-1")?.count ?? 0) >= 3 })
+                #expect(await Self.eventually(station) { (station.telemetry(of: "swift-1")?.count ?? 0) >= 3 })
                 battery.withLockedValue { $0 = 11.1 }
-                #expect(try await Self.eventually { (try? station.telemetry(of: "swift-1", as: Record.self))??.record.battery == 11.1 })
+                #expect(await Self.eventually(station) { (try? station.telemetry(of: "swift-1", as: Record.self))??.record.battery == 11.1 })
                 let latest = try #require(try station.telemetry(of: "swift-1", as: Record.self))
                 #expect(latest.record == Record(battery: 11.1, mode: "OFFBOARD", armed: false))
                 #expect(latest.age < .seconds(1))
@@ -103,7 +104,7 @@ struct TelemetryTests {
                 group.addTask {
                     await TelemetryPublisher(hertz: 20).run(clients.map(\.connection)) { index in ["n": .integer(index)] as JSONValue }
                 }
-                #expect(try await Self.eventually { station.latestTelemetry.count == ids.count && station.latestTelemetry.allSatisfy { $0.count >= 5 } })
+                #expect(await Self.eventually(station) { station.latestTelemetry.count == ids.count && station.latestTelemetry.allSatisfy { $0.count >= 5 } })
                 let elapsed = started.duration(to: .now)
                 let counts = station.latestTelemetry.map(\.count)
                 // At 20 Hz no drone has many more records than the time allows (one batch of slack).
@@ -119,8 +120,8 @@ struct TelemetryTests {
     @Test("a handler for telemetry registered before the station still runs, after the record is stored; the stream of updates has it")
     func earlierHandler() async throws {
         let registry = HandlerRegistry()
-        let seen = NIOLockedValueBox<[JSONObject]>([])
-        registry.onAction("telemetry") { _, _, kwargs in seen.withLockedValue { $0.append(kwargs) } }
+        let seen = Watched<[JSONObject]>([])
+        registry.onAction("telemetry") { _, _, kwargs in seen.update { $0.append(kwargs) } }
         let station = GroundStation(host: "127.0.0.1", port: 0, registry: registry)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await station.run() }
@@ -133,9 +134,9 @@ struct TelemetryTests {
             // The stream of updates has the record as it arrived.
             let update = await updates.next()
             #expect(update?.droneID == "d1" && update?.record == ["armed": true] && update?.age == .zero && update?.count == 1)
-            #expect(try await Self.eventually { !seen.withLockedValue { $0 }.isEmpty })
+            #expect(await seen.wait(timeout: .seconds(10)) { !$0.isEmpty })
             #expect(station.telemetry(of: "d1")?.record == ["armed": true])
-            #expect(seen.withLockedValue { $0 } == [["value": ["armed": true]]])
+            #expect(seen.value == [["value": ["armed": true]]])
             client.shutdown()
             station.shutdown()
             try await group.waitForAll()
@@ -151,7 +152,7 @@ struct TelemetryTests {
             try await station.waitForDrones(1, timeout: .seconds(15))
             // As the reference's Telemetry.transmit_message sends it: action telemetry, no args, kwargs {"value": record}.
             peer.send(["cmd": "send", "action": "telemetry", "kwargs": ["value": ["battery": [12.1, 0.87], "mode": "OFFBOARD", "armed": false, "time_delta": 1581342970.889573]]])
-            #expect(try await Self.eventually { station.telemetry(of: "py-telemetry") != nil })
+            #expect(await Self.eventually(station) { station.telemetry(of: "py-telemetry") != nil })
             let sample = try #require(station.telemetry(of: "py-telemetry"))
             #expect(sample.record["mode"] == "OFFBOARD")
             #expect(sample.record["battery"] == [12.1, 0.87])

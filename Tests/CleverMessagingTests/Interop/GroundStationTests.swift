@@ -6,8 +6,11 @@ import Testing
 /// The ground station's identity handling, with Swift drones and with the Python reference-style peer.
 @Suite("Ground station: identity", .timeLimit(.minutes(2)))
 struct GroundStationTests {
-    static func withStation(_ body: (GroundStation, Int) async throws -> Void) async throws {
-        let station = GroundStation(host: "127.0.0.1", port: 0)
+    static func withStation(
+        clock: ClockConfiguration = .init(), configuration: ConnectionConfiguration = .init(),
+        _ body: (GroundStation, Int) async throws -> Void
+    ) async throws {
+        let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, clock: clock)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await station.run() }
             let port = try await station.server.localAddress().port!
