@@ -23,12 +23,17 @@ struct AuthenticationTests {
     }
 
     /// A station that requires `store`, whose `telemetry` handler counts the calls.
+    ///
+    /// Its identify timeout is far longer than the default 2 s: these tests are about who is let in,
+    /// and a parallel test run on a loaded machine can hold a drone's `id` answer for seconds.
     static func station(_ store: TokenStore, calls: NIOLockedValueBox<Int>) -> GroundStation {
         let registry = HandlerRegistry()
         registry.onAction("telemetry") { _, _, _ in calls.withLockedValue { $0 += 1 } }
         var configuration = ConnectionConfiguration()
         configuration.handshake.insert(TokenServerStage.Factory(store: store), at: 0)
-        return GroundStation(host: "127.0.0.1", port: 0, registry: registry, configuration: configuration)
+        return GroundStation(
+            host: "127.0.0.1", port: 0, registry: registry, configuration: configuration, identifyTimeout: .seconds(30)
+        )
     }
 
     @Test("the right token: the drone is identified and its actions reach the handler")
