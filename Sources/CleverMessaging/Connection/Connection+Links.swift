@@ -69,8 +69,9 @@ extension Connection {
             if s.outbound.bytes.readableBytes > 0, s.outboundPromise == nil { s.outboundPromise = eventLoop.makePromise() }
             return (s.outbound.open(), waiters, held)
         }
-        for waiter in waiters { waiter.succeed() }
+        // Counted before anyone waiting for the link hears of it (a station registers its drone then).
         metrics?.linkOpened()
+        for waiter in waiters { waiter.succeed() }
         startLiveness(now: now)
         logger.debug("link open", metadata: linkMetadata)
         // Ahead of the answers to the held frames (a station's `id` waits for them).

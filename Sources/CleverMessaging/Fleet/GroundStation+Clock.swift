@@ -13,6 +13,26 @@ extension GroundStation {
         clocks.offset(of: droneID)
     }
 
+    /// Waits until the station holds a clock offset for a drone: measured on
+    /// connect or on the interval (``ClockConfiguration``), or on demand.
+    ///
+    /// Before a timed start, this tells that the station knows each drone's clock.
+    /// - Parameters:
+    ///   - droneID: the drone.
+    ///   - timeout: how long to wait.
+    /// - Returns: its latest offset.
+    /// - Throws: ``MessagingError/waitTimedOut(what:wanted:present:timeout:)`` when
+    ///   none was measured within `timeout`.
+    @discardableResult
+    public func waitForClockOffset(of droneID: String, timeout: Duration) async throws(MessagingError) -> ClockOffset {
+        let clocks = self.clocks
+        _ = await clocks.recorded.wait(timeout: timeout) { clocks.offset(of: droneID) != nil }
+        guard let offset = clocks.offset(of: droneID) else {
+            throw .waitTimedOut(what: "clock offset measured for \(droneID)", wanted: 1, present: 0, timeout: timeout)
+        }
+        return offset
+    }
+
     /// A stream of threshold crossings from now on (each call gets its own):
     /// a drone's offset went beyond ``ClockConfiguration/threshold``, or came back.
     /// - Returns: the events; the stream ends when the station stops.

@@ -17,6 +17,8 @@ final class StationClocks: Sendable {
     private let subscribers = EventSubscribers<ClockEvent>()
     /// Woken when a drone becomes due before the measuring loop's deadline (a link opened).
     let waiters = StateWaiters()
+    /// Woken when an offset is recorded (``GroundStation/waitForClockOffset(of:timeout:)``).
+    let recorded = StateWaiters()
     /// Where offsets are published, if anywhere.
     private let metrics: CleverMetrics?
 
@@ -55,12 +57,16 @@ final class StationClocks: Sendable {
             s.schedule.finished(id, now: .now, succeeded: offset != nil)
             if let offset { Self.record(offset, of: id, threshold: configuration.threshold, in: &s, subscribers: subscribers) }
         }
-        if let offset { metrics?.recordClockOffset(drone: id, offset: offset.offset, uncertainty: offset.uncertainty) }
+        if let offset {
+            recorded.changed()
+            metrics?.recordClockOffset(drone: id, offset: offset.offset, uncertainty: offset.uncertainty)
+        }
     }
 
     /// A measurement made on demand.
     func record(_ offset: ClockOffset, of id: String) {
         state.withLockedValue { Self.record(offset, of: id, threshold: configuration.threshold, in: &$0, subscribers: subscribers) }
+        recorded.changed()
         metrics?.recordClockOffset(drone: id, offset: offset.offset, uncertainty: offset.uncertainty)
     }
 

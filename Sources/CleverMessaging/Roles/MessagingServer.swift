@@ -57,7 +57,7 @@ public final class MessagingServer: Sendable {
     private let boundSettled = NIOLockedValueBox(false)
     private let state: NIOLockedValueBox<ServerState>
     /// Woken when the table of connections changes.
-    private let waiters = StateWaiters()
+    let waiters = StateWaiters()
 
     private struct ServerState {
         /// By ``Connection/number``, which grows with each accept. A plain dictionary:

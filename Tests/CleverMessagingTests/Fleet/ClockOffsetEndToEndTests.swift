@@ -53,11 +53,7 @@ extension FleetEndToEndTests {
                     #expect(abs(behind.offset.inSeconds + 1.2) < behind.uncertainty.inSeconds + 0.001)
                     // The drone within the threshold was measured too, without an event.
                     try await station.waitForDrones(3, timeout: .seconds(5))
-                    let deadline = ContinuousClock.now + .seconds(5)
-                    while station.clockOffset(for: "exact") == nil, ContinuousClock.now < deadline {
-                        try await Task.sleep(for: .milliseconds(10))
-                    }
-                    let exact = try #require(station.clockOffset(for: "exact"))
+                    let exact = try await station.waitForClockOffset(of: "exact", timeout: .seconds(5))
                     #expect(abs(exact.offset.inSeconds) < exact.uncertainty.inSeconds + 0.001)
                 }
             }

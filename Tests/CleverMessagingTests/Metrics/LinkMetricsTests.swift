@@ -11,26 +11,15 @@ struct LinkMetricsTests {
     static let server = [("role", "server")]
     static let client = [("role", "client")]
 
-    /// Waits (polling briefly) until `condition` holds: counts are published
-    /// when a read batch or a flush ends, which may be just after the other
-    /// side saw the frames.
-    static func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
-        let end = ContinuousClock.now + timeout
-        while !condition() {
-            if ContinuousClock.now > end { return false }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return true
-    }
-
     @Test("requests, frames, bytes, a timeout, file bytes and open links move as they happen")
     func trafficIsCounted() async throws {
-        let metrics = TestMetrics()
+        let factory = NotifyingMetricsFactory(TestMetrics())
+        let metrics = factory.metrics
         var configuration = ConnectionConfiguration()
-        configuration.metrics = CleverMetrics(factory: metrics)
+        configuration.metrics = CleverMetrics(factory: factory)
         try await FileTransferTests.withPair(configuration: configuration, throughProxy: false) { _, server, client, _, _, clientRoot in
             #expect(server.metrics === configuration.metrics)
-            #expect(await Self.eventually { (try? metrics.expectMeter("clever_links_open", Self.server).lastValue) == 1 })
+            #expect(await factory.wait { (try? metrics.expectMeter("clever_links_open", Self.server).lastValue) == 1 })
             #expect(try metrics.expectMeter("clever_links_open", Self.client).lastValue == 1)
 
             let requestsBefore = metrics.counterTotal(label: "clever_requests_total", dimensions: Self.client)
@@ -40,13 +29,13 @@ struct LinkMetricsTests {
             let durations = try metrics.expectTimer("clever_request_duration_seconds", Self.client).values
             #expect(durations.count >= 10)
             #expect(durations.allSatisfy { $0 >= 0 && $0 < 5_000_000_000 })
-            #expect(await Self.eventually { metrics.counterTotal(label: "clever_frames_received_total", dimensions: Self.server) >= 10 })
-            #expect(await Self.eventually { metrics.counterTotal(label: "clever_frames_sent_total", dimensions: Self.server) >= 10 })
+            #expect(await factory.wait { metrics.counterTotal(label: "clever_frames_received_total", dimensions: Self.server) >= 10 })
+            #expect(await factory.wait { metrics.counterTotal(label: "clever_frames_sent_total", dimensions: Self.server) >= 10 })
             #expect(metrics.counterTotal(label: "clever_frames_received_total", dimensions: Self.client) >= 10)
             #expect(metrics.counterTotal(label: "clever_frames_sent_total", dimensions: Self.client) >= 10)
             // Ten requests of at least 100 bytes each way.
             #expect(metrics.counterTotal(label: "clever_bytes_sent_total", dimensions: Self.client) >= 1000)
-            #expect(await Self.eventually { metrics.counterTotal(label: "clever_bytes_received_total", dimensions: Self.server) >= 1000 })
+            #expect(await factory.wait { metrics.counterTotal(label: "clever_bytes_received_total", dimensions: Self.server) >= 1000 })
 
             // A request that times out.
             let tag = newSlowTag()
@@ -62,31 +51,32 @@ struct LinkMetricsTests {
             clientRoot.write("show.bin", bytes)
             _ = try await client.connection.pushFile(clientRoot.file("show.bin"), to: "show.bin")
             #expect(metrics.counterTotal(label: "clever_file_bytes_total", dimensions: Self.client + [("direction", "sent")]) == 200_000)
-            #expect(await Self.eventually {
+            #expect(await factory.wait {
                 metrics.counterTotal(label: "clever_file_bytes_total", dimensions: Self.server + [("direction", "received")]) == 200_000
             })
             #expect(metrics.counterTotal(label: "clever_bytes_received_total", dimensions: Self.server) > 200_000)
 
             // The link goes down: both sides' gauges come back to 0.
             client.shutdown()
-            #expect(await Self.eventually { (try? metrics.expectMeter("clever_links_open", Self.server).lastValue) == 0 })
-            #expect(await Self.eventually { (try? metrics.expectMeter("clever_links_open", Self.client).lastValue) == 0 })
+            #expect(await factory.wait { (try? metrics.expectMeter("clever_links_open", Self.server).lastValue) == 0 })
+            #expect(await factory.wait { (try? metrics.expectMeter("clever_links_open", Self.client).lastValue) == 0 })
             #expect(metrics.counterTotal(label: "clever_links_opened_total", dimensions: Self.server) == 1)
         }
     }
 
     @Test("a burst of 2,000 actions: every frame counted, in far fewer metric updates than frames")
     func burstsArePublishedInBatches() async throws {
-        let metrics = TestMetrics()
+        let factory = NotifyingMetricsFactory(TestMetrics())
+        let metrics = factory.metrics
         var configuration = ConnectionConfiguration()
-        configuration.metrics = CleverMetrics(factory: metrics)
+        configuration.metrics = CleverMetrics(factory: factory)
         let registry = makeTestRegistry()
         registry.onAction("tick") { _, _, _ in }
         try await SwiftPairTests.withPair(configuration: configuration, serverRegistry: registry) { _, client, _ in
             let before = metrics.counterTotal(label: "clever_frames_received_total", dimensions: Self.server)
             for _ in 0..<2000 { try client.connection.enqueueMessage("tick") }
             _ = try await client.connection.request("echo")
-            #expect(await Self.eventually {
+            #expect(await factory.wait {
                 metrics.counterTotal(label: "clever_frames_received_total", dimensions: Self.server) - before >= 2001
             })
             let received = try metrics.expectCounter("clever_frames_received_total", Self.server)

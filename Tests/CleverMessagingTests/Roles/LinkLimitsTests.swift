@@ -40,13 +40,13 @@ struct LinkLimitsTests {
             let port = try #require(try await station.server.localAddress().port)
             // Warm up once, so that what is measured afterwards is the links, not first-use allocations.
             for channel in try await Self.idleLinks(50, port: port) { try await channel.closeFuture.get() }
-            #expect(await pollUntil { station.server.connections.isEmpty })
+            #expect(await station.server.waitForConnectionCount { $0 == 0 })
             let before = Self.residentBytes()
 
             let channels = try await Self.idleLinks(2000, port: port)
             // Every one is closed by the server (none of them said a word).
             for channel in channels { try await channel.closeFuture.get() }
-            #expect(await pollUntil { station.server.connections.isEmpty })
+            #expect(await station.server.waitForConnectionCount { $0 == 0 })
             #expect(station.drones.isEmpty)
             let timedOut = await events(2000, in: refusals, within: .seconds(30)) { $0.reason.rawValue == "timed_out" }
             #expect(timedOut)
@@ -62,9 +62,9 @@ struct LinkLimitsTests {
     @Test("a link that floods frames is cut with a warning naming it; another link on the same server is unaffected")
     func floodCut() async throws {
         let log = LogMessages()
-        let calls = NIOLockedValueBox(0)
+        let calls = Watched(0)
         let registry = HandlerRegistry()
-        registry.onAction("telemetry") { _, _, _ in calls.withLockedValue { $0 += 1 } }
+        registry.onAction("telemetry") { _, _, _ in calls.update { $0 += 1 } }
         var configuration = ConnectionConfiguration()
         configuration.inboundFrameLimit = FrameRateLimit(framesPerSecond: 200)
         let server = MessagingServer(host: "127.0.0.1", port: 0, registry: registry, configuration: configuration, logger: log.logger("clever.server"))
@@ -85,14 +85,14 @@ struct LinkLimitsTests {
             try await flooder.closeFuture.get()
             let warning = "peer (127.0.0.1:\(flooderPort)) sent more than 200 frames/s; link closed"
             #expect(await log.wait(for: warning), "\(log.messages.value.suffix(5))")
-            let flooded = calls.withLockedValue { $0 }
+            let flooded = calls.value
             // The burst (200) and what refilled between reads went through; the rest never did.
             #expect(flooded < 5000)
 
             // The calm link goes on as before.
             _ = try await calm.connection.send("telemetry")
-            #expect(await pollUntil { calls.withLockedValue { $0 } == flooded + 1 })
-            #expect(await pollUntil { server.connections.count == 1 })
+            #expect(await calls.wait { $0 == flooded + 1 })
+            #expect(await server.waitForConnectionCount { $0 == 1 })
             calm.shutdown()
             server.shutdown()
             try await group.waitForAll()

@@ -119,10 +119,9 @@ struct RequestAllTests {
             #expect(await Self.asked.wait(timeout: .seconds(20)) { $0.isSuperset(of: ["cancel-a", "cancel-slow"]) })
             #expect(try await a.request("id") == "cancel-a")
             // The station measures each drone's clock on connect: those requests are done first.
-            let measured = ContinuousClock.now + .seconds(10)
-            while station.clockOffsets.count < 2 || slow.pendingRequestCount > 1, ContinuousClock.now < measured {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            // An offset is recorded once its last exchange's reply was taken off the pending table.
+            try await station.waitForClockOffset(of: "cancel-a", timeout: .seconds(10))
+            try await station.waitForClockOffset(of: "cancel-slow", timeout: .seconds(10))
             #expect(slow.pendingRequestCount == 1)
             #expect(a.pendingRequestCount == 0)
             task.cancel()

@@ -26,9 +26,9 @@ struct AuthenticationTests {
     ///
     /// Its identify timeout is far longer than the default 2 s: these tests are about who is let in,
     /// and a parallel test run on a loaded machine can hold a drone's `id` answer for seconds.
-    static func station(_ store: TokenStore, calls: NIOLockedValueBox<Int>) -> GroundStation {
+    static func station(_ store: TokenStore, calls: Watched<Int>) -> GroundStation {
         let registry = HandlerRegistry()
-        registry.onAction("telemetry") { _, _, _ in calls.withLockedValue { $0 += 1 } }
+        registry.onAction("telemetry") { _, _, _ in calls.update { $0 += 1 } }
         var configuration = ConnectionConfiguration()
         configuration.handshake.insert(TokenServerStage.Factory(store: store), at: 0)
         return GroundStation(
@@ -38,7 +38,7 @@ struct AuthenticationTests {
 
     @Test("the right token: the drone is identified and its actions reach the handler")
     func rightToken() async throws {
-        let calls = NIOLockedValueBox(0)
+        let calls = Watched(0)
         let station = Self.station(TokenStore(sharedToken: "fleet-secret"), calls: calls)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await station.run() }
@@ -49,7 +49,7 @@ struct AuthenticationTests {
             #expect(station.connection(for: "copter-1")?.handshakeResult(TokenServerStage.Authenticated.self)?.id == "copter-1")
             try await drone.connection.waitUntilConnected()
             _ = try await drone.connection.send("telemetry")
-            #expect(await pollUntil { calls.withLockedValue { $0 } == 1 })
+            #expect(await calls.wait { $0 == 1 })
             drone.shutdown()
             station.shutdown()
             try await group.waitForAll()
@@ -58,7 +58,7 @@ struct AuthenticationTests {
 
     @Test("a wrong token: authentication_failed on both sides, the handler never called, the drone backs off")
     func wrongToken() async throws {
-        let calls = NIOLockedValueBox(0)
+        let calls = Watched(0)
         let station = Self.station(TokenStore(sharedToken: "fleet-secret"), calls: calls)
         let refusals = station.server.refusals()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -84,7 +84,7 @@ struct AuthenticationTests {
             counting.cancel()
             #expect(counted.value <= 7, "\(counted.value) refusals in 1.5 s")
             #expect(station.drones.isEmpty)
-            #expect(calls.withLockedValue { $0 } == 0)
+            #expect(calls.value == 0)
             drone.shutdown()
             station.shutdown()
             try await group.waitForAll()
@@ -93,7 +93,7 @@ struct AuthenticationTests {
 
     @Test("no token: refused with authentication_required; nothing reaches a handler")
     func noToken() async throws {
-        let calls = NIOLockedValueBox(0)
+        let calls = Watched(0)
         let station = Self.station(TokenStore(sharedToken: "fleet-secret"), calls: calls)
         let refusals = station.server.refusals()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -109,7 +109,7 @@ struct AuthenticationTests {
             let refusal = await firstEvent(in: refusals)
             #expect(refusal?.reason.rawValue == "authentication_required")
             #expect(station.drones.isEmpty)
-            #expect(calls.withLockedValue { $0 } == 0)
+            #expect(calls.value == 0)
             drone.shutdown()
             station.shutdown()
             try await group.waitForAll()
@@ -118,7 +118,7 @@ struct AuthenticationTests {
 
     @Test("a raw peer that speaks like a reference drone is refused with authentication_required, and sent nothing")
     func referencePeer() async throws {
-        let calls = NIOLockedValueBox(0)
+        let calls = Watched(0)
         let station = Self.station(TokenStore(sharedToken: "fleet-secret"), calls: calls)
         let refusals = station.server.refusals()
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -138,7 +138,7 @@ struct AuthenticationTests {
             #expect(refusal?.reason.rawValue == "authentication_required")
             try await channel.closeFuture.get()
             #expect(received.withLockedValue { $0 } == 0)
-            #expect(calls.withLockedValue { $0 } == 0)
+            #expect(calls.value == 0)
             station.shutdown()
             try await group.waitForAll()
         }
@@ -146,7 +146,7 @@ struct AuthenticationTests {
 
     @Test("per-drone tokens: the token of copter-1 used to identify as copter-2 is refused")
     func anotherDronesToken() async throws {
-        let calls = NIOLockedValueBox(0)
+        let calls = Watched(0)
         let store = TokenStore(tokens: ["copter-1": "one", "copter-2": "two"])
         let station = Self.station(store, calls: calls)
         let refusals = station.server.refusals()
@@ -186,15 +186,4 @@ final class ByteCounter: ChannelInboundHandler, Sendable {
         let bytes = unwrapInboundIn(data).readableBytes
         count.withLockedValue { $0 += bytes }
     }
-}
-
-/// Waits until `condition` holds, looking every 10 ms (for counts kept outside a `Watched`).
-/// - Returns: whether it held within `timeout`.
-func pollUntil(timeout: Duration = .seconds(10), _ condition: @escaping @Sendable () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }

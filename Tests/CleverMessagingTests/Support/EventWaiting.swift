@@ -144,3 +144,12 @@ final class LogMessages: Sendable {
         }
     }
 }
+
+extension MessagingServer {
+    /// Waits until the number of connections satisfies `condition`, woken by each
+    /// link that comes or goes (no polling; the timeout is only a deadline).
+    /// - Returns: whether it held within `timeout`.
+    func waitForConnectionCount(timeout: Duration = .seconds(10), _ condition: @escaping @Sendable (Int) -> Bool) async -> Bool {
+        await waiters.wait(timeout: timeout) { [weak self] in condition(self?.connections.count ?? 0) }
+    }
+}
