@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .library(name: "CleverMessaging", targets: ["CleverMessaging"]),
         .executable(name: "clever-msg", targets: ["clever-msg"]),
+        // The benches' workloads, for the allocation-counting benchmarks of `Benchmarks/`.
+        .library(name: "CleverBench", targets: ["CleverBench"]),
         .executable(name: "clever-fuzz", targets: ["clever-fuzz"]),
     ],
     dependencies: [
