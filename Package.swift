@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CleverMessaging", targets: ["CleverMessaging"]),
+        .library(name: "CleverDrone", targets: ["CleverDrone"]),
         .executable(name: "clever-msg", targets: ["clever-msg"]),
         .executable(name: "clever-fuzz", targets: ["clever-fuzz"]),
     ],
@@ -48,6 +49,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "CleverDrone",
+            dependencies: [
+                "CleverMessaging",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "CleverBench",
             dependencies: [
                 "CleverMessaging",
@@ -70,6 +80,7 @@ let package = Package(
             name: "clever-msg",
             dependencies: [
                 "CleverMessaging",
+                "CleverDrone",
                 "CleverBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -120,6 +131,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CleverDroneTests",
+            dependencies: ["CleverDrone", "CleverMessaging"],
             swiftSettings: strictSettings
         ),
     ],
