@@ -98,7 +98,7 @@ public struct DroneConfigSpec: Sendable, Hashable {
     }
 
     private static func kind(of check: String) -> Kind {
-        switch check.prefix { $0 != "(" } {
+        switch check.prefix(while: { $0 != "(" }) {
         case "float": return .float
         case "integer": return .integer
         case "boolean": return .boolean

@@ -20,16 +20,16 @@ extension DroneModel {
         case "pause":
             queue.pause()
         case "resume":
-            queue.resume(at: kwargs["time"].flatMap(Self.number) ?? 0)
+            queue.resume(at: kwargs["time"].flatMap(Self.number) ?? 0, now: now)
             advance(to: now)
         case "stop":
             queue.reset()
         case "land":
             queue.reset()
-            queue.add(.land, at: 0)
+            queue.add(.land, at: 0, now: now)
         case "disarm":
             queue.reset()
-            queue.add(.disarm, at: -5)
+            queue.add(.disarm, at: -5, now: now)
         case "emergency_land":
             guard flight.armed, flight.mode == "OFFBOARD" else { return [] }
             queue.reset()
@@ -38,10 +38,10 @@ extension DroneModel {
             flight.disarmAt = now + duration
         case "takeoff":
             leds = [255, 0, 0]
-            queue.add(.takeoff, at: 0)
+            queue.add(.takeoff, at: 0, now: now)
         case "takeoff_z":
             guard let z = kwargs["z"].flatMap(Self.number), !z.isNaN else { return [] }
-            queue.add(.reachPoint(x: here.x, y: here.y, z: z), at: 0)
+            queue.add(.reachPoint(x: here.x, y: here.y, z: z), at: 0, now: now)
         case "led_test":
             leds = [255, 255, 255]
         case "led_fill":
@@ -93,10 +93,10 @@ extension DroneModel {
         guard !frames.isEmpty else { return }
         var time = start
         for frame in frames {
-            queue.add(.executeFrame(frame), at: time)
+            queue.add(.executeFrame(frame), at: time, now: now)
             time += frame.delay
         }
-        queue.add(.turnOffLED, at: time)
+        queue.add(.turnOffLED, at: time, now: now)
         advance(to: now)
     }
 

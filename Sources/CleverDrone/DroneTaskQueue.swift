@@ -25,7 +25,9 @@ public struct DroneTaskQueue: Sendable, Hashable {
     ///   - kind: what it does.
     ///   - timestamp: when it is due (Unix seconds; 0 or less: at once).
     ///   - priority: orders tasks due at the same time (default 0).
-    public mutating func add(_ kind: DroneTask.Kind, at timestamp: Double, priority: Int = 0) {
+    ///   - now: the drone's clock: the task starts no earlier.
+    public mutating func add(_ kind: DroneTask.Kind, at timestamp: Double, priority: Int = 0, now: Double) {
+        if runningUntil == nil { freeAt = max(freeAt, now) }
         counter += 1
         let task = DroneTask(timestamp: timestamp, priority: priority, counter: counter, kind: kind)
         let index = tasks.firstIndex { task.precedes($0) } ?? tasks.endIndex
@@ -51,8 +53,11 @@ public struct DroneTaskQueue: Sendable, Hashable {
     }
 
     /// Resumes; a `time` later than the head task's timestamp shifts every remaining task by the difference.
-    /// - Parameter time: the resume instant (Unix seconds; 0: no shift).
-    public mutating func resume(at time: Double) {
+    /// - Parameters:
+    ///   - time: the resume instant (Unix seconds; 0: no shift).
+    ///   - now: the drone's clock: no task starts earlier.
+    public mutating func resume(at time: Double, now: Double) {
+        freeAt = max(freeAt, now)
         if let head = tasks.first, time > head.timestamp { shift = time - head.timestamp }
         isPaused = false
     }
