@@ -10,8 +10,8 @@ import NIOConcurrencyHelpers
 /// drone's clock (``Connection/clockTime``), so a `--clock-offset` drone
 /// runs its timed starts by its own time.
 public final class VirtualFleet: Sendable {
-    /// Called after each action a drone handled: (drone, action, kwargs).
-    public typealias ActionReport = @Sendable (VirtualDrone, String, JSONObject) -> Void
+    /// Called after each action a drone handled: (drone, action, args, kwargs).
+    public typealias ActionReport = @Sendable (VirtualDrone, String, [JSONValue], JSONObject) -> Void
 
     /// The registry to give each drone's ``MessagingClient``.
     public let registry: HandlerRegistry
@@ -69,12 +69,12 @@ public final class VirtualFleet: Sendable {
                 }
             }
         }
-        registry.onAnyAction { connection, action, _, kwargs in
+        registry.onAnyAction { connection, action, args, kwargs in
             guard let drone = drone(connection) else { return }
             let time = connection.clockTime
             let effects = drone.withModel { $0.handleAction(action, kwargs: kwargs, at: time) }
             drone.perform(effects, on: connection)
-            report?(drone, action, kwargs)
+            report?(drone, action, args, kwargs)
         }
         registry.onFileReceived { connection, path, _ in drone(connection)?.fileReceived(at: path) }
     }

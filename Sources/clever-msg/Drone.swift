@@ -80,9 +80,9 @@ struct Drone: AsyncParsableCommand {
         } catch {
             throw ValidationError("--root \(root ?? ""): \(error)")
         }
-        let fleet = VirtualFleet { _, action, kwargs in
-            printer.print(["action": .string(action), "args": [], "kwargs": .object(kwargs)],
-                          text: "action \(action) args=[] kwargs=\(JSONValue.object(kwargs))")
+        let fleet = VirtualFleet { _, action, args, kwargs in
+            printer.print(["action": .string(action), "args": .array(args), "kwargs": .object(kwargs)],
+                          text: "action \(action) args=\(JSONValue.array(args)) kwargs=\(JSONValue.object(kwargs))")
         }
         let drone = VirtualDrone(id: id, sandbox: sandbox, gitVersion: gitVersion)
         fleet.registry.onTimedStart { _, start in

@@ -94,10 +94,10 @@ struct Swarm: AsyncParsableCommand {
         let out = LinePrinter(json: json, clearsLine: isTerminal)
         let tally = ActionTally(total: count, out: out)
         let roots = try SwarmFiles(root: root)
-        let fleet = VirtualFleet { drone, action, kwargs in
+        let fleet = VirtualFleet { drone, action, args, kwargs in
             if verbose {
                 let id = drone.id
-                out.print(["id": .string(id), "action": .string(action), "args": [], "kwargs": .object(kwargs)], text: "\(id): \(action)")
+                out.print(["id": .string(id), "action": .string(action), "args": .array(args), "kwargs": .object(kwargs)], text: "\(id): \(action)")
             }
             tally.record(action)
         }
