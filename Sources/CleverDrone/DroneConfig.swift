@@ -120,3 +120,33 @@ public struct DroneConfig: Sendable, Hashable {
         }
     }
 }
+
+extension DroneConfig {
+    /// Reads `config/client.ini` text as the reference loads it with its spec: every value
+    /// converted to its option's type, options missing from the text at their defaults.
+    /// - Parameters:
+    ///   - iniText: the file's text (`key = value` lines under `[SECTION]` and `[[SUBSECTION]]` headers).
+    ///   - spec: the options (default: the reference drone's).
+    /// - Throws: ``DroneConfigValue/Invalid`` when a value does not validate.
+    public init(iniText: String, spec: DroneConfigSpec = .reference) throws(DroneConfigValue.Invalid) {
+        var root = JSONObject()
+        var section: [String] = []
+        for raw in iniText.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.trimmingSpaces()
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("[") {
+                let depth = line.prefix { $0 == "[" }.count
+                section = Array(section.prefix(depth - 1)) + [line.filter { $0 != "[" && $0 != "]" }.trimmingSpaces()]
+                continue
+            }
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            var value = line[line.index(after: equals)...].trimmingSpaces()
+            if let hash = value.firstIndex(of: "#") { value = value[..<hash].trimmingSpaces() }
+            if value.count >= 2, (value.hasPrefix("'") && value.hasSuffix("'")) || (value.hasPrefix("\"") && value.hasSuffix("\"")) {
+                value = String(value.dropFirst().dropLast())
+            }
+            DroneConfigSpec.insert(.string(value), at: section, name: line[..<equals].trimmingSpaces(), into: &root)
+        }
+        self = try DroneConfig(spec: spec).writing(root, mode: .rewrite)
+    }
+}

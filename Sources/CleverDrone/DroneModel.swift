@@ -211,6 +211,15 @@ public struct DroneModel: Sendable, Hashable {
         }
     }
 
+    /// `config/client.ini` changed (a push): reloads it; a file that does not validate changes nothing.
+    /// - Parameter text: the file's text, or `nil` when it cannot be read.
+    public mutating func configFileChanged(_ text: String?) {
+        guard let text, let loaded = try? DroneConfig(iniText: text, spec: config.spec) else { return }
+        config = loaded
+        animation.apply(config)
+        clientID = resolvedID()
+    }
+
     /// Replaces the configuration and re-derives what follows from it.
     mutating func adopt(_ newConfig: DroneConfig) -> [DroneEffect] {
         config = newConfig

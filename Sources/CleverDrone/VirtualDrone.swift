@@ -68,11 +68,16 @@ public final class VirtualDrone: Sendable {
         }
     }
 
-    /// A file was pushed: a new `animation.csv` is loaded.
+    /// A file was pushed: a new `animation.csv` or `config/client.ini` is loaded (the reference's file watcher, DRONE.md §6.2).
     /// - Parameter path: the absolute path written.
     public func fileReceived(at path: String) {
-        guard let sandbox, path == sandbox.animationPath else { return }
-        let text = sandbox.read(path)
-        model.withLockedValue { $0.animationChanged(text) }
+        guard let sandbox else { return }
+        if path == sandbox.animationPath {
+            let text = sandbox.read(path)
+            model.withLockedValue { $0.animationChanged(text) }
+        } else if path == sandbox.configPath {
+            let text = sandbox.read(path)
+            model.withLockedValue { $0.configFileChanged(text) }
+        }
     }
 }

@@ -96,6 +96,21 @@ struct DroneModelTests {
         #expect(model.config.string("config_name") == "client")
     }
 
+    @Test("client.ini text round-trips; a pushed one is loaded, one that does not validate is not")
+    func iniFile() throws {
+        var config = DroneConfig()
+        try config.set("FLIGHT_takeoff_height", 1.5)
+        try config.set("ANIMATION_OUTPUT_land", true)
+        try config.set("ANIMATION_private_offset", [1.0, 2.0, 0.0])
+        #expect(try DroneConfig(iniText: config.iniText) == config)
+        var model = Self.drone()
+        model.configFileChanged("config_name = rehearsal\n[FLIGHT]\ntakeoff_height = 2 # metres\n")
+        #expect(model.config.string("config_name") == "rehearsal")
+        #expect(model.config.double("FLIGHT_takeoff_height") == 2)
+        model.configFileChanged("[SERVER]\nport = many\n")
+        #expect(model.config.string("config_name") == "rehearsal")
+    }
+
     @Test("calibration and parameter loads answer after a simulated delay, never left pending")
     func slowRequests() {
         var model = Self.drone()
