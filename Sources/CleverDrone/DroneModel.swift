@@ -5,7 +5,7 @@ import CleverMessaging
 /// clock — and replies, telemetry records and ``DroneEffect``s out.
 ///
 /// A value type without I/O: time is always an argument (Unix seconds on the
-/// drone's own clock, ``Connection/clockTime``), files come in as text, and
+/// drone's own clock, `Connection.clockTime`), files come in as text, and
 /// writes and restarts go out as effects for the host (``VirtualDrone``) to perform.
 public struct DroneModel: Sendable, Hashable {
     /// The host name `/hostname` resolves to (the id a drone is given).

@@ -33,7 +33,7 @@ public struct DroneSandbox: Sendable, Hashable {
     /// The policy that confines the drone's file pushes and pulls to the sandbox; `..` is
     /// resolved by text, as `<clover_dir>/../aruco_pose/…` needs, and must stay inside.
     /// - Returns: the policy.
-    /// - Throws: ``FilePolicyError`` when the folder is gone.
+    /// - Throws: `FilePolicyError` when the folder is gone.
     public func filePolicy() throws -> FilePolicy {
         var policy = try FilePolicy(allowedRoots: [root])
         policy.resolvesParentReferences = true

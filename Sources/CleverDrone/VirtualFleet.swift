@@ -1,19 +1,19 @@
 import CleverMessaging
 import NIOConcurrencyHelpers
 
-/// Simulated drones on one ``HandlerRegistry``: one drone or thousands in a
-/// process, each on its own ``MessagingClient`` connection, found by the
+/// Simulated drones on one `HandlerRegistry`: one drone or thousands in a
+/// process, each on its own `MessagingClient` connection, found by the
 /// connection's number (an array index, no hashing) on every frame.
 ///
 /// It registers the reference drone's requests (DRONE.md §2) and one handler
 /// for every action (§3), and loads pushed animations. Each event reads the
-/// drone's clock (``Connection/clockTime``), so a `--clock-offset` drone
+/// drone's clock (`Connection.clockTime`), so a `--clock-offset` drone
 /// runs its timed starts by its own time.
 public final class VirtualFleet: Sendable {
     /// Called after each action a drone handled: (drone, action, args, kwargs).
     public typealias ActionReport = @Sendable (VirtualDrone, String, [JSONValue], JSONObject) -> Void
 
-    /// The registry to give each drone's ``MessagingClient``.
+    /// The registry to give each drone's `MessagingClient`.
     public let registry: HandlerRegistry
     private let drones = NIOLockedValueBox<[VirtualDrone?]>([])
 
@@ -82,7 +82,7 @@ public final class VirtualFleet: Sendable {
     /// Puts `drone` on `connection`: the frames that arrive on it are the drone's.
     /// - Parameters:
     ///   - drone: the drone.
-    ///   - connection: its client's connection (``MessagingClient/connection``).
+    ///   - connection: its client's connection (`MessagingClient.connection`).
     public func add(_ drone: VirtualDrone, on connection: Connection) {
         drones.withLockedValue { all in
             if all.count <= connection.number { all.append(contentsOf: repeatElement(nil, count: connection.number + 1 - all.count)) }
