@@ -25,7 +25,7 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "This drone's id (default: copter-<pid>).")
     var id: String?
 
-    @Option(help: "The directory pushed files go to and pulls are served from (default: none, every file push and pull is refused).")
+    @Option(help: "The drone's sandbox (created): its animation.csv, temp.params, config/client.ini and clover_dir; pushes and pulls stay inside it (default: none, every file push and pull is refused).")
     var root: String?
 
     @Option(help: "Listen for the server's discovery beacon on this UDP port when it cannot be reached.")
