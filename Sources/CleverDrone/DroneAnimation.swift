@@ -11,10 +11,39 @@ public struct DroneAnimation: Sendable, Hashable {
     public private(set) var state: String
     /// The frames as read, yaw set from the configuration.
     public private(set) var frames: [AnimationFrame] = []
+    /// The frame lists without the drone's own x and y offset, shared by every drone
+    /// whose configuration differs only there (a fleet spread on a grid).
+    private var baseFly: [AnimationFrame] = []
+    private var baseTakeoff: [AnimationFrame] = []
+    /// The configuration values the base lists were derived with.
+    private var derivedWith: [Double]?
+    /// The drone's own x and y offset (`ANIMATION_private_offset`), added when the frames are read.
+    private var lowestZ = Double.nan
+    private var ownX = 0.0
+    private var ownY = 0.0
+
     /// The frames the `fly` start action executes.
-    public private(set) var flyFrames: [AnimationFrame] = []
+    public var flyFrames: [AnimationFrame] { shifted(baseFly) }
     /// The frames the `takeoff` start action executes.
-    public private(set) var takeoffFrames: [AnimationFrame] = []
+    public var takeoffFrames: [AnimationFrame] { shifted(baseTakeoff) }
+
+    private func shifted(_ frames: [AnimationFrame]) -> [AnimationFrame] {
+        guard ownX != 0 || ownY != 0 else { return frames }
+        return frames.map { frame in
+            var f = frame
+            f.x += ownX
+            f.y += ownY
+            return f
+        }
+    }
+
+    /// Everything of the configuration the base lists depend on.
+    private static func derivation(_ config: DroneConfig) -> [Double] {
+        let flags = ["static_begin", "takeoff", "route", "land", "static_end"].map { config.bool("ANIMATION_OUTPUT_\($0)") ? 1.0 : 0.0 }
+        return config.vector("ANIMATION_ratio") + config.vector("ANIMATION_common_offset") + [config.vector("ANIMATION_private_offset")[2]]
+            + [config.double("ANIMATION_takeoff_level"), config.double("FLIGHT_arming_time"), config.double("FLIGHT_takeoff_time"),
+               config.double("FLIGHT_reach_first_point_time"), config.double("FLIGHT_land_delay")] + flags
+    }
 
     /// No animation file.
     public static let missing = DroneAnimation(id: nil, state: "File animation.csv can't be opened")
@@ -82,15 +111,20 @@ public struct DroneAnimation: Sendable, Hashable {
     /// - Parameter config: the new configuration.
     public mutating func apply(_ config: DroneConfig) {
         guard !frames.isEmpty else { return }
+        let own = config.vector("ANIMATION_private_offset")
+        ownX = own[0]
+        ownY = own[1]
+        let key = Self.derivation(config)
+        guard key != derivedWith else { return }
+        derivedWith = key
         let parts = DroneAnimationParts(frames: frames)
         let ratio = config.vector("ANIMATION_ratio")
         let common = config.vector("ANIMATION_common_offset")
-        let own = config.vector("ANIMATION_private_offset")
         let level = config.double("ANIMATION_takeoff_level")
         var moved = frames.map { frame -> AnimationFrame in
             var f = frame
-            f.x = ratio[0] * f.x + common[0] + own[0]
-            f.y = ratio[1] * f.y + common[1] + own[1]
+            f.x = ratio[0] * f.x + common[0]
+            f.y = ratio[1] * f.y + common[1]
             f.z = ratio[2] * f.z + common[2] + own[2]
             return f
         }
@@ -136,8 +170,9 @@ public struct DroneAnimation: Sendable, Hashable {
         }
         Self.markLanding(&fly, delay: config.double("FLIGHT_land_delay"))
         Self.markLanding(&takeoff, delay: config.double("FLIGHT_land_delay"))
-        flyFrames = fly
-        takeoffFrames = takeoff
+        baseFly = fly
+        baseTakeoff = takeoff
+        lowestZ = fly.map(\.z).min() ?? .nan
     }
 
     /// The last `fly` frame becomes `land`, preceded by a copy held `delay` seconds.
@@ -167,15 +202,14 @@ public struct DroneAnimation: Sendable, Hashable {
     ///   - fcuStatus: the FCU state.
     /// - Returns: the action.
     public func startAction(config: DroneConfig, z: Double, fcuStatus: String) -> String {
-        guard let first = flyFrames.first else { return "error: empty output frames" }
+        guard let first = baseFly.first else { return "error: empty output frames" }
         guard !z.isNaN else { return "error: bad copter height" }
         let groundSetting = config.string("ANIMATION_ground_level")
         guard let ground = groundSetting == "current" ? z : Double(groundSetting) else {
             return "error in [ANIMATION] ground_level parameter"
         }
-        let lowest = flyFrames.map(\.z).min() ?? first.z
-        if fcuStatus != "ACTIVE", ground - 0.2 > lowest {
-            return "error: animation is lower than ground level for \(formatted(ground - lowest))m"
+        if fcuStatus != "ACTIVE", ground - 0.2 > lowestZ {
+            return "error: animation is lower than ground level for \(formatted(ground - lowestZ))m"
         }
         let setting = config.string("ANIMATION_start_action")
         if setting == "fly" || setting == "takeoff" { return setting }
@@ -184,9 +218,12 @@ public struct DroneAnimation: Sendable, Hashable {
 
     /// The start point of the `fly` list and the seconds of `stand` frames before it.
     public var startPoint: (frame: AnimationFrame, delay: Double)? {
-        let standing = flyFrames.prefix { $0.action == .stand }
-        guard standing.count < flyFrames.count else { return nil }
-        return (flyFrames[standing.count], standing.reduce(0) { $0 + $1.delay })
+        let standing = baseFly.prefix { $0.action == .stand }
+        guard standing.count < baseFly.count else { return nil }
+        var start = baseFly[standing.count]
+        start.x += ownX
+        start.y += ownY
+        return (start, standing.reduce(0) { $0 + $1.delay })
     }
 
     private func formatted(_ value: Double) -> String {

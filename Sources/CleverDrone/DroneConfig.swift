@@ -17,6 +17,9 @@ public struct DroneConfig: Sendable, Hashable {
     /// The values by flattened key (`FLIGHT_takeoff_height`).
     private var values: [String: JSONValue]
 
+    /// The reference spec's defaults, made once (a fleet's drones share its storage until they change it).
+    public static let reference = DroneConfig(spec: .reference)
+
     /// A configuration of the spec's defaults.
     /// - Parameter spec: the options (default: the reference drone's).
     public init(spec: DroneConfigSpec = .reference) {

@@ -51,7 +51,7 @@ public struct DroneModel: Sendable, Hashable {
     ///   - gitVersion: the `git_version` it reports.
     ///   - config: its configuration (default: the reference's defaults).
     ///   - position: where it stands.
-    public init(hostname: String, cloverDirectory: String, gitVersion: String, config: DroneConfig = DroneConfig(),
+    public init(hostname: String, cloverDirectory: String, gitVersion: String, config: DroneConfig = .reference,
                 position: DroneFlight.Point = .init(x: 0, y: 0, z: 0)) {
         self.hostname = hostname
         self.cloverDirectory = cloverDirectory

@@ -22,7 +22,7 @@ public final class VirtualDrone: Sendable {
     ///   - offset: its animation offset (`ANIMATION_private_offset`), to spread a fleet's drones.
     public init(id: String, sandbox: DroneSandbox?, gitVersion: String, offset: [Double] = [0, 0, 0]) {
         self.sandbox = sandbox
-        var config = DroneConfig()
+        var config = DroneConfig.reference
         try? config.set("ANIMATION_private_offset", .array(offset.map(JSONValue.double)))
         var model = DroneModel(hostname: id, cloverDirectory: sandbox?.cloverDirectory ?? "/home/pi/catkin_ws/src/clover/clover",
                                gitVersion: gitVersion, config: config)
