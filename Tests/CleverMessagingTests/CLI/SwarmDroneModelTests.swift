@@ -36,4 +36,33 @@ struct SwarmDroneModelTests {
             #expect(await TelemetryTests.eventually(station) { station.connectedIDs.contains("renamed-2") }, "\(station.connectedIDs)")
         }
     }
+
+    @Test("a timed start arms every drone of a swarm and flies it (OFFBOARD, rising); land brings each down in AUTO.LAND and disarms it")
+    func startAndLand() async throws {
+        let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
+        try await GroundStationTests.withStation { station, port in
+            let swarm = try PythonPeer(
+                executable: binary, arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "4", "--telemetry-hz", "10"]
+            )
+            defer { swarm.terminate() }
+            try await station.waitForDrones(4, timeout: .seconds(20))
+            let ids = ["copter-1", "copter-2", "copter-3", "copter-4"]
+            let results = await station.start(at: WallClock.now + 0.5, action: "start", kwargs: [:], targets: ids)
+            #expect(results.succeeded == ids)
+            #expect(await TelemetryTests.eventually(station) {
+                ids.allSatisfy { id in
+                    let record = station.telemetry(of: id)?.record
+                    return record?["armed"] == true && record?["mode"] == "OFFBOARD" && (record?["current_position"]?[2]?.doubleValue ?? 0) > 0.3
+                }
+            })
+            _ = try await station.send("land", args: [], kwargs: [:], to: ids)
+            #expect(await TelemetryTests.eventually(station) { ids.allSatisfy { station.telemetry(of: $0)?.record["mode"] == "AUTO.LAND" } })
+            #expect(await TelemetryTests.eventually(station) {
+                ids.allSatisfy { id in
+                    let record = station.telemetry(of: id)?.record
+                    return record?["armed"] == false && record?["current_position"]?[2] == 0.0 && record?["last_task"] == "No task"
+                }
+            })
+        }
+    }
 }
