@@ -47,7 +47,8 @@ struct SwarmDroneModelTests {
             defer { swarm.terminate() }
             try await station.waitForDrones(4, timeout: .seconds(20))
             let ids = ["copter-1", "copter-2", "copter-3", "copter-4"]
-            let results = await station.start(at: WallClock.now + 0.5, action: "start", kwargs: [:], targets: ids)
+            _ = await station.measureClocks(of: ids)
+            let results = await station.start(at: WallClock.now + 2, action: "start", kwargs: [:], targets: ids)
             #expect(results.succeeded == ids)
             #expect(await TelemetryTests.eventually(station) {
                 ids.allSatisfy { id in
