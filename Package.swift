@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "CleverMessaging", targets: ["CleverMessaging"]),
+        .library(name: "CleverDrone", targets: ["CleverDrone"]),
         .executable(name: "clever-msg", targets: ["clever-msg"]),
         // The benches' workloads, for the allocation-counting benchmarks of `Benchmarks/`.
         .library(name: "CleverBench", targets: ["CleverBench"]),
@@ -50,6 +51,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "CleverDrone",
+            dependencies: [
+                "CleverMessaging",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "CleverBench",
             dependencies: [
                 "CleverMessaging",
@@ -72,6 +82,7 @@ let package = Package(
             name: "clever-msg",
             dependencies: [
                 "CleverMessaging",
+                "CleverDrone",
                 "CleverBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -122,6 +133,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CleverDroneTests",
+            dependencies: ["CleverDrone", "CleverMessaging"],
             swiftSettings: strictSettings
         ),
     ],

@@ -96,7 +96,8 @@ extension Bench {
             let start = NIODeadline.now()
             let swarm = try SwarmProcess(
                 arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--json"] + swarmArguments
-                    + (telemetryHz > 0 ? ["--telemetry-hz", "\(telemetryHz)"] : [])
+                    // Always given: a swarm's drones push at 1 Hz unless told otherwise, and a broadcast benchmark measures none.
+                    + ["--telemetry-hz", "\(telemetryHz)"]
                     + (pem.map { ["--tls-ca", $0.ca] } ?? [])
             )
             do {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CleverMessaging
 import Foundation
+import CleverDrone
 import Logging
 import NIOCore
 
@@ -9,8 +10,9 @@ struct Drone: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a simulated drone that connects to a ground station.",
         discussion: """
-            Answers id, time, clover_dir, telemetry and config; accepts file pushes and \
-            serves pulls inside --root; prints one line per action received, and one \
+            Behaves as a reference clever-show drone (DRONE.md): answers every request of \
+            the reference, pushes its telemetry record, flies its animation on a timed start; \
+            keeps its files in the sandbox --root (clover_dir is inside it); prints one line per action received, and one \
             when it starts connecting, connects, fails to connect (why, and when it retries) or \
             loses its link. Reconnects after a drop (every 2 s; after 3 failures it also \
             listens for a discovery beacon on --discover PORT when given).
@@ -23,7 +25,7 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "This drone's id (default: copter-<pid>).")
     var id: String?
 
-    @Option(help: "The directory pushed files go to and pulls are served from (default: none, every file push and pull is refused).")
+    @Option(help: "The drone's sandbox (created): its animation.csv, temp.params, config/client.ini and clover_dir; pushes and pulls stay inside it (default: none, every file push and pull is refused).")
     var root: String?
 
     @Option(help: "Listen for the server's discovery beacon on this UDP port when it cannot be reached.")
@@ -32,8 +34,11 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "Follow only --discover beacons signed with the key in this file (its first line); others are ignored with a warning.")
     var discoveryKey: String?
 
-    @Option(help: "Push the telemetry record this many times a second (default 0: none; the reference pushes at 1 Hz).")
-    var telemetryHz: Double = 0
+    @Option(help: "Push the telemetry record this many times a second (default: the config's TELEMETRY_frequency, 1 Hz, as the reference; 0: none).")
+    var telemetryHz: Double?
+
+    @Option(help: "The git_version the drone reports (the station colours any hash but its own red).")
+    var gitVersion: String = VirtualDrone.defaultGitVersion
 
     @Flag(help: "Print one JSON object per line.")
     var json = false
@@ -58,7 +63,7 @@ struct Drone: AsyncParsableCommand {
             throw ValidationError("--discovery-key checks discovery beacons: it needs --discover")
         }
         _ = TokenFiles.clientToken(tokenFile, json: json)
-        guard telemetryHz >= 0, telemetryHz <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
+        guard (telemetryHz ?? 1) >= 0, (telemetryHz ?? 1) <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
     }
 
     func run() async throws {
@@ -66,30 +71,37 @@ struct Drone: AsyncParsableCommand {
         let (host, port) = try parseHostPort(server, defaultPort: 25000)
         let tlsOptions = try tls.load()
         let id = self.id ?? "copter-\(ProcessInfo.processInfo.processIdentifier)"
-        let cloverDir = root ?? FileManager.default.currentDirectoryPath
         var logger = Logger(label: "clever.drone")
         logger.logLevel = verbose ? .debug : .error
         let printer = LinePrinter(json: json)
-        let behaviour = DroneBehaviour(root: cloverDir) { _, action, args, kwargs in
+        let sandbox: DroneSandbox?
+        do {
+            sandbox = try root.map { try DroneSandbox(directory: $0) }
+        } catch {
+            throw ValidationError("--root \(root ?? ""): \(error)")
+        }
+        let fleet = VirtualFleet { _, action, args, kwargs in
             printer.print(["action": .string(action), "args": .array(args), "kwargs": .object(kwargs)],
                           text: "action \(action) args=\(JSONValue.array(args)) kwargs=\(JSONValue.object(kwargs))")
         }
-        behaviour.onTimedStart { _, start in
+        let drone = VirtualDrone(id: id, sandbox: sandbox, gitVersion: gitVersion)
+        fleet.registry.onTimedStart { _, start in
             printer.print(TimedStartLine.json(start, id: id), text: TimedStartLine.text(start, id: id))
         }
-        behaviour.registry.onFileReceived { _, path, bytes in
+        fleet.registry.onFileReceived { connection, path, bytes in
+            fleet.drone(on: connection)?.fileReceived(at: path)
             printer.print(["file": .string(path), "bytes": .integer(Int(bytes))], text: "file \(path) (\(bytes) bytes)")
         }
         var configuration = ConnectionConfiguration()
         configuration.clockOffset = .seconds(clockOffset)
-        if let root {
-            configuration.filePolicy = try FilePolicy(allowedRoots: [root])
+        if let sandbox {
+            configuration.filePolicy = try sandbox.filePolicy()
         }
         if let token = TokenFiles.clientToken(tokenFile, json: json) {
             configuration.handshake.insert(TokenClientStage.Factory(token: token, id: id), at: 0)
         }
-        let client = MessagingClient(host: host, port: port, registry: behaviour.registry, configuration: configuration, logger: logger, tls: tlsOptions)
-        behaviour.assign(id: id, to: client.connection)
+        let client = MessagingClient(host: host, port: port, registry: fleet.registry, configuration: configuration, logger: logger, tls: tlsOptions)
+        fleet.add(drone, on: client.connection)
         printer.print(["drone": .string(id), "server": .string("\(host):\(port)")], text: "drone \(id) → \(host):\(port)")
         if root == nil {
             printer.print(["files": "refused", "reason": "no --root given"], text: "no --root given: file pushes and pulls are refused")
@@ -97,11 +109,10 @@ struct Drone: AsyncParsableCommand {
         let events = client.events()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await LinkEventPrinter(out: printer).printAll(events) }
-            if telemetryHz > 0 {
+            if telemetryHz != 0 {
                 // Ends when the client is shut down and its connection closed.
-                group.addTask {
-                    await client.pushTelemetry(every: TelemetryPublisher(hertz: telemetryHz).period) { behaviour.telemetry(of: client.connection) }
-                }
+                let period = telemetryHz.map { TelemetryPublisher(hertz: $0).period }
+                group.addTask { await fleet.pushTelemetry([client.connection], every: period) }
             }
             if let discover {
                 // Ignored beacons (a wrong or missing key) are worth a warning even when the rest is quiet.

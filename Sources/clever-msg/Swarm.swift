@@ -1,5 +1,6 @@
 import ArgumentParser
 import CleverBench
+import CleverDrone
 import CleverMessaging
 import Foundation
 import Logging
@@ -12,8 +13,9 @@ struct Swarm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run N simulated drones in one process against a ground station (rehearsals, load tests).",
         discussion: """
-            Each drone behaves like `clever-msg drone`: it answers id, time, clover_dir, \
-            telemetry and config and reconnects after a drop. Actions are counted and \
+            Each drone behaves like `clever-msg drone`: a simulated reference drone \
+            (DRONE.md) that pushes its telemetry, answers every request, flies its \
+            animation on a timed start and reconnects after a drop. Actions are counted and \
             reported once all drones have one (one line per action name and count). \
             One progress line tells how many drones are connected (rewritten in place \
             on a terminal, at most a line a second through a pipe); a summary follows \
@@ -55,11 +57,14 @@ struct Swarm: AsyncParsableCommand {
     @Flag(help: "Print every action received (one line per drone and action).")
     var verbose = false
 
-    @Option(help: "Give each drone its own directory ROOT/ID (created) for file pushes and pulls (default: none, every file push and pull is refused).")
+    @Option(help: "Give each drone its own sandbox ROOT/ID (created): its animation.csv, config/client.ini, and clover_dir inside it; pushes and pulls stay in it (default: none, every file push and pull is refused).")
     var root: String?
 
-    @Option(help: "Every drone pushes its telemetry record this many times a second (default 0: none; the reference pushes at 1 Hz). One task drives every drone's pushes.")
-    var telemetryHz: Double = 0
+    @Option(help: "Every drone pushes its telemetry record this many times a second (default: TELEMETRY_frequency, 1 Hz, as the reference; 0: none). One task drives every drone's pushes.")
+    var telemetryHz: Double?
+
+    @Option(help: "The git_version every drone reports (the station colours any hash but its own red).")
+    var gitVersion: String = VirtualDrone.defaultGitVersion
 
     @OptionGroup(title: "TLS (one client certificate, if any, for every drone)")
     var tls: ClientTLSArguments
@@ -67,7 +72,7 @@ struct Swarm: AsyncParsableCommand {
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
-        guard telemetryHz >= 0, telemetryHz <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
+        guard (telemetryHz ?? 1) >= 0, (telemetryHz ?? 1) <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
         try TimedStartLine.checkClockOffset(clockOffsetSpread, option: "--clock-offset-spread")
         _ = TokenFiles.clientToken(tokenFile, json: json)
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
@@ -89,14 +94,15 @@ struct Swarm: AsyncParsableCommand {
         let out = LinePrinter(json: json, clearsLine: isTerminal)
         let tally = ActionTally(total: count, out: out)
         let roots = try SwarmFiles(root: root)
-        let behaviour = DroneBehaviour(root: FileManager.default.currentDirectoryPath, cloverDir: roots?.directory(for:)) { id, action, args, kwargs in
+        let fleet = VirtualFleet { drone, action, args, kwargs in
             if verbose {
+                let id = drone.id
                 out.print(["id": .string(id), "action": .string(action), "args": .array(args), "kwargs": .object(kwargs)], text: "\(id): \(action)")
             }
             tally.record(action)
         }
         let starts = TimedStartTally(total: count, out: out)
-        behaviour.onTimedStart { id, start in starts.record(start, id: id) }
+        fleet.registry.onTimedStart { connection, start in starts.record(start, id: fleet.drone(on: connection)?.id ?? "copter") }
         var logger = Logger(label: "clever.swarm")
         logger.logLevel = .critical
         var configuration = ConnectionConfiguration()
@@ -111,14 +117,18 @@ struct Swarm: AsyncParsableCommand {
         let token = TokenFiles.clientToken(tokenFile, json: json)
         let clients = try (1...count).map { n in
             var configuration = configuration
-            if let roots { configuration.filePolicy = try roots.policy(for: "\(idPrefix)-\(n)") }
+            let id = "\(idPrefix)-\(n)"
+            let sandbox = try roots?.sandbox(for: id)
+            if let sandbox { configuration.filePolicy = try sandbox.filePolicy() }
             configuration.clockOffset = TimedStartLine.clockOffset(drone: n, spread: clockOffsetSpread)
             if let token { configuration.handshake.insert(TokenClientStage.Factory(token: token, id: "\(idPrefix)-\(n)"), at: 0) }
             let client = MessagingClient(
-                host: host, port: port, registry: behaviour.registry, configuration: configuration, reconnectPolicy: policy,
+                host: host, port: port, registry: fleet.registry, configuration: configuration, reconnectPolicy: policy,
                 connectLimiter: limiter, logger: logger, timers: timers, tls: tlsOptions
             )
-            behaviour.assign(id: "\(idPrefix)-\(n)", to: client.connection)
+            // Drones a metre apart, ten to a row, so that their animations do not overlap.
+            let offset = [Double((n - 1) % 10), Double((n - 1) / 10), 0]
+            fleet.add(VirtualDrone(id: id, sandbox: sandbox, gitVersion: gitVersion, offset: offset), on: client.connection)
             return client
         }
         let progress = SwarmProgress(count: count, out: out, isTerminal: isTerminal && !json)
@@ -138,13 +148,10 @@ struct Swarm: AsyncParsableCommand {
             defer { drawing.cancel() }
             group.addTask {
                 await withTaskGroup(of: Void.self) { pushing in
-                    if telemetryHz > 0 {
+                    if telemetryHz != 0 {
                         // One task pushes every drone's record (no timer per drone), until the swarm stops.
-                        pushing.addTask {
-                            await TelemetryPublisher(hertz: telemetryHz).run(clients.map(\.connection)) { index in
-                                behaviour.telemetry(of: clients[index].connection)
-                            }
-                        }
+                        let period = telemetryHz.map { TelemetryPublisher(hertz: $0).period }
+                        pushing.addTask { await fleet.pushTelemetry(clients.map(\.connection), every: period) }
                     }
                     for await line in StandardInput.lines() where line == "quit" { break }
                     pushing.cancelAll()

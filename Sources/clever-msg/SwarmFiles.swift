@@ -1,4 +1,5 @@
 import ArgumentParser
+import CleverDrone
 import CleverMessaging
 import Foundation
 
@@ -26,16 +27,15 @@ struct SwarmFiles {
         "\(root)/\(id)"
     }
 
-    /// Creates drone `id`'s directory and returns the policy confining its files to it.
+    /// Creates drone `id`'s sandbox DIR/ID.
     /// - Throws: a `ValidationError` for an id that is not a plain file name, or a directory that cannot be made.
-    func policy(for id: String) throws -> FilePolicy {
+    func sandbox(for id: String) throws -> DroneSandbox {
         guard !id.isEmpty, id != ".", id != "..", !id.contains("/") else {
             throw ValidationError("drone id \(id) cannot name a directory under --root")
         }
         let directory = directory(for: id)
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            return try FilePolicy(allowedRoots: [directory])
+            return try DroneSandbox(directory: directory)
         } catch {
             throw ValidationError("--root: \(directory): \(error)")
         }

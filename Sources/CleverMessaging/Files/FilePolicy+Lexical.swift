@@ -18,7 +18,11 @@ extension FilePolicy {
     }
 
     /// Applies the rules that need only the text of the path.
-    package static func lexicallyValidate(_ path: String) throws(FilePolicyError) -> LexicalPath {
+    /// - Parameters:
+    ///   - path: the path from the peer.
+    ///   - resolvingParents: whether a `..` component removes the component
+    ///     before it (never past the path's start) instead of refusing the path.
+    package static func lexicallyValidate(_ path: String, resolvingParents: Bool = false) throws(FilePolicyError) -> LexicalPath {
         let bytes = Array(path.utf8)
         if bytes.isEmpty { throw .emptyPath }
         if bytes.contains(0) { throw .containsNUL }
@@ -37,12 +41,20 @@ extension FilePolicy {
         let slash = UInt8(ascii: "/")
         let dot = UInt8(ascii: ".")
         let raw = bytes.split(separator: slash, omittingEmptySubsequences: false)
-        for piece in raw where piece.count == 2 && piece.allSatisfy({ $0 == dot }) {
+        let isParent: (ArraySlice<UInt8>) -> Bool = { $0.count == 2 && $0.allSatisfy { $0 == dot } }
+        for piece in raw where isParent(piece) && !resolvingParents {
             throw .parentReference(shown)
         }
+        if let last = raw.last, isParent(last) { throw .isDirectory(shown) }
         var components: [String] = []
         for piece in raw {
             if piece.isEmpty || (piece.count == 1 && piece.first == dot) { continue }
+            if isParent(piece) {
+                // Resolved by text alone: the kernel never sees the `..`, so a link cannot redirect it.
+                guard !components.isEmpty else { throw .parentReference(shown) }
+                components.removeLast()
+                continue
+            }
             let component = String(decoding: piece, as: UTF8.self)
             if piece.count > maxComponentBytes {
                 throw .componentTooLong(FilePolicyError.sanitize(String(component.unicodeScalars.prefix(40))))

@@ -101,6 +101,13 @@ public struct FilePolicy: Sendable, Hashable {
     /// Optional owner applied after writing (replaces the reference's
     /// `whoami == "pi"` chown), with the `lchown` call, never a shell.
     public var owner: FileOwner?
+    /// Whether a `..` component is resolved by removing the component before
+    /// it, as the reference ground station's paths expect
+    /// (`<clover_dir>/../aruco_pose/…`), instead of refusing the path
+    /// (default `false`). The resolution is textual, before any other check:
+    /// the result must still be inside a root, and a `..` past the path's
+    /// start, or a path ending in `..`, is refused.
+    public var resolvesParentReferences = false
 
     /// Creates a policy.
     ///
@@ -157,7 +164,7 @@ public struct FilePolicy: Sendable, Hashable {
     /// - Returns: the absolute, canonical destination.
     /// - Throws: a ``FilePolicyError`` saying why the path is refused.
     package func resolveForWriting(_ path: String) throws(FilePolicyError) -> ResolvedPath {
-        let lexical = try Self.lexicallyValidate(path)
+        let lexical = try Self.lexicallyValidate(path, resolvingParents: resolvesParentReferences)
         let located = try locate(lexical, original: path)
         let shown = FilePolicyError.sanitize(path)
         if let final = located.final {
@@ -181,7 +188,7 @@ public struct FilePolicy: Sendable, Hashable {
     /// - Throws: a ``FilePolicyError`` saying why the path is refused;
     ///   ``FilePolicyError/notFound(_:)`` for a missing file inside a root.
     package func resolveForReading(_ path: String) throws(FilePolicyError) -> ResolvedPath {
-        let lexical = try Self.lexicallyValidate(path)
+        let lexical = try Self.lexicallyValidate(path, resolvingParents: resolvesParentReferences)
         let located = try locate(lexical, original: path)
         let shown = FilePolicyError.sanitize(path)
         guard located.final != nil else { throw .notFound(shown) }

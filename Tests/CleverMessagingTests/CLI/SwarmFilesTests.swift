@@ -21,8 +21,8 @@ struct SwarmFilesTests {
             )
             defer { swarm.terminate() }
             try await station.waitForDrones(count, timeout: .seconds(30))
-            // Each drone reports its own directory.
-            #expect(station.drones.first { $0.id == "copter-7" }?.cloverDir == work.file("drones/copter-7"))
+            // Each drone reports the Clover package of its own sandbox.
+            #expect(station.drones.first { $0.id == "copter-7" }?.cloverDir == work.file("drones/copter-7") + "/catkin_ws/src/clover/clover")
             let results = try await station.pushFile(work.file("show.bin"), to: "animations/show.bin")
             #expect(results.count == count)
             #expect(results.allSucceeded, "\(results.failures.prefix(5))")
@@ -56,7 +56,7 @@ struct SwarmFilesTests {
             #expect(await TelemetryTests.eventually(station) { station.latestTelemetry.count == 30 && station.latestTelemetry.allSatisfy { $0.count >= 3 } })
             let sample = try #require(station.telemetry(of: "copter-3"))
             #expect(sample.record["fcu_status"] == "STANDBY")
-            #expect(sample.record["time"]?.doubleValue != nil)
+            #expect(sample.record["time_delta"]?.doubleValue != nil)
             #expect(sample.age < .seconds(2))
         }
     }
@@ -104,7 +104,7 @@ struct SwarmFilesTests {
             defer { drone.terminate() }
             try await station.waitForDrones(1, timeout: .seconds(20))
             #expect(await TelemetryTests.eventually(station) { (station.telemetry(of: "copter-t")?.count ?? 0) >= 5 })
-            #expect(station.telemetry(of: "copter-t")?.record["mode"] == "OFFBOARD")
+            #expect(station.telemetry(of: "copter-t")?.record["mode"] == "POSCTL")
         }
     }
 }
