@@ -1,0 +1,71 @@
+import CleverMessaging
+import NIOConcurrencyHelpers
+import Testing
+
+/// Drones whose links the station keeps closing because another drone displaces
+/// them back off instead of reconnecting in a loop (real loopback sockets).
+@Suite("Client: displaced drones back off", .timeLimit(.minutes(1)))
+struct DisplacedDroneTests {
+    /// Counts `client`'s links that came up, and when.
+    static func linkTimes(_ client: MessagingClient) -> NIOLockedValueBox<[ContinuousClock.Instant]> {
+        let times = NIOLockedValueBox<[ContinuousClock.Instant]>([])
+        client.observeEvents { event in
+            if case .connected = event { times.withLockedValue { $0.append(.now) } }
+        }
+        return times
+    }
+
+    @Test("two drones of one host answering one id: each displaces the other, and their reconnects space out")
+    func sameHostDisplacement() async throws {
+        try await GroundStationTests.withStation { station, port in
+            let policy = ReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .seconds(2))
+            let clients = (0..<2).map { _ in
+                let registry = HandlerRegistry()
+                registry.onRequest("id") { _, _, _ in "copter-twin" }
+                registry.onRequest("clover_dir") { _, _, _ in "/home/pi" }
+                return MessagingClient(host: "127.0.0.1", port: port, registry: registry, reconnectPolicy: policy)
+            }
+            let times = clients.map(Self.linkTimes)
+            let runs = clients.map { client in Task { try await client.run() } }
+            // Real time: the test counts links per second of wall clock.
+            try await Task.sleep(for: .seconds(3))
+            for client in clients { client.shutdown() }
+            for run in runs { try await run.value }
+            let all = times.flatMap { $0.withLockedValue { $0 } }.sorted()
+            // Without the backoff each link is displaced about every 50 ms (some 60 links in 3 s);
+            // with it each drone waits 0, 100, 200, 400, 800, 1600 ms after its displacements.
+            #expect(all.count >= 3, "the drones displaced each other: \(all.count) links")
+            #expect(all.count <= 16, "\(all.count) links in 3 s")
+            let gaps = zip(all.dropFirst(), all).map { $0 - $1 }
+            #expect(gaps.suffix(2).allSatisfy { $0 >= .milliseconds(150) }, "the last reconnects are spaced: \(gaps)")
+        }
+    }
+
+    @Test("a drone refused for an id connected from another address tries again less and less often")
+    func refusedFromAnotherAddress() async throws {
+        try await GroundStationTests.withStation { station, port in
+            let holder = GroundStationTests.drone("copter-held", port: port, from: "127.0.0.1")
+            let holding = Task { try await holder.run() }
+            try await station.waitForDrones(1, timeout: .seconds(10))
+            let registry = HandlerRegistry()
+            registry.onRequest("id") { _, _, _ in "copter-held" }
+            let newcomer = MessagingClient(
+                host: "127.0.0.1", port: port, registry: registry,
+                reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .seconds(2)), localHost: "127.0.0.2"
+            )
+            let times = Self.linkTimes(newcomer)
+            let refused = Task { try await newcomer.run() }
+            try await Task.sleep(for: .seconds(2))
+            newcomer.shutdown()
+            try await refused.value
+            let links = times.withLockedValue { $0 }
+            // A constant 50 ms spacing makes some 40 attempts in 2 s; doubling makes 6 or 7.
+            #expect(links.count >= 2, "\(links.count)")
+            #expect(links.count <= 9, "\(links.count) attempts in 2 s")
+            #expect(station.connectedIDs == ["copter-held"])
+            #expect(station.drones.first?.address.hasPrefix("127.0.0.1:") == true)
+            holder.shutdown()
+            try await holding.value
+        }
+    }
+}
