@@ -1,0 +1,777 @@
+#!/usr/bin/env python3
+"""A judge ground station, written from ``shared/protocol/DRONE.md``.
+
+    python3 station.py --count N [--host 127.0.0.1] [--port 0]
+                       [--git-version HASH] [--root DIR] [--timeout S]
+
+It listens, accepts drones and keys them by **source IP only**, as the
+reference ground station does (DRONE.md 1): on every accept it requests
+``id``; the first reply from an IP makes a table row and requests
+``clover_dir``; a new connection from a known IP replaces the old socket.
+Every telemetry record (push or ``telemetry`` reply) is judged field by field
+with the colour rules of DRONE.md 4.2, and buttons with the rules of 4.3.
+Then it walks, for all N drones at once:
+
+1. rows: N rows, N distinct IPs, ``clover_dir`` an absolute path;
+2. pushes: a telemetry push from every row within 3 s (1 Hz default);
+3. preflight (Preflight check = request ``telemetry``): every cell green but
+   the animation's two; Takeoff enabled (``takeoff_checks``);
+4. config edit (DRONE.md 5): ``config`` with ``send_configspec`` true gives
+   ``{config, configspec}``, false gives ``{config}``; a ``rewrite`` bumping
+   ``config_version`` shows in the record;
+5. animation push (6.1, 7.2): each drone's own ``animation.csv`` (id line, a
+   show starting where the drone stands); ``animation_info`` becomes
+   ``[id, "OK"]``, ``start_position`` a fly start; then a second preflight
+   with every cell green and Start animation enabled (``all_checks``);
+6. timed start (7.1): ``start`` with ``time = str(T)``: before T
+   ``last_task`` is ``execute_frame in N.N s``, after it the drone flies
+   (armed, OFFBOARD, z above 0.5 m);
+7. land (3): ``land`` while airborne: ``land``/``AUTO.LAND``, then disarmed,
+   ``STANDBY`` and ``No task``.
+
+Any reply or push the reference station could not unpack (wrong shape, a
+request left unanswered) fails the run. Exit status 0 when every step passed;
+1 with one ``FAIL <drone> <field>: <why>`` line per finding on stderr.
+Progress goes to stdout as JSON lines: first ``{"listening": PORT}``.
+"""
+
+import argparse
+import json
+import math
+import os
+import re
+import selectors
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import refmessaging as rm  # noqa: E402
+
+# The 13 keys of a record (DRONE.md 4).
+RECORD_KEYS = ("git_version", "config_version", "animation_info", "battery", "armed", "fcu_status",
+               "calibration_status", "mode", "selfcheck", "current_position", "start_position",
+               "last_task", "time_delta")
+# Root keys of the config reply, in a fresh file's order (DRONE.md 5.1).
+CONFIG_ROOT = ("config_name", "config_version", "id", "clover_dir", "SERVER", "BROADCAST", "TELEMETRY",
+               "FLIGHT", "FLOOR FRAME", "GPS FRAME", "ANIMATION", "LED", "FAILSAFE", "EMERGENCY LAND",
+               "SYSTEM", "NTP")
+# GS [CHECKS] defaults (srvspec).
+BATTERY_MIN = 50.0
+START_POS_DELTA_MAX = 1.0
+TIME_DELTA_MAX = 1.0
+LAST_TASKS = ("execute_frame", "turn_off_led", "takeoff", "land", "reach_point", "arming_wrapper")
+LAST_TASK = re.compile(r"^(No task|paused|(%s)( in -?\d+\.\d s)?)$" % "|".join(LAST_TASKS))
+
+
+class Failed(Exception):
+    pass
+
+
+def is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def is_nan(v):
+    return isinstance(v, float) and math.isnan(v)
+
+
+class Row:
+    """One table row: what the GS knows of one drone (keyed by its IP)."""
+
+    def __init__(self, ip, copter_id):
+        self.ip = ip
+        self.copter_id = copter_id
+        self.clover_dir = None
+        self.cells = {}      # key -> stored value (a cell the GS accepted)
+        self.records = []    # (received at, record) every record judged
+        self.pushes = 0
+        self.connected = True
+
+
+class Link:
+    """One accepted socket."""
+
+    def __init__(self, station, sock, ip):
+        self.station = station
+        self.sock = sock
+        self.ip = ip
+        self.incoming = None
+        self.buffer = bytearray()
+        self.out = bytearray()
+        self.closed = False
+
+    def send(self, frame):
+        with self.station.lock:
+            if self.closed:
+                return
+            self.out += frame
+        self.station.wake()
+
+    def feed(self, data):
+        self.buffer += data
+        while self.buffer:
+            if self.incoming is None:
+                self.incoming = rm.MessageManager()
+            message = self.incoming
+            message.income_raw += self.buffer
+            self.buffer = bytearray()
+            message.process_message()
+            if not message.complete:
+                break
+            self.buffer = message.income_raw
+            message.income_raw = bytearray()
+            self.incoming = None
+            self.station.received(self, message.jsonheader, message.content)
+
+
+class Station:
+    def __init__(self, opts):
+        self.opts = opts
+        self.lock = threading.Condition()
+        self.rows = {}        # ip -> Row
+        self.links = {}       # ip -> Link (the current one)
+        self.pending = {}     # (ip, request_id) -> [requested_value, reply or None, done]
+        self.failures = []
+        self.next_id = 1000
+        self.selector = selectors.DefaultSelector()
+        self.wake_r, self.wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self.selector.register(self.wake_r, selectors.EVENT_READ, "wake")
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind((opts.host, opts.port))
+        self.listener.listen(1024)
+        self.listener.setblocking(False)
+        self.selector.register(self.listener, selectors.EVENT_READ, "listen")
+        self.running = True
+
+    # -- output ------------------------------------------------------------
+
+    @staticmethod
+    def say(obj):
+        sys.stdout.write(json.dumps(obj) + "\n")
+        sys.stdout.flush()
+
+    def fail(self, drone, field, why):
+        with self.lock:
+            self.failures.append("FAIL %s %s: %s" % (drone, field, why))
+
+    def name(self, ip):
+        row = self.rows.get(ip)
+        return row.copter_id if row else ip
+
+    # -- I/O thread ----------------------------------------------------------
+
+    def wake(self):
+        try:
+            self.wake_w.send(b"x")
+        except OSError:
+            pass
+
+    def io_loop(self):
+        while self.running:
+            with self.lock:
+                for link in list(self.links.values()):
+                    if link.closed:
+                        continue
+                    mask = selectors.EVENT_READ | (selectors.EVENT_WRITE if link.out else 0)
+                    try:
+                        self.selector.modify(link.sock, mask, link)
+                    except (KeyError, ValueError):
+                        pass
+            for key, mask in self.selector.select(timeout=0.2):
+                if key.data == "wake":
+                    try:
+                        self.wake_r.recv(4096)
+                    except OSError:
+                        pass
+                elif key.data == "listen":
+                    self.accept()
+                else:
+                    self.service(key.data, mask)
+
+    def accept(self):
+        while True:
+            try:
+                sock, (ip, _) = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            link = Link(self, sock, ip)
+            with self.lock:
+                old = self.links.get(ip)
+                self.links[ip] = link
+                if old is not None:
+                    # Keyed by source IP only: a known IP is that drone reconnecting.
+                    self.drop(old)
+                row = self.rows.get(ip)
+                if row:
+                    row.connected = True
+                self.lock.notify_all()
+            self.selector.register(sock, selectors.EVENT_READ, link)
+            self.request(link, "id", on_reply=self.got_id)
+
+    def drop(self, link):
+        if link.closed:
+            return
+        link.closed = True
+        try:
+            self.selector.unregister(link.sock)
+        except (KeyError, ValueError):
+            pass
+        link.sock.close()
+
+    def service(self, link, mask):
+        if link.closed:
+            return
+        if mask & selectors.EVENT_READ:
+            try:
+                data = link.sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                data = None
+            except OSError:
+                data = b""
+            if data == b"":
+                with self.lock:
+                    self.drop(link)
+                    if self.links.get(link.ip) is link:
+                        if link.ip in self.rows:
+                            self.rows[link.ip].connected = False
+                    self.lock.notify_all()
+                return
+            if data:
+                try:
+                    link.feed(data)
+                except rm.ProtocolError as error:
+                    self.fail(self.name(link.ip), "frame", "the reference's decoder fails: %s" % error)
+                    with self.lock:
+                        self.drop(link)
+                    return
+        if mask & selectors.EVENT_WRITE:
+            with self.lock:
+                data = bytes(link.out)
+            try:
+                sent = link.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                sent = 0
+            with self.lock:
+                del link.out[:sent]
+
+    # -- frames ------------------------------------------------------------
+
+    def request(self, link, value, kwargs=None, on_reply=None):
+        with self.lock:
+            self.next_id += 1
+            request_id = str(self.next_id)
+            entry = {"value": value, "reply": None, "done": False, "on_reply": on_reply, "link": link}
+            self.pending[(link.ip, request_id)] = entry
+        link.send(rm.MessageManager.create_request(value, request_id, [], kwargs or {}))
+        return entry
+
+    def action(self, ip, name, kwargs=None):
+        with self.lock:
+            link = self.links.get(ip)
+        if link is not None:
+            link.send(rm.MessageManager.create_action_message(name, [], kwargs or {}))
+
+    def push_file(self, ip, data, path):
+        with self.lock:
+            link = self.links.get(ip)
+        if link is not None:
+            link.send(rm.MessageManager.create_file_message(data, path))
+
+    def received(self, link, header, content):
+        kind = header.get("message-type")
+        if kind == "response":
+            key = (link.ip, str(header.get("request_id")))
+            with self.lock:
+                entry = self.pending.pop(key, None)
+            if entry is None or entry["value"] != header.get("requested_value"):
+                self.fail(self.name(link.ip), "response", "a response that matches no request: %r" % header)
+                return
+            if header.get("content-type") == "json":
+                if not isinstance(content, dict) or "value" not in content:
+                    self.fail(self.name(link.ip), entry["value"], "a response without a value: %r" % (content,))
+                    return
+                value = content["value"]
+            else:
+                value = content
+            on_reply = entry["on_reply"]
+            if on_reply is not None:
+                on_reply(link, value)
+            with self.lock:
+                entry["reply"] = value
+                entry["done"] = True
+                self.lock.notify_all()
+        elif kind == "message":
+            action = header.get("action")
+            if action == "telemetry":
+                self.telemetry_push(link, content)
+            elif action == "filetransfer":
+                self.fail(self.name(link.ip), "filetransfer", "a drone pushed a file the station never asked for")
+            # The GS registers few actions; any other is logged and dropped (not a failure).
+        elif kind == "request":
+            self.fail(self.name(link.ip), "request", "the drone sent a request; the GS answers none: %r" % (content,))
+
+    def got_id(self, link, value):
+        if not isinstance(value, str):
+            self.fail(link.ip, "id", "the id reply must be a string, got %r" % (value,))
+            return
+        with self.lock:
+            row = self.rows.get(link.ip)
+            first = row is None
+            if first:
+                row = self.rows[link.ip] = Row(link.ip, value)
+            row.connected = True
+            self.lock.notify_all()
+        if first:
+            self.request(link, "clover_dir", on_reply=self.got_clover_dir)
+
+    def got_clover_dir(self, link, value):
+        with self.lock:
+            row = self.rows.get(link.ip)
+            if row is not None:
+                row.clover_dir = value
+                self.lock.notify_all()
+
+    def telemetry_push(self, link, content):
+        drone = self.name(link.ip)
+        if not isinstance(content, dict):
+            self.fail(drone, "telemetry", "push content is not an object: %r" % (content,))
+            return
+        args = content.get("args") or []
+        kwargs = content.get("kwargs") or {}
+        if args:
+            # get_telem_data(client, value, **kwargs): a positional arg collides with value.
+            self.fail(drone, "telemetry", "push with positional args %r: the GS handler raises TypeError" % (args,))
+            return
+        if "value" not in kwargs:
+            self.fail(drone, "telemetry", "push without kwargs.value: the GS handler raises TypeError")
+            return
+        with self.lock:
+            row = self.rows.get(link.ip)
+            if row is None:
+                return  # a push before the row exists is dropped without notice
+            row.pushes += 1
+        self.judge_record(row, kwargs["value"])
+
+    # -- the table model (DRONE.md 4.2) --------------------------------------
+
+    def judge_record(self, row, record):
+        drone = row.copter_id
+        now = time.time()
+        if not isinstance(record, dict):
+            self.fail(drone, "telemetry", "the record is not an object: %r" % (record,))
+            return
+        if "copter_id" in record:
+            self.fail(drone, "copter_id", "the record must not hold copter_id (the GS writes it into column 0)")
+        missing = [k for k in RECORD_KEYS if k not in record]
+        extra = [k for k in record if k not in RECORD_KEYS]
+        if missing:
+            self.fail(drone, "telemetry", "keys missing: %s" % ", ".join(missing))
+        if extra:
+            self.fail(drone, "telemetry", "keys the reference never sends: %s" % ", ".join(extra))
+        cells = {}
+        for key in RECORD_KEYS:
+            if key not in record:
+                continue
+            value = record[key]
+            if value is None:
+                if key == "time_delta":
+                    self.fail(drone, key, "null: the GS formatter throws")
+                elif key == "last_task":
+                    cells[key] = "No task"
+                continue  # null is rejected by setData; the cell keeps its old value
+            why = self.unpackable(key, value)
+            if why:
+                self.fail(drone, key, "%s (got %r)" % (why, value))
+                continue
+            cells[key] = abs(value - now) if key == "time_delta" else value
+        with self.lock:
+            row.cells.update(cells)
+            row.records.append((now, record))
+            self.lock.notify_all()
+
+    @staticmethod
+    def unpackable(key, v):
+        """Why the GS's formatter or check for `key` would raise on `v` (None: it would not)."""
+        if key in ("git_version", "config_version", "fcu_status", "calibration_status", "mode", "last_task"):
+            if not isinstance(v, str):
+                return "must be a string"
+            if key == "last_task" and not LAST_TASK.match(v):
+                return "not a last_task the reference produces"
+            if key == "calibration_status" and v == "CALIBRATING":
+                return "a drone never sends CALIBRATING (it disables the GS's buttons)"
+        elif key == "armed":
+            if not isinstance(v, bool):
+                return "must be a bool"
+        elif key == "animation_info":
+            if not isinstance(v, list) or len(v) != 2:
+                return "must be [id, state]"
+            if v[0] is not None and not isinstance(v[0], str) or not isinstance(v[1], str):
+                return "must be [string or null, string]"
+        elif key == "battery":
+            if not isinstance(v, list) or len(v) != 2 or not all(is_number(x) for x in v):
+                return "must be [volts, fraction], two numbers"
+        elif key == "selfcheck":
+            if v != "OK" and not (isinstance(v, list) and v and all(isinstance(x, str) for x in v)):
+                return "must be \"OK\" (the string) or a list of failure strings"
+        elif key == "current_position":
+            if v != "NO_POS":
+                if not isinstance(v, list) or len(v) != 5:
+                    return "must be [x, y, z, yaw, frame_id] (exactly 5 items) or \"NO_POS\""
+                if not all(is_number(x) for x in v[:4]) or not isinstance(v[4], str):
+                    return "must be four numbers and a frame id"
+        elif key == "start_position":
+            if not isinstance(v, list) or len(v) != 6:
+                return "must be [x, y, z, yaw, action, delay] (exactly 6 items)"
+            if not all(is_number(x) for x in v[:4]) or not isinstance(v[4], str) or not is_number(v[5]):
+                return "must be four numbers, an action string and a delay"
+        elif key == "time_delta":
+            if not is_number(v):
+                return "must be a number (Unix seconds at sending)"
+        return None
+
+    def checks(self, row):
+        """Each checked column's colour: True green, False red, None yellow (never received)."""
+        c = row.cells
+        result = {}
+
+        def check(key, rule):
+            result[key] = None if key not in c else bool(rule(c[key]))
+
+        git = self.opts.git_version
+        check("git_version", lambda v: git is None or v == git)
+        check("animation_info", lambda v: bool(v) and str(v[1]) == "OK")
+        check("battery", lambda v: not any(is_nan(x) for x in v) and v[1] * 100 > BATTERY_MIN)
+        check("fcu_status", lambda v: v == "STANDBY")
+        check("calibration_status", lambda v: v == "OK")
+        check("mode", lambda v: v != "NO_FCU" and "CMODE" not in v)
+        check("selfcheck", lambda v: v == "OK")
+        check("current_position", lambda v: v != "NO_POS" and not is_nan(v[0]))
+        check("time_delta", lambda v: v < TIME_DELTA_MAX)
+
+        def start(v):
+            if v[4] not in ("fly", "takeoff"):
+                return False
+            current = c.get("current_position")
+            if current is None:
+                return True
+            if current == "NO_POS":
+                return False
+            d = math.sqrt(sum((a - b) ** 2 for a, b in zip(current[:3], v[:3])))
+            return d < START_POS_DELTA_MAX  # NaN fails
+        check("start_position", start)
+        return result
+
+    def failing(self, row, keys):
+        colours = self.checks(row)
+        out = []
+        for key in keys:
+            colour = colours[key]
+            if colour is not True:
+                out.append((key, "never received (yellow)" if colour is None else "red: %r" % (row.cells.get(key),)))
+        return out
+
+    ALL_CHECKS = ("git_version", "animation_info", "battery", "fcu_status", "calibration_status", "mode",
+                  "selfcheck", "current_position", "time_delta", "start_position")
+    TAKEOFF_CHECKS = ("battery", "fcu_status", "mode", "selfcheck", "current_position")
+
+    # -- the walk ----------------------------------------------------------
+
+    def wait(self, predicate, timeout):
+        deadline = time.time() + timeout
+        with self.lock:
+            while not predicate():
+                left = deadline - time.time()
+                if left <= 0:
+                    return False
+                self.lock.wait(min(left, 0.2))
+            return True
+
+    def request_all(self, value, kwargs=None, timeout=None):
+        """Requests `value` from every row; returns {ip: reply}; unanswered ones fail."""
+        timeout = timeout or self.opts.timeout
+        entries = {}
+        with self.lock:
+            ips = [ip for ip, row in self.rows.items() if row.connected]
+        for ip in ips:
+            with self.lock:
+                link = self.links.get(ip)
+            if link is not None:
+                entries[ip] = self.request(link, value, kwargs)
+        self.wait(lambda: all(e["done"] for e in entries.values()), timeout)
+        replies = {}
+        for ip, entry in entries.items():
+            if entry["done"]:
+                replies[ip] = entry["reply"]
+            else:
+                self.fail(self.name(ip), value, "no reply within %.0f s (the GS waits for ever)" % timeout)
+        return replies
+
+    def step(self, name):
+        with self.lock:
+            failures = list(self.failures)
+        if failures:
+            raise Failed(name)
+        self.say({"step": name, "passed": True, "drones": len(self.rows)})
+
+    def run_walk(self):
+        o = self.opts
+        # 1. rows
+        ok = self.wait(lambda: sum(1 for r in self.rows.values() if r.clover_dir is not None) >= o.count, o.timeout)
+        if not ok:
+            self.fail("station", "rows", "%d of %d drones identified (id and clover_dir) within %.0f s"
+                      % (len(self.rows), o.count, o.timeout))
+        for row in self.rows.values():
+            if not isinstance(row.clover_dir, str) or not row.clover_dir.startswith("/"):
+                self.fail(row.copter_id, "clover_dir", "must be an absolute path, got %r" % (row.clover_dir,))
+        ids = [r.copter_id for r in self.rows.values()]
+        if len(set(ids)) != len(ids):
+            self.fail("station", "id", "two rows answered one id: %r" % sorted(ids))
+        self.step("rows")
+
+        # 2. telemetry pushes at TELEMETRY_frequency (default 1 Hz)
+        if not self.wait(lambda: all(r.pushes >= 2 for r in self.rows.values()), 3.5):
+            for r in self.rows.values():
+                if r.pushes < 2:
+                    self.fail(r.copter_id, "telemetry", "%d pushes in 3.5 s (the reference pushes at 1 Hz)" % r.pushes)
+        self.step("telemetry pushes")
+
+        # 3. preflight check on the ground, before any animation
+        for ip, record in self.request_all("telemetry").items():
+            self.judge_record(self.rows[ip], record)
+        for row in self.rows.values():
+            for key, why in self.failing(row, self.TAKEOFF_CHECKS + ("git_version", "calibration_status", "time_delta")):
+                self.fail(row.copter_id, key, why + " (preflight on the ground)")
+        self.step("preflight")
+
+        # 4. config edit
+        self.config_edit()
+        self.step("config edit")
+
+        # 5. animation push
+        self.animation_push()
+        self.step("animation push")
+        for ip, record in self.request_all("telemetry").items():
+            self.judge_record(self.rows[ip], record)
+        for row in self.rows.values():
+            for key, why in self.failing(row, self.ALL_CHECKS):
+                self.fail(row.copter_id, key, why + " (Start animation disabled)")
+        self.step("preflight with animation")
+
+        # 6. timed start, 7. land
+        self.timed_start_and_land()
+        self.step("timed start and land")
+
+    def config_edit(self):
+        with_spec = self.request_all("config", {"send_configspec": True})
+        without = self.request_all("config", {"send_configspec": False})
+        edits = {}
+        for ip, reply in with_spec.items():
+            drone = self.name(ip)
+            if not isinstance(reply, dict) or "config" not in reply:
+                self.fail(drone, "config", "reply is not {config, configspec}: KeyError 'config' in the editor (got %s)"
+                          % json.dumps(reply)[:200])
+                continue
+            if "configspec" not in reply or not isinstance(reply["configspec"], dict):
+                self.fail(drone, "config", "send_configspec true: the reply lacks the configspec object")
+                continue
+            config, spec = reply["config"], reply["configspec"]
+            if not isinstance(config, dict):
+                self.fail(drone, "config", "config is not an object")
+                continue
+            missing = [k for k in CONFIG_ROOT if k not in config]
+            if missing:
+                self.fail(drone, "config", "root keys missing: %s" % ", ".join(missing))
+            if "PRIVATE" in config:
+                self.fail(drone, "config", "the reference has no PRIVATE section")
+            problems = self.config_shape(config, spec, [])
+            for p in problems[:5]:
+                self.fail(drone, "config", p)
+            if problems:
+                continue
+            edits[ip] = config
+        for ip, reply in without.items():
+            if not isinstance(reply, dict) or "config" not in reply or "configspec" in reply:
+                self.fail(self.name(ip), "config", "send_configspec false: the reply must be {config} alone, got keys %r"
+                          % (sorted(reply) if isinstance(reply, dict) else reply,))
+        # Edit config: rewrite with every option typed, config_version bumped.
+        expected = {}
+        for ip, config in edits.items():
+            version = config["config_version"]["__value__"]
+            name = config["config_name"]["__value__"]
+            new = version + 1 if is_number(version) else "%s.1" % version
+            rewritten = json.loads(json.dumps(config))
+            rewritten["config_version"]["__value__"] = new
+            self.action(ip, "config", {"config": rewritten, "mode": "rewrite"})
+            expected[ip] = "%s V%s" % (name, new)
+        if not self.wait(lambda: all(self.rows[ip].cells.get("config_version") == v for ip, v in expected.items()), 4):
+            for ip, v in expected.items():
+                got = self.rows[ip].cells.get("config_version")
+                if got != v:
+                    self.fail(self.name(ip), "config_version", "after a config rewrite expected %r, got %r" % (v, got))
+
+    def config_shape(self, section, spec, path):
+        """What the editor could not walk: every option {"__value__": v}, every spec'd option present."""
+        problems = []
+        for key, value in section.items():
+            if not path and key in ("initial_comment", "final_comment"):
+                if not isinstance(value, list):
+                    problems.append("%s must be a list of strings" % key)
+                continue
+            where = "/".join(path + [key])
+            if not isinstance(value, dict):
+                problems.append("%s: an option must be {\"__value__\": v}, got %r" % (where, value))
+            elif "__value__" in value:
+                comments = value.get("comments", [])
+                if not isinstance(comments, list) or not all(isinstance(c, str) for c in comments):
+                    problems.append("%s: comments must be a list of strings" % where)
+            else:
+                sub = spec.get(key) if isinstance(spec, dict) else None
+                problems += self.config_shape(value, sub if isinstance(sub, dict) else {}, path + [key])
+        if isinstance(spec, dict):
+            for key, check in spec.items():
+                if key.startswith("__"):
+                    continue  # configobj's __many__ and the like
+                if key not in section:
+                    problems.append("%s: in the configspec, missing from the config" % "/".join(path + [key]))
+                elif not isinstance(check, (str, dict)):
+                    problems.append("%s: a configspec check must be a string" % "/".join(path + [key]))
+        return problems
+
+    def animation_csv(self, copter_id, x, y):
+        """A show that starts where the drone stands: 1 s standing, up to 1 m in 2 s, 8 s hold, down in 2 s."""
+        lines = [copter_id]
+        n = 0
+        z_track = [0.0] * 10 + [i / 20.0 for i in range(1, 21)] + [1.0] * 80 + [1.0 - i / 20.0 for i in range(1, 21)]
+        for z in z_track:
+            lines.append("%d,%.3f,%.3f,%.3f,0,255,255,255" % (n, x, y, z))
+            n += 1
+        return ("\n".join(lines) + "\n").encode()
+
+    def animation_push(self):
+        sent = {}
+        for ip, row in self.rows.items():
+            current = row.cells.get("current_position")
+            if not isinstance(current, list):
+                self.fail(row.copter_id, "current_position", "no position to build its show from")
+                continue
+            data = self.animation_csv(row.copter_id, current[0], current[1])
+            # Send > Animations: drones whose id matches the file stem; destination animation.csv.
+            self.push_file(ip, data, "animation.csv")
+            sent[ip] = data
+        ready = lambda ip: (self.rows[ip].cells.get("animation_info") == [self.rows[ip].copter_id, "OK"]
+                            and isinstance(self.rows[ip].cells.get("start_position"), list)
+                            and self.rows[ip].cells["start_position"][4] == "fly")
+        if not self.wait(lambda: all(ready(ip) for ip in sent), 5):
+            for ip in sent:
+                if not ready(ip):
+                    row = self.rows[ip]
+                    self.fail(row.copter_id, "animation_info", "5 s after the push: animation_info %r, start_position %r "
+                              "(expected [%r, \"OK\"] and a fly start)" % (row.cells.get("animation_info"),
+                                                                        row.cells.get("start_position"), row.copter_id))
+        if self.opts.root:
+            for ip, data in sent.items():
+                path = os.path.join(self.opts.root, self.rows[ip].copter_id, "animation.csv")
+                try:
+                    with open(path, "rb") as f:
+                        if f.read() != data:
+                            self.fail(self.name(ip), "animation.csv", "%s differs from the pushed bytes" % path)
+                except OSError as error:
+                    self.fail(self.name(ip), "animation.csv", "not in the drone's folder: %s" % error)
+
+    def records_since(self, row, since):
+        with self.lock:
+            return [r for t, r in row.records if t >= since]
+
+    def timed_start_and_land(self):
+        lead = 3.0
+        begin = time.time()
+        start_at = begin + lead + 0.1
+        for ip in self.rows:
+            self.action(ip, "start", {"time": str(start_at)})
+        # Before T: execute_frame in N.N s.
+        time.sleep(max(0, start_at - time.time() - 0.3))
+        waiting = re.compile(r"^execute_frame in \d+\.\d s$")
+        for row in self.rows.values():
+            tasks = [r.get("last_task") for r in self.records_since(row, begin)]
+            if not any(isinstance(t, str) and waiting.match(t) for t in tasks):
+                self.fail(row.copter_id, "last_task", "before the start time expected 'execute_frame in N.N s', got %r" % tasks)
+        # In flight: armed, OFFBOARD, above 0.5 m.
+        def flying(r):
+            p = r.get("current_position")
+            return r.get("armed") is True and r.get("mode") == "OFFBOARD" and isinstance(p, list) and is_number(p[2]) and p[2] > 0.5
+        airborne = lambda row: any(flying(r) for r in self.records_since(row, start_at))
+        if not self.wait(lambda: all(airborne(row) for row in self.rows.values()), 6):
+            for row in self.rows.values():
+                if not airborne(row):
+                    last = self.records_since(row, start_at)[-1:] or [{}]
+                    self.fail(row.copter_id, "flight", "6 s after the start no record shows armed, OFFBOARD, z > 0.5; last: %s"
+                              % json.dumps({k: last[0].get(k) for k in ("armed", "mode", "current_position", "last_task")}))
+        # Land ALL while airborne.
+        landing_at = time.time()
+        for ip in self.rows:
+            self.action(ip, "land")
+        def landing(r):
+            return r.get("last_task") == "land" or r.get("mode") == "AUTO.LAND"
+        def landed(row):
+            recs = self.records_since(row, landing_at)
+            if not any(landing(r) for r in recs):
+                return False
+            last = recs[-1]
+            return last.get("armed") is False and last.get("fcu_status") == "STANDBY" and last.get("last_task") == "No task"
+        if not self.wait(lambda: all(landed(row) for row in self.rows.values()), 15):
+            for row in self.rows.values():
+                if not landed(row):
+                    recs = self.records_since(row, landing_at)
+                    self.fail(row.copter_id, "land", "15 s after land: saw land/AUTO.LAND %s; last %s"
+                              % (any(landing(r) for r in recs), json.dumps({k: (recs[-1:] or [{}])[0].get(k)
+                                                                          for k in ("armed", "fcu_status", "mode", "last_task")})))
+
+    def close(self):
+        self.running = False
+        self.wake()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--count", type=int, required=True, help="drones expected")
+    parser.add_argument("--git-version", default=None,
+                        help="the GS's own hash; without it the version check passes (a GS outside a git checkout)")
+    parser.add_argument("--root", default=None, help="the swarm's --root: pushed files are checked on disk there")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the drones and for each reply")
+    opts = parser.parse_args(argv)
+    station = Station(opts)
+    Station.say({"listening": station.listener.getsockname()[1]})
+    io = threading.Thread(target=station.io_loop, daemon=True)
+    io.start()
+    status = 0
+    try:
+        station.run_walk()
+        Station.say({"passed": True, "drones": len(station.rows)})
+    except Failed as step:
+        with station.lock:
+            failures = list(station.failures)
+        for line in failures[:200]:
+            sys.stderr.write(line + "\n")
+        if len(failures) > 200:
+            sys.stderr.write("... and %d more\n" % (len(failures) - 200))
+        Station.say({"passed": False, "step": str(step), "failures": len(failures), "first": failures[:20]})
+        status = 1
+    station.close()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+if __name__ == "__main__":
+    main()
