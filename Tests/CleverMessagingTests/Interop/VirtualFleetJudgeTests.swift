@@ -1,0 +1,53 @@
+import CleverMessaging
+import Foundation
+import Testing
+
+/// The judge station of `Tests/Interop/station.py` (written from DRONE.md: it
+/// keys drones by source IP as the reference ground station does, judges every
+/// telemetry field by the station's colour rules and the buttons by its
+/// enabling rules) against a `swarm` of 50 drones, each from its own loopback
+/// address. It walks a preflight check, a config edit, an animation push, a
+/// timed start and a land, and fails on any reply the reference station could
+/// not unpack.
+@Suite("Interop: virtual fleet judged by station.py", .timeLimit(.minutes(4)))
+struct VirtualFleetJudgeTests {
+    /// The judge's path.
+    static let script = Vectors.packageRoot.appendingPathComponent("Tests/Interop/station.py").path
+    /// The hash both sides report and expect (the reference's mirror HEAD).
+    static let gitVersion = "2062940"
+
+    @Test("VIRTUAL FLEET JUDGE: 50 swarm drones from 127.0.1.1 pass station.py's preflight, config edit, animation push, timed start and land")
+    func virtualFleetJudge() async throws {
+        let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
+        let work = TemporaryDirectory("virtual-fleet-judge")
+        defer { work.remove() }
+        let count = 50
+        let judge = try PythonPeer(
+            executable: URL(fileURLWithPath: "/usr/bin/env"),
+            arguments: ["python3", Self.script, "--count", "\(count)", "--git-version", Self.gitVersion, "--root", work.file("drones")]
+        )
+        defer { judge.terminate() }
+        let listening = try await judge.waitForLines { $0["listening"] != nil }[0]
+        let port = try #require(listening["listening"]?.integerValue)
+        let swarm = try PythonPeer(
+            executable: binary,
+            arguments: [
+                "swarm", "--server", "127.0.0.1:\(port)", "--count", "\(count)", "--source", "127.0.1.1",
+                "--root", work.file("drones"), "--git-version", Self.gitVersion,
+            ]
+        )
+        defer { swarm.terminate() }
+        let ended = await judge.waitForExit(timeout: .seconds(180))
+        #expect(ended, "the judge did not finish: \(judge.textLines.suffix(5))")
+        #expect(
+            judge.exitStatus == 0,
+            """
+            the judge failed: \(judge.textLines.suffix(3).joined(separator: "\n"))
+            \(judge.stderr.prefix(6000))
+            swarm: \(swarm.textLines.suffix(5).joined(separator: "\n")) \(swarm.stderr.suffix(2000))
+            """
+        )
+        swarm.sendSignal(SIGINT)
+        #expect(await swarm.waitForOutputEnd(timeout: .seconds(30)))
+    }
+}
