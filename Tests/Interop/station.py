@@ -135,6 +135,7 @@ class Station:
         self.links = {}       # ip -> Link (the current one)
         self.pending = {}     # (ip, request_id) -> [requested_value, reply or None, done]
         self.failures = []
+        self.seen = set()
         self.next_id = 1000
         self.selector = selectors.DefaultSelector()
         self.wake_r, self.wake_w = socket.socketpair()
@@ -156,8 +157,11 @@ class Station:
         sys.stdout.flush()
 
     def fail(self, drone, field, why):
+        line = "FAIL %s %s: %s" % (drone, field, why)
         with self.lock:
-            self.failures.append("FAIL %s %s: %s" % (drone, field, why))
+            if line not in self.seen:  # every record repeats a finding: said once
+                self.seen.add(line)
+                self.failures.append(line)
 
     def name(self, ip):
         row = self.rows.get(ip)

@@ -51,3 +51,45 @@ struct VirtualFleetJudgeTests {
         #expect(await swarm.waitForOutputEnd(timeout: .seconds(30)))
     }
 }
+
+/// The judge itself: it passes drones that follow DRONE.md (`Tests/Interop/fake_fleet.py`,
+/// Python drones made just for this), and fails naming the drone and the field of broken ones.
+@Suite("Interop: station.py judges a fleet", .timeLimit(.minutes(3)))
+struct StationJudgeSelfTests {
+    static let fleet = Vectors.packageRoot.appendingPathComponent("Tests/Interop/fake_fleet.py").path
+
+    /// Runs the judge against 3 fake drones (`broken`: what they get wrong); returns its status and stderr.
+    static func judge(broken: String?) async throws -> (status: Int32?, stderr: String) {
+        let env = URL(fileURLWithPath: "/usr/bin/env")
+        let judge = try PythonPeer(
+            executable: env, arguments: ["python3", VirtualFleetJudgeTests.script, "--count", "3", "--git-version", "2062940", "--timeout", "10"]
+        )
+        defer { judge.terminate() }
+        let listening = try await judge.waitForLines { $0["listening"] != nil }[0]
+        let port = try #require(listening["listening"]?.integerValue)
+        let fleet = try PythonPeer(
+            executable: env, arguments: ["python3", Self.fleet, "--port", "\(port)", "--count", "3"] + (broken.map { ["--break", $0] } ?? [])
+        )
+        defer { fleet.terminate() }
+        #expect(await judge.waitForExit(timeout: .seconds(90)))
+        return (judge.exitStatus, judge.stderr)
+    }
+
+    @Test("drones that follow DRONE.md pass every step")
+    func passes() async throws {
+        let (status, stderr) = try await Self.judge(broken: nil)
+        #expect(status == 0, "\(stderr.prefix(3000))")
+    }
+
+    @Test("a broken reply fails the run, naming the drone and the field", arguments: [
+        ("telemetry-shape", "fake-1 battery: must be [volts, fraction]"),
+        ("position", "fake-2 current_position: must be [x, y, z, yaw, frame_id]"),
+        ("config", "fake-3 config: reply is not {config, configspec}"),
+        ("no-push", "fake-1 telemetry: 0 pushes"),
+    ])
+    func fails(_ broken: String, finding: String) async throws {
+        let (status, stderr) = try await Self.judge(broken: broken)
+        #expect(status == 1)
+        #expect(stderr.contains(finding), "\(stderr.prefix(3000))")
+    }
+}
