@@ -2,7 +2,7 @@
 """A judge ground station, written from ``shared/protocol/DRONE.md``.
 
     python3 station.py --count N [--host 127.0.0.1] [--port 0]
-                       [--git-version HASH] [--root DIR] [--timeout S]
+                       [--git-version HASH] [--root DIR] [--timeout S] [--keep-going]
 
 It listens, accepts drones and keys them by **source IP only**, as the
 reference ground station does (DRONE.md 1): on every accept it requests
@@ -30,7 +30,8 @@ Then it walks, for all N drones at once:
    ``STANDBY`` and ``No task``.
 
 Any reply or push the reference station could not unpack (wrong shape, a
-request left unanswered) fails the run. Exit status 0 when every step passed;
+request left unanswered) fails the run. The walk stops after the first step
+with a finding unless ``--keep-going`` is given. Exit status 0 when every step passed;
 1 with one ``FAIL <drone> <field>: <why>`` line per finding on stderr.
 Progress goes to stdout as JSON lines: first ``{"listening": PORT}``.
 """
@@ -136,6 +137,7 @@ class Station:
         self.pending = {}     # (ip, request_id) -> [requested_value, reply or None, done]
         self.failures = []
         self.seen = set()
+        self.failures_before = 0
         self.next_id = 1000
         self.selector = selectors.DefaultSelector()
         self.wake_r, self.wake_w = socket.socketpair()
@@ -521,10 +523,12 @@ class Station:
 
     def step(self, name):
         with self.lock:
-            failures = list(self.failures)
-        if failures:
+            failures = len(self.failures)
+        passed = failures == self.failures_before
+        self.failures_before = failures
+        if not passed and not self.opts.keep_going:
             raise Failed(name)
-        self.say({"step": name, "passed": True, "drones": len(self.rows)})
+        self.say({"step": name, "passed": passed, "drones": len(self.rows)})
 
     def run_walk(self):
         o = self.opts
@@ -752,6 +756,8 @@ def main(argv=None):
     parser.add_argument("--git-version", default=None,
                         help="the GS's own hash; without it the version check passes (a GS outside a git checkout)")
     parser.add_argument("--root", default=None, help="the swarm's --root: pushed files are checked on disk there")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="walk every step even after a failing one (later steps may fail for the earlier cause)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the drones and for each reply")
     opts = parser.parse_args(argv)
     station = Station(opts)
@@ -761,6 +767,8 @@ def main(argv=None):
     status = 0
     try:
         station.run_walk()
+        if station.failures:
+            raise Failed("(kept going)")
         Station.say({"passed": True, "drones": len(station.rows)})
     except Failed as step:
         with station.lock:
