@@ -39,6 +39,8 @@ struct VirtualFleetJudgeTests {
         defer { swarm.terminate() }
         let ended = await judge.waitForExit(timeout: .seconds(180))
         #expect(ended, "the judge did not finish: \(judge.textLines.suffix(5))")
+        _ = await judge.waitForOutputEnd(timeout: .seconds(10))
+        _ = await judge.waitForStderr(containing: "\n", timeout: .milliseconds(500))
         #expect(
             judge.exitStatus == 0,
             """
@@ -58,8 +60,9 @@ struct VirtualFleetJudgeTests {
 struct StationJudgeSelfTests {
     static let fleet = Vectors.packageRoot.appendingPathComponent("Tests/Interop/fake_fleet.py").path
 
-    /// Runs the judge against 3 fake drones (`broken`: what they get wrong); returns its status and stderr.
-    static func judge(broken: String?) async throws -> (status: Int32?, stderr: String) {
+    /// Runs the judge against 3 fake drones (`broken`: what they get wrong); returns its status and
+    /// stderr (once it holds `finding`, or its output ended).
+    static func judge(broken: String?, finding: String = "") async throws -> (status: Int32?, stderr: String) {
         let env = URL(fileURLWithPath: "/usr/bin/env")
         let judge = try PythonPeer(
             executable: env, arguments: ["python3", VirtualFleetJudgeTests.script, "--count", "3", "--git-version", "2062940", "--timeout", "10"]
@@ -72,6 +75,9 @@ struct StationJudgeSelfTests {
         )
         defer { fleet.terminate() }
         #expect(await judge.waitForExit(timeout: .seconds(90)))
+        // The last lines may arrive after the exit is seen.
+        _ = await judge.waitForOutputEnd(timeout: .seconds(10))
+        if !finding.isEmpty { _ = await judge.waitForStderr(containing: finding, timeout: .seconds(5)) }
         return (judge.exitStatus, judge.stderr)
     }
 
@@ -88,7 +94,7 @@ struct StationJudgeSelfTests {
         ("no-push", "fake-1 telemetry: 0 pushes"),
     ])
     func fails(_ broken: String, finding: String) async throws {
-        let (status, stderr) = try await Self.judge(broken: broken)
+        let (status, stderr) = try await Self.judge(broken: broken, finding: finding)
         #expect(status == 1)
         #expect(stderr.contains(finding), "\(stderr.prefix(3000))")
     }
