@@ -14,7 +14,7 @@ import ServiceLifecycle
 /// server keeps closing (another drone with this one's id, or from its address,
 /// displacing it) make it wait longer each time, doubling from the policy's
 /// first delay up to its maximum, instead of displacing the other drone back in
-/// a loop (``DisplacementBackoff``). It returns when
+/// a loop. It returns when
 /// the calling task is cancelled or ``shutdown()`` is called, after closing the
 /// connection gracefully.
 public final class MessagingClient: Sendable {
