@@ -59,13 +59,15 @@ struct DisplacedDroneTests {
             )
             let times = Self.linkTimes(newcomer)
             let refused = Task { try await newcomer.run() }
-            try await Task.sleep(for: .seconds(2))
+            // Real time: wait for 5 attempts however slow the machine.
+            let deadline = ContinuousClock.now + .seconds(30)
+            while times.withLockedValue({ $0.count }) < 5 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
             newcomer.shutdown()
             try await refused.value
             let links = times.withLockedValue { $0 }
-            // A constant 50 ms spacing makes some 40 attempts in 2 s; doubling makes 6 or 7.
-            #expect(links.count >= 2, "\(links.count)")
-            #expect(links.count <= 9, "\(links.count) attempts in 2 s")
+            try #require(links.count >= 5, "\(links.count) attempts")
+            // A constant 50 ms spacing takes some 200 ms for 5 attempts; doubling 50 + 100 + 200 + 400 ms.
+            #expect(links[4] - links[0] >= .milliseconds(500), "5 attempts in \(links[4] - links[0])")
             #expect(station.connectedIDs == ["copter-held"])
             #expect(station.drones.first?.address.hasPrefix("127.0.0.1:") == true)
             holder.shutdown()
