@@ -101,12 +101,18 @@ class Drone:
         if kind == "request":
             name, rid = content["requested_value"], content["request_id"]
             kwargs = content.get("kwargs") or {}
+            if name in ("calibrate_gyro", "calibrate_level"):
+                time.sleep(0.5)
             value = {"id": lambda: self.id, "clover_dir": lambda: "/home/pi/catkin_ws/src/clover/clover",
+                     "calibrate_gyro": lambda: "OK", "calibrate_level": lambda: "OK",
+                     "load_params": lambda: self.opts.broken != "load-params",
                      "telemetry": self.record,
                      "config": lambda: self.config(kwargs.get("send_configspec", False))}.get(name)
             if value is not None:
                 self.send(MM.create_response(name, rid, value()))
         elif kind == "message" and header.get("action") == "filetransfer":
+            if header["filepath"] != "animation.csv":
+                return
             lines = content.decode().splitlines()
             with self.lock:
                 self.anim_id = lines[0]

@@ -19,15 +19,21 @@ Then it walks, for all N drones at once:
 4. config edit (DRONE.md 5): ``config`` with ``send_configspec`` true gives
    ``{config, configspec}``, false gives ``{config}``; a ``rewrite`` bumping
    ``config_version`` shows in the record;
-5. animation push (6.1, 7.2): each drone's own ``animation.csv`` (id line, a
+5. calibration and parameters (2.1, 4.3): Calibrate enabled, then
+   ``calibrate_gyro`` and ``calibrate_level`` answered with a status string;
+   ``temp.params`` pushed and ``load_params`` answered ``true``;
+6. animation push (6.1, 7.2): each drone's own ``animation.csv`` (id line, a
    show starting where the drone stands); ``animation_info`` becomes
    ``[id, "OK"]``, ``start_position`` a fly start; then a second preflight
    with every cell green and Start animation enabled (``all_checks``);
-6. timed start (7.1): ``start`` with ``time = str(T)``: before T
+7. timed start (7.1): ``start`` with ``time = str(T)``: before T
    ``last_task`` is ``execute_frame in N.N s``, after it the drone flies
    (armed, OFFBOARD, z above 0.5 m);
-7. land (3): ``land`` while airborne: ``land``/``AUTO.LAND``, then disarmed,
-   ``STANDBY`` and ``No task``.
+8. land (3): ``land`` while airborne: ``land``/``AUTO.LAND``, then disarmed,
+   ``STANDBY`` and ``No task``;
+9. aruco map (6.1): pushed to ``<clover_dir>/../aruco_pose/map/``, then
+   ``service_restart clover``: ``selfcheck`` is ``"OK"`` again within 30 s
+   (and with ``--root`` the file is on disk in the drone's folder).
 
 Any reply or push the reference station could not unpack (wrong shape, a
 request left unanswered) fails the run. The walk stops after the first step
@@ -564,7 +570,11 @@ class Station:
         self.config_edit()
         self.step("config edit")
 
-        # 5. animation push
+        # 5. calibration and FCU parameters
+        self.calibration_and_params()
+        self.step("calibration and parameters")
+
+        # 6. animation push
         self.animation_push()
         self.step("animation push")
         for ip, record in self.request_all("telemetry").items():
@@ -574,9 +584,13 @@ class Station:
                 self.fail(row.copter_id, key, why + " (Start animation disabled)")
         self.step("preflight with animation")
 
-        # 6. timed start, 7. land
+        # 7. timed start, 8. land
         self.timed_start_and_land()
         self.step("timed start and land")
+
+        # 9. aruco map beside clover_dir, then a clover restart
+        self.aruco_push()
+        self.step("aruco map")
 
     def config_edit(self):
         with_spec = self.request_all("config", {"send_configspec": True})
@@ -653,6 +667,53 @@ class Station:
                 elif not isinstance(check, (str, dict)):
                     problems.append("%s: a configspec check must be a string" % "/".join(path + [key]))
         return problems
+
+    def calibration_and_params(self):
+        # Calibrate gyro/level are enabled when the fcu_status check passes and
+        # calibration_status is not CALIBRATING (4.3); the reply is the status afterwards.
+        for row in self.rows.values():
+            colours = self.checks(row)
+            if colours["fcu_status"] is not True or row.cells.get("calibration_status") == "CALIBRATING":
+                self.fail(row.copter_id, "fcu_status", "Calibrate disabled: fcu_status %r, calibration_status %r"
+                          % (row.cells.get("fcu_status"), row.cells.get("calibration_status")))
+        for request in ("calibrate_gyro", "calibrate_level"):
+            for ip, reply in self.request_all(request, timeout=max(self.opts.timeout, 30)).items():
+                if not isinstance(reply, str):
+                    self.fail(self.name(ip), request, "the reply must be the calibration status string, got %r" % (reply,))
+        # Send > FCU parameters: temp.params pushed, then load_params requested (a bool reply).
+        params = "".join("1\t1\t%s\t%s\t%d\n" % (name, value, kind)
+                         for name, value, kind in (("MPC_XY_VEL_MAX", "2.5", 9), ("COM_ARM_WO_GPS", "1", 6)))
+        params = "# Onboard parameters\n" + params
+        for ip in self.rows:
+            self.push_file(ip, params.encode(), "temp.params")
+        for ip, reply in self.request_all("load_params").items():
+            if reply is not True:
+                self.fail(self.name(ip), "load_params", "the reply must be true after temp.params was pushed, got %r" % (reply,))
+
+    def aruco_push(self):
+        # Send > Aruco map: <clover_dir>/../aruco_pose/map/animation_map.txt, then service_restart clover.
+        data = b"0\t0.33\t0\t0\t0\t0\t0\t0\n1\t0.33\t1\t0\t0\t0\t0\t0\n"
+        for ip, row in self.rows.items():
+            if isinstance(row.clover_dir, str):
+                self.push_file(ip, data, "%s/../aruco_pose/map/animation_map.txt" % row.clover_dir)
+                self.action(ip, "service_restart", {"name": "clover"})
+        # The drone's selfcheck shows ["WAIT_ROS"] for a while, then "OK" again.
+        since = time.time()
+        recovered = lambda row: any(r.get("selfcheck") == "OK" for r in self.records_since(row, since + 0.5))
+        if not self.wait(lambda: all(recovered(row) for row in self.rows.values()), 30):
+            for row in self.rows.values():
+                if not recovered(row):
+                    self.fail(row.copter_id, "selfcheck", "not \"OK\" again within 30 s of service_restart clover")
+        if self.opts.root:
+            for ip, row in self.rows.items():
+                folder = os.path.join(self.opts.root, row.copter_id)
+                found = False
+                for directory, _, names in os.walk(folder):
+                    if "animation_map.txt" in names and directory.endswith(os.path.join("aruco_pose", "map")):
+                        with open(os.path.join(directory, "animation_map.txt"), "rb") as f:
+                            found = found or f.read() == data
+                if not found:
+                    self.fail(row.copter_id, "aruco map", "no aruco_pose/map/animation_map.txt with the pushed bytes under %s" % folder)
 
     def animation_csv(self, copter_id, x, y):
         """A show that starts where the drone stands: 1 s standing, up to 1 m in 2 s, 8 s hold, down in 2 s."""

@@ -92,6 +92,7 @@ struct StationJudgeSelfTests {
         ("position", "fake-2 current_position: must be [x, y, z, yaw, frame_id]"),
         ("config", "fake-3 config: reply is not {config, configspec}"),
         ("no-push", "fake-1 telemetry: 0 pushes"),
+        ("load-params", "fake-2 load_params: the reply must be true"),
     ])
     func fails(_ broken: String, finding: String) async throws {
         let (status, stderr) = try await Self.judge(broken: broken, finding: finding)
