@@ -94,7 +94,11 @@ class Drone:
 
     def send(self, frame):
         with self.lock:
-            self.sock.sendall(frame)
+            try:
+                if self.sock is not None:
+                    self.sock.sendall(frame)
+            except OSError:
+                pass
 
     def on_frame(self, header, content):
         kind = header["message-type"]
@@ -121,7 +125,11 @@ class Drone:
             kwargs = (content or {}).get("kwargs") or {}
             action = header["action"]
             with self.lock:
-                if action == "config":
+                if action == "id" and kwargs.get("new_id") != self.id and self.opts.broken != "rename":
+                    # The config is written and the service restarts under the new name.
+                    self.id = kwargs["new_id"].lower()
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                elif action == "config":
                     self.version = kwargs["config"]["config_version"]["__value__"]
                 elif action == "start":
                     self.schedule(float(kwargs["time"]))
@@ -151,11 +159,20 @@ class Drone:
         self.mode = "POSCTL"
 
     def run(self):
+        threading.Thread(target=self.push_loop, daemon=True).start()
+        while True:
+            try:
+                self.serve()
+            except OSError:
+                pass
+            time.sleep(0.5)  # the service restarts, then dials again
+
+    def serve(self):
         sock = socket.socket()
         sock.bind((self.source, 0))
         sock.connect((self.opts.host, self.opts.port))
-        self.sock = sock
-        threading.Thread(target=self.push_loop, daemon=True).start()
+        with self.lock:
+            self.sock = sock
         incoming = MM()
         buffer = bytearray()
         while True:

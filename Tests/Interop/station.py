@@ -33,7 +33,9 @@ Then it walks, for all N drones at once:
    ``STANDBY`` and ``No task``;
 9. aruco map (6.1): pushed to ``<clover_dir>/../aruco_pose/map/``, then
    ``service_restart clover``: ``selfcheck`` is ``"OK"`` again within 30 s
-   (and with ``--root`` the file is on disk in the drone's folder).
+   (and with ``--root`` the file is on disk in the drone's folder);
+10. rename (1.4): action ``id`` with ``new_id``: the drone restarts and
+   reconnects from the same IP, answering ``id`` with the new name lower-cased.
 
 Any reply or push the reference station could not unpack (wrong shape, a
 request left unanswered) fails the run. The walk stops after the first step
@@ -72,6 +74,7 @@ class Row:
         self.cells = {}      # key -> stored value (a cell the GS accepted)
         self.records = []    # (received at, record) every record judged
         self.pushes = 0
+        self.id_replies = []  # (received at, id) of every id reply from this IP
         self.connected = True
 
 
@@ -318,6 +321,7 @@ class Station:
             if first:
                 row = self.rows[link.ip] = Row(link.ip, value)
             row.connected = True
+            row.id_replies.append((time.time(), value))
             self.lock.notify_all()
         if first:
             self.request(link, "clover_dir", on_reply=self.got_clover_dir)
@@ -485,6 +489,10 @@ class Station:
         self.aruco_push()
         self.step("aruco map")
 
+        # 10. rename: the id action, then a restart answering the new name
+        self.rename()
+        self.step("rename")
+
     def config_edit(self):
         with_spec = self.request_all("config", {"send_configspec": True})
         without = self.request_all("config", {"send_configspec": False})
@@ -579,6 +587,26 @@ class Station:
                             found = found or f.read() == data
                 if not found:
                     self.fail(row.copter_id, "aruco map", "no aruco_pose/map/animation_map.txt with the pushed bytes under %s" % folder)
+
+    def rename(self):
+        # Editing the copter ID cell sends action id {new_id}; the drone writes its
+        # config and restarts its service: it reconnects from the same IP and
+        # answers id with the new name, lower-cased (DRONE.md 1.4).
+        since = time.time()
+        expected = {}
+        for ip, row in self.rows.items():
+            new = (row.copter_id[:55] + "-Renamed").lstrip("-")
+            if not re.match(r"^(?!-)[A-Za-z0-9-]{1,63}$", new):
+                continue  # the GS accepts no such name: it sends nothing
+            self.action(ip, "id", {"new_id": new})
+            expected[ip] = new.lower()
+        renamed = lambda ip: any(t >= since and v == expected[ip] for t, v in self.rows[ip].id_replies)
+        if not self.wait(lambda: all(renamed(ip) for ip in expected), 20):
+            for ip, new in expected.items():
+                if not renamed(ip):
+                    replies = [v for t, v in self.rows[ip].id_replies if t >= since]
+                    self.fail(self.name(ip), "id", "20 s after the id action no reconnect answered %r (id replies since: %r)"
+                              % (new, replies))
 
     def animation_csv(self, copter_id, x, y):
         """A show that starts where the drone stands: 1 s standing, up to 1 m in 2 s, 8 s hold, down in 2 s."""

@@ -93,6 +93,7 @@ struct StationJudgeSelfTests {
         ("config", "fake-3 config: reply is not {config, configspec}"),
         ("no-push", "fake-1 telemetry: 0 pushes"),
         ("load-params", "fake-2 load_params: the reply must be true"),
+        ("rename", "fake-3 id: 20 s after the id action no reconnect answered 'fake-3-renamed'"),
     ])
     func fails(_ broken: String, finding: String) async throws {
         let (status, stderr) = try await Self.judge(broken: broken, finding: finding)
