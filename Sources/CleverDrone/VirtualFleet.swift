@@ -12,6 +12,8 @@ import NIOConcurrencyHelpers
 public final class VirtualFleet: Sendable {
     /// Called after each action a drone handled: (drone, action, args, kwargs).
     public typealias ActionReport = @Sendable (VirtualDrone, String, [JSONValue], JSONObject) -> Void
+    /// Called after each file a drone received: (drone, the path it was written to).
+    public typealias FileReport = @Sendable (VirtualDrone, String) -> Void
 
     /// The registry to give each drone's `MessagingClient`.
     public let registry: HandlerRegistry
@@ -33,7 +35,9 @@ public final class VirtualFleet: Sendable {
     /// - Parameters:
     ///   - registry: the registry to register on (default: a new one).
     ///   - report: called after each action.
-    public init(registry: HandlerRegistry = HandlerRegistry(), report: ActionReport? = nil) {
+    ///   - fileReport: called after each file received (the registry's file
+    ///     handler is the fleet's: set no other).
+    public init(registry: HandlerRegistry = HandlerRegistry(), report: ActionReport? = nil, fileReport: FileReport? = nil) {
         self.registry = registry
         let drones = self.drones
         @Sendable func drone(_ connection: Connection) -> VirtualDrone? {
@@ -76,7 +80,11 @@ public final class VirtualFleet: Sendable {
             drone.perform(effects, on: connection)
             report?(drone, action, args, kwargs)
         }
-        registry.onFileReceived { connection, path, _ in drone(connection)?.fileReceived(at: path) }
+        registry.onFileReceived { connection, path, _ in
+            guard let drone = drone(connection) else { return }
+            drone.fileReceived(at: path)
+            fileReport?(drone, path)
+        }
     }
 
     /// Puts `drone` on `connection`: the frames that arrive on it are the drone's.

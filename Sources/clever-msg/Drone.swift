@@ -22,6 +22,9 @@ struct Drone: AsyncParsableCommand {
     @Option(help: "The ground station, HOST:PORT.")
     var server: String = "127.0.0.1:25000"
 
+    @Option(help: "Dial from this loopback address (inside 127.0.0.0/8, such as 127.0.1.1): the reference ground station keys drones by source IP, so each simulated drone on one machine needs its own (default: the system's choice).")
+    var source: String?
+
     @Option(help: "This drone's id (default: copter-<pid>).")
     var id: String?
 
@@ -57,6 +60,7 @@ struct Drone: AsyncParsableCommand {
 
     func validate() throws {
         _ = try parseHostPort(server, defaultPort: 25000)
+        if let source { _ = try SourceAddress(source) }
         try TimedStartLine.checkClockOffset(clockOffset, option: "--clock-offset")
         if let discover { try checkPort(discover, in: PortRange.connectable, option: "--discover") }
         if discoveryKey != nil, discover == nil {
@@ -100,9 +104,14 @@ struct Drone: AsyncParsableCommand {
         if let token = TokenFiles.clientToken(tokenFile, json: json) {
             configuration.handshake.insert(TokenClientStage.Factory(token: token, id: id), at: 0)
         }
-        let client = MessagingClient(host: host, port: port, registry: fleet.registry, configuration: configuration, logger: logger, tls: tlsOptions)
+        let client = MessagingClient(
+            host: host, port: port, registry: fleet.registry, configuration: configuration,
+            localHost: try source.map { try SourceAddress($0).description }, logger: logger, tls: tlsOptions
+        )
         fleet.add(drone, on: client.connection)
-        printer.print(["drone": .string(id), "server": .string("\(host):\(port)")], text: "drone \(id) → \(host):\(port)")
+        var started: JSONObject = ["drone": .string(id), "server": .string("\(host):\(port)")]
+        if let source { started["source"] = .string(source) }
+        printer.print(started, text: "drone \(id) → \(host):\(port)" + (source.map { " from \($0)" } ?? ""))
         if root == nil {
             printer.print(["files": "refused", "reason": "no --root given"], text: "no --root given: file pushes and pulls are refused")
         }

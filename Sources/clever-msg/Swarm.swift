@@ -7,6 +7,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import UnixSignals
 
 /// `clever-msg swarm`: many simulated drones in one process.
 struct Swarm: AsyncParsableCommand {
@@ -15,20 +16,28 @@ struct Swarm: AsyncParsableCommand {
         discussion: """
             Each drone behaves like `clever-msg drone`: a simulated reference drone \
             (DRONE.md) that pushes its telemetry, answers every request, flies its \
-            animation on a timed start and reconnects after a drop. Actions are counted and \
+            animation on a timed start and reconnects after a drop. With --source ADDRESS, \
+            drone N dials from ADDRESS + N - 1 (all inside 127.0.0.0/8): the reference \
+            ground station keys drones by source IP. Actions are counted and \
             reported once all drones have one (one line per action name and count). \
-            One progress line tells how many drones are connected (rewritten in place \
-            on a terminal, at most a line a second through a pipe); a summary follows \
+            One progress line sums the swarm up: drones connected of all, failing, \
+            reconnecting, reconnects, actions and files received (rewritten in place \
+            on a terminal; through a pipe, a line when a number changed, at most one \
+            a second); --verbose adds a line per drone and action. A summary follows \
             once all are connected, and when the swarm stops: drones, connected, \
             failed (with the reasons, grouped) and the time taken. \
             The open-file soft limit is raised to the hard limit first; the command \
-            refuses an N that cannot fit. A line "quit" on standard input stops it and \
-            prints its peak RSS.
+            refuses an N that cannot fit. The swarm runs until SIGINT (Ctrl-C) or \
+            SIGTERM, or a line "quit" on standard input; the end of standard input \
+            does not stop it. It then prints its peak RSS and the summary.
             """
     )
 
     @Option(help: "The ground station, HOST:PORT.")
     var server: String = "127.0.0.1:25000"
+
+    @Option(help: "Drone N dials from this loopback address plus N - 1 (inside 127.0.0.0/8, such as 127.0.1.1), so a ground station that keys drones by source IP sees one per drone (default: the system's choice).")
+    var source: String?
 
     @Option(help: "How many drones.")
     var count: Int = 100
@@ -71,6 +80,7 @@ struct Swarm: AsyncParsableCommand {
 
     func validate() throws {
         guard count > 0 else { throw ValidationError("--count must be positive") }
+        if let source { _ = try SourceAddress(source).advanced(by: count - 1) }
         guard connectsInFlight > 0 else { throw ValidationError("--connects-in-flight must be positive") }
         guard (telemetryHz ?? 1) >= 0, (telemetryHz ?? 1) <= 1000 else { throw ValidationError("--telemetry-hz must be between 0 and 1000") }
         try TimedStartLine.checkClockOffset(clockOffsetSpread, option: "--clock-offset-spread")
@@ -92,7 +102,9 @@ struct Swarm: AsyncParsableCommand {
         }
         let isTerminal = isatty(1) == 1
         let out = LinePrinter(json: json, clearsLine: isTerminal)
+        let progress = SwarmProgress(count: count, out: out, isTerminal: isTerminal && !json)
         let tally = ActionTally(total: count, out: out)
+        let firstSource = try source.map { try SourceAddress($0) }
         let roots = try SwarmFiles(root: root)
         let fleet = VirtualFleet { drone, action, args, kwargs in
             if verbose {
@@ -100,6 +112,9 @@ struct Swarm: AsyncParsableCommand {
                 out.print(["id": .string(id), "action": .string(action), "args": .array(args), "kwargs": .object(kwargs)], text: "\(id): \(action)")
             }
             tally.record(action)
+            progress.recordAction()
+        } fileReport: { _, _ in
+            progress.recordFile()
         }
         let starts = TimedStartTally(total: count, out: out)
         fleet.registry.onTimedStart { connection, start in starts.record(start, id: fleet.drone(on: connection)?.id ?? "copter") }
@@ -124,17 +139,26 @@ struct Swarm: AsyncParsableCommand {
             if let token { configuration.handshake.insert(TokenClientStage.Factory(token: token, id: "\(idPrefix)-\(n)"), at: 0) }
             let client = MessagingClient(
                 host: host, port: port, registry: fleet.registry, configuration: configuration, reconnectPolicy: policy,
-                connectLimiter: limiter, logger: logger, timers: timers, tls: tlsOptions
+                connectLimiter: limiter, localHost: try firstSource?.advanced(by: n - 1).description, logger: logger, timers: timers,
+                tls: tlsOptions
             )
             // Drones a metre apart, ten to a row, so that their animations do not overlap.
             let offset = [Double((n - 1) % 10), Double((n - 1) / 10), 0]
             fleet.add(VirtualDrone(id: id, sandbox: sandbox, gitVersion: gitVersion, offset: offset), on: client.connection)
             return client
         }
-        let progress = SwarmProgress(count: count, out: out, isTerminal: isTerminal && !json)
         for (index, client) in clients.enumerated() { progress.watch(client, drone: index) }
-        out.print(["swarm": .integer(count), "server": .string("\(host):\(port)"), "open_file_limit": .integer(limit)],
-                  text: "swarm of \(count) drones → \(host):\(port) (open-file limit \(limit))")
+        var started: JSONObject = ["swarm": .integer(count), "server": .string("\(host):\(port)"), "open_file_limit": .integer(limit)]
+        var from = ""
+        if let firstSource {
+            let last = try firstSource.advanced(by: count - 1)
+            started["source"] = .string("\(firstSource)")
+            started["last_source"] = .string("\(last)")
+            from = count == 1 ? " from \(firstSource)" : " from \(firstSource)…\(last)"
+        }
+        out.print(started, text: "swarm of \(count) drones → \(host):\(port)\(from) (open-file limit \(limit))")
+        // Trapped before the drones start: a signal from then on stops the swarm cleanly.
+        let signals = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         // One listener for the whole swarm: every drone waiting for a beacon subscribes to it.
         let listener = discover.map { DiscoveryListener(configuration: .init(port: $0, key: key), logger: logger) }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -153,7 +177,7 @@ struct Swarm: AsyncParsableCommand {
                         let period = telemetryHz.map { TelemetryPublisher(hertz: $0).period }
                         pushing.addTask { await fleet.pushTelemetry(clients.map(\.connection), every: period) }
                     }
-                    for await line in StandardInput.lines() where line == "quit" { break }
+                    await Self.untilStopped(signals: signals)
                     pushing.cancelAll()
                 }
                 // The swarm as it stood when told to stop, not as its links close.
@@ -169,6 +193,26 @@ struct Swarm: AsyncParsableCommand {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         out.print(["peak_rss": .integer(usage.ru_maxrss * 1024)], text: "peak RSS \(usage.ru_maxrss / 1024) MiB")
         progress.printSummary()
+    }
+}
+
+extension Swarm {
+    /// Returns on SIGINT or SIGTERM, or a line "quit" on standard input; the end
+    /// of standard input does not stop the swarm (it runs under a supervisor or
+    /// with `< /dev/null` as well as from a shell).
+    static func untilStopped(signals: UnixSignalsSequence) async {
+        await withTaskGroup(of: Void.self) { stop in
+            stop.addTask {
+                for await _ in signals { return }
+            }
+            stop.addTask {
+                for await line in StandardInput.lines() where line.trimmingCharacters(in: .whitespaces) == "quit" { return }
+                // Standard input ended without a "quit": only a signal stops the swarm now.
+                while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            }
+            await stop.next()
+            stop.cancelAll()
+        }
     }
 }
 

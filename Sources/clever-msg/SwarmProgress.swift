@@ -12,7 +12,9 @@ import Darwin
 
 /// `swarm`'s one progress line and its summary: on a terminal the line is
 /// rewritten in place (`\r`); through a pipe a line is printed when the
-/// numbers changed, at most once a second. The summary is printed when every
+/// numbers changed, at most once a second. The line counts the whole swarm:
+/// drones connected of all, failing and reconnecting, links that came up again
+/// (reconnects), actions and files received. The summary is printed when every
 /// drone is connected, and when the swarm stops (``printSummary()``).
 final class SwarmProgress: Sendable {
     private struct State {
@@ -55,6 +57,20 @@ final class SwarmProgress: Sendable {
         }
     }
 
+    /// Counts one action received by some drone.
+    func recordAction() {
+        state.withLockedValue { s in
+            if s.frozen == nil { s.tally.recordAction() }
+        }
+    }
+
+    /// Counts one file received by some drone.
+    func recordFile() {
+        state.withLockedValue { s in
+            if s.frozen == nil { s.tally.recordFile() }
+        }
+    }
+
     /// Redraws the progress line until cancelled: every 100 ms on a terminal, every second through a pipe.
     func run() async {
         let interval: Duration = isTerminal ? .milliseconds(100) : .seconds(1)
@@ -72,6 +88,9 @@ final class SwarmProgress: Sendable {
             if t.failing > 0 { text += ", \(t.failing) failing" }
             let dropped = t.count - t.connected - t.failing - t.waiting
             if dropped > 0 { text += ", \(dropped) reconnecting" }
+            if t.reconnects > 0 { text += ", \(t.reconnects) reconnects" }
+            if t.actions > 0 { text += ", \(t.actions) actions" }
+            if t.files > 0 { text += ", \(t.files) files" }
             guard text != s.drawn else { return nil }
             s.drawn = text
             return text
@@ -80,6 +99,7 @@ final class SwarmProgress: Sendable {
         let elapsed = Self.seconds(ContinuousClock.now - started)
         let object: JSONObject = state.withLockedValue { s in
             ["progress": "swarm", "connected": .integer(s.tally.connected), "failing": .integer(s.tally.failing), "drones": .integer(s.tally.count),
+             "reconnects": .integer(s.tally.reconnects), "actions": .integer(s.tally.actions), "files": .integer(s.tally.files),
              "seconds": .double(elapsed)]
         }
         if isTerminal && !out.json {
@@ -99,6 +119,7 @@ final class SwarmProgress: Sendable {
         var object: JSONObject = [
             "summary": "swarm", "drones": .integer(tally.count), "connected": .integer(tally.connected),
             "failed": .integer(tally.failing), "seconds": .double(elapsed),
+            "reconnects": .integer(tally.reconnects), "actions": .integer(tally.actions), "files": .integer(tally.files),
         ]
         if !reasons.isEmpty {
             var failures: JSONObject = [:]

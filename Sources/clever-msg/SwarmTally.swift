@@ -21,12 +21,31 @@ struct SwarmTally: Sendable, Hashable {
     private(set) var connected = 0
     /// How many drones' last attempt failed.
     private(set) var failing = 0
+    /// How many links came up again after a drone's first (reconnects, across the swarm).
+    private(set) var reconnects = 0
+    /// Whether each drone had a link up before (by drone index).
+    private var linkedBefore: [Bool]
+    /// Actions received, across the swarm.
+    private(set) var actions = 0
+    /// Files received, across the swarm.
+    private(set) var files = 0
     /// How many drones have not connected yet, and no attempt of theirs failed.
     var waiting: Int { states.lazy.filter { $0 == .waiting }.count }
 
     /// A tally of `count` drones, none connected.
     init(count: Int) {
         states = Array(repeating: .waiting, count: count)
+        linkedBefore = Array(repeating: false, count: count)
+    }
+
+    /// Counts one action received by a drone.
+    mutating func recordAction() {
+        actions += 1
+    }
+
+    /// Counts one file received by a drone.
+    mutating func recordFile() {
+        files += 1
     }
 
     /// How many drones.
@@ -42,6 +61,10 @@ struct SwarmTally: Sendable, Hashable {
         case .connectFailed(_, _, _, let reason, _): new = .failing(reason)
         }
         let old = states[index]
+        if case .connected = new {
+            if linkedBefore[index] { reconnects += 1 }
+            linkedBefore[index] = true
+        }
         if case .connected = old { connected -= 1 }
         if case .failing = old { failing -= 1 }
         if case .connected = new { connected += 1 }

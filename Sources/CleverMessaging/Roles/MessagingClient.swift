@@ -10,7 +10,11 @@ import ServiceLifecycle
 /// the ``ReconnectPolicy``, always re-linking the **same** ``connection``, so
 /// pending requests are resent and handlers stay registered. After a drop it
 /// connects again at once, unless the link held for less than the policy's
-/// first delay: it then waits out the rest of that delay first. It returns when
+/// first delay: it then waits out the rest of that delay first. Links the
+/// server keeps closing (another drone with this one's id, or from its address,
+/// displacing it) make it wait longer each time, doubling from the policy's
+/// first delay up to its maximum, instead of displacing the other drone back in
+/// a loop. It returns when
 /// the calling task is cancelled or ``shutdown()`` is called, after closing the
 /// connection gracefully.
 public final class MessagingClient: Sendable {
@@ -54,6 +58,8 @@ public final class MessagingClient: Sendable {
         var stopped = false
         /// Links in a row the server refused (a token or version refusal): the delay before the next grows.
         var refusals = 0
+        /// Links the server ended in a row: the delay before the next grows.
+        var displacement: DisplacementBackoff
     }
 
     /// The local address links are made from (`nil`: the system's choice).
@@ -102,7 +108,7 @@ public final class MessagingClient: Sendable {
         )
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger
-        self.target = NIOLockedValueBox(Target(host: host, port: port))
+        self.target = NIOLockedValueBox(Target(host: host, port: port, displacement: DisplacementBackoff(policy: reconnectPolicy)))
     }
 
     /// A stream of link events from now on (each call gets its own stream).
@@ -287,8 +293,21 @@ public final class MessagingClient: Sendable {
         // A link that held for less than the policy's first delay is not
         // followed at once: a server that closes links as soon as they
         // come up (full, or refusing a duplicate drone id) sees one attempt
-        // per delay, not hundreds a second.
-        let spacing = reconnectPolicy.delay(beforeAttempt: 1) - (ContinuousClock.now - linked)
+        // per delay, not hundreds a second. Links the server ends one after
+        // another (a displaced drone) wait longer each time.
+        let end: DisplacementBackoff.LinkEnd = connection.lastDropReason == nil ? .byPeer : .byThisSide
+        let lived = ContinuousClock.now - linked
+        let draw = Double.random(in: -1...1)
+        let (spacing, displacements) = target.withLockedValue { t in
+            (t.displacement.linkEnded(end, lived: lived, draw: draw), t.displacement.displacements)
+        }
+        if displacements > 1 {
+            logger.debug(
+                "the server ended \(displacements) links in a row (another drone may displace this one); reconnecting in \(LogFormat.duration(spacing))",
+                metadata: ["server": "\(host):\(port)"]
+            )
+            return spacing
+        }
         if spacing > .zero {
             logger.debug(
                 "link to server dropped soon after it came up; reconnecting in \(LogFormat.duration(spacing))",

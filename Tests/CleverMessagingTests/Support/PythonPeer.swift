@@ -96,6 +96,9 @@ final class PythonPeer: Sendable {
     /// Whether the process still runs.
     var isRunning: Bool { process.isRunning }
 
+    /// The exit status once the process has exited (`nil` while it runs).
+    var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+
     /// Waits for the process to exit (woken by its termination, not polled).
     /// - Returns: whether it exited within `timeout`.
     func waitForExit(timeout: Duration = .seconds(10)) async -> Bool {
@@ -141,6 +144,11 @@ final class PythonPeer: Sendable {
     /// fails with the process's output.
     func sendLine(_ line: String) {
         try? input.write(contentsOf: Data((line + "\n").utf8))
+    }
+
+    /// Closes the process's standard input (it reads end-of-file).
+    func closeInput() {
+        try? input.close()
     }
 
     /// Every line of standard output so far, as text.
