@@ -59,8 +59,14 @@ public final class VirtualFleet: Sendable {
                 let time = connection.clockTime
                 let reply: DroneReply
                 if name == "load_params" {
+                    // The file is read once the simulated load is over: a `temp.params` pushed just
+                    // before the request may still be on its way to disk (the reference, one thread,
+                    // wrote it before reading the request).
+                    try await Task.sleep(for: drone.withModel { $0.parameterLoadTime })
                     let text = drone.sandbox.flatMap { $0.read($0.parametersPath) }
-                    reply = drone.withModel { $0.loadParameters(text, at: time) }
+                    let loaded = drone.withModel { $0.loadParameters(text, at: connection.clockTime) }
+                    if case .later(_, let value) = loaded { return value }
+                    reply = loaded
                 } else {
                     reply = drone.withModel { $0.answer(name, kwargs: kwargs, at: time) }
                 }

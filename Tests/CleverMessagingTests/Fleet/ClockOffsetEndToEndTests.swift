@@ -43,13 +43,15 @@ extension FleetEndToEndTests {
                 let clients = Self.offsets.map { FleetTestKit.drone($0.0, port: port, offset: .seconds($0.1), runs: runs) }
                 try await FleetTestKit.running(clients) {
                     var exceeded: [String: ClockOffset] = [:]
+                    // On a loaded machine the exact drone may cross too for a while (its
+                    // measurement's uncertainty is half a long round trip): waited past.
                     for await event in events {
                         guard case .exceeded(let id, let offset) = event else { continue }
                         exceeded[id] = offset
-                        if exceeded.count == 2 { break }
+                        if exceeded["ahead"] != nil, exceeded["behind"] != nil { break }
                     }
-                    #expect(Set(exceeded.keys) == ["ahead", "behind"])
-                    let behind = exceeded["behind"]!
+                    let behind = try #require(exceeded["behind"])
+                    #expect(exceeded["ahead"] != nil)
                     #expect(abs(behind.offset.inSeconds + 1.2) < behind.uncertainty.inSeconds + 0.001)
                     // The drone within the threshold was measured too, without an event.
                     try await station.waitForDrones(3, timeout: .seconds(5))

@@ -16,7 +16,7 @@ struct VirtualFleetJudgeTests {
     /// The hash both sides report and expect (the reference's mirror HEAD).
     static let gitVersion = "2062940"
 
-    @Test("VIRTUAL FLEET JUDGE: 50 swarm drones from 127.0.1.1 pass station.py's preflight, config edit, animation push, timed start and land")
+    @Test("the virtual fleet: 50 swarm drones from 127.0.1.1 pass station.py's preflight, config edit, animation push, timed start and land")
     func virtualFleetJudge() async throws {
         let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
         let work = TemporaryDirectory("virtual-fleet-judge")
