@@ -5,7 +5,7 @@ import Testing
 
 /// End-to-end: the client against real `nats-server` processes on loopback ports.
 @Suite(.serialized) struct NATSClientServerTests {
-    func client(_ urls: [String], configure: (inout NATSConfiguration) -> Void = { _ in }) throws -> NATSClient {
+    func makeClient(_ urls: [String], configure: (inout NATSConfiguration) -> Void = { _ in }) throws -> NATSClient {
         var configuration = try NATSConfiguration(urls: urls)
         configuration.reconnectDelay = .milliseconds(50)
         configuration.maximumReconnectDelay = .milliseconds(400)
@@ -23,7 +23,7 @@ import Testing
     @Test func publishSubscribeRoundTripWithHeaders() async throws {
         let server = try await NATSServerProcess()
         defer { server.stop() }
-        let client = try client([server.url])
+        let client = try makeClient([server.url])
         try await client.connect()
         let subscription = try await client.subscribe(to: "greet.*")
         var headers = NATSHeaders()
@@ -43,7 +43,7 @@ import Testing
     @Test func maximumMessagesEndTheSubscription() async throws {
         let server = try await NATSServerProcess()
         defer { server.stop() }
-        let client = try client([server.url])
+        let client = try makeClient([server.url])
         try await client.connect()
         let subscription = try await client.subscribe(to: "count")
         await subscription.unsubscribe(afterMessages: 3)
@@ -57,8 +57,8 @@ import Testing
     @Test func aQueueGroupSplitsTheLoad() async throws {
         let server = try await NATSServerProcess()
         defer { server.stop() }
-        let publisher = try client([server.url])
-        let workers = [try client([server.url]), try client([server.url])]
+        let publisher = try makeClient([server.url])
+        let workers = [try makeClient([server.url]), try makeClient([server.url])]
         try await publisher.connect()
         var subscriptions: [NATSSubscription] = []
         for worker in workers {
@@ -69,7 +69,7 @@ import Testing
         let total = 200
         for index in 0..<total { try await publisher.publish("\(index)", to: "jobs") }
         try await publisher.flush()
-        let counts = try await withThrowingTaskGroup(of: Void.self) { group in
+        let counts = await withThrowingTaskGroup(of: Void.self) { group in
             let (merged, continuation) = AsyncStream.makeStream(of: Int.self)
             for (index, subscription) in subscriptions.enumerated() {
                 group.addTask { for try await _ in subscription { continuation.yield(index) } }
@@ -90,8 +90,8 @@ import Testing
     @Test func requestReplyNoRespondersAndTimeout() async throws {
         let server = try await NATSServerProcess()
         defer { server.stop() }
-        let responder = try client([server.url])
-        let requester = try client([server.url])
+        let responder = try makeClient([server.url])
+        let requester = try makeClient([server.url])
         try await responder.connect()
         try await requester.connect()
         let service = try await responder.subscribe(to: "svc.echo")
@@ -125,32 +125,32 @@ import Testing
     @Test func tokenAuthenticationAcceptedAndRefused() async throws {
         let server = try await NATSServerProcess(extra: ["--auth", "s3cret"])
         defer { server.stop() }
-        let good = try client([server.url]) { $0.authentication = .token("s3cret") }
+        let good = try makeClient([server.url]) { $0.authentication = .token("s3cret") }
         try await good.connect()
         try await good.flush()
         await good.close()
-        let inURL = try client(["nats://s3cret@127.0.0.1:\(server.port)"])
+        let inURL = try makeClient(["nats://s3cret@127.0.0.1:\(server.port)"])
         try await inURL.connect()
         await inURL.close()
-        let bad = try client([server.url]) { $0.authentication = .token("wrong") }
+        let bad = try makeClient([server.url]) { $0.authentication = .token("wrong") }
         await #expect(throws: NATSError.authorizationViolation) { try await bad.connect() }
-        let none = try client([server.url])
+        let none = try makeClient([server.url])
         await #expect(throws: NATSError.authorizationViolation) { try await none.connect() }
     }
 
     @Test func userPasswordAuthentication() async throws {
         let server = try await NATSServerProcess(extra: ["--user", "joe", "--pass", "pw"])
         defer { server.stop() }
-        let good = try client([server.url]) { $0.authentication = .userPassword(user: "joe", password: "pw") }
+        let good = try makeClient([server.url]) { $0.authentication = .userPassword(user: "joe", password: "pw") }
         try await good.connect()
         await good.close()
-        let bad = try client(["nats://joe:nope@127.0.0.1:\(server.port)"])
+        let bad = try makeClient(["nats://joe:nope@127.0.0.1:\(server.port)"])
         await #expect(throws: NATSError.authorizationViolation) { try await bad.connect() }
     }
 
     @Test func noServerIsATypedError() async throws {
         let port = try await NATSServerProcess.freePort()
-        let client = try client(["nats://127.0.0.1:\(port)"])
+        let client = try makeClient(["nats://127.0.0.1:\(port)"])
         await #expect(throws: NATSError.self) { try await client.connect() }
         await #expect(throws: NATSError.closed) { try await client.publish("x", to: "y") }
     }
@@ -158,7 +158,7 @@ import Testing
     @Test func reconnectsAfterARestartAndDeliversBufferedPublishes() async throws {
         var server = try await NATSServerProcess()
         let port = server.port
-        let client = try client([server.url])
+        let client = try makeClient([server.url])
         try await client.connect()
         let subscription = try await client.subscribe(to: "buffered.>")
         try await client.flush()
@@ -179,7 +179,7 @@ import Testing
 
     @Test func aFullReconnectBufferIsATypedError() async throws {
         let server = try await NATSServerProcess()
-        let client = try client([server.url]) { $0.reconnectBufferBytes = 64 }
+        let client = try makeClient([server.url]) { $0.reconnectBufferBytes = 64 }
         try await client.connect()
         server.stop()
         _ = await waitFor(client) { if case .disconnected = $0 { true } else { false } }
@@ -194,7 +194,7 @@ import Testing
     @Test func aSlowConsumerIsATypedError() async throws {
         let server = try await NATSServerProcess()
         defer { server.stop() }
-        let client = try client([server.url]) { $0.subscriptionBufferLimit = 4 }
+        let client = try makeClient([server.url]) { $0.subscriptionBufferLimit = 4 }
         try await client.connect()
         let subscription = try await client.subscribe(to: "fast")
         for index in 0..<20 { try await client.publish("\(index)", to: "fast") }
@@ -224,8 +224,8 @@ import Testing
         defer { for node in nodes { node.stop() } }
         try await nodes[0].waitForOutput("Route connection created", count: 2)
         // The client knows node 0 alone; the others come from the cluster's INFO.
-        let client = try client([nodes[0].url])
-        let observer = try client([nodes[2].url])
+        let client = try makeClient([nodes[0].url])
+        let observer = try makeClient([nodes[2].url])
         try await client.connect()
         try await observer.connect()
         let seen = try await observer.subscribe(to: "fleet.>")

@@ -68,7 +68,8 @@ public final class NATSClient: Sendable {
         NATSCommand.writePublish(
             subject: subject, replyTo: replyTo, headerBlock: headerBlock, payload: payload, into: &command)
         let payloadBytes = NATSCommand.payloadSize(payload: payload, headerBlock: headerBlock)
-        try await onLoopThrowing { try $0.publish(command, payloadBytes: payloadBytes) }
+        let written = command
+        try await onLoopThrowing { try $0.publish(written, payloadBytes: payloadBytes) }
     }
 
     /// Publishes `text` (as UTF-8) to `subject`.
@@ -153,7 +154,7 @@ public final class NATSClient: Sendable {
     }
 
     private func onLoopThrowing<T: Sendable>(
-        _ body: @escaping @Sendable (NATSConnectionCore) throws(NATSError) -> T
+        _ body: @escaping @Sendable (NATSConnectionCore) throws -> T
     ) async throws -> T {
         let core = self.core
         if core.eventLoop.inEventLoop { return try body(core) }

@@ -100,7 +100,8 @@ extension NATSConnectionCore {
         let promise = eventLoop.makePromise(of: NATSMessage.self)
         let key = Substring(token)
         let task = eventLoop.scheduleTask(in: TimeAmount(timeout)) { [self] in
-            requests.removeValue(forKey: key)?.promise.fail(NATSError.timedOut(subject: subject, timeout: timeout))
+            let request = requests.removeValue(forKey: key)
+            request?.promise.fail(NATSError.timedOut(subject: subject, timeout: timeout))
         }
         requests[key] = PendingRequest(subject: subject, promise: promise, timeout: task)
         do {
@@ -149,7 +150,8 @@ extension NATSConnectionCore {
         nextWaiterID += 1
         let promise = eventLoop.makePromise(of: Void.self)
         let task = eventLoop.scheduleTask(in: TimeAmount(timeout)) { [self] in
-            pongWaiters.removeValue(forKey: id)?.promise.fail(NATSError.timedOut(subject: "PING", timeout: timeout))
+            let waiter = pongWaiters.removeValue(forKey: id)
+            waiter?.promise.fail(NATSError.timedOut(subject: "PING", timeout: timeout))
         }
         pongWaiters[id] = PongWaiter(promise: promise, timeout: task)
         pongQueue.append(id)
