@@ -138,6 +138,9 @@ let package = Package(
             name: "CleverNATSTests",
             dependencies: [
                 "CleverNATS",
+                // The TLS test's certificates are made in-process (CleverBench's ThrowawayCertificates).
+                "CleverBench",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

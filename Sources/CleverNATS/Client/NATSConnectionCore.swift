@@ -118,6 +118,8 @@ final class NATSConnectionCore: @unchecked Sendable {
                 }
             }
         bootstrap.connect(host: server.host, port: server.port).whenFailure { [self] error in
+            handshakeTask?.cancel()
+            handshakeTask = nil
             perform(machine.connectFailed(.connectFailed(reason: "\(server): \(error)"), now: .now()))
         }
         handshakeTask?.cancel()
