@@ -197,7 +197,7 @@ import Testing
         let block = try headers.encoded()
         buffer.clear()
         NATSCommand.writePublish(subject: "a", replyTo: nil, headerBlock: block, payload: ByteBuffer(string: "hi"), into: &buffer)
-        #expect(String(buffer: buffer) == "HPUB a 22 24\r\nNATS/1.0\r\nX-Id: 1\r\n\r\nhi\r\n")
+        #expect(String(buffer: buffer) == "HPUB a 21 23\r\nNATS/1.0\r\nX-Id: 1\r\n\r\nhi\r\n")
         let parsed = try NATSHeaders.parse(Array(block.utf8))
         #expect(parsed["x-id"] == "1")
         headers.add("bad\r\nvalue", for: "Y")
