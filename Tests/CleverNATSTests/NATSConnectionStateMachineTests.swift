@@ -107,6 +107,9 @@ import Testing
         connect(&machine)
         #expect(machine.errorReceived("Permissions Violation for Publish to x") == .serverError(message: "Permissions Violation for Publish to x"))
         #expect(machine.isConnected)
+        #expect(!NATSConnectionStateMachine.closesConnection("Permissions Violation for Publish to x"))
+        #expect(NATSConnectionStateMachine.closesConnection("Stale Connection"))
+        #expect(NATSConnectionStateMachine.closesConnection("Maximum Payload Violation"))
     }
 
     @Test func theClusterAdvertisedServersJoinTheList() {

@@ -191,7 +191,7 @@ final class NATSConnectionCore: @unchecked Sendable {
         case .error(let text):
             let error = machine.errorReceived(text)
             logger.debug("NATS server error", metadata: ["error": "\(error)"])
-            if case .authorizationViolation = error { channelError = error }
+            if NATSConnectionStateMachine.closesConnection(text) { channelError = channelError ?? error }
             events.yield(.serverError(error))
         case .info(let info):
             switch machine.infoReceived(info) {

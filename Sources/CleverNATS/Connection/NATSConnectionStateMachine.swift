@@ -167,6 +167,15 @@ struct NATSConnectionStateMachine {
         return error
     }
 
+    /// Whether the server closes the connection after this `-ERR` (the NATS server's fatal errors).
+    static func closesConnection(_ text: String) -> Bool {
+        let lowered = text.lowercased()
+        return [
+            "authorization violation", "authentication timeout", "stale connection", "slow consumer",
+            "maximum payload", "unknown protocol", "parser error", "maximum connections", "secure connection",
+        ].contains { lowered.contains($0) }
+    }
+
     /// The handshake (INFO, then PONG) took too long: the channel is to be closed.
     mutating func handshakeTimedOut() -> Bool {
         switch phase {
