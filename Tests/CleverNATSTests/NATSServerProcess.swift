@@ -55,8 +55,17 @@ final class NATSServerProcess {
         let port = if let port { port } else { try await Self.freePort() }
         self.port = port
         self.arguments = ["-a", "127.0.0.1", "-p", "\(port)"] + extra
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // Under `setpriv --pdeathsig TERM` (util-linux) the server also stops
+        // when the test process dies without stopping it: a crash elsewhere must
+        // not leave servers behind.
+        let setpriv = "/usr/bin/setpriv"
+        if FileManager.default.isExecutableFile(atPath: setpriv) {
+            process.executableURL = URL(fileURLWithPath: setpriv)
+            process.arguments = ["--pdeathsig", "TERM", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = pipe
