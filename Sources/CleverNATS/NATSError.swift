@@ -23,6 +23,9 @@ public enum NATSError: Error, Sendable, Hashable, Codable {
     /// Publishes made while reconnecting would pass the reconnect buffer:
     /// `buffered` bytes wait, `limit` is ``NATSConfiguration/reconnectBufferBytes``.
     case reconnectBufferFull(buffered: Int, limit: Int)
+    /// The connection's outbound buffer holds more than `limit` bytes the server has
+    /// not read yet (``NATSConfiguration/maximumPendingWriteBytes``): the server is slow.
+    case outboundBufferFull(limit: Int)
     /// The client is not connected and does not buffer (it never connected yet).
     case notConnected
     /// The client was closed; nothing more can be done with it.
@@ -72,6 +75,8 @@ extension NATSError {
         public static let slowConsumer = Code(rawValue: "nats_slow_consumer")
         /// ``NATSError/reconnectBufferFull(buffered:limit:)``.
         public static let reconnectBufferFull = Code(rawValue: "nats_reconnect_buffer_full")
+        /// ``NATSError/outboundBufferFull(limit:)``.
+        public static let outboundBufferFull = Code(rawValue: "nats_outbound_buffer_full")
         /// ``NATSError/notConnected``.
         public static let notConnected = Code(rawValue: "nats_not_connected")
         /// ``NATSError/closed``.
@@ -103,6 +108,7 @@ extension NATSError {
         case .staleConnection: .staleConnection
         case .slowConsumer: .slowConsumer
         case .reconnectBufferFull: .reconnectBufferFull
+        case .outboundBufferFull: .outboundBufferFull
         case .notConnected: .notConnected
         case .closed: .closed
         case .timedOut: .timedOut
@@ -127,6 +133,7 @@ extension NATSError {
         case .slowConsumer(let subject, let limit): "subscription to \(subject) fell \(limit) messages behind"
         case .reconnectBufferFull(let buffered, let limit):
             "\(buffered) bytes wait for the reconnect, one more publish would pass \(limit)"
+        case .outboundBufferFull(let limit): "more than \(limit) bytes wait for a slow NATS server"
         case .notConnected: "the NATS client is not connected"
         case .closed: "the NATS client is closed"
         case .timedOut(let subject, let timeout): "no answer on \(subject) within \(timeout)"

@@ -139,6 +139,15 @@ import Testing
         #expect(machine.publish(payloadBytes: 9, commandBytes: 30) == .reject(.payloadTooLarge(size: 9, limit: 8)))
     }
 
+    @Test func aSlowServerRefusesPublishesWhileTheOutboundBufferIsFull() {
+        var machine = machine()
+        connect(&machine)
+        #expect(
+            machine.publish(payloadBytes: 1, commandBytes: 10, writable: false)
+                == .reject(.outboundBufferFull(limit: 8 * 1024 * 1024)))
+        #expect(machine.publish(payloadBytes: 1, commandBytes: 10, writable: true) == .write)
+    }
+
     @Test func closingEndsEverything() {
         var machine = machine()
         connect(&machine)

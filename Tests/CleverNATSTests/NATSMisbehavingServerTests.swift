@@ -14,6 +14,8 @@ import Testing
         case stopAnsweringPings
         /// Answers the handshake, then sends these bytes.
         case sendAfterHandshake(String)
+        /// Answers the handshake, then reads nothing more.
+        case stopReading
     }
 
     final class ScriptedServerHandler: ChannelInboundHandler, Sendable {
@@ -40,6 +42,9 @@ import Testing
             var reply = "PONG\r\n"
             if case .sendAfterHandshake(let bytes) = script { reply += bytes }
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply)), promise: nil)
+            if case .stopReading = script {
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+            }
         }
     }
 
@@ -75,6 +80,20 @@ import Testing
             let client = NATSClient(configuration: configuration)
             try await client.connect()
             #expect(await firstDisconnect(of: client) == .some(.staleConnection(count: 2)))
+            await client.close()
+        }
+    }
+
+    @Test func aServerThatStopsReadingFillsTheOutboundBufferToItsLimit() async throws {
+        try await withScriptedServer(.stopReading) { port in
+            var configuration = try NATSConfiguration(urls: ["nats://127.0.0.1:\(port)"])
+            configuration.maximumPendingWriteBytes = 64 * 1024
+            let client = NATSClient(configuration: configuration)
+            try await client.connect()
+            let payload = ByteBuffer(repeating: UInt8(ascii: "x"), count: 1000)
+            await #expect(throws: NATSError.outboundBufferFull(limit: 64 * 1024)) {
+                for _ in 0..<100_000 { try await client.publish(payload, to: "firehose") }
+            }
             await client.close()
         }
     }

@@ -57,7 +57,8 @@ public final class NATSClient: Sendable {
     ///   - replyTo: the subject a receiver should reply to.
     ///   - headers: headers (sent with `HPUB`).
     /// - Throws: ``NATSError/invalidArgument(reason:)``, ``NATSError/payloadTooLarge(size:limit:)``,
-    ///   ``NATSError/reconnectBufferFull(buffered:limit:)``, ``NATSError/notConnected``, ``NATSError/closed``.
+    ///   ``NATSError/reconnectBufferFull(buffered:limit:)``, ``NATSError/outboundBufferFull(limit:)`` (a slow server),
+    ///   ``NATSError/notConnected``, ``NATSError/closed``.
     public func publish(
         _ payload: ByteBuffer, to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil
     ) async throws {

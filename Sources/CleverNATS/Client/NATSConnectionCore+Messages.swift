@@ -6,7 +6,8 @@ extension NATSConnectionCore {
     /// Writes, buffers (while reconnecting) or refuses a publish; `command` is its wire form.
     func publish(_ command: ByteBuffer, payloadBytes: Int) throws(NATSError) {
         eventLoop.assertInEventLoop()
-        switch machine.publish(payloadBytes: payloadBytes, commandBytes: command.readableBytes) {
+        let writable = channel?.isWritable ?? true
+        switch machine.publish(payloadBytes: payloadBytes, commandBytes: command.readableBytes, writable: writable) {
         case .write:
             channel?.writeAndFlush(command, promise: nil)
         case .buffer:

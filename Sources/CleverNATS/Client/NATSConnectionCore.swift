@@ -68,6 +68,7 @@ final class NATSConnectionCore: @unchecked Sendable {
         settings.maximumReconnectDelay = TimeAmount(configuration.maximumReconnectDelay)
         settings.maximumReconnectAttempts = configuration.maximumReconnectAttempts
         settings.reconnectBufferBytes = max(0, configuration.reconnectBufferBytes)
+        settings.maximumPendingWriteBytes = max(1024, configuration.maximumPendingWriteBytes)
         self.machine = NATSConnectionStateMachine(settings: settings)
     }
 
@@ -110,6 +111,9 @@ final class NATSConnectionCore: @unchecked Sendable {
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(TimeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(
+                .writeBufferWaterMark,
+                value: .init(low: machine.settings.maximumPendingWriteBytes / 2, high: machine.settings.maximumPendingWriteBytes))
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(

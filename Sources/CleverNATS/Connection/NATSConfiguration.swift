@@ -29,6 +29,9 @@ public struct NATSConfiguration: Sendable {
     /// The most bytes of publishes kept while reconnecting; a publish beyond it
     /// throws ``NATSError/reconnectBufferFull(buffered:limit:)``. 0 turns buffering off. Default 8 MiB.
     public var reconnectBufferBytes: Int
+    /// The most bytes written to the connection that the server has not read yet;
+    /// a publish beyond it throws ``NATSError/outboundBufferFull(limit:)``. Default 8 MiB.
+    public var maximumPendingWriteBytes: Int
     /// The most messages a subscription keeps for its consumer; one more ends
     /// it with ``NATSError/slowConsumer(subject:limit:)``. Default 65,536.
     public var subscriptionBufferLimit: Int
@@ -50,6 +53,7 @@ public struct NATSConfiguration: Sendable {
         self.maximumReconnectDelay = .seconds(4)
         self.maximumReconnectAttempts = 60
         self.reconnectBufferBytes = 8 * 1024 * 1024
+        self.maximumPendingWriteBytes = 8 * 1024 * 1024
         self.subscriptionBufferLimit = 65_536
         self.parserLimits = NATSParserLimits()
     }

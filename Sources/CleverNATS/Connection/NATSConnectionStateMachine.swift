@@ -16,6 +16,7 @@ struct NATSConnectionStateMachine {
         var maximumReconnectDelay = TimeAmount.seconds(4)
         var maximumReconnectAttempts: Int? = 60
         var reconnectBufferBytes = 8 * 1024 * 1024
+        var maximumPendingWriteBytes = 8 * 1024 * 1024
     }
 
     enum Phase: Hashable {
@@ -221,14 +222,15 @@ struct NATSConnectionStateMachine {
         return .connect(server)
     }
 
-    /// A publish of `payloadBytes` (headers included) taking `commandBytes` on the wire.
-    mutating func publish(payloadBytes: Int, commandBytes: Int) -> PublishAction {
+    /// A publish of `payloadBytes` (headers included) taking `commandBytes` on the wire;
+    /// `writable` is false while the connection's outbound buffer is over its limit.
+    mutating func publish(payloadBytes: Int, commandBytes: Int, writable: Bool = true) -> PublishAction {
         if let limit = serverMaxPayload, payloadBytes > limit {
             return .reject(.payloadTooLarge(size: payloadBytes, limit: limit))
         }
         switch phase {
         case .connected:
-            return .write
+            return writable ? .write : .reject(.outboundBufferFull(limit: settings.maximumPendingWriteBytes))
         case .idle:
             return .reject(.notConnected)
         case .closed:
