@@ -70,22 +70,27 @@ final class NATSServerProcess {
         process.standardError = pipe
         process.standardOutput = pipe
         let output = self.output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                return
+        // The log is read by a thread of its own with blocking reads until the
+        // end of the pipe (no dispatch source: one left watching a descriptor
+        // that gets closed can bring the whole test process down). The thread
+        // keeps the read end open as long as it reads.
+        let reading = pipe.fileHandleForReading
+        let reader = Thread {
+            while true {
+                let data = reading.availableData
+                if data.isEmpty { return }
+                let ready = output.withLockedValue { output in
+                    output.text += String(decoding: data, as: UTF8.self)
+                    let text = output.text
+                    let (done, waiting) = output.waiters.partitioned { text.occurrences(of: $0.needle) >= $0.count }
+                    output.waiters = waiting
+                    return done.map(\.continuation)
+                }
+                for continuation in ready { continuation.resume() }
             }
-            let ready = output.withLockedValue { output in
-                output.text += String(decoding: data, as: UTF8.self)
-                let text = output.text
-                let (done, waiting) = output.waiters.partitioned { text.occurrences(of: $0.needle) >= $0.count }
-                output.waiters = waiting
-                return done.map(\.continuation)
-            }
-            for continuation in ready { continuation.resume() }
         }
         try process.run()
+        reader.start()
         try await waitForOutput("Server is ready")
     }
 
