@@ -19,6 +19,7 @@ public final class NATSClient: Sendable {
     /// The connection's changes: connected, disconnected, reconnected, server errors, closed.
     ///
     /// Keeps the newest 256 events for a slow reader; it ends when the client closes.
+    /// Read it from one task at a time.
     public let events: AsyncStream<NATSEvent>
 
     let core: NATSConnectionCore
@@ -37,6 +38,12 @@ public final class NATSClient: Sendable {
         self.events = events
         self.core = NATSConnectionCore(
             eventLoop: eventLoopGroup.next(), configuration: configuration, logger: logger, events: continuation)
+    }
+
+    /// Dropping the client closes it (as ``close()`` does, without waiting).
+    deinit {
+        let core = self.core
+        core.eventLoop.execute { _ = core.close() }
     }
 
     /// Connects to the first server of the configuration that accepts the client.
