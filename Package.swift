@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "CleverMessaging", targets: ["CleverMessaging"]),
         .library(name: "CleverDrone", targets: ["CleverDrone"]),
+        .library(name: "CleverNATS", targets: ["CleverNATS"]),
         .executable(name: "clever-msg", targets: ["clever-msg"]),
         // The benches' workloads, for the allocation-counting benchmarks of `Benchmarks/`.
         .library(name: "CleverBench", targets: ["CleverBench"]),
@@ -47,6 +48,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // A NATS client on SwiftNIO (the text protocol, reconnect, TLS); it stands alone.
+        .target(
+            name: "CleverNATS",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -138,6 +150,20 @@ let package = Package(
         .testTarget(
             name: "CleverDroneTests",
             dependencies: ["CleverDrone", "CleverMessaging"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CleverNATSTests",
+            dependencies: [
+                "CleverNATS",
+                // The TLS test's certificates are made in-process (CleverBench's ThrowawayCertificates).
+                "CleverBench",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
     ],
