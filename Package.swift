@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "CleverMessaging", targets: ["CleverMessaging"]),
         .library(name: "CleverDrone", targets: ["CleverDrone"]),
         .library(name: "CleverNATS", targets: ["CleverNATS"]),
+        .library(name: "CleverBridge", targets: ["CleverBridge"]),
         .executable(name: "clever-msg", targets: ["clever-msg"]),
         // The benches' workloads, for the allocation-counting benchmarks of `Benchmarks/`.
         .library(name: "CleverBench", targets: ["CleverBench"]),
@@ -58,6 +59,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // A ground station's bridge onto NATS, and the fleet view across stations.
+        .target(
+            name: "CleverBridge",
+            dependencies: [
+                "CleverMessaging",
+                "CleverNATS",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
