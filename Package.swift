@@ -108,6 +108,9 @@ let package = Package(
                 "CleverMessaging",
                 "CleverDrone",
                 "CleverBench",
+                // `fleet` and `demo --nats`: the fleet view across stations, through NATS.
+                "CleverBridge",
+                "CleverNATS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -139,6 +142,10 @@ let package = Package(
             name: "CleverMessagingTests",
             dependencies: [
                 "CleverMessaging",
+                // The fleet view's tests run a fake station on a NATS client against real nats-server processes.
+                "CleverBridge",
+                "CleverNATS",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 // The console's parsing and formatting types are tested directly (@testable import clever_msg).
                 "clever-msg",
                 // The inputs libFuzzer found problems with replay through its harness (FuzzRegressionTests).

@@ -24,6 +24,7 @@ struct CleverMsg: AsyncParsableCommand {
         subcommands: [
             Demo.self,
             Serve.self,
+            Fleet.self,
             Drone.self,
             Swarm.self,
             Inspect.self,

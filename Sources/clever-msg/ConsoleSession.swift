@@ -4,7 +4,8 @@ import UnixSignals
 /// Runs the console: reads lines, runs each command in a child task, and
 /// cancels that task on Ctrl-C (SIGINT), following ``ConsoleLoop``.
 struct ConsoleSession: Sendable {
-    let console: Console
+    /// The commands: a station's (`serve`) or a fleet's (`fleet`).
+    let console: any ConsoleCommands
     let out: LinePrinter
     /// The line editor on a terminal (its Ctrl-C raises SIGINT), or `nil` for piped input.
     let editor: LineEditor?
@@ -57,14 +58,14 @@ struct ConsoleSession: Sendable {
             stopRunning?.finish()
             group.cancelAll()
             // A call that does not end on cancellation ends when its link closes.
-            console.station.shutdown()
+            await console.shutdown()
         }
     }
 
     /// Runs one command until it returns or `stop` ends, whichever comes first;
     /// then the other is cancelled.
     /// - Returns: `false` when the command was `quit`.
-    private static func run(_ line: String, on console: Console, until stop: AsyncStream<Void>) async -> Bool {
+    private static func run(_ line: String, on console: any ConsoleCommands, until stop: AsyncStream<Void>) async -> Bool {
         await withTaskGroup(of: Bool?.self) { race in
             race.addTask { await console.execute(line) }
             race.addTask {
