@@ -25,6 +25,12 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Log connection events to standard error.")
     var verbose = false
 
+    @Flag(help: "Run two ground stations bridged onto NATS and a fleet view across them (needs a local nats-server: \(FleetDemo.serverCommand)).")
+    var nats = false
+
+    @Option(help: "The NATS server for --nats.")
+    var natsURL = "nats://127.0.0.1:4222"
+
     func validate() throws {
         guard (1...50).contains(drones) else { throw ValidationError("--drones must be between 1 and 50") }
     }
@@ -32,6 +38,10 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "clever.demo")
         logger.logLevel = verbose ? .debug : .critical
+        if nats {
+            try await FleetDemo.run(url: natsURL, dronesPerStation: drones, logger: logger)
+            return
+        }
         let out = DemoOutput()
 
         // Ground station: answers the drones' "show_time" request slowly, so
