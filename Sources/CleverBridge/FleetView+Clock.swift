@@ -16,7 +16,7 @@ extension FleetView {
         let subject = FleetSubjects.time(station: station)
         for _ in 0..<max(1, samples ?? configuration.clockSamples) {
             let sent = wallClock()
-            do {
+            do throws(FleetError) {
                 let reply: FleetTime = try await call(subject, payload: "", timeout: configuration.requestTimeout)
                 estimator.add(FleetClockSample(sent: sent, stationTime: reply.time, received: wallClock()))
             } catch {
@@ -43,7 +43,7 @@ extension FleetView {
         return await withTaskGroup(of: (String, Result<FleetClockOffset, FleetError>).self) { group in
             for station in Set(names) {
                 group.addTask {
-                    do {
+                    do throws(FleetError) {
                         return (station, .success(try await self.measureClock(of: station)))
                     } catch {
                         return (station, .failure(error))
@@ -85,7 +85,7 @@ extension FleetView {
             for (station, list) in plan {
                 group.addTask {
                     var outcome = FleetStationStart(station: station)
-                    do {
+                    do throws(FleetError) {
                         let clock = try await self.measureClock(of: station)
                         outcome.clock = clock
                         let time = clock.stationTime(forConsoleTime: consoleTime)

@@ -192,7 +192,7 @@ public final class FleetView: Sendable {
             func start(_ drone: FleetDroneID) {
                 group.addTask {
                     let subject = FleetSubjects.request(name, station: drone.station, drone: drone.drone)
-                    do {
+                    do throws(FleetError) {
                         let reply: FleetReply = try await self.call(subject, payload: payload, timeout: timeout)
                         if let error = reply.error { return FleetDroneResult(drone: drone, result: .failure(error)) }
                         return FleetDroneResult(drone: drone, result: .success(reply.value ?? .null))

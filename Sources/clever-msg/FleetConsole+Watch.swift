@@ -68,7 +68,7 @@ extension FleetConsole {
     static func report(_ event: FleetViewEvent, _ out: LinePrinter) {
         switch event {
         case .joined(let drone, let info):
-            out.print(["event": "joined", "id": .string(drone.description), "address": info.address.map { .string($0) } ?? .null],
+            out.print(["event": "joined", "id": .string(drone.description), "address": info.address.map { JSONValue.string($0) } ?? JSONValue.null],
                       text: "+ \(drone) joined" + (info.address.map { " from \($0)" } ?? ""))
         case .left(let drone, _):
             out.print(["event": "left", "id": .string(drone.description)], text: "- \(drone) left")

@@ -91,7 +91,7 @@ struct FleetConsole: ConsoleCommands {
         let target = try FleetTarget(parsing: given[0])
         let action = given[1]
         let (args, kwargs) = try ConsoleArguments.messageArguments(given.count > 2 ? given[2] : "")
-        let sent = try await view.send(action, arguments: Self.arguments(args, kwargs), to: target)
+        let sent = try await view.send(action, arguments: Self.fleetArguments(args, kwargs), to: target)
         try Task.checkCancellation()
         for drone in sent { say(["id": .string(drone.description), "sent": .string(action)], text: "\(drone): sent \(action)") }
         let stations = Set(sent.map(\.station)).count
@@ -104,7 +104,7 @@ struct FleetConsole: ConsoleCommands {
         let target = try FleetTarget(parsing: given[0])
         let name = given[1]
         let (args, kwargs) = try ConsoleArguments.messageArguments(given.count > 2 ? given[2] : "")
-        let results = try await view.request(name, arguments: Self.arguments(args, kwargs), from: target, timeout: timeout)
+        let results = try await view.request(name, arguments: Self.fleetArguments(args, kwargs), from: target, timeout: timeout)
         try Task.checkCancellation()
         var errors: [String: Int] = [:]
         for result in results {
@@ -119,7 +119,7 @@ struct FleetConsole: ConsoleCommands {
         let answered = results.count - errors.values.reduce(0, +)
         let reasons = errors.sorted { $0.key < $1.key }
         var summary: JSONObject = ["command": "request", "name": .string(name), "answered": .integer(answered), "total": .integer(results.count)]
-        if !reasons.isEmpty { summary["errors"] = .object(JSONObject(uniqueKeysWithValues: reasons.map { ($0.key, .integer($0.value)) })) }
+        if !reasons.isEmpty { summary["errors"] = .object(JSONObject(uniqueKeysWithValues: reasons.map { ($0.key, JSONValue.integer($0.value)) })) }
         let why = reasons.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         say(summary, text: "answered by \(answered) of \(results.count)" + (why.isEmpty ? "" : "; \(why)"))
     }
@@ -162,7 +162,7 @@ struct FleetConsole: ConsoleCommands {
                 var object: JSONObject = [
                     "station": .string(outcome.station), "succeeded": .array(reply.succeeded.map { .string($0) }),
                     "failed": .object(JSONObject(uniqueKeysWithValues: reply.failed.sorted { $0.key < $1.key }.map {
-                        ($0.key, .object(["code": .string($0.value.code), "message": .string($0.value.message)]))
+                        ($0.key, JSONValue.object(["code": .string($0.value.code), "message": .string($0.value.message)]))
                     })),
                 ]
                 if let clock = outcome.clock { object.merge(Self.json(clock), uniquingKeysWith: { first, _ in first }) }
@@ -186,7 +186,7 @@ struct FleetConsole: ConsoleCommands {
     }
 
     /// The contract's arguments from the console's.
-    static func arguments(_ args: [JSONValue], _ kwargs: JSONObject) -> FleetArguments {
+    static func fleetArguments(_ args: [JSONValue], _ kwargs: JSONObject) -> FleetArguments {
         FleetArguments(args: args, kwargs: Dictionary(kwargs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last }))
     }
 

@@ -61,7 +61,7 @@ struct FleetDemoStation: Sendable {
             reply = await start(body)
         } else if tokens.count == 5, tokens[3] == "action", let arguments = try? JSONDecoder().decode(FleetArguments.self, from: body) {
             let ids = tokens[2] == FleetSubjects.allDrones ? station.drones.map(\.id) : [tokens[2]]
-            _ = try? await station.send(tokens[4], args: arguments.args, kwargs: JSONObject(arguments.kwargs), to: ids)
+            _ = try? await station.send(tokens[4], args: arguments.args, kwargs: Self.kwargs(arguments.kwargs), to: ids)
             reply = nil
         } else if tokens.count == 5, tokens[3] == "request" {
             reply = await request(tokens[4], of: tokens[2], body)
@@ -77,7 +77,7 @@ struct FleetDemoStation: Sendable {
             return FleetReply(value: nil, error: FleetError(code: "unknown_drone", message: "\(self.name) knows no drone \(drone)"))
         }
         let arguments = (try? JSONDecoder().decode(FleetArguments.self, from: body)) ?? FleetArguments()
-        let results = await station.requestAll(name, args: arguments.args, kwargs: JSONObject(arguments.kwargs), from: [drone], timeout: .seconds(5), waitingUpTo: nil)
+        let results = await station.requestAll(name, args: arguments.args, kwargs: Self.kwargs(arguments.kwargs), from: [drone], timeout: .seconds(5), waitingUpTo: nil)
         switch results.first?.result {
         case .success(let value): return FleetReply(value: value, error: nil)
         case .failure(let error): return FleetReply(value: nil, error: FleetError(code: error.code.rawValue, message: "\(error)"))
@@ -89,7 +89,7 @@ struct FleetDemoStation: Sendable {
         guard let request = try? JSONDecoder().decode(FleetStartRequest.self, from: body) else {
             return FleetStartReply(station: name, succeeded: [], failed: [:])
         }
-        let results = await station.start(at: request.time, action: request.action, kwargs: JSONObject(request.kwargs), targets: request.drones)
+        let results = await station.start(at: request.time, action: request.action, kwargs: Self.kwargs(request.kwargs), targets: request.drones)
         var succeeded: [String] = []
         var failed: [String: FleetError] = [:]
         for element in results {
@@ -102,9 +102,9 @@ struct FleetDemoStation: Sendable {
     }
 }
 
-extension JSONObject {
-    /// The keyword arguments of the contract (a dictionary), in key order.
-    init(_ dictionary: [String: JSONValue]) {
-        self.init(uniqueKeysWithValues: dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+extension FleetDemoStation {
+    /// The contract's keyword arguments (a dictionary) as the station takes them, in key order.
+    static func kwargs(_ dictionary: [String: JSONValue]) -> JSONObject {
+        JSONObject(uniqueKeysWithValues: dictionary.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
     }
 }

@@ -18,53 +18,10 @@ struct FleetConsoleTests {
             executable: binary, arguments: ["fleet", "--nats", server.url, "--json", "--window", "0.2", "--timeout", "2"])
         defer { fleet.terminate() }
         try await fleet.waitForLines { $0["fleet"] != nil }
-        try await withFakeStations([north, south]) {
-            fleet.sendLine("drones")
-            try await fleet.waitForLines { $0["drones"] == 6 && $0["stations"] == 2 }
-            let listed = fleet.lines { $0["station"] != nil && $0["connected"] == true }.compactMap { $0["id"]?.stringValue }
-            #expect(listed == ["north/copter-1", "north/copter-2", "north/copter-10", "south/copter-1", "south/copter-2", "south/copter-3"])
-
-            fleet.sendLine(#"send * takeoff {"height": 1.5}"#)
-            try await fleet.waitForLines { $0["command"] == "send" && $0["sent"] == 6 }
-            try await waitUntilFleet { north.actions.count == 1 && south.actions.count == 1 }
-            #expect(north.actions[0].drone == "all" && north.actions[0].arguments.kwargs["height"] == 1.5)
-
-            fleet.sendLine("request * telemetry")
-            try await fleet.waitForLines { $0["command"] == "request" && $0["answered"] == 6 && $0["total"] == 6 }
-            #expect(fleet.lines { $0["value"]?["mode"] == "OFFBOARD" }.count == 6)
-
-            fleet.sendLine("request north/ghost,south/copter-3 telemetry")
-            let ghost = try await fleet.waitForLines { $0["error"]?["code"] == "unknown_drone" }[0]
-            #expect(ghost["id"] == "north/ghost")
-            try await fleet.waitForLines { $0["command"] == "request" && $0["answered"] == 1 && $0["errors"]?["unknown_drone"] == 1 }
-
-            fleet.sendLine("clock")
-            let clocks = try await fleet.waitForLines(count: 2) { $0["station"] != nil && $0["offset_ms"] != nil && $0["samples"] != nil }
-            let northOffset = try #require(clocks.first { $0["station"] == "north" }?["offset_ms"]?.doubleValue)
-            #expect(abs(northOffset - 1500) < 100)
-
-            fleet.sendLine(#"start-at 3 start {"show": "demo"} *"#)
-            try await fleet.waitForLines { $0["command"] == "start-at" && $0["acknowledged"] == 6 && $0["stations"] == 2 }
-            #expect(north.starts.count == 1 && south.starts.count == 1)
-            #expect(abs((north.starts.first?.time ?? 0) - (south.starts.first?.time ?? 0) - 1.5) < 0.1)
-
-            try await north.publish(.joined, drone: "copter-11", FleetDroneEvent(station: "north", drone: "copter-11", address: "127.0.0.1:7", time: 0))
-            try await fleet.waitForLines { $0["event"] == "joined" && $0["id"] == "north/copter-11" }
-            try await north.publish(.telemetry, drone: "copter-1", ["battery": 11.9] as JSONValue)
-
-            fleet.sendLine("watch north/*")
-            try await fleet.waitForLines { $0["watch"] == 4 }
-            let row = fleet.lines { $0["id"] == "north/copter-1" && $0["telemetry"] != nil }
-            #expect(row.last?["telemetry"]?["battery"] == 11.9)
-
-            fleet.sendLine("help")
-            try await fleet.waitForLines { $0["help"] != nil }
-            fleet.sendLine("bogus")
-            try await fleet.waitForLines { $0["error"]?["code"] == "unknown_command" }
-            fleet.sendLine("send east/* land")
-            try await fleet.waitForLines { $0["error"]?["code"] == "unknown_station" }
-            fleet.sendLine("send north takeoff")
-            try await fleet.waitForLines { $0["error"]?["code"] == "invalid_target" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for station in [north, south] { group.addTask { try await station.serve() } }
+            try await Self.commands(fleet, north: north, south: south)
+            group.cancelAll()
         }
 
         // The NATS server goes away and comes back: the console says so, with the gap.
@@ -77,6 +34,56 @@ struct FleetConsoleTests {
 
         fleet.sendLine("quit")
         #expect(await fleet.waitForExit(timeout: .seconds(10)))
+    }
+
+    /// Every command against the two stations.
+    static func commands(_ fleet: PythonPeer, north: FakeStation, south: FakeStation) async throws {
+        fleet.sendLine("drones")
+        try await fleet.waitForLines { $0["drones"] == 6 && $0["stations"] == 2 }
+        let listed = fleet.lines { $0["station"] != nil && $0["connected"] == true }.compactMap { $0["id"]?.stringValue }
+        #expect(listed == ["north/copter-1", "north/copter-2", "north/copter-10", "south/copter-1", "south/copter-2", "south/copter-3"])
+
+        fleet.sendLine(#"send * takeoff {"height": 1.5}"#)
+        try await fleet.waitForLines { $0["command"] == "send" && $0["sent"] == 6 }
+        try await waitUntilFleet { north.actions.count == 1 && south.actions.count == 1 }
+        #expect(north.actions[0].drone == "all" && north.actions[0].arguments.kwargs["height"] == 1.5)
+
+        fleet.sendLine("request * telemetry")
+        try await fleet.waitForLines { $0["command"] == "request" && $0["answered"] == 6 && $0["total"] == 6 }
+        #expect(fleet.lines { $0["value"]?["mode"] == "OFFBOARD" }.count == 6)
+
+        fleet.sendLine("request north/ghost,south/copter-3 telemetry")
+        let ghost = try await fleet.waitForLines { $0["error"]?["code"] == "unknown_drone" }[0]
+        #expect(ghost["id"] == "north/ghost")
+        try await fleet.waitForLines { $0["command"] == "request" && $0["answered"] == 1 && $0["errors"]?["unknown_drone"] == 1 }
+
+        fleet.sendLine("clock")
+        let clocks = try await fleet.waitForLines(count: 2) { $0["station"] != nil && $0["offset_ms"] != nil && $0["samples"] != nil }
+        let northOffset = try #require(clocks.first { $0["station"] == "north" }?["offset_ms"]?.doubleValue)
+        #expect(abs(northOffset - 1500) < 100)
+
+        fleet.sendLine(#"start-at 3 start {"show": "demo"} *"#)
+        try await fleet.waitForLines { $0["command"] == "start-at" && $0["acknowledged"] == 6 && $0["stations"] == 2 }
+        #expect(north.starts.count == 1 && south.starts.count == 1)
+        #expect(abs((north.starts.first?.time ?? 0) - (south.starts.first?.time ?? 0) - 1.5) < 0.1)
+
+        try await north.publish(.joined, drone: "copter-11", FleetDroneEvent(station: "north", drone: "copter-11", address: "127.0.0.1:7", time: 0))
+        try await fleet.waitForLines { $0["event"] == "joined" && $0["id"] == "north/copter-11" }
+        try await north.publish(.telemetry, drone: "copter-1", ["battery": 11.9] as JSONValue)
+
+        fleet.sendLine("watch north/*")
+        try await fleet.waitForLines { $0["watch"] == 4 }
+        let row = fleet.lines { $0["id"] == "north/copter-1" && $0["telemetry"] != nil }
+        #expect(row.last?["telemetry"]?["battery"] == 11.9)
+
+        fleet.sendLine("help")
+        try await fleet.waitForLines { $0["help"] != nil }
+        fleet.sendLine("bogus")
+        try await fleet.waitForLines { $0["error"]?["code"] == "unknown_command" }
+        fleet.sendLine("send east/* land")
+        try await fleet.waitForLines { $0["error"]?["code"] == "unknown_station" }
+        fleet.sendLine("send north takeoff")
+        try await fleet.waitForLines { $0["error"]?["code"] == "invalid_target" }
     }
 
     @Test("fleet without a NATS server says how to start one")

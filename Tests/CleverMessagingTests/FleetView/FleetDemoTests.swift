@@ -10,7 +10,7 @@ struct FleetDemoTests {
         defer { server.stop() }
         let result = try await CleverMsgBinary.run(["demo", "--nats", "--nats-url", server.url])
         let text = String(decoding: result.stdout, as: UTF8.self)
-        #expect(result.status == 0, "stdout: \(text) stderr: \(String(decoding: result.stderr, as: UTF8.self))")
+        #expect(result.status == 0, "stdout: \(text) stderr: \(result.stderr)")
         #expect(text.contains("the fleet view sees 6 drones: north/copter-1, north/copter-2, north/copter-3, south/copter-1"))
         #expect(text.contains("takeoff sent to all 6 drones through NATS; every drone received it"))
         #expect(text.contains("request-all telemetry: 6 of 6 drones answered"))
@@ -24,6 +24,6 @@ struct FleetDemoTests {
         let port = try await FleetTestNATSServer.freePort()
         let result = try await CleverMsgBinary.run(["demo", "--nats", "--nats-url", "nats://127.0.0.1:\(port)"])
         #expect(result.status != 0)
-        #expect(String(decoding: result.stderr, as: UTF8.self).contains("nats-server -a 127.0.0.1 -p 4222"))
+        #expect(result.stderr.contains("nats-server -a 127.0.0.1 -p 4222"))
     }
 }

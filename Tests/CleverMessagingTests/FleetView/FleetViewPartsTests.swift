@@ -101,11 +101,14 @@ struct FleetViewPartsTests {
     @Test func aGapIsMeasuredFromTheFirstDrop() {
         var gap = FleetConnectionGap()
         let start = ContinuousClock.Instant.now
-        #expect(gap.reconnected(at: start) == nil)
-        #expect(gap.dropped(at: start))
-        #expect(!gap.dropped(at: start + .seconds(1)))
-        #expect(gap.reconnected(at: start + .seconds(3)) == .seconds(3))
-        #expect(gap.reconnected(at: start + .seconds(4)) == nil)
+        let early = gap.reconnected(at: start)
+        #expect(early == nil)
+        let first = gap.dropped(at: start)
+        let second = gap.dropped(at: start + .seconds(1))
+        #expect(first && !second)
+        let length = gap.reconnected(at: start + .seconds(3))
+        let again = gap.reconnected(at: start + .seconds(4))
+        #expect(length == .seconds(3) && again == nil)
     }
 }
 

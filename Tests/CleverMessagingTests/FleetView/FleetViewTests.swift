@@ -112,7 +112,7 @@ struct FleetViewTests {
         defer { server.stop() }
         let station = try await FakeStation(name: "north", drones: ["a", "b"], url: server.url)
         let view = try await Self.view([server.url])
-        let events = view.events()
+        var events = view.events().makeAsyncIterator()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await view.run() }
             // The view's subscription is at the server once a round trip after it was sent.
@@ -127,7 +127,7 @@ struct FleetViewTests {
             try await station.client.publish("{broken", to: "clever.north.b.file")
             try await station.client.flush()
             var seen: [FleetViewEvent] = []
-            for await event in events {
+            while let event = await events.next() {
                 if case .telemetry(let drone, _) = event, drone.drone == "probe" { continue }
                 seen.append(event)
                 if seen.count == 4 { break }
@@ -145,7 +145,7 @@ struct FleetViewTests {
             server = try await FleetTestNATSServer(port: port)
             var gap: Duration?
             var dropped = false
-            for await event in events {
+            while let event = await events.next() {
                 if event == .disconnected { dropped = true }
                 if case .reconnected(let length) = event {
                     gap = length
