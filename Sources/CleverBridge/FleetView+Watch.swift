@@ -47,10 +47,12 @@ extension FleetView {
             group.cancelAll()
         }
         await subscription.unsubscribe()
-        state.withLockedValue { state in
-            for listener in state.listeners.values { listener.finish() }
-            state.listeners.removeAll()
+        // Finished outside the lock: a stream's termination handler takes it.
+        let listeners = state.withLockedValue { state in
+            defer { state.listeners.removeAll() }
+            return Array(state.listeners.values)
         }
+        for listener in listeners { listener.finish() }
     }
 
     /// The events ``run()`` sees from now on; the stream keeps the newest 1,024

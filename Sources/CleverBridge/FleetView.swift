@@ -118,7 +118,7 @@ public final class FleetView: Sendable {
     /// - Returns: the drones the stations know, connected or not.
     /// - Throws: ``FleetError`` (`nats`).
     public func drones() async throws(FleetError) -> [FleetDroneID] {
-        try await discover().flatMap { status in status.drones.map { FleetDroneID(station: status.station, drone: $0.id) } }
+        try await discover().flatMap { status in status.drones.map { FleetDroneID(station: status.station, drone: $0.id) } }.sorted()
     }
 
     /// The drones `target` names: single drones as given, whole stations as

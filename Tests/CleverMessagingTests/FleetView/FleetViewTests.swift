@@ -48,7 +48,7 @@ struct FleetViewTests {
             #expect(north.actions[0].arguments.kwargs["height"] == 1.5)
 
             // Request-all: one result per drone, the unknown one a typed error.
-            let replies = try await view.request("telemetry", from: FleetTarget(parsing: "*,south/ghost"))
+            let replies = try await view.request("telemetry", from: FleetTarget(parsing: "north/*,south/copter-1,south/copter-2,south/copter-10,south/ghost"))
             #expect(replies.count == 7)
             #expect(replies.filter { (try? $0.result.get())?["mode"] == "OFFBOARD" }.count == 6)
             let ghost = try #require(replies.first { $0.drone.drone == "ghost" })
