@@ -190,7 +190,7 @@ final class SimulatedDrone: Sendable {
             logger: logger
         )
         let received = self.received
-        for action in ["takeoff", "land", "led_fill"] {
+        for action in ["takeoff", "land", "led_fill", "start"] {
             registry.onAction(action) { _, _, _ in received.withLockedValue { $0.append(action) } }
         }
         registry.onRequest("id") { _ in id }

@@ -62,6 +62,7 @@ enum FleetDemo {
             let replies = try await view.request("telemetry", from: .all)
             let answered = replies.filter { (try? $0.result.get()) != nil }.count
             out.line("request-all telemetry: \(answered) of \(replies.count) drones answered")
+            for reply in replies { if case .failure(let error) = reply.result { out.line("  \(reply.drone): error: \(error.message)") } }
             out.table(
                 header: ["drone", "battery V", "mode"],
                 rows: replies.map { reply in
@@ -80,6 +81,7 @@ enum FleetDemo {
                 case .success(let reply):
                     let offset = outcome.clock.map { "offset \(Console.signed($0.offset)) ms ± \(String(format: "%.3f", Console.milliseconds($0.uncertainty))) ms" } ?? ""
                     out.line("timed start at \(String(format: "%.3f", instant)): \(outcome.station) acknowledged by \(reply.succeeded.count), failed on \(reply.failed.count) (station clock \(offset))")
+                    for (drone, error) in reply.failed.sorted(by: { $0.key < $1.key }) { out.line("  \(outcome.station)/\(drone): error: \(error.message)") }
                 case .failure(let error):
                     out.line("timed start: \(outcome.station): error: \(error.message)")
                 }

@@ -68,7 +68,19 @@ struct FleetDemoStation: Sendable {
         } else {
             reply = nil
         }
-        guard let reply, let replyTo = message.replyTo, let data = try? JSONEncoder().encode(reply) else { return }
+        guard let reply, let replyTo = message.replyTo else { return }
+        // A drone's value may hold NaN or an infinity (a reference drone's yaw
+        // before its first fix), which strict JSON cannot: they go as strings.
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        let data: Data
+        do {
+            data = try encoder.encode(reply)
+        } catch {
+            let failure = FleetReply(value: nil, error: FleetError(code: "encoding", message: "\(error)"))
+            guard let encoded = try? encoder.encode(failure) else { return }
+            data = encoded
+        }
         try? await client.publish(String(decoding: data, as: UTF8.self), to: replyTo)
     }
 
