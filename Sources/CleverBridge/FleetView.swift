@@ -17,6 +17,9 @@ public final class FleetView: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// How long `clever.discover` collects station replies (default 250 ms).
         public var discoveryWindow: Duration = .milliseconds(250)
+        /// When set, discovery returns as soon as this many stations answered,
+        /// before the window ends (default `nil`: always the whole window).
+        public var expectedStations: Int?
         /// How long a request waits for its reply (default 5 s).
         public var requestTimeout: Duration = .seconds(5)
         /// The most drone requests in flight at once (default 64).
@@ -81,13 +84,17 @@ public final class FleetView: Sendable {
             throw .nats(error)
         }
         let window = window ?? configuration.discoveryWindow
+        let expected = configuration.expectedStations
         let replies = await withTaskGroup(of: [FleetStationStatus]?.self) { group in
             group.addTask {
                 var replies: [FleetStationStatus] = []
+                var stations = Set<String>()
                 do {
                     for try await message in subscription {
                         if let status = try? JSONDecoder().decode(FleetStationStatus.self, from: Data(message.string.utf8)) {
                             replies.append(status)
+                            stations.insert(status.station)
+                            if let expected, stations.count >= expected { break }
                         }
                     }
                 } catch {}
@@ -98,8 +105,10 @@ public final class FleetView: Sendable {
                 return nil
             }
             var replies: [FleetStationStatus] = []
+            // The window ends (the reader is cancelled and returns what it has), or the reader has every expected station.
             while let result = await group.next() {
-                if let result { replies = result } else { group.cancelAll() }
+                if let result { replies = result }
+                group.cancelAll()
             }
             return replies
         }

@@ -22,6 +22,9 @@ struct Fleet: AsyncParsableCommand {
     @Option(help: "Seconds `clever.discover` collects the stations' replies.")
     var window: Double = 0.25
 
+    @Option(help: "End discovery as soon as this many stations answered (default: always wait the whole --window).")
+    var stations: Int?
+
     @Flag(help: "Print one JSON object per line.")
     var json = false
 
@@ -34,6 +37,7 @@ struct Fleet: AsyncParsableCommand {
                 throw ValidationError("\(name) must be a number of seconds greater than 0 (at most \(Int(ConsoleArguments.maximumSeconds))), got \(value)")
             }
         }
+        if let stations, stations <= 0 { throw ValidationError("--stations must be positive") }
         _ = try Self.natsConfiguration(nats)
     }
 
@@ -72,6 +76,7 @@ struct Fleet: AsyncParsableCommand {
         var settings = FleetView.Configuration()
         settings.requestTimeout = Self.duration(timeout)
         settings.discoveryWindow = Self.duration(window)
+        settings.expectedStations = stations
         let view = FleetView(client: client, configuration: settings, logger: logger)
         let editor = LineEditor()
         defer { editor?.restore() }

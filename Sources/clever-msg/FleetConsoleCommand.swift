@@ -2,23 +2,23 @@
 extension ConsoleCommand {
     /// Every command of the fleet console.
     static let fleet: [ConsoleCommand] = [
-        ConsoleCommand(name: "drones", arguments: "", summary: "list every station's drones as STATION/DRONE (connected, address, clock offset)"),
+        ConsoleCommand(name: "drones", arguments: "", summary: "list the drones of every station as STATION/DRONE"),
         ConsoleCommand(
             name: "send", arguments: "TARGET ACTION [ARGS_JSON] [KWARGS_JSON]",
-            summary: "publish an action; one line per drone it was sent to, then a summary"
+            summary: "publish an action; a line per drone it was sent to, then a summary"
         ),
         ConsoleCommand(
             name: "request", arguments: "TARGET NAME [ARGS_JSON] [KWARGS_JSON]",
-            summary: "ask for a value; one line per drone (the value, or why not), then a summary"
+            summary: "ask for a value; a line per drone (value, or why not), then a summary"
         ),
-        ConsoleCommand(name: "clock", arguments: "[STATION,…]", summary: "measure the stations' clocks over NATS: offset, uncertainty and round trip (ms)"),
+        ConsoleCommand(name: "clock", arguments: "[STATION,…]", summary: "measure each station's clock over NATS: offset, uncertainty, rtt (ms)"),
         ConsoleCommand(
             name: "start-at", arguments: "SECONDS ACTION [KWARGS_JSON] [TARGET]",
-            summary: "run ACTION SECONDS from now across stations, each converting it to its clock; a line per station"
+            summary: "run ACTION in SECONDS on every station's own clock; a line per station"
         ),
         ConsoleCommand(
             name: "watch", arguments: "[TARGET]",
-            summary: "a live table of the drones (link, clock offset, telemetry age); any key returns"
+            summary: "a live table of the drones' links, clock offsets and telemetry"
         ),
         ConsoleCommand(name: "help", arguments: "", summary: "list the commands"),
         ConsoleCommand(name: "quit", arguments: "", summary: "leave (also: exit, end of input); the stations fly on"),

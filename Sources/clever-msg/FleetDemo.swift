@@ -50,7 +50,9 @@ enum FleetDemo {
             for entry in stations { try await entry.station.waitForDrones(dronesPerStation, timeout: .seconds(30)) }
 
             var settings = FleetView.Configuration()
-            settings.discoveryWindow = .milliseconds(300)
+            // Both stations answer well within the window; discovery ends once they have.
+            settings.discoveryWindow = .seconds(5)
+            settings.expectedStations = stations.count
             let view = FleetView(client: consoleClient, configuration: settings, logger: logger)
             let drones = try await view.drones()
             out.line("the fleet view sees \(drones.count) drones: \(drones.map(\.description).joined(separator: ", "))")

@@ -15,7 +15,7 @@ struct FleetConsoleTests {
         let north = try await FakeStation(name: "north", drones: ["copter-1", "copter-2", "copter-10"], skew: 1.5, url: server.url)
         let south = try await FakeStation(name: "south", drones: ["copter-1", "copter-2", "copter-3"], url: server.url)
         let fleet = try PythonPeer(
-            executable: binary, arguments: ["fleet", "--nats", server.url, "--json", "--window", "0.2", "--timeout", "2"])
+            executable: binary, arguments: ["fleet", "--nats", server.url, "--json", "--window", "5", "--stations", "2", "--timeout", "5"])
         defer { fleet.terminate() }
         try await fleet.waitForLines { $0["fleet"] != nil }
         try await withThrowingTaskGroup(of: Void.self) { group in

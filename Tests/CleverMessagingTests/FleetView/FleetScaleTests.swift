@@ -15,7 +15,7 @@ struct FleetScaleTests {
             try await FakeStation(name: "north", drones: (1...100).map { "copter-\($0)" }, url: server.url),
             try await FakeStation(name: "south", drones: (1...100).map { "copter-\($0)" }, skew: 0.75, url: server.url),
         ]
-        let view = try await FleetViewTests.view([server.url])
+        let view = try await FleetViewTests.view([server.url]) { $0.expectedStations = 2 }
         try await withFakeStations(stations) {
             #expect(try await view.drones().count == 200)
             #expect(try await view.send("takeoff", to: .all).count == 200)
@@ -51,7 +51,7 @@ struct FleetScaleTests {
         try await nodes[0].waitForOutput("Route connection created", count: 2)
         let north = try await FakeStation(name: "north", drones: ["a", "b", "c"], url: nodes[1].url)
         let south = try await FakeStation(name: "south", drones: ["a", "b", "c"], url: nodes[2].url)
-        let view = try await FleetViewTests.view(nodes.map(\.url))
+        let view = try await FleetViewTests.view(nodes.map(\.url)) { $0.expectedStations = 2 }
         var events = view.events().makeAsyncIterator()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await view.run() }
