@@ -121,7 +121,8 @@ extension Bench {
                             }
                         }
                     }
-                    samples.add(throughNATS ? \.natsBroadcast : \.directBroadcast, NIODeadline.seconds(since: start), cpu: cpu)
+                    let path: WritableKeyPath<Samples, [(Double, Double)]> = throughNATS ? \.natsBroadcast : \.directBroadcast
+                    samples.add(path, NIODeadline.seconds(since: start), cpu: cpu)
                 }
                 // Direct: every station asks all its drones at once.
                 let directStart = NIODeadline.now()

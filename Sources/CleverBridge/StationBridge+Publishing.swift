@@ -41,9 +41,13 @@ extension StationBridge {
     }
 
     /// Once per ``Configuration/telemetryInterval``: the waiting telemetry records and the clock offsets measured since.
-    func publishPeriodically() async throws {
-        while !Task.isCancelled {
-            try await Task.sleep(for: configuration.telemetryInterval)
+    func publishPeriodically() async {
+        while true {
+            do {
+                try await Task.sleep(for: configuration.telemetryInterval)
+            } catch {
+                return
+            }
             await publishPending()
         }
     }
@@ -66,8 +70,8 @@ extension StationBridge {
         }
         for (drone, offset) in changed {
             let event = FleetClockEvent(
-                drone: drone, offsetMilliseconds: offset.offset.milliseconds,
-                uncertaintyMilliseconds: offset.uncertainty.milliseconds
+                drone: drone, offsetMilliseconds: offset.offset.inMilliseconds,
+                uncertaintyMilliseconds: offset.uncertainty.inMilliseconds
             )
             await publish(event, to: FleetSubjects.event(.clock, station: name, drone: drone))
         }
@@ -97,7 +101,7 @@ extension StationBridge {
                     return gap
                 }
                 logger.warning("NATS connection back; announcing the station's drones again", metadata: [
-                    "station": "\(name)", "server": "\(server)", "gap_ms": "\(Int(gap.milliseconds))",
+                    "station": "\(name)", "server": "\(server)", "gap_ms": "\(Int(gap.inMilliseconds))",
                 ])
                 await announceConnectedDrones()
             case .closed(let error):

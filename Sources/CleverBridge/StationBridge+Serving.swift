@@ -110,7 +110,7 @@ extension StationBridge {
         let drones = station.drones.sorted { $0.id < $1.id }.map { drone in
             FleetStationStatus.Drone(
                 id: drone.id, connected: drone.isConnected, address: drone.isConnected ? drone.address : nil,
-                clockOffsetMilliseconds: offsets[drone.id].map { $0.offset.milliseconds }
+                clockOffsetMilliseconds: offsets[drone.id].map { $0.offset.inMilliseconds }
             )
         }
         return FleetStationStatus(station: name, drones: drones, time: WallClock.now)
@@ -146,7 +146,7 @@ extension StationBridge {
     }
 
     /// Which drones succeeded and which failed, and why (an unknown drone: `unknown_drone`).
-    static func reply<Value>(station: String, _ results: DroneResults<Value>) -> FleetStartReply {
+    static func reply<Value: Sendable>(station: String, _ results: DroneResults<Value>) -> FleetStartReply {
         var succeeded: [String] = []
         var failed: [String: FleetError] = [:]
         for element in results {
@@ -157,13 +157,5 @@ extension StationBridge {
             }
         }
         return FleetStartReply(station: station, succeeded: succeeded.sorted(), failed: failed)
-    }
-}
-
-extension Duration {
-    /// The duration in milliseconds, as a `Double`.
-    var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

@@ -180,23 +180,23 @@ public final class StationBridge: Sendable {
         let prefix = "\(FleetSubjects.root).\(name)"
         let actions = try await client.subscribe(to: "\(prefix).*.action.*")
         let requests = try await client.subscribe(to: "\(prefix).*.request.*")
-        let station = try await client.subscribe(to: "\(prefix).status")
+        let status = try await client.subscribe(to: "\(prefix).status")
         let time = try await client.subscribe(to: "\(prefix).time")
         let starts = try await client.subscribe(to: "\(prefix).start")
         let discover = try await client.subscribe(to: FleetSubjects.discover)
         let events = self.station.events()
         let telemetry = self.station.telemetryUpdates()
         try? await client.flush()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.serveActions(actions) }
             group.addTask { await self.serveConcurrently(requests) { message in await self.answerRequest(message) } }
             group.addTask { await self.serveConcurrently(starts) { message in await self.answerStart(message) } }
-            group.addTask { await self.serveConcurrently(station) { message in await self.answerStatus(message) } }
+            group.addTask { await self.serveConcurrently(status) { message in await self.answerStatus(message) } }
             group.addTask { await self.serveConcurrently(discover) { message in await self.answerStatus(message) } }
             group.addTask { await self.serveConcurrently(time) { message in await self.answerTime(message) } }
             group.addTask { await self.publishDroneEvents(events) }
             group.addTask { await self.collectTelemetry(telemetry) }
-            group.addTask { try await self.publishPeriodically() }
+            group.addTask { await self.publishPeriodically() }
             group.addTask {
                 await self.followConnection()
                 self.shutdown()  // the client closed: nothing more to serve

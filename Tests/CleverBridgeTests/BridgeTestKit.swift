@@ -102,7 +102,7 @@ enum BridgeTestKit {
     }
 
     /// Sends `request` to `subject` and collects every reply for `window` (or until `count` came).
-    static func collect<T: Decodable>(
+    static func collect<T: Decodable & Sendable>(
         _ type: T.Type, from client: NATSClient, subject: String, payload: ByteBuffer = ByteBuffer(),
         count: Int, window: Duration = .seconds(5)
     ) async throws -> [T] {
