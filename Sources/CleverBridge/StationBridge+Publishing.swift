@@ -116,7 +116,7 @@ extension StationBridge {
     // MARK: - File transfers
 
     /// Pushes a file to drones through the station
-    /// (``CleverMessaging/GroundStation/pushFile(_:to:drones:maximumConcurrent:acknowledgementTimeout:progress:)``)
+    /// (`GroundStation.pushFile(_:to:drones:maximumConcurrent:acknowledgementTimeout:progress:)`)
     /// and publishes each drone's result (`file`).
     /// - Parameters:
     ///   - localPath: the file to send.

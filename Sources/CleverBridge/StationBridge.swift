@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 
-/// Joins a ``CleverMessaging/GroundStation`` to a fleet over NATS, under a station name.
+/// Joins a `GroundStation` to a fleet over NATS, under a station name.
 ///
 /// The bridge publishes the station's drone events, each drone's latest
 /// telemetry (at most once per ``Configuration/telemetryInterval`` per drone,
@@ -26,7 +26,7 @@ import ServiceLifecycle
 /// a console rebuilds its view. Each drop and reconnect is logged (at warning)
 /// and counted (``statistics``).
 ///
-/// The bridge reads the client's ``CleverNATS/NATSClient/events``: nothing else may read them.
+/// The bridge reads the client's `NATSClient.events`: nothing else may read them.
 public final class StationBridge: Sendable {
     /// Timings and limits of a bridge.
     public struct Configuration: Sendable {

@@ -69,7 +69,7 @@ struct StationBridgeTests {
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(acknowledgements.map(\.succeeded.count) == [100, 100])
-            #expect(acknowledgements.allSatisfy(\.failed.isEmpty))
+            #expect(acknowledgements.allSatisfy { $0.failed.isEmpty })
             for bridged in stations { #expect(await bridged.actions.wait(for: "show", count: 100) == 100) }
 
             let status = try await Kit.request(
