@@ -14,13 +14,7 @@ extension StationBridge {
 
     /// Actions, one after the other (two actions to one drone keep their order).
     func serveActions(_ subscription: NATSSubscription) async {
-        do {
-            for try await message in subscription {
-                await answerAction(message)
-            }
-        } catch {
-            logger.warning("action subscription ended", metadata: ["station": "\(name)", "error": "\(error)"])
-        }
+        await serve(subscription) { message in await self.answerAction(message) }
     }
 
     /// Serves each message of `subscription` in a child task, at most
@@ -31,17 +25,33 @@ extension StationBridge {
         let limit = configuration.maximumConcurrentRequests
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            do {
-                for try await message in subscription {
-                    if running >= limit {
-                        await group.next()
-                        running -= 1
-                    }
-                    running += 1
-                    group.addTask { await body(message) }
+            await serve(subscription) { message in
+                if running >= limit {
+                    await group.next()
+                    running -= 1
                 }
+                running += 1
+                group.addTask { await body(message) }
+            }
+        }
+    }
+
+    /// Hands each message of `subscription` to `handle`, in order, until the
+    /// subscription ends (the bridge stops, or the client closes). A subscription
+    /// that fell behind (the NATS client's slow-consumer limit) is made again:
+    /// the messages dropped meanwhile are lost, and their requesters time out.
+    func serve(_ subscription: NATSSubscription, _ handle: (NATSMessage) async -> Void) async {
+        var subscription = subscription
+        while true {
+            do {
+                for try await message in subscription { await handle(message) }
+                return
             } catch {
-                logger.warning("subscription ended", metadata: ["subject": "\(subscription.subject)", "error": "\(error)"])
+                logger.warning("subscription fell behind; subscribing again", metadata: [
+                    "subject": "\(subscription.subject)", "error": "\(error)",
+                ])
+                guard !Task.isCancelled, let again = try? await client.subscribe(to: subscription.subject) else { return }
+                subscription = again
             }
         }
     }
