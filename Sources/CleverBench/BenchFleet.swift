@@ -16,8 +16,8 @@ extension Bench {
                 Starts `nats-server` on a free 127.0.0.1 port, --stations ground stations in this \
                 process, each bridged onto it (StationBridge) and each with `clever-msg swarm` \
                 of --count/--stations drones in a child process. Then, per round: a broadcast \
-                (one action to every drone) made directly on every station, then the same through \
-                NATS (`clever.<station>.all.action.<name>`), each until every swarm reports the last \
+                (one action to every drone: `send(_:args:kwargs:to:)` to all) made directly on every \
+                station, then the same through NATS (`clever.<station>.all.action.<name>`), each until every swarm reports the last \
                 drone has it; a telemetry request to every drone made directly (requestAll on every \
                 station), then through NATS (one request per drone, \
                 `clever.<station>.<drone>.request.telemetry`), each until the last reply. The direct \
@@ -100,19 +100,28 @@ extension Bench {
 
             var samples = Samples()
             var broadcasts = 0
-            for _ in 1...rounds {
-                for throughNATS in [false, true] {
+            for round in 1...rounds {
+                // Which goes first alternates, so that neither always meets a swarm just woken up.
+                for throughNATS in round % 2 == 1 ? [false, true] : [true, false] {
                     broadcasts += 1
                     let expected = perStation * broadcasts
                     let start = NIODeadline.now()
                     let (_, cpu) = try await ProcessCPU.measure(pids) {
-                        for member in fleet {
-                            if throughNATS {
+                        if throughNATS {
+                            for member in fleet {
                                 try await console.publish(
                                     ByteBuffer(string: #"{"args":[],"kwargs":{"r":255,"g":0,"b":128}}"#),
                                     to: FleetSubjects.action("led_fill", station: member.bridge.name, drone: FleetSubjects.allDrones))
-                            } else {
-                                _ = try member.station.server.broadcast("led_fill", kwargs: ["r": 255, "g": 0, "b": 128])
+                            }
+                        } else {
+                            // The call the bridge makes for an action to `all`, made on every station at once.
+                            try await withThrowingTaskGroup(of: Void.self) { group in
+                                for member in fleet {
+                                    group.addTask {
+                                        _ = try await member.station.send("led_fill", args: [], kwargs: ["r": 255, "g": 0, "b": 128], to: nil)
+                                    }
+                                }
+                                try await group.waitForAll()
                             }
                         }
                         for member in fleet {
