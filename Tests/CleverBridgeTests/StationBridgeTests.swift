@@ -102,6 +102,26 @@ struct StationBridgeTests {
             #expect(joined == ["d000", "d001", "d002"])
             #expect(telemetry?["n"] == 19)
             #expect(stations[0].bridge.statistics.telemetryPublished < 20)
+
+            // A clock offset measured, and a file push's results, cross NATS too.
+            let offset = try await stations[0].station.measureClock(of: "d001")
+            let results = DroneResults<FileTransferResult>([
+                .init(droneID: "d002", result: .failure(.checksumMismatch(expected: "aa", actual: "bb"))),
+            ])
+            await stations[0].bridge.publishFileResults(results, path: "animation.csv")
+            var clock: FleetClockEvent?
+            var file: FleetFileEvent?
+            for try await message in events {
+                if message.subject == FleetSubjects.event(.clock, station: "west", drone: "d001") {
+                    clock = try Kit.decode(FleetClockEvent.self, message.payload)
+                }
+                if message.subject == FleetSubjects.event(.file, station: "west", drone: "d002") {
+                    file = try Kit.decode(FleetFileEvent.self, message.payload)
+                }
+                if clock != nil, file != nil { break }
+            }
+            #expect(abs((clock?.offsetMilliseconds ?? .infinity) - offset.offset.inMilliseconds) < 1e-6)
+            #expect(file?.succeeded == false && file?.error?.code == "checksum_mismatch" && file?.path == "animation.csv")
         }
     }
 }
