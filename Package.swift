@@ -69,8 +69,10 @@ let package = Package(
             dependencies: [
                 "CleverMessaging",
                 "CleverNATS",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
@@ -87,6 +89,9 @@ let package = Package(
             name: "CleverBench",
             dependencies: [
                 "CleverMessaging",
+                // `bench fleet`: stations bridged onto a NATS server.
+                "CleverNATS",
+                "CleverBridge",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -107,10 +112,10 @@ let package = Package(
             dependencies: [
                 "CleverMessaging",
                 "CleverDrone",
-                "CleverBench",
-                // `fleet` and `demo --nats`: the fleet view across stations, through NATS.
-                "CleverBridge",
+                // `serve --nats`: the station joins a fleet; `fleet` and `demo --nats`: the fleet view across stations.
                 "CleverNATS",
+                "CleverBridge",
+                "CleverBench",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -181,6 +186,19 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "CleverBridgeTests",
+            dependencies: [
+                "CleverBridge",
+                "CleverMessaging",
+                "CleverNATS",
+                "CleverDrone",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -23,6 +23,7 @@ public struct Bench: AsyncParsableCommand {
             Files.self,
             FilesReceiver.self,
             SwarmScale.self,
+            FleetScale.self,
             RawPeers.self,
         ]
     )

@@ -9,11 +9,6 @@ extension FleetError {
         FleetError(code: "unknown_station", message: "no station \(station) answered")
     }
 
-    /// `unknown_drone`: the station does not know the drone.
-    public static func unknownDrone(_ drone: FleetDroneID) -> FleetError {
-        FleetError(code: "unknown_drone", message: "\(drone.station) knows no drone \(drone.drone)")
-    }
-
     /// `timed_out`: no reply through NATS in time.
     public static func timedOut(_ what: String, after timeout: Duration) -> FleetError {
         FleetError(code: "timed_out", message: "\(what): no reply within \(timeout)")

@@ -14,7 +14,7 @@ import CleverMessaging
 /// | `clever.<station>.<drone>.telemetry` | event, rate-limited per drone | the drone's telemetry record (a JSON object) |
 /// | `clever.<station>.<drone>.clock` | event | ``FleetClockEvent`` |
 /// | `clever.<station>.<drone>.file` | event | ``FleetFileEvent`` |
-/// | `clever.<station>.<drone>.action.<name>` | served: publish | ``FleetArguments`` (`all` as `<drone>`: every drone of the station) |
+/// | `clever.<station>.<drone>.action.<name>` | served: publish (a reply subject, when given, gets a ``FleetStartReply``: which drones it was sent to) | ``FleetArguments`` (`all` as `<drone>`: every drone of the station) |
 /// | `clever.<station>.<drone>.request.<name>` | served: request-reply | ``FleetArguments`` → ``FleetReply`` |
 /// | `clever.<station>.status` | served: request-reply | empty → ``FleetStationStatus`` |
 /// | `clever.<station>.time` | served: request-reply | empty → ``FleetTime`` (the station's wall clock) |

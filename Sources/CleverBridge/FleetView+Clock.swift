@@ -17,7 +17,7 @@ extension FleetView {
         for _ in 0..<max(1, samples ?? configuration.clockSamples) {
             let sent = wallClock()
             do throws(FleetError) {
-                let reply: FleetTime = try await call(subject, payload: "", timeout: configuration.requestTimeout)
+                let reply: FleetTime = try await call(subject, timeout: configuration.requestTimeout)
                 estimator.add(FleetClockSample(sent: sent, stationTime: reply.time, received: wallClock()))
             } catch {
                 lastError = error

@@ -21,7 +21,7 @@ extension FleetView {
             group.addTask {
                 do {
                     for try await message in subscription {
-                        if let event = FleetViewEvent.decode(subject: message.subject, payload: message.string) {
+                        if let event = FleetViewEvent.decode(subject: message.subject, payload: message.payload) {
                             self.publish(event)
                         }
                     }

@@ -3,6 +3,7 @@ import CleverNATS
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 
 /// A console's view of a fleet spread over several ground stations, through
 /// NATS: the stations found with `clever.discover`, their drones as
@@ -79,7 +80,7 @@ public final class FleetView: Sendable {
         let subscription: NATSSubscription
         do {
             subscription = try await client.subscribe(to: inbox)
-            try await client.publish("", to: FleetSubjects.discover, replyTo: inbox)
+            try await client.publish(ByteBuffer(), to: FleetSubjects.discover, replyTo: inbox)
         } catch {
             throw .nats(error)
         }
@@ -91,7 +92,7 @@ public final class FleetView: Sendable {
                 var stations = Set<String>()
                 do {
                     for try await message in subscription {
-                        if let status = try? JSONDecoder().decode(FleetStationStatus.self, from: Data(message.string.utf8)) {
+                        if let status = try? BridgeJSON.decode(FleetStationStatus.self, from: message.payload) {
                             replies.append(status)
                             stations.insert(status.station)
                             if let expected, stations.count >= expected { break }
@@ -225,7 +226,7 @@ public final class FleetView: Sendable {
     }
 
     /// Sends `payload` to `subject` and decodes the reply.
-    func call<Reply: Decodable>(_ subject: String, payload: String, timeout: Duration) async throws(FleetError) -> Reply {
+    func call<Reply: Decodable>(_ subject: String, payload: ByteBuffer = ByteBuffer(), timeout: Duration) async throws(FleetError) -> Reply {
         let message: NATSMessage
         do {
             message = try await client.request(payload, to: subject, timeout: timeout)
@@ -239,16 +240,16 @@ public final class FleetView: Sendable {
             throw .nats(error)
         }
         do {
-            return try JSONDecoder().decode(Reply.self, from: Data(message.string.utf8))
+            return try BridgeJSON.decode(Reply.self, from: message.payload)
         } catch {
             throw .decoding(subject, "\(error)")
         }
     }
 
-    /// The contract's JSON for `value`.
-    static func encode(_ value: some Encodable) throws(FleetError) -> String {
+    /// The contract's JSON for `value` (the library's encoder, as the stations' bridges use).
+    static func encode(_ value: some Encodable) throws(FleetError) -> ByteBuffer {
         do {
-            return String(decoding: try JSONEncoder().encode(value), as: UTF8.self)
+            return try BridgeJSON.encode(value)
         } catch {
             throw FleetError(code: "encoding", message: "\(error)")
         }

@@ -1,5 +1,5 @@
 import CleverMessaging
-import Foundation
+import NIOCore
 
 /// Something a ``FleetView`` saw: a drone event from a station, or its own
 /// NATS connection dropping and coming back.
@@ -27,21 +27,28 @@ public enum FleetViewEvent: Sendable, Hashable {
     ///   - subject: the message's subject.
     ///   - payload: its payload (JSON).
     /// - Returns: the event, or ``malformed(subject:reason:)``.
-    public static func decode(subject: String, payload: String) -> FleetViewEvent? {
+    public static func decode(subject: String, payload: ByteBuffer) -> FleetViewEvent? {
         guard let parsed = FleetEventSubject(subject) else { return nil }
         let drone = parsed.drone
-        let data = Data(payload.utf8)
-        let decoder = JSONDecoder()
         do {
             switch parsed.kind {
-            case .joined: return .joined(drone, try decoder.decode(FleetDroneEvent.self, from: data))
-            case .left: return .left(drone, try decoder.decode(FleetDroneEvent.self, from: data))
-            case .telemetry: return .telemetry(drone, try decoder.decode(JSONValue.self, from: data))
-            case .clock: return .clock(drone, try decoder.decode(FleetClockEvent.self, from: data))
-            case .file: return .file(drone, try decoder.decode(FleetFileEvent.self, from: data))
+            case .joined: return .joined(drone, try BridgeJSON.decode(FleetDroneEvent.self, from: payload))
+            case .left: return .left(drone, try BridgeJSON.decode(FleetDroneEvent.self, from: payload))
+            case .telemetry: return .telemetry(drone, try BridgeJSON.decode(JSONValue.self, from: payload))
+            case .clock: return .clock(drone, try BridgeJSON.decode(FleetClockEvent.self, from: payload))
+            case .file: return .file(drone, try BridgeJSON.decode(FleetFileEvent.self, from: payload))
             }
         } catch {
             return .malformed(subject: subject, reason: "\(error)")
         }
+    }
+
+    /// Decodes the event published on `subject` from text (see ``decode(subject:payload:)-(_,ByteBuffer)``).
+    /// - Parameters:
+    ///   - subject: the message's subject.
+    ///   - payload: its payload (JSON text).
+    /// - Returns: the event, or ``malformed(subject:reason:)``; `nil` when the subject is not a drone event's.
+    public static func decode(subject: String, payload: String) -> FleetViewEvent? {
+        decode(subject: subject, payload: ByteBuffer(string: payload))
     }
 }

@@ -24,19 +24,20 @@ enum FleetDemo {
         let workspace = FileManager.default.temporaryDirectory.appendingPathComponent("clever-fleet-demo-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: workspace) }
 
-        var stations: [(name: String, station: GroundStation, bridge: FleetDemoStation, drones: [SimulatedDrone])] = []
+        var stations: [(name: String, station: GroundStation, bridge: StationBridge, drones: [SimulatedDrone])] = []
         for name in ["north", "south"] {
             let station = GroundStation(host: "127.0.0.1", port: 0, logger: logger)
             let client = NATSClient(configuration: try Fleet.natsConfiguration(url), logger: logger)
             try await client.connect()
-            let bridge = try await FleetDemoStation(name: name, station: station, client: client)
+            let bridge = try StationBridge(station: station, client: client, name: name, logger: logger)
             stations.append((name, station, bridge, []))
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in stations.indices {
                 let (name, station, bridge, _) = stations[index]
                 group.addTask { try await station.run() }
-                group.addTask { await bridge.serve() }
+                group.addTask { try await bridge.run() }
+                await bridge.waitUntilServing()
                 let port = try await station.server.localAddress().port ?? 0
                 let drones = try (1...dronesPerStation).map { n in
                     let root = workspace + "/\(name)/copter-\(n)"
@@ -92,6 +93,7 @@ enum FleetDemo {
             await consoleClient.close()
             for entry in stations {
                 for drone in entry.drones { drone.client.shutdown() }
+                entry.bridge.shutdown()
                 entry.station.shutdown()
                 await entry.bridge.client.close()
             }

@@ -60,6 +60,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup(title: "TLS")
     var tls: ServerTLSArguments
 
+    @OptionGroup(title: "Fleet")
+    var fleet: FleetJoinArguments
+
     func validate() throws {
         try checkPort(port, in: PortRange.listening, option: "--port")
         guard timeout.isFinite, timeout > 0, timeout <= ConsoleArguments.maximumSeconds else {
@@ -118,6 +121,8 @@ struct Serve: AsyncParsableCommand {
         } else {
             discovery = nil
         }
+        // The station runs whether or not NATS stays up; the bridge reconnects by itself.
+        let bridge = try await fleet.connect(station, out: out, logger: logger)
         let events = station.events()
         let refusals = station.server.refusals()
         // Ctrl-C is the console's from here on: it cancels a command instead of ending the process.
@@ -145,11 +150,14 @@ struct Serve: AsyncParsableCommand {
                     )
                 }
             }
+            if let bridge { group.addTask { try await bridge.run() } }
             let address = try await station.server.localAddress()
             out.print(["listening": .string("\(host):\(address.port ?? port)")], text: "ground station listening on \(host):\(address.port ?? port)")
             if tlsOptions != nil { try await tls.reportListeners(of: station.server, out: out) }
             let console = Console(station: station, out: out, timeout: .milliseconds(Int64((timeout * 1000).rounded(.up))))
             await ConsoleSession(console: console, out: out, editor: editor).run(interrupts: interrupts)
+            bridge?.shutdown()
+            await bridge?.client.close()
             station.shutdown()
             metricsEndpoint?.shutdown()
             try await group.waitForAll()

@@ -64,8 +64,12 @@ extension Connection {
     package func flushOutbound() {
         let now = self.eventLoop.now
         var counted = (frames: 0, requests: 0)
-        let work = state.withLockedValue { s -> (any Channel, ByteBuffer, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
-            guard let (bytes, replies) = s.outbound.takeForWrite(now: now), let channel = s.channel else { return nil }
+        // The bytes taken are moved here, the only reference to them outside the
+        // write, so that once written their storage is reused, not copied.
+        var bytes = ByteBuffer()
+        let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
+            guard let (taken, replies) = s.outbound.takeForWrite(now: now), let channel = s.channel else { return nil }
+            bytes = taken
             if metrics != nil {
                 counted = (s.framesQueued, s.requestsQueued)
                 s.framesQueued = 0
@@ -75,12 +79,9 @@ extension Connection {
             s.outboundPromise = nil
             let write = eventLoop.makePromise(of: Void.self)
             s.lastWrite = write.futureResult
-            return (channel, bytes, write, promise, replies, self.pauseForReplies(&s))
+            return (channel, write, promise, replies, self.pauseForReplies(&s))
         }
-        // The only reference to the bytes taken (the queue is left empty, without
-        // storage), so that the storage can be given back once written.
-        guard let (channel, taken, write, promise, replies, pause) = work else { return }
-        var bytes = taken
+        guard let (channel, write, promise, replies, pause) = work else { return }
         let count = bytes.readableBytes
         metrics?.sent(frames: counted.frames, requests: counted.requests, bytes: count)
         // A long write goes out in slices, each of which counts as progress when

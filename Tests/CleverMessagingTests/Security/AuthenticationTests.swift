@@ -14,7 +14,8 @@ struct AuthenticationTests {
         let registry = HandlerRegistry()
         registry.onRequest("id") { _, _, _ in .string(id) }
         registry.onRequest("clover_dir") { _, _, _ in .string("/home/pi") }
-        var configuration = ConnectionConfiguration()
+        // Handshakes get far longer than the default 2 s: a loaded parallel test run can hold one for seconds.
+        var configuration = ConnectionConfiguration(handshakeTimeout: .seconds(30))
         if let token { configuration.handshake.insert(TokenClientStage.Factory(token: token, id: tokenID ?? id), at: 0) }
         return MessagingClient(
             host: "127.0.0.1", port: port, registry: registry, configuration: configuration,
@@ -29,7 +30,7 @@ struct AuthenticationTests {
     static func station(_ store: TokenStore, calls: Watched<Int>) -> GroundStation {
         let registry = HandlerRegistry()
         registry.onAction("telemetry") { _, _, _ in calls.update { $0 += 1 } }
-        var configuration = ConnectionConfiguration()
+        var configuration = ConnectionConfiguration(handshakeTimeout: .seconds(30))
         configuration.handshake.insert(TokenServerStage.Factory(store: store), at: 0)
         return GroundStation(
             host: "127.0.0.1", port: 0, registry: registry, configuration: configuration, identifyTimeout: .seconds(30)

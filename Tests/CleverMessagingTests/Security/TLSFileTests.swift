@@ -14,9 +14,10 @@ struct TLSFileTests {
             serverRoot.remove()
             clientRoot.remove()
         }
-        var serverConfiguration = ConnectionConfiguration()
+        // TLS handshakes of a debug build on a loaded parallel run can take seconds: this test is about the files.
+        var serverConfiguration = ConnectionConfiguration(handshakeTimeout: .seconds(30))
         serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
-        var clientConfiguration = ConnectionConfiguration()
+        var clientConfiguration = ConnectionConfiguration(handshakeTimeout: .seconds(30))
         clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
         let server = MessagingServer(
             host: "127.0.0.1", port: 0, registry: makeTestRegistry(), configuration: serverConfiguration, tls: try pki.serverTLS()

@@ -13,9 +13,10 @@ struct TLSStationTests {
         tls: TLSOptions, plainToo: Bool = false, _ body: (GroundStation, _ tlsPort: Int, _ plainPort: Int, LogMessages) async throws -> Void
     ) async throws {
         let log = LogMessages()
+        // TLS handshakes of a debug build on a loaded parallel run can take seconds: these tests are about who gets in.
         let station = GroundStation(
-            host: "127.0.0.1", port: 0, logger: log.logger("station"),
-            tls: tls, additionalListeners: plainToo ? [MessagingServer.Listener(host: "127.0.0.1", port: 0)] : []
+            host: "127.0.0.1", port: 0, configuration: ConnectionConfiguration(handshakeTimeout: .seconds(30)),
+            identifyTimeout: .seconds(30), logger: log.logger("station"), tls: tls, additionalListeners: plainToo ? [MessagingServer.Listener(host: "127.0.0.1", port: 0)] : []
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await station.run() }
@@ -37,7 +38,7 @@ struct TLSStationTests {
         registry.onRequest("id") { _, _, _ in .string(id) }
         registry.onRequest("clover_dir") { _, _, _ in .string("/home/pi") }
         return MessagingClient(
-            host: "127.0.0.1", port: port, registry: registry, reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50)), tls: tls
+            host: "127.0.0.1", port: port, registry: registry, configuration: ConnectionConfiguration(handshakeTimeout: .seconds(30)), reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50)), tls: tls
         )
     }
 

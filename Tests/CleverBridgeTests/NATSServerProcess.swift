@@ -1,0 +1,145 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Testing
+
+/// A real `nats-server` on a loopback port, started and stopped by a test
+/// (the same helper as CleverNATSTests's: test targets share no sources).
+///
+/// When `nats-server` is not installed, starting one throws: the tests fail with
+/// a message saying how to install it, rather than being skipped.
+final class NATSServerProcess {
+    struct Missing: Error, CustomStringConvertible {
+        var description: String {
+            "nats-server was not found on PATH, /usr/sbin or /usr/bin: these tests need a real server; "
+                + "install it with `apt-get install -y nats-server` (Debian) or put it on PATH"
+        }
+    }
+
+    struct NotReady: Error, CustomStringConvertible {
+        var output: String
+        var description: String { "nats-server did not get ready; its output:\n\(output)" }
+    }
+
+    let port: Int
+    let arguments: [String]
+    private let process = Process()
+    private let output = NIOLockedValueBox(Output())
+
+    private struct Output {
+        var text = ""
+        var waiters: [(needle: String, count: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+    }
+
+    static func executable() throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/sbin"]
+        for directory in directories where FileManager.default.isExecutableFile(atPath: directory + "/nats-server") {
+            return directory + "/nats-server"
+        }
+        throw Missing()
+    }
+
+    /// A loopback TCP port nobody listens on now.
+    static func freePort() async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = channel.localAddress?.port ?? 0
+        try await channel.close()
+        return port
+    }
+
+    /// Starts `nats-server -a 127.0.0.1 -p port` plus `extra` arguments and waits until it is ready.
+    init(port: Int? = nil, extra: [String] = []) async throws {
+        let executable = try Self.executable()
+        let port = if let port { port } else { try await Self.freePort() }
+        self.port = port
+        self.arguments = ["-a", "127.0.0.1", "-p", "\(port)"] + extra
+        // Under `setpriv --pdeathsig TERM` (util-linux) the server also stops
+        // when the test process dies without stopping it: a crash elsewhere must
+        // not leave servers behind.
+        let setpriv = "/usr/bin/setpriv"
+        if FileManager.default.isExecutableFile(atPath: setpriv) {
+            process.executableURL = URL(fileURLWithPath: setpriv)
+            process.arguments = ["--pdeathsig", "TERM", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        let output = self.output
+        // The log is read by a thread of its own with blocking reads until the
+        // end of the pipe (no dispatch source: one left watching a descriptor
+        // that gets closed can bring the whole test process down). The thread
+        // keeps the read end open as long as it reads.
+        let reading = pipe.fileHandleForReading
+        let reader = Thread {
+            while true {
+                let data = reading.availableData
+                if data.isEmpty { return }
+                let ready = output.withLockedValue { output in
+                    output.text += String(decoding: data, as: UTF8.self)
+                    let text = output.text
+                    let (done, waiting) = output.waiters.partitioned { text.occurrences(of: $0.needle) >= $0.count }
+                    output.waiters = waiting
+                    return done.map(\.continuation)
+                }
+                for continuation in ready { continuation.resume() }
+            }
+        }
+        try process.run()
+        reader.start()
+        try await waitForOutput("Server is ready")
+    }
+
+    var url: String { "nats://127.0.0.1:\(port)" }
+
+    /// Waits until the server's log shows `needle` `count` times (at most 10 s).
+    func waitForOutput(_ needle: String, count: Int = 1) async throws {
+        let output = self.output
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let now = output.withLockedValue { output -> Bool in
+                if output.text.occurrences(of: needle) >= count { return true }
+                output.waiters.append((needle, count, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+            DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+                let late = output.withLockedValue { output -> (CheckedContinuation<Void, any Error>, String)? in
+                    guard let index = output.waiters.firstIndex(where: { $0.needle == needle }) else { return nil }
+                    return (output.waiters.remove(at: index).continuation, output.text)
+                }
+                if let (continuation, text) = late { continuation.resume(throwing: NotReady(output: text)) }
+            }
+        }
+    }
+
+    /// Stops the server (SIGTERM) and waits for it to exit.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+extension String {
+    fileprivate func occurrences(of needle: String) -> Int {
+        components(separatedBy: needle).count - 1
+    }
+}
+
+extension Array {
+    fileprivate func partitioned(by isFirst: (Element) -> Bool) -> ([Element], [Element]) {
+        var first: [Element] = []
+        var second: [Element] = []
+        for element in self {
+            if isFirst(element) { first.append(element) } else { second.append(element) }
+        }
+        return (first, second)
+    }
+}
