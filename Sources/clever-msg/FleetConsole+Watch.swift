@@ -51,7 +51,7 @@ extension FleetConsole {
     static func screen(_ rows: [FleetTelemetryTable.Row], now: Double, height: Int, key: Bool = false) -> [String] {
         let up = rows.count { $0.connected == true }
         let stations = Set(rows.map(\.drone.station)).count
-        let title = "\(up) of \(rows.count) drones connected on \(stations) stations" + (key ? " (any key returns)" : "")
+        let title = "\(up) of \(rows.count) drones connected on \(stations) station\(stations == 1 ? "" : "s")" + (key ? " (any key returns)" : "")
         let cells = rows.prefix(max(0, height - 2)).map { row in
             [
                 row.drone.description,

@@ -63,7 +63,7 @@ struct FleetConsole: ConsoleCommands {
         try Task.checkCancellation()
         let count = statuses.reduce(0) { $0 + $1.drones.count }
         if count == 0 {
-            say(["drones": [], "stations": .integer(statuses.count)], text: "no drones (\(statuses.count) stations)")
+            say(["drones": [], "stations": .integer(statuses.count)], text: "no drones (\(statuses.count) station\(statuses.count == 1 ? "" : "s"))")
             return
         }
         var rows: [[String]] = []
@@ -83,7 +83,7 @@ struct FleetConsole: ConsoleCommands {
             }
         }
         say(["drones": .integer(count), "stations": .integer(statuses.count)],
-            text: (TextTable(rows).lines + ["\(count) drones on \(statuses.count) stations"]).joined(separator: "\n"))
+            text: (TextTable(rows).lines + ["\(count) drones on \(statuses.count) station\(statuses.count == 1 ? "" : "s")"]).joined(separator: "\n"))
     }
 
     private func send(_ words: [String]) async throws {
@@ -96,7 +96,7 @@ struct FleetConsole: ConsoleCommands {
         for drone in sent { say(["id": .string(drone.description), "sent": .string(action)], text: "\(drone): sent \(action)") }
         let stations = Set(sent.map(\.station)).count
         say(["command": "send", "name": .string(action), "sent": .integer(sent.count), "stations": .integer(stations)],
-            text: "sent \(action) to \(sent.count) drones on \(stations) stations")
+            text: "sent \(action) to \(sent.count) drones on \(stations) station\(stations == 1 ? "" : "s")")
     }
 
     private func request(_ words: [String]) async throws {
@@ -182,7 +182,7 @@ struct FleetConsole: ConsoleCommands {
         let stations = outcomes.count { if case .success = $0.result { true } else { false } }
         say(["command": "start-at", "name": .string(action), "acknowledged": .integer(acknowledged), "failed": .integer(failed),
              "stations": .integer(stations), "of_stations": .integer(outcomes.count)],
-            text: "acknowledged by \(acknowledged) drones on \(stations) of \(outcomes.count) stations" + (failed > 0 ? "; \(failed) failed" : ""))
+            text: "acknowledged by \(acknowledged) drones on \(stations) of \(outcomes.count) station\(outcomes.count == 1 ? "" : "s")" + (failed > 0 ? "; \(failed) failed" : ""))
     }
 
     /// The contract's arguments from the console's.
