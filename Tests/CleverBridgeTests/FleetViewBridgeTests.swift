@@ -42,7 +42,8 @@ struct FleetViewBridgeTests {
                 #expect(abs(Double(offset.offset.components.seconds) + Double(offset.offset.components.attoseconds) / 1e18) < 0.1)
             }
 
-            let outcomes = try await view.start(at: Date().timeIntervalSince1970 + 1.5, action: "show")
+            // A lead that a loaded machine's clock measurements and acknowledgements fit in.
+            let outcomes = try await view.start(at: Date().timeIntervalSince1970 + 5, action: "show")
             #expect(outcomes.map(\.station) == ["north", "south"])
             #expect(outcomes.map { (try? $0.result.get())?.succeeded.count } == [100, 100])
             for bridged in stations { #expect(await bridged.actions.wait(for: "show", count: 100) == 100) }
