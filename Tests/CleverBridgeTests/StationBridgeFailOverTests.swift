@@ -15,6 +15,22 @@ struct StationBridgeFailOverTests {
         return false
     }
 
+    /// Asks `drone` for its telemetry through the bridge until it answers (a node that has not
+    /// yet heard of the bridge's subscription answers "no responders" at once) or `timeout` passes.
+    static func answered(by drone: String, of station: String, from console: NATSClient, within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let subject = FleetSubjects.request("telemetry", station: station, drone: drone)
+            if let reply = try? await Kit.request(FleetReply.self, from: console, subject: subject, FleetArguments(), timeout: .seconds(2)),
+                reply.error == nil
+            {
+                return true
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
     @Test func stoppingTheStationsClusterNodeLosesNoCommandAfterItsReconnect() async throws {
         var clientPorts: [Int] = []
         var routePorts: [Int] = []
@@ -44,17 +60,21 @@ struct StationBridgeFailOverTests {
             try await console.flush()
 
             nodes[0].stop()
-            // The bridge announces its drones again once reconnected: when the console sees that, the
-            // bridge's subscriptions have reached the console's node too (the route keeps the order).
-            #expect(try await Self.nextJoined(events, drone: "d009"))
+            await Kit.eventually(timeout: .seconds(30)) { east.bridge.statistics.reconnects == 1 }
             #expect(east.bridge.statistics.disconnects == 1)
             #expect(east.bridge.statistics.reconnects == 1)
+            // The bridge announces its drones again once reconnected.
+            #expect(try await Self.nextJoined(events, drone: "d009"))
+            // Its subscriptions are replayed in the order they were made, actions first, and the
+            // route between the nodes keeps that order: once a request through the bridge is
+            // answered from the console's node, the action subscription has reached it too.
+            #expect(await Self.answered(by: "d009", of: "east", from: console, within: .seconds(30)))
 
             // Every command issued from now on arrives: 20 actions to all, and a request to each drone.
             for _ in 0..<20 {
                 try await console.publish(Kit.encode(FleetArguments()), to: FleetSubjects.action("go", station: "east", drone: "all"))
             }
-            #expect(await east.actions.wait(for: "go", count: 200) == 200)
+            #expect(await east.actions.wait(for: "go", count: 200, timeout: .seconds(30)) == 200)
             for id in east.ids {
                 let reply = try await Kit.request(
                     FleetReply.self, from: console, subject: FleetSubjects.request("telemetry", station: "east", drone: id), FleetArguments())

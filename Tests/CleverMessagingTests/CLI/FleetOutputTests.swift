@@ -57,7 +57,7 @@ struct FleetOutputTests {
 }
 
 /// `clever-msg swarm` through a pipe: a progress line at most every second, a summary, no line per drone.
-@Suite("CLI: swarm progress and summary", .timeLimit(.minutes(2)))
+@Suite("CLI: swarm progress and summary", .timeLimit(.minutes(3)))
 struct SwarmOutputTests {
     @Test("50 drones: no line per drone, and the output ends with the summary")
     func summaryOfAConnectedSwarm() async throws {
@@ -69,7 +69,7 @@ struct SwarmOutputTests {
             try await swarm.waitForText { $0.hasPrefix(summary) }
             try await station.waitForDrones(50, timeout: .seconds(20))
             swarm.sendLine("quit")
-            #expect(await swarm.waitForOutputEnd())
+            #expect(await swarm.waitForOutputEnd(timeout: .seconds(60)))
             let lines = swarm.textLines
             #expect(lines.last?.hasPrefix(summary) == true, "\(lines)")
             #expect(lines.last?.contains(/in \d+\.\d s$/) == true, "\(lines)")
@@ -88,7 +88,7 @@ struct SwarmOutputTests {
         defer { swarm.terminate() }
         try await swarm.waitForText { $0.contains("5 failing") }
         swarm.sendLine("quit")
-        #expect(await swarm.waitForOutputEnd())
+        #expect(await swarm.waitForOutputEnd(timeout: .seconds(60)))
         let lines = swarm.textLines
         let start = try #require(lines.lastIndex { $0.hasPrefix("swarm: 5 drones, 0 connected, 5 failed, in ") }, "\(lines)")
         #expect(Array(lines[(start + 1)...]) == ["  5 failed: connection refused"])
