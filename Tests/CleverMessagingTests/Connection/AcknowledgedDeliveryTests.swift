@@ -28,11 +28,18 @@ struct AcknowledgedDeliveryTests {
         clientSteps: Watched<[Int]>,
         _ body: (MessagingServer, MessagingClient) async throws -> Void
     ) async throws {
+        // The links drop only where a test drops them: a loaded machine's late pong or
+        // slow handshake must not cut one on its own.
+        var serverConfiguration = serverConfiguration
+        var clientConfiguration = clientConfiguration
+        serverConfiguration.pingTimeout = .seconds(30)
+        serverConfiguration.handshakeTimeout = .seconds(30)
+        clientConfiguration.pingTimeout = .seconds(30)
+        clientConfiguration.handshakeTimeout = .seconds(30)
         let server = MessagingServer(host: "127.0.0.1", port: 0, registry: recordingSteps(into: serverSteps), configuration: serverConfiguration)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let port = try await server.localAddress().port!
-            var clientConfiguration = clientConfiguration
             clientConfiguration.delivery.peerIsOfThisLibrary = true
             let client = MessagingClient(
                 host: "127.0.0.1", port: port, registry: recordingSteps(into: clientSteps),
