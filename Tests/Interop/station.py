@@ -128,6 +128,7 @@ class Station:
         self.selector = selectors.DefaultSelector()
         self.wake_r, self.wake_w = socket.socketpair()
         self.wake_r.setblocking(False)
+        self.wake_w.setblocking(False)  # a wake that finds one pending needs no second byte: never block the I/O thread on it
         self.selector.register(self.wake_r, selectors.EVENT_READ, "wake")
         self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
