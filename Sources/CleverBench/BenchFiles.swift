@@ -11,7 +11,7 @@ extension Bench {
             abstract: "File push and pull MB/s vs a raw TCP blast of the same file; peak RSS of sender and receiver.",
             discussion: """
                 Creates a file of --size bytes, starts a receiver (this tool, in a second \
-                process) on 127.0.0.1, pushes the file to it (streamed, sha256-verified, \
+                process) on 127.0.0.1, pushes the file to it (streamed, verified by --checksum, \
                 fsynced, renamed into place, acknowledged) and pulls it back. The physical \
                 baseline sends the same file's bytes through a plain TCP channel to a sink \
                 in the receiver process, once before the push and once after it; the ratios \
@@ -39,8 +39,12 @@ extension Bench {
         @Option(help: "Directory on tmpfs for the second round (default /dev/shm; an empty string skips the round).")
         var tmpfsDirectory: String = "/dev/shm"
 
+        @Option(help: "The integrity check the sending side asks for: xxh64 (the library's default between its peers) or sha256 (what reference peers get).")
+        var checksum: String = FileChecksum.xxh64.rawValue
+
         func validate() throws {
             guard size >= 0 else { throw ValidationError("--size must not be negative") }
+            guard FileChecksum(rawValue: checksum) != nil else { throw ValidationError("--checksum must be xxh64 or sha256") }
         }
 
         func run() async throws {
@@ -76,6 +80,7 @@ extension Bench {
             let receiver = try ReceiverProcess(root: receiverRoot, rawBytes: size)
             var configuration = ConnectionConfiguration()
             configuration.filePolicy = try FilePolicy(allowedRoots: [senderRoot])
+            configuration.fileChecksum = FileChecksum(rawValue: checksum) ?? .xxh64
             let client = MessagingClient(host: "127.0.0.1", port: receiver.port, registry: HandlerRegistry(), configuration: configuration)
             let clientTask = Task { try await client.run() }
             try await client.connection.waitUntilConnected()
@@ -97,7 +102,9 @@ extension Bench {
             start = NIODeadline.now()
             let pulled = try await client.connection.pullFile("pushed.bin", to: senderRoot + "/pulled.bin", timeout: .seconds(600))
             let pullSeconds = NIODeadline.seconds(since: start)
-            guard pushed.delivery == .acknowledged, pulled.sha256 == pushed.sha256, pulled.bytes == size else {
+            guard pushed.delivery == .acknowledged, pushed.digest != nil, pulled.checksum == pushed.checksum,
+                pulled.digest == pushed.digest, pulled.bytes == size
+            else {
                 throw ValidationError("transfer check failed: pushed \(pushed), pulled \(pulled)")
             }
             try? FileManager.default.removeItem(atPath: senderRoot + "/pulled.bin")
@@ -111,8 +118,9 @@ extension Bench {
 
             let mb = Double(size) / 1_000_000
             let raw = mb / rawSeconds
-            reporter.report(Measurement(name: "\(names).push", value: mb / pushSeconds, unit: "MB/s", baseline: raw, label: "\(label)push (sha256, fsync, ack)"))
-            reporter.report(Measurement(name: "\(names).pull", value: mb / pullSeconds, unit: "MB/s", baseline: raw, label: "\(label)pull (sha256, fsync)"))
+            let check = pushed.checksum?.rawValue ?? "unchecked"
+            reporter.report(Measurement(name: "\(names).push", value: mb / pushSeconds, unit: "MB/s", baseline: raw, label: "\(label)push (\(check), fsync, ack)"))
+            reporter.report(Measurement(name: "\(names).pull", value: mb / pullSeconds, unit: "MB/s", baseline: raw, label: "\(label)pull (\(check), fsync)"))
             reporter.report(Measurement(name: "\(names).raw_blast", value: raw, unit: "MB/s", baseline: nil, label: "\(label)raw TCP blast (baseline)"))
             if let diskSeconds {
                 reporter.report(Measurement(name: "\(names).disk_fsync", value: mb / diskSeconds, unit: "MB/s", baseline: raw, label: "write+fsync, no network (cap)"))
