@@ -88,11 +88,15 @@ extension Bench {
 
             // The raw blast runs before the push and again before the pull; the
             // baseline is both together (the same bytes twice over the time of both).
-            let rawBefore = try await Self.rawBlast(file: source, size: size, port: receiver.rawPort)
+            // CPU seconds of both processes per phase: steady where wall times are not (a loaded machine).
+            let pids = [getpid(), receiver.process.processIdentifier]
+            let (rawBefore, rawCPUBefore) = try await ProcessCPU.measure(pids) { try await Self.rawBlast(file: source, size: size, port: receiver.rawPort) }
             var start = NIODeadline.now()
-            let pushed = try await client.connection.pushFile(source, to: "pushed.bin", acknowledgementTimeout: .seconds(600))
+            let (pushed, pushCPU) = try await ProcessCPU.measure(pids) {
+                try await client.connection.pushFile(source, to: "pushed.bin", acknowledgementTimeout: .seconds(600))
+            }
             let pushSeconds = NIODeadline.seconds(since: start)
-            let rawAfter = try await Self.rawBlast(file: source, size: size, port: receiver.rawPort)
+            let (rawAfter, rawCPUAfter) = try await ProcessCPU.measure(pids) { try await Self.rawBlast(file: source, size: size, port: receiver.rawPort) }
             let rawSeconds = (rawBefore + rawAfter) / 2
             // The pull writes its copy while the pushed file and the source would
             // both be in memory (tmpfs) or in the page cache: the source goes first,
@@ -100,7 +104,9 @@ extension Bench {
             // (on this VM, memory past the first couple of GiB is slow to touch).
             try FileManager.default.removeItem(atPath: source)
             start = NIODeadline.now()
-            let pulled = try await client.connection.pullFile("pushed.bin", to: senderRoot + "/pulled.bin", timeout: .seconds(600))
+            let (pulled, pullCPU) = try await ProcessCPU.measure(pids) {
+                try await client.connection.pullFile("pushed.bin", to: senderRoot + "/pulled.bin", timeout: .seconds(600))
+            }
             let pullSeconds = NIODeadline.seconds(since: start)
             guard pushed.delivery == .acknowledged, pushed.digest != nil, pulled.checksum == pushed.checksum,
                 pulled.digest == pushed.digest, pulled.bytes == size
@@ -122,6 +128,12 @@ extension Bench {
             reporter.report(Measurement(name: "\(names).push", value: mb / pushSeconds, unit: "MB/s", baseline: raw, label: "\(label)push (\(check), fsync, ack)"))
             reporter.report(Measurement(name: "\(names).pull", value: mb / pullSeconds, unit: "MB/s", baseline: raw, label: "\(label)pull (\(check), fsync)"))
             reporter.report(Measurement(name: "\(names).raw_blast", value: raw, unit: "MB/s", baseline: nil, label: "\(label)raw TCP blast (baseline)"))
+            let gib = Double(size) / Double(1 << 30)
+            let rawCPU = zip(rawCPUBefore, rawCPUAfter).map { ($0 + $1) / 2 }
+            func cpu(_ seconds: [Double]) -> String {
+                String(format: "client %.2f s, receiver process %.2f s, total %.2f s", seconds[0] / gib, seconds[1] / gib, (seconds[0] + seconds[1]) / gib)
+            }
+            reporter.note("\(label)CPU per GiB: push \(cpu(pushCPU)); pull \(cpu(pullCPU)); raw blast \(cpu(rawCPU))")
             if let diskSeconds {
                 reporter.report(Measurement(name: "\(names).disk_fsync", value: mb / diskSeconds, unit: "MB/s", baseline: raw, label: "write+fsync, no network (cap)"))
                 reporter.note(

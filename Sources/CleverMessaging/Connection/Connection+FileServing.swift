@@ -143,7 +143,7 @@ extension Connection {
         } else {
             afterRename = nil
         }
-        // At trace level only: one line per block written (1 MiB).
+        // At trace level only: one line per block written (256 KiB).
         var traceProgress: FileTransferProgressHandler? = nil
         if logger.logLevel <= .trace {
             let logger = self.logger

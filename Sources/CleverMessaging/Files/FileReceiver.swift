@@ -27,13 +27,15 @@ import NIOCore
 /// Confined to its channel's event loop.
 final class FileReceiver {
     /// Bytes waiting for the disk above which the socket is no longer read.
-    static let highWatermark = 4 << 20
+    /// Small enough that the few blocks in use stay in the CPU's caches: each is
+    /// copied into on the event loop, then hashed and written on the pool.
+    static let highWatermark = 1 << 20
     /// Bytes waiting for the disk below which reading resumes (the slower stage
     /// still has a block queued after the one it works on, so it does not idle
     /// while the socket refills).
-    static let lowWatermark = 3 << 20
+    static let lowWatermark = 3 << 18
     /// Bytes per block: per pool job, per `write(2)`, per progress report.
-    static let blockSize = 1 << 20
+    static let blockSize = 1 << 18
 
     typealias Completion = (Result<FileTransferResult, MessagingError>) -> Void
 
