@@ -37,8 +37,8 @@ struct FileChecksumTests {
         arguments: [(FileChecksum.xxh64, FileChecksum.xxh64), (.sha256, .xxh64), (.xxh64, .sha256), (.sha256, .sha256)]
     )
     func preferences(server: FileChecksum, client: FileChecksum) async throws {
+        let expected: FileChecksum = server == .xxh64 && client == .xxh64 ? .xxh64 : .sha256
         try await Self.withPair(server: server, client: client) { client, serverRoot, clientRoot in
-            let expected: FileChecksum = server == .xxh64 && client == .xxh64 ? .xxh64 : .sha256
             let bytes = sampleBytes(count: 1024 * 1024 + 3)
             clientRoot.write("up.bin", bytes)
             _ = try await client.connection.request("id")
