@@ -17,7 +17,8 @@ extension Bench {
                 in the receiver process, once before the push and once after it; the ratios \
                 are against both blasts together. The source file is removed before the \
                 pull, so that push and pull each write the run's second copy. Peak RSS is \
-                each process's own maximum.
+                each process's own maximum (VmHWM); the sender's is taken from after the file \
+                is made, so the bench's own 4 MiB buffer for making it does not count.
 
                 This runs twice: with both sides' files in --directory (normally on a \
                 disk), and again in --tmpfs-directory (memory, where fsync costs nothing), \
@@ -50,23 +51,25 @@ extension Bench {
         func run() async throws {
             let reporter = Reporter(json: options.json)
             reporter.warnIfDebug()
-            var receiverRSS = try await round(in: directory, names: "files", label: "", measureDisk: true, reporter: reporter)
+            var (receiverRSS, senderRSS) = try await round(in: directory, names: "files", label: "", measureDisk: true, reporter: reporter)
             if !tmpfsDirectory.isEmpty {
                 if FileManager.default.fileExists(atPath: tmpfsDirectory) {
                     let rss = try await round(in: tmpfsDirectory, names: "files.tmpfs", label: "tmpfs ", measureDisk: false, reporter: reporter)
-                    receiverRSS = max(receiverRSS, rss)
+                    receiverRSS = max(receiverRSS, rss.receiver)
+                    senderRSS = max(senderRSS, rss.sender)
                 } else {
                     reporter.note("no \(tmpfsDirectory): tmpfs round skipped")
                 }
             }
-            let senderRSS = Self.peakRSS()
             reporter.report(Measurement(name: "files.rss.sender", value: Double(senderRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, sender"))
             reporter.report(Measurement(name: "files.rss.receiver", value: Double(receiverRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, receiver"))
         }
 
         /// Pushes, pulls and blasts a file with both sides' files under `directory`;
-        /// reports the rates and returns the receiver process's peak RSS.
-        func round(in directory: String, names: String, label: String, measureDisk: Bool, reporter: Reporter) async throws -> Int {
+        /// reports the rates and returns the receiver process's peak RSS and this one's during the round.
+        func round(
+            in directory: String, names: String, label: String, measureDisk: Bool, reporter: Reporter
+        ) async throws -> (receiver: Int, sender: Int) {
             let work = URL(fileURLWithPath: directory).appendingPathComponent("clever-bench-\(UUID().uuidString)")
             let senderRoot = work.appendingPathComponent("sender").path
             let receiverRoot = work.appendingPathComponent("receiver").path
@@ -75,6 +78,8 @@ extension Bench {
             defer { try? FileManager.default.removeItem(at: work) }
             let source = senderRoot + "/source.bin"
             try Self.makeFile(at: source, size: size)
+            Self.resetPeakRSS()
+            let startRSS = Self.peakRSS()
             reporter.note("file: \(size) bytes in \(work.path)")
 
             let receiver = try ReceiverProcess(root: receiverRoot, rawBytes: size)
@@ -121,6 +126,7 @@ extension Bench {
             client.shutdown()
             try await clientTask.value
             let receiverRSS = try receiver.finish()
+            let senderRSS = Self.peakRSS()
 
             let mb = Double(size) / 1_000_000
             let raw = mb / rawSeconds
@@ -133,6 +139,7 @@ extension Bench {
             func cpu(_ seconds: [Double]) -> String {
                 String(format: "client %.2f s, receiver process %.2f s, total %.2f s", seconds[0] / gib, seconds[1] / gib, (seconds[0] + seconds[1]) / gib)
             }
+            reporter.note(String(format: "%@sender RSS before the transfers: %.1f MiB, peak during them: %.1f MiB", label, Double(startRSS) / 1_048_576, Double(senderRSS) / 1_048_576))
             reporter.note("\(label)CPU per GiB: push \(cpu(pushCPU)); pull \(cpu(pullCPU)); raw blast \(cpu(rawCPU))")
             if let diskSeconds {
                 reporter.report(Measurement(name: "\(names).disk_fsync", value: mb / diskSeconds, unit: "MB/s", baseline: raw, label: "write+fsync, no network (cap)"))
@@ -140,7 +147,7 @@ extension Bench {
                     "note: push and pull above write and fsync the file in \(directory), so they cannot beat its own write+fsync rate (the cap line); the tmpfs lines show the transfer without the disk."
                 )
             }
-            return receiverRSS
+            return (receiverRSS, senderRSS)
         }
 
         /// Copies `size` bytes of `source` to a new file at `path` and fsyncs it, as
@@ -225,11 +232,28 @@ extension Bench {
             return seconds
         }
 
-        /// This process's peak resident set size, in bytes.
+        /// This process's peak resident set size, in bytes: `VmHWM` of
+        /// `/proc/self/status`, the peak of this process's own memory. (Not
+        /// `getrusage`'s `ru_maxrss`, which a process started with `posix_spawn`
+        /// inherits from its parent's resident size at the spawn and keeps across
+        /// `execve`: a receiver would report at least its parent's size.)
         static func peakRSS() -> Int {
+            if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+            {
+                return kib * 1024
+            }
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             return usage.ru_maxrss * 1024
+        }
+
+        /// Starts this process's peak resident set size again from its current size (Linux 4.0 and later; elsewhere nothing).
+        static func resetPeakRSS() {
+            guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return }
+            try? handle.write(contentsOf: Data("5".utf8))
+            try? handle.close()
         }
     }
 }
