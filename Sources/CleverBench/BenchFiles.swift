@@ -180,7 +180,7 @@ extension Bench {
             return NIODeadline.seconds(since: start)
         }
 
-        /// Writes `size` pseudo-random bytes in 4 MiB chunks.
+        /// Writes `size` pseudo-random bytes in 4 MiB chunks, and syncs them.
         static func makeFile(at path: String, size: Int64) throws {
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
                 throw ValidationError("cannot create \(path)")
@@ -202,6 +202,8 @@ extension Bench {
                 try handle.write(contentsOf: chunk[0..<n])
                 written += Int64(n)
             }
+            // On the disk, the file's own writeback must not run under the timed transfers.
+            try handle.synchronize()
         }
 
         /// Sends the file's bytes through a plain channel; returns seconds until the sink saw them all.
