@@ -11,13 +11,14 @@ extension Bench {
             abstract: "File push and pull MB/s vs a raw TCP blast of the same file; peak RSS of sender and receiver.",
             discussion: """
                 Creates a file of --size bytes, starts a receiver (this tool, in a second \
-                process) on 127.0.0.1, pushes the file to it (streamed, sha256-verified, \
+                process) on 127.0.0.1, pushes the file to it (streamed, verified by --checksum, \
                 fsynced, renamed into place, acknowledged) and pulls it back. The physical \
                 baseline sends the same file's bytes through a plain TCP channel to a sink \
                 in the receiver process, once before the push and once after it; the ratios \
                 are against both blasts together. The source file is removed before the \
                 pull, so that push and pull each write the run's second copy. Peak RSS is \
-                each process's own maximum.
+                each process's own maximum (VmHWM); the sender's is taken from after the file \
+                is made, so the bench's own 4 MiB buffer for making it does not count.
 
                 This runs twice: with both sides' files in --directory (normally on a \
                 disk), and again in --tmpfs-directory (memory, where fsync costs nothing), \
@@ -39,30 +40,36 @@ extension Bench {
         @Option(help: "Directory on tmpfs for the second round (default /dev/shm; an empty string skips the round).")
         var tmpfsDirectory: String = "/dev/shm"
 
+        @Option(help: "The integrity check the sending side asks for: xxh64 (the library's default between its peers) or sha256 (what reference peers get).")
+        var checksum: String = FileChecksum.xxh64.rawValue
+
         func validate() throws {
             guard size >= 0 else { throw ValidationError("--size must not be negative") }
+            guard FileChecksum(rawValue: checksum) != nil else { throw ValidationError("--checksum must be xxh64 or sha256") }
         }
 
         func run() async throws {
             let reporter = Reporter(json: options.json)
             reporter.warnIfDebug()
-            var receiverRSS = try await round(in: directory, names: "files", label: "", measureDisk: true, reporter: reporter)
+            var (receiverRSS, senderRSS) = try await round(in: directory, names: "files", label: "", measureDisk: true, reporter: reporter)
             if !tmpfsDirectory.isEmpty {
                 if FileManager.default.fileExists(atPath: tmpfsDirectory) {
                     let rss = try await round(in: tmpfsDirectory, names: "files.tmpfs", label: "tmpfs ", measureDisk: false, reporter: reporter)
-                    receiverRSS = max(receiverRSS, rss)
+                    receiverRSS = max(receiverRSS, rss.receiver)
+                    senderRSS = max(senderRSS, rss.sender)
                 } else {
                     reporter.note("no \(tmpfsDirectory): tmpfs round skipped")
                 }
             }
-            let senderRSS = Self.peakRSS()
             reporter.report(Measurement(name: "files.rss.sender", value: Double(senderRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, sender"))
             reporter.report(Measurement(name: "files.rss.receiver", value: Double(receiverRSS) / 1_048_576, unit: "MiB", baseline: nil, label: "peak RSS, receiver"))
         }
 
         /// Pushes, pulls and blasts a file with both sides' files under `directory`;
-        /// reports the rates and returns the receiver process's peak RSS.
-        func round(in directory: String, names: String, label: String, measureDisk: Bool, reporter: Reporter) async throws -> Int {
+        /// reports the rates and returns the receiver process's peak RSS and this one's during the round.
+        func round(
+            in directory: String, names: String, label: String, measureDisk: Bool, reporter: Reporter
+        ) async throws -> (receiver: Int, sender: Int) {
             let work = URL(fileURLWithPath: directory).appendingPathComponent("clever-bench-\(UUID().uuidString)")
             let senderRoot = work.appendingPathComponent("sender").path
             let receiverRoot = work.appendingPathComponent("receiver").path
@@ -71,11 +78,14 @@ extension Bench {
             defer { try? FileManager.default.removeItem(at: work) }
             let source = senderRoot + "/source.bin"
             try Self.makeFile(at: source, size: size)
+            Self.resetPeakRSS()
+            let startRSS = Self.peakRSS()
             reporter.note("file: \(size) bytes in \(work.path)")
 
             let receiver = try ReceiverProcess(root: receiverRoot, rawBytes: size)
             var configuration = ConnectionConfiguration()
             configuration.filePolicy = try FilePolicy(allowedRoots: [senderRoot])
+            configuration.fileChecksum = FileChecksum(rawValue: checksum) ?? .xxh64
             let client = MessagingClient(host: "127.0.0.1", port: receiver.port, registry: HandlerRegistry(), configuration: configuration)
             let clientTask = Task { try await client.run() }
             try await client.connection.waitUntilConnected()
@@ -83,11 +93,15 @@ extension Bench {
 
             // The raw blast runs before the push and again before the pull; the
             // baseline is both together (the same bytes twice over the time of both).
-            let rawBefore = try await Self.rawBlast(file: source, size: size, port: receiver.rawPort)
+            // CPU seconds of both processes per phase: steady where wall times are not (a loaded machine).
+            let pids = [getpid(), receiver.process.processIdentifier]
+            let (rawBefore, rawCPUBefore) = try await ProcessCPU.measure(pids) { try await Self.rawBlast(file: source, size: size, port: receiver.rawPort) }
             var start = NIODeadline.now()
-            let pushed = try await client.connection.pushFile(source, to: "pushed.bin", acknowledgementTimeout: .seconds(600))
+            let (pushed, pushCPU) = try await ProcessCPU.measure(pids) {
+                try await client.connection.pushFile(source, to: "pushed.bin", acknowledgementTimeout: .seconds(600))
+            }
             let pushSeconds = NIODeadline.seconds(since: start)
-            let rawAfter = try await Self.rawBlast(file: source, size: size, port: receiver.rawPort)
+            let (rawAfter, rawCPUAfter) = try await ProcessCPU.measure(pids) { try await Self.rawBlast(file: source, size: size, port: receiver.rawPort) }
             let rawSeconds = (rawBefore + rawAfter) / 2
             // The pull writes its copy while the pushed file and the source would
             // both be in memory (tmpfs) or in the page cache: the source goes first,
@@ -95,9 +109,13 @@ extension Bench {
             // (on this VM, memory past the first couple of GiB is slow to touch).
             try FileManager.default.removeItem(atPath: source)
             start = NIODeadline.now()
-            let pulled = try await client.connection.pullFile("pushed.bin", to: senderRoot + "/pulled.bin", timeout: .seconds(600))
+            let (pulled, pullCPU) = try await ProcessCPU.measure(pids) {
+                try await client.connection.pullFile("pushed.bin", to: senderRoot + "/pulled.bin", timeout: .seconds(600))
+            }
             let pullSeconds = NIODeadline.seconds(since: start)
-            guard pushed.delivery == .acknowledged, pulled.sha256 == pushed.sha256, pulled.bytes == size else {
+            guard pushed.delivery == .acknowledged, pushed.digest != nil, pulled.checksum == pushed.checksum,
+                pulled.digest == pushed.digest, pulled.bytes == size
+            else {
                 throw ValidationError("transfer check failed: pushed \(pushed), pulled \(pulled)")
             }
             try? FileManager.default.removeItem(atPath: senderRoot + "/pulled.bin")
@@ -108,19 +126,28 @@ extension Bench {
             client.shutdown()
             try await clientTask.value
             let receiverRSS = try receiver.finish()
+            let senderRSS = Self.peakRSS()
 
             let mb = Double(size) / 1_000_000
             let raw = mb / rawSeconds
-            reporter.report(Measurement(name: "\(names).push", value: mb / pushSeconds, unit: "MB/s", baseline: raw, label: "\(label)push (sha256, fsync, ack)"))
-            reporter.report(Measurement(name: "\(names).pull", value: mb / pullSeconds, unit: "MB/s", baseline: raw, label: "\(label)pull (sha256, fsync)"))
+            let check = pushed.checksum?.rawValue ?? "unchecked"
+            reporter.report(Measurement(name: "\(names).push", value: mb / pushSeconds, unit: "MB/s", baseline: raw, label: "\(label)push (\(check), fsync, ack)"))
+            reporter.report(Measurement(name: "\(names).pull", value: mb / pullSeconds, unit: "MB/s", baseline: raw, label: "\(label)pull (\(check), fsync)"))
             reporter.report(Measurement(name: "\(names).raw_blast", value: raw, unit: "MB/s", baseline: nil, label: "\(label)raw TCP blast (baseline)"))
+            let gib = Double(size) / Double(1 << 30)
+            let rawCPU = zip(rawCPUBefore, rawCPUAfter).map { ($0 + $1) / 2 }
+            func cpu(_ seconds: [Double]) -> String {
+                String(format: "client %.2f s, receiver process %.2f s, total %.2f s", seconds[0] / gib, seconds[1] / gib, (seconds[0] + seconds[1]) / gib)
+            }
+            reporter.note(String(format: "%@sender RSS before the transfers: %.1f MiB, peak during them: %.1f MiB", label, Double(startRSS) / 1_048_576, Double(senderRSS) / 1_048_576))
+            reporter.note("\(label)CPU per GiB: push \(cpu(pushCPU)); pull \(cpu(pullCPU)); raw blast \(cpu(rawCPU))")
             if let diskSeconds {
                 reporter.report(Measurement(name: "\(names).disk_fsync", value: mb / diskSeconds, unit: "MB/s", baseline: raw, label: "write+fsync, no network (cap)"))
                 reporter.note(
                     "note: push and pull above write and fsync the file in \(directory), so they cannot beat its own write+fsync rate (the cap line); the tmpfs lines show the transfer without the disk."
                 )
             }
-            return receiverRSS
+            return (receiverRSS, senderRSS)
         }
 
         /// Copies `size` bytes of `source` to a new file at `path` and fsyncs it, as
@@ -153,7 +180,7 @@ extension Bench {
             return NIODeadline.seconds(since: start)
         }
 
-        /// Writes `size` pseudo-random bytes in 4 MiB chunks.
+        /// Writes `size` pseudo-random bytes in 4 MiB chunks, and syncs them.
         static func makeFile(at path: String, size: Int64) throws {
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
                 throw ValidationError("cannot create \(path)")
@@ -175,6 +202,8 @@ extension Bench {
                 try handle.write(contentsOf: chunk[0..<n])
                 written += Int64(n)
             }
+            // On the disk, the file's own writeback must not run under the timed transfers.
+            try handle.synchronize()
         }
 
         /// Sends the file's bytes through a plain channel; returns seconds until the sink saw them all.
@@ -205,11 +234,28 @@ extension Bench {
             return seconds
         }
 
-        /// This process's peak resident set size, in bytes.
+        /// This process's peak resident set size, in bytes: `VmHWM` of
+        /// `/proc/self/status`, the peak of this process's own memory. (Not
+        /// `getrusage`'s `ru_maxrss`, which a process started with `posix_spawn`
+        /// inherits from its parent's resident size at the spawn and keeps across
+        /// `execve`: a receiver would report at least its parent's size.)
         static func peakRSS() -> Int {
+            if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+                let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+            {
+                return kib * 1024
+            }
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             return usage.ru_maxrss * 1024
+        }
+
+        /// Starts this process's peak resident set size again from its current size (Linux 4.0 and later; elsewhere nothing).
+        static func resetPeakRSS() {
+            guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return }
+            try? handle.write(contentsOf: Data("5".utf8))
+            try? handle.close()
         }
     }
 }

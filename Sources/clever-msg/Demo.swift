@@ -116,7 +116,7 @@ struct Demo: AsyncParsableCommand {
             let target = byID[fleet[0].id]!
             let pushed = try await target.pushFile(animation, to: "animations/show.csv", progress: ProgressBar("push animation.csv to \(fleet[0].id)").handler)
             let landed = FileManager.default.contents(atPath: fleet[0].root + "/animations/show.csv")
-            out.line("pushed \(pushed.bytes) bytes to \(fleet[0].id): \(pushed.delivery), sha256 \(pushed.sha256?.prefix(12) ?? "")…, on disk: \(landed?.count == csv.utf8.count ? "identical" : "MISSING")")
+            out.line("pushed \(pushed.bytes) bytes to \(fleet[0].id): \(pushed.delivery), \(pushed.checksum?.rawValue ?? "digest") \(pushed.digest?.prefix(12) ?? "")…, on disk: \(landed?.count == csv.utf8.count ? "identical" : "MISSING")")
 
             // Drop one drone's link while it waits for the station's reply.
             let victim = fleet[fleet.count > 1 ? 1 : 0]

@@ -9,10 +9,12 @@ extension Connection {
     /// The file is streamed in chunks, never held in memory. A peer of this
     /// library is first asked whether it accepts the destination
     /// (`x-clever-file-check`), so a refused push fails before its body is
-    /// sent; it verifies the SHA-256 sent with the file, moves it into place
+    /// sent, and both agree on the integrity check (``FileChecksum``,
+    /// ``ConnectionConfiguration/fileChecksum``); it verifies the digest sent
+    /// after the file (hashed while it is sent), moves it into place
     /// atomically and acknowledges it. A reference peer gets the file as the
-    /// reference sends it and sends no acknowledgement, so for it the result
-    /// says the bytes were handed to the socket.
+    /// reference sends it, with its SHA-256 in the header, and sends no
+    /// acknowledgement, so for it the result says the bytes were handed to the socket.
     ///
     /// No deadline runs from the start: the push fails with
     /// ``MessagingError/transferStalled(idle:)`` only when its bytes stop moving
@@ -51,13 +53,16 @@ extension Connection {
         // is sent) unless it was computed before; any other peer in the header,
         // from a pass before the body.
         let extensions = configuration.announceExtensions && peerSpeaksExtensions
+        var digest = body.sha256
+        var checksum = FileChecksum.sha256
         if extensions {
-            try await checkDestination(remotePath, bytes: size, timeout: acknowledgementTimeout)
+            // A digest computed before needs no check agreed: it goes in the header.
+            let preference = digest == nil ? configuration.fileChecksum : .sha256
+            checksum = try await checkDestination(remotePath, bytes: size, preference: preference, timeout: acknowledgementTimeout)
         }
         var extra: JSONObject
-        var digest = body.sha256
         if extensions && digest == nil {
-            extra = [ExtensionHeader.sha256Trailer: .bool(true)]
+            extra = FileChecksumAgreement.trailerAnnouncement(checksum)
         } else {
             if digest == nil { digest = try await body.file.sha256(size: size) }
             extra = [ExtensionHeader.sha256: .string(digest!)]
@@ -82,7 +87,7 @@ extension Connection {
             throw error
         }
         guard let acknowledgement else {
-            return FileTransferResult(delivery: .written, bytes: size, sha256: digest, path: nil)
+            return FileTransferResult(delivery: .written, bytes: size, checksum: checksum, digest: digest, path: nil)
         }
         // Every byte is with the peer's TCP: the acknowledgement's wait starts now.
         let now = self.eventLoop.now
@@ -96,26 +101,37 @@ extension Connection {
         } catch {
             throw .connectionLost
         }
-        return FileTransferResult(delivery: .acknowledged, bytes: size, sha256: digest, path: nil)
+        return FileTransferResult(delivery: .acknowledged, bytes: size, checksum: checksum, digest: digest, path: nil)
     }
 
-    /// Asks a peer of this library whether it accepts a push to `remotePath`.
+    /// Asks a peer of this library whether it accepts a push to `remotePath`,
+    /// offering the integrity check `preference` (``FileChecksumAgreement``).
+    /// - Returns: the check the peer agreed to.
     /// - Throws: the peer's refusal (``MessagingError/remote(_:)``), or why no answer came.
-    private func checkDestination(_ remotePath: String, bytes: Int64, timeout: Duration) async throws(MessagingError) {
+    private func checkDestination(
+        _ remotePath: String,
+        bytes: Int64,
+        preference: FileChecksum,
+        timeout: Duration
+    ) async throws(MessagingError) -> FileChecksum {
         let outcome: Result<JSONValue, MessagingError>
         do throws(MessagingError) {
             let arguments = FileDestinationCheck.arguments(path: remotePath, bytes: bytes)
+                .merging(FileChecksumAgreement.offer(preference)) { first, _ in first }
             outcome = .success(try await request(FileDestinationCheck.requestedValue, kwargs: arguments, timeout: timeout))
         } catch {
             outcome = .failure(error)
         }
         if case .fail(let error) = FileDestinationCheck.verdict(outcome) { throw error }
+        guard case .success(let answer) = outcome else { return .sha256 }
+        return FileChecksumAgreement.agreed(answer: answer, preference: preference)
     }
 
     /// Answers a peer's ``FileDestinationCheck`` from this side's file policy.
     func answerFileCheck(id: JSONValue, kwargs: JSONObject) {
         guard let refusal = FileDestinationCheck.answer(kwargs, policy: configuration.filePolicy) else {
-            reply(to: FileDestinationCheck.requestedValue, id: id, value: true)
+            let pick = FileChecksumAgreement.pick(offered: kwargs, preference: configuration.fileChecksum)
+            reply(to: FileDestinationCheck.requestedValue, id: id, value: FileChecksumAgreement.answer(pick))
             return
         }
         let path = FilePolicyError.sanitize(kwargs["filepath"]?.stringValue ?? "")
@@ -148,7 +164,8 @@ extension Connection {
     /// Writes a frame head and then the file's bytes (``FileBodyWriter``: `sendfile`
     /// from the page cache, no user-space buffers), holding the link. When the
     /// header announces ``ExtensionHeader/sha256Trailer``, the bytes are hashed
-    /// as they are sent and the digest follows them in a trailer frame.
+    /// (by the check it names, ``FileChecksumAgreement``) as they are sent and
+    /// the digest follows them in a trailer frame.
     ///
     /// A ``TransferStallGuard`` watches the stream: when no byte moves for
     /// ``ConnectionConfiguration/transferStallTimeout`` the link is dropped and
@@ -156,7 +173,7 @@ extension Connection {
     /// - Parameter drain: also wait until the peer's TCP acknowledged every byte.
     /// - Returns: the digest sent in the trailer, or `nil` when none was announced.
     @discardableResult
-    private func stream(
+    func stream(
         _ body: FilePushBody,
         header: FrameHeader,
         progress: FileTransferProgressHandler?,
@@ -185,7 +202,7 @@ extension Connection {
     }
 
     /// Why this side dropped `channel`, if it did (liveness, a stalled transfer).
-    private func dropReason(of channel: any Channel) -> MessagingError? {
+    func dropReason(of channel: any Channel) -> MessagingError? {
         state.withLockedValue { s in
             if let current = s.channel, current === channel { return s.dropReason?.error }
             return s.lastDropReason?.error
@@ -212,6 +229,7 @@ extension Connection {
             throw .connectionLost
         }
         let trailer = header.extra[ExtensionHeader.sha256Trailer] != nil
+            ? FileChecksumAgreement.announced(in: header.extra) ?? .sha256 : nil
         // Each region written is progress for the link's liveness: a long push to a slow
         // peer keeps its link while a ping waits behind it.
         let size = body.size
@@ -221,7 +239,7 @@ extension Connection {
             progress?(done)
         }
         let digest: String?
-        if let bytes = body.bytes, !trailer {
+        if let bytes = body.bytes, trailer == nil {
             // Read once for many pushes: every push writes the same storage.
             try await FilePushBody.write(bytes, to: channel, progress: progressed)
             digest = nil
@@ -230,11 +248,11 @@ extension Connection {
         }
         if size == 0 { progress?(FileTransferProgress(bytesDone: 0, totalBytes: 0)) }
         metrics?.fileSent(bytes: size)
-        guard let digest else { return nil }
+        guard let digest, let trailer else { return nil }
         var tail = channel.allocator.buffer(capacity: 256)
         do throws(FrameEncodingError) {
             var writer = state.withLockedValue { $0.writer }
-            let frame = Frame.action(ExtensionHeader.sha256Trailer, extra: [ExtensionHeader.sha256: .string(digest)])
+            let frame = Frame.action(ExtensionHeader.sha256Trailer, extra: [trailer.headerKey: .string(digest)])
             try writer.write(frame, into: &tail)
         } catch {
             // The receiver must not keep a body whose digest never comes.
@@ -254,7 +272,9 @@ extension Connection {
     /// Asks the peer for the file at `remotePath` and writes it to `localPath` (the reference's `get_file`).
     ///
     /// The file is written to a temporary file beside `localPath`, verified when
-    /// the peer sends a SHA-256, and renamed over `localPath` only when complete.
+    /// the peer sends a digest (a peer of this library always does, by the
+    /// check both agreed, ``ConnectionConfiguration/fileChecksum``; a reference
+    /// peer sends a SHA-256), and renamed over `localPath` only when complete.
     /// - Parameters:
     ///   - remotePath: the path on the peer.
     ///   - localPath: where to write it (default: the last component of `remotePath`).
@@ -273,11 +293,15 @@ extension Connection {
     ) async throws(MessagingError) -> FileTransferResult {
         let destination = localPath ?? String(remotePath.split(separator: "/").last ?? Substring(remotePath))
         let promise = eventLoop.makePromise(of: JSONValue.self)
+        var kwargs: JSONObject = ["filepath": .string(remotePath)]
+        if configuration.announceExtensions && peerSpeaksExtensions {
+            kwargs.merge(FileChecksumAgreement.offer(configuration.fileChecksum)) { first, _ in first }
+        }
         do throws(MessagingError) {
             _ = try startRequest(
                 Frame.fileTransferAction,
                 args: [],
-                kwargs: ["filepath": .string(remotePath)],
+                kwargs: kwargs,
                 completion: .promise(promise),
                 timeout: timeout,
                 fileDestination: destination,
@@ -297,180 +321,9 @@ extension Connection {
         return FileTransferResult(
             delivery: .received,
             bytes: Int64(value["bytes"]?.integerValue ?? 0),
-            sha256: value["sha256"]?.stringValue,
+            checksum: value["checksum"]?.stringValue.flatMap(FileChecksum.init(rawValue:)),
+            digest: value["digest"]?.stringValue,
             path: value["path"]?.stringValue ?? destination
         )
-    }
-
-    // MARK: - Serving and receiving
-
-    /// Answers a `filetransfer` request: streams the file back if the policy allows it.
-    func serveFile(id: JSONValue, kwargs: JSONObject, wantsErrors: Bool) {
-        let refuse = { @Sendable (message: String) in
-            self.logger.warning("refused file request: \(message)", metadata: self.linkMetadata)
-            if wantsErrors {
-                self.replyError(to: Frame.fileTransferAction, id: id, RemoteError(code: RemoteError.Code.fileRefused, message: message))
-            }
-        }
-        guard let path = kwargs["filepath"]?.stringValue else { return refuse("no filepath") }
-        guard let policy = configuration.filePolicy else { return refuse(FilePolicyError.notConfigured.description) }
-        let resolved: ResolvedPath
-        do throws(FilePolicyError) {
-            resolved = try policy.resolveForReading(path)
-        } catch {
-            return refuse("\(error)")
-        }
-        runHandlerTask {
-            do throws(MessagingError) {
-                let (file, size) = try await LocalFile.openForReading(resolved.path)
-                defer { file.closeBlocking() }
-                // A requester of this library gets the digest after the body (see pushFile).
-                let extra: JSONObject
-                if self.configuration.announceExtensions && wantsErrors {
-                    extra = [ExtensionHeader.sha256Trailer: .bool(true)]
-                } else {
-                    extra = [ExtensionHeader.sha256: .string(try await file.sha256(size: size))]
-                }
-                let header = FrameHeader(
-                    contentType: .binary,
-                    contentLength: Int(size),
-                    messageType: .response,
-                    requestedValue: Frame.fileTransferAction,
-                    requestID: id,
-                    extra: extra
-                )
-                try await self.stream(FilePushBody(file: file, size: size), header: header, progress: nil)
-                self.logger.debug("sent file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(size)"]))
-            } catch {
-                refuse("\(error)")
-            }
-        }
-    }
-
-    /// A binary frame begins: returns where its body goes, or `nil` to discard it.
-    func beginBinary(_ header: FrameHeader, channel: any Channel) -> FileReceiver? {
-        noteCapabilities(header)
-        let readGate = state.withLockedValue { s in s.channel === channel ? s.readGate : nil } ?? ReadGate(channel: channel)
-        let expectedSHA256 = header.extra[ExtensionHeader.sha256]?.stringValue
-        let digestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
-        switch header.messageType {
-        case .message where header.action == Frame.fileTransferAction:
-            return beginPush(header, channel: channel, readGate: readGate, expectedSHA256: expectedSHA256, digestFollows: digestFollows)
-        case .response where header.requestedValue == Frame.fileTransferAction:
-            guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
-                logger.warning("unexpected file response dropped", metadata: linkMetadata(["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"]))
-                return nil
-            }
-            let id = header.requestID!.stringValue!
-            // From the first byte on, the pull runs as long as its bytes keep moving.
-            let watch = TransferStallGuard.start(on: channel, for: self)
-            return FileReceiver(
-                readGate: readGate,
-                destination: destination,
-                expectedSize: Int64(header.contentLength),
-                expectedSHA256: expectedSHA256,
-                digestFollows: digestFollows,
-                progress: { done in
-                    watch.progressed()
-                    progress?(done)
-                },
-                afterRename: nil
-            ) { result in
-                watch.stop()
-                guard let entry = self.state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
-                switch result {
-                case .success(let received):
-                    entry.finish(.success(["bytes": .integer(Int(received.bytes)), "sha256": .string(received.sha256 ?? ""), "path": .string(destination)]))
-                case .failure(let error):
-                    // A link this side dropped (the pull stalled, the peer stopped answering) says why.
-                    let lost = error == .connectionLost ? watch.stall ?? self.dropReason(of: channel) : nil
-                    entry.completion.completeFile(lost ?? error)
-                }
-            }
-        default:
-            logger.warning("binary frame that is neither a file push nor a file response dropped", metadata: linkMetadata)
-            return nil
-        }
-    }
-
-    private func beginPush(
-        _ header: FrameHeader,
-        channel: any Channel,
-        readGate: ReadGate,
-        expectedSHA256: String?,
-        digestFollows: Bool
-    ) -> FileReceiver? {
-        let acknowledgement = header.extra[ExtensionHeader.acknowledgement]
-        let answer = { (result: Result<FileTransferResult, MessagingError>) in
-            guard let acknowledgement else { return }
-            switch result {
-            case .success: self.reply(to: Frame.fileTransferAction, id: acknowledgement, value: true)
-            case .failure(let error):
-                self.replyError(to: Frame.fileTransferAction, id: acknowledgement, RemoteError(code: RemoteError.Code.fileRefused, message: "\(error)"))
-            }
-        }
-        guard let policy = configuration.filePolicy else {
-            logger.warning("file push refused: \(FilePolicyError.notConfigured)", metadata: linkMetadata)
-            answer(.failure(.fileRefused(.notConfigured)))
-            return nil
-        }
-        let resolved: ResolvedPath
-        do throws(FilePolicyError) {
-            resolved = try policy.resolveForWriting(header.filePath ?? "")
-            try policy.createParentDirectories(of: resolved)
-        } catch {
-            logger.warning("file push refused", metadata: linkMetadata(["path": "\(header.filePath ?? "")", "reason": "\(error)"]))
-            answer(.failure(.fileRefused(error)))
-            return nil
-        }
-        let registry = self.registry
-        let afterRename: (@Sendable (String) throws -> Void)?
-        if policy.owner != nil {
-            afterRename = { path in try policy.applyOwner(to: path) }
-        } else {
-            afterRename = nil
-        }
-        // At trace level only: one line per block written (1 MiB).
-        var traceProgress: FileTransferProgressHandler? = nil
-        if logger.logLevel <= .trace {
-            let logger = self.logger
-            traceProgress = { p in logger.trace("file push progress: \(p.bytesDone) of \(p.totalBytes) bytes written") }
-        }
-        // The body arrives as long as its bytes keep moving; a sender that stops drops its link.
-        let trace = traceProgress
-        let watch = TransferStallGuard.start(on: channel, for: self)
-        return FileReceiver(
-            readGate: readGate,
-            destination: resolved.path,
-            expectedSize: Int64(header.contentLength),
-            expectedSHA256: expectedSHA256,
-            digestFollows: digestFollows,
-            progress: { done in
-                watch.progressed()
-                trace?(done)
-            },
-            afterRename: afterRename
-        ) { (result: Result<FileTransferResult, MessagingError>) in
-            watch.stop()
-            switch result {
-            case .success(let received):
-                self.logger.debug("received file", metadata: self.linkMetadata(["path": "\(resolved.path)", "bytes": "\(received.bytes)"]))
-                registry.fileReceived(self, path: resolved.path, bytes: received.bytes)
-            case .failure(let error):
-                self.logger.warning("file push failed", metadata: self.linkMetadata(["path": "\(resolved.path)", "reason": "\(error)"]))
-            }
-            answer(result)
-        }
-    }
-}
-
-extension PendingRequests.Completion {
-    /// Fails a file pull with a file error (kept as is, not mapped to a connection error).
-    func completeFile(_ error: MessagingError) {
-        switch self {
-        case .promise(let promise): promise.fail(error)
-        case .callback(let callback): callback(.failure(.connectionLost))
-        case .fanOut(let group, let position): group.deliver(position, .failure(.connectionLost))
-        }
     }
 }

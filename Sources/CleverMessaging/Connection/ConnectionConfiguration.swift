@@ -53,6 +53,12 @@ public struct ConnectionConfiguration: Sendable, Hashable {
     /// default) refuses every file push and pull with
     /// ``FilePolicyError/notConfigured`` until a policy with a root is set.
     public var filePolicy: FilePolicy?
+    /// The integrity check this side asks for on files it exchanges with peers
+    /// of this library: a transfer uses ``FileChecksum/xxh64`` when both sides
+    /// ask for it (the default), ``FileChecksum/sha256`` when either asks for
+    /// SHA-256 (they agree before each transfer). Reference peers always get and send
+    /// SHA-256, whatever this says. Default ``FileChecksum/xxh64``.
+    public var fileChecksum: FileChecksum = .xxh64
     /// How long a link to a peer that speaks the extensions may move no bytes
     /// before it is pinged (an application-level check on top of TCP
     /// keepalive; reference peers are never pinged). Bytes moving either way

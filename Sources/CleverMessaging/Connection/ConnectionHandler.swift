@@ -241,7 +241,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
     /// so it keeps nothing.
     private func settleTrailer(_ header: FrameHeader?) -> Bool {
         let isTrailer = header.map { $0.messageType == .message && $0.action == ExtensionHeader.sha256Trailer } ?? false
-        switch files.frameArrived(isTrailer: isTrailer, digest: header?.extra[ExtensionHeader.sha256]?.stringValue) {
+        switch files.frameArrived(isTrailer: isTrailer, digest: header.flatMap { FileChecksumAgreement.trailerDigest(in: $0.extra) }) {
         case .notDue:
             return false
         case .trailer(let receiver, let digest):

@@ -27,6 +27,11 @@ package enum ExtensionHeader {
     /// to a peer that showed ``capabilities``; a receiver that gets no trailer
     /// keeps nothing. (The trailer frame's action has the same name as this key.)
     package static let sha256Trailer = "x-clever-sha256-trailer"
+    /// On a binary frame with ``sha256Trailer``: the name of the check whose
+    /// digest the trailer carries (``FileChecksum``), agreed before the body
+    /// (``FileChecksumAgreement``); the trailer then carries the digest under
+    /// that name. Absent: SHA-256, under ``sha256``.
+    package static let checksum = "x-clever-checksum"
     /// On an action message to a peer that agreed to acknowledged delivery
     /// (``sessionHello``): the action's sequence number (1, 2, 3... per
     /// direction and session). The receiver runs each number once.

@@ -32,18 +32,18 @@ struct FileBodyWriter {
     /// Writes bytes `0..<size` of the file and waits until the socket took them all.
     /// - Parameters:
     ///   - progress: called as regions are written, with the bytes done so far.
-    ///   - hashing: also compute the SHA-256 of the bytes, while they are sent.
-    /// - Returns: the lowercase hex SHA-256 when `hashing`, else `nil`.
+    ///   - hashing: also compute this digest of the bytes, while they are sent.
+    /// - Returns: the lowercase hex digest when `hashing`, else `nil`.
     /// - Throws: ``MessagingError``: `.io` when the file cannot be duplicated,
     ///   shrank or could not be read for the digest (the link is then closed, so
     ///   that the receiver keeps nothing), `.connectionLost)` when a write failed.
     @discardableResult
-    func write(progress: FileTransferProgressHandler?, hashing: Bool = false) async throws(MessagingError) -> String? {
-        guard hashing else {
+    func write(progress: FileTransferProgressHandler?, hashing: FileChecksum? = nil) async throws(MessagingError) -> String? {
+        guard let hashing else {
             try await writeRegions(progress: progress)
             return nil
         }
-        let hasher = FileHasher(file: file, size: size)
+        let hasher = FileHasher(file: file, size: size, checksum: hashing)
         let digest = Task { try await hasher.digest() }
         do throws(MessagingError) {
             try await writeRegions(progress: progress)

@@ -1,6 +1,3 @@
-// SHA256 is a plain value (its state is inline bytes) that swift-crypto has not
-// marked Sendable; here it is only ever touched under its box's lock.
-@preconcurrency import Crypto
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
@@ -11,7 +8,7 @@ import Musl
 import Darwin
 #endif
 
-/// The SHA-256 of bytes `0..<size` of an open file, read with `pread` on the
+/// The digest (``FileChecksum``) of bytes `0..<size` of an open file, read with `pread` on the
 /// blocking-I/O pool while ``FileBodyWriter`` sends the same bytes with
 /// `sendfile`: the sender's single pass when the digest follows the body
 /// (``ExtensionHeader/sha256Trailer``), instead of a pre-pass before it.
@@ -27,12 +24,13 @@ final class FileHasher: Sendable {
 
     let file: LocalFile
     let size: Int64
-    private let hasher = NIOLockedValueBox(SHA256())
+    private let hasher: NIOLockedValueBox<FileDigester>
 
-    /// Hashes bytes `0..<size` of `file` (which stays open until ``digest()`` returned).
-    init(file: LocalFile, size: Int64) {
+    /// Hashes bytes `0..<size` of `file` (which stays open until ``digest()`` returned) by `checksum`.
+    init(file: LocalFile, size: Int64, checksum: FileChecksum) {
         self.file = file
         self.size = size
+        self.hasher = NIOLockedValueBox(FileDigester(checksum))
     }
 
     /// Hashes the whole range, span by span, and returns the lowercase hex digest.
@@ -48,7 +46,7 @@ final class FileHasher: Sendable {
             try await LocalFile.run { () throws(MessagingError) in try self.hashBlocking(from: start, to: end) }
             offset = end
         }
-        return hasher.withLockedValue { hexString($0.finalize()) }
+        return hasher.withLockedValue { $0.hexDigest() }
     }
 
     /// Reads and hashes bytes `start..<end`. Blocking; one call at a time, in order.
@@ -71,7 +69,7 @@ final class FileHasher: Sendable {
         from start: Int64,
         to end: Int64,
         scratch: UnsafeMutableRawBufferPointer,
-        into hasher: inout SHA256
+        into hasher: inout FileDigester
     ) throws(MessagingError) {
         var offset = start
         while offset < end {
@@ -83,7 +81,7 @@ final class FileHasher: Sendable {
             }
             // The file ended before `size`: it shrank while it was sent.
             if n == 0 { throw MessagingError.fileIO(operation: "read", path: path, errno: EIO) }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
+            hasher.update(UnsafeRawBufferPointer(rebasing: scratch[0..<n]))
             offset += Int64(n)
         }
     }

@@ -4,7 +4,8 @@ import NIOCore
 /// Receives the body of one binary frame into a file: chunks are written in
 /// order on NIO's blocking-I/O pool to a temporary file beside the destination,
 /// hashed on the way (``FileSink``); at the end the file is verified against
-/// the sender's SHA-256 (when given), synced and renamed over the destination.
+/// the sender's digest (when given: SHA-256, or the ``FileChecksum`` the peers
+/// agreed), synced and renamed over the destination.
 /// Any failure, or a link that drops mid-file, removes the temporary file and
 /// leaves the destination untouched.
 ///
@@ -26,13 +27,15 @@ import NIOCore
 /// Confined to its channel's event loop.
 final class FileReceiver {
     /// Bytes waiting for the disk above which the socket is no longer read.
-    static let highWatermark = 4 << 20
+    /// Small enough that the few blocks in use stay in the CPU's caches: each is
+    /// copied into on the event loop, then hashed and written on the pool.
+    static let highWatermark = 1 << 20
     /// Bytes waiting for the disk below which reading resumes (the slower stage
     /// still has a block queued after the one it works on, so it does not idle
     /// while the socket refills).
-    static let lowWatermark = 3 << 20
+    static let lowWatermark = 3 << 18
     /// Bytes per block: per pool job, per `write(2)`, per progress report.
-    static let blockSize = 1 << 20
+    static let blockSize = 1 << 18
 
     typealias Completion = (Result<FileTransferResult, MessagingError>) -> Void
 
@@ -47,8 +50,10 @@ final class FileReceiver {
     private let readGate: ReadGate
     private let destination: String
     private let expectedSize: Int64
+    /// The check the sender's digest is computed by.
+    private let checksum: FileChecksum
     /// The sender's digest; `""` (matches nothing) when an announced trailer did not come.
-    private var expectedSHA256: String?
+    private var expectedDigest: String?
     /// The body announced a trailer with its digest that has not arrived yet.
     private var awaitingDigest: Bool
     private let progress: FileTransferProgressHandler?
@@ -107,7 +112,8 @@ final class FileReceiver {
         readGate: ReadGate,
         destination: String,
         expectedSize: Int64,
-        expectedSHA256: String?,
+        checksum: FileChecksum = .sha256,
+        expectedDigest: String?,
         digestFollows: Bool = false,
         progress: FileTransferProgressHandler?,
         afterRename: (@Sendable (String) throws -> Void)?,
@@ -117,13 +123,14 @@ final class FileReceiver {
         self.channel = readGate.channel
         self.destination = destination
         self.expectedSize = expectedSize
-        self.expectedSHA256 = digestFollows ? nil : expectedSHA256?.lowercased()
+        self.checksum = checksum
+        self.expectedDigest = digestFollows ? nil : expectedDigest?.lowercased()
         self.awaitingDigest = digestFollows
         self.progress = progress
         self.afterRename = afterRename
         self.completion = completion
         self.sink = LocalFile.submit(on: readGate.channel.eventLoop) {
-            try FileSink.createBlocking(besideDestination: destination)
+            try FileSink.createBlocking(besideDestination: destination, checksum: checksum)
         }
     }
 
@@ -170,7 +177,7 @@ final class FileReceiver {
     func digestArrived(_ digest: String?) {
         guard awaitingDigest else { return }
         awaitingDigest = false
-        expectedSHA256 = digest?.lowercased() ?? ""
+        expectedDigest = digest?.lowercased() ?? ""
         pump()
     }
 
@@ -257,7 +264,8 @@ final class FileReceiver {
     private func conclude() {
         if let failure { return cleanUpAndFail(failure) }
         concluded = true
-        let expectedSHA256 = self.expectedSHA256
+        let expectedDigest = self.expectedDigest
+        let checksum = self.checksum
         let destination = self.destination
         let afterRename = self.afterRename
         let size = received
@@ -266,9 +274,9 @@ final class FileReceiver {
             LocalFile.submit(on: loop) { () throws -> FileTransferResult in
                 // Verified first: a file that will be deleted is not worth an fsync.
                 let actual = sink.digest()
-                if let expectedSHA256, expectedSHA256 != actual {
+                if let expectedDigest, expectedDigest != actual {
                     sink.discardBlocking()
-                    throw MessagingError.checksumMismatch(expected: expectedSHA256, actual: actual)
+                    throw MessagingError.checksumMismatch(expected: expectedDigest, actual: actual)
                 }
                 do {
                     try sink.syncAndCloseBlocking()
@@ -283,7 +291,7 @@ final class FileReceiver {
                     throw error
                 }
                 try afterRename?(destination)
-                return FileTransferResult(delivery: .received, bytes: size, sha256: actual, path: destination)
+                return FileTransferResult(delivery: .received, bytes: size, checksum: checksum, digest: actual, path: destination)
             }
         }.assumeIsolated().whenComplete { [completion] result in
             completion(result.mapError(Self.fileError))

@@ -1,11 +1,8 @@
-// SHA256 is a plain value (its state is inline bytes) that swift-crypto has not
-// marked Sendable; here it is only ever touched under its box's lock.
-@preconcurrency import Crypto
 import NIOConcurrencyHelpers
 import NIOCore
 
 /// The blocking half of a ``FileReceiver``: appends blocks to the temporary
-/// file and, separately, to its SHA-256 (two stages that the receiver runs on
+/// file and, separately, to its digest (two stages that the receiver runs on
 /// two pool threads at once), and starts the disk's writeback
 /// as it goes so that the final `fsync` has little left to do.
 ///
@@ -20,7 +17,7 @@ final class FileSink: Sendable {
 
     /// The temporary file.
     let file: LocalFile
-    private let hasher = NIOLockedValueBox(SHA256())
+    private let hasher: NIOLockedValueBox<FileDigester>
     private let progress = NIOLockedValueBox(WriteProgress())
 
     private struct WriteProgress {
@@ -32,21 +29,22 @@ final class FileSink: Sendable {
         var settled: Int64 = 0
     }
 
-    /// Wraps a temporary file just created.
-    init(file: LocalFile) {
+    /// Wraps a temporary file just created, to be hashed by `checksum`.
+    init(file: LocalFile, checksum: FileChecksum) {
         self.file = file
+        self.hasher = NIOLockedValueBox(FileDigester(checksum))
     }
 
     /// Creates the temporary file beside `destination`. Blocking.
-    static func createBlocking(besideDestination destination: String) throws(MessagingError) -> FileSink {
-        FileSink(file: try LocalFile.createTemporaryBlocking(besideDestination: destination))
+    static func createBlocking(besideDestination destination: String, checksum: FileChecksum) throws(MessagingError) -> FileSink {
+        FileSink(file: try LocalFile.createTemporaryBlocking(besideDestination: destination), checksum: checksum)
     }
 
     /// Adds `block` to the digest. May run at the same time as
     /// ``writeBlocking(_:)`` (on another pool thread); one call at a time. Blocking.
     func hashBlocking(_ block: ByteBuffer) {
         hasher.withLockedValue { hasher in
-            block.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+            block.withUnsafeReadableBytes { hasher.update($0) }
         }
     }
 
@@ -68,9 +66,9 @@ final class FileSink: Sendable {
         }
     }
 
-    /// The lowercase hex SHA-256 of everything hashed so far (call once both stages are done).
+    /// The lowercase hex digest of everything hashed so far (call once both stages are done).
     func digest() -> String {
-        hasher.withLockedValue { hexString($0.finalize()) }
+        hasher.withLockedValue { $0.hexDigest() }
     }
 
     /// Syncs the file to the disk and closes it. Blocking.

@@ -56,7 +56,8 @@ public enum MessagingError: Error, Sendable, Hashable {
     case fileIO(operation: String, path: String, errno: Int32)
     /// The local file to send is not a regular file.
     case notRegularFile(String)
-    /// The received bytes do not match the sender's SHA-256; nothing was written.
+    /// The received bytes do not match the sender's digest (its SHA-256, or the
+    /// ``FileChecksum`` two peers of this library agreed); nothing was written.
     case checksumMismatch(expected: String, actual: String)
 
     // MARK: Roles
@@ -249,7 +250,7 @@ extension MessagingError {
         case .fileIO(let operation, let path, let errno):
             return "cannot \(operation)\(path.isEmpty ? "" : " " + path): \(LogFormat.systemError(errno))"
         case .notRegularFile(let path): return "\(path) is not a regular file"
-        case .checksumMismatch(let expected, let actual): return "sha256 mismatch: expected \(expected), got \(actual)"
+        case .checksumMismatch(let expected, let actual): return "checksum mismatch: expected \(expected), got \(actual)"
         case .invalidPort(let port, let allowed):
             return "invalid port \(port): a port must be in \(allowed.lowerBound)...\(allowed.upperBound)"
         case .listenFailed(let host, let port, let reason): return "cannot listen on \(host):\(port): \(reason)"

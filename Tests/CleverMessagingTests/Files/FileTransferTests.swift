@@ -12,6 +12,21 @@ struct FileTransferTests {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
+    static func xxh64(_ bytes: [UInt8]) -> String {
+        var hasher = XXH64()
+        hasher.update(bytes)
+        return hasher.hexDigest()
+    }
+
+    /// The digest of `bytes` by `checksum` (`nil` for none).
+    static func digest(_ bytes: [UInt8], _ checksum: FileChecksum?) -> String? {
+        switch checksum {
+        case .sha256: sha256(bytes)
+        case .xxh64: xxh64(bytes)
+        case nil: nil
+        }
+    }
+
     /// A server whose file policy is confined to `serverRoot`, and a client confined to `clientRoot`.
     static func withPair(
         serverLog: LogMessages = LogMessages(),
@@ -71,7 +86,10 @@ struct FileTransferTests {
             )
             #expect(result.delivery == .acknowledged)
             #expect(result.bytes == Int64(bytes.count))
-            #expect(result.sha256 == Self.sha256(bytes))
+            // Both sides ask for the fast check (the default): the SHA-256 is not computed.
+            #expect(result.checksum == .xxh64)
+            #expect(result.digest == Self.xxh64(bytes))
+            #expect(result.sha256 == nil)
             #expect(serverRoot.read("animations/show.bin") == bytes)
             let reports = seen.withLockedValue { $0 }
             #expect(reports.last == FileTransferProgress(bytesDone: Int64(bytes.count), totalBytes: Int64(bytes.count)))
@@ -89,7 +107,8 @@ struct FileTransferTests {
             let result = try await client.connection.pullFile("config/client.ini", to: clientRoot.file("copy.ini"))
             #expect(result.delivery == .received)
             #expect(result.bytes == Int64(bytes.count))
-            #expect(result.sha256 == Self.sha256(bytes))
+            #expect(result.checksum != nil)
+            #expect(result.digest == Self.digest(bytes, result.checksum))
             #expect(clientRoot.read("copy.ini") == bytes)
             #expect(clientRoot.contents == ["copy.ini"])
         }
