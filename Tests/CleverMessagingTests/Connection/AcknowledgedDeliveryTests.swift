@@ -36,6 +36,8 @@ struct AcknowledgedDeliveryTests {
         serverConfiguration.handshakeTimeout = .seconds(30)
         clientConfiguration.pingTimeout = .seconds(30)
         clientConfiguration.handshakeTimeout = .seconds(30)
+        // The server's answer to the delivery hello may come late, not never.
+        clientConfiguration.delivery.helloWait = .seconds(4)
         let server = MessagingServer(host: "127.0.0.1", port: 0, registry: recordingSteps(into: serverSteps), configuration: serverConfiguration)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }

@@ -116,7 +116,9 @@ struct TLSLinkTests {
                 let failure = await Self.handshakeFailure { () throws(MessagingError) in try await client.connection.waitUntilConnected() }
                 #expect(failure?.reason == .tlsFailed)
                 #expect(failure?.stage == "tls")
-                #expect(failure?.message.hasPrefix("the peer does not speak TLS") == true, "\(String(describing: failure))")
+                // Plain bytes where a TLS record belongs ("the peer does not speak TLS"), or, on a loaded
+                // machine where the station's first write comes late, no TLS in time ("the peer may not speak TLS").
+                #expect(failure?.message.contains("speak TLS") == true, "\(String(describing: failure))")
                 let reason = try #require(failure)
                 #expect(MessagingError.handshakeFailed(reason).code == .handshakeFailed)
             }
