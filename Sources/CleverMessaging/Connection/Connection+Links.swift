@@ -82,6 +82,8 @@ extension Connection {
 
     /// A link went down: fail what is not kept for the next link.
     func detach(_ channel: any Channel) {
+        // A link that ends inside a read batch never reports the batch's end.
+        onLoop.value.readBatchActive = false
         var session: DeliverySession?
         var wasOpen = false
         let (droppedQueue, failedRequests, closePromises, closed, reason) = state.withLockedValue { s in
