@@ -9,6 +9,7 @@ extension Connection {
     /// - Returns: whether the link is open already (no stage waits).
     func attach(_ channel: any Channel) -> Bool {
         let now = self.eventLoop.now
+        onLoop.value.readBatchActive = false
         let linkNumber = state.withLockedValue { $0.lifecycle.linkCount } + 1
         let link = HandshakeLink(remoteAddress: channel.remoteAddress, connectionNumber: number, linkNumber: linkNumber)
         var stages = configuration.handshake.map { $0.makeStage(for: link) }
