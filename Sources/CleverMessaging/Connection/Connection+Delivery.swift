@@ -380,7 +380,7 @@ extension Connection {
 
     /// Whether a request is a client's delivery hello, for a server that keeps sessions.
     func isDeliveryHello(_ header: FrameHeader, requestedValue: String?) -> Bool {
-        guard case .server = deliveryRole, requestedValue == ExtensionHeader.sessionHello else { return false }
+        guard case .server = deliveryRole, let requestedValue, Self.isName(requestedValue, ExtensionHeader.sessionHello) else { return false }
         return CapabilityStage.shows(header)
     }
 

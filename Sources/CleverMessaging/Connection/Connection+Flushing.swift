@@ -11,7 +11,7 @@ extension Connection {
         if eventLoop.inEventLoop {
             // Replies made while a read batch is handled go out together at its end
             // (`readBatchEnded()`), without an extra trip through the event loop.
-            if state.withLockedValue({ $0.outbound.readBatchActive }) { return }
+            if onLoop.value.readBatchActive { return }
             eventLoop.execute { self.flushOutbound() }
         } else {
             eventLoop.execute { self.flushAskedFromElsewhere() }
@@ -44,30 +44,35 @@ extension Connection {
         eventLoop.scheduleTask(in: wait) { self.flushOutbound() }
     }
 
-    /// A read batch is being handled on the event loop.
+    /// A read batch is being handled on the event loop (a flag the loop
+    /// owns: no lock is taken for it).
     func readBatchStarted() {
-        state.withLockedValue { $0.outbound.readBatchActive = true }
+        onLoop.value.readBatchActive = true
     }
 
     /// The read batch ended: notes the peer's bytes for liveness and writes
-    /// what its handlers queued. Runs on the event loop.
+    /// what its handlers queued, under one turn of the lock. Runs on the event loop.
     func readBatchEnded(now: NIODeadline) {
-        state.withLockedValue { s in
-            s.outbound.readBatchActive = false
-            s.liveness?.bytesRead(now: now)
-        }
-        flushOutbound()
+        onLoop.value.readBatchActive = false
+        flushOutbound(bytesReadAt: now)
     }
 
     /// Writes everything queued with one flush. Runs on the event loop.
     /// Also used by roles that queue for many connections of one loop and flush them together.
     package func flushOutbound() {
+        flushOutbound(bytesReadAt: nil)
+    }
+
+    /// ``flushOutbound()``; with `bytesReadAt`, also notes for liveness that
+    /// the peer's bytes were read then (in the same turn of the lock).
+    func flushOutbound(bytesReadAt: NIODeadline?) {
         let now = self.eventLoop.now
         var counted = (frames: 0, requests: 0)
         // The bytes taken are moved here, the only reference to them outside the
         // write, so that once written their storage is reused, not copied.
         var bytes = ByteBuffer()
         let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
+            if let bytesReadAt { s.liveness?.bytesRead(now: bytesReadAt) }
             guard let (taken, replies) = s.outbound.takeForWrite(now: now), let channel = s.channel else { return nil }
             bytes = taken
             if metrics != nil {

@@ -9,6 +9,7 @@ extension Connection {
     /// - Returns: whether the link is open already (no stage waits).
     func attach(_ channel: any Channel) -> Bool {
         let now = self.eventLoop.now
+        onLoop.value.readBatchActive = false
         let linkNumber = state.withLockedValue { $0.lifecycle.linkCount } + 1
         let link = HandshakeLink(remoteAddress: channel.remoteAddress, connectionNumber: number, linkNumber: linkNumber)
         var stages = configuration.handshake.map { $0.makeStage(for: link) }
@@ -82,6 +83,8 @@ extension Connection {
 
     /// A link went down: fail what is not kept for the next link.
     func detach(_ channel: any Channel) {
+        // A link that ends inside a read batch never reports the batch's end.
+        onLoop.value.readBatchActive = false
         var session: DeliverySession?
         var wasOpen = false
         let (droppedQueue, failedRequests, closePromises, closed, reason) = state.withLockedValue { s in

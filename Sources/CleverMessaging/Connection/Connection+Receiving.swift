@@ -26,8 +26,8 @@ extension Connection {
     /// Remembers that the peer speaks the extensions when its header says so.
     func noteCapabilities(_ header: FrameHeader) {
         // Checked on every frame: once seen, no lock is taken again.
-        guard !extensionsSeen.value, CapabilityStage.shows(header) else { return }
-        extensionsSeen.value = true
+        guard !onLoop.value.extensionsSeen, CapabilityStage.shows(header) else { return }
+        onLoop.value.extensionsSeen = true
         let watched = state.withLockedValue { s -> Bool in
             s.peerSpeaksExtensions = true
             s.liveness?.peerAnswersPings = true
@@ -89,7 +89,7 @@ extension Connection {
             answerDeliveryHello(id: id, kwargs: kwargs)
             return
         }
-        if requestedValue == ExtensionHeader.fileCheck && wantsErrors {
+        if wantsErrors && Self.isName(requestedValue, ExtensionHeader.fileCheck) {
             answerFileCheck(id: id, kwargs: kwargs)
             return
         }
@@ -125,6 +125,13 @@ extension Connection {
                 }
             }
         }
+    }
+
+    /// Whether `name` is `constant`, lengths compared first: most names
+    /// differ in length from a long constant, and then cost no string comparison.
+    @inline(__always)
+    static func isName(_ name: String, _ constant: String) -> Bool {
+        name.utf8.count == constant.utf8.count && name == constant
     }
 
     func handlerFailed(_ requestedValue: String, id: JSONValue, _ error: any Error, wantsErrors: Bool) {

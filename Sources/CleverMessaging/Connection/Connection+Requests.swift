@@ -112,6 +112,8 @@ extension Connection {
         expires: Bool = true,
         awaited: Bool = false
     ) throws(MessagingError) -> (number: Int, needsFlush: Bool) {
+        // Read before the lock is taken, so that the lock is held for less.
+        let now = NIODeadline.now()
         let (number, arm, flush) = try withState { s throws(MessagingError) -> (Int, Bool, Bool) in
             if s.lifecycle.isClosed { throw .closed }
             let linked = s.lifecycle.isLinked
@@ -135,7 +137,7 @@ extension Connection {
                 }
             }
             let entry = PendingRequests.Entry(request: request, completion: completion, written: linked)
-            let deadline = s.pending.add(number: number, entry: entry, expires: expires, now: .now())
+            let deadline = s.pending.add(number: number, entry: entry, expires: expires, now: now)
             // Decided here rather than in `armTimeoutsSoon`, so that a request takes the lock once.
             let arm = deadline.map { claimTimerArming(&s, covering: $0) } ?? false
             return (number, arm, flush)

@@ -47,14 +47,24 @@ public final class Connection: Sendable {
     /// The queue that wakes its links' timers (shared by the connections of a
     /// role on one event loop, see ``LinkTimers``).
     let timerQueue: LinkTimerQueue
-    /// Whether the peer showed the extensions, as seen on the event loop
-    /// (``State/peerSpeaksExtensions`` is the copy other threads read).
-    let extensionsSeen: NIOLoopBoundBox<Bool>
+    /// What only the event loop reads and writes, without the state's lock.
+    let onLoop: NIOLoopBoundBox<LoopOwned>
     /// The connection's side of acknowledged delivery (`nil`: none, ``DeliveryConfiguration/isEnabled`` is off).
     let deliveryRole: DeliveryRole?
     /// Where its links' counts are published (`nil`: no metrics backend, nothing is counted for it).
     package let metrics: LinkMetrics?
     private static let counter = NIOLockedValueBox(0)
+
+    /// The part of the connection's state that only its event loop touches
+    /// (so no lock is shared with the threads that send for it).
+    struct LoopOwned {
+        /// Whether the peer showed the extensions, as seen on the event loop
+        /// (``State/peerSpeaksExtensions`` is the copy other threads read).
+        var extensionsSeen = false
+        /// Whether the event loop is handling a read batch: flushes asked on
+        /// the loop meanwhile wait for its end (``Connection/readBatchEnded(now:)``).
+        var readBatchActive = false
+    }
 
     struct State {
         /// The link, from the moment it is up (handshaking) until it is down.
@@ -174,7 +184,7 @@ public final class Connection: Sendable {
         self.logger = logger
         self.number = number
         self.registryBox = NIOLockedValueBox(registry)
-        self.extensionsSeen = .makeBoxSendingValue(false, eventLoop: eventLoop)
+        self.onLoop = .makeBoxSendingValue(LoopOwned(), eventLoop: eventLoop)
         var state = State(outbound: OutboundQueue(
             maximumQueuedBytes: configuration.maximumQueuedBytes,
             maximumReplyBacklog: configuration.maximumReplyBacklog,

@@ -44,8 +44,6 @@ package struct OutboundQueue: Sendable {
     package static let recycleWindow = TimeAmount.milliseconds(5)
     /// A file body is being written to the link: other frames wait.
     package private(set) var streamActive = false
-    /// The event loop is handling a read batch: flushes wait for its end.
-    package var readBatchActive = false
     /// Frames may be queued but not written: no link is open (none yet, or a handshake runs).
     package private(set) var isHeld = true
 
@@ -174,7 +172,6 @@ package struct OutboundQueue: Sendable {
         replyBytesInFlight = 0
         pausedForReplies = false
         flushScheduled = false
-        readBatchActive = false
         guard !keep else { return false }
         return dropQueued()
     }

@@ -185,7 +185,7 @@ package struct PendingRequests {
 
     /// Adds the entry of the request whose id is `id` (as made by
     /// ``RequestID/format(_:)``).
-    package mutating func add(id: String, entry: Entry) {
+    package mutating func add(id: String, entry: consuming Entry) {
         guard let number = RequestID.number(id) else {
             preconditionFailure("request id \(id) is not one this library makes")
         }
@@ -194,14 +194,17 @@ package struct PendingRequests {
 
     /// Adds the entry of the request numbered `number` (its id is
     /// `RequestID.format(number)`).
-    package mutating func add(number: Int, entry: Entry) {
-        var entry = entry
-        entry.sequence = nextSequence
+    package mutating func add(number: Int, entry: consuming Entry) {
+        let sequence = nextSequence
         nextSequence += 1
+        entry.sequence = sequence
+        let deadline = entry.deadline
+        // Moved into the table, not copied: an entry holds references
+        // (its request, its completion) that a copy would retain and release.
         entries.insert(entry, for: number)
-        if let deadline = entry.deadline {
+        if let deadline {
             dropAnsweredDeadlines()
-            deadlines.insert(DeadlineItem(deadline: deadline, sequence: entry.sequence, number: number))
+            deadlines.insert(DeadlineItem(deadline: deadline, sequence: sequence, number: number))
             compactDeadlinesIfNeeded()
         }
     }
@@ -210,12 +213,12 @@ package struct PendingRequests {
     /// `now + timeout` when it `expires` and has a timeout, none otherwise.
     /// - Returns: the deadline given, if any.
     @discardableResult
-    package mutating func add(number: Int, entry: Entry, expires: Bool, now: NIODeadline) -> NIODeadline? {
-        var entry = entry
+    package mutating func add(number: Int, entry: consuming Entry, expires: Bool, now: NIODeadline) -> NIODeadline? {
         entry.startedAt = now
-        entry.deadline = expires ? entry.timeout.map { now + $0 } : nil
+        let deadline = expires ? entry.timeout.map { now + $0 } : nil
+        entry.deadline = deadline
         add(number: number, entry: entry)
-        return entry.deadline
+        return deadline
     }
 
     /// Starts the deadline of request `id`, added without one, at `now`: it
@@ -235,8 +238,10 @@ package struct PendingRequests {
 
     /// Whether the queued item still stands for a live deadline.
     private func isLive(_ item: DeadlineItem) -> Bool {
-        guard let entry = entries[item.number] else { return false }
-        return entry.sequence == item.sequence && entry.deadline == item.deadline
+        // Reads the two fields in place: a copy of the entry would retain and release its references.
+        entries.withValue(item.number) { entry in
+            entry.sequence == item.sequence && entry.deadline == item.deadline
+        } ?? false
     }
 
     /// The earliest live deadline, dropping stale items on the way.

@@ -56,8 +56,25 @@ package struct RequestTable<Value> {
         }
     }
 
+    /// What `body` makes of the value for `number`, read in place (without
+    /// a copy of the value); `nil` when there is none.
+    @inline(__always)
+    package func withValue<R>(_ number: Int, _ body: (borrowing Value) -> R) -> R? {
+        if let i = slot(number) {
+            switch slots[i] {
+            case .some(let value): return body(value)
+            case .none: return nil
+            }
+        }
+        guard !others.isEmpty else { return nil }
+        switch others[number] {
+        case .some(let value): return body(value)
+        case .none: return nil
+        }
+    }
+
     /// Adds or replaces the value of `number`.
-    package mutating func insert(_ value: Value, for number: Int) {
+    package mutating func insert(_ value: consuming Value, for number: Int) {
         if let i = slot(number) {
             if slots[i] == nil { windowCount += 1 }
             slots[i] = value

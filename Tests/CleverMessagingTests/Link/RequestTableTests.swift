@@ -20,6 +20,8 @@ struct RequestTableTests {
         guard elements.count == model.count, Set(elements.map(\.number)).count == model.count else { return false }
         for (number, value) in elements where model[number] != value { return false }
         for number in probes where table[number] != model[number] { return false }
+        // Read in place, the same values as by subscript.
+        for number in probes where table.withValue(number, { $0 + 0 }) != model[number] { return false }
         return true
     }
 
