@@ -409,10 +409,18 @@ public final class MessagingServer: Sendable {
         args: [JSONValue] = [],
         kwargs: JSONObject = [:]
     ) throws(MessagingError) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
-        let bytes = try Self.encodeAction(action, args: args, kwargs: kwargs)
+        try broadcast(action, arguments: .values(args: args, kwargs: kwargs))
+    }
+
+    /// Sends one action to every connected peer, encoding it once (see ``broadcast(_:args:kwargs:)``).
+    func broadcast(
+        _ action: String,
+        arguments: ActionArguments
+    ) throws(MessagingError) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
+        let bytes = try Self.encodeAction(action, arguments: arguments)
         // The table as it is, unsorted: the frames go out first, the results are ordered after.
         let snapshot = state.withLockedValue { Array($0.connections.values) }
-        var results = enqueue(bytes, on: snapshot, action: (action, args, kwargs)).filter {
+        var results = enqueue(bytes, on: snapshot, action: (action, arguments)).filter {
             // A link that is down (and keeps no queue) is not a connected peer: it is left out, as ``connections`` leaves it out.
             if case .failure(.notConnected) = $0.result { return false } else { return true }
         }
@@ -437,16 +445,15 @@ public final class MessagingServer: Sendable {
         _ action: String,
         arguments: some Encodable
     ) throws(MessagingError) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
-        let (args, kwargs) = try MessageArguments.encode(arguments, of: action)
-        return try broadcast(action, args: args, kwargs: kwargs)
+        try broadcast(action, arguments: .encoded(EncodedArguments(arguments, of: action)))
     }
 
     /// One action frame, encoded once for many connections.
-    static func encodeAction(_ action: String, args: [JSONValue], kwargs: JSONObject) throws(MessagingError) -> ByteBuffer {
+    static func encodeAction(_ action: String, arguments: ActionArguments) throws(MessagingError) -> ByteBuffer {
         var bytes = ByteBuffer()
-        var writer = FrameWriter()
+        let writer = FrameWriter()
         do throws(FrameEncodingError) {
-            try writer.write(.action(action, args: args, kwargs: kwargs), into: &bytes)
+            try writer.writeAction(action, arguments: arguments, into: &bytes)
         } catch {
             throw .encoding(error)
         }
@@ -460,7 +467,7 @@ public final class MessagingServer: Sendable {
     func enqueue(
         _ bytes: ByteBuffer,
         on connections: [Connection],
-        action: (name: String, args: [JSONValue], kwargs: JSONObject)? = nil
+        action: (name: String, arguments: ActionArguments)? = nil
     ) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
         // One flush task per event loop and per chunk of its connections: far fewer
         // tasks (and cross-thread wake-ups) than one per connection, and the loops
@@ -476,7 +483,7 @@ public final class MessagingServer: Sendable {
         for connection in connections {
             let result = Result { () throws(MessagingError) in
                 if let action, connection.deliveryRole != nil {
-                    return try connection.enqueueActionDeferringFlush(bytes, action: action.name, args: action.args, kwargs: action.kwargs)
+                    return try connection.enqueueActionDeferringFlush(bytes, action: action.name, arguments: action.arguments)
                 }
                 return try connection.enqueueEncodedDeferringFlush(bytes)
             }

@@ -1,0 +1,166 @@
+import ArgumentParser
+import CleverMessaging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+
+extension Bench {
+    /// `clever-msg bench typed`: actions and requests with `Codable` arguments,
+    /// encoded and decoded straight between the types and the frames' text,
+    /// against the same calls through `JSONValue` trees.
+    struct Typed: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Typed (Codable) actions and requests over loopback: straight to and from the text vs through JSONValue trees.",
+            discussion: """
+                A MessagingClient sends --count actions whose arguments are a Codable \
+                struct (a position, a speed, a frame name and a list of three floats) to \
+                a MessagingServer whose handler decodes them into the same struct; then \
+                asks --requests requests with such arguments, 64 at a time, whose \
+                handler answers with the decoded struct. The typed API encodes \
+                straight into the frame and decodes straight from it; the tree \
+                variant does what the typed API did before: JSONValueEncoder to a \
+                JSONValue tree, then the frame, and JSONValueDecoder from the parsed \
+                tree. The two variants alternate for --rounds rounds, on the same \
+                pair; CPU time per message is that of the run that used least.
+                """
+        )
+
+        @OptionGroup var options: Bench.Options
+
+        @Option(help: "Actions per run.")
+        var count: Int = 300_000
+
+        @Option(help: "Requests per run.")
+        var requests: Int = 50_000
+
+        @Option(help: "Alternating rounds of the two variants.")
+        var rounds: Int = 3
+
+        func validate() throws {
+            guard count > 0, requests > 0, rounds > 0 else { throw ValidationError("--count, --requests and --rounds must be positive") }
+        }
+
+        /// The measured arguments.
+        struct Move: Codable, Sendable, Equatable {
+            var x: Double
+            var y: Double
+            var z: Double
+            var speed: Double
+            var frame: String
+            var yaw: [Double]
+        }
+
+        static let move = Move(x: 1.25, y: -3.5, z: 2, speed: 0.75, frame: "aruco_map", yaw: [0.1, 1.5707963267948966, 3.14])
+
+        func run() async throws {
+            let reporter = Reporter(json: options.json)
+            reporter.warnIfDebug()
+            let serverGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let received = NIOLockedValueBox((count: 0, wanted: 0, done: EventLoopPromise<Void>?.none))
+            @Sendable func arrived() {
+                let done = received.withLockedValue { s -> EventLoopPromise<Void>? in
+                    s.count += 1
+                    guard s.count == s.wanted else { return nil }
+                    defer { s.done = nil }
+                    return s.done
+                }
+                done?.succeed()
+            }
+            let registry = HandlerRegistry()
+            registry.onAction("move", decoding: Move.self) { _, move in
+                precondition(move.frame == "aruco_map")
+                arrived()
+            }
+            registry.onAction("move_tree") { _, _, kwargs in
+                let move = try JSONValueDecoder().decode(Move.self, from: .object(kwargs))
+                precondition(move.frame == "aruco_map")
+                arrived()
+            }
+            registry.onRequest("echo", decoding: Move.self) { _, move in move }
+            registry.onRequest("echo_tree") { _, _, kwargs in
+                try JSONValueEncoder().encode(JSONValueDecoder().decode(Move.self, from: .object(kwargs)))
+            }
+            let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
+            let connection = pair.client.connection
+            let server = serverGroup.next()
+            let client = connection.eventLoop
+
+            func actions(typed: Bool, count: Int) async throws -> (Double, CPUTime.Split) {
+                let done = server.makePromise(of: Void.self)
+                received.withLockedValue { $0 = (0, count, done) }
+                return try await Messages.measure(count: count, server: server, client: client) {
+                    var checkpoint: SendReceipt?
+                    for i in 0..<count {
+                        let receipt: SendReceipt
+                        if typed {
+                            receipt = try connection.enqueueMessage("move", arguments: Self.move)
+                        } else {
+                            guard case .object(let kwargs) = try JSONValueEncoder().encode(Self.move) else { throw BenchError("not an object") }
+                            receipt = try connection.enqueueMessage("move_tree", kwargs: kwargs)
+                        }
+                        if i % 8192 == 8191 {
+                            try await checkpoint?.written()
+                            checkpoint = receipt
+                        }
+                    }
+                    try await done.futureResult.get()
+                }
+            }
+
+            func asks(typed: Bool, count: Int) async throws -> (Double, CPUTime.Split) {
+                let lanes = 64
+                return try await Messages.measure(count: count, server: server, client: client) {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for lane in 0..<lanes {
+                            group.addTask {
+                                for _ in stride(from: lane, to: count, by: lanes) {
+                                    let reply: Move
+                                    if typed {
+                                        reply = try await connection.request("echo", arguments: Self.move, as: Move.self)
+                                    } else {
+                                        guard case .object(let kwargs) = try JSONValueEncoder().encode(Self.move) else { throw BenchError("not an object") }
+                                        let value = try await connection.request("echo_tree", kwargs: kwargs)
+                                        reply = try JSONValueDecoder().decode(Move.self, from: value)
+                                    }
+                                    precondition(reply == Self.move)
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+            }
+
+            // Warm-up of every path.
+            _ = try await actions(typed: true, count: 10_000)
+            _ = try await actions(typed: false, count: 10_000)
+            _ = try await asks(typed: true, count: 2_000)
+            _ = try await asks(typed: false, count: 2_000)
+            var best: [String: Messages.Best] = [:]
+            for _ in 0..<rounds {
+                best["actions tree", default: .init()].add(try await actions(typed: false, count: count))
+                best["actions typed", default: .init()].add(try await actions(typed: true, count: count))
+                best["requests tree", default: .init()].add(try await asks(typed: false, count: requests))
+                best["requests typed", default: .init()].add(try await asks(typed: true, count: requests))
+            }
+            try await pair.stop()
+            try await serverGroup.shutdownGracefully()
+            try await clientGroup.shutdownGracefully()
+
+            var frame = ByteBuffer()
+            try FrameWriter().writeAction("move", arguments: .encoded(EncodedArguments(Self.move, of: "move")), into: &frame)
+            reporter.note("action frame: \(frame.readableBytes) bytes; \(count) actions, \(requests) requests per run; best of \(rounds) alternating rounds")
+            for (key, per) in [("actions tree", count), ("actions typed", count), ("requests tree", requests), ("requests typed", requests)] {
+                if let cpu = best[key]?.leastCPU { reporter.note(cpu.note(per: per, what: "\(key.hasPrefix("actions") ? "action" : "request") (\(key))")) }
+            }
+            for kind in ["actions", "requests"] {
+                let tree = best["\(kind) tree"]!.rate
+                reporter.report(
+                    Measurement(name: "typed.\(kind)", value: best["\(kind) typed"]!.rate, unit: "\(kind)/s", baseline: tree,
+                                label: "typed \(kind) (baseline: through JSONValue trees)")
+                )
+            }
+        }
+    }
+}
