@@ -40,6 +40,48 @@ extension Bench {
             guard count > 0, requests > 0, rounds > 0 else { throw ValidationError("--count, --requests and --rounds must be positive") }
         }
 
+        /// Queues `count` `move` actions on `connection` (handled by a server
+        /// that decodes them), at most two batches of 8192 ahead of the socket.
+        static func sendActions(count: Int, throughTrees: Bool, on connection: Connection) async throws {
+            var checkpoint: SendReceipt?
+            for i in 0..<count {
+                let receipt: SendReceipt
+                if throughTrees {
+                    guard case .object(let kwargs) = try JSONValueEncoder().encode(move) else { throw BenchError("not an object") }
+                    receipt = try connection.enqueueMessage("move_tree", kwargs: kwargs)
+                } else {
+                    receipt = try connection.enqueueMessage("move", arguments: move)
+                }
+                if i % 8192 == 8191 {
+                    try await checkpoint?.written()
+                    checkpoint = receipt
+                }
+            }
+        }
+
+        /// Asks `count` `move` requests on `connection`, 64 at a time, and checks every reply.
+        static func ask(count: Int, throughTrees: Bool, on connection: Connection) async throws {
+            let lanes = 64
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for lane in 0..<lanes {
+                    group.addTask {
+                        for _ in stride(from: lane, to: count, by: lanes) {
+                            let reply: Move
+                            if throughTrees {
+                                guard case .object(let kwargs) = try JSONValueEncoder().encode(move) else { throw BenchError("not an object") }
+                                let value = try await connection.request("move_tree", kwargs: kwargs)
+                                reply = try JSONValueDecoder().decode(Move.self, from: value)
+                            } else {
+                                reply = try await connection.request("move", arguments: move, as: Move.self)
+                            }
+                            guard reply == move else { throw BenchError("a reply differs from its request") }
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+
         /// The measured arguments.
         struct Move: Codable, Sendable, Equatable {
             var x: Double
@@ -77,8 +119,8 @@ extension Bench {
                 precondition(move.frame == "aruco_map")
                 arrived()
             }
-            registry.onRequest("echo", decoding: Move.self) { _, move in move }
-            registry.onRequest("echo_tree") { _, _, kwargs in
+            registry.onRequest("move", decoding: Move.self) { _, move in move }
+            registry.onRequest("move_tree") { _, _, kwargs in
                 try JSONValueEncoder().encode(JSONValueDecoder().decode(Move.self, from: .object(kwargs)))
             }
             let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
@@ -90,45 +132,14 @@ extension Bench {
                 let done = server.makePromise(of: Void.self)
                 received.withLockedValue { $0 = (0, count, done) }
                 return try await Messages.measure(count: count, server: server, client: client) {
-                    var checkpoint: SendReceipt?
-                    for i in 0..<count {
-                        let receipt: SendReceipt
-                        if typed {
-                            receipt = try connection.enqueueMessage("move", arguments: Self.move)
-                        } else {
-                            guard case .object(let kwargs) = try JSONValueEncoder().encode(Self.move) else { throw BenchError("not an object") }
-                            receipt = try connection.enqueueMessage("move_tree", kwargs: kwargs)
-                        }
-                        if i % 8192 == 8191 {
-                            try await checkpoint?.written()
-                            checkpoint = receipt
-                        }
-                    }
+                    try await Self.sendActions(count: count, throughTrees: !typed, on: connection)
                     try await done.futureResult.get()
                 }
             }
 
             func asks(typed: Bool, count: Int) async throws -> (Double, CPUTime.Split) {
-                let lanes = 64
-                return try await Messages.measure(count: count, server: server, client: client) {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        for lane in 0..<lanes {
-                            group.addTask {
-                                for _ in stride(from: lane, to: count, by: lanes) {
-                                    let reply: Move
-                                    if typed {
-                                        reply = try await connection.request("echo", arguments: Self.move, as: Move.self)
-                                    } else {
-                                        guard case .object(let kwargs) = try JSONValueEncoder().encode(Self.move) else { throw BenchError("not an object") }
-                                        let value = try await connection.request("echo_tree", kwargs: kwargs)
-                                        reply = try JSONValueDecoder().decode(Move.self, from: value)
-                                    }
-                                    precondition(reply == Self.move)
-                                }
-                            }
-                        }
-                        try await group.waitForAll()
-                    }
+                try await Messages.measure(count: count, server: server, client: client) {
+                    try await Self.ask(count: count, throughTrees: !typed, on: connection)
                 }
             }
 
