@@ -21,7 +21,8 @@ extension Bench {
                 variant does what the typed API did before: JSONValueEncoder to a \
                 JSONValue tree, then the frame, and JSONValueDecoder from the parsed \
                 tree. The two variants alternate for --rounds rounds, on the same \
-                pair; CPU time per message is that of the run that used least.
+                pair (acknowledged delivery off: actions go plainly, as in bench \
+                messages); CPU time per message is that of the run that used least.
                 """
         )
 
@@ -35,6 +36,20 @@ extension Bench {
 
         @Option(help: "Alternating rounds of the two variants.")
         var rounds: Int = 3
+
+        @Option(help: "Run only one measurement, without warm-up (e.g. to count its allocations under valgrind).")
+        var only: Variant?
+
+        /// The four measurements.
+        enum Variant: String, ExpressibleByArgument, CaseIterable {
+            case actionsTree = "actions-tree"
+            case actionsTyped = "actions-typed"
+            case requestsTree = "requests-tree"
+            case requestsTyped = "requests-typed"
+
+            /// The name its results are printed under.
+            var label: String { String(rawValue.map { $0 == "-" ? " " : $0 }) }
+        }
 
         func validate() throws {
             guard count > 0, requests > 0, rounds > 0 else { throw ValidationError("--count, --requests and --rounds must be positive") }
@@ -123,7 +138,12 @@ extension Bench {
             registry.onRequest("move_tree") { _, _, kwargs in
                 try JSONValueEncoder().encode(JSONValueDecoder().decode(Move.self, from: .object(kwargs)))
             }
-            let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
+            // Plain actions, as `bench messages` sends them: a burst faster than acknowledgements come
+            // back would fill the resend window of acknowledged delivery, which is not what is measured here.
+            var configuration = ConnectionConfiguration()
+            configuration.delivery.isEnabled = false
+            let pair = try await MessagingPair.start(
+                serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup, configuration: configuration)
             let connection = pair.client.connection
             let server = serverGroup.next()
             let client = connection.eventLoop
@@ -143,17 +163,26 @@ extension Bench {
                 }
             }
 
-            // Warm-up of every path.
-            _ = try await actions(typed: true, count: 10_000)
-            _ = try await actions(typed: false, count: 10_000)
-            _ = try await asks(typed: true, count: 2_000)
-            _ = try await asks(typed: false, count: 2_000)
+            func measure(_ variant: Variant) async throws -> (Double, CPUTime.Split) {
+                switch variant {
+                case .actionsTree: return try await actions(typed: false, count: count)
+                case .actionsTyped: return try await actions(typed: true, count: count)
+                case .requestsTree: return try await asks(typed: false, count: requests)
+                case .requestsTyped: return try await asks(typed: true, count: requests)
+                }
+            }
             var best: [String: Messages.Best] = [:]
-            for _ in 0..<rounds {
-                best["actions tree", default: .init()].add(try await actions(typed: false, count: count))
-                best["actions typed", default: .init()].add(try await actions(typed: true, count: count))
-                best["requests tree", default: .init()].add(try await asks(typed: false, count: requests))
-                best["requests typed", default: .init()].add(try await asks(typed: true, count: requests))
+            if let only {
+                for _ in 0..<rounds { best[only.label, default: .init()].add(try await measure(only)) }
+            } else {
+                // Warm-up of every path.
+                _ = try await actions(typed: true, count: 10_000)
+                _ = try await actions(typed: false, count: 10_000)
+                _ = try await asks(typed: true, count: 2_000)
+                _ = try await asks(typed: false, count: 2_000)
+                for _ in 0..<rounds {
+                    for variant in Variant.allCases { best[variant.label, default: .init()].add(try await measure(variant)) }
+                }
             }
             try await pair.stop()
             try await serverGroup.shutdownGracefully()
@@ -166,9 +195,9 @@ extension Bench {
                 if let cpu = best[key]?.leastCPU { reporter.note(cpu.note(per: per, what: "\(key.hasPrefix("actions") ? "action" : "request") (\(key))")) }
             }
             for kind in ["actions", "requests"] {
-                let tree = best["\(kind) tree"]!.rate
+                guard let tree = best["\(kind) tree"]?.rate, let typed = best["\(kind) typed"]?.rate else { continue }
                 reporter.report(
-                    Measurement(name: "typed.\(kind)", value: best["\(kind) typed"]!.rate, unit: "\(kind)/s", baseline: tree,
+                    Measurement(name: "typed.\(kind)", value: typed, unit: "\(kind)/s", baseline: tree,
                                 label: "typed \(kind) (baseline: through JSONValue trees)")
                 )
             }

@@ -22,7 +22,7 @@ enum ActionKeywordArguments: Sendable {
 }
 
 /// A handler for an action whose `kwargs` it decodes into its own type
-/// (``HandlerRegistry/onAction(_:decoding:_:)-(_,_,(Connection,Arguments)->Void)``).
+/// (`HandlerRegistry.onAction(_:decoding:_:)`).
 struct DecodingActionHandler: Sendable {
     /// Decodes the arguments and runs the handler (a synchronous one at once,
     /// an `async` one in a task of its own, which logs its own failure).

@@ -2,7 +2,7 @@ import NIOCore
 
 /// A handler for requests whose `kwargs` it decodes into its own type and
 /// whose reply it encodes from its own type, straight to and from the text
-/// (``HandlerRegistry/onRequest(_:decoding:_:)-(_,_,(Connection,Arguments)->Reply)``).
+/// (`HandlerRegistry.onRequest(_:decoding:_:)`).
 enum DecodingRequestHandler: Sendable {
     /// Decodes, answers and encodes the reply's text at once (on the event loop).
     case sync(@Sendable (Connection, ActionKeywordArguments) throws -> ByteBuffer)

@@ -8,17 +8,6 @@ package enum ActionArguments: Sendable {
     /// The JSON text of an object (the keyword arguments) or an array (the positional ones).
     case encoded(EncodedArguments)
 
-    /// No arguments.
-    package static let none = ActionArguments.values(args: [], kwargs: [:])
-
-    /// The arguments as values (an encoded text is parsed back).
-    package var values: (args: [JSONValue], kwargs: JSONObject) {
-        switch self {
-        case .values(let args, let kwargs): return (args, kwargs)
-        case .encoded(let encoded): return encoded.values
-        }
-    }
-
     /// Writes the content of an action (`{"args": [...], "kwargs": {...}}`).
     @inline(__always)
     func writeActionContent(into output: inout JSONOutput) {
@@ -77,16 +66,6 @@ package struct EncodedArguments: Sendable {
     package init(keywords arguments: some Encodable, of name: String) throws(MessagingError) {
         try self.init(arguments, of: name)
         guard isObject else { throw .decoding("arguments of \(name) must encode to a JSON object") }
-    }
-
-    /// The arguments as values, parsed back from the text.
-    package var values: (args: [JSONValue], kwargs: JSONObject) {
-        let value = text.withUnsafeReadableBytes { try? JSONParser.parse($0) }
-        switch value {
-        case .object(let object)?: return ([], object)
-        case .array(let array)?: return (array, [:])
-        default: return ([], [:])
-        }
     }
 
     /// Writes the content of an action (`{"args": [...], "kwargs": {...}}`).

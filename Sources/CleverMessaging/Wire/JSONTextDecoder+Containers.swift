@@ -4,7 +4,8 @@
 
 struct JSONTextKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     let state: JSONTextDecodingState
-    let members: ContiguousArray<JSONTextDecodingState.Member>
+    /// Where the object's members are in the state's ``JSONTextDecodingState/members``.
+    let members: Range<Int>
     /// The length of the container's coding path.
     let depth: Int
 
@@ -13,7 +14,7 @@ struct JSONTextKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerPro
     var allKeys: [Key] {
         var seen = Set<String>()
         var keys: [Key] = []
-        for member in members {
+        for member in state.members[members] {
             let name = state.key(of: member)
             if seen.insert(name).inserted, let key = Key(stringValue: name) { keys.append(key) }
         }
@@ -24,9 +25,9 @@ struct JSONTextKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerPro
     @inline(__always)
     private func offset(of key: Key) -> Int? {
         let name = key.stringValue
-        var i = members.count - 1
-        while i >= 0 {
-            if state.member(members[i], hasKey: name) { return members[i].valueOffset }
+        var i = members.upperBound - 1
+        while i >= members.lowerBound {
+            if state.member(state.members[i], hasKey: name) { return state.members[i].valueOffset }
             i -= 1
         }
         return nil
@@ -108,7 +109,7 @@ struct JSONTextKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainerPro
     /// The member `key`, or null when there is none (as in the tree decoder).
     private func superDecoder(named key: any CodingKey) throws -> any Decoder {
         let name = key.stringValue
-        guard let member = members.last(where: { state.member($0, hasKey: name) }) else {
+        guard let member = state.members[members].last(where: { state.member($0, hasKey: name) }) else {
             // No such member: a decoder of `null`.
             state.setPath(depth: depth, .key(key))
             return try JSONTextDecodingNull.decoder(userInfo: state.userInfo, codingPath: state.codingPath(depth: depth + 1))
@@ -128,12 +129,13 @@ enum JSONTextDecodingNull {
 
 struct JSONTextUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     let state: JSONTextDecodingState
-    let elements: ContiguousArray<Int>
+    /// Where the array's element offsets are in the state's ``JSONTextDecodingState/elements``.
+    let elements: Range<Int>
     /// The length of the container's coding path.
     let depth: Int
     private(set) var currentIndex = 0
 
-    init(state: JSONTextDecodingState, elements: ContiguousArray<Int>, depth: Int) {
+    init(state: JSONTextDecodingState, elements: Range<Int>, depth: Int) {
         self.state = state
         self.elements = elements
         self.depth = depth
@@ -142,6 +144,10 @@ struct JSONTextUnkeyedDecodingContainer: UnkeyedDecodingContainer {
     var codingPath: [any CodingKey] { state.codingPath(depth: depth) }
     var count: Int? { elements.count }
     var isAtEnd: Bool { currentIndex >= elements.count }
+
+    /// The offset of element `index`.
+    @inline(__always)
+    private func offset(_ index: Int) -> Int { state.elements[elements.lowerBound + index] }
 
     private var currentPath: [any CodingKey] { state.codingPath(depth: depth, .index(currentIndex)) }
 
@@ -154,7 +160,7 @@ struct JSONTextUnkeyedDecodingContainer: UnkeyedDecodingContainer {
                     codingPath: currentPath,
                     debugDescription: "Expected \(type) but the unkeyed container is at its end (\(elements.count) elements)."))
         }
-        return elements[currentIndex]
+        return offset(currentIndex)
     }
 
     /// Decodes the current scalar with `convert` and moves past it when that succeeds.
@@ -174,7 +180,7 @@ struct JSONTextUnkeyedDecodingContainer: UnkeyedDecodingContainer {
                     codingPath: currentPath,
                     debugDescription: "Expected null but the unkeyed container is at its end (\(elements.count) elements)."))
         }
-        guard state.byte(at: elements[currentIndex]) == UInt8(ascii: "n") else { return false }
+        guard state.byte(at: offset(currentIndex)) == UInt8(ascii: "n") else { return false }
         currentIndex += 1
         return true
     }

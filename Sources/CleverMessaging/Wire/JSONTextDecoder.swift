@@ -65,6 +65,11 @@ final class JSONTextDecodingState {
     let userInfo: [CodingUserInfoKey: Any]
     /// The coding path of the innermost value being decoded.
     var path: [JSONTextPathStep] = []
+    /// The members of every object indexed so far, each object's together
+    /// (one array for the whole text, not one per object).
+    var members = ContiguousArray<Member>()
+    /// The element offsets of every array indexed so far, each array's together.
+    var elements = ContiguousArray<Int>()
 
     init(bytes: UnsafeRawBufferPointer, limits: JSONParsingLimits, userInfo: [CodingUserInfoKey: any Sendable]) {
         self.bytes = bytes
@@ -107,17 +112,20 @@ final class JSONTextDecodingState {
     @inline(__always)
     func setPath(depth: Int, _ step: JSONTextPathStep) {
         if path.count > depth { path.removeSubrange(depth...) }
+        if path.capacity == 0 { path.reserveCapacity(8) }
         path.append(step)
     }
 
     // MARK: - Containers
 
-    /// The members of the object at `offset`, in order.
-    func members(at offset: Int) throws(JSONParsingError) -> ContiguousArray<Member> {
+    /// Indexes the members of the object at `offset`, in order.
+    /// - Returns: where they are in ``members``.
+    func indexMembers(at offset: Int) throws(JSONParsingError) -> Range<Int> {
         var parser = parser(at: offset)
         parser.index += 1  // "{"
-        var members = ContiguousArray<Member>()
-        if try parser.peekNonWhitespace() == UInt8(ascii: "}") { return members }
+        if members.capacity == 0 { members.reserveCapacity(16) }
+        let start = members.count
+        if try parser.peekNonWhitespace() == UInt8(ascii: "}") { return start..<start }
         repeat {
             _ = try parser.peekNonWhitespace()
             let quoteOffset = parser.index
@@ -134,15 +142,17 @@ final class JSONTextDecodingState {
             try parser.skipValue()
             members.append(member)
         } while try parser.parseObjectSeparator()
-        return members
+        return start..<members.count
     }
 
-    /// The offsets of the elements of the array at `offset`.
-    func elements(at offset: Int) throws(JSONParsingError) -> ContiguousArray<Int> {
+    /// Indexes the offsets of the elements of the array at `offset`.
+    /// - Returns: where they are in ``elements``.
+    func indexElements(at offset: Int) throws(JSONParsingError) -> Range<Int> {
         var parser = parser(at: offset)
         parser.index += 1  // "["
-        var elements = ContiguousArray<Int>()
-        if try parser.peekNonWhitespace() == UInt8(ascii: "]") { return elements }
+        if elements.capacity == 0 { elements.reserveCapacity(16) }
+        let start = elements.count
+        if try parser.peekNonWhitespace() == UInt8(ascii: "]") { return start..<start }
         while true {
             parser.skipWhitespace()
             elements.append(parser.index)
@@ -151,7 +161,7 @@ final class JSONTextDecodingState {
             parser.index += 1
             if next != UInt8(ascii: ",") { break }
         }
-        return elements
+        return start..<elements.count
     }
 
     /// The key of `member` as a string.
@@ -195,14 +205,14 @@ struct JSONTextDecoderImplementation: Decoder {
             throw mismatch(KeyedDecodingContainer<Key>.self, expected: "an object", found: try state.value(at: offset), at: codingPath)
         }
         return KeyedDecodingContainer(
-            JSONTextKeyedDecodingContainer<Key>(state: state, members: try state.members(at: offset), depth: depth))
+            JSONTextKeyedDecodingContainer<Key>(state: state, members: try state.indexMembers(at: offset), depth: depth))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
         guard state.byte(at: offset) == UInt8(ascii: "[") else {
             throw mismatch((any UnkeyedDecodingContainer).self, expected: "an array", found: try state.value(at: offset), at: codingPath)
         }
-        return JSONTextUnkeyedDecodingContainer(state: state, elements: try state.elements(at: offset), depth: depth)
+        return JSONTextUnkeyedDecodingContainer(state: state, elements: try state.indexElements(at: offset), depth: depth)
     }
 
     func singleValueContainer() throws -> any SingleValueDecodingContainer {

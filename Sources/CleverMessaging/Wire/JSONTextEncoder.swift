@@ -129,6 +129,7 @@ final class JSONTextEncodingState {
     @inline(__always)
     func setPath(depth: Int, _ step: JSONTextPathStep) {
         if path.count > depth { path.removeSubrange(depth...) }
+        if path.capacity == 0 { path.reserveCapacity(8) }
         path.append(step)
     }
 
@@ -142,6 +143,9 @@ final class JSONTextEncodingState {
             pendingSlot = 0
             let id = nextID()
             buffer.writeInteger(isObject ? UInt8(ascii: "{") : UInt8(ascii: "["))
+            // Room for the usual nesting and keys at once, instead of growing one by one.
+            if open.capacity == 0 { open.reserveCapacity(8) }
+            if isObject && keys.capacity == 0 { keys.reserveCapacity(16) }
             open.append(Open(id: id, slot: slot, isObject: isObject, keyStart: keys.count))
             return id
         }
