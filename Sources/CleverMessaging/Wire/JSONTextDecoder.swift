@@ -47,6 +47,10 @@ package enum JSONTextDecoder {
 }
 
 /// The text and the coding path of one ``JSONTextDecoder/decode(_:from:limits:userInfo:validated:)`` call.
+///
+/// Its properties are not checked for exclusive access at run time: one decode
+/// call uses the state on one thread, and no access to a property overlaps
+/// another to the same property.
 final class JSONTextDecodingState {
     /// Where a member of an object is.
     struct Member {
@@ -64,12 +68,12 @@ final class JSONTextDecodingState {
     let limits: JSONParsingLimits
     let userInfo: [CodingUserInfoKey: Any]
     /// The coding path of the innermost value being decoded.
-    var path: [JSONTextPathStep] = []
+    @exclusivity(unchecked) var path: [JSONTextPathStep] = []
     /// The members of every object indexed so far, each object's together
     /// (one array for the whole text, not one per object).
-    var members = ContiguousArray<Member>()
+    @exclusivity(unchecked) var members = ContiguousArray<Member>()
     /// The element offsets of every array indexed so far, each array's together.
-    var elements = ContiguousArray<Int>()
+    @exclusivity(unchecked) var elements = ContiguousArray<Int>()
 
     init(bytes: UnsafeRawBufferPointer, limits: JSONParsingLimits, userInfo: [CodingUserInfoKey: any Sendable]) {
         self.bytes = bytes

@@ -67,6 +67,10 @@ enum JSONTextPathStep {
 }
 
 /// The output and the open containers of one ``JSONTextEncoder/encode(_:userInfo:capacity:)`` call.
+///
+/// Its properties are not checked for exclusive access at run time: one encode
+/// call uses the state on one thread, and no access to a property overlaps
+/// another to the same property (the checks cost more than the encoding).
 final class JSONTextEncodingState {
     /// An array or object whose text is being written.
     struct Open {
@@ -87,20 +91,20 @@ final class JSONTextEncodingState {
     /// The slot of the top-level value.
     static let rootSlot = 1
 
-    var buffer: ByteBuffer
+    @exclusivity(unchecked) var buffer: ByteBuffer
     let userInfo: [CodingUserInfoKey: Any]
     /// The open containers, innermost last.
-    var open: [Open] = []
+    @exclusivity(unchecked) var open: [Open] = []
     /// The keys of the open objects.
-    var keys: [String] = []
+    @exclusivity(unchecked) var keys: [String] = []
     /// The coding path of the innermost value being encoded.
-    var path: [JSONTextPathStep] = []
+    @exclusivity(unchecked) var path: [JSONTextPathStep] = []
     /// The slot waiting for its value (its key or separator written), 0 for none.
-    var pendingSlot = JSONTextEncodingState.rootSlot
+    @exclusivity(unchecked) var pendingSlot = JSONTextEncodingState.rootSlot
     /// The last number given to a slot or container.
-    var lastID = JSONTextEncodingState.rootSlot
+    @exclusivity(unchecked) var lastID = JSONTextEncodingState.rootSlot
     /// Whether the value goes over to the tree.
-    var abandoned = false
+    @exclusivity(unchecked) var abandoned = false
 
     init(capacity: Int, userInfo: [CodingUserInfoKey: any Sendable]) {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
