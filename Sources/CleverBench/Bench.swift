@@ -19,7 +19,6 @@ public struct Bench: AsyncParsableCommand {
         subcommands: [
             Codec.self,
             Messages.self,
-            Typed.self,
             Requests.self,
             Files.self,
             FilesReceiver.self,

@@ -37,8 +37,6 @@ enum FuzzHarness {
             FileHeaderFuzz.run(input)
         case .beacon:
             BeaconFuzz.run(input)
-        case .typed:
-            TypedFuzz.run(input)
         }
     }
 

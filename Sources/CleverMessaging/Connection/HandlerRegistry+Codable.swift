@@ -1,9 +1,7 @@
 extension HandlerRegistry {
     /// Registers a handler for action `name` whose `kwargs` decode into `Arguments`.
     ///
-    /// The arguments are decoded straight from the frame's bytes, without a
-    /// ``JSONValue`` tree in between. A frame whose `kwargs` do not decode is
-    /// logged and dropped, like a handler error.
+    /// A frame whose `kwargs` do not decode is logged and dropped, like a handler error.
     /// - Parameters:
     ///   - name: the action name.
     ///   - arguments: the type `kwargs` decode into.
@@ -13,7 +11,9 @@ extension HandlerRegistry {
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) throws -> Void
     ) {
-        setAction(name, .decoding(.sync(Arguments.self, handler)))
+        onAction(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) throws in
+            try handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
+        }
     }
 
     /// Registers an `async` handler for action `name` whose `kwargs` decode into `Arguments`.
@@ -26,16 +26,16 @@ extension HandlerRegistry {
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) async throws -> Void
     ) {
-        setAction(name, .decoding(.async(Arguments.self, handler)))
+        onAction(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) async throws in
+            try await handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
+        }
     }
 
     /// Registers a handler for requests of `name` whose `kwargs` decode into
     /// `Arguments` and whose reply is encoded from `Reply`.
     ///
-    /// The arguments are decoded straight from the frame's bytes and the reply
-    /// encoded straight into the reply frame, without ``JSONValue`` trees in
-    /// between. `kwargs` that do not decode make the handler fail (an error
-    /// reply for peers that understand them, no reply for reference peers).
+    /// `kwargs` that do not decode make the handler fail (an error reply for
+    /// peers that understand them, no reply for reference peers).
     /// - Parameters:
     ///   - name: the requested value.
     ///   - arguments: the type `kwargs` decode into.
@@ -45,7 +45,10 @@ extension HandlerRegistry {
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) throws -> Reply
     ) {
-        setRequest(name, .decoding(.sync(Arguments.self, handler)))
+        onRequest(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) throws -> JSONValue in
+            let reply = try handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
+            return try JSONValueEncoder().encode(reply)
+        }
     }
 
     /// Registers an `async` handler for requests of `name` with decoded `kwargs`
@@ -59,7 +62,10 @@ extension HandlerRegistry {
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) async throws -> Reply
     ) {
-        setRequest(name, .decoding(.async(Arguments.self, handler)))
+        onRequest(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) async throws -> JSONValue in
+            let reply = try await handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
+            return try JSONValueEncoder().encode(reply)
+        }
     }
 
     // MARK: - Without arguments
@@ -95,7 +101,9 @@ extension HandlerRegistry {
         _ name: String,
         _ handler: @escaping @Sendable (Connection) throws -> Reply
     ) {
-        setRequest(name, .decoding(.sync { connection, _ in try JSONTextEncoder.encode(handler(connection)) }))
+        onRequest(name) { (connection: Connection, _: [JSONValue], _: JSONObject) throws -> JSONValue in
+            try JSONValueEncoder().encode(handler(connection))
+        }
     }
 
     /// Registers an `async` handler for requests of `name` that take no
@@ -107,6 +115,8 @@ extension HandlerRegistry {
         _ name: String,
         _ handler: @escaping @Sendable (Connection) async throws -> Reply
     ) {
-        setRequest(name, .decoding(.async { connection, _ in try await JSONTextEncoder.encode(handler(connection)) }))
+        onRequest(name) { (connection: Connection, _: [JSONValue], _: JSONObject) async throws -> JSONValue in
+            try await JSONValueEncoder().encode(handler(connection))
+        }
     }
 }
