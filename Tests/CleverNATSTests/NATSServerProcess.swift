@@ -57,7 +57,10 @@ final class NATSServerProcess {
         self.arguments = ["-a", "127.0.0.1", "-p", "\(port)"] + extra
         // Under `setpriv --pdeathsig TERM` (util-linux) the server also stops
         // when the test process dies without stopping it: a crash elsewhere must
-        // not leave servers behind.
+        // not leave servers behind. The death signal follows the *thread* that
+        // spawned it, so the server is spawned by the thread that reads its log,
+        // which lives as long as the server does (a pool thread that retires
+        // would take the server with it).
         let setpriv = "/usr/bin/setpriv"
         if FileManager.default.isExecutableFile(atPath: setpriv) {
             process.executableURL = URL(fileURLWithPath: setpriv)
@@ -75,7 +78,16 @@ final class NATSServerProcess {
         // that gets closed can bring the whole test process down). The thread
         // keeps the read end open as long as it reads.
         let reading = pipe.fileHandleForReading
+        let process = self.process
+        let started = NIOLockedValueBox<CheckedContinuation<Void, any Error>?>(nil)
         let reader = Thread {
+            do {
+                try process.run()
+            } catch {
+                started.withLockedValue { $0.take() }?.resume(throwing: error)
+                return
+            }
+            started.withLockedValue { $0.take() }?.resume()
             while true {
                 let data = reading.availableData
                 if data.isEmpty { return }
@@ -89,8 +101,10 @@ final class NATSServerProcess {
                 for continuation in ready { continuation.resume() }
             }
         }
-        try process.run()
-        reader.start()
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            started.withLockedValue { $0 = continuation }
+            reader.start()
+        }
         try await waitForOutput("Server is ready")
     }
 
