@@ -156,7 +156,7 @@ final class PythonPeer: Sendable {
 
     /// Waits until standard output ends (the process exited and everything it wrote arrived).
     /// - Returns: whether it ended within `timeout`.
-    func waitForOutputEnd(timeout: Duration = .seconds(20)) async -> Bool {
+    func waitForOutputEnd(timeout: Duration = .seconds(60)) async -> Bool {
         await changes.wait(timeout: timeout) { [self] in state.withLockedValue { $0.outputEnded } }
     }
 
