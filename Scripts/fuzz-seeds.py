@@ -55,7 +55,7 @@ def signed_beacon(unsigned, key=FUZZ_KEY, at_ms=FUZZ_NOW_MS):
 def main():
     out = sys.argv[1]
     vectors = {v["name"]: bytes.fromhex(v["hex"]) for v in json.load(open(VECTORS))["vectors"]}
-    seeds = {name: [] for name in ("frames", "json", "handshake", "file-header", "beacon")}
+    seeds = {name: [] for name in ("frames", "json", "handshake", "file-header", "beacon", "typed")}
 
     everything = b"".join(vectors.values())
     for frame in vectors.values():
@@ -86,6 +86,13 @@ def main():
         seeds["handshake"].append(bytes([settings]) + b"".join(answers))
         seeds["handshake"].append(bytes([settings]) + answers[4] + answers[0] + answers[1] + answers[2])
     seeds["handshake"].append(b"\x00" + everything)
+
+    # Texts of the typed target's probe (Sources/clever-fuzz/TypedFuzz.swift): every member, and near misses.
+    probe = {"a": 1, "b": 2.5, "c": "x\u00e9\n", "d": [1, -9223372036854775808], "e": {"k": [None, True]},
+             "f": {"on": True}, "g": {"x": 0.1, "y": [255, 0], "z": [{"x": 1e39}, {}]}, "h": [["a"], []]}
+    seeds["typed"] += [json.dumps(probe, ensure_ascii=False).encode(), json.dumps(probe).encode(),
+                       b'{"a": 1.5, "b": "x", "d": [9223372036854775808], "a": null}',
+                       b'{"g": {"y": [256]}, "f": {"on": 1}}', b'[]', b'{"e": NaN, "b": -Infinity}']
 
     beacon = vectors["server_ip_beacon"]
     seeds["beacon"] += [beacon, signed_beacon(beacon), signed_beacon(beacon, at_ms=FUZZ_NOW_MS - 9999),

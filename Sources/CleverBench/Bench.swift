@@ -19,6 +19,7 @@ public struct Bench: AsyncParsableCommand {
         subcommands: [
             Codec.self,
             Messages.self,
+            Typed.self,
             Requests.self,
             Files.self,
             FilesReceiver.self,

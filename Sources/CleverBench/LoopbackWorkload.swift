@@ -30,6 +30,15 @@ public final class LoopbackWorkload: Sendable {
         let registry = HandlerRegistry()
         registry.onRequest("echo") { _, args, _ in .array(args) }
         registry.onAction("start") { _, _, _ in arrivals.arrived() }
+        registry.onAction("move", decoding: Bench.Typed.Move.self) { _, _ in arrivals.arrived() }
+        registry.onAction("move_tree") { _, _, kwargs in
+            _ = try JSONValueDecoder().decode(Bench.Typed.Move.self, from: .object(kwargs))
+            arrivals.arrived()
+        }
+        registry.onRequest("move", decoding: Bench.Typed.Move.self) { _, move in move }
+        registry.onRequest("move_tree") { _, _, kwargs in
+            try JSONValueEncoder().encode(JSONValueDecoder().decode(Bench.Typed.Move.self, from: .object(kwargs)))
+        }
         let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
         return LoopbackWorkload(serverGroup: serverGroup, clientGroup: clientGroup, pair: pair, arrivals: arrivals)
     }
@@ -54,6 +63,23 @@ public final class LoopbackWorkload: Sendable {
         for i in 0..<count {
             _ = try await pair.client.connection.request("echo", args: [.integer(i)])
         }
+    }
+
+    /// Sends `count` actions whose arguments are a `Codable` struct, to a
+    /// handler that decodes them: straight to and from the frames' text
+    /// (`throughTrees`: through `JSONValue` trees on both sides, as the typed
+    /// API did before), and returns once the server handled them all.
+    public func typedActions(_ count: Int, throughTrees: Bool = false) async throws {
+        let done = arrivals.expect(count)
+        try await Bench.Typed.sendActions(count: count, throughTrees: throughTrees, on: pair.client.connection)
+        try await done.get()
+    }
+
+    /// Asks `count` requests whose arguments and reply are a `Codable` struct,
+    /// 64 at a time: straight to and from the frames' text where the API does
+    /// it (`throughTrees`: through `JSONValue` trees on both sides).
+    public func typedRequests(_ count: Int, throughTrees: Bool = false) async throws {
+        try await Bench.Typed.ask(count: count, throughTrees: throughTrees, on: pair.client.connection)
     }
 
     /// Stops the pair and its event loops.

@@ -37,6 +37,8 @@ enum FuzzHarness {
             FileHeaderFuzz.run(input)
         case .beacon:
             BeaconFuzz.run(input)
+        case .typed:
+            TypedFuzz.run(input)
         }
     }
 

@@ -21,6 +21,9 @@ enum FuzzTarget: String, CaseIterable, Sendable {
     case fileHeader = "file-header"
     /// A discovery datagram through ``BeaconVerifier``, with and without a key.
     case beacon
+    /// One JSON text decoded as a `Decodable` straight from its bytes, against
+    /// the same through the parsed tree (``TypedFuzz``).
+    case typed
 
     /// The targets selected by `CLEVER_FUZZ_TARGET`: one by name, or all when unset or empty.
     static let selected: [FuzzTarget] = {

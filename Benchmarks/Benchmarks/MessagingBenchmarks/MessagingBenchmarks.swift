@@ -17,6 +17,10 @@ let benchmarks: @Sendable () -> Void = {
     loopback("one-way actions ×\(messagesPerIteration)") { try await $0.oneWayActions(messagesPerIteration) }
     loopback("pipelined requests ×\(messagesPerIteration)") { try await $0.pipelinedRequests(messagesPerIteration) }
     loopback("sequential requests ×\(messagesPerIteration)") { try await $0.sequentialRequests(messagesPerIteration) }
+    loopback("typed actions ×\(messagesPerIteration)") { try await $0.typedActions(messagesPerIteration) }
+    loopback("typed actions through trees ×\(messagesPerIteration)") { try await $0.typedActions(messagesPerIteration, throughTrees: true) }
+    loopback("typed requests ×\(messagesPerIteration)") { try await $0.typedRequests(messagesPerIteration) }
+    loopback("typed requests through trees ×\(messagesPerIteration)") { try await $0.typedRequests(messagesPerIteration, throughTrees: true) }
 }
 
 /// A benchmark on its own loopback pair, started before its first iteration

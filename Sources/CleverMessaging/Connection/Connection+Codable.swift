@@ -4,14 +4,33 @@ extension Connection {
     /// - Parameters:
     ///   - action: the action name; the peer's handler for it is called.
     ///   - arguments: encoded to JSON: an object becomes the keyword arguments
-    ///     (`kwargs`), an array the positional ones (`args`).
+    ///     (`kwargs`), an array the positional ones (`args`); written straight
+    ///     into the frame's text, without a ``JSONValue`` tree in between.
     /// - Returns: the receipt (see ``send(_:args:kwargs:)``).
     /// - Throws: ``MessagingError``; ``MessagingError/decoding(_:)`` when the
     ///   arguments encode to neither an object nor an array (then nothing is sent).
     @discardableResult
     public func send(_ action: String, arguments: some Encodable) async throws(MessagingError) -> SendReceipt {
-        let (args, kwargs) = try MessageArguments.encode(arguments, of: action)
-        return try await send(action, args: args, kwargs: kwargs)
+        let receipt = try enqueueAction(action, arguments: .encoded(EncodedArguments(arguments, of: action)), awaited: true)
+        do {
+            try await receipt.written()
+        } catch {
+            // A numbered action whose link dropped is sent again on the next one.
+            guard receipt.guarantee == .delivered, error == .connectionLost else { throw error }
+        }
+        return receipt
+    }
+
+    /// Queues an action, its arguments encoded from `arguments` straight into
+    /// JSON text, and returns at once; for bursts (see ``send(_:arguments:)``).
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - arguments: encoded to JSON: an object becomes `kwargs`, an array `args`.
+    /// - Returns: a receipt shared by the frames of the same write.
+    /// - Throws: ``MessagingError`` when it cannot be queued or encoded.
+    @discardableResult
+    package func enqueueMessage(_ action: String, arguments: some Encodable) throws(MessagingError) -> SendReceipt {
+        try enqueueAction(action, arguments: .encoded(EncodedArguments(arguments, of: action)), awaited: false)
     }
 
     /// Asks the peer for a value, its arguments encoded from `arguments`, and

@@ -184,12 +184,18 @@ extension Connection {
     /// - Returns: the receipt.
     /// - Throws: ``MessagingError``, ``MessagingError/resendWindowFull(count:bytes:)`` among them.
     func enqueueAction(_ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool, sequenced: Bool = true) throws(MessagingError) -> SendReceipt {
-        switch try queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited, sequenced: sequenced) {
+        try enqueueAction(action, arguments: .values(args: args, kwargs: kwargs), awaited: awaited, sequenced: sequenced)
+    }
+
+    /// Queues an action message with its arguments as values or as encoded
+    /// text (see ``enqueueAction(_:args:kwargs:awaited:sequenced:)``).
+    func enqueueAction(_ action: String, arguments: ActionArguments, awaited: Bool, sequenced: Bool = true) throws(MessagingError) -> SendReceipt {
+        switch try queueActionHere(action, arguments: arguments, awaited: awaited, sequenced: sequenced) {
         case .queued(let receipt, let needsFlush):
             if needsFlush { scheduleFlush() }
             return receipt
         case .passOn(let successor):
-            return try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: awaited, sequenced: sequenced)
+            return try passOn(to: successor, action, arguments: arguments, awaited: awaited, sequenced: sequenced)
         }
     }
 
@@ -202,16 +208,16 @@ extension Connection {
     }
 
     /// Queues an action on this connection, unless its session went to another
-    /// (see ``enqueueAction(_:args:kwargs:awaited:)``); the flush is left to the caller.
+    /// (see ``enqueueAction(_:args:kwargs:awaited:sequenced:)``); the flush is left to the caller.
     /// - Parameter plainFrame: the action already encoded without delivery keys (a broadcast's), if any.
     private func queueActionHere(
-        _ action: String, args: [JSONValue], kwargs: JSONObject, reusing plainFrame: ByteBuffer? = nil, awaited: Bool, sequenced: Bool = true
+        _ action: String, arguments: ActionArguments, reusing plainFrame: ByteBuffer? = nil, awaited: Bool, sequenced: Bool = true
     ) throws(MessagingError) -> Queued {
         try withState { s throws(MessagingError) -> Queued in
             if s.deliverySurrendered { return .passOn(successor: try Self.successor(&s)) }
             try self.checkCanQueue(&s)
             let (receipt, needsFlush) = try self.queueAction(
-                &s, action, args: args, kwargs: kwargs, reusing: plainFrame, awaited: awaited, sequenced: sequenced
+                &s, action, arguments: arguments, reusing: plainFrame, awaited: awaited, sequenced: sequenced
             )
             return .queued(receipt, needsFlush: needsFlush)
         }
@@ -223,13 +229,13 @@ extension Connection {
     /// server's session table's lock: the session is attached to `successor` by
     /// then, and numbers the action.
     private func passOn(
-        to successor: Connection, _ action: String, args: [JSONValue], kwargs: JSONObject, awaited: Bool, sequenced: Bool = true
+        to successor: Connection, _ action: String, arguments: ActionArguments, awaited: Bool, sequenced: Bool = true
     ) throws(MessagingError) -> SendReceipt {
         func queue() throws(MessagingError) -> SendReceipt {
             var target = successor
             while true {
                 do throws(MessagingError) {
-                    switch try target.queueActionHere(action, args: args, kwargs: kwargs, awaited: awaited, sequenced: sequenced) {
+                    switch try target.queueActionHere(action, arguments: arguments, awaited: awaited, sequenced: sequenced) {
                     case .queued(let receipt, let needsFlush):
                         if needsFlush { target.scheduleFlush() }
                         return receipt
@@ -263,32 +269,29 @@ extension Connection {
     /// - Parameters:
     ///   - bytes: the action's frame, as encoded for every peer.
     ///   - action: the action name.
-    ///   - args: positional arguments.
-    ///   - kwargs: keyword arguments.
+    ///   - arguments: the action's arguments (encoded again for a connection whose session moved on).
     /// - Returns: the receipt, and whether the caller must run ``flushOutbound()`` on ``eventLoop``.
     /// - Throws: ``MessagingError`` when the action cannot be queued.
     package func enqueueActionDeferringFlush(
         _ bytes: ByteBuffer,
         action: String,
-        args: [JSONValue],
-        kwargs: JSONObject
+        arguments: ActionArguments
     ) throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool) {
-        switch try queueActionHere(action, args: args, kwargs: kwargs, reusing: bytes, awaited: false) {
+        switch try queueActionHere(action, arguments: arguments, reusing: bytes, awaited: false) {
         case .queued(let receipt, let needsFlush):
             return (receipt, needsFlush)
         case .passOn(let successor):
             // The session moved to the client's newer link: the action goes there (which flushes it itself).
-            return (try passOn(to: successor, action, args: args, kwargs: kwargs, awaited: false), false)
+            return (try passOn(to: successor, action, arguments: arguments, awaited: false), false)
         }
     }
 
-    /// Queues an action under the state lock (see ``enqueueAction(_:args:kwargs:awaited:)``).
+    /// Queues an action under the state lock (see ``enqueueAction(_:args:kwargs:awaited:sequenced:)``).
     /// - Returns: the receipt, and whether a flush must be scheduled.
     private func queueAction(
         _ s: inout State,
         _ action: String,
-        args: [JSONValue],
-        kwargs: JSONObject,
+        arguments: ActionArguments,
         reusing plainFrame: ByteBuffer? = nil,
         awaited: Bool,
         sequenced: Bool = true
@@ -299,7 +302,7 @@ extension Connection {
                 s.outbound.bytes.writeImmutableBuffer(plainFrame)
             } else {
                 do throws(FrameEncodingError) {
-                    try s.writer.writeAction(action, args: args, kwargs: kwargs, into: &s.outbound.bytes)
+                    try s.writer.writeAction(action, arguments: arguments, into: &s.outbound.bytes)
                 } catch {
                     throw .encoding(error)
                 }
@@ -314,7 +317,7 @@ extension Connection {
                 if let plainFrame, try writer.writeAction(action, reusing: plainFrame, sequence: sequence, acknowledged: owed, into: &frames) {
                     // The plain frame's content, reused.
                 } else {
-                    try writer.writeAction(action, args: args, kwargs: kwargs, sequence: sequence, acknowledged: owed, into: &frames)
+                    try writer.writeAction(action, arguments: arguments, sequence: sequence, acknowledged: owed, into: &frames)
                 }
             }
             if s.deliveryActive { s.outbound.bytes.writeImmutableBuffer(kept.frame) }

@@ -44,12 +44,14 @@ extension Connection {
             return
         }
         if deliveryRole != nil, !header.extra.isEmpty, !acceptDelivered(header) { return }
-        let args = content.args
-        let kwargs = content.kwargs
-        guard let handler = registry.action(name) else {
+        // Looked up as the frame was decoded, when the decoder did (see ``FrameDecoder/handlers``).
+        let resolved = content.resolvedAction
+        guard let handler = resolved ?? registry.action(name) else {
             logger.warning("no handler for action \"\(name)\"; dropped", metadata: linkMetadata)
             return
         }
+        let args = content.args
+        let kwargs = content.kwargsText == nil || handler.decodesItsArguments ? content.kwargs : content.kwargsObject
         switch handler {
         case .sync(let handler):
             do {
@@ -65,6 +67,12 @@ extension Connection {
                     self.logger.warning("handler for action \"\(name)\" failed: \(error)", metadata: self.linkMetadata)
                 }
             }
+        case .decoding(let handler):
+            do {
+                try handler.run(self, name, content.kwargsText.map { .text($0) } ?? .values(kwargs))
+            } catch {
+                logger.warning("handler for action \"\(name)\" failed: \(error)", metadata: linkMetadata)
+            }
         }
     }
 
@@ -75,7 +83,9 @@ extension Connection {
         }
         let wantsErrors = CapabilityStage.shows(header)
         let args = content.args
-        let kwargs = content.kwargs
+        // Kept as text only for a handler that decodes them; every other reader gets the values.
+        let kwargsText = content.resolvedRequest?.name == requestedValue ? content.kwargsText : nil
+        let kwargs = content.kwargsText != nil && kwargsText == nil ? content.kwargsObject : content.kwargs
         if requestedValue == ExtensionHeader.ping && wantsErrors {
             reply(to: requestedValue, id: id, value: true)
             return
@@ -100,7 +110,8 @@ extension Connection {
             serveFile(id: id, kwargs: kwargs, wantsErrors: wantsErrors)
             return
         }
-        guard let handler = registry.request(requestedValue) else {
+        let resolved = content.resolvedRequest.flatMap { $0.name == requestedValue ? $0.handler : nil }
+        guard let handler = resolved ?? registry.request(requestedValue) else {
             // A peer asking what this side does not serve is normal (a drone without `clover_dir`):
             // the peer learns it from the error reply, or (reference peer) its own timeout.
             logger.debug("no handler for request \"\(requestedValue)\"", metadata: linkMetadata)
@@ -124,6 +135,8 @@ extension Connection {
                     self.handlerFailed(requestedValue, id: id, error, wantsErrors: wantsErrors)
                 }
             }
+        case .decoding(let handler):
+            answer(requestedValue, id: id, with: handler, kwargsText.map { .text($0) } ?? .values(kwargs), wantsErrors: wantsErrors)
         }
     }
 

@@ -61,6 +61,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
         self.connection = connection
         self.observer = observer
         self.decoder = FrameDecoder(configuration: connection.configuration.codec)
+        self.decoder.handlers = HandlerLookup(connection)
         self.frameLimit = connection.configuration.inboundFrameLimit
         self.metrics = connection.metrics
     }

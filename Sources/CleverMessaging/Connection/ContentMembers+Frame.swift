@@ -4,11 +4,21 @@ extension ContentMembers {
     var jsonObject: JSONValue {
         var object: JSONObject = [:]
         if !args.isEmpty { object["args"] = .array(args) }
+        let kwargs = kwargsObject
         if !kwargs.isEmpty { object["kwargs"] = .object(kwargs) }
         if let requestedValue { object["requested_value"] = requestedValue }
         if let requestID { object["request_id"] = requestID }
         if let value { object["value"] = value }
         if let error { object["error"] = error }
         return .object(object)
+    }
+}
+
+extension ContentMembers {
+    /// `kwargs` as values: parsed from ``kwargsText`` when they were kept as text.
+    var kwargsObject: JSONObject {
+        guard let kwargsText else { return kwargs }
+        guard case .object(let object)? = kwargsText.withUnsafeReadableBytes({ try? JSONParser.parse($0) }) else { return [:] }
+        return object
     }
 }

@@ -1,7 +1,9 @@
 extension HandlerRegistry {
     /// Registers a handler for action `name` whose `kwargs` decode into `Arguments`.
     ///
-    /// A frame whose `kwargs` do not decode is logged and dropped, like a handler error.
+    /// The arguments are decoded straight from the frame's bytes, without a
+    /// ``JSONValue`` tree in between. A frame whose `kwargs` do not decode is
+    /// logged and dropped, like a handler error.
     /// - Parameters:
     ///   - name: the action name.
     ///   - arguments: the type `kwargs` decode into.
@@ -11,9 +13,7 @@ extension HandlerRegistry {
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) throws -> Void
     ) {
-        onAction(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) throws in
-            try handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
-        }
+        setAction(name, .decoding(.sync(Arguments.self, handler)))
     }
 
     /// Registers an `async` handler for action `name` whose `kwargs` decode into `Arguments`.
@@ -26,16 +26,16 @@ extension HandlerRegistry {
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) async throws -> Void
     ) {
-        onAction(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) async throws in
-            try await handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
-        }
+        setAction(name, .decoding(.async(Arguments.self, handler)))
     }
 
     /// Registers a handler for requests of `name` whose `kwargs` decode into
     /// `Arguments` and whose reply is encoded from `Reply`.
     ///
-    /// `kwargs` that do not decode make the handler fail (an error reply for
-    /// peers that understand them, no reply for reference peers).
+    /// The arguments are decoded straight from the frame's bytes and the reply
+    /// encoded straight into the reply frame, without ``JSONValue`` trees in
+    /// between. `kwargs` that do not decode make the handler fail (an error
+    /// reply for peers that understand them, no reply for reference peers).
     /// - Parameters:
     ///   - name: the requested value.
     ///   - arguments: the type `kwargs` decode into.
@@ -45,10 +45,7 @@ extension HandlerRegistry {
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) throws -> Reply
     ) {
-        onRequest(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) throws -> JSONValue in
-            let reply = try handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
-            return try JSONValueEncoder().encode(reply)
-        }
+        setRequest(name, .decoding(.sync(Arguments.self, handler)))
     }
 
     /// Registers an `async` handler for requests of `name` with decoded `kwargs`
@@ -62,10 +59,7 @@ extension HandlerRegistry {
         decoding arguments: Arguments.Type,
         _ handler: @escaping @Sendable (Connection, Arguments) async throws -> Reply
     ) {
-        onRequest(name) { (connection: Connection, _: [JSONValue], kwargs: JSONObject) async throws -> JSONValue in
-            let reply = try await handler(connection, JSONValueDecoder().decode(Arguments.self, from: .object(kwargs)))
-            return try JSONValueEncoder().encode(reply)
-        }
+        setRequest(name, .decoding(.async(Arguments.self, handler)))
     }
 
     // MARK: - Without arguments
@@ -101,9 +95,7 @@ extension HandlerRegistry {
         _ name: String,
         _ handler: @escaping @Sendable (Connection) throws -> Reply
     ) {
-        onRequest(name) { (connection: Connection, _: [JSONValue], _: JSONObject) throws -> JSONValue in
-            try JSONValueEncoder().encode(handler(connection))
-        }
+        setRequest(name, .decoding(.sync { connection, _ in try JSONTextEncoder.encode(handler(connection)) }))
     }
 
     /// Registers an `async` handler for requests of `name` that take no
@@ -115,8 +107,6 @@ extension HandlerRegistry {
         _ name: String,
         _ handler: @escaping @Sendable (Connection) async throws -> Reply
     ) {
-        onRequest(name) { (connection: Connection, _: [JSONValue], _: JSONObject) async throws -> JSONValue in
-            try await JSONValueEncoder().encode(handler(connection))
-        }
+        setRequest(name, .decoding(.async { connection, _ in try await JSONTextEncoder.encode(handler(connection)) }))
     }
 }

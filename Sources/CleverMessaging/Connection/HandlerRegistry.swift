@@ -21,11 +21,27 @@ public final class HandlerRegistry: Sendable {
     enum Action {
         case sync(ActionHandler)
         case async(AsyncActionHandler)
+        /// A handler that decodes its `kwargs` itself, from their text when the frame kept it.
+        case decoding(DecodingActionHandler)
+
+        /// Whether the handler reads the `kwargs` from their text.
+        var decodesItsArguments: Bool {
+            if case .decoding = self { return true }
+            return false
+        }
     }
 
     enum Request {
         case sync(RequestHandler)
         case async(AsyncRequestHandler)
+        /// A handler that decodes its `kwargs` and encodes its reply itself.
+        case decoding(DecodingRequestHandler)
+
+        /// Whether the handler reads the `kwargs` from their text.
+        var decodesItsArguments: Bool {
+            if case .decoding = self { return true }
+            return false
+        }
     }
 
     /// Called after a pushed file was verified and moved into place.
@@ -66,6 +82,16 @@ public final class HandlerRegistry: Sendable {
     ///   - handler: called with (connection, args, kwargs) in a task of its own.
     public func onAction(_ name: String, _ handler: @escaping AsyncActionHandler) {
         tables.withLockedValue { $0.actions[name] = .async(handler) }
+    }
+
+    /// Registers (or replaces) `handler` for action `name`.
+    func setAction(_ name: String, _ handler: Action) {
+        tables.withLockedValue { $0.actions[name] = handler }
+    }
+
+    /// Registers (or replaces) `handler` for requests of `name`.
+    func setRequest(_ name: String, _ handler: Request) {
+        tables.withLockedValue { $0.requests[name] = handler }
     }
 
     /// Registers (or replaces) the handler for requests of `name`.

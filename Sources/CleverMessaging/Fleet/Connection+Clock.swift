@@ -89,6 +89,12 @@ extension Connection {
                     self.logger.warning("handler for action \"\(start.action)\" failed: \(error)", metadata: self.linkMetadata)
                 }
             }
+        case .decoding(let handler):
+            do {
+                try handler.run(self, start.action, .values(start.kwargs))
+            } catch {
+                logger.warning("handler for action \"\(start.action)\" failed: \(error)", metadata: linkMetadata)
+            }
         }
     }
 

@@ -27,6 +27,11 @@ final class TelemetryStore: Sendable {
                 store(connection, kwargs)
                 try handler(connection, args, kwargs)
             }
+        case .decoding(let handler):
+            registry.onAction(Self.action) { [self] connection, _, kwargs in
+                store(connection, kwargs)
+                try handler.run(connection, Self.action, .values(kwargs))
+            }
         case nil:
             registry.onAction(Self.action) { [self] connection, _, kwargs in store(connection, kwargs) }
         }

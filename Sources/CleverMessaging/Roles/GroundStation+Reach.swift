@@ -121,7 +121,7 @@ extension GroundStation {
     /// - Returns: one result per connection, in order: the receipt, or why the frame was not written
     ///   (nor kept for the drone's next link).
     func write(
-        _ bytes: ByteBuffer, action: (name: String, args: [JSONValue], kwargs: JSONObject), to connections: [Connection]
+        _ bytes: ByteBuffer, action: (name: String, arguments: ActionArguments), to connections: [Connection]
     ) async -> [Result<SendReceipt, MessagingError>] {
         var results = server.enqueue(bytes, on: connections, action: action).map(\.result)
         // Every frame is on its way: waiting for them in turn takes as long as the slowest.

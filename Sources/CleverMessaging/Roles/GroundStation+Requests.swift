@@ -30,8 +30,8 @@ extension GroundStation {
         to droneIDs: [String],
         waitingUpTo wait: Duration? = nil
     ) async throws(MessagingError) -> SendResults {
-        let kwargs = try Self.keywordArguments(arguments, of: action)
-        return try await send(action, args: [], kwargs: kwargs, to: droneIDs, waitingUpTo: wait)
+        let encoded = try EncodedArguments(keywords: arguments, of: action)
+        return try await send(action, arguments: .encoded(encoded), to: droneIDs, waitingUpTo: wait)
     }
 
     /// Sends an action without arguments to the given drones (see ``send(_:arguments:to:waitingUpTo:)``).
@@ -66,10 +66,20 @@ extension GroundStation {
         to droneIDs: [String]?,
         waitingUpTo wait: Duration? = nil
     ) async throws(MessagingError) -> SendResults {
-        let bytes = try MessagingServer.encodeAction(action, args: args, kwargs: kwargs)
+        try await send(action, arguments: .values(args: args, kwargs: kwargs), to: droneIDs, waitingUpTo: wait)
+    }
+
+    /// Sends an action to the given drones, encoded once (see ``send(_:args:kwargs:to:waitingUpTo:)``).
+    func send(
+        _ action: String,
+        arguments: ActionArguments,
+        to droneIDs: [String]?,
+        waitingUpTo wait: Duration?
+    ) async throws(MessagingError) -> SendResults {
+        let bytes = try MessagingServer.encodeAction(action, arguments: arguments)
         let targets = targets(droneIDs)
         let results = await reach(targets, waitingUpTo: wait, retryingDroppedLinks: true) { [self] connections in
-            await self.write(bytes, action: (action, args, kwargs), to: connections)
+            await self.write(bytes, action: (action, arguments), to: connections)
         }
         let elements = Self.elements(targets, results)
         return SendResults(droneIDs == nil ? Self.sortedByID(elements) : elements)
@@ -88,8 +98,8 @@ extension GroundStation {
     /// - Returns: one result per known drone, sorted by id.
     /// - Throws: when the arguments cannot be encoded (then nothing is sent).
     public func broadcast(_ action: String, arguments: some Encodable, waitingUpTo wait: Duration? = nil) async throws(MessagingError) -> SendResults {
-        let kwargs = try Self.keywordArguments(arguments, of: action)
-        return try await send(action, args: [], kwargs: kwargs, to: nil, waitingUpTo: wait)
+        let encoded = try EncodedArguments(keywords: arguments, of: action)
+        return try await send(action, arguments: .encoded(encoded), to: nil, waitingUpTo: wait)
     }
 
     /// Sends an action without arguments to every drone the station knows

@@ -1,3 +1,5 @@
+import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -29,6 +31,18 @@ struct ContentMembers {
     var value: JSONValue?
     /// `error`, as received.
     var error: JSONValue?
+    /// Where the text of the `kwargs` object is in the content, when it was
+    /// kept as text (then ``kwargs`` is empty).
+    var kwargsTextRange: Range<Int>?
+    /// The text of the `kwargs` object, checked, for a handler that decodes
+    /// its arguments itself (see ``FrameDecoder/handlers``).
+    var kwargsText: ByteBuffer?
+    /// The action's handler, when it was looked up as the frame was decoded
+    /// (`.some(nil)`: there is none).
+    var resolvedAction: HandlerRegistry.Action??
+    /// The handler of the request, looked up by its `requested_value` as the
+    /// frame was decoded, when that came before `kwargs`.
+    var resolvedRequest: (name: String, handler: HandlerRegistry.Request?)?
 
     /// No members.
     init() {}
@@ -75,6 +89,7 @@ struct ContentMembers {
         case .args:
             if case .array(let array) = newValue { args = array } else { args = [] }
         case .kwargs:
+            kwargsTextRange = nil
             if case .object(let object) = newValue { kwargs = object } else { kwargs = [:] }
         case .requestedValue: requestedValue = newValue
         case .requestID: requestID = newValue

@@ -36,6 +36,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
     /// The keys of the last `kwargs` object ``decodeInbound(buffer:)`` read,
     /// which the next one shares when it has the same.
     private var kwargsKeys = ContiguousArray<String>()
+    /// Looks up the handler of an action or request as its frame arrives (set
+    /// by a connection): a handler that decodes its arguments itself gets the
+    /// `kwargs` object as its checked text, not as a ``JSONValue`` tree.
+    var handlers: HandlerLookup?
 
     /// Creates a decoder.
     /// - Parameter configuration: the limits (defaults documented on ``FrameCodecConfiguration``).
@@ -48,7 +52,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
     /// - Returns: the next part, if one is complete.
     /// - Throws: ``FrameDecodingError``.
     public mutating func decode(buffer: inout ByteBuffer) throws -> FramePart? {
-        try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> JSONValue in
+        try next(buffer: &buffer) { (content, limits, _, _) throws(JSONParsingError) -> JSONValue in
             try JSONParser.parse(content, limits: limits)
         } json: { header, value in
             .frame(Frame(header: header, content: .json(value)))
@@ -65,8 +69,29 @@ public struct FrameDecoder: ByteToMessageDecoder {
     mutating func decodeInbound(buffer: inout ByteBuffer) throws(FrameDecodingError) -> InboundPart? {
         var kwargsKeys = self.kwargsKeys
         defer { self.kwargsKeys = kwargsKeys }
-        return try next(buffer: &buffer) { (content, limits) throws(JSONParsingError) -> ContentMembers in
-            try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys)
+        let handlers = self.handlers
+        return try next(buffer: &buffer) { (content, limits, kind, frame) throws(JSONParsingError) -> ContentMembers in
+            guard let handlers, kind != .other else {
+                return try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys)
+            }
+            var members: ContentMembers
+            if case .action(let action) = kind {
+                let handler = handlers.action(action)
+                members = try JSONParser.parseContentMembers(
+                    content, limits: limits, kwargsKeys: &kwargsKeys, keepingKwargsText: { _ in handler?.decodesItsArguments ?? false })
+                members.resolvedAction = .some(handler)
+            } else {
+                members = try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys) { members in
+                    guard let name = members.requestedValue?.stringValue else { return false }
+                    let handler = handlers.request(name)
+                    members.resolvedRequest = (name, handler)
+                    return handler?.decodesItsArguments ?? false
+                }
+            }
+            if let range = members.kwargsTextRange {
+                members.kwargsText = frame.getSlice(at: frame.readerIndex + range.lowerBound, length: range.count)
+            }
+            return members
         } json: { header, members in
             .json(header, members)
         } other: { .binary($0) }
@@ -100,7 +125,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
     @inline(__always)
     private mutating func next<Content, Part>(
         buffer: inout ByteBuffer,
-        parse: (UnsafeRawBufferPointer, JSONParsingLimits) throws(JSONParsingError) -> Content,
+        parse: (UnsafeRawBufferPointer, JSONParsingLimits, FrameKind, ByteBuffer) throws(JSONParsingError) -> Content,
         json: (consuming FrameHeader, consuming Content) -> Part,
         other: (FramePart) -> Part
     ) throws(FrameDecodingError) -> Part? {
@@ -115,7 +140,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
             }
             let content: Content
             do {
-                content = try parseJSONContent(length: header.contentLength, buffer: &buffer, parse)
+                let kind = FrameKind(header)
+                content = try parseJSONContent(length: header.contentLength, buffer: &buffer) { (bytes, limits, frame) throws(JSONParsingError) in
+                    try parse(bytes, limits, kind, frame)
+                }
             } catch {
                 // Stopped as if the content had arrived separately.
                 state = .waitingForJSONContent
@@ -126,7 +154,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
 
         case .waitingForJSONContent:
             guard let length = pendingHeader?.contentLength, buffer.readableBytes >= length else { return nil }
-            let content = try parseJSONContent(length: length, buffer: &buffer, parse)
+            let kind = pendingHeader.map(FrameKind.init) ?? .other
+            let content = try parseJSONContent(length: length, buffer: &buffer) { (bytes, limits, frame) throws(JSONParsingError) in
+                try parse(bytes, limits, kind, frame)
+            }
             state = .waitingForHeader
             return json(pendingHeader.take()!, content)
 
@@ -182,17 +213,18 @@ public struct FrameDecoder: ByteToMessageDecoder {
         return header
     }
 
-    /// Parses and consumes `length` bytes of JSON content (all buffered) with `parse`.
+    /// Parses and consumes `length` bytes of JSON content (all buffered) with
+    /// `parse`, which is also given `buffer` (the content at its reader index).
     @inline(__always)
     private func parseJSONContent<Content>(
         length: Int,
         buffer: inout ByteBuffer,
-        _ parse: (UnsafeRawBufferPointer, JSONParsingLimits) throws(JSONParsingError) -> Content
+        _ parse: (UnsafeRawBufferPointer, JSONParsingLimits, ByteBuffer) throws(JSONParsingError) -> Content
     ) throws(FrameDecodingError) -> Content {
         let limits = configuration.json
         let content = try buffer.withUnsafeReadableBytes { (raw) throws(FrameDecodingError) -> Content in
             do throws(JSONParsingError) {
-                return try parse(UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits)
+                return try parse(UnsafeRawBufferPointer(rebasing: raw[0..<length]), limits, buffer)
             } catch {
                 throw .invalidJSONContent(error)
             }
@@ -248,6 +280,25 @@ public struct FrameDecoder: ByteToMessageDecoder {
             )
         case .streamingBinary(let remaining, let total):
             throw FrameDecodingError.truncatedFrame(expected: total, received: total - remaining)
+        }
+    }
+}
+
+/// What a JSON frame is, as far as looking up its handler goes.
+enum FrameKind: Equatable {
+    /// An action message, with its name.
+    case action(String)
+    /// A request.
+    case request
+    /// Anything else (or an action without a name).
+    case other
+
+    @inline(__always)
+    init(_ header: FrameHeader) {
+        switch header.messageType {
+        case .message: self = header.action.map { .action($0) } ?? .other
+        case .request: self = .request
+        default: self = .other
         }
     }
 }

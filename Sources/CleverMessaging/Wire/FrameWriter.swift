@@ -14,7 +14,7 @@ import Darwin
 package struct FrameWriter: Sendable {
     /// The marker key, and its `, "key": 1` text appended to every header.
     private var marker: String?
-    private var headerSuffix: [UInt8]?
+    private(set) var headerSuffix: [UInt8]?
 
     /// Creates a writer.
     /// - Parameter marker: a header key written with the value `1` into every
@@ -124,7 +124,7 @@ package struct FrameWriter: Sendable {
     /// content's length, in at most `maximumHeaderLength` bytes) and whose
     /// content `write` writes, in one pass over `out`'s memory.
     @inline(__always)
-    private static func writeJSONFrame(
+    static func writeJSONFrame(
         maximumHeaderLength: Int,
         header writeHead: (inout JSONOutput, Int) -> Void,
         into out: inout ByteBuffer,
@@ -253,7 +253,7 @@ package struct FrameWriter: Sendable {
 
     /// Writes the header of an action message, with the delivery keys when given.
     @inline(__always)
-    private static func writeActionHeader(
+    static func writeActionHeader(
         _ action: String, contentLength: Int, sequence: UInt64?, acknowledged: UInt64?, suffix: [UInt8]?, into output: inout JSONOutput
     ) {
         writePlainHeaderStart(contentLength: contentLength, into: &output)
@@ -377,13 +377,13 @@ package struct FrameWriter: Sendable {
 
     /// A bound of the length of a header made from parts, besides its
     /// strings, id and marker: the keys, separators, fixed values and braces.
-    private static let plainHeaderLength = 256
+    static let plainHeaderLength = 256
 
     /// Writes what every JSON header made from parts starts with, through
     /// `content-length`: the bytes ``writeHeader(_:contentLength:suffix:into:)``
     /// writes for a header of this host's byte order, JSON content in UTF-8.
     @inline(__always)
-    private static func writePlainHeaderStart(contentLength: Int, into output: inout JSONOutput) {
+    static func writePlainHeaderStart(contentLength: Int, into output: inout JSONOutput) {
         switch FrameHeader.ByteOrder.host {
         case .little: output.write("{\"byteorder\": \"little\"")
         case .big: output.write("{\"byteorder\": \"big\"")
@@ -394,7 +394,7 @@ package struct FrameWriter: Sendable {
 
     /// Writes the marker, if any, and the closing brace of a header made from parts.
     @inline(__always)
-    private static func writeHeaderEnd(suffix: [UInt8]?, into output: inout JSONOutput) {
+    static func writeHeaderEnd(suffix: [UInt8]?, into output: inout JSONOutput) {
         if let suffix { suffix.withUnsafeBytes { output.write(bytes: $0) } }
         output.write(byte: UInt8(ascii: "}"))
     }

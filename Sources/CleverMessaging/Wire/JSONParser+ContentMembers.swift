@@ -37,20 +37,27 @@ extension JSONParser {
     /// - Returns: the members.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
     @inline(__always)
+    ///   - keepingKwargsText: asked (with the members read so far) when a
+    ///     `kwargs` object comes: whether it is checked and its place kept
+    ///     (``ContentMembers/kwargsTextRange``) instead of being built.
     static func parseContentMembers(
         _ bytes: UnsafeRawBufferPointer,
         limits: JSONParsingLimits,
-        kwargsKeys: inout ContiguousArray<String>
+        kwargsKeys: inout ContiguousArray<String>,
+        keepingKwargsText: (inout ContentMembers) -> Bool = { _ in false }
     ) throws(JSONParsingError) -> ContentMembers {
         try withParser(bytes, limits: limits) { (parser) throws(JSONParsingError) -> ContentMembers in
-            let members = try parser.parseContentMembers(kwargsKeys: &kwargsKeys)
+            let members = try parser.parseContentMembers(kwargsKeys: &kwargsKeys, keepingKwargsText: keepingKwargsText)
             try parser.expectEnd()
             return members
         }
     }
 
     /// Parses one value at the current position into content members.
-    mutating func parseContentMembers(kwargsKeys: inout ContiguousArray<String>) throws(JSONParsingError) -> ContentMembers {
+    mutating func parseContentMembers(
+        kwargsKeys: inout ContiguousArray<String>,
+        keepingKwargsText: (inout ContentMembers) -> Bool = { _ in false }
+    ) throws(JSONParsingError) -> ContentMembers {
         var members = ContentMembers()
         guard try peekNonWhitespace() == UInt8(ascii: "{") else {
             // Not an object: validated, no members.
@@ -67,7 +74,13 @@ extension JSONParser {
         repeat {
             let member = try parseMemberKey()
             let value: JSONValue
-            if member == .kwargs, try peekNonWhitespace() == UInt8(ascii: "{") {
+            if member == .kwargs, try peekNonWhitespace() == UInt8(ascii: "{"), keepingKwargsText(&members) {
+                let start = index
+                try skipValue()
+                members.kwargs = [:]
+                members.kwargsTextRange = start..<index
+                continue
+            } else if member == .kwargs, try peekNonWhitespace() == UInt8(ascii: "{") {
                 value = try parseObject(reusingKeys: &kwargsKeys)
             } else {
                 value = try parseValue()

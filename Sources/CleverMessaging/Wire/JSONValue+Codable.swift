@@ -29,6 +29,10 @@ extension JSONValue: Codable {
             try bridge.encodeJSONValue(self)
             return
         }
+        if let text = encoder as? JSONTextEncoderImplementation {
+            try text.encodeJSONValue(self)
+            return
+        }
         switch self {
         case .null:
             var container = encoder.singleValueContainer()

@@ -105,7 +105,7 @@ final class JSONValueDecoderImplementation: Decoder {
 
 /// The error for `value` being of another kind than `type` needs:
 /// `valueNotFound` for null, otherwise `typeMismatch`.
-private func mismatch(
+func mismatch(
     _ type: Any.Type, expected: String, found value: JSONValue, at codingPath: [any CodingKey]
 ) -> DecodingError {
     if case .null = value {
@@ -118,21 +118,21 @@ private func mismatch(
             codingPath: codingPath, debugDescription: "Expected \(expected) but found \(value.codableKindDescription)."))
 }
 
-private func unboxBool(_ value: JSONValue, at codingPath: [any CodingKey]) throws -> Bool {
+func unboxBool(_ value: JSONValue, at codingPath: [any CodingKey]) throws -> Bool {
     guard case .bool(let bool) = value else {
         throw mismatch(Bool.self, expected: "a boolean", found: value, at: codingPath)
     }
     return bool
 }
 
-private func unboxString(_ value: JSONValue, at codingPath: [any CodingKey]) throws -> String {
+func unboxString(_ value: JSONValue, at codingPath: [any CodingKey]) throws -> String {
     guard case .string(let string) = value else {
         throw mismatch(String.self, expected: "a string", found: value, at: codingPath)
     }
     return string
 }
 
-private func unboxInteger<T: FixedWidthInteger>(
+func unboxInteger<T: FixedWidthInteger>(
     _ type: T.Type, _ value: JSONValue, at codingPath: [any CodingKey]
 ) throws -> T {
     switch value {
@@ -159,7 +159,7 @@ private func unboxInteger<T: FixedWidthInteger>(
             debugDescription: "The number \(value.numberText) does not fit in \(T.self)."))
 }
 
-private func unboxDouble(_ value: JSONValue, at codingPath: [any CodingKey]) throws -> Double {
+func unboxDouble(_ value: JSONValue, at codingPath: [any CodingKey]) throws -> Double {
     switch value {
     case .double(let double):
         return double
@@ -175,7 +175,7 @@ private func unboxDouble(_ value: JSONValue, at codingPath: [any CodingKey]) thr
     }
 }
 
-private func unboxFloat(_ value: JSONValue, at codingPath: [any CodingKey]) throws -> Float {
+func unboxFloat(_ value: JSONValue, at codingPath: [any CodingKey]) throws -> Float {
     let double: Double
     do {
         double = try unboxDouble(value, at: codingPath)

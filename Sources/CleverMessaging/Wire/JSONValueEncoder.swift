@@ -218,7 +218,7 @@ final class JSONValueEncoderImplementation: Encoder {
 
 /// The JSON value of a `Float`: the double of its shortest decimal form, when
 /// that converts back to the same `Float`, otherwise its exact double.
-private func jsonDouble(of value: Float) -> JSONValue {
+func jsonDouble(of value: Float) -> JSONValue {
     if value.isFinite, let decimal = Double(String(value)), Float(decimal) == value {
         return .double(decimal)
     }

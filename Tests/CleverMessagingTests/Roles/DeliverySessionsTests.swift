@@ -149,7 +149,7 @@ struct DeliverySessionsTests {
         #expect(new.deliveryStatistics.unacknowledged == 2, "the session's earlier action and this one")
         #expect(old.deliveryStatistics == DeliveryStatistics())
         let (broadcast, needsFlush) = try old.enqueueActionDeferringFlush(
-            ByteBuffer(string: "frame"), action: "step", args: [], kwargs: ["n": 2]
+            ByteBuffer(string: "frame"), action: "step", arguments: .values(args: [], kwargs: ["n": 2])
         )
         #expect(broadcast.guarantee == .delivered && !needsFlush)
         #expect(new.deliveryStatistics.sent == 2)

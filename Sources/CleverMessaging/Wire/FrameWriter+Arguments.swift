@@ -1,0 +1,69 @@
+import NIOCore
+
+extension FrameWriter {
+    /// Appends an action message (3.1) made from its name and arguments,
+    /// with the delivery keys when given (see
+    /// ``writeAction(_:args:kwargs:sequence:acknowledged:into:)``); encoded
+    /// arguments are copied in as they are.
+    /// - Parameters:
+    ///   - action: the action name.
+    ///   - arguments: the arguments.
+    ///   - sequence: the action's sequence number, or `nil`.
+    ///   - acknowledged: the cumulative acknowledgement to carry, or `nil`.
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError``.
+    package func writeAction(
+        _ action: String,
+        arguments: ActionArguments,
+        sequence: UInt64? = nil,
+        acknowledged: UInt64? = nil,
+        into out: inout ByteBuffer
+    ) throws(FrameEncodingError) {
+        let suffix = headerSuffix
+        try Self.writeJSONFrame(
+            maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: action) + (suffix?.count ?? 0) + 80,
+            header: { output, contentLength in
+                Self.writeActionHeader(action, contentLength: contentLength, sequence: sequence, acknowledged: acknowledged, suffix: suffix, into: &output)
+            },
+            into: &out,
+            maximumContentLength: { arguments.maximumActionContentLength() }
+        ) { output in
+            arguments.writeActionContent(into: &output)
+        }
+    }
+}
+
+extension FrameWriter {
+    /// Appends a value response (3.4) whose value is the JSON text `valueText`
+    /// (encoded straight from an `Encodable`): the bytes are those of
+    /// ``writeResponse(_:id:value:into:)`` for the value the text holds.
+    /// - Parameters:
+    ///   - requestedValue: copied from the request.
+    ///   - id: copied from the request, exactly as received.
+    ///   - valueText: the answer's JSON text.
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError``.
+    package func writeResponse(_ requestedValue: String, id: JSONValue, valueText: ByteBuffer, into out: inout ByteBuffer) throws(FrameEncodingError) {
+        let suffix = headerSuffix
+        try valueText.withUnsafeReadableBytes { text throws(FrameEncodingError) in
+            try Self.writeJSONFrame(
+                maximumHeaderLength: Self.plainHeaderLength + JSONWriter.maximumLength(of: requestedValue)
+                    + JSONWriter.maximumLength(of: id) + (suffix?.count ?? 0),
+                header: { output, contentLength in
+                    Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
+                    output.write(", \"message-type\": \"response\", \"requested_value\": ")
+                    JSONWriter.writeString(requestedValue, into: &output)
+                    output.write(", \"request_id\": ")
+                    JSONWriter.write(id, into: &output)
+                    Self.writeHeaderEnd(suffix: suffix, into: &output)
+                },
+                into: &out,
+                maximumContentLength: { 12 + text.count }
+            ) { output in
+                output.write("{\"value\": ")
+                output.write(bytes: text)
+                output.write(byte: UInt8(ascii: "}"))
+            }
+        }
+    }
+}
