@@ -1,3 +1,4 @@
+import Atomics
 import NIOConcurrencyHelpers
 
 /// Handlers for actions and requests, by name (the reference's `message_callback`
@@ -64,6 +65,11 @@ public final class HandlerRegistry: Sendable {
     public typealias AnyActionHandler = @Sendable (Connection, String, [JSONValue], JSONObject) throws -> Void
 
     private let tables = NIOLockedValueBox(Tables())
+    /// ``decodingActions`` and ``decodingRequests``: set once such a handler is
+    /// registered (and kept when it is removed, which costs only a lookup).
+    private let decoding = ManagedAtomic<UInt8>(0)
+    private static let decodingActions: UInt8 = 1
+    private static let decodingRequests: UInt8 = 2
 
     /// Creates an empty registry.
     public init() {}
@@ -87,12 +93,22 @@ public final class HandlerRegistry: Sendable {
     /// Registers (or replaces) `handler` for action `name`.
     func setAction(_ name: String, _ handler: Action) {
         tables.withLockedValue { $0.actions[name] = handler }
+        if handler.decodesItsArguments { decoding.loadThenBitwiseOr(with: Self.decodingActions, ordering: .releasing) }
     }
 
     /// Registers (or replaces) `handler` for requests of `name`.
     func setRequest(_ name: String, _ handler: Request) {
         tables.withLockedValue { $0.requests[name] = handler }
+        if handler.decodesItsArguments { decoding.loadThenBitwiseOr(with: Self.decodingRequests, ordering: .releasing) }
     }
+
+    /// Whether a handler that decodes its own arguments was ever registered
+    /// for an action; read without a lock as frames are decoded, so that a
+    /// registry without one costs the untyped path no lookup (see ``HandlerLookup``).
+    var hasDecodingActionHandlers: Bool { decoding.load(ordering: .acquiring) & Self.decodingActions != 0 }
+
+    /// Whether a handler that decodes its own arguments was ever registered for a request.
+    var hasDecodingRequestHandlers: Bool { decoding.load(ordering: .acquiring) & Self.decodingRequests != 0 }
 
     /// Registers (or replaces) the handler for requests of `name`.
     /// - Parameters:

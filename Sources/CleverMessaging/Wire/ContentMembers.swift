@@ -31,18 +31,34 @@ struct ContentMembers {
     var value: JSONValue?
     /// `error`, as received.
     var error: JSONValue?
-    /// Where the text of the `kwargs` object is in the content, when it was
-    /// kept as text (then ``kwargs`` is empty).
-    var kwargsTextRange: Range<Int>?
+    /// What only handlers that decode their own arguments read, out of line so
+    /// that the members of every other frame stay small to move (see ``FrameDecoder/handlers``).
+    private var typedPart: TypedContent?
+
+    /// What only handlers that decode their own arguments read, made when first set.
+    var typed: TypedContent {
+        mutating get {
+            if let typedPart { return typedPart }
+            let part = TypedContent()
+            typedPart = part
+            return part
+        }
+    }
     /// The text of the `kwargs` object, checked, for a handler that decodes
-    /// its arguments itself (see ``FrameDecoder/handlers``).
-    var kwargsText: ByteBuffer?
+    /// its arguments itself (then ``kwargs`` is empty).
+    var kwargsText: ByteBuffer? { typedPart?.kwargsText }
     /// The action's handler, when it was looked up as the frame was decoded
     /// (`.some(nil)`: there is none).
-    var resolvedAction: HandlerRegistry.Action??
+    var resolvedAction: HandlerRegistry.Action?? {
+        guard let typedPart else { return nil }
+        return typedPart.resolvedAction
+    }
     /// The handler of the request, looked up by its `requested_value` as the
     /// frame was decoded, when that came before `kwargs`.
-    var resolvedRequest: (name: String, handler: HandlerRegistry.Request?)?
+    var resolvedRequest: (name: String, handler: HandlerRegistry.Request?)? {
+        guard let typedPart else { return nil }
+        return typedPart.resolvedRequest
+    }
 
     /// No members.
     init() {}
@@ -89,7 +105,6 @@ struct ContentMembers {
         case .args:
             if case .array(let array) = newValue { args = array } else { args = [] }
         case .kwargs:
-            kwargsTextRange = nil
             if case .object(let object) = newValue { kwargs = object } else { kwargs = [:] }
         case .requestedValue: requestedValue = newValue
         case .requestID: requestID = newValue
@@ -97,4 +112,15 @@ struct ContentMembers {
         case .error: error = newValue
         }
     }
+}
+
+/// The part of a frame's members that only handlers decoding their own
+/// arguments read (``ContentMembers/typed``).
+final class TypedContent {
+    /// The text of the `kwargs` object, when it was kept as text.
+    var kwargsText: ByteBuffer?
+    /// The action's handler, when it was looked up (`.some(nil)`: there is none).
+    var resolvedAction: HandlerRegistry.Action??
+    /// The request's name and handler, when they were looked up.
+    var resolvedRequest: (name: String, handler: HandlerRegistry.Request?)?
 }

@@ -69,27 +69,33 @@ public struct FrameDecoder: ByteToMessageDecoder {
     mutating func decodeInbound(buffer: inout ByteBuffer) throws(FrameDecodingError) -> InboundPart? {
         var kwargsKeys = self.kwargsKeys
         defer { self.kwargsKeys = kwargsKeys }
-        let handlers = self.handlers
-        return try next(buffer: &buffer) { (content, limits, kind, frame) throws(JSONParsingError) -> ContentMembers in
-            guard let handlers, kind != .other else {
+        return try next(buffer: &buffer) { (content, limits, target, frame) throws(JSONParsingError) -> ContentMembers in
+            guard let target else {
                 return try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys)
             }
             var members: ContentMembers
-            if case .action(let action) = kind {
-                let handler = handlers.action(action)
+            var kwargsTextRange: Range<Int>?
+            switch target {
+            case .action(let action, let registry):
+                let handler = registry.action(action)
+                let keep = handler?.decodesItsArguments ?? false
                 members = try JSONParser.parseContentMembers(
-                    content, limits: limits, kwargsKeys: &kwargsKeys, keepingKwargsText: { _ in handler?.decodesItsArguments ?? false })
-                members.resolvedAction = .some(handler)
-            } else {
-                members = try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys) { members in
+                    content, limits: limits, kwargsKeys: &kwargsKeys, kwargsTextRange: &kwargsTextRange, keepingKwargsText: { _ in keep })
+                members.typed.resolvedAction = .some(handler)
+            case .request(let registry):
+                var resolved: (name: String, handler: HandlerRegistry.Request?)?
+                members = try JSONParser.parseContentMembers(
+                    content, limits: limits, kwargsKeys: &kwargsKeys, kwargsTextRange: &kwargsTextRange
+                ) { members in
                     guard let name = members.requestedValue?.stringValue else { return false }
-                    let handler = handlers.request(name)
-                    members.resolvedRequest = (name, handler)
+                    let handler = registry.decodedRequest(name)
+                    resolved = (name, handler)
                     return handler?.decodesItsArguments ?? false
                 }
+                if let resolved { members.typed.resolvedRequest = resolved }
             }
-            if let range = members.kwargsTextRange {
-                members.kwargsText = frame.getSlice(at: frame.readerIndex + range.lowerBound, length: range.count)
+            if let range = kwargsTextRange {
+                members.typed.kwargsText = frame.getSlice(at: frame.readerIndex + range.lowerBound, length: range.count)
             }
             return members
         } json: { header, members in
@@ -125,7 +131,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
     @inline(__always)
     private mutating func next<Content, Part>(
         buffer: inout ByteBuffer,
-        parse: (UnsafeRawBufferPointer, JSONParsingLimits, FrameKind, ByteBuffer) throws(JSONParsingError) -> Content,
+        parse: (UnsafeRawBufferPointer, JSONParsingLimits, HandlerLookup.Target?, ByteBuffer) throws(JSONParsingError) -> Content,
         json: (consuming FrameHeader, consuming Content) -> Part,
         other: (FramePart) -> Part
     ) throws(FrameDecodingError) -> Part? {
@@ -140,9 +146,9 @@ public struct FrameDecoder: ByteToMessageDecoder {
             }
             let content: Content
             do {
-                let kind = FrameKind(header)
+                let target = handlers?.target(header)
                 content = try parseJSONContent(length: header.contentLength, buffer: &buffer) { (bytes, limits, frame) throws(JSONParsingError) in
-                    try parse(bytes, limits, kind, frame)
+                    try parse(bytes, limits, target, frame)
                 }
             } catch {
                 // Stopped as if the content had arrived separately.
@@ -153,13 +159,14 @@ public struct FrameDecoder: ByteToMessageDecoder {
             return json(header, content)
 
         case .waitingForJSONContent:
-            guard let length = pendingHeader?.contentLength, buffer.readableBytes >= length else { return nil }
-            let kind = pendingHeader.map(FrameKind.init) ?? .other
-            let content = try parseJSONContent(length: length, buffer: &buffer) { (bytes, limits, frame) throws(JSONParsingError) in
-                try parse(bytes, limits, kind, frame)
+            guard let header = pendingHeader, buffer.readableBytes >= header.contentLength else { return nil }
+            let target = handlers?.target(header)
+            let content = try parseJSONContent(length: header.contentLength, buffer: &buffer) { (bytes, limits, frame) throws(JSONParsingError) in
+                try parse(bytes, limits, target, frame)
             }
             state = .waitingForHeader
-            return json(pendingHeader.take()!, content)
+            pendingHeader = nil
+            return json(header, content)
 
         case .streamingBinary(let remaining, let total):
             if remaining == 0 {
@@ -280,25 +287,6 @@ public struct FrameDecoder: ByteToMessageDecoder {
             )
         case .streamingBinary(let remaining, let total):
             throw FrameDecodingError.truncatedFrame(expected: total, received: total - remaining)
-        }
-    }
-}
-
-/// What a JSON frame is, as far as looking up its handler goes.
-enum FrameKind: Equatable {
-    /// An action message, with its name.
-    case action(String)
-    /// A request.
-    case request
-    /// Anything else (or an action without a name).
-    case other
-
-    @inline(__always)
-    init(_ header: FrameHeader) {
-        switch header.messageType {
-        case .message: self = header.action.map { .action($0) } ?? .other
-        case .request: self = .request
-        default: self = .other
         }
     }
 }

@@ -37,17 +37,38 @@ extension JSONParser {
     /// - Returns: the members.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
     @inline(__always)
+    static func parseContentMembers(
+        _ bytes: UnsafeRawBufferPointer,
+        limits: JSONParsingLimits,
+        kwargsKeys: inout ContiguousArray<String>
+    ) throws(JSONParsingError) -> ContentMembers {
+        var unused: Range<Int>?
+        return try parseContentMembers(bytes, limits: limits, kwargsKeys: &kwargsKeys, kwargsTextRange: &unused) { _ in false }
+    }
+
+    /// Parses content into its members, keeping the `kwargs` object as text
+    /// when `keepingKwargsText` says so.
+    /// - Parameters:
+    ///   - bytes: the content's UTF-8 text.
+    ///   - limits: nesting and integer limits.
+    ///   - kwargsKeys: as for ``parseContentMembers(_:limits:kwargsKeys:)``.
+    ///   - kwargsTextRange: set to where the text of the `kwargs` object is in
+    ///     `bytes` when it was kept as text (then the members' `kwargs` are empty).
     ///   - keepingKwargsText: asked (with the members read so far) when a
-    ///     `kwargs` object comes: whether it is checked and its place kept
-    ///     (``ContentMembers/kwargsTextRange``) instead of being built.
+    ///     `kwargs` object comes: whether it is checked and its place kept instead of being built.
+    /// - Returns: the members.
+    /// - Throws: ``JSONParsingError`` when the text is not one valid value.
+    @inline(__always)
     static func parseContentMembers(
         _ bytes: UnsafeRawBufferPointer,
         limits: JSONParsingLimits,
         kwargsKeys: inout ContiguousArray<String>,
-        keepingKwargsText: (inout ContentMembers) -> Bool = { _ in false }
+        kwargsTextRange: inout Range<Int>?,
+        keepingKwargsText: (inout ContentMembers) -> Bool
     ) throws(JSONParsingError) -> ContentMembers {
         try withParser(bytes, limits: limits) { (parser) throws(JSONParsingError) -> ContentMembers in
-            let members = try parser.parseContentMembers(kwargsKeys: &kwargsKeys, keepingKwargsText: keepingKwargsText)
+            let members = try parser.parseContentMembers(
+                kwargsKeys: &kwargsKeys, kwargsTextRange: &kwargsTextRange, keepingKwargsText: keepingKwargsText)
             try parser.expectEnd()
             return members
         }
@@ -56,7 +77,8 @@ extension JSONParser {
     /// Parses one value at the current position into content members.
     mutating func parseContentMembers(
         kwargsKeys: inout ContiguousArray<String>,
-        keepingKwargsText: (inout ContentMembers) -> Bool = { _ in false }
+        kwargsTextRange: inout Range<Int>?,
+        keepingKwargsText: (inout ContentMembers) -> Bool
     ) throws(JSONParsingError) -> ContentMembers {
         var members = ContentMembers()
         guard try peekNonWhitespace() == UInt8(ascii: "{") else {
@@ -78,11 +100,13 @@ extension JSONParser {
                 let start = index
                 try skipValue()
                 members.kwargs = [:]
-                members.kwargsTextRange = start..<index
+                kwargsTextRange = start..<index
                 continue
             } else if member == .kwargs, try peekNonWhitespace() == UInt8(ascii: "{") {
+                kwargsTextRange = nil  // A repeated key counts by its last value.
                 value = try parseObject(reusingKeys: &kwargsKeys)
             } else {
+                if member == .kwargs { kwargsTextRange = nil }
                 value = try parseValue()
             }
             if let member { members.set(member, value) }

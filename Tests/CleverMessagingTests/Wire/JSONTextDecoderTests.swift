@@ -201,7 +201,7 @@ struct JSONTextDecoderTests {
         registry.onAction("goto", decoding: Corpus.Position.self) { _, _ in }
         registry.onAction("plain") { _, _, _ in }
         var decoder = FrameDecoder()
-        decoder.handlers = HandlerLookup(action: { registry.action($0) }, request: { registry.request($0) })
+        decoder.handlers = HandlerLookup(registry)
         var bytes = ByteBuffer()
         let writer = FrameWriter()
         try writer.writeAction("goto", args: [], kwargs: ["x": 1, "y": 2, "z": 3], into: &bytes)
