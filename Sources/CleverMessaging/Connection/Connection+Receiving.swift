@@ -45,13 +45,29 @@ extension Connection {
         }
         if deliveryRole != nil, !header.extra.isEmpty, !acceptDelivered(header) { return }
         // Looked up as the frame was decoded, when the decoder did (see ``FrameDecoder/handlers``).
-        let resolved = content.resolvedAction
-        guard let handler = resolved ?? registry.action(name) else {
-            logger.warning("no handler for action \"\(name)\"; dropped", metadata: linkMetadata)
-            return
+        guard let typed = content.typedPart else {
+            let args = content.args
+            let kwargs = content.kwargs
+            guard let handler = registry.action(name) else { return noActionHandler(name) }
+            return runAction(name, handler, args, kwargs, kwargsText: nil)
         }
-        let args = content.args
-        let kwargs = content.kwargsText == nil || handler.decodesItsArguments ? content.kwargs : content.kwargsObject
+        let handler: HandlerRegistry.Action
+        if let resolved = typed.resolvedAction {
+            guard let resolved else { return noActionHandler(name) }
+            handler = resolved
+        } else {
+            guard let found = registry.action(name) else { return noActionHandler(name) }
+            handler = found
+        }
+        let kwargsText = typed.kwargsText
+        let kwargs = kwargsText.map { handler.decodesItsArguments ? [:] : ContentMembers.kwargsObject($0) } ?? content.kwargs
+        runAction(name, handler, content.args, kwargs, kwargsText: kwargsText)
+    }
+
+    /// Runs `handler` for an action: `kwargsText` is the `kwargs` object's text
+    /// when the frame kept it (for a handler that decodes them itself).
+    @inline(__always)
+    private func runAction(_ name: String, _ handler: HandlerRegistry.Action, _ args: [JSONValue], _ kwargs: JSONObject, kwargsText: ByteBuffer?) {
         switch handler {
         case .sync(let handler):
             do {
@@ -69,11 +85,15 @@ extension Connection {
             }
         case .decoding(let handler):
             do {
-                try handler.run(self, name, content.kwargsText.map { .text($0) } ?? .values(kwargs))
+                try handler.run(self, name, kwargsText.map { .text($0) } ?? .values(kwargs))
             } catch {
                 logger.warning("handler for action \"\(name)\" failed: \(error)", metadata: linkMetadata)
             }
         }
+    }
+
+    private func noActionHandler(_ name: String) {
+        logger.warning("no handler for action \"\(name)\"; dropped", metadata: linkMetadata)
     }
 
     func receiveRequest(_ header: FrameHeader, _ content: consuming ContentMembers) {
@@ -84,8 +104,10 @@ extension Connection {
         let wantsErrors = CapabilityStage.shows(header)
         let args = content.args
         // Kept as text only for a handler that decodes them; every other reader gets the values.
-        let kwargsText = content.resolvedRequest?.name == requestedValue ? content.kwargsText : nil
-        let kwargs = content.kwargsText != nil && kwargsText == nil ? content.kwargsObject : content.kwargs
+        let typed = content.typedPart
+        let keptText = typed?.kwargsText
+        let kwargsText = typed?.resolvedRequest?.name == requestedValue ? keptText : nil
+        let kwargs = keptText != nil && kwargsText == nil ? ContentMembers.kwargsObject(keptText!) : content.kwargs
         if requestedValue == ExtensionHeader.ping && wantsErrors {
             reply(to: requestedValue, id: id, value: true)
             return
@@ -110,7 +132,7 @@ extension Connection {
             serveFile(id: id, kwargs: kwargs, wantsErrors: wantsErrors)
             return
         }
-        let resolved = content.resolvedRequest.flatMap { $0.name == requestedValue ? $0.handler : nil }
+        let resolved = typed?.resolvedRequest.flatMap { $0.name == requestedValue ? $0.handler : nil }
         guard let handler = resolved ?? registry.request(requestedValue) else {
             // A peer asking what this side does not serve is normal (a drone without `clover_dir`):
             // the peer learns it from the error reply, or (reference peer) its own timeout.

@@ -1,3 +1,5 @@
+import NIOCore
+
 extension ContentMembers {
     /// The members as a content object, for a frame handed whole to a handshake
     /// stage (members of other names were dropped by the parser).
@@ -18,6 +20,11 @@ extension ContentMembers {
     /// `kwargs` as values: parsed from ``kwargsText`` when they were kept as text.
     var kwargsObject: JSONObject {
         guard let kwargsText else { return kwargs }
+        return Self.kwargsObject(kwargsText)
+    }
+
+    /// The `kwargs` object whose (checked) text is `kwargsText`, as values.
+    static func kwargsObject(_ kwargsText: ByteBuffer) -> JSONObject {
         guard case .object(let object)? = kwargsText.withUnsafeReadableBytes({ try? JSONParser.parse($0) }) else { return [:] }
         return object
     }

@@ -33,7 +33,7 @@ struct ContentMembers {
     var error: JSONValue?
     /// What only handlers that decode their own arguments read, out of line so
     /// that the members of every other frame stay small to move (see ``FrameDecoder/handlers``).
-    private var typedPart: TypedContent?
+    private(set) var typedPart: TypedContent?
 
     /// What only handlers that decode their own arguments read, made when first set.
     var typed: TypedContent {
@@ -47,18 +47,6 @@ struct ContentMembers {
     /// The text of the `kwargs` object, checked, for a handler that decodes
     /// its arguments itself (then ``kwargs`` is empty).
     var kwargsText: ByteBuffer? { typedPart?.kwargsText }
-    /// The action's handler, when it was looked up as the frame was decoded
-    /// (`.some(nil)`: there is none).
-    var resolvedAction: HandlerRegistry.Action?? {
-        guard let typedPart else { return nil }
-        return typedPart.resolvedAction
-    }
-    /// The handler of the request, looked up by its `requested_value` as the
-    /// frame was decoded, when that came before `kwargs`.
-    var resolvedRequest: (name: String, handler: HandlerRegistry.Request?)? {
-        guard let typedPart else { return nil }
-        return typedPart.resolvedRequest
-    }
 
     /// No members.
     init() {}

@@ -73,34 +73,45 @@ public struct FrameDecoder: ByteToMessageDecoder {
             guard let target else {
                 return try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys)
             }
-            var members: ContentMembers
-            var kwargsTextRange: Range<Int>?
-            switch target {
-            case .action(let action, let registry):
-                let handler = registry.action(action)
-                let keep = handler?.decodesItsArguments ?? false
-                members = try JSONParser.parseContentMembers(
-                    content, limits: limits, kwargsKeys: &kwargsKeys, kwargsTextRange: &kwargsTextRange, keepingKwargsText: { _ in keep })
-                members.typed.resolvedAction = .some(handler)
-            case .request(let registry):
-                var resolved: (name: String, handler: HandlerRegistry.Request?)?
-                members = try JSONParser.parseContentMembers(
-                    content, limits: limits, kwargsKeys: &kwargsKeys, kwargsTextRange: &kwargsTextRange
-                ) { members in
-                    guard let name = members.requestedValue?.stringValue else { return false }
-                    let handler = registry.decodedRequest(name)
-                    resolved = (name, handler)
-                    return handler?.decodesItsArguments ?? false
-                }
-                if let resolved { members.typed.resolvedRequest = resolved }
-            }
-            if let range = kwargsTextRange {
-                members.typed.kwargsText = frame.getSlice(at: frame.readerIndex + range.lowerBound, length: range.count)
-            }
-            return members
+            return try Self.parseMembers(content, limits: limits, kwargsKeys: &kwargsKeys, for: target, frame: frame)
         } json: { header, members in
             .json(header, members)
         } other: { .binary($0) }
+    }
+
+    /// Parses the content of a frame whose handler was looked up (see
+    /// ``handlers``): the `kwargs` stay text for a handler that decodes them
+    /// itself. Out of line, so that the read loop stays as small for other frames.
+    @inline(never)
+    private static func parseMembers(
+        _ content: UnsafeRawBufferPointer,
+        limits: JSONParsingLimits,
+        kwargsKeys: inout ContiguousArray<String>,
+        for target: HandlerLookup.Target,
+        frame: ByteBuffer
+    ) throws(JSONParsingError) -> ContentMembers {
+        var members: ContentMembers
+        var textRange: Range<Int>?
+        switch target {
+        case .action(let action, let registry):
+            let handler = registry.action(action)
+            let keep = handler?.decodesItsArguments ?? false
+            members = try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys, textRange: &textRange) { _ in keep }
+            members.typed.resolvedAction = .some(handler)
+        case .request(let registry):
+            var resolved: (name: String, handler: HandlerRegistry.Request?)?
+            members = try JSONParser.parseContentMembers(content, limits: limits, kwargsKeys: &kwargsKeys, textRange: &textRange) { requestedValue in
+                guard let name = requestedValue?.stringValue else { return false }
+                let handler = registry.decodedRequest(name)
+                resolved = (name, handler)
+                return handler?.decodesItsArguments ?? false
+            }
+            if let resolved { members.typed.resolvedRequest = resolved }
+        }
+        if let textRange {
+            members.typed.kwargsText = frame.getSlice(at: frame.readerIndex + textRange.lowerBound, length: textRange.count)
+        }
+        return members
     }
 
     /// How many more bytes `buffer` needs before ``decode(buffer:)`` can make

@@ -42,44 +42,57 @@ extension JSONParser {
         limits: JSONParsingLimits,
         kwargsKeys: inout ContiguousArray<String>
     ) throws(JSONParsingError) -> ContentMembers {
-        var unused: Range<Int>?
-        return try parseContentMembers(bytes, limits: limits, kwargsKeys: &kwargsKeys, kwargsTextRange: &unused) { _ in false }
+        try withParser(bytes, limits: limits) { (parser) throws(JSONParsingError) -> ContentMembers in
+            let members = try parser.parseContentMembers(kwargsKeys: &kwargsKeys)
+            try parser.expectEnd()
+            return members
+        }
     }
 
     /// Parses content into its members, keeping the `kwargs` object as text
-    /// when `keepingKwargsText` says so.
+    /// when `keepsText` says so (for a handler that decodes its arguments itself).
     /// - Parameters:
     ///   - bytes: the content's UTF-8 text.
     ///   - limits: nesting and integer limits.
     ///   - kwargsKeys: as for ``parseContentMembers(_:limits:kwargsKeys:)``.
-    ///   - kwargsTextRange: set to where the text of the `kwargs` object is in
-    ///     `bytes` when it was kept as text (then the members' `kwargs` are empty).
-    ///   - keepingKwargsText: asked (with the members read so far) when a
-    ///     `kwargs` object comes: whether it is checked and its place kept instead of being built.
+    ///   - textRange: set to where the text of the `kwargs` object is in `bytes`
+    ///     when it was kept as text (then the members' `kwargs` are empty).
+    ///   - keepsText: asked when a `kwargs` object comes, with the
+    ///     `requested_value` read so far: whether it is checked and its place kept instead of being built.
     /// - Returns: the members.
     /// - Throws: ``JSONParsingError`` when the text is not one valid value.
-    @inline(__always)
     static func parseContentMembers(
         _ bytes: UnsafeRawBufferPointer,
         limits: JSONParsingLimits,
         kwargsKeys: inout ContiguousArray<String>,
-        kwargsTextRange: inout Range<Int>?,
-        keepingKwargsText: (inout ContentMembers) -> Bool
+        textRange: inout Range<Int>?,
+        keepsText: (JSONValue?) -> Bool
     ) throws(JSONParsingError) -> ContentMembers {
         try withParser(bytes, limits: limits) { (parser) throws(JSONParsingError) -> ContentMembers in
-            let members = try parser.parseContentMembers(
-                kwargsKeys: &kwargsKeys, kwargsTextRange: &kwargsTextRange, keepingKwargsText: keepingKwargsText)
+            let members = try parser.parseMembers { (parser, member, members) throws(JSONParsingError) -> JSONValue in
+                guard member == .kwargs, try parser.peekNonWhitespace() == UInt8(ascii: "{") else {
+                    if member == .kwargs { textRange = nil }  // A repeated key counts by its last value.
+                    return try parser.parseValue()
+                }
+                guard keepsText(members.requestedValue) else {
+                    textRange = nil
+                    return try parser.parseObject(reusingKeys: &kwargsKeys)
+                }
+                let start = parser.index
+                try parser.skipValue()
+                textRange = start..<parser.index
+                return .object([:])
+            }
             try parser.expectEnd()
             return members
         }
     }
 
     /// Parses one value at the current position into content members.
-    mutating func parseContentMembers(
-        kwargsKeys: inout ContiguousArray<String>,
-        kwargsTextRange: inout Range<Int>?,
-        keepingKwargsText: (inout ContentMembers) -> Bool
-    ) throws(JSONParsingError) -> ContentMembers {
+    ///
+    /// The read loop's own copy of ``parseMembers(_:)``: specialised by hand,
+    /// because the generic form costs every frame a copy of its members.
+    mutating func parseContentMembers(kwargsKeys: inout ContiguousArray<String>) throws(JSONParsingError) -> ContentMembers {
         var members = ContentMembers()
         guard try peekNonWhitespace() == UInt8(ascii: "{") else {
             // Not an object: validated, no members.
@@ -96,20 +109,38 @@ extension JSONParser {
         repeat {
             let member = try parseMemberKey()
             let value: JSONValue
-            if member == .kwargs, try peekNonWhitespace() == UInt8(ascii: "{"), keepingKwargsText(&members) {
-                let start = index
-                try skipValue()
-                members.kwargs = [:]
-                kwargsTextRange = start..<index
-                continue
-            } else if member == .kwargs, try peekNonWhitespace() == UInt8(ascii: "{") {
-                kwargsTextRange = nil  // A repeated key counts by its last value.
+            if member == .kwargs, try peekNonWhitespace() == UInt8(ascii: "{") {
                 value = try parseObject(reusingKeys: &kwargsKeys)
             } else {
-                if member == .kwargs { kwargsTextRange = nil }
                 value = try parseValue()
             }
             if let member { members.set(member, value) }
+        } while try parseObjectSeparator()
+        depth -= 1
+        return members
+    }
+
+    /// Parses one value at the current position into content members, each
+    /// member's value read by `value` (given the members read so far).
+    mutating func parseMembers(
+        value: (inout JSONParser, ContentMembers.Member?, ContentMembers) throws(JSONParsingError) -> JSONValue
+    ) throws(JSONParsingError) -> ContentMembers {
+        var members = ContentMembers()
+        guard try peekNonWhitespace() == UInt8(ascii: "{") else {
+            _ = try parseValue()
+            return members
+        }
+        try enterContainer()
+        index += 1  // "{"
+        if try peekNonWhitespace() == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return members
+        }
+        repeat {
+            let member = try parseMemberKey()
+            let parsed = try value(&self, member, members)
+            if let member { members.set(member, parsed) }
         } while try parseObjectSeparator()
         depth -= 1
         return members
