@@ -218,4 +218,48 @@ struct JSONTextDecoderTests {
         #expect(plain.kwargsText == nil)
         #expect(plain.kwargs == ["x": 1])
     }
+
+    /// Without a handler that decodes its own arguments nothing is looked up as
+    /// frames are decoded, and their members carry no typed part; with one, a
+    /// repeated `kwargs` key counts by its last value, text or not.
+    @Test func frameDecoderLooksNothingUpForTreeHandlersOnly() throws {
+        let registry = HandlerRegistry()
+        registry.onAction("plain") { _, _, _ in }
+        registry.onRequest("plain") { _, _, _ in .null }
+        var decoder = FrameDecoder()
+        decoder.handlers = HandlerLookup(registry)
+        var bytes = ByteBuffer()
+        let writer = FrameWriter()
+        try writer.writeAction("plain", args: [], kwargs: ["x": 1], into: &bytes)
+        try writer.writeRequest("plain", id: "1", args: [], kwargs: ["x": 1], into: &bytes)
+        for _ in 0..<2 {
+            guard case .json(_, let members)? = try decoder.decodeInbound(buffer: &bytes) else {
+                Issue.record("expected a JSON frame")
+                return
+            }
+            #expect(members.typedPart == nil)
+            #expect(members.kwargs == ["x": 1])
+        }
+
+        registry.onAction("goto", decoding: Corpus.Position.self) { _, _ in }
+        let repeated = [#"{"kwargs": {"x": 1, "y": 2, "z": 3}, "kwargs": {"x": 4}}"#, #"{"kwargs": {"x": 1}, "kwargs": 5}"#]
+        // The last `kwargs`: an object, kept as text for the decoding handler; then not an object.
+        let expected: [String?] = [#"{"x": 4}"#, nil]
+        for (content, text) in zip(repeated, expected) {
+            try writer.writeAction("plain", args: [], kwargs: [:], into: &bytes)  // a tree handler's frame: no text kept
+            guard case .json(_, let plain)? = try decoder.decodeInbound(buffer: &bytes) else {
+                Issue.record("expected a JSON frame")
+                return
+            }
+            #expect(plain.kwargsText == nil)
+            var input = ByteBuffer(bytes: MalformedInputTests.frame(Array(content.utf8), extra: [("action", #""goto""#)]))
+            guard case .json(_, let goto)? = try decoder.decodeInbound(buffer: &input) else {
+                Issue.record("expected a JSON frame")
+                return
+            }
+            #expect(goto.kwargsText.map { String(buffer: $0) } == text)
+            #expect(goto.kwargs.isEmpty)
+        }
+    }
 }
+
