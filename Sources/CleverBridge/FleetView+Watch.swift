@@ -17,6 +17,14 @@ extension FleetView {
         } catch {
             throw .nats(error)
         }
+        // A round trip: the server has the subscription once the flush returns.
+        try? await client.flush()
+        let waiters = state.withLockedValue { state in
+            state.watching = true
+            defer { state.watchingWaiters.removeAll() }
+            return state.watchingWaiters
+        }
+        for waiter in waiters { waiter.resume() }
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -47,12 +55,26 @@ extension FleetView {
             group.cancelAll()
         }
         await subscription.unsubscribe()
+        state.withLockedValue { $0.watching = false }
         // Finished outside the lock: a stream's termination handler takes it.
         let listeners = state.withLockedValue { state in
             defer { state.listeners.removeAll() }
             return Array(state.listeners.values)
         }
         for listener in listeners { listener.finish() }
+    }
+
+    /// Waits until ``run()`` has its subscription to the drones' events and the
+    /// server has it: an event published after this returns reaches the view.
+    public func waitUntilWatching() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLockedValue { state -> Bool in
+                if state.watching { return true }
+                state.watchingWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 
     /// The events ``run()`` sees from now on; the stream keeps the newest 1,024

@@ -46,6 +46,9 @@ public final class FleetView: Sendable {
         var listeners: [UInt64: AsyncStream<FleetViewEvent>.Continuation] = [:]
         var nextListener: UInt64 = 0
         var offsets: [String: FleetClockOffset] = [:]
+        /// ``run()`` has its subscription, and the server has it.
+        var watching = false
+        var watchingWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// A view over `client`.

@@ -110,7 +110,7 @@ public final class StationBridge: Sendable {
     ///   - name: the station's name, one subject token (``FleetSubjects/token(_:)``).
     ///   - configuration: timings and limits.
     ///   - logger: where the bridge logs (debug; NATS drops at warning).
-    ///   - onNATSEvent: called with each event of the client's connection (for a console to print them).
+    ///   - onNATSEvent: called with each event of the client's connection, once ``statistics`` counts it (for a console to print them).
     /// - Throws: ``FleetError`` (`invalid_argument`) when `name` is not one token.
     public init(
         station: GroundStation, client: NATSClient, name: String, configuration: Configuration = Configuration(),
