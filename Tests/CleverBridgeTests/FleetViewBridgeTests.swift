@@ -1,6 +1,7 @@
 import CleverBridge
 import CleverMessaging
 import CleverNATS
+import CleverTestSupport
 import Foundation
 import Testing
 

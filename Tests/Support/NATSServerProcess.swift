@@ -2,27 +2,27 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Testing
 
-/// A real `nats-server` on a loopback port, started and stopped by a test.
+/// A real `nats-server` on a loopback port, started and stopped by a test
+/// (shared by the test targets that need one).
 ///
 /// When `nats-server` is not installed, starting one throws: the tests fail with
 /// a message saying how to install it, rather than being skipped.
-final class NATSServerProcess {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String {
+public final class NATSServerProcess {
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String {
             "nats-server was not found on PATH, /usr/sbin or /usr/bin: these tests need a real server; "
                 + "install it with `apt-get install -y nats-server` (Debian) or put it on PATH"
         }
     }
 
-    struct NotReady: Error, CustomStringConvertible {
-        var output: String
-        var description: String { "nats-server did not get ready; its output:\n\(output)" }
+    public struct NotReady: Error, CustomStringConvertible {
+        public var output: String
+        public var description: String { "nats-server did not get ready; its output:\n\(output)" }
     }
 
-    let port: Int
-    let arguments: [String]
+    public let port: Int
+    public let arguments: [String]
     private let process = Process()
     private let output = NIOLockedValueBox(Output())
 
@@ -31,7 +31,7 @@ final class NATSServerProcess {
         var waiters: [(needle: String, count: Int, continuation: CheckedContinuation<Void, any Error>)] = []
     }
 
-    static func executable() throws -> String {
+    public static func executable() throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/sbin"]
         for directory in directories where FileManager.default.isExecutableFile(atPath: directory + "/nats-server") {
@@ -41,7 +41,7 @@ final class NATSServerProcess {
     }
 
     /// A loopback TCP port nobody listens on now.
-    static func freePort() async throws -> Int {
+    public static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress?.port ?? 0
@@ -50,7 +50,7 @@ final class NATSServerProcess {
     }
 
     /// Starts `nats-server -a 127.0.0.1 -p port` plus `extra` arguments and waits until it is ready.
-    init(port: Int? = nil, extra: [String] = []) async throws {
+    public init(port: Int? = nil, extra: [String] = []) async throws {
         let executable = try Self.executable()
         let port = if let port { port } else { try await Self.freePort() }
         self.port = port
@@ -108,10 +108,10 @@ final class NATSServerProcess {
         try await waitForOutput("Server is ready")
     }
 
-    var url: String { "nats://127.0.0.1:\(port)" }
+    public var url: String { "nats://127.0.0.1:\(port)" }
 
     /// Waits until the server's log shows `needle` `count` times (at most 10 s).
-    func waitForOutput(_ needle: String, count: Int = 1) async throws {
+    public func waitForOutput(_ needle: String, count: Int = 1) async throws {
         let output = self.output
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let now = output.withLockedValue { output -> Bool in
@@ -131,7 +131,7 @@ final class NATSServerProcess {
     }
 
     /// Stops the server (SIGTERM) and waits for it to exit.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()

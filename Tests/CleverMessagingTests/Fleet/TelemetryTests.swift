@@ -1,4 +1,5 @@
 @testable import CleverMessaging
+import CleverTestSupport
 import NIOConcurrencyHelpers
 import Testing
 
