@@ -21,7 +21,11 @@ public final class NATSServerProcess {
         public var description: String { "nats-server did not get ready; its output:\n\(output)" }
     }
 
-    public let port: Int
+    /// The client port it listens on.
+    public private(set) var port: Int
+    /// The route port it listens on, for a server started with `--cluster …:-1` (see ``cluster(of:)``).
+    public private(set) var routePort: Int?
+    /// Its command line's arguments.
     public let arguments: [String]
     private let process = Process()
     private let output = NIOLockedValueBox(Output())
@@ -29,6 +33,8 @@ public final class NATSServerProcess {
     private struct Output {
         var text = ""
         var waiters: [(needle: String, count: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+        /// The log ended: the server exited.
+        var ended = false
     }
 
     public static func executable() throws -> String {
@@ -50,11 +56,12 @@ public final class NATSServerProcess {
     }
 
     /// Starts `nats-server -a 127.0.0.1 -p port` plus `extra` arguments and waits until it is ready.
+    /// Without `port` the server picks a free one itself (`-p -1`) and says which in its log,
+    /// so no other process can take the port between its choice and its use.
     public init(port: Int? = nil, extra: [String] = []) async throws {
         let executable = try Self.executable()
-        let port = if let port { port } else { try await Self.freePort() }
-        self.port = port
-        self.arguments = ["-a", "127.0.0.1", "-p", "\(port)"] + extra
+        self.port = port ?? -1
+        self.arguments = ["-a", "127.0.0.1", "-p", "\(port ?? -1)"] + extra
         // Under `setpriv --pdeathsig TERM` (util-linux) the server also stops
         // when the test process dies without stopping it: a crash elsewhere must
         // not leave servers behind. The death signal follows the *thread* that
@@ -90,7 +97,16 @@ public final class NATSServerProcess {
             started.withLockedValue { $0.take() }?.resume()
             while true {
                 let data = reading.availableData
-                if data.isEmpty { return }
+                if data.isEmpty {
+                    // The server exited: whoever still waits for a line of its log waits in vain.
+                    let (waiters, text) = output.withLockedValue { output in
+                        output.ended = true
+                        defer { output.waiters.removeAll() }
+                        return (output.waiters.map(\.continuation), output.text)
+                    }
+                    for continuation in waiters { continuation.resume(throwing: NotReady(output: text)) }
+                    return
+                }
                 let ready = output.withLockedValue { output in
                     output.text += String(decoding: data, as: UTF8.self)
                     let text = output.text
@@ -106,21 +122,42 @@ public final class NATSServerProcess {
             reader.start()
         }
         try await waitForOutput("Server is ready")
+        if port == nil { self.port = try Self.listeningPort(in: output.withLockedValue { $0.text }, for: "client connections") }
+        if extra.contains(where: { $0.hasSuffix(":-1") }) {
+            try await waitForOutput("Listening for route connections on ")
+            routePort = try Self.listeningPort(in: output.withLockedValue { $0.text }, for: "route connections")
+        }
+    }
+
+    /// The port of the log's line "Listening for `what` on 127.0.0.1:PORT".
+    private static func listeningPort(in log: String, for what: String) throws -> Int {
+        let marker = "Listening for \(what) on "
+        guard let line = log.split(separator: "\n").first(where: { $0.contains(marker) }),
+            let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+        else { throw NotReady(output: log) }
+        return port
     }
 
     public var url: String { "nats://127.0.0.1:\(port)" }
 
-    /// Waits until the server's log shows `needle` `count` times (at most 10 s).
+    /// Waits until the server's log shows `needle` `count` times (at most 30 s; a server
+    /// that exits meanwhile ends the wait at once).
     public func waitForOutput(_ needle: String, count: Int = 1) async throws {
         let output = self.output
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let now = output.withLockedValue { output -> Bool in
-                if output.text.occurrences(of: needle) >= count { return true }
+            let now = output.withLockedValue { output -> Result<Bool, NotReady> in
+                if output.text.occurrences(of: needle) >= count { return .success(true) }
+                if output.ended { return .failure(NotReady(output: output.text)) }
                 output.waiters.append((needle, count, continuation))
-                return false
+                return .success(false)
             }
-            if now { continuation.resume() }
-            DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+            switch now {
+            case .success(true): continuation.resume()
+            case .success(false): break
+            case .failure(let notReady): continuation.resume(throwing: notReady)
+            }
+            // A deadline for a server that neither gets there nor exits.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 30) {
                 let late = output.withLockedValue { output -> (CheckedContinuation<Void, any Error>, String)? in
                     guard let index = output.waiters.firstIndex(where: { $0.needle == needle }) else { return nil }
                     return (output.waiters.remove(at: index).continuation, output.text)

@@ -10,8 +10,8 @@ struct FleetConsoleTests {
     @Test("fleet + 2 stations: drones, send, request, clock, start-at, watch, events, a NATS gap, quit")
     func console() async throws {
         let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
-        let port = try await NATSServerProcess.freePort()
-        var server = try await NATSServerProcess(port: port)
+        var server = try await NATSServerProcess()
+        let port = server.port
         defer { server.stop() }
         let north = try await FakeStation(name: "north", drones: ["copter-1", "copter-2", "copter-10"], skew: 1.5, url: server.url)
         let south = try await FakeStation(name: "south", drones: ["copter-1", "copter-2", "copter-3"], url: server.url)

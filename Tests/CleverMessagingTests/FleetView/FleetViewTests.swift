@@ -112,8 +112,8 @@ struct FleetViewTests {
     }
 
     @Test func eventsFillTheTableAndAGapIsReported() async throws {
-        let port = try await NATSServerProcess.freePort()
-        var server = try await NATSServerProcess(port: port)
+        var server = try await NATSServerProcess()
+        let port = server.port
         defer { server.stop() }
         let station = try await FakeStation(name: "north", drones: ["a", "b"], url: server.url)
         let view = try await Self.view([server.url])
