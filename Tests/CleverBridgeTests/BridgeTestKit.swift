@@ -74,8 +74,10 @@ enum BridgeTestKit {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var stations: [BridgedStation] = []
             for name in names {
+                // A loaded machine may take long to identify 100 drones at once: only a broken link should miss the deadline.
                 let station = GroundStation(
-                    host: "127.0.0.1", port: 0, clock: ClockConfiguration(interval: nil, measuresOnLink: false))
+                    host: "127.0.0.1", port: 0, configuration: ConnectionConfiguration(handshakeTimeout: .seconds(30)),
+                    identifyTimeout: .seconds(30), clock: ClockConfiguration(interval: nil, measuresOnLink: false))
                 group.addTask { try await station.run() }
                 let port = try await station.server.localAddress().port!
                 let actions = Actions()
@@ -133,6 +135,7 @@ enum BridgeTestKit {
                 return collected
             }
             group.addTask {
+                // The collection's window: real time, its end is what is waited for.
                 try? await Task.sleep(for: window)
                 await replies.unsubscribe()
                 return []
