@@ -14,7 +14,7 @@ enum BridgeTestKit {
         func count(_ action: String) -> Int { counts.value[action] ?? 0 }
 
         /// Waits (woken by each action, up to `timeout`) until `action` ran `count` times.
-        func wait(for action: String, count: Int, timeout: Duration = .seconds(20)) async -> Int {
+        func wait(for action: String, count: Int, timeout: Duration = .seconds(30)) async -> Int {
             await counts.wait(timeout: timeout) { ($0[action] ?? 0) >= count }
             return self.count(action)
         }

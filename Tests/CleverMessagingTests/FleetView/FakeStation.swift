@@ -117,6 +117,7 @@ final class FakeStation: Sendable {
                 $0.inFlight += 1
                 $0.mostInFlight = max($0.mostInFlight, $0.inFlight)
             }
+            // Real time: a request that takes a while, so that the view's requests overlap.
             if requestDelay > .zero { try await Task.sleep(for: requestDelay) }
             state.update { $0.inFlight -= 1 }
             let (drone, name) = (tokens[2], tokens[4])

@@ -28,6 +28,7 @@ struct FleetConsoleTests {
         // The NATS server goes away and comes back: the console says so, with the gap.
         server.stop()
         try await fleet.waitForLines { $0["event"] == "nats_disconnected" }
+        // Real time: the outage's length is what the console is to report.
         try await Task.sleep(for: .milliseconds(200))
         server = try await NATSServerProcess(port: port)
         let back = try await fleet.waitForLines { $0["event"] == "nats_reconnected" }[0]
