@@ -19,12 +19,7 @@ extension FleetView {
         }
         // A round trip: the server has the subscription once the flush returns.
         try? await client.flush()
-        let waiters = state.withLockedValue { state in
-            state.watching = true
-            defer { state.watchingWaiters.removeAll() }
-            return state.watchingWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        watching.signal()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -55,7 +50,7 @@ extension FleetView {
             group.cancelAll()
         }
         await subscription.unsubscribe()
-        state.withLockedValue { $0.watching = false }
+        watching.reset()
         // Finished outside the lock: a stream's termination handler takes it.
         let listeners = state.withLockedValue { state in
             defer { state.listeners.removeAll() }
@@ -67,14 +62,7 @@ extension FleetView {
     /// Waits until ``run()`` has its subscription to the drones' events and the
     /// server has it: an event published after this returns reaches the view.
     public func waitUntilWatching() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLockedValue { state -> Bool in
-                if state.watching { return true }
-                state.watchingWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
+        await watching.wait()
     }
 
     /// The events ``run()`` sees from now on; the stream keeps the newest 1,024

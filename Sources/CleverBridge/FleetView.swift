@@ -40,15 +40,14 @@ public final class FleetView: Sendable {
     let logger: Logger
     let wallClock: @Sendable () -> Double
     let state = NIOLockedValueBox(State())
+    /// ``run()`` has its subscription, and the server has it.
+    let watching = Readiness()
 
     struct State {
         var table = FleetTelemetryTable()
         var listeners: [UInt64: AsyncStream<FleetViewEvent>.Continuation] = [:]
         var nextListener: UInt64 = 0
         var offsets: [String: FleetClockOffset] = [:]
-        /// ``run()`` has its subscription, and the server has it.
-        var watching = false
-        var watchingWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// A view over `client`.

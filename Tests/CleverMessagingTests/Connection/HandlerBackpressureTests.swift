@@ -53,7 +53,7 @@ struct HandlerBackpressureTests {
         ) { _, client, serverSide in
             let answers = NIOLockedValueBox([Int: JSONValue]())
             let all = client.connection.eventLoop.makePromise(of: Void.self)
-            func ask(_ range: Range<Int>) throws {
+            @Sendable func ask(_ range: Range<Int>) throws {
                 for i in range {
                     try client.connection.getResponse("held", requestArgs: [.integer(i)], timeout: .seconds(30)) { _, value, _, _ in
                         let count = answers.withLockedValue { $0[i] = value; return $0.count }
