@@ -149,7 +149,7 @@ enum BridgeTestKit {
 
     /// A request through NATS, its reply decoded.
     static func request<T: Decodable>(
-        _ type: T.Type, from client: NATSClient, subject: String, _ payload: some Encodable, timeout: Duration = .seconds(10)
+        _ type: T.Type, from client: NATSClient, subject: String, _ payload: some Encodable, timeout: Duration = .seconds(30)
     ) async throws -> T {
         let reply = try await client.request(encode(payload), to: subject, timeout: timeout)
         return try decode(T.self, reply.payload)
