@@ -145,10 +145,23 @@ let package = Package(
             path: "Examples/StationAndDrone",
             swiftSettings: strictSettings
         ),
+        // What the test targets share (a real nats-server to test against, a seeded
+        // generator). No product contains it: only the test targets depend on it.
+        .target(
+            name: "CleverTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/Support",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CleverMessagingTests",
             dependencies: [
                 "CleverMessaging",
+                "CleverTestSupport",
                 // The fleet view's tests run a fake station on a NATS client against real nats-server processes.
                 "CleverBridge",
                 "CleverNATS",
@@ -175,13 +188,14 @@ let package = Package(
         ),
         .testTarget(
             name: "CleverDroneTests",
-            dependencies: ["CleverDrone", "CleverMessaging"],
+            dependencies: ["CleverDrone", "CleverMessaging", "CleverTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "CleverNATSTests",
             dependencies: [
                 "CleverNATS",
+                "CleverTestSupport",
                 // The TLS test's certificates are made in-process (CleverBench's ThrowawayCertificates).
                 "CleverBench",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -196,6 +210,7 @@ let package = Package(
             name: "CleverBridgeTests",
             dependencies: [
                 "CleverBridge",
+                "CleverTestSupport",
                 "CleverMessaging",
                 "CleverNATS",
                 "CleverDrone",

@@ -17,6 +17,9 @@ extension FleetView {
         } catch {
             throw .nats(error)
         }
+        // A round trip: the server has the subscription once the flush returns.
+        try? await client.flush()
+        watching.signal()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -47,12 +50,19 @@ extension FleetView {
             group.cancelAll()
         }
         await subscription.unsubscribe()
+        watching.reset()
         // Finished outside the lock: a stream's termination handler takes it.
         let listeners = state.withLockedValue { state in
             defer { state.listeners.removeAll() }
             return Array(state.listeners.values)
         }
         for listener in listeners { listener.finish() }
+    }
+
+    /// Waits until ``run()`` has its subscription to the drones' events and the
+    /// server has it: an event published after this returns reaches the view.
+    public func waitUntilWatching() async {
+        await watching.wait()
     }
 
     /// The events ``run()`` sees from now on; the stream keeps the newest 1,024

@@ -40,6 +40,8 @@ public final class FleetView: Sendable {
     let logger: Logger
     let wallClock: @Sendable () -> Double
     let state = NIOLockedValueBox(State())
+    /// ``run()`` has its subscription, and the server has it.
+    let watching = Readiness()
 
     struct State {
         var table = FleetTelemetryTable()

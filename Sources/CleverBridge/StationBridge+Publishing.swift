@@ -82,24 +82,30 @@ extension StationBridge {
     func followConnection() async {
         let clock = ContinuousClock()
         for await event in client.events {
-            onNATSEvent?(event)
-            switch event {
-            case .disconnected(let error):
-                state.withLockedValue { s in
+            // Counted before `onNATSEvent` hears of it: its listener sees the statistics with the event in them.
+            let gap = state.withLockedValue { s -> Duration in
+                switch event {
+                case .disconnected:
                     s.statistics.disconnects += 1
                     s.disconnectedAt = clock.now
-                }
-                logger.warning("NATS connection lost; the station keeps serving its drones", metadata: [
-                    "station": "\(name)", "error": "\(error.map { "\($0)" } ?? "none")",
-                ])
-            case .reconnected(let server):
-                let gap = state.withLockedValue { s -> Duration in
+                    return .zero
+                case .reconnected:
                     s.statistics.reconnects += 1
                     let gap = s.disconnectedAt.map { clock.now - $0 } ?? .zero
                     s.statistics.longestGap = max(s.statistics.longestGap, gap)
                     s.disconnectedAt = nil
                     return gap
+                case .connected, .serverError, .slowConsumer, .closed:
+                    return .zero
                 }
+            }
+            onNATSEvent?(event)
+            switch event {
+            case .disconnected(let error):
+                logger.warning("NATS connection lost; the station keeps serving its drones", metadata: [
+                    "station": "\(name)", "error": "\(error.map { "\($0)" } ?? "none")",
+                ])
+            case .reconnected(let server):
                 logger.warning("NATS connection back; announcing the station's drones again", metadata: [
                     "station": "\(name)", "server": "\(server)", "gap_ms": "\(Int(gap.inMilliseconds))",
                 ])

@@ -91,13 +91,13 @@ public final class StationBridge: Sendable {
     let logger: Logger
     let state = NIOLockedValueBox(State())
     let onNATSEvent: (@Sendable (NATSEvent) -> Void)?
+    /// ``run()`` has its subscriptions, and the server has them.
+    let serving = Readiness()
 
     struct State {
         var statistics = Statistics()
         var telemetry = TelemetryCoalescer()
         var publishedClocks: [String: Double] = [:]
-        var serving = false
-        var servingWaiters: [CheckedContinuation<Void, Never>] = []
         var stop: AsyncStream<Void>.Continuation?
         var stopped = false
         var disconnectedAt: ContinuousClock.Instant?
@@ -110,7 +110,7 @@ public final class StationBridge: Sendable {
     ///   - name: the station's name, one subject token (``FleetSubjects/token(_:)``).
     ///   - configuration: timings and limits.
     ///   - logger: where the bridge logs (debug; NATS drops at warning).
-    ///   - onNATSEvent: called with each event of the client's connection (for a console to print them).
+    ///   - onNATSEvent: called with each event of the client's connection, once ``statistics`` counts it (for a console to print them).
     /// - Throws: ``FleetError`` (`invalid_argument`) when `name` is not one token.
     public init(
         station: GroundStation, client: NATSClient, name: String, configuration: Configuration = Configuration(),
@@ -166,14 +166,7 @@ public final class StationBridge: Sendable {
 
     /// Waits until the bridge's subscriptions are made and the server has them (``run()`` started serving).
     public func waitUntilServing() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let now = state.withLockedValue { s -> Bool in
-                if s.serving { return true }
-                s.servingWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
+        await serving.wait()
     }
 
     private func serve(until stop: AsyncStream<Void>) async throws {
@@ -201,18 +194,13 @@ public final class StationBridge: Sendable {
                 await self.followConnection()
                 self.shutdown()  // the client closed: nothing more to serve
             }
-            let waiters = state.withLockedValue { s -> [CheckedContinuation<Void, Never>] in
-                s.serving = true
-                defer { s.servingWaiters = [] }
-                return s.servingWaiters
-            }
-            for waiter in waiters { waiter.resume() }
+            serving.signal()
             logger.debug("station bridge serving", metadata: ["station": "\(name)"])
             await announceConnectedDrones()
             for await _ in stop {}
             group.cancelAll()
         }
-        state.withLockedValue { $0.serving = false }
+        serving.reset()
     }
 
     /// Publishes `value` as JSON to `subject`; a failure is counted and logged, never thrown.

@@ -1,7 +1,7 @@
 import CleverBridge
 import CleverMessaging
 import CleverNATS
-import NIOConcurrencyHelpers
+import CleverTestSupport
 import NIOCore
 import Testing
 
@@ -9,13 +9,13 @@ import Testing
 enum BridgeTestKit {
     /// How many times each drone ran each action (by `station/drone`).
     final class Actions: Sendable {
-        private let counts = NIOLockedValueBox<[String: Int]>([:])
-        func record(_ action: String) { counts.withLockedValue { $0[action, default: 0] += 1 } }
-        func count(_ action: String) -> Int { counts.withLockedValue { $0[action] ?? 0 } }
+        private let counts = Watched<[String: Int]>([:])
+        func record(_ action: String) { counts.update { $0[action, default: 0] += 1 } }
+        func count(_ action: String) -> Int { counts.value[action] ?? 0 }
 
-        /// Waits (polling, up to `timeout`) until `action` ran `count` times.
-        func wait(for action: String, count: Int, timeout: Duration = .seconds(10)) async -> Int {
-            await eventually(timeout: timeout) { self.count(action) >= count }
+        /// Waits (woken by each action, up to `timeout`) until `action` ran `count` times.
+        func wait(for action: String, count: Int, timeout: Duration = .seconds(30)) async -> Int {
+            await counts.wait(timeout: timeout) { ($0[action] ?? 0) >= count }
             return self.count(action)
         }
     }
@@ -51,7 +51,16 @@ enum BridgeTestKit {
         let client: NATSClient
         let drones: [MessagingClient]
         let actions: Actions
+        /// How many events the bridge's NATS connection had (each wakes ``waitForStatistics(timeout:until:)``).
+        let connectionEvents: Watched<Int>
         var name: String { bridge.name }
+
+        /// Waits, woken by each event of the bridge's NATS connection, until its statistics satisfy `condition`.
+        /// - Returns: whether they did within `timeout`.
+        @discardableResult
+        func waitForStatistics(timeout: Duration = .seconds(30), until condition: @escaping @Sendable (StationBridge.Statistics) -> Bool) async -> Bool {
+            await connectionEvents.wait(timeout: timeout) { [bridge] _ in condition(bridge.statistics) }
+        }
         var ids: [String] { (0..<drones.count).map { BridgeTestKit.id($0) } }
     }
 
@@ -65,8 +74,10 @@ enum BridgeTestKit {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var stations: [BridgedStation] = []
             for name in names {
+                // A loaded machine may take long to identify 100 drones at once: only a broken link should miss the deadline.
                 let station = GroundStation(
-                    host: "127.0.0.1", port: 0, clock: ClockConfiguration(interval: nil, measuresOnLink: false))
+                    host: "127.0.0.1", port: 0, configuration: ConnectionConfiguration(handshakeTimeout: .seconds(30)),
+                    identifyTimeout: .seconds(30), clock: ClockConfiguration(interval: nil, measuresOnLink: false))
                 group.addTask { try await station.run() }
                 let port = try await station.server.localAddress().port!
                 let actions = Actions()
@@ -74,12 +85,16 @@ enum BridgeTestKit {
                 for drone in drones { group.addTask { try await drone.run() } }
                 let client = try natsClient(urls, name: name)
                 try await client.connect()
+                let connectionEvents = Watched(0)
                 let bridge = try StationBridge(
                     station: station, client: client, name: name,
-                    configuration: .init(telemetryInterval: .milliseconds(200), requestTimeout: .seconds(5)))
+                    configuration: .init(telemetryInterval: .milliseconds(200), requestTimeout: .seconds(5))
+                ) { _ in connectionEvents.update { $0 += 1 } }
                 group.addTask { try await bridge.run() }
                 await bridge.waitUntilServing()
-                stations.append(BridgedStation(station: station, bridge: bridge, client: client, drones: drones, actions: actions))
+                stations.append(
+                    BridgedStation(
+                        station: station, bridge: bridge, client: client, drones: drones, actions: actions, connectionEvents: connectionEvents))
             }
             func stop() async {
                 for bridged in stations {
@@ -120,6 +135,7 @@ enum BridgeTestKit {
                 return collected
             }
             group.addTask {
+                // The collection's window: real time, its end is what is waited for.
                 try? await Task.sleep(for: window)
                 await replies.unsubscribe()
                 return []
@@ -133,7 +149,7 @@ enum BridgeTestKit {
 
     /// A request through NATS, its reply decoded.
     static func request<T: Decodable>(
-        _ type: T.Type, from client: NATSClient, subject: String, _ payload: some Encodable, timeout: Duration = .seconds(10)
+        _ type: T.Type, from client: NATSClient, subject: String, _ payload: some Encodable, timeout: Duration = .seconds(30)
     ) async throws -> T {
         let reply = try await client.request(encode(payload), to: subject, timeout: timeout)
         return try decode(T.self, reply.payload)
@@ -147,13 +163,5 @@ enum BridgeTestKit {
 
     static func decode<T: Decodable>(_ type: T.Type, _ payload: ByteBuffer) throws -> T {
         try JSONValueDecoder().decode(T.self, from: payload.withUnsafeReadableBytes { try JSONParser.parse($0) })
-    }
-
-    /// Polls `condition` every 10 ms until it holds or `timeout` passes (the conditions are other processes' doing).
-    static func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async {
-        let deadline = ContinuousClock.now + timeout
-        while !condition(), ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
     }
 }

@@ -1,6 +1,7 @@
 import CleverBridge
 import CleverMessaging
 import CleverNATS
+import CleverTestSupport
 import Foundation
 import Testing
 
@@ -18,6 +19,8 @@ struct FleetViewBridgeTests {
             var configuration = FleetView.Configuration()
             configuration.discoveryWindow = .seconds(5)
             configuration.expectedStations = 2
+            // Generous on a loaded machine: only a broken test waits it out.
+            configuration.requestTimeout = .seconds(30)
             let view = FleetView(client: client, configuration: configuration)
 
             let drones = try await view.drones()
@@ -42,8 +45,9 @@ struct FleetViewBridgeTests {
                 #expect(abs(Double(offset.offset.components.seconds) + Double(offset.offset.components.attoseconds) / 1e18) < 0.1)
             }
 
-            // A lead that a loaded machine's clock measurements and acknowledgements fit in.
-            let outcomes = try await view.start(at: Date().timeIntervalSince1970 + 5, action: "show")
+            // A lead that a loaded machine's clock measurements and acknowledgements fit in (a start
+            // whose instant passed before a drone acknowledged it is not taken).
+            let outcomes = try await view.start(at: Date().timeIntervalSince1970 + 15, action: "show")
             #expect(outcomes.map(\.station) == ["north", "south"])
             #expect(outcomes.map { (try? $0.result.get())?.succeeded.count } == [100, 100])
             for bridged in stations { #expect(await bridged.actions.wait(for: "show", count: 100) == 100) }

@@ -1,6 +1,7 @@
 import CleverBridge
 import CleverMessaging
 import CleverNATS
+import CleverTestSupport
 import NIOCore
 import Testing
 
@@ -9,46 +10,34 @@ import Testing
 struct StationBridgeFailOverTests {
     typealias Kit = BridgeTestKit
 
-    /// Waits for the next `joined` of `drone` on `events`.
-    static func nextJoined(_ events: NATSSubscription, drone: String) async throws -> Bool {
-        for try await message in events where message.subject.hasSuffix(".\(drone).joined") { return true }
+    /// Waits for the next `joined` of `drone` (of any drone: `nil`) on `events`.
+    static func nextJoined(_ events: NATSSubscription, drone: String? = nil) async throws -> Bool {
+        let suffix = drone.map { ".\($0).joined" } ?? ".joined"
+        for try await message in events where message.subject.hasSuffix(suffix) { return true }
         return false
     }
 
-    /// Asks `drone` for its telemetry through the bridge until it answers (a node that has not
-    /// yet heard of the bridge's subscription answers "no responders" at once) or `timeout` passes.
-    static func answered(by drone: String, of station: String, from console: NATSClient, within timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let subject = FleetSubjects.request("telemetry", station: station, drone: drone)
-            if let reply = try? await Kit.request(FleetReply.self, from: console, subject: subject, FleetArguments(), timeout: .seconds(2)),
+    /// Asks `drone` for its telemetry through the bridge until it answers. A node that has not yet
+    /// heard of the bridge's subscriptions answers "no responders" at once: each such answer waits
+    /// for the bridge's next announcement on `joined` (published after its subscriptions, on the same
+    /// connection and route) before asking again.
+    static func answered(by drone: String, of station: String, from console: NATSClient, joined: NATSSubscription) async -> Bool {
+        let subject = FleetSubjects.request("telemetry", station: station, drone: drone)
+        for _ in 0..<20 {
+            if let reply = try? await Kit.request(FleetReply.self, from: console, subject: subject, FleetArguments(), timeout: .seconds(10)),
                 reply.error == nil
             {
                 return true
             }
-            try? await Task.sleep(for: .milliseconds(20))
+            let announced = await withDeadline(.seconds(30), else: false) { (try? await nextJoined(joined)) ?? false }
+            guard announced else { return false }
         }
         return false
     }
 
     @Test func stoppingTheStationsClusterNodeLosesNoCommandAfterItsReconnect() async throws {
-        var clientPorts: [Int] = []
-        var routePorts: [Int] = []
-        for _ in 0..<3 {
-            clientPorts.append(try await NATSServerProcess.freePort())
-            routePorts.append(try await NATSServerProcess.freePort())
-        }
-        var nodes: [NATSServerProcess] = []
-        for index in 0..<3 {
-            let routes = routePorts.indices.filter { $0 != index }.map { "nats://127.0.0.1:\(routePorts[$0])" }
-            nodes.append(try await NATSServerProcess(port: clientPorts[index], extra: [
-                "--cluster_name", "clever", "--cluster", "nats://127.0.0.1:\(routePorts[index])",
-                "--routes", routes.joined(separator: ","),
-            ]))
-        }
+        let nodes = try await NATSServerProcess.cluster(of: 3)
         defer { for node in nodes { node.stop() } }
-        try await nodes[0].waitForOutput("Route connection created", count: 2)
-        try await nodes[2].waitForOutput("Route connection created", count: 2)
 
         // The station knows every node, node 0 first; the console is on node 2.
         try await Kit.withStations(["east"], drones: 10, nats: nodes.map(\.url)) { stations in
@@ -60,7 +49,7 @@ struct StationBridgeFailOverTests {
             try await console.flush()
 
             nodes[0].stop()
-            await Kit.eventually(timeout: .seconds(30)) { east.bridge.statistics.reconnects == 1 }
+            #expect(await east.waitForStatistics { $0.reconnects == 1 })
             #expect(east.bridge.statistics.disconnects == 1)
             #expect(east.bridge.statistics.reconnects == 1)
             // The bridge announces its drones again once reconnected.
@@ -68,7 +57,7 @@ struct StationBridgeFailOverTests {
             // Its subscriptions are replayed in the order they were made, actions first, and the
             // route between the nodes keeps that order: once a request through the bridge is
             // answered from the console's node, the action subscription has reached it too.
-            #expect(await Self.answered(by: "d009", of: "east", from: console, within: .seconds(30)))
+            #expect(await Self.answered(by: "d009", of: "east", from: console, joined: events))
 
             // Every command issued from now on arrives: 20 actions to all, and a request to each drone.
             for _ in 0..<20 {
@@ -90,7 +79,7 @@ struct StationBridgeFailOverTests {
         try await Kit.withStations(["alone"], drones: 10, nats: [server.url]) { stations in
             let alone = stations[0]
             server.stop()
-            await Kit.eventually { alone.bridge.statistics.disconnects == 1 }
+            #expect(await alone.waitForStatistics { $0.disconnects == 1 })
             #expect(alone.bridge.statistics.disconnects == 1)
 
             // The station still flies its drones: a local send and a local request work.
@@ -102,7 +91,7 @@ struct StationBridgeFailOverTests {
 
             // The server returns on the same port: the bridge reconnects and serves again.
             server = try await NATSServerProcess(port: port)
-            await Kit.eventually { alone.bridge.statistics.reconnects == 1 }
+            #expect(await alone.waitForStatistics { $0.reconnects == 1 })
             #expect(alone.bridge.statistics.reconnects == 1)
             let console = try Kit.natsClient([server.url], name: "console")
             try await console.connect()

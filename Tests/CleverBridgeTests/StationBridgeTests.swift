@@ -1,6 +1,7 @@
 import CleverBridge
 import CleverMessaging
 import CleverNATS
+import CleverTestSupport
 import NIOCore
 import Testing
 
@@ -59,7 +60,8 @@ struct StationBridgeTests {
 
             // A timed start through each station's `start`, on its own clock: acknowledged by all, run by all.
             let time = try await Kit.request(FleetTime.self, from: console, subject: FleetSubjects.time(station: "north"), FleetArguments())
-            let start = FleetStartRequest(time: time.time + 1.5, action: "show")
+            // A lead that a loaded machine's 200 acknowledgements fit in (a start whose instant passed is not taken).
+            let start = FleetStartRequest(time: time.time + 10, action: "show")
             let acknowledgements = try await withThrowingTaskGroup(of: FleetStartReply.self) { group in
                 for bridged in stations {
                     group.addTask {

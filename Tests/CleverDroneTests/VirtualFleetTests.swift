@@ -1,5 +1,6 @@
 import CleverDrone
 import CleverMessaging
+import CleverTestSupport
 import Foundation
 import Testing
 
@@ -48,13 +49,12 @@ struct VirtualFleetTests {
             let after = try await station.request("telemetry", from: "copter-1", as: JSONValue.self, timeout: .seconds(5))
             #expect(after["animation_info"] == ["show", "OK"])
 
-            var pushedRecord: JSONValue?
-            for _ in 0..<100 {
-                if let sample = station.telemetry(of: "copter-1") {
-                    pushedRecord = sample.record
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(20))
+            // The drone pushes its record every 50 ms: the first one that reached the station, or the next to come.
+            let updates = station.telemetryUpdates()
+            let pushedRecord = if let sample = station.telemetry(of: "copter-1") {
+                sample.record
+            } else {
+                await firstEvent(in: updates, within: .seconds(20)) { $0.droneID == "copter-1" }?.record
             }
             #expect(pushedRecord?["fcu_status"] == "STANDBY")
             group.cancelAll()

@@ -1,3 +1,4 @@
+import CleverTestSupport
 import NIOCore
 import Testing
 
@@ -208,21 +209,8 @@ import Testing
     }
 
     @Test func clusterFailOverReconnectsToAnotherNode() async throws {
-        let clientPorts = [try await NATSServerProcess.freePort(), try await NATSServerProcess.freePort(), try await NATSServerProcess.freePort()]
-        let routePorts = [try await NATSServerProcess.freePort(), try await NATSServerProcess.freePort(), try await NATSServerProcess.freePort()]
-        var nodes: [NATSServerProcess] = []
-        for index in 0..<3 {
-            let routes = routePorts.indices.filter { $0 != index }.map { "nats://127.0.0.1:\(routePorts[$0])" }
-            nodes.append(
-                try await NATSServerProcess(
-                    port: clientPorts[index],
-                    extra: [
-                        "--cluster_name", "clever", "--cluster", "nats://127.0.0.1:\(routePorts[index])",
-                        "--routes", routes.joined(separator: ","),
-                    ]))
-        }
+        let nodes = try await NATSServerProcess.cluster(of: 3)
         defer { for node in nodes { node.stop() } }
-        try await nodes[0].waitForOutput("Route connection created", count: 2)
         // The client knows node 0 alone; the others come from the cluster's INFO.
         let client = try makeClient([nodes[0].url])
         let observer = try makeClient([nodes[2].url])
@@ -236,7 +224,7 @@ import Testing
             Issue.record("no reconnect")
             return
         }
-        #expect(server.port != clientPorts[0] && clientPorts.contains(server.port))
+        #expect(server.port != nodes[0].port && nodes.map(\.port).contains(server.port))
         try await client.publish("after fail-over", to: "fleet.status")
         try await client.flush()
         var iterator = seen.makeAsyncIterator()

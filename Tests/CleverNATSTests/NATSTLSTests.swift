@@ -1,4 +1,5 @@
 import CleverBench
+import CleverTestSupport
 import Foundation
 import NIOSSL
 import Testing

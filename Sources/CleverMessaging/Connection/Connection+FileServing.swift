@@ -53,14 +53,10 @@ extension Connection {
     func beginBinary(_ header: FrameHeader, channel: any Channel) -> FileReceiver? {
         noteCapabilities(header)
         let readGate = state.withLockedValue { s in s.channel === channel ? s.readGate : nil } ?? ReadGate(channel: channel)
-        let expectedDigest = header.extra[ExtensionHeader.sha256]?.stringValue
-        let digestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
-        // A check this side does not know cannot be verified: its trailer's digest
-        // (under a name this side does not read) matches nothing, and the file is not kept.
-        let checksum = digestFollows ? FileChecksumAgreement.announced(in: header.extra) ?? .sha256 : .sha256
+        let incoming = IncomingFile(header, readGate: readGate)
         switch header.messageType {
         case .message where header.action == Frame.fileTransferAction:
-            return beginPush(header, channel: channel, readGate: readGate, checksum: checksum, expectedDigest: expectedDigest, digestFollows: digestFollows)
+            return beginPush(header, channel: channel, incoming: incoming)
         case .response where header.requestedValue == Frame.fileTransferAction:
             guard let (destination, progress) = state.withLockedValue({ $0.pending.fileDownload(id: header.requestID) }) else {
                 logger.warning("unexpected file response dropped", metadata: linkMetadata(["request_id": "\(header.requestID.map { "\($0)" } ?? "none")"]))
@@ -69,19 +65,7 @@ extension Connection {
             let id = header.requestID!.stringValue!
             // From the first byte on, the pull runs as long as its bytes keep moving.
             let watch = TransferStallGuard.start(on: channel, for: self)
-            return FileReceiver(
-                readGate: readGate,
-                destination: destination,
-                expectedSize: Int64(header.contentLength),
-                checksum: checksum,
-                expectedDigest: expectedDigest,
-                digestFollows: digestFollows,
-                progress: { done in
-                    watch.progressed()
-                    progress?(done)
-                },
-                afterRename: nil
-            ) { result in
+            return incoming.receiver(into: destination, watch: watch, progress: progress, afterRename: nil) { result in
                 watch.stop()
                 guard let entry = self.state.withLockedValue({ $0.pending.remove(id: id) }) else { return }
                 switch result {
@@ -105,14 +89,7 @@ extension Connection {
         }
     }
 
-    private func beginPush(
-        _ header: FrameHeader,
-        channel: any Channel,
-        readGate: ReadGate,
-        checksum: FileChecksum,
-        expectedDigest: String?,
-        digestFollows: Bool
-    ) -> FileReceiver? {
+    private func beginPush(_ header: FrameHeader, channel: any Channel, incoming: IncomingFile) -> FileReceiver? {
         let acknowledgement = header.extra[ExtensionHeader.acknowledgement]
         let answer = { (result: Result<FileTransferResult, MessagingError>) in
             guard let acknowledgement else { return }
@@ -152,19 +129,8 @@ extension Connection {
         // The body arrives as long as its bytes keep moving; a sender that stops drops its link.
         let trace = traceProgress
         let watch = TransferStallGuard.start(on: channel, for: self)
-        return FileReceiver(
-            readGate: readGate,
-            destination: resolved.path,
-            expectedSize: Int64(header.contentLength),
-            checksum: checksum,
-            expectedDigest: expectedDigest,
-            digestFollows: digestFollows,
-            progress: { done in
-                watch.progressed()
-                trace?(done)
-            },
-            afterRename: afterRename
-        ) { (result: Result<FileTransferResult, MessagingError>) in
+        return incoming.receiver(into: resolved.path, watch: watch, progress: trace, afterRename: afterRename) {
+            (result: Result<FileTransferResult, MessagingError>) in
             watch.stop()
             switch result {
             case .success(let received):
@@ -186,5 +152,50 @@ extension PendingRequests.Completion {
         case .callback(let callback): callback(.failure(.connectionLost))
         case .fanOut(let group, let position): group.deliver(position, .failure(.connectionLost))
         }
+    }
+}
+
+/// What a file frame's header says of the body that follows it (its size and
+/// how it is checked): a pulled file and a pushed one are received alike.
+private struct IncomingFile {
+    let readGate: ReadGate
+    let size: Int64
+    let checksum: FileChecksum
+    let expectedDigest: String?
+    let digestFollows: Bool
+
+    init(_ header: FrameHeader, readGate: ReadGate) {
+        self.readGate = readGate
+        size = Int64(header.contentLength)
+        expectedDigest = header.extra[ExtensionHeader.sha256]?.stringValue
+        digestFollows = header.extra[ExtensionHeader.sha256Trailer] != nil
+        // A check this side does not know cannot be verified: its trailer's digest
+        // (under a name this side does not read) matches nothing, and the file is not kept.
+        checksum = digestFollows ? FileChecksumAgreement.announced(in: header.extra) ?? .sha256 : .sha256
+    }
+
+    /// A receiver of the body into `destination`; every block written is progress for
+    /// the transfer's stall guard `watch` and then for `progress`.
+    func receiver(
+        into destination: String,
+        watch: TransferStallGuard,
+        progress: FileTransferProgressHandler?,
+        afterRename: (@Sendable (String) throws -> Void)?,
+        completion: @escaping FileReceiver.Completion
+    ) -> FileReceiver {
+        FileReceiver(
+            readGate: readGate,
+            destination: destination,
+            expectedSize: size,
+            checksum: checksum,
+            expectedDigest: expectedDigest,
+            digestFollows: digestFollows,
+            progress: { done in
+                watch.progressed()
+                progress?(done)
+            },
+            afterRename: afterRename,
+            completion: completion
+        )
     }
 }

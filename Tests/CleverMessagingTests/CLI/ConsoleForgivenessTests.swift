@@ -23,9 +23,19 @@ struct ConsoleForgivenessTests {
         #expect(station.lines { $0["wait"] != nil }.isEmpty)
         #expect(station.isRunning)
 
-        // At the prompt the first Ctrl-C only tells how to leave; the second leaves.
-        station.sendSignal(SIGINT)
-        try await station.waitForLines { $0["interrupt"] != nil }
+        // At the prompt the first Ctrl-C only tells how to leave; the second leaves. The console
+        // is back at the prompt once it has seen `drones` finish, which it does not print: a Ctrl-C
+        // that comes as `drones` is finishing cancels it instead, and a line in between starts over.
+        var answered = 1
+        while true {
+            station.sendSignal(SIGINT)
+            let answers = try await station.waitForLines(count: answered) { $0["interrupt"] != nil || $0["cancelled"] == "drones" }
+            if answers.last?["interrupt"] != nil { break }
+            try #require(answered < 10, "\(station.events)")
+            station.sendLine("drones")
+            answered += 1
+            try await station.waitForLines(count: answered) { $0["drones"] != nil }
+        }
         #expect(station.isRunning)
         station.sendSignal(SIGINT)
         #expect(await station.waitForExit(timeout: .seconds(10)), "\(station.events)")

@@ -53,7 +53,7 @@ struct HandlerBackpressureTests {
         ) { _, client, serverSide in
             let answers = NIOLockedValueBox([Int: JSONValue]())
             let all = client.connection.eventLoop.makePromise(of: Void.self)
-            func ask(_ range: Range<Int>) throws {
+            @Sendable func ask(_ range: Range<Int>) throws {
                 for i in range {
                     try client.connection.getResponse("held", requestArgs: [.integer(i)], timeout: .seconds(30)) { _, value, _, _ in
                         let count = answers.withLockedValue { $0[i] = value; return $0.count }
@@ -61,9 +61,13 @@ struct HandlerBackpressureTests {
                     }
                 }
             }
-            // The first burst starts more handlers than allowed: the server stops reading.
-            try ask(0..<50)
-            #expect(await serverLog.messages.wait { pauses($0).paused > 0 })
+            // The first burst, written at once (queued in one turn of the client's event loop,
+            // flushed together), starts more handlers than allowed: the server stops reading.
+            try await client.connection.eventLoop.submit { try ask(0..<50) }.get()
+            #expect(await serverLog.messages.wait(timeout: .seconds(30)) { pauses($0).paused > 0 })
+            // The read under way when reading paused goes on to its end (NIO reads a few times per
+            // wake-up): a task on the server's event loop runs once it is over.
+            try await serverSide.eventLoop.submit {}.get()
             #expect(serverSide.state.withLockedValue { $0.handlers.paused })
             // So a second burst, and a plain request after it, are not read meanwhile.
             try ask(50..<100)
@@ -77,7 +81,7 @@ struct HandlerBackpressureTests {
             #expect(answers.withLockedValue { $0 } == Dictionary(uniqueKeysWithValues: (0..<100).map { ($0, [.integer($0)]) }))
             #expect(running.withLockedValue { $0.most } <= 50, "the second burst must wait for the first")
             // Every request was read: no pause comes after the last resume.
-            #expect(await serverLog.messages.wait { pauses($0).paused == pauses($0).resumed })
+            #expect(await serverLog.messages.wait(timeout: .seconds(30)) { pauses($0).paused == pauses($0).resumed })
             #expect(!serverSide.state.withLockedValue { $0.handlers.paused })
             #expect(try await client.connection.request("id") == "swiftcopter")
             #expect(serverSide.state.withLockedValue { $0.handlers.running } == 0)

@@ -1,3 +1,4 @@
+import CleverTestSupport
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

@@ -1,3 +1,4 @@
+import CleverTestSupport
 import Logging
 import NIOCore
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import CleverMessaging
+import CleverTestSupport
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore

@@ -13,21 +13,13 @@ struct FileChecksumTests {
         serverLog: LogMessages = LogMessages(),
         _ body: (MessagingClient, TemporaryDirectory, TemporaryDirectory) async throws -> Void
     ) async throws {
-        let serverRoot = TemporaryDirectory("server")
-        let clientRoot = TemporaryDirectory("client")
-        defer {
-            serverRoot.remove()
-            clientRoot.remove()
-        }
         var serverConfiguration = ConnectionConfiguration()
-        serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
         serverConfiguration.fileChecksum = server
         var clientConfiguration = ConnectionConfiguration()
-        clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
         clientConfiguration.fileChecksum = client
-        try await SwiftPairTests.withPair(
-            configuration: serverConfiguration, clientConfiguration: clientConfiguration, serverLogger: serverLog.logger("clever.server")
-        ) { _, client, _ in
+        try await FileTransferTests.withPair(
+            configuration: serverConfiguration, clientConfiguration: clientConfiguration, serverLog: serverLog, throughProxy: false
+        ) { _, _, client, _, serverRoot, clientRoot in
             try await body(client, serverRoot, clientRoot)
         }
     }

@@ -37,10 +37,12 @@ struct FileTransferTests {
         }
     }
 
-    /// ``withPair(serverLog:_:)`` with both sides' `configuration` (each with its
-    /// own file policy), linked directly or, with `throughProxy`, through a ``FaultProxy``.
+    /// ``withPair(serverLog:_:)`` with the server's `configuration` and the client's
+    /// (`clientConfiguration`, or the same), each with a file policy on its own root,
+    /// linked directly or, with `throughProxy`, through a ``FaultProxy``.
     static func withPair(
         configuration: ConnectionConfiguration = .init(),
+        clientConfiguration: ConnectionConfiguration? = nil,
         serverLog: LogMessages = LogMessages(),
         throughProxy: Bool,
         _ body: (FaultProxy?, MessagingServer, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
@@ -53,7 +55,7 @@ struct FileTransferTests {
         }
         var serverConfiguration = configuration
         serverConfiguration.filePolicy = try FilePolicy(allowedRoots: [serverRoot.path])
-        var clientConfiguration = configuration
+        var clientConfiguration = clientConfiguration ?? configuration
         clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
         try await SwiftPairTests.withPair(
             configuration: serverConfiguration, clientConfiguration: clientConfiguration, serverLogger: serverLog.logger("clever.server"),

@@ -1,4 +1,5 @@
 import CleverMessaging
+import CleverTestSupport
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix

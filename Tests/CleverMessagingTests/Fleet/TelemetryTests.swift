@@ -1,4 +1,5 @@
 @testable import CleverMessaging
+import CleverTestSupport
 import NIOConcurrencyHelpers
 import Testing
 
@@ -44,10 +45,10 @@ struct TelemetryTests {
     }
 
     /// Waits until `body` holds, checking it again as each record reaches `station`
-    /// (``GroundStation/telemetryUpdates()``), up to 10 s.
+    /// (``GroundStation/telemetryUpdates()``), up to 30 s.
     static func eventually(_ station: GroundStation, _ body: @escaping @Sendable () -> Bool) async -> Bool {
         let updates = station.telemetryUpdates()
-        return await withDeadline(.seconds(10), else: false) {
+        return await withDeadline(.seconds(30), else: false) {
             if body() { return true }
             for await _ in updates where body() { return true }
             return false

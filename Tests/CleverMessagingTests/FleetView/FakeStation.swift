@@ -1,8 +1,8 @@
 import CleverBridge
 import CleverMessaging
 import CleverNATS
+import CleverTestSupport
 import Foundation
-import NIOConcurrencyHelpers
 
 /// A ground station's side of the fleet contract, faked on a NATS client:
 /// it answers `clever.discover`, `status`, `time` (its clock `skew` seconds
@@ -15,9 +15,9 @@ final class FakeStation: Sendable {
     /// How long each drone request waits before it is answered (to see the view's concurrency).
     let requestDelay: Duration
     private let subscriptions: [NATSSubscription]
-    private let state = NIOLockedValueBox(Recorded())
+    private let state = Watched(Recorded())
 
-    struct Recorded {
+    struct Recorded: Sendable {
         var actions: [(drone: String, name: String, arguments: FleetArguments)] = []
         var starts: [FleetStartRequest] = []
         var inFlight = 0
@@ -42,9 +42,16 @@ final class FakeStation: Sendable {
         try await client.flush()
     }
 
-    var actions: [(drone: String, name: String, arguments: FleetArguments)] { state.withLockedValue { $0.actions } }
-    var starts: [FleetStartRequest] { state.withLockedValue { $0.starts } }
-    var mostInFlight: Int { state.withLockedValue { $0.mostInFlight } }
+    var actions: [(drone: String, name: String, arguments: FleetArguments)] { state.value.actions }
+    var starts: [FleetStartRequest] { state.value.starts }
+    var mostInFlight: Int { state.value.mostInFlight }
+
+    /// Waits until `condition` holds, woken by every action, start and request the station records.
+    /// - Returns: whether it held within `timeout`.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(20), until condition: @escaping @Sendable (FakeStation) -> Bool) async -> Bool {
+        await state.wait(timeout: timeout) { [self] _ in condition(self) }
+    }
 
     /// The drones an action reached: `all` is every drone.
     var actionsByDrone: [String: [String]] {
@@ -95,7 +102,7 @@ final class FakeStation: Sendable {
             reply = FleetTime(time: Date().timeIntervalSince1970 + skew)
         } else if message.subject == FleetSubjects.start(station: name) {
             let request = try JSONDecoder().decode(FleetStartRequest.self, from: body)
-            state.withLockedValue { $0.starts.append(request) }
+            state.update { $0.starts.append(request) }
             let meant = request.drones ?? drones
             var failed: [String: FleetError] = [:]
             for drone in meant where !drones.contains(drone) {
@@ -104,14 +111,15 @@ final class FakeStation: Sendable {
             reply = FleetStartReply(station: name, succeeded: meant.filter(drones.contains).sorted(), failed: failed)
         } else if tokens.count == 5, tokens[3] == "action" {
             let arguments = try JSONDecoder().decode(FleetArguments.self, from: body)
-            state.withLockedValue { $0.actions.append((tokens[2], tokens[4], arguments)) }
+            state.update { $0.actions.append((tokens[2], tokens[4], arguments)) }
         } else if tokens.count == 5, tokens[3] == "request" {
-            state.withLockedValue {
+            state.update {
                 $0.inFlight += 1
                 $0.mostInFlight = max($0.mostInFlight, $0.inFlight)
             }
+            // Real time: a request that takes a while, so that the view's requests overlap.
             if requestDelay > .zero { try await Task.sleep(for: requestDelay) }
-            state.withLockedValue { $0.inFlight -= 1 }
+            state.update { $0.inFlight -= 1 }
             let (drone, name) = (tokens[2], tokens[4])
             if !drones.contains(drone) {
                 reply = FleetReply(value: nil, error: FleetError(code: "unknown_drone", message: "no drone \(drone)"))

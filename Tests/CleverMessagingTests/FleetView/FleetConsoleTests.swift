@@ -1,5 +1,6 @@
 import CleverBridge
 import CleverMessaging
+import CleverTestSupport
 import Foundation
 import Testing
 
@@ -9,8 +10,8 @@ struct FleetConsoleTests {
     @Test("fleet + 2 stations: drones, send, request, clock, start-at, watch, events, a NATS gap, quit")
     func console() async throws {
         let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
-        let port = try await FleetTestNATSServer.freePort()
-        var server = try await FleetTestNATSServer(port: port)
+        var server = try await NATSServerProcess()
+        let port = server.port
         defer { server.stop() }
         let north = try await FakeStation(name: "north", drones: ["copter-1", "copter-2", "copter-10"], skew: 1.5, url: server.url)
         let south = try await FakeStation(name: "south", drones: ["copter-1", "copter-2", "copter-3"], url: server.url)
@@ -27,8 +28,9 @@ struct FleetConsoleTests {
         // The NATS server goes away and comes back: the console says so, with the gap.
         server.stop()
         try await fleet.waitForLines { $0["event"] == "nats_disconnected" }
+        // Real time: the outage's length is what the console is to report.
         try await Task.sleep(for: .milliseconds(200))
-        server = try await FleetTestNATSServer(port: port)
+        server = try await NATSServerProcess(port: port)
         let back = try await fleet.waitForLines { $0["event"] == "nats_reconnected" }[0]
         #expect((back["gap_ms"]?.doubleValue ?? 0) >= 200)
 
@@ -45,7 +47,8 @@ struct FleetConsoleTests {
 
         fleet.sendLine(#"send * takeoff {"height": 1.5}"#)
         try await fleet.waitForLines { $0["command"] == "send" && $0["sent"] == 6 }
-        try await waitUntilFleet { north.actions.count == 1 && south.actions.count == 1 }
+        #expect(await north.wait { $0.actions.count == 1 })
+        #expect(await south.wait { $0.actions.count == 1 })
         #expect(north.actions[0].drone == "all" && north.actions[0].arguments.kwargs["height"] == 1.5)
 
         fleet.sendLine("request * telemetry")
@@ -89,7 +92,7 @@ struct FleetConsoleTests {
     @Test("fleet without a NATS server says how to start one")
     func noServer() async throws {
         let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
-        let port = try await FleetTestNATSServer.freePort()
+        let port = try await NATSServerProcess.freePort()
         let output = try await ChildProcess.run(binary, ["fleet", "--nats", "nats://127.0.0.1:\(port)"])
         #expect(output.status != 0)
         #expect(String(decoding: output.stderr, as: UTF8.self).contains("nats-server -a 127.0.0.1 -p 4222"))

@@ -1,3 +1,4 @@
+import CleverTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 struct FleetDemoTests {
     @Test("the fleet demo lists 6 drones, reaches all, gets 6 replies and a timed start on both stations")
     func demo() async throws {
-        let server = try await FleetTestNATSServer()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         let result = try await CleverMsgBinary.run(["demo", "--nats", "--nats-url", server.url])
         let text = String(decoding: result.stdout, as: UTF8.self)
@@ -21,7 +22,7 @@ struct FleetDemoTests {
 
     @Test("without a NATS server the fleet demo says how to start one and fails")
     func noServer() async throws {
-        let port = try await FleetTestNATSServer.freePort()
+        let port = try await NATSServerProcess.freePort()
         let result = try await CleverMsgBinary.run(["demo", "--nats", "--nats-url", "nats://127.0.0.1:\(port)"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("nats-server -a 127.0.0.1 -p 4222"))

@@ -1,6 +1,7 @@
 import CleverBridge
 import CleverMessaging
 import CleverNATS
+import CleverTestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ import Testing
 @Suite("Fleet view: scale and fail-over", .serialized, .timeLimit(.minutes(2)))
 struct FleetScaleTests {
     @Test func twoHundredDronesOnTwoStations() async throws {
-        let server = try await FleetTestNATSServer()
+        let server = try await NATSServerProcess()
         defer { server.stop() }
         let stations = [
             try await FakeStation(name: "north", drones: (1...100).map { "copter-\($0)" }, url: server.url),
@@ -19,7 +20,7 @@ struct FleetScaleTests {
         try await withFakeStations(stations) {
             #expect(try await view.drones().count == 200)
             #expect(try await view.send("takeoff", to: .all).count == 200)
-            try await waitUntilFleet { stations.allSatisfy { $0.actionsByDrone.count == 100 } }
+            for station in stations { #expect(await station.wait { $0.actionsByDrone.count == 100 }) }
             let replies = try await view.request("telemetry", from: .all)
             #expect(replies.count == 200)
             #expect(replies.allSatisfy { (try? $0.result.get())?["mode"] == "OFFBOARD" })
@@ -30,25 +31,8 @@ struct FleetScaleTests {
     }
 
     @Test func theViewsNodeGoesAwayAndCommandsAfterTheReconnectArrive() async throws {
-        var clientPorts: [Int] = []
-        var routePorts: [Int] = []
-        for _ in 0..<3 {
-            clientPorts.append(try await FleetTestNATSServer.freePort())
-            routePorts.append(try await FleetTestNATSServer.freePort())
-        }
-        var nodes: [FleetTestNATSServer] = []
-        for index in 0..<3 {
-            let routes = routePorts.indices.filter { $0 != index }.map { "nats://127.0.0.1:\(routePorts[$0])" }
-            nodes.append(
-                try await FleetTestNATSServer(
-                    port: clientPorts[index],
-                    extra: [
-                        "--cluster_name", "clever", "--cluster", "nats://127.0.0.1:\(routePorts[index])",
-                        "--routes", routes.joined(separator: ","),
-                    ]))
-        }
+        let nodes = try await NATSServerProcess.cluster(of: 3)
         defer { for node in nodes { node.stop() } }
-        try await nodes[0].waitForOutput("Route connection created", count: 2)
         let north = try await FakeStation(name: "north", drones: ["a", "b", "c"], url: nodes[1].url)
         let south = try await FakeStation(name: "south", drones: ["a", "b", "c"], url: nodes[2].url)
         let view = try await FleetViewTests.view(nodes.map(\.url)) { $0.expectedStations = 2 }
@@ -57,7 +41,11 @@ struct FleetScaleTests {
             group.addTask { try await view.run() }
             group.addTask { try await north.serve() }
             group.addTask { try await south.serve() }
-            try await waitUntilFleet { (try? await view.drones().count) == 6 }
+            // The stations' subscriptions reach the view's node over the cluster's routes, which
+            // tell nobody when: discovery is asked again (each waits up to its window) until both answer.
+            var found = 0
+            for _ in 0..<20 where found != 6 { found = (try? await view.drones().count) ?? 0 }
+            try #require(found == 6)
 
             nodes[0].stop()
             var gap: Duration?
@@ -71,7 +59,8 @@ struct FleetScaleTests {
             // Commands issued after the reconnect reach every station.
             try await view.client.flush()
             #expect(try await view.send("land", to: .all).count == 6)
-            try await waitUntilFleet { north.actions.count == 1 && south.actions.count == 1 }
+            #expect(await north.wait { $0.actions.count == 1 })
+            #expect(await south.wait { $0.actions.count == 1 })
             let replies = try await view.request("telemetry", from: .all)
             #expect(replies.count == 6 && replies.allSatisfy { (try? $0.result.get()) != nil })
             group.cancelAll()

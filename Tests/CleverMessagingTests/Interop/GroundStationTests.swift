@@ -1,4 +1,5 @@
 import CleverMessaging
+import CleverTestSupport
 import NIOCore
 import NIOPosix
 import Testing
@@ -38,7 +39,7 @@ struct GroundStationTests {
 
     /// Waits for `count` events that `match` (the support function of that name).
     static func events<Event: Sendable>(_ count: Int, in stream: AsyncStream<Event>, where match: @escaping @Sendable (Event) -> Bool) async -> Bool {
-        await CleverMessagingTests.events(count, in: stream, where: match)
+        await CleverTestSupport.events(count, in: stream, where: match)
     }
 
     /// The host part of an "ip:port" address.

@@ -50,7 +50,7 @@ struct VirtualFleetJudgeTests {
             """
         )
         swarm.sendSignal(SIGINT)
-        #expect(await swarm.waitForOutputEnd(timeout: .seconds(30)))
+        #expect(await swarm.waitForOutputEnd())
     }
 }
 
@@ -64,8 +64,10 @@ struct StationJudgeSelfTests {
     /// stderr (once it holds `finding`, or its output ended).
     static func judge(broken: String?, finding: String = "") async throws -> (status: Int32?, stderr: String) {
         let env = URL(fileURLWithPath: "/usr/bin/env")
+        // The judge's wait for the drones and for each reply: seven judges and fleets start at once in a
+        // parallel run, and a loaded machine takes its time; a broken drone's finding does not wait it out.
         let judge = try PythonPeer(
-            executable: env, arguments: ["python3", VirtualFleetJudgeTests.script, "--count", "3", "--git-version", "2062940", "--timeout", "10"]
+            executable: env, arguments: ["python3", VirtualFleetJudgeTests.script, "--count", "3", "--git-version", "2062940", "--timeout", "30"]
         )
         defer { judge.terminate() }
         let listening = try await judge.waitForLines { $0["listening"] != nil }[0]

@@ -1,16 +1,18 @@
 import CleverMessaging
-import NIOConcurrencyHelpers
+import CleverTestSupport
 import Testing
 
 /// Drones whose links the station keeps closing because another drone displaces
 /// them back off instead of reconnecting in a loop (real loopback sockets).
 @Suite("Client: displaced drones back off", .timeLimit(.minutes(1)))
 struct DisplacedDroneTests {
-    /// Counts `client`'s links that came up, and when.
-    static func linkTimes(_ client: MessagingClient) -> NIOLockedValueBox<[ContinuousClock.Instant]> {
-        let times = NIOLockedValueBox<[ContinuousClock.Instant]>([])
-        client.observeEvents { event in
-            if case .connected = event { times.withLockedValue { $0.append(.now) } }
+    /// When the links of `clients` came up, in order (each link wakes the test's waits).
+    static func linkTimes(_ clients: [MessagingClient]) -> Watched<[ContinuousClock.Instant]> {
+        let times = Watched<[ContinuousClock.Instant]>([])
+        for client in clients {
+            client.observeEvents { event in
+                if case .connected = event { times.update { $0.append(.now) } }
+            }
         }
         return times
     }
@@ -25,13 +27,12 @@ struct DisplacedDroneTests {
                 registry.onRequest("clover_dir") { _, _, _ in "/home/pi" }
                 return MessagingClient(host: "127.0.0.1", port: port, registry: registry, reconnectPolicy: policy)
             }
-            let times = clients.map(Self.linkTimes)
-            let links = { times.flatMap { $0.withLockedValue { $0 } }.sorted() }
+            let times = Self.linkTimes(clients)
+            let links = { times.value.sorted() }
             let runs = clients.map { client in Task { try await client.run() } }
-            // Real time: the test looks at how links follow each other on the wall clock.
+            // The test looks at how links follow each other on the wall clock.
             // Wait for 8 links (the drones displaced each other 6 times), however slow the machine.
-            let deadline = ContinuousClock.now + .seconds(30)
-            while links().count < 8 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            await times.wait(timeout: .seconds(30)) { $0.count >= 8 }
             for client in clients { client.shutdown() }
             for run in runs { try await run.value }
             let all = links()
@@ -57,14 +58,13 @@ struct DisplacedDroneTests {
                 host: "127.0.0.1", port: port, registry: registry,
                 reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50), maximumDelay: .seconds(2)), localHost: "127.0.0.2"
             )
-            let times = Self.linkTimes(newcomer)
+            let times = Self.linkTimes([newcomer])
             let refused = Task { try await newcomer.run() }
-            // Real time: wait for 5 attempts however slow the machine.
-            let deadline = ContinuousClock.now + .seconds(30)
-            while times.withLockedValue({ $0.count }) < 5 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            // Wait for 5 attempts however slow the machine.
+            await times.wait(timeout: .seconds(30)) { $0.count >= 5 }
             newcomer.shutdown()
             try await refused.value
-            let links = times.withLockedValue { $0 }
+            let links = times.value
             try #require(links.count >= 5, "\(links.count) attempts")
             // A constant 50 ms spacing takes some 200 ms for 5 attempts; doubling 50 + 100 + 200 + 400 ms.
             #expect(links[4] - links[0] >= .milliseconds(500), "5 attempts in \(links[4] - links[0])")

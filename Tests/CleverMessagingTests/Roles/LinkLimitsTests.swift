@@ -1,3 +1,4 @@
+import CleverTestSupport
 import Foundation
 import Logging
 import NIOConcurrencyHelpers

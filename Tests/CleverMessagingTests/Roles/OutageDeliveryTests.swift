@@ -1,3 +1,4 @@
+import CleverTestSupport
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing
@@ -157,6 +158,7 @@ struct OutageDeliveryTests {
                             return Sent(n: number, results: results)
                         }
                         next = next.advanced(by: interval)
+                        // Real time: the sends are paced on the wall clock across the outage.
                         try await clock.sleep(until: next)
                     }
                     var all: [Sent] = []

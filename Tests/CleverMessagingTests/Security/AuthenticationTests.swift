@@ -1,4 +1,5 @@
 import CleverMessaging
+import CleverTestSupport
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -82,6 +83,7 @@ struct AuthenticationTests {
             // back every 0.1 s: a slow machine only makes fewer attempts.
             let counted = Watched(0)
             let counting = Task { for await _ in refusals { counted.update { $0 += 1 } } }
+            // Real time: the back-off is counted over a 1.5 s window of wall clock.
             try await Task.sleep(for: .milliseconds(1500))
             counting.cancel()
             #expect(counted.value <= 7, "\(counted.value) refusals in 1.5 s")

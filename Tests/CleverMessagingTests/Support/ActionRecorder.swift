@@ -1,4 +1,5 @@
 import CleverMessaging
+import CleverTestSupport
 import NIOConcurrencyHelpers
 
 /// Records the actions a registry receives, for tests to wait on.

@@ -1,3 +1,4 @@
+import CleverTestSupport
 import NIOCore
 import Testing
 
@@ -213,18 +214,8 @@ enum WireTestKit {
 
     // MARK: - Deterministic randomness
 
-    /// SplitMix64: a small, seeded, platform-independent generator.
-    struct SeededRNG: RandomNumberGenerator {
-        private var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    /// SplitMix64, seeded (CleverTestSupport's).
+    typealias SeededRNG = CleverTestSupport.SeededRNG
 
     /// `bytes` cut into consecutive chunks of random sizes in `sizes`.
     static func randomChunks(

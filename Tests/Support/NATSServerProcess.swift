@@ -2,37 +2,42 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Testing
 
 /// A real `nats-server` on a loopback port, started and stopped by a test
-/// (the same helper as CleverNATSTests's: test targets share no sources).
+/// (shared by the test targets that need one).
 ///
 /// When `nats-server` is not installed, starting one throws: the tests fail with
 /// a message saying how to install it, rather than being skipped.
-final class NATSServerProcess {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String {
+public final class NATSServerProcess {
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String {
             "nats-server was not found on PATH, /usr/sbin or /usr/bin: these tests need a real server; "
                 + "install it with `apt-get install -y nats-server` (Debian) or put it on PATH"
         }
     }
 
-    struct NotReady: Error, CustomStringConvertible {
-        var output: String
-        var description: String { "nats-server did not get ready; its output:\n\(output)" }
+    public struct NotReady: Error, CustomStringConvertible {
+        public var output: String
+        public var description: String { "nats-server did not get ready; its output:\n\(output)" }
     }
 
-    let port: Int
-    let arguments: [String]
+    /// The client port it listens on.
+    public private(set) var port: Int
+    /// The route port it listens on, for a server started with `--cluster …:-1` (see ``cluster(of:)``).
+    public private(set) var routePort: Int?
+    /// Its command line's arguments.
+    public let arguments: [String]
     private let process = Process()
     private let output = NIOLockedValueBox(Output())
 
     private struct Output {
         var text = ""
         var waiters: [(needle: String, count: Int, continuation: CheckedContinuation<Void, any Error>)] = []
+        /// The log ended: the server exited.
+        var ended = false
     }
 
-    static func executable() throws -> String {
+    public static func executable() throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/usr/local/bin", "/sbin"]
         for directory in directories where FileManager.default.isExecutableFile(atPath: directory + "/nats-server") {
@@ -42,7 +47,7 @@ final class NATSServerProcess {
     }
 
     /// A loopback TCP port nobody listens on now.
-    static func freePort() async throws -> Int {
+    public static func freePort() async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = channel.localAddress?.port ?? 0
@@ -51,11 +56,12 @@ final class NATSServerProcess {
     }
 
     /// Starts `nats-server -a 127.0.0.1 -p port` plus `extra` arguments and waits until it is ready.
-    init(port: Int? = nil, extra: [String] = []) async throws {
+    /// Without `port` the server picks a free one itself (`-p -1`) and says which in its log,
+    /// so no other process can take the port between its choice and its use.
+    public init(port: Int? = nil, extra: [String] = []) async throws {
         let executable = try Self.executable()
-        let port = if let port { port } else { try await Self.freePort() }
-        self.port = port
-        self.arguments = ["-a", "127.0.0.1", "-p", "\(port)"] + extra
+        self.port = port ?? -1
+        self.arguments = ["-a", "127.0.0.1", "-p", "\(port ?? -1)"] + extra
         // Under `setpriv --pdeathsig TERM` (util-linux) the server also stops
         // when the test process dies without stopping it: a crash elsewhere must
         // not leave servers behind. The death signal follows the *thread* that
@@ -91,7 +97,16 @@ final class NATSServerProcess {
             started.withLockedValue { $0.take() }?.resume()
             while true {
                 let data = reading.availableData
-                if data.isEmpty { return }
+                if data.isEmpty {
+                    // The server exited: whoever still waits for a line of its log waits in vain.
+                    let (waiters, text) = output.withLockedValue { output in
+                        output.ended = true
+                        defer { output.waiters.removeAll() }
+                        return (output.waiters.map(\.continuation), output.text)
+                    }
+                    for continuation in waiters { continuation.resume(throwing: NotReady(output: text)) }
+                    return
+                }
                 let ready = output.withLockedValue { output in
                     output.text += String(decoding: data, as: UTF8.self)
                     let text = output.text
@@ -107,21 +122,42 @@ final class NATSServerProcess {
             reader.start()
         }
         try await waitForOutput("Server is ready")
+        if port == nil { self.port = try Self.listeningPort(in: output.withLockedValue { $0.text }, for: "client connections") }
+        if extra.contains(where: { $0.hasSuffix(":-1") }) {
+            try await waitForOutput("Listening for route connections on ")
+            routePort = try Self.listeningPort(in: output.withLockedValue { $0.text }, for: "route connections")
+        }
     }
 
-    var url: String { "nats://127.0.0.1:\(port)" }
+    /// The port of the log's line "Listening for `what` on 127.0.0.1:PORT".
+    private static func listeningPort(in log: String, for what: String) throws -> Int {
+        let marker = "Listening for \(what) on "
+        guard let line = log.split(separator: "\n").first(where: { $0.contains(marker) }),
+            let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
+        else { throw NotReady(output: log) }
+        return port
+    }
 
-    /// Waits until the server's log shows `needle` `count` times (at most 10 s).
-    func waitForOutput(_ needle: String, count: Int = 1) async throws {
+    public var url: String { "nats://127.0.0.1:\(port)" }
+
+    /// Waits until the server's log shows `needle` `count` times (at most 30 s; a server
+    /// that exits meanwhile ends the wait at once).
+    public func waitForOutput(_ needle: String, count: Int = 1) async throws {
         let output = self.output
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let now = output.withLockedValue { output -> Bool in
-                if output.text.occurrences(of: needle) >= count { return true }
+            let now = output.withLockedValue { output -> Result<Bool, NotReady> in
+                if output.text.occurrences(of: needle) >= count { return .success(true) }
+                if output.ended { return .failure(NotReady(output: output.text)) }
                 output.waiters.append((needle, count, continuation))
-                return false
+                return .success(false)
             }
-            if now { continuation.resume() }
-            DispatchQueue.global().asyncAfter(deadline: .now() + 10) {
+            switch now {
+            case .success(true): continuation.resume()
+            case .success(false): break
+            case .failure(let notReady): continuation.resume(throwing: notReady)
+            }
+            // A deadline for a server that neither gets there nor exits.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 30) {
                 let late = output.withLockedValue { output -> (CheckedContinuation<Void, any Error>, String)? in
                     guard let index = output.waiters.firstIndex(where: { $0.needle == needle }) else { return nil }
                     return (output.waiters.remove(at: index).continuation, output.text)
@@ -132,7 +168,7 @@ final class NATSServerProcess {
     }
 
     /// Stops the server (SIGTERM) and waits for it to exit.
-    func stop() {
+    public func stop() {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
