@@ -1,3 +1,4 @@
+import CleverTestSupport
 import NIOCore
 import Testing
 
