@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// The fleet view against real stations and their `StationBridge`s, behind a real `nats-server`.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .needsNATSServer, .timeLimit(.minutes(2)))
 struct FleetViewBridgeTests {
     typealias Kit = BridgeTestKit
 

@@ -6,7 +6,7 @@ import NIOCore
 import Testing
 
 /// A bridge whose NATS server goes away: a cluster node, or the only server.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .needsNATSServer, .timeLimit(.minutes(2)))
 struct StationBridgeFailOverTests {
     typealias Kit = BridgeTestKit
 

@@ -6,7 +6,7 @@ import NIOCore
 import Testing
 
 /// Stations bridged onto real `nats-server` processes on loopback, with in-process drones.
-@Suite(.serialized, .timeLimit(.minutes(2)))
+@Suite(.serialized, .needsNATSServer, .timeLimit(.minutes(2)))
 struct StationBridgeTests {
     typealias Kit = BridgeTestKit
 

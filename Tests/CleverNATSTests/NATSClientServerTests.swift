@@ -5,7 +5,7 @@ import Testing
 @testable import CleverNATS
 
 /// End-to-end: the client against real `nats-server` processes on loopback ports.
-@Suite(.serialized) struct NATSClientServerTests {
+@Suite(.serialized, .needsNATSServer) struct NATSClientServerTests {
     func makeClient(_ urls: [String], configure: (inout NATSConfiguration) -> Void = { _ in }) throws -> NATSClient {
         var configuration = try NATSConfiguration(urls: urls)
         configuration.reconnectDelay = .milliseconds(50)

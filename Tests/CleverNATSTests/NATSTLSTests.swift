@@ -7,7 +7,7 @@ import Testing
 @testable import CleverNATS
 
 /// TLS against a real `nats-server --tls`: the server's INFO requires TLS and the client upgrades.
-@Suite struct NATSTLSTests {
+@Suite(.needsNATSServer) struct NATSTLSTests {
     @Test func tlsRequiredByTheServer() async throws {
         let authority = try ThrowawayCertificates(name: "nats test CA")
         let issued = try authority.server(commonName: "nats")

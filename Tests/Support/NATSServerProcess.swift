@@ -6,8 +6,9 @@ import NIOPosix
 /// A real `nats-server` on a loopback port, started and stopped by a test
 /// (shared by the test targets that need one).
 ///
-/// When `nats-server` is not installed, starting one throws: the tests fail with
-/// a message saying how to install it, rather than being skipped.
+/// When `nats-server` is not installed, starting one throws, with a message
+/// saying how to install it; suites marked ``Testing/Trait/needsNATSServer``
+/// are then skipped, saying so, unless `CLEVER_REQUIRE_NATS=1`.
 public final class NATSServerProcess {
     public struct Missing: Error, CustomStringConvertible {
         public var description: String {

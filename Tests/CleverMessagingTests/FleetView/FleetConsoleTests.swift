@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `clever-msg fleet` driven through a pipe, against fake stations behind a real `nats-server`.
-@Suite("CLI: fleet console", .serialized, .timeLimit(.minutes(2)))
+@Suite("CLI: fleet console", .serialized, .needsNATSServer, .timeLimit(.minutes(2)))
 struct FleetConsoleTests {
     @Test("fleet + 2 stations: drones, send, request, clock, start-at, watch, events, a NATS gap, quit")
     func console() async throws {

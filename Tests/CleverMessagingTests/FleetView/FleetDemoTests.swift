@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `clever-msg demo --nats`: two bridged stations and a fleet view, against a real `nats-server`.
-@Suite("CLI: fleet demo", .serialized, .timeLimit(.minutes(2)))
+@Suite("CLI: fleet demo", .serialized, .needsNATSServer, .timeLimit(.minutes(2)))
 struct FleetDemoTests {
     @Test("the fleet demo lists 6 drones, reaches all, gets 6 replies and a timed start on both stations")
     func demo() async throws {

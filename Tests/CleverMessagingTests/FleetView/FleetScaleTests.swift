@@ -7,7 +7,7 @@ import Testing
 
 /// The fleet view at the scale (two stations of 100 drones behind one
 /// server) and across a 3-node NATS cluster losing the view's node.
-@Suite("Fleet view: scale and fail-over", .serialized, .timeLimit(.minutes(2)))
+@Suite("Fleet view: scale and fail-over", .serialized, .needsNATSServer, .timeLimit(.minutes(2)))
 struct FleetScaleTests {
     @Test func twoHundredDronesOnTwoStations() async throws {
         let server = try await NATSServerProcess()

@@ -6,7 +6,7 @@ import Foundation
 import Testing
 
 /// The fleet view against fake stations behind a real `nats-server` on loopback.
-@Suite("Fleet view over NATS", .serialized, .timeLimit(.minutes(2)))
+@Suite("Fleet view over NATS", .serialized, .needsNATSServer, .timeLimit(.minutes(2)))
 struct FleetViewTests {
     static func view(_ urls: [String], configure: (inout FleetView.Configuration) -> Void = { _ in }) async throws -> FleetView {
         var nats = try NATSConfiguration(urls: urls)
