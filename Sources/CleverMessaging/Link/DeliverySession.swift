@@ -32,7 +32,12 @@ package struct DeliverySession: Sendable {
             maximumCount: configuration.maximumUnacknowledged,
             maximumBytes: configuration.maximumUnacknowledgedBytes
         )
-        self.receiver = DeliveryReceiver(ackInterval: TimeAmount(configuration.ackInterval))
+        // An eighth of the peer's window (of the same default size) owed is acknowledged at the end of the read.
+        self.receiver = DeliveryReceiver(
+            ackInterval: TimeAmount(configuration.ackInterval),
+            ackEvery: configuration.maximumUnacknowledged / 8,
+            ackEveryBytes: configuration.maximumUnacknowledgedBytes / 8
+        )
     }
 
     /// A random session id: 32 hexadecimal digits.
