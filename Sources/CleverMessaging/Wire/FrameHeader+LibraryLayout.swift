@@ -8,10 +8,11 @@ import Darwin
 
 extension FrameHeader {
     /// Reads a header laid out byte for byte as this library writes the
-    /// header of an action, a request or a value response on a little-endian
-    /// host (`FrameWriter`'s frames made from parts, with or without the
-    /// extension marker), or returns `nil` for any other text, which the
-    /// general parser then reads.
+    /// header of an action (with or without the keys of acknowledged
+    /// delivery), a request or a value response on a little-endian host
+    /// (`FrameWriter`'s frames made from parts, with or without the extension
+    /// marker), or returns `nil` for any other text, which the general parser
+    /// then reads.
     ///
     /// It only accepts what the general parser reads to the same header:
     /// a `content-length` of at most 15 digits without a leading zero, and
@@ -31,10 +32,22 @@ extension FrameHeader {
         var action: String?
         var requestedValue: String?
         var requestID: JSONValue?
+        // The keys of acknowledged delivery, in the order `FrameWriter` writes them.
+        var sequence: Int?
+        var acknowledged: Int?
         if cursor.skip(#", "message-type": "message", "action": "#) {
             guard let name = cursor.asciiString() else { return nil }
             messageType = .message
             action = name
+            let digits = min(15, limits.maximumIntegerDigits)
+            if cursor.skip(#", "x-clever-seq": "#) {
+                guard let number = cursor.length(maximumDigits: digits) else { return nil }
+                sequence = number
+            }
+            if cursor.skip(#", "x-clever-acked": "#) {
+                guard let number = cursor.length(maximumDigits: digits) else { return nil }
+                acknowledged = number
+            }
         } else if cursor.skip(#", "message-type": "request""#) {
             messageType = .request
         } else if cursor.skip(#", "message-type": "response", "requested_value": "#) {
@@ -47,14 +60,24 @@ extension FrameHeader {
         } else {
             return nil
         }
-        let extra: JSONObject
+        var extra: JSONObject
         // `ExtensionHeader.capabilities` with the value 1, as `FrameWriter` appends it.
+        let marked: Bool
         if cursor.skip(#", "x-clever": 1}"#) {
-            extra = JSONParser.markerOnly
+            marked = true
         } else if cursor.skip("}") {
-            extra = [:]
+            marked = false
         } else {
             return nil
+        }
+        if sequence == nil, acknowledged == nil {
+            extra = marked ? JSONParser.markerOnly : [:]
+        } else {
+            extra = [:]
+            extra.reserveCapacity(3)
+            if let sequence { extra[ExtensionHeader.sequence] = .integer(sequence) }
+            if let acknowledged { extra[ExtensionHeader.acknowledged] = .integer(acknowledged) }
+            if marked { extra[ExtensionHeader.capabilities] = 1 }
         }
         guard cursor.atEnd else { return nil }
         return FrameHeader(
