@@ -214,12 +214,12 @@ extension Bench {
 
         /// Queues `count` of the measured actions on `connection`, at most two
         /// batches of 8192 ahead of the socket; with acknowledged delivery, at
-        /// most two batches of 1024 ahead of the peer's acknowledgement (the
-        /// resend window holds 4096 by default).
+        /// most two batches of 4096 ahead of the peer's acknowledgement (the
+        /// resend window holds 16384 by default).
         static func sendActions(count: Int, on connection: Connection) async throws {
             let args: [JSONValue] = [1, "two", 3.5, nil, true]
             let kwargs: JSONObject = ["time": "1700000000.5"]
-            let batch = connection.deliversAcknowledged ? 1024 : 8192
+            let batch = connection.deliversAcknowledged ? 4096 : 8192
             var checkpoint: SendReceipt?
             for i in 0..<count {
                 let receipt = try connection.enqueueMessage("start", args: args, kwargs: kwargs)

@@ -58,7 +58,7 @@ package struct DeliveryReceiver: Sendable, Hashable {
     ///   - ackEvery: after how many actions one goes at the end of a read (at least 1).
     ///   - ackEveryBytes: after how many bytes read one goes at the end of a read (at least 1).
     ///   - highWater: what was received already (a session reattached), 0 for a new one.
-    package init(ackInterval: TimeAmount, ackEvery: Int = 512, ackEveryBytes: Int = 1 << 20, highWater: UInt64 = 0) {
+    package init(ackInterval: TimeAmount, ackEvery: Int = 1024, ackEveryBytes: Int = 512 * 1024, highWater: UInt64 = 0) {
         self.ackInterval = ackInterval
         self.ackEvery = max(1, ackEvery)
         self.ackEveryBytes = max(1, ackEveryBytes)

@@ -32,11 +32,11 @@ package struct DeliverySession: Sendable {
             maximumCount: configuration.maximumUnacknowledged,
             maximumBytes: configuration.maximumUnacknowledgedBytes
         )
-        // An eighth of the peer's window (of the same default size) owed is acknowledged at the end of the read.
+        // A sixteenth of this side's window (the peer's is of the same default size) owed is acknowledged at the end of the read.
         self.receiver = DeliveryReceiver(
             ackInterval: TimeAmount(configuration.ackInterval),
-            ackEvery: configuration.maximumUnacknowledged / 8,
-            ackEveryBytes: configuration.maximumUnacknowledgedBytes / 8
+            ackEvery: configuration.maximumUnacknowledged / 16,
+            ackEveryBytes: configuration.maximumUnacknowledgedBytes / 16
         )
     }
 
