@@ -6,6 +6,8 @@ import Musl
 import Darwin
 #endif
 
+import OrderedCollections
+
 extension FrameHeader {
     /// Reads a header laid out byte for byte as this library writes the
     /// header of an action (with or without the keys of acknowledged
@@ -60,7 +62,7 @@ extension FrameHeader {
         } else {
             return nil
         }
-        var extra: JSONObject
+        let extra: JSONObject
         // `ExtensionHeader.capabilities` with the value 1, as `FrameWriter` appends it.
         let marked: Bool
         if cursor.skip(#", "x-clever": 1}"#) {
@@ -73,11 +75,24 @@ extension FrameHeader {
         if sequence == nil, acknowledged == nil {
             extra = marked ? JSONParser.markerOnly : [:]
         } else {
-            extra = [:]
-            extra.reserveCapacity(3)
-            if let sequence { extra[ExtensionHeader.sequence] = .integer(sequence) }
-            if let acknowledged { extra[ExtensionHeader.acknowledged] = .integer(acknowledged) }
-            if marked { extra[ExtensionHeader.capabilities] = 1 }
+            // Distinct keys, in the order of the text: no hashing, no table.
+            var keys: [String] = []
+            var values: [JSONValue] = []
+            keys.reserveCapacity(3)
+            values.reserveCapacity(3)
+            if let sequence {
+                keys.append(ExtensionHeader.sequence)
+                values.append(.integer(sequence))
+            }
+            if let acknowledged {
+                keys.append(ExtensionHeader.acknowledged)
+                values.append(.integer(acknowledged))
+            }
+            if marked {
+                keys.append(ExtensionHeader.capabilities)
+                values.append(1)
+            }
+            extra = JSONObject(uncheckedUniqueKeys: keys, values: values)
         }
         guard cursor.atEnd else { return nil }
         return FrameHeader(
