@@ -310,14 +310,18 @@ extension Connection {
         let sequence = s.delivery!.window.nextSequence
         do {
             // Encoded once, into the window; copied from there into the link's queue.
-            let kept = try s.delivery!.window.append(with: &s.writer) { writer, frames throws(FrameEncodingError) in
+            func encode(_ writer: inout FrameWriter, _ frames: inout ByteBuffer) throws(FrameEncodingError) {
                 if let plainFrame, try writer.writeAction(action, reusing: plainFrame, sequence: sequence, acknowledged: owed, into: &frames) {
                     // The plain frame's content, reused.
                 } else {
                     try writer.writeAction(action, args: args, kwargs: kwargs, sequence: sequence, acknowledged: owed, into: &frames)
                 }
             }
-            if s.deliveryActive { s.outbound.bytes.writeImmutableBuffer(kept.frame) }
+            if s.deliveryActive {
+                _ = try s.delivery!.window.append(with: &s.writer, copyingInto: &s.outbound.bytes, encoding: encode)
+            } else {
+                _ = try s.delivery!.window.append(with: &s.writer, encoding: encode)
+            }
         } catch {
             switch error {
             case .full(let full): throw full
