@@ -75,23 +75,14 @@ extension FrameHeader {
         if sequence == nil, acknowledged == nil {
             extra = marked ? JSONParser.markerOnly : [:]
         } else {
-            // Distinct keys, in the order of the text: no hashing, no table.
-            var keys: [String] = []
+            // Distinct keys, in the order of the text: no hashing, no table,
+            // and the keys' array shared (only the values are allocated).
             var values: [JSONValue] = []
-            keys.reserveCapacity(3)
             values.reserveCapacity(3)
-            if let sequence {
-                keys.append(ExtensionHeader.sequence)
-                values.append(.integer(sequence))
-            }
-            if let acknowledged {
-                keys.append(ExtensionHeader.acknowledged)
-                values.append(.integer(acknowledged))
-            }
-            if marked {
-                keys.append(ExtensionHeader.capabilities)
-                values.append(1)
-            }
+            if let sequence { values.append(.integer(sequence)) }
+            if let acknowledged { values.append(.integer(acknowledged)) }
+            if marked { values.append(1) }
+            let keys = DeliveryKeys.shared[(sequence == nil ? 0 : 1) | (acknowledged == nil ? 0 : 2) | (marked ? 4 : 0)]
             extra = JSONObject(uncheckedUniqueKeys: keys, values: values)
         }
         guard cursor.atEnd else { return nil }
@@ -106,6 +97,19 @@ extension FrameHeader {
             requestID: requestID,
             extra: extra
         )
+    }
+}
+
+/// The extra keys of a numbered action's header, in the order `FrameWriter`
+/// writes them, made once: indexed by 1 (a sequence number), 2 (an
+/// acknowledgement) and 4 (the extension marker) added together.
+private enum DeliveryKeys {
+    static let shared: [[String]] = (0..<8).map { present in
+        var keys: [String] = []
+        if present & 1 != 0 { keys.append(ExtensionHeader.sequence) }
+        if present & 2 != 0 { keys.append(ExtensionHeader.acknowledged) }
+        if present & 4 != 0 { keys.append(ExtensionHeader.capabilities) }
+        return keys
     }
 }
 
