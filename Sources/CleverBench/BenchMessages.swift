@@ -35,6 +35,9 @@ extension Bench {
         @Flag(help: "Publish the library's metrics to a Prometheus registry, as `serve --metrics` does (to measure their cost).")
         var metrics = false
 
+        @Flag(inversion: .prefixedNo, help: "Whether client and server agree to acknowledged delivery (the library default): the server then acknowledges the actions it received.")
+        var delivery = true
+
         func validate() throws {
             guard count > 0 else { throw ValidationError("--count must be positive") }
         }
@@ -53,19 +56,27 @@ extension Bench {
             var one = ByteBuffer()
             try writer.write(frame, into: &one)
             reporter.note("frame: \(one.readableBytes) bytes; \(count) messages per run; best of 3 runs")
+            if !delivery { reporter.note("delivery: off (no sequence numbers, no acknowledgements)") }
+            var configuration = ConnectionConfiguration()
+            configuration.delivery.isEnabled = delivery
+            configuration.delivery.peerIsOfThisLibrary = true
 
             var endToEnd = Best()
             var receiver = Best()
             var sender = Best()
             var bestRaw = 0.0
+            var delivered = DeliveryStatistics()
             for _ in 0..<3 {
-                endToEnd.add(try await Self.oneWay(count: count, serverGroup: serverGroup, clientGroup: clientGroup))
+                let (rate, cpu, delivery) = try await Self.oneWay(count: count, configuration: configuration, serverGroup: serverGroup, clientGroup: clientGroup)
+                endToEnd.add((rate, cpu))
+                delivered = delivery
                 receiver.add(try await Self.receiverAlone(frame: one, count: count, serverGroup: serverGroup, clientGroup: clientGroup))
                 sender.add(try await Self.senderAlone(frameSize: one.readableBytes, count: count, serverGroup: serverGroup, clientGroup: clientGroup))
                 bestRaw = max(bestRaw, try await Self.rawBlast(frame: one, count: count, serverGroup: serverGroup, clientGroup: clientGroup))
             }
             try await serverGroup.shutdownGracefully()
             try await clientGroup.shutdownGracefully()
+            reporter.note("acknowledged delivery (end to end, last run): \(delivered.sent) actions numbered, \(delivered.delivered) acknowledged")
             for (best, what) in [(endToEnd, "message"), (receiver, "message, receiver alone"), (sender, "message, sender alone")] {
                 if let cpu = best.leastCPU { reporter.note(cpu.note(per: count, what: "\(what) (the run that used least)")) }
             }
@@ -95,17 +106,26 @@ extension Bench {
         }
 
         /// Sends `count` actions; returns messages/s until the server has handled
-        /// them all, and the CPU time each side used meanwhile.
-        static func oneWay(count: Int, serverGroup: any EventLoopGroup, clientGroup: any EventLoopGroup) async throws -> (Double, CPUTime.Split) {
+        /// them all, the CPU time each side used meanwhile, and the client's
+        /// delivery counts (how many of the actions went numbered and were acknowledged).
+        static func oneWay(
+            count: Int,
+            configuration: ConnectionConfiguration,
+            serverGroup: any EventLoopGroup,
+            clientGroup: any EventLoopGroup
+        ) async throws -> (Double, CPUTime.Split, DeliveryStatistics) {
             let (registry, done) = countingRegistry(count: count, group: serverGroup)
-            let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
+            let pair = try await MessagingPair.start(
+                serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup, configuration: configuration
+            )
             let connection = pair.client.connection
             let result = try await measure(count: count, server: pair.serverSide.eventLoop, client: connection.eventLoop) {
                 try await sendActions(count: count, on: connection)
                 try await done.get()
             }
+            let delivery = connection.deliveryStatistics
             try await pair.stop()
-            return result
+            return (result.0, result.1, delivery)
         }
 
         /// A plain channel writes `count` copies of the encoded `frame` to a
@@ -193,15 +213,18 @@ extension Bench {
         }
 
         /// Queues `count` of the measured actions on `connection`, at most two
-        /// batches of 8192 ahead of the socket.
+        /// batches of 8192 ahead of the socket; with acknowledged delivery, at
+        /// most two batches of 4096 ahead of the peer's acknowledgement (the
+        /// resend window holds 16384 by default).
         static func sendActions(count: Int, on connection: Connection) async throws {
             let args: [JSONValue] = [1, "two", 3.5, nil, true]
             let kwargs: JSONObject = ["time": "1700000000.5"]
+            let batch = connection.deliversAcknowledged ? 4096 : 8192
             var checkpoint: SendReceipt?
             for i in 0..<count {
                 let receipt = try connection.enqueueMessage("start", args: args, kwargs: kwargs)
-                if i % 8192 == 8191 {
-                    try await checkpoint?.written()
+                if i % batch == batch - 1 {
+                    try await checkpoint?.delivered()
                     checkpoint = receipt
                 }
             }

@@ -29,6 +29,9 @@ extension Bench {
         @Option(help: "Requests in flight in the pipelined run.")
         var pipelined: Int = 200_000
 
+        @Flag(inversion: .prefixedNo, help: "Whether client and server agree to acknowledged delivery (the library default; requests are not numbered, but the link carries the session).")
+        var delivery = true
+
         func validate() throws {
             guard sequential > 0, pipelined > 0 else { throw ValidationError("counts must be positive") }
         }
@@ -40,7 +43,12 @@ extension Bench {
             let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let registry = HandlerRegistry()
             registry.onRequest("echo") { _, args, _ in .array(args) }
-            let pair = try await MessagingPair.start(serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup)
+            var configuration = ConnectionConfiguration()
+            configuration.delivery.isEnabled = delivery
+            if !delivery { reporter.note("delivery: off") }
+            let pair = try await MessagingPair.start(
+                serverRegistry: registry, serverGroup: serverGroup, clientGroup: clientGroup, configuration: configuration
+            )
             let connection = pair.client.connection
 
             // Sizes of one request and one reply, for the raw baselines.

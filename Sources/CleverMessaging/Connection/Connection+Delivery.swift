@@ -313,14 +313,18 @@ extension Connection {
         let sequence = s.delivery!.window.nextSequence
         do {
             // Encoded once, into the window; copied from there into the link's queue.
-            let kept = try s.delivery!.window.append(with: &s.writer) { writer, frames throws(FrameEncodingError) in
+            func encode(_ writer: inout FrameWriter, _ frames: inout ByteBuffer) throws(FrameEncodingError) {
                 if let plainFrame, try writer.writeAction(action, reusing: plainFrame, sequence: sequence, acknowledged: owed, into: &frames) {
                     // The plain frame's content, reused.
                 } else {
                     try writer.writeAction(action, arguments: arguments, sequence: sequence, acknowledged: owed, into: &frames)
                 }
             }
-            if s.deliveryActive { s.outbound.bytes.writeImmutableBuffer(kept.frame) }
+            if s.deliveryActive {
+                _ = try s.delivery!.window.append(with: &s.writer, copyingInto: &s.outbound.bytes, encoding: encode)
+            } else {
+                _ = try s.delivery!.window.append(with: &s.writer, encoding: encode)
+            }
         } catch {
             switch error {
             case .full(let full): throw full
@@ -343,14 +347,22 @@ extension Connection {
 
     /// Looks at the delivery keys of an action message that arrived: settles
     /// what the peer acknowledged, and tells whether the action is to run (not
-    /// a duplicate, nor an acknowledgement frame). Runs on the event loop.
+    /// a duplicate, nor an acknowledgement frame). The acknowledgement it owes
+    /// is decided once per read, in ``deliveryReadEnded(_:now:bytesRead:)``.
+    /// Runs on the event loop.
     func acceptDelivered(_ header: FrameHeader) -> Bool {
-        let acked = header.extra[ExtensionHeader.acknowledged]?.integerValue
-        let sequence = header.extra[ExtensionHeader.sequence]?.integerValue
-        let isAckFrame = header.action == ExtensionHeader.acknowledged
+        // The extra keys are few: one pass over them finds both numbers.
+        var acked: Int?
+        var sequence: Int?
+        for (key, value) in header.extra {
+            switch key.utf8.count {
+            case ExtensionHeader.sequence.utf8.count where key == ExtensionHeader.sequence: sequence = value.integerValue
+            case ExtensionHeader.acknowledged.utf8.count where key == ExtensionHeader.acknowledged: acked = value.integerValue
+            default: continue
+            }
+        }
+        let isAckFrame = header.action.map { Self.isName($0, ExtensionHeader.acknowledged) } ?? false
         guard acked != nil || sequence != nil else { return !isAckFrame }
-        let now = eventLoop.now
-        var ackTimer: (LinkTimerTarget, NIODeadline)?
         let run = state.withLockedValue { s -> Bool in
             guard s.delivery != nil else { return true }
             if let acked, acked > 0 {
@@ -361,13 +373,31 @@ extension Connection {
                 }
             }
             guard let sequence, sequence > 0, !isAckFrame else { return true }
-            let (verdict, due) = s.delivery!.receiver.received(sequence: UInt64(sequence), now: now)
-            if verdict == .duplicate { s.delivery!.duplicatesDropped += 1 }
-            if let due, let target = s.linkTarget, s.ackTimer.arm(due) { ackTimer = (target, due) }
-            return verdict == .run
+            guard s.delivery!.receiver.received(sequence: UInt64(sequence)) == .run else {
+                s.delivery!.duplicatesDropped += 1
+                return false
+            }
+            return true
         }
-        if let (target, due) = ackTimer { scheduleLinkTimer(due, target: target, kind: .acknowledgement) }
         return run && !isAckFrame
+    }
+
+    /// A read from the link ended: the acknowledgement owed goes now when the
+    /// read brought enough, else its timer is armed (``DeliveryReceiver/readEnded(now:bytesRead:)``).
+    /// Runs under the state lock, on the event loop, before the read's flush.
+    /// - Returns: the acknowledgement timer to schedule, if any.
+    func deliveryReadEnded(_ s: inout State, now: NIODeadline, bytesRead: Int) -> (LinkTimerTarget, NIODeadline)? {
+        guard s.deliveryActive, s.delivery?.receiver.ackOwed == true else { return nil }
+        switch s.delivery!.receiver.readEnded(now: now, bytesRead: bytesRead) {
+        case .none:
+            return nil
+        case .acknowledge(let ack):
+            try? s.writer.writeAction(ExtensionHeader.acknowledged, args: [], kwargs: [:], sequence: nil, acknowledged: ack, into: &s.outbound.bytes)
+            return nil
+        case .armTimer(let due):
+            guard let target = s.linkTarget, s.ackTimer.arm(due) else { return nil }
+            return (target, due)
+        }
     }
 
     /// A link timer fired: when the acknowledgement timer is due, an

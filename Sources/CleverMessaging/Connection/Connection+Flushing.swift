@@ -52,27 +52,36 @@ extension Connection {
 
     /// The read batch ended: notes the peer's bytes for liveness and writes
     /// what its handlers queued, under one turn of the lock. Runs on the event loop.
-    func readBatchEnded(now: NIODeadline) {
+    /// - Parameters:
+    ///   - now: when the read ended.
+    ///   - bytesRead: the bytes it brought.
+    func readBatchEnded(now: NIODeadline, bytesRead: Int) {
         onLoop.value.readBatchActive = false
-        flushOutbound(bytesReadAt: now)
+        flushOutbound(read: (now, bytesRead))
     }
 
     /// Writes everything queued with one flush. Runs on the event loop.
     /// Also used by roles that queue for many connections of one loop and flush them together.
     package func flushOutbound() {
-        flushOutbound(bytesReadAt: nil)
+        flushOutbound(read: nil)
     }
 
-    /// ``flushOutbound()``; with `bytesReadAt`, also notes for liveness that
-    /// the peer's bytes were read then (in the same turn of the lock).
-    func flushOutbound(bytesReadAt: NIODeadline?) {
+    /// ``flushOutbound()``; with `read`, also notes for liveness that the
+    /// peer's bytes were read then, and settles the acknowledgement the read
+    /// owes (in the same turn of the lock).
+    func flushOutbound(read: (at: NIODeadline, bytes: Int)?) {
         let now = self.eventLoop.now
         var counted = (frames: 0, requests: 0)
         // The bytes taken are moved here, the only reference to them outside the
         // write, so that once written their storage is reused, not copied.
         var bytes = ByteBuffer()
+        var ackTimer: (LinkTimerTarget, NIODeadline)?
+        defer { if let (target, due) = ackTimer { scheduleLinkTimer(due, target: target, kind: .acknowledgement) } }
         let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
-            if let bytesReadAt { s.liveness?.bytesRead(now: bytesReadAt) }
+            if let read {
+                s.liveness?.bytesRead(now: read.at)
+                if s.delivery != nil { ackTimer = deliveryReadEnded(&s, now: read.at, bytesRead: read.bytes) }
+            }
             guard let (taken, replies) = s.outbound.takeForWrite(now: now), let channel = s.channel else { return nil }
             bytes = taken
             if metrics != nil {

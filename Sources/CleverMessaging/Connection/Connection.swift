@@ -62,7 +62,7 @@ public final class Connection: Sendable {
         /// (``State/peerSpeaksExtensions`` is the copy other threads read).
         var extensionsSeen = false
         /// Whether the event loop is handling a read batch: flushes asked on
-        /// the loop meanwhile wait for its end (``Connection/readBatchEnded(now:)``).
+        /// the loop meanwhile wait for its end (``Connection/readBatchEnded(now:bytesRead:)``).
         var readBatchActive = false
     }
 

@@ -24,6 +24,8 @@ package final class ConnectionHandler: ChannelInboundHandler {
     private var linkOpen = false
     /// Whether a read batch is in progress (between the first `channelRead` and `channelReadComplete`).
     private var inReadBatch = false
+    /// The bytes the read batch in progress brought.
+    private var batchBytes = 0
     /// Cleared when the link fails or goes down: nothing more is decoded.
     private var decoding = true
     /// Whether a frame on this link showed the extension marker (and the
@@ -117,6 +119,7 @@ package final class ConnectionHandler: ChannelInboundHandler {
         guard decoding else { return }
         var buffer = unwrapInboundIn(data)
         if metrics != nil { counted.bytes &+= buffer.readableBytes }
+        batchBytes &+= buffer.readableBytes
         if !inReadBatch {
             inReadBatch = true
             connection.readBatchStarted()
@@ -257,7 +260,9 @@ package final class ConnectionHandler: ChannelInboundHandler {
     package func channelReadComplete(context: ChannelHandlerContext) {
         if inReadBatch {
             inReadBatch = false
-            connection.readBatchEnded(now: context.eventLoop.now)
+            let bytes = batchBytes
+            batchBytes = 0
+            connection.readBatchEnded(now: context.eventLoop.now, bytesRead: bytes)
         }
         publishCounts()
         context.fireChannelReadComplete()

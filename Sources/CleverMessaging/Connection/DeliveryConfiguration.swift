@@ -12,10 +12,14 @@ public struct DeliveryConfiguration: Sendable, Hashable, Codable {
     /// Whether acknowledged delivery is offered (client) and accepted (server). Default `true`.
     public var isEnabled: Bool
     /// How long an owed acknowledgement waits for an outbound action to ride on
-    /// before it goes in a small frame of its own. Default 50 ms.
+    /// before it goes in a small frame of its own. Default 50 ms. A read that
+    /// brings a sixteenth of ``maximumUnacknowledged`` actions (or of
+    /// ``maximumUnacknowledgedBytes``) since the last acknowledgement is
+    /// acknowledged at its end instead, so that a fast sender's window
+    /// never waits for this interval.
     public var ackInterval: Duration
     /// The most actions sent and not acknowledged; one more fails with
-    /// ``MessagingError/resendWindowFull(count:bytes:)``. Default 4096.
+    /// ``MessagingError/resendWindowFull(count:bytes:)``. Default 16384.
     public var maximumUnacknowledged: Int
     /// The most bytes of actions sent and not acknowledged. Default 8 MiB.
     public var maximumUnacknowledgedBytes: Int
@@ -38,7 +42,7 @@ public struct DeliveryConfiguration: Sendable, Hashable, Codable {
     /// - Parameters:
     ///   - isEnabled: offer and accept acknowledged delivery (default `true`).
     ///   - ackInterval: the longest an acknowledgement waits (default 50 ms).
-    ///   - maximumUnacknowledged: actions in the resend window (default 4096).
+    ///   - maximumUnacknowledged: actions in the resend window (default 16384).
     ///   - maximumUnacknowledgedBytes: bytes in the resend window (default 8 MiB).
     ///   - helloWait: a client's wait for the server's first frame on its first link (default 250 ms).
     ///   - peerIsOfThisLibrary: a client sends the hello at once (default `false`).
@@ -47,7 +51,7 @@ public struct DeliveryConfiguration: Sendable, Hashable, Codable {
     public init(
         isEnabled: Bool = true,
         ackInterval: Duration = .milliseconds(50),
-        maximumUnacknowledged: Int = 4096,
+        maximumUnacknowledged: Int = 16384,
         maximumUnacknowledgedBytes: Int = 8 * 1024 * 1024,
         helloWait: Duration = .milliseconds(250),
         peerIsOfThisLibrary: Bool = false,

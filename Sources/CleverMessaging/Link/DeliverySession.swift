@@ -32,7 +32,12 @@ package struct DeliverySession: Sendable {
             maximumCount: configuration.maximumUnacknowledged,
             maximumBytes: configuration.maximumUnacknowledgedBytes
         )
-        self.receiver = DeliveryReceiver(ackInterval: TimeAmount(configuration.ackInterval))
+        // A sixteenth of this side's window (the peer's is of the same default size) owed is acknowledged at the end of the read.
+        self.receiver = DeliveryReceiver(
+            ackInterval: TimeAmount(configuration.ackInterval),
+            ackEvery: configuration.maximumUnacknowledged / 16,
+            ackEveryBytes: configuration.maximumUnacknowledgedBytes / 16
+        )
     }
 
     /// A random session id: 32 hexadecimal digits.

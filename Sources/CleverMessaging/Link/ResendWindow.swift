@@ -67,6 +67,41 @@ package struct ResendWindow: Sendable {
         with context: inout Context,
         encoding encode: (inout Context, inout ByteBuffer) throws(Failure) -> Void
     ) throws(ResendWindowAppendError<Failure>) -> (sequence: UInt64, frame: ByteBuffer) {
+        let (sequence, start, length) = try keep(with: &context, encoding: encode)
+        // A slice of the window's buffer: copy it out before the next append (or the buffer is copied).
+        return (sequence, frames.getSlice(at: start, length: length)!)
+    }
+
+    /// ``append(with:encoding:)``, copying the frame to the end of `out`
+    /// straight from the window's bytes: no slice of the window's storage is
+    /// made, so its reference count (which the thread that settles
+    /// acknowledgements touches too) is left alone.
+    /// - Parameters:
+    ///   - context: what `encode` writes with (a frame writer), passed through.
+    ///   - out: where the frame is copied (the link's queue).
+    ///   - encode: writes the whole frame, and nothing else, into the buffer.
+    /// - Returns: the action's number.
+    /// - Throws: as ``append(with:encoding:)``.
+    package mutating func append<Context, Failure: Error>(
+        with context: inout Context,
+        copyingInto out: inout ByteBuffer,
+        encoding encode: (inout Context, inout ByteBuffer) throws(Failure) -> Void
+    ) throws(ResendWindowAppendError<Failure>) -> UInt64 {
+        let (sequence, start, length) = try keep(with: &context, encoding: encode)
+        let offset = start - frames.readerIndex
+        frames.withUnsafeReadableBytes { bytes in
+            _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]))
+        }
+        return sequence
+    }
+
+    /// Encodes and keeps the next action (see ``append(with:encoding:)``).
+    /// - Returns: its number, and where its frame starts in the window's buffer and its length.
+    @inline(__always)
+    private mutating func keep<Context, Failure: Error>(
+        with context: inout Context,
+        encoding encode: (inout Context, inout ByteBuffer) throws(Failure) -> Void
+    ) throws(ResendWindowAppendError<Failure>) -> (sequence: UInt64, start: Int, length: Int) {
         do throws(MessagingError) { try checkRoom() } catch { throw .full(error) }
         let start = frames.writerIndex
         do {
@@ -83,8 +118,7 @@ package struct ResendWindow: Sendable {
         let sequence = nextSequence
         nextSequence += 1
         lengths.append(length)
-        // A slice of the window's buffer: copy it out before the next append (or the buffer is copied).
-        return (sequence, frames.getSlice(at: start, length: length)!)
+        return (sequence, start, length)
     }
 
     /// The peer acknowledged every action through `sequence`.

@@ -6,12 +6,15 @@ import Musl
 import Darwin
 #endif
 
+import OrderedCollections
+
 extension FrameHeader {
     /// Reads a header laid out byte for byte as this library writes the
-    /// header of an action, a request or a value response on a little-endian
-    /// host (`FrameWriter`'s frames made from parts, with or without the
-    /// extension marker), or returns `nil` for any other text, which the
-    /// general parser then reads.
+    /// header of an action (with or without the keys of acknowledged
+    /// delivery), a request or a value response on a little-endian host
+    /// (`FrameWriter`'s frames made from parts, with or without the extension
+    /// marker), or returns `nil` for any other text, which the general parser
+    /// then reads.
     ///
     /// It only accepts what the general parser reads to the same header:
     /// a `content-length` of at most 15 digits without a leading zero, and
@@ -31,10 +34,22 @@ extension FrameHeader {
         var action: String?
         var requestedValue: String?
         var requestID: JSONValue?
+        // The keys of acknowledged delivery, in the order `FrameWriter` writes them.
+        var sequence: Int?
+        var acknowledged: Int?
         if cursor.skip(#", "message-type": "message", "action": "#) {
             guard let name = cursor.asciiString() else { return nil }
             messageType = .message
             action = name
+            let digits = min(15, limits.maximumIntegerDigits)
+            if cursor.skip(#", "x-clever-seq": "#) {
+                guard let number = cursor.length(maximumDigits: digits) else { return nil }
+                sequence = number
+            }
+            if cursor.skip(#", "x-clever-acked": "#) {
+                guard let number = cursor.length(maximumDigits: digits) else { return nil }
+                acknowledged = number
+            }
         } else if cursor.skip(#", "message-type": "request""#) {
             messageType = .request
         } else if cursor.skip(#", "message-type": "response", "requested_value": "#) {
@@ -49,12 +64,26 @@ extension FrameHeader {
         }
         let extra: JSONObject
         // `ExtensionHeader.capabilities` with the value 1, as `FrameWriter` appends it.
+        let marked: Bool
         if cursor.skip(#", "x-clever": 1}"#) {
-            extra = JSONParser.markerOnly
+            marked = true
         } else if cursor.skip("}") {
-            extra = [:]
+            marked = false
         } else {
             return nil
+        }
+        if sequence == nil, acknowledged == nil {
+            extra = marked ? JSONParser.markerOnly : [:]
+        } else {
+            // Distinct keys, in the order of the text: no hashing, no table,
+            // and the keys' array shared (only the values are allocated).
+            var values: [JSONValue] = []
+            values.reserveCapacity(3)
+            if let sequence { values.append(.integer(sequence)) }
+            if let acknowledged { values.append(.integer(acknowledged)) }
+            if marked { values.append(1) }
+            let keys = DeliveryKeys.shared[(sequence == nil ? 0 : 1) | (acknowledged == nil ? 0 : 2) | (marked ? 4 : 0)]
+            extra = JSONObject(uncheckedUniqueKeys: keys, values: values)
         }
         guard cursor.atEnd else { return nil }
         return FrameHeader(
@@ -68,6 +97,19 @@ extension FrameHeader {
             requestID: requestID,
             extra: extra
         )
+    }
+}
+
+/// The extra keys of a numbered action's header, in the order `FrameWriter`
+/// writes them, made once: indexed by 1 (a sequence number), 2 (an
+/// acknowledgement) and 4 (the extension marker) added together.
+private enum DeliveryKeys {
+    static let shared: [[String]] = (0..<8).map { present in
+        var keys: [String] = []
+        if present & 1 != 0 { keys.append(ExtensionHeader.sequence) }
+        if present & 2 != 0 { keys.append(ExtensionHeader.acknowledged) }
+        if present & 4 != 0 { keys.append(ExtensionHeader.capabilities) }
+        return keys
     }
 }
 

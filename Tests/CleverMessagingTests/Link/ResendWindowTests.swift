@@ -30,6 +30,27 @@ struct ResendWindowTests {
         #expect(window.bytes == 5)
     }
 
+    @Test("a frame copied into the link's queue as it is kept is the frame kept, after what the queue held")
+    func copyingInto() throws {
+        var window = ResendWindow(maximumCount: 10, maximumBytes: 1000)
+        var nothing: Void = ()
+        var queue = ByteBuffer(string: "queued;")
+        #expect(try window.append(with: &nothing, copyingInto: &queue) { _, buffer in buffer.writeString("f1") } == 1)
+        _ = try append(&window, "f22")
+        #expect(window.acknowledge(through: 1) == 1, "the window's reader moved: the next copy starts at the right byte")
+        #expect(try window.append(with: &nothing, copyingInto: &queue) { _, buffer in buffer.writeString("f333") } == 3)
+        #expect(String(buffer: queue) == "queued;f1f333")
+        #expect(String(buffer: window.reattach(peerReceived: 1).resend) == "f22f333")
+        // A frame that does not fit is neither kept nor copied.
+        var small = ResendWindow(maximumCount: 1, maximumBytes: 1000)
+        _ = try append(&small, "x")
+        var untouched = ByteBuffer(string: "q")
+        #expect(throws: ResendWindowAppendError<Never>.self) {
+            try small.append(with: &nothing, copyingInto: &untouched) { _, buffer in buffer.writeString("y") }
+        }
+        #expect(String(buffer: untouched) == "q")
+    }
+
     @Test("a cumulative acknowledgement settles every action through it, once")
     func cumulative() throws {
         var window = ResendWindow(maximumCount: 10, maximumBytes: 1000)

@@ -26,7 +26,7 @@ struct DeliverySessionsTests {
         var session = DeliverySession(id: id, configuration: sessions.configuration)
         var nothing: Void = ()
         let sequence = try session.window.append(with: &nothing) { _, buffer in buffer.writeString("frame of \(id)") }.sequence
-        for sequence in stride(from: 1, through: received, by: 1) { _ = session.receiver.received(sequence: sequence, now: start) }
+        for sequence in stride(from: 1, through: received, by: 1) { _ = session.receiver.received(sequence: sequence) }
         return (session, SendReceipt(future: nil, ledger: session.ledger, sequence: sequence))
     }
 

@@ -132,6 +132,10 @@ struct InboundFastPathTests {
             try writer.writeResponse("echo", id: "0001", value: [1], into: &buffer)
             try writer.writeResponse("echo", id: 7, value: [1], into: &buffer)
             try writer.write(.filePush(path: "a/b", bytes: ByteBuffer(bytes: [1, 2])), into: &buffer)
+            // Actions of acknowledged delivery: a sequence number, an acknowledgement, both.
+            try writer.writeAction("start", args: [1], kwargs: [:], sequence: 7, acknowledged: nil, into: &buffer)
+            try writer.writeAction("start", args: [1], kwargs: [:], sequence: 123_456_789_012, acknowledged: 0, into: &buffer)
+            try writer.writeAction(ExtensionHeader.acknowledged, args: [], kwargs: [:], sequence: nil, acknowledged: 40, into: &buffer)
             while let length = buffer.readInteger(as: UInt16.self) {
                 out.append(buffer.readBytes(length: Int(length))!)
                 // Skip the content.
@@ -153,6 +157,15 @@ struct InboundFastPathTests {
             #", "message-type": "message"}"#,
             #", "message-type": "message", "action": "go"#,
             #", "message-type": "message", "action": "a\#u{1}b"}"#,
+            #", "message-type": "message", "action": "go", "x-clever-seq": 3, "x-clever-acked": 2, "x-clever": 1}"#,
+            #", "message-type": "message", "action": "go", "x-clever-acked": 2, "x-clever-seq": 3, "x-clever": 1}"#,
+            #", "message-type": "message", "action": "go", "x-clever-seq": 03, "x-clever": 1}"#,
+            #", "message-type": "message", "action": "go", "x-clever-seq": -3, "x-clever": 1}"#,
+            #", "message-type": "message", "action": "go", "x-clever-seq": 3.5, "x-clever": 1}"#,
+            #", "message-type": "message", "action": "go", "x-clever-seq": "3", "x-clever": 1}"#,
+            #", "message-type": "message", "action": "go", "x-clever-seq": 1234567890123456, "x-clever": 1}"#,
+            #", "message-type": "message", "action": "go", "x-clever-seq": 3, "x-clever-seq": 4}"#,
+            #", "message-type": "message", "action": "go", "x-clever-seq": }"#,
         ] {
             out.append(Array((prefix + tail).utf8))
         }
@@ -178,7 +191,7 @@ struct InboundFastPathTests {
                 Issue.record("\(String(decoding: header, as: UTF8.self)): \(fast) vs \(general)")
             }
         }
-        // The twelve headers written here and the nine valid variants.
-        #expect(decoded == 12 + 9)
+        // The eighteen headers written here and the sixteen valid variants (a leading zero or a missing value is refused).
+        #expect(decoded == 18 + 16)
     }
 }
