@@ -111,8 +111,9 @@ extension GroundStation {
 
     /// `elements` sorted by drone id (for a call over every drone, asked in table order).
     static func sortedByID<Value>(_ elements: [DroneResults<Value>.Element]) -> [DroneResults<Value>.Element] {
-        // Sorted through indices: each element is copied once, into its sorted place.
-        elements.indices.sorted { elements[$0].droneID < elements[$1].droneID }.map { elements[$0] }
+        // Sorted through indices, the ids read once: each element is copied once, into its sorted place.
+        let ids = elements.map(\.droneID)
+        return ids.indices.sorted { ids[$0] < ids[$1] }.map { elements[$0] }
     }
 
     /// Queues `bytes`, the encoded `action`, on each connection and waits until every frame is written
