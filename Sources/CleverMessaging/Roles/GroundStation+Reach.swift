@@ -41,6 +41,13 @@ extension GroundStation {
         var waiting = targets.indices.filter { targets[$0].connection == nil && targets[$0].known }
         let deadline = wait.map { ContinuousClock.now.advanced(by: $0) }
         let retryUntil = retryingDroppedLinks ? deadline : nil
+        if retryUntil == nil && (deadline == nil || waiting.isEmpty) {
+            // Nothing to wait for and nothing to try again: one attempt on the links up, in this task.
+            guard !linked.isEmpty else { return results }
+            let answers = await attempt(linked.map { targets[$0].connection! })
+            for (position, result) in zip(linked, answers) { results[position] = result }
+            return results
+        }
         // Runs `attempt` on a batch; with `retryUntil`, a drone whose link dropped under it goes again on its next link.
         let attemptBatch: @Sendable ([(position: Int, id: String, connection: Connection)]) async -> [(position: Int, result: Result<Value, MessagingError>)] = {
             [self] batch in
