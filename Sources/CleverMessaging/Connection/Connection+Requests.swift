@@ -112,8 +112,43 @@ extension Connection {
         expires: Bool = true,
         awaited: Bool = false
     ) throws(MessagingError) -> (number: Int, needsFlush: Bool) {
-        // Read before the lock is taken, so that the lock is held for less.
-        let now = NIODeadline.now()
+        try startRequest(request, completion: completion, expires: expires, awaited: awaited, now: .now()) { writer, number, out throws(FrameEncodingError) in
+            try writer.writeRequest(
+                request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &out
+            )
+        }
+    }
+
+    /// Registers a pending request for `request`, one of many asked of many
+    /// links at once (``RequestFanOut``): its frame is copied from `templates`
+    /// (encoded once per kind of link and id length, see
+    /// ``RequestFrameTemplates``), and it gets no deadline of its own when not
+    /// `expires` (the fan-out sweeps its requests' deadlines itself).
+    /// - Parameter now: when the request is made (read once for many).
+    /// - Returns: as ``startRequest(_:completion:expires:awaited:)``.
+    func startFanOutRequest(
+        _ request: PendingRequests.Entry.Request,
+        completion: PendingRequests.Completion,
+        expires: Bool,
+        now: NIODeadline,
+        templates: inout RequestFrameTemplates
+    ) throws(MessagingError) -> (number: Int, needsFlush: Bool) {
+        let announces = configuration.announceExtensions
+        return try startRequest(request, completion: completion, expires: expires, awaited: false, now: now) { writer, number, out throws(FrameEncodingError) in
+            try templates.write(request, number: number, writer: &writer, announces: announces, into: &out)
+        }
+    }
+
+    /// The common part of starting a request: `encode` appends its frame
+    /// (given the link's writer and the request's number) when the link is up.
+    private func startRequest(
+        _ request: PendingRequests.Entry.Request,
+        completion: PendingRequests.Completion,
+        expires: Bool,
+        awaited: Bool,
+        now: NIODeadline,
+        encode: (inout FrameWriter, Int, inout ByteBuffer) throws(FrameEncodingError) -> Void
+    ) throws(MessagingError) -> (number: Int, needsFlush: Bool) {
         let (number, arm, flush) = try withState { s throws(MessagingError) -> (Int, Bool, Bool) in
             if s.lifecycle.isClosed { throw .closed }
             let linked = s.lifecycle.isLinked
@@ -123,9 +158,7 @@ extension Connection {
             if linked {
                 try s.outbound.checkRoom()
                 do throws(FrameEncodingError) {
-                    try s.writer.writeRequest(
-                        request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &s.outbound.bytes
-                    )
+                    try encode(&s.writer, number, &s.outbound.bytes)
                 } catch {
                     throw .encoding(error)
                 }
@@ -197,6 +230,18 @@ extension Connection {
     package func failRequest(number: Int, with error: MessagingError) {
         guard let entry = state.withLockedValue({ $0.pending.remove(number: number) }) else { return }
         entry.finish(.failure(error))
+    }
+
+    /// Fails the request numbered `number`, if it still waits, as its own
+    /// deadline would (``MessagingError/timedOut(requestedValue:requestID:timeout:)``
+    /// with its timeout): for requests whose deadline their owner watches
+    /// (a fan-out's sweep, ``RequestFanOut``).
+    func expireRequest(number: Int) {
+        guard let entry = state.withLockedValue({ $0.pending.remove(number: number) }) else { return }
+        let id = Self.formatRequestID(number)
+        logger.debug("request \(id) for \(entry.requestedValue) timed out", metadata: linkMetadata)
+        metrics?.timedOut(1)
+        entry.finish(.failure(.timedOut(requestedValue: entry.requestedValue, requestID: id, timeout: Duration(entry.timeout ?? .zero))))
     }
 
     /// The id of request number `number` (see ``RequestID/format(_:)``).

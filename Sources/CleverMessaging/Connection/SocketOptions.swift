@@ -132,7 +132,12 @@ struct KernelTCPInfo: Sendable {
             let retransmitted = raw.load(fromByteOffset: 208, as: UInt64.self)
             guard sent > 0 || acked == 0 else { return nil }
             let handed = (sent >= retransmitted ? sent - retransmitted : 0) + UInt64(notSent)
-            return TransportCounters(bytesAcknowledged: acked, bytesReceived: received, bytesHandedToTCP: max(handed, acked))
+            // `tcpi_last_ack_recv`, in milliseconds.
+            let sinceAck = raw.load(fromByteOffset: 56, as: UInt32.self)
+            return TransportCounters(
+                bytesAcknowledged: acked, bytesReceived: received, bytesHandedToTCP: max(handed, acked),
+                sincePeerSegment: .milliseconds(Int64(sinceAck))
+            )
         }
     }
 

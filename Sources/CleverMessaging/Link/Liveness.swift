@@ -97,9 +97,14 @@ package struct Liveness: Sendable {
     }
 
     /// The kernel's TCP counters were read: bytes the peer acknowledged or sent
-    /// since the last sample are progress (the first sample only sets the base).
+    /// since the last sample are progress (the first sample only sets the base
+    /// of the byte counters), and so is the last segment the peer's TCP sent,
+    /// at the time it came (``TransportCounters/sincePeerSegment``): a link
+    /// whose frames the peer acknowledged since it was last read from (a
+    /// request asked of every drone at once) is not pinged behind them.
     package mutating func transportSampled(_ counters: TransportCounters, now: NIODeadline) {
         if let transport, counters.moved(since: transport) { outboundProgress(now: now) }
+        if let since = counters.sincePeerSegment, since >= .zero { outboundProgress(now: now - since) }
         transport = counters
     }
 

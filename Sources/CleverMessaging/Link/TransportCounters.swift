@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What the kernel's TCP says about one link's bytes (Linux `TCP_INFO`), as
 /// plain numbers the link's state machines take as input.
 ///
@@ -14,12 +16,18 @@ package struct TransportCounters: Sendable, Hashable {
     /// ``bytesAcknowledged`` reaches this, every byte written before the sample
     /// is with the peer's TCP.
     package var bytesHandedToTCP: UInt64
+    /// How long ago the peer's TCP last sent a segment that acknowledged this
+    /// side's (`tcpi_last_ack_recv`: an acknowledgement of bytes written, or
+    /// bytes of its own); `nil` when unknown. Unlike the byte counters, it
+    /// tells when the peer was last heard from without an earlier sample.
+    package var sincePeerSegment: TimeAmount?
 
     /// Counters from their parts.
-    package init(bytesAcknowledged: UInt64, bytesReceived: UInt64, bytesHandedToTCP: UInt64) {
+    package init(bytesAcknowledged: UInt64, bytesReceived: UInt64, bytesHandedToTCP: UInt64, sincePeerSegment: TimeAmount? = nil) {
         self.bytesAcknowledged = bytesAcknowledged
         self.bytesReceived = bytesReceived
         self.bytesHandedToTCP = bytesHandedToTCP
+        self.sincePeerSegment = sincePeerSegment
     }
 
     /// Whether `self`, sampled later than `earlier`, shows bytes moving in either direction.

@@ -41,6 +41,13 @@ extension GroundStation {
         var waiting = targets.indices.filter { targets[$0].connection == nil && targets[$0].known }
         let deadline = wait.map { ContinuousClock.now.advanced(by: $0) }
         let retryUntil = retryingDroppedLinks ? deadline : nil
+        if retryUntil == nil && (deadline == nil || waiting.isEmpty) {
+            // Nothing to wait for and nothing to try again: one attempt on the links up, in this task.
+            guard !linked.isEmpty else { return results }
+            let answers = await attempt(linked.map { targets[$0].connection! })
+            for (position, result) in zip(linked, answers) { results[position] = result }
+            return results
+        }
         // Runs `attempt` on a batch; with `retryUntil`, a drone whose link dropped under it goes again on its next link.
         let attemptBatch: @Sendable ([(position: Int, id: String, connection: Connection)]) async -> [(position: Int, result: Result<Value, MessagingError>)] = {
             [self] batch in
@@ -111,8 +118,9 @@ extension GroundStation {
 
     /// `elements` sorted by drone id (for a call over every drone, asked in table order).
     static func sortedByID<Value>(_ elements: [DroneResults<Value>.Element]) -> [DroneResults<Value>.Element] {
-        // Sorted through indices: each element is copied once, into its sorted place.
-        elements.indices.sorted { elements[$0].droneID < elements[$1].droneID }.map { elements[$0] }
+        // Sorted through indices, the ids read once: each element is copied once, into its sorted place.
+        let ids = elements.map(\.droneID)
+        return ids.indices.sorted { ids[$0] < ids[$1] }.map { elements[$0] }
     }
 
     /// Queues `bytes`, the encoded `action`, on each connection and waits until every frame is written

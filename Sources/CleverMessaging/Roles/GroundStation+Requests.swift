@@ -238,6 +238,8 @@ extension GroundStation {
         waitingUpTo wait: Duration?
     ) async -> DroneResults<Reply> {
         let answers = await requestAllValues(name, args: [], kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount, waitingUpTo: wait)
+        // Replies kept as JSON values need no decoding: the elements are returned as they are (one cast for all).
+        if let same = DroneResults(answers) as? DroneResults<Reply> { return same }
         return DroneResults(answers.map { answer in
             let result = answer.result.flatMap { value in Self.decode(value, as: Reply.self, name: name) }
             // A reply that does not decode is a failure of its own; a drone not reached keeps its reason.

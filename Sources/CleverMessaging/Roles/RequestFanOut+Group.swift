@@ -15,6 +15,10 @@ extension RequestFanOut {
             var numbers: [Int]
             var remaining: Int
             var cancelled = false
+            /// The deadlines of the requests started, swept by one timer.
+            var deadlines = FanOutDeadlines()
+            /// That timer, and when it fires.
+            var timer: (task: Scheduled<Void>, at: NIODeadline)?
         }
 
         let loop: any EventLoop
@@ -52,16 +56,26 @@ extension RequestFanOut {
         /// Starts the requests from position `first` on, a chunk at a time:
         /// the chunk's connections are flushed before the next chunk is queued
         /// behind them, so writing (and replies) begin while later requests are
-        /// encoded. Runs on `loop`.
-        /// - Parameter resolved: the template with the default timeout of the
-        ///   last connection started, shared while the defaults agree.
-        func start(from first: Int, resolved: PendingRequests.Entry.Request? = nil) {
+        /// encoded. Each frame is copied from `templates` (the request encoded
+        /// once per kind of link and id length). The requests of a chunk that
+        /// share a timeout share a deadline, which the group's one timer
+        /// sweeps (see ``FanOutDeadlines``). Runs on `loop`.
+        /// - Parameters:
+        ///   - resolved: the template with the default timeout of the
+        ///     last connection started, shared while the defaults agree.
+        ///   - templates: the frames encoded so far.
+        func start(from first: Int, resolved: PendingRequests.Entry.Request? = nil, templates: RequestFrameTemplates = RequestFrameTemplates()) {
             let end = min(first + RequestFanOut.chunk, indices.count)
             var numbers: [(position: Int, number: Int)] = []
             numbers.reserveCapacity(end - first)
             // Which of the chunk's connections need a flush (bit i: position first + i).
             var flushes = (low: UInt64(0), high: UInt64(0))
             var resolved = resolved
+            var templates = templates
+            // Runs of positions with one timeout, and so one deadline (read once for the chunk).
+            let now = NIODeadline.now()
+            var runs: [(positions: Range<Int>, deadline: NIODeadline)] = []
+            var run: (start: Int, timeout: TimeAmount?) = (first, nil)
             for position in first..<end {
                 let connection = connections[indices[position]]
                 let request: PendingRequests.Entry.Request
@@ -76,8 +90,15 @@ extension RequestFanOut {
                     )
                     resolved = request
                 }
+                if position == first || request.timeout != run.timeout {
+                    if position > run.start, let timeout = run.timeout { runs.append((run.start..<position, now + timeout)) }
+                    run = (position, request.timeout)
+                }
                 do {
-                    let (number, flush) = try connection.startRequest(request, completion: .fanOut(self, position))
+                    // No deadline of its own: the group's sweep expires it.
+                    let (number, flush) = try connection.startFanOutRequest(
+                        request, completion: .fanOut(self, position), expires: false, now: now, templates: &templates
+                    )
                     numbers.append((position, number))
                     if flush {
                         let bit = position - first
@@ -90,28 +111,72 @@ extension RequestFanOut {
             for bit in 0..<(end - first) where (bit < 64 ? flushes.low >> UInt64(bit) : flushes.high >> UInt64(bit - 64)) & 1 == 1 {
                 connections[indices[first + bit]].flushOutbound()
             }
-            let cancelNow = state.withLockedValue { s -> Bool in
+            if let timeout = run.timeout { runs.append((run.start..<end, now + timeout)) }
+            let (cancelNow, replaced, arm) = state.withLockedValue { s -> (Bool, Scheduled<Void>?, NIODeadline?) in
                 for (position, number) in numbers { s.numbers[position] = number }
-                return s.cancelled
+                guard s.remaining > 0 else { return (s.cancelled, nil, nil) }
+                for (positions, deadline) in runs { s.deadlines.add(positions, deadline: deadline) }
+                guard let next = s.deadlines.next, s.timer.map({ next < $0.at }) ?? true else { return (s.cancelled, nil, nil) }
+                return (s.cancelled, s.timer?.task, next)
             }
+            replaced?.cancel()
+            if let arm { armSweep(at: arm) }
             if cancelNow {
                 for (position, number) in numbers { connections[indices[position]].failRequest(number: number, with: .cancelled) }
             }
             if end < indices.count {
                 // Queued after this chunk's writes.
-                loop.execute { [resolved] in self.start(from: end, resolved: resolved) }
+                loop.execute { [resolved, templates] in self.start(from: end, resolved: resolved, templates: templates) }
             }
+        }
+
+        /// Schedules the sweep at `deadline` (the earliest deadline waiting). Runs on `loop`.
+        private func armSweep(at deadline: NIODeadline) {
+            // Held strongly (a weak reference would give the group a side table, and
+            // slow down the retain of it that every request's entry makes); the
+            // timer is cancelled once every result is in.
+            let task = loop.scheduleTask(deadline: deadline) { self.sweep() }
+            let stale = state.withLockedValue { s -> Scheduled<Void>? in
+                // Every result came in meanwhile: nothing to sweep.
+                guard s.remaining > 0 else { return task }
+                s.timer = (task, deadline)
+                return nil
+            }
+            stale?.cancel()
+        }
+
+        /// Expires the requests whose deadline came and that still wait, as
+        /// their own deadlines would (``Connection/expireRequest(number:)``),
+        /// and arms the timer for the next deadline. Runs on `loop`.
+        private func sweep() {
+            let now = NIODeadline.now()
+            let (due, next) = state.withLockedValue { s -> ([(position: Int, number: Int)], NIODeadline?) in
+                s.timer = nil
+                var due: [(position: Int, number: Int)] = []
+                for positions in s.deadlines.due(now: now) {
+                    for position in positions where !s.filled[position] && s.numbers[position] >= 0 {
+                        due.append((position, s.numbers[position]))
+                    }
+                }
+                return (due, s.remaining > 0 ? s.deadlines.next : nil)
+            }
+            for (position, number) in due { connections[indices[position]].expireRequest(number: number) }
+            if let next { armSweep(at: next) }
         }
 
         /// Records the outcome of the request at `position` (the first one counts).
         func deliver(_ position: Int, _ result: Result<JSONValue, MessagingError>) {
-            let completed = state.withLockedValue { s -> Bool in
-                guard !s.filled[position] else { return false }
+            let (completed, timer) = state.withLockedValue { s -> (Bool, Scheduled<Void>?) in
+                guard !s.filled[position] else { return (false, nil) }
                 s.filled[position] = true
                 s.results[position] = result
                 s.remaining -= 1
-                return s.remaining == 0
+                guard s.remaining == 0 else { return (false, nil) }
+                s.deadlines.removeAll()
+                defer { s.timer = nil }
+                return (true, s.timer?.task)
             }
+            timer?.cancel()
             if completed { fanOut.groupCompleted() }
         }
 

@@ -6,10 +6,14 @@ import NIOCore
 ///
 /// The connections are grouped by event loop (a ``Group`` each) and every
 /// group is started by a chain of tasks on its loop, ``chunk`` requests each:
-/// the requests' frames and timers are queued and their connections flushed
+/// the requests' frames are queued and their connections flushed
 /// on the loop they run on, instead of one cross-thread hop, one task and one
 /// promise per request, and the first chunk is written before the next one is
-/// encoded. All the requests share one description of what is asked; each
+/// encoded. All the requests share one description of what is asked, and
+/// one encoding of its frame (``RequestFrameTemplates``: each link's copy
+/// gets its own id); the requests of a chunk share one deadline, swept by
+/// one timer per group (``FanOutDeadlines``) rather than a deadline and a
+/// timer per request. Each
 /// result goes straight into its group's table (no closure per request), so
 /// the two loops of a machine do not contend for one lock; the caller is
 /// resumed once, when the last group is complete.

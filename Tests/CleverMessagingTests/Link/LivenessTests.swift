@@ -190,4 +190,31 @@ struct LivenessTests {
         #expect(live.lastProgress == start + .seconds(1), "the sample after a dropped base only sets a new one")
         #expect(live.tick(now: start + .seconds(3)) == .ping)
     }
+    @Test("the peer's TCP last heard from counts at the time it came: frames it acknowledged since the last read defer the ping, a silent peer is pinged and given up")
+    func lastPeerSegmentIsProgress() {
+        var live = machine(interval: .seconds(2), timeout: .seconds(3))
+        live.bytesRead(now: start + .seconds(1))
+        // A request went out at 2.5 s and the peer's TCP acknowledged it; its reply is not in yet.
+        let due = live.wantsTransportSample(now: start + .seconds(3))
+        #expect(due)
+        live.transportSampled(
+            TransportCounters(bytesAcknowledged: 9, bytesReceived: 0, bytesHandedToTCP: 9, sincePeerSegment: .milliseconds(500)),
+            now: start + .seconds(3)
+        )
+        #expect(live.lastProgress == start + .milliseconds(2500))
+        #expect(live.tick(now: start + .seconds(3)) == .none, "heard from the peer's TCP half a second ago")
+        #expect(live.nextWake(now: start + .seconds(3)) == start + .milliseconds(4500))
+        // Nothing since: pinged, then given up once the ping is out a timeout with nothing heard.
+        live.transportSampled(
+            TransportCounters(bytesAcknowledged: 9, bytesReceived: 0, bytesHandedToTCP: 9, sincePeerSegment: .seconds(2)),
+            now: start + .milliseconds(4500)
+        )
+        #expect(live.tick(now: start + .milliseconds(4500)) == .ping)
+        live.pingSent(id: "0002", now: start + .milliseconds(4500))
+        live.transportSampled(
+            TransportCounters(bytesAcknowledged: 9, bytesReceived: 0, bytesHandedToTCP: 20, sincePeerSegment: .seconds(5)),
+            now: start + .milliseconds(7500)
+        )
+        #expect(live.tick(now: start + .milliseconds(7500)) == .close(idle: .seconds(5)))
+    }
 }

@@ -77,6 +77,9 @@ struct RequestAllTests {
             }
             #expect(value == "telemetry")
             #expect(timeout == .seconds(5))
+            // The fan-out's sweep took the expired request off its link's table, as its own deadline would.
+            try await station.waitForClockOffset(of: "b", timeout: .seconds(10))
+            #expect(station.connection(for: "b")?.pendingRequestCount == 0)
             guard case .failure(.remote(let error)) = results[2].result else {
                 Issue.record("expected a remote error, got \(results[2].result)")
                 return
