@@ -22,7 +22,9 @@ extension FleetEndToEndTests {
                     // Far enough ahead that the start reaches every drone before the instant on a loaded machine.
                     let instant = WallClock.now + 1.5
                     let loopLate = Dictionary(uniqueKeysWithValues: zip(offsets.keys, clients.map { FleetTestKit.loopLateness($0.connection.eventLoop, at: instant) }))
-                    let results = try await station.start(at: instant, action: "go", arguments: Go(speed: 3), targets: nil)
+                    // A loaded parallel run can take past the default 250 ms to acknowledge; the instant is 1.5 s ahead.
+                    let results = try await station.start(
+                        at: instant, action: "go", arguments: Go(speed: 3), targets: nil, acknowledgementTimeout: .seconds(1))
                     #expect(results.map(\.droneID) == ["ahead", "behind", "exact", "reference"])
                     #expect(results.allSucceeded)
                     for (id, receipt) in results.values {
