@@ -3,7 +3,7 @@ import Testing
 
 /// Two drones of one host that answer one id: the station lets each replace the
 /// other (one host is one drone reconnecting), and says once that they flap.
-@Suite("Ground station: two drones sharing an id", .timeLimit(.minutes(1)))
+@Suite("Ground station: two drones sharing an id", .timeLimit(.minutes(2)))
 struct SharedIDTests {
     @Test("two clients answering one id replace each other; the station warns once, naming both links")
     func warnsOnceAboutAFlappingID() async throws {
@@ -15,14 +15,15 @@ struct SharedIDTests {
             let port = try #require(try await station.server.localAddress().port)
             let clients = [GroundStationTests.drone("copter-1", port: port), GroundStationTests.drone("copter-1", port: port)]
             for client in clients { group.addTask { try await client.run() } }
-            // Wait until the links replaced each other well past the warning's threshold.
+            // The warning, once the links replaced each other past its threshold (slow on a loaded parallel run);
+            // then a few more replacements, which must not warn again.
+            let warnings = { log.messages.value.filter { $0.contains("copter-1 connected from two links") } }
+            #expect(await log.messages.wait(timeout: .seconds(60)) { $0.contains { $0.contains("two drones may share this id") } })
             var reconnects = 0
             for await event in events {
                 if case .reconnected = event { reconnects += 1 }
-                if reconnects >= 8 { break }
+                if reconnects >= 4 { break }
             }
-            let warnings = { log.messages.value.filter { $0.contains("copter-1 connected from two links") } }
-            #expect(await log.messages.wait(timeout: .seconds(10)) { $0.contains { $0.contains("two drones may share this id") } })
             #expect(warnings().count == 1, "\(warnings())")
             let warning = try #require(warnings().first)
             // Both addresses, host and port: "(127.0.0.1:A replaced 127.0.0.1:B)".
