@@ -57,7 +57,7 @@ public final class MessagingClient: Sendable {
         /// Whether ``shutdown()`` was called.
         var stopped = false
         /// Links in a row the server refused (a token or version refusal): the delay before the next grows.
-        var refusals = 0
+        var refusal: RefusalBackoff
         /// Links the server ended in a row: the delay before the next grows.
         var displacement: DisplacementBackoff
     }
@@ -108,7 +108,9 @@ public final class MessagingClient: Sendable {
         )
         self.reconnectPolicy = reconnectPolicy
         self.logger = logger
-        self.target = NIOLockedValueBox(Target(host: host, port: port, displacement: DisplacementBackoff(policy: reconnectPolicy)))
+        self.target = NIOLockedValueBox(Target(
+            host: host, port: port, refusal: RefusalBackoff(policy: reconnectPolicy), displacement: DisplacementBackoff(policy: reconnectPolicy)
+        ))
     }
 
     /// A stream of link events from now on (each call gets its own stream).
@@ -390,25 +392,17 @@ extension MessagingClient: Service {}
 extension MessagingClient {
     /// The link just down was refused by the server (its handshake failed for a
     /// token or a version: ``Connection/lastHandshakeFailure``): the next attempt
-    /// waits the policy's first delay, doubled for every refusal in a row up to
-    /// its ``ReconnectPolicy/maximumDelay``, instead of hammering a server that will refuse again.
+    /// waits as ``RefusalBackoff`` says.
     /// - Returns: the delay, or `nil` when the link was not refused so.
     @inline(never)
     fileprivate func refusalBackoff(host: String, port: Int) -> Duration? {
         let refusedReasons: Set<HandshakeFailure.Reason> = [.authenticationFailed, .authenticationRequired, .incompatibleVersion]
         guard let failure = connection.lastHandshakeFailure, refusedReasons.contains(failure.reason) else {
-            target.withLockedValue { $0.refusals = 0 }
+            target.withLockedValue { $0.refusal.accepted() }
             return nil
         }
-        let refusals = target.withLockedValue { t in
-            t.refusals += 1
-            return t.refusals
-        }
-        let policy = ReconnectPolicy(
-            initialDelay: reconnectPolicy.initialDelay, backoffMultiplier: 2, maximumDelay: max(reconnectPolicy.maximumDelay, reconnectPolicy.initialDelay),
-            jitter: 0.1
-        )
-        let delay = policy.delay(beforeAttempt: refusals)
+        let draw = Double.random(in: -1...1)
+        let delay = target.withLockedValue { $0.refusal.refused(draw: draw) }
         logger.error(
             "the server refused this side (\(failure.reason)): \(failure.message); trying again in \(LogFormat.duration(delay))",
             metadata: ["server": "\(host):\(port)", "code": "\(failure.reason)"]
