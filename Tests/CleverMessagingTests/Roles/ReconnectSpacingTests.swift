@@ -10,7 +10,7 @@ import Testing
 /// delay, not in a tight loop.
 @Suite("Client: reconnect spacing", .timeLimit(.minutes(1)))
 struct ReconnectSpacingTests {
-    @Test("links closed at once by the server: at most one attempt per first delay (250 ms)")
+    @Test("links closed at once by the server: at most one attempt per first delay (250 ms), then longer waits")
     func closedAtOnce() async throws {
         let accepted = NIOLockedValueBox(0)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -22,22 +22,25 @@ struct ReconnectSpacingTests {
             .bind(host: "127.0.0.1", port: 0).get()
         let client = MessagingClient(
             host: "127.0.0.1", port: server.localAddress!.port!, registry: HandlerRegistry(),
-            reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(250))
+            reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(250), maximumDelay: .milliseconds(500))
         )
+        let log = ClientEventLog(client)
         let run = Task { try await client.run() }
-        let clock = ContinuousClock()
-        let start = clock.now
-        // Real time: the test counts attempts per second of wall clock.
-        try await Task.sleep(for: .seconds(1))
-        let attempts = accepted.withLockedValue { $0 }
-        let elapsed = clock.now - start
+        // Three attempts after the first, each stamped as the client published it.
+        let came = await log.wait(for: 4) { $0.isConnecting }
         client.shutdown()
         try await run.value
         try await server.close()
-        // One attempt at the start, then one per 250 ms at the most (without the
-        // spacing, a loopback client makes hundreds a second).
-        let bound = Int(elapsed / .milliseconds(250)) + 2
-        #expect(attempts >= 1)
-        #expect(attempts <= bound, "\(attempts) attempts in \(elapsed)")
+        #expect(came)
+        #expect(accepted.withLockedValue { $0 } >= 3)
+        // From a link's coming up to the next attempt: the first delay at least (without
+        // the spacing, a loopback client makes hundreds a second); the server ending links
+        // in a row doubles it from the second on, up to the maximum (DisplacementBackoff).
+        let waits = log.waits(from: \.isConnected, to: \.isConnecting)
+        let least: [Duration] = [.milliseconds(250), .milliseconds(500), .milliseconds(500)]
+        #expect(waits.count >= least.count, "\(waits)")
+        for (wait, least) in zip(waits, least) {
+            #expect(wait >= least - .milliseconds(1), "waits \(waits)")
+        }
     }
 }

@@ -67,6 +67,7 @@ struct AuthenticationTests {
             group.addTask { try await station.run() }
             let port = try #require(try await station.server.localAddress().port)
             let drone = Self.drone("copter-1", port: port, token: "guess")
+            let log = ClientEventLog(drone)
             group.addTask { try await drone.run() }
             let refusal = await firstEvent(in: refusals)
             #expect(refusal?.reason.rawValue == "authentication_failed")
@@ -79,14 +80,16 @@ struct AuthenticationTests {
                 #expect(error.code == .authenticationFailed, "\(error)")
             }
             #expect(drone.connection.lastHandshakeFailure?.reason == .authenticationFailed)
-            // It backs off (0.1 s, 0.2 s, 0.4 s, 0.8 s... with a 1 s cap), instead of coming
-            // back every 0.1 s: a slow machine only makes fewer attempts.
-            let counted = Watched(0)
-            let counting = Task { for await _ in refusals { counted.update { $0 += 1 } } }
-            // Real time: the back-off is counted over a 1.5 s window of wall clock.
-            try await Task.sleep(for: .milliseconds(1500))
-            counting.cancel()
-            #expect(counted.value <= 7, "\(counted.value) refusals in 1.5 s")
+            // It backs off (0.1 s, 0.2 s, 0.4 s... with a tenth of jitter and a 1 s cap),
+            // instead of coming back every 0.1 s: the waits between a refused link's end and
+            // the next attempt, as the drone published them (a slow machine only makes them longer).
+            #expect(await log.wait(for: 4) { $0.isConnecting })
+            let waits = log.waits(from: \.isDisconnected, to: \.isConnecting)
+            let least: [Duration] = [.milliseconds(90), .milliseconds(180), .milliseconds(360)]
+            #expect(waits.count >= least.count, "\(waits)")
+            for (wait, least) in zip(waits, least) {
+                #expect(wait >= least - .milliseconds(1), "waits \(waits)")
+            }
             #expect(station.drones.isEmpty)
             #expect(calls.value == 0)
             drone.shutdown()
