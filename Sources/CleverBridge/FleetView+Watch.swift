@@ -37,9 +37,9 @@ extension FleetView {
                 for await event in self.client.events {
                     switch event {
                     case .disconnected:
-                        if gap.dropped(at: .now) { self.publish(.disconnected) }
+                        if gap.dropped(at: self.uptime()) { self.publish(.disconnected) }
                     case .reconnected:
-                        if let length = gap.reconnected(at: .now) { self.publish(.reconnected(gap: length)) }
+                        if let length = gap.reconnected(at: self.uptime()) { self.publish(.reconnected(gap: length)) }
                     default:
                         continue
                     }

@@ -39,6 +39,8 @@ public final class FleetView: Sendable {
 
     let logger: Logger
     let wallClock: @Sendable () -> Double
+    /// The instant now, for how long the NATS connection was down (a test's own clock in tests).
+    let uptime: @Sendable () -> ContinuousClock.Instant
     let state = NIOLockedValueBox(State())
     /// ``run()`` has its subscription, and the server has it.
     let watching = Readiness()
@@ -59,10 +61,15 @@ public final class FleetView: Sendable {
         self.init(client: client, configuration: configuration, logger: logger) { Date().timeIntervalSince1970 }
     }
 
-    init(client: NATSClient, configuration: Configuration, logger: Logger, wallClock: @escaping @Sendable () -> Double) {
+    init(
+        client: NATSClient, configuration: Configuration, logger: Logger,
+        uptime: @escaping @Sendable () -> ContinuousClock.Instant = { .now },
+        wallClock: @escaping @Sendable () -> Double
+    ) {
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        self.uptime = uptime
         self.wallClock = wallClock
     }
 

@@ -1,14 +1,20 @@
-import CleverBridge
 import CleverMessaging
 import CleverNATS
 import CleverTestSupport
 import Foundation
+import Logging
 import Testing
+
+@testable import CleverBridge
 
 /// The fleet view against fake stations behind a real `nats-server` on loopback.
 @Suite("Fleet view over NATS", .serialized, .needsNATSServer, .timeLimit(.minutes(2)))
 struct FleetViewTests {
-    static func view(_ urls: [String], configure: (inout FleetView.Configuration) -> Void = { _ in }) async throws -> FleetView {
+    /// A view on a client of `urls`; `uptime` is its clock for how long the connection was down (default: the real one).
+    static func view(
+        _ urls: [String], configure: (inout FleetView.Configuration) -> Void = { _ in },
+        uptime: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
+    ) async throws -> FleetView {
         var nats = try NATSConfiguration(urls: urls)
         nats.reconnectDelay = .milliseconds(50)
         nats.maximumReconnectDelay = .milliseconds(200)
@@ -20,7 +26,9 @@ struct FleetViewTests {
         configuration.discoveryWindow = .seconds(5)
         configuration.requestTimeout = .seconds(2)
         configure(&configuration)
-        return FleetView(client: client, configuration: configuration)
+        return FleetView(client: client, configuration: configuration, logger: Logger(label: "clever.fleet"), uptime: uptime) {
+            Date().timeIntervalSince1970
+        }
     }
 
     @Test func twoStationsOneFleet() async throws {
@@ -117,7 +125,10 @@ struct FleetViewTests {
         let port = server.port
         defer { server.stop() }
         let station = try await FakeStation(name: "north", drones: ["a", "b"], url: server.url)
-        let view = try await Self.view([server.url])
+        // The view's clock for the gap is the test's: it moves only when the test moves it.
+        let start = ContinuousClock.now
+        let elapsed = Watched(Duration.zero)
+        let view = try await Self.view([server.url], uptime: { start + elapsed.value })
         var events = view.events().makeAsyncIterator()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await view.run() }
@@ -139,22 +150,27 @@ struct FleetViewTests {
             let row = try #require(view.table.rows[a])
             #expect(row.connected == true && row.telemetry == ["battery": 12.1] && row.clockOffsetMilliseconds == -3)
 
-            // The server goes away and comes back on the same port: the view says how long it was gone.
+            // The server goes away and comes back on the same port: the view says how long it was
+            // gone, on its clock (the outage lasts 300 ms of the test's clock, whatever the wall clock does).
             server.stop()
-            // Real time: the outage's length is what the view is to report.
-            try await Task.sleep(for: .milliseconds(300))
-            server = try await NATSServerProcess(port: port)
-            var gap: Duration?
             var dropped = false
             while let event = await events.next() {
-                if event == .disconnected { dropped = true }
+                if event == .disconnected {
+                    dropped = true
+                    break
+                }
+            }
+            elapsed.update { $0 += .milliseconds(300) }
+            server = try await NATSServerProcess(port: port)
+            var gap: Duration?
+            while let event = await events.next() {
                 if case .reconnected(let length) = event {
                     gap = length
                     break
                 }
             }
             #expect(dropped)
-            #expect(try #require(gap) >= .milliseconds(300))
+            #expect(try #require(gap) == .milliseconds(300))
             group.cancelAll()
         }
         await view.client.close()
