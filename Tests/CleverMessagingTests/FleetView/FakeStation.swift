@@ -12,8 +12,9 @@ final class FakeStation: Sendable {
     let drones: [String]
     let skew: Double
     let client: NATSClient
-    /// How long each drone request waits before it is answered (to see the view's concurrency).
-    let requestDelay: Duration
+    /// Drone requests are held unanswered until this many are in flight at once
+    /// (0: none held), so that the view's requests overlap up to its bound.
+    let holdRequestsUntilInFlight: Int
     private let subscriptions: [NATSSubscription]
     private let state = Watched(Recorded())
 
@@ -22,14 +23,16 @@ final class FakeStation: Sendable {
         var starts: [FleetStartRequest] = []
         var inFlight = 0
         var mostInFlight = 0
+        /// Whether ``holdRequestsUntilInFlight`` requests were in flight at once (held ones go on from then).
+        var released = false
     }
 
     /// Connects and subscribes (flushed: the server has the subscriptions when this returns).
-    init(name: String, drones: [String], skew: Double = 0, url: String, requestDelay: Duration = .zero) async throws {
+    init(name: String, drones: [String], skew: Double = 0, url: String, holdRequestsUntilInFlight: Int = 0) async throws {
         self.name = name
         self.drones = drones
         self.skew = skew
-        self.requestDelay = requestDelay
+        self.holdRequestsUntilInFlight = holdRequestsUntilInFlight
         var configuration = try NATSConfiguration(urls: [url])
         configuration.reconnectDelay = .milliseconds(50)
         configuration.maximumReconnectDelay = .milliseconds(200)
@@ -113,12 +116,14 @@ final class FakeStation: Sendable {
             let arguments = try JSONDecoder().decode(FleetArguments.self, from: body)
             state.update { $0.actions.append((tokens[2], tokens[4], arguments)) }
         } else if tokens.count == 5, tokens[3] == "request" {
-            state.update {
+            let held = state.update { [hold = holdRequestsUntilInFlight] in
                 $0.inFlight += 1
                 $0.mostInFlight = max($0.mostInFlight, $0.inFlight)
+                if $0.inFlight >= hold { $0.released = true }
+                return !$0.released
             }
-            // Real time: a request that takes a while, so that the view's requests overlap.
-            if requestDelay > .zero { try await Task.sleep(for: requestDelay) }
+            // Waits for the others, not for time: released once enough are in flight at once.
+            if held { await state.wait(timeout: .seconds(30)) { $0.released } }
             state.update { $0.inFlight -= 1 }
             let (drone, name) = (tokens[2], tokens[4])
             if !drones.contains(drone) {

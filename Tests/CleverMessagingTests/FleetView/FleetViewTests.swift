@@ -102,7 +102,7 @@ struct FleetViewTests {
         let server = try await NATSServerProcess()
         defer { server.stop() }
         let station = try await FakeStation(
-            name: "busy", drones: (1...20).map { "d\($0)" }, url: server.url, requestDelay: .milliseconds(20))
+            name: "busy", drones: (1...20).map { "d\($0)" }, url: server.url, holdRequestsUntilInFlight: 4)
         let view = try await Self.view([server.url]) {
             $0.expectedStations = 1
             $0.maximumConcurrentRequests = 4
@@ -112,7 +112,9 @@ struct FleetViewTests {
         try await withFakeStations([station]) {
             let replies = try await view.request("telemetry", from: .all)
             #expect(replies.count == 20 && replies.allSatisfy { (try? $0.result.get()) != nil })
-            #expect(station.mostInFlight <= 4 && station.mostInFlight >= 1)
+            // The first four are held until all four are in flight: the view overlaps its
+            // requests up to its bound, and never past it.
+            #expect(station.mostInFlight == 4)
             let silent = try await view.request("silence", from: FleetTarget(parsing: "busy/d1,busy/d2"))
             #expect(silent.map { (try? $0.result.get()) == nil } == [true, true])
             if case .failure(let error) = silent[0].result { #expect(error.code == "timed_out") }
