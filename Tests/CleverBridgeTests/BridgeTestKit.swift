@@ -135,7 +135,7 @@ enum BridgeTestKit {
                 return collected
             }
             group.addTask {
-                // The collection's window: real time, its end is what is waited for.
+                // A deadline only (as withDeadline's): the collection ends as soon as `count` replies came.
                 try? await Task.sleep(for: window)
                 await replies.unsubscribe()
                 return []

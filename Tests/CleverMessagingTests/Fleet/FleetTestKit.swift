@@ -34,6 +34,8 @@ enum FleetTestKit {
         registry.onAction("go") { connection, _, kwargs in runs.append(Run(id: id, clock: connection.clockTime, kwargs: kwargs)) }
         registry.onAction("stall") { connection, _, _ in
             // Blocks this drone's event loop, then drops its link: the station's requests meanwhile go unanswered.
+            // Real time: the stall must outlast the station's acknowledgement timeout, a real timer on its own
+            // event loop (the retry decisions themselves are StartAttempts', tested on explicit instants).
             usleep(300_000)
             connection.dropLink()
         }
