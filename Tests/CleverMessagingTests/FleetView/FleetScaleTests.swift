@@ -16,7 +16,11 @@ struct FleetScaleTests {
             try await FakeStation(name: "north", drones: (1...100).map { "copter-\($0)" }, url: server.url),
             try await FakeStation(name: "south", drones: (1...100).map { "copter-\($0)" }, skew: 0.75, url: server.url),
         ]
-        let view = try await FleetViewTests.view([server.url]) { $0.expectedStations = 2 }
+        // 200 requests answered through NATS: a loaded parallel run can take seconds over them.
+        let view = try await FleetViewTests.view([server.url]) {
+            $0.expectedStations = 2
+            $0.requestTimeout = .seconds(20)
+        }
         try await withFakeStations(stations) {
             #expect(try await view.drones().count == 200)
             #expect(try await view.send("takeoff", to: .all).count == 200)
