@@ -408,7 +408,8 @@ extension Connection {
             try? s.writer.writeAction(ExtensionHeader.acknowledged, args: [], kwargs: [:], sequence: nil, acknowledged: ack, into: &s.outbound.bytes)
             return s.outbound.needsFlush()
         }
-        if flush { scheduleFlush() }
+        // On the event loop already (a link timer): written now, not in one more task per link.
+        if flush { flushOutbound() }
     }
 
     /// Whether a request is a client's delivery hello, for a server that keeps sessions.
