@@ -18,21 +18,20 @@ struct EventSubscribers<Event: Sendable>: Sendable {
     /// A new stream of the events published from now on (ended at once when the role has finished).
     func subscribe(buffering limit: Int = 100_000) -> AsyncStream<Event> {
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(limit))
-        let key = subscribers.withLockedValue { s -> Int? in
-            guard !s.finished else { return nil }
+        let subscribed = subscribers.withLockedValue { s -> Bool in
+            guard !s.finished else { return false }
             s.next += 1
             s.all[s.next] = continuation
-            return s.next
+            return true
         }
-        guard let key else {
+        guard subscribed else {
             continuation.finish()
             return stream
         }
-        // Holds the table (not the role) until the stream ends: its end,
-        // by the reader or by ``finish()``, releases the closure.
-        continuation.onTermination = { [subscribers] _ in
-            _ = subscribers.withLockedValue { $0.all.removeValue(forKey: key) }
-        }
+        // No `onTermination` that takes the table's lock: a reader cancelled while
+        // an event is yielded to it under that lock would wait for the lock while
+        // the yield waits for the reader's task. An ended stream is dropped at the
+        // next event instead (``publish(_:)``).
         return stream
     }
 
@@ -44,7 +43,8 @@ struct EventSubscribers<Event: Sendable>: Sendable {
         }
     }
 
-    /// Whether any stream or observer is subscribed (a publisher may skip making an event nobody takes).
+    /// Whether any stream or observer is subscribed (a publisher may skip making an event nobody takes;
+    /// a stream that ended counts until the next event).
     var hasSubscribers: Bool {
         subscribers.withLockedValue { !$0.all.isEmpty || !$0.observers.isEmpty }
     }
@@ -53,7 +53,11 @@ struct EventSubscribers<Event: Sendable>: Sendable {
     /// observer (outside the lock: an observer may subscribe).
     func publish(_ event: Event) {
         let observers = subscribers.withLockedValue { s in
-            for subscriber in s.all.values { subscriber.yield(event) }
+            var ended: [Int] = []
+            for (key, subscriber) in s.all {
+                if case .terminated = subscriber.yield(event) { ended.append(key) }
+            }
+            for key in ended { s.all[key] = nil }
             return s.observers
         }
         for observer in observers { observer(event) }

@@ -281,14 +281,14 @@ public final class GroundStation: Sendable {
     /// - Returns: the events; the stream ends when the station stops.
     public func events() -> AsyncStream<Event> {
         let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
-        let key = state.withLockedValue { s -> Int in
+        state.withLockedValue { s in
             s.nextSubscriber += 1
             s.subscribers[s.nextSubscriber] = continuation
-            return s.nextSubscriber
         }
-        continuation.onTermination = { [weak self] _ in
-            _ = self?.state.withLockedValue { $0.subscribers.removeValue(forKey: key) }
-        }
+        // No `onTermination` that takes the state lock: a consumer cancelled while an
+        // event is yielded to it under that lock would wait for the lock while the
+        // yield waits for the consumer's task. An ended stream is dropped at the next
+        // event instead (``publish(_:to:)``).
         return stream
     }
 
@@ -347,7 +347,7 @@ public final class GroundStation: Sendable {
         let address = describe(remote)
         let first = entry.refusedHosts.insert(remote?.ipAddress ?? address).inserted
         s.drones[id] = entry
-        if first { publish([.duplicateRefused(id: id, address: address)], to: s) }
+        if first { publish([.duplicateRefused(id: id, address: address)], to: &s) }
         return Refusal(holder: entry.drone.address, first: first)
     }
 
@@ -403,7 +403,7 @@ public final class GroundStation: Sendable {
             s.drones[id] = entry
             s.byConnection[connection.number] = id
             events.append(first ? .firstConnected(entry.drone) : .reconnected(entry.drone))
-            Self.publish(events, to: s)
+            Self.publish(events, to: &s)
             return (events, replaced, nil)
         }
         if let refusal {
@@ -436,14 +436,18 @@ public final class GroundStation: Sendable {
         return hostA == hostB
     }
 
-    /// Hands `events` to every subscriber. Called under the state lock, so that
-    /// events reach subscribers in the order the state changed, even when two
-    /// event loops register or lose drones at once (yielding never waits, and
-    /// runs no subscriber code).
-    private static func publish(_ events: [Event], to s: State) {
+    /// Hands `events` to every subscriber, and forgets those whose stream ended.
+    /// Called under the state lock, so that events reach subscribers in the
+    /// order the state changed, even when two event loops register or lose
+    /// drones at once (yielding never waits, and runs no subscriber code).
+    private static func publish(_ events: [Event], to s: inout State) {
+        var ended: [Int] = []
         for event in events {
-            for subscriber in s.subscribers.values { subscriber.yield(event) }
+            for (key, subscriber) in s.subscribers {
+                if case .terminated = subscriber.yield(event) { ended.append(key) }
+            }
         }
+        for key in ended { s.subscribers[key] = nil }
     }
 
     private func lost(_ connection: Connection) {
@@ -456,7 +460,7 @@ public final class GroundStation: Sendable {
             entry.drone.isConnected = false
             s.connectedCount -= 1
             s.drones[id] = entry
-            Self.publish([.disconnected(entry.drone)], to: s)
+            Self.publish([.disconnected(entry.drone)], to: &s)
             return entry.drone
         }
         guard let drone else { return }
