@@ -15,7 +15,25 @@ public struct DroneConfig: Sendable, Hashable {
     /// The spec the values follow.
     public let spec: DroneConfigSpec
     /// The values by flattened key (`FLIGHT_takeoff_height`).
-    private var values: [String: JSONValue]
+    private var values: [String: JSONValue] {
+        didSet { telemetryText = TelemetryText(values) }
+    }
+    /// What every telemetry record reads from the configuration, worked out when it changes, not per record.
+    private(set) var telemetryText: TelemetryText
+
+    /// The configuration's parts of a telemetry record (DRONE.md §1.2).
+    struct TelemetryText: Sendable, Hashable {
+        /// `FLIGHT_frame_id`: the last item of `current_position`.
+        let frameID: String
+        /// `config_version`: the configuration's name and version (`Default V0.0`).
+        let configVersion: String
+
+        init(_ values: [String: JSONValue]) {
+            frameID = values["FLIGHT_frame_id"]?.stringValue ?? ""
+            let name = values["config_name"]?.stringValue ?? ""
+            configVersion = "\(name) V\(DroneModel.pythonFloat(values["config_version"]?.doubleValue ?? .nan))"
+        }
+    }
 
     /// The reference spec's defaults, made once (a fleet's drones share its storage until they change it).
     public static let reference = DroneConfig(spec: .reference)
@@ -27,6 +45,7 @@ public struct DroneConfig: Sendable, Hashable {
         var values: [String: JSONValue] = [:]
         for option in spec.options { values[option.key] = option.defaultValue }
         self.values = values
+        telemetryText = TelemetryText(values)
     }
 
     /// The value of the option with flattened key `key`, or `nil` for an unknown key.

@@ -11,7 +11,7 @@ extension DroneModel {
         let position: JSONValue = fcuDown
             ? "NO_POS"
             : [.double(Self.round(here.x)), .double(Self.round(here.y)), .double(Self.round(here.z)), .double(Self.round(flight.yawDegrees)),
-               .string(config.string("FLIGHT_frame_id"))]
+               .string(config.telemetryText.frameID)]
         let battery: JSONValue = fcuDown ? [.double(.nan), .double(.nan)] : [.double(Self.round(voltage)), .double(Self.round(charge))]
         let record: JSONObject = [
             "fcu_status": .string(fcuStatus),
@@ -25,7 +25,7 @@ extension DroneModel {
             "mode": fcuDown ? "NO_FCU" : .string(flight.mode),
             "time_delta": .double(time),
             "armed": .bool(flight.armed),
-            "config_version": .string("\(config.string("config_name")) V\(Self.pythonFloat(config.double("config_version")))"),
+            "config_version": .string(config.telemetryText.configVersion),
             "last_task": .string(queue.lastTask(at: now)),
         ]
         return .object(record)
