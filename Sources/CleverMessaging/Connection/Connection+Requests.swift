@@ -24,6 +24,12 @@ extension Connection {
     ) async throws(MessagingError) -> JSONValue {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout, awaited: true)
+        return try await waitForReply(promise, id: id)
+    }
+
+    /// Waits for the reply to request `id`, which `promise` is told; cancelling
+    /// the calling task fails the request with ``MessagingError/cancelled``.
+    func waitForReply<Value: Sendable>(_ promise: EventLoopPromise<Value>, id: String) async throws(MessagingError) -> Value {
         do {
             return try await withTaskCancellationHandler {
                 try await promise.futureResult.get()
