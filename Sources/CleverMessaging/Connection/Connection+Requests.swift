@@ -29,6 +29,8 @@ extension Connection {
 
     /// Waits for the reply to request `id`, which `promise` is told; cancelling
     /// the calling task fails the request with ``MessagingError/cancelled``.
+    /// Inlined, so that the plain request's code stays what it was.
+    @inline(__always)
     func waitForReply<Value: Sendable>(_ promise: EventLoopPromise<Value>, id: String) async throws(MessagingError) -> Value {
         do {
             return try await withTaskCancellationHandler {
