@@ -51,8 +51,7 @@ extension Connection {
         timeout: Duration? = nil
     ) async throws(MessagingError) -> Reply {
         let (args, kwargs) = try MessageArguments.encode(arguments, of: requestedValue)
-        let value = try await request(requestedValue, args: args, kwargs: kwargs, timeout: timeout)
-        return try MessageArguments.decode(value, as: Reply.self, name: requestedValue)
+        return try await request(requestedValue, args: args, kwargs: kwargs, as: Reply.self, timeout: timeout)
     }
 
     /// Asks the peer for a value without arguments and decodes the reply into `Reply`.
@@ -67,8 +66,37 @@ extension Connection {
         as reply: Reply.Type,
         timeout: Duration? = nil
     ) async throws(MessagingError) -> Reply {
-        let value = try await request(requestedValue, timeout: timeout)
-        return try MessageArguments.decode(value, as: Reply.self, name: requestedValue)
+        try await request(requestedValue, args: [], kwargs: [:], as: Reply.self, timeout: timeout)
+    }
+
+    /// Asks the peer for a value and decodes the reply into `Reply` straight
+    /// from the reply frame's text, without a ``JSONValue`` tree in between:
+    /// the request waits in the table as one asking for a typed reply, and the
+    /// read loop keeps its reply's `value` as (checked) text (see ``TypedReplies``).
+    /// A `Reply` of ``JSONValue`` takes the plain path (``request(_:args:kwargs:timeout:)``).
+    /// - Parameters:
+    ///   - requestedValue: the name of the value.
+    ///   - args: positional arguments.
+    ///   - kwargs: keyword arguments.
+    ///   - reply: the type the reply decodes into.
+    ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
+    /// - Returns: the decoded reply.
+    /// - Throws: ``MessagingError``; ``MessagingError/decoding(_:)`` when the reply does not decode.
+    package func request<Reply: Decodable>(
+        _ requestedValue: String,
+        args: [JSONValue],
+        kwargs: JSONObject,
+        as reply: Reply.Type,
+        timeout: Duration?
+    ) async throws(MessagingError) -> Reply {
+        if Reply.self == JSONValue.self {
+            return try await request(requestedValue, args: args, kwargs: kwargs, timeout: timeout) as! Reply
+        }
+        let promise = eventLoop.makePromise(of: ReplyPayload.self)
+        let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .typed(promise), timeout: timeout, awaited: true)
+        let payload = try await waitForReply(promise, id: id)
+        // Decoded by the waiting task, not on the event loop.
+        return try payload.decode(as: Reply.self, name: requestedValue, limits: configuration.codec.json, counts: typedReplies)
     }
 }
 
@@ -96,7 +124,13 @@ package enum MessageArguments {
         do {
             return try JSONValueDecoder().decode(Reply.self, from: value)
         } catch {
-            throw .decoding("reply to \(name) does not decode as \(Reply.self): \(error)")
+            throw replyError(error, as: Reply.self, name: name)
         }
+    }
+
+    /// The error of a reply to `name` that does not decode as `Reply` (the same
+    /// whether it was decoded from a ``JSONValue`` or from its text).
+    package static func replyError<Reply>(_ error: any Error, as reply: Reply.Type, name: String) -> MessagingError {
+        .decoding("reply to \(name) does not decode as \(Reply.self): \(error)")
     }
 }

@@ -149,6 +149,7 @@ extension PendingRequests.Completion {
     func completeFile(_ error: MessagingError) {
         switch self {
         case .promise(let promise): promise.fail(error)
+        case .typed(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(.connectionLost))
         case .fanOut(let group, let position): group.deliver(position, .failure(.connectionLost))
         }

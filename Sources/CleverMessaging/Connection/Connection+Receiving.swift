@@ -180,7 +180,7 @@ extension Connection {
         let action = state.withLockedValue {
             $0.pending.receiveResponse(id: header.requestID, requestedValue: header.requestedValue)
         }
-        settle(action, value: content.value, error: content.error, now: metrics == nil ? nil : .now())
+        settle(action, value: content.value, valueText: content.valueText, error: content.error, now: metrics == nil ? nil : .now())
     }
 
     /// What a JSON response says, waiting in a batch for ``receiveResponses(_:)``.
@@ -193,6 +193,9 @@ extension Connection {
         var value: JSONValue?
         /// The content's `error` (this library's error extension).
         var error: JSONValue?
+        /// Where the content's `value` is kept as text, for a request that
+        /// asked for a typed reply (one reference, so the batch stays small for the others).
+        var typed: TypedContent?
 
         /// The parts of a response frame that matter, taken from its header and content.
         init(_ header: FrameHeader, _ content: ContentMembers) {
@@ -200,6 +203,7 @@ extension Connection {
             requestedValue = header.requestedValue
             value = content.value
             error = content.error
+            typed = content.typedPart
         }
     }
 
@@ -215,15 +219,18 @@ extension Connection {
         // Read once for the batch, and only when request durations are recorded.
         let now: NIODeadline? = metrics == nil ? nil : .now()
         for i in batch.indices {
-            settle(actions[i], value: batch[i].value, error: batch[i].error, now: now)
+            settle(actions[i], value: batch[i].value, valueText: batch[i].typed?.valueText, error: batch[i].error, now: now)
         }
         // Room for a usual batch is kept for the next read; a long one's is given back.
         batch.removeAll(keepingCapacity: batch.count <= 64)
     }
 
     /// Completes the request a response was matched to, or logs why it was dropped.
-    /// - Parameter now: when the response arrived, to record the request's duration (`nil`: not recorded).
-    private func settle(_ action: PendingRequests.ResponseAction, value: JSONValue?, error: JSONValue?, now: NIODeadline?) {
+    /// - Parameters:
+    ///   - valueText: the checked text of the value, when the read loop kept it
+    ///     for a request that asked for a typed reply (then `value` is a placeholder).
+    ///   - now: when the response arrived, to record the request's duration (`nil`: not recorded).
+    private func settle(_ action: PendingRequests.ResponseAction, value: JSONValue?, valueText: ByteBuffer?, error: JSONValue?, now: NIODeadline?) {
         switch action {
         case .unexpected(let reason):
             // Mostly a late answer to a request that timed out already.
@@ -232,6 +239,8 @@ extension Connection {
             if let now, let metrics, let startedAt = entry.startedAt { metrics.requestAnswered(after: now - startedAt) }
             if let error = RemoteError(error) {
                 entry.finish(.failure(.remote(error)))
+            } else if let valueText {
+                entry.finish(text: valueText)
             } else {
                 entry.finish(.success(value ?? .null))
             }

@@ -24,6 +24,14 @@ extension Connection {
     ) async throws(MessagingError) -> JSONValue {
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout, awaited: true)
+        return try await waitForReply(promise, id: id)
+    }
+
+    /// Waits for the reply to request `id`, which `promise` is told; cancelling
+    /// the calling task fails the request with ``MessagingError/cancelled``.
+    /// Inlined, so that the plain request's code stays what it was.
+    @inline(__always)
+    func waitForReply<Value: Sendable>(_ promise: EventLoopPromise<Value>, id: String) async throws(MessagingError) -> Value {
         do {
             return try await withTaskCancellationHandler {
                 try await promise.futureResult.get()

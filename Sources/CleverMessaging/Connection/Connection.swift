@@ -53,6 +53,9 @@ public final class Connection: Sendable {
     let deliveryRole: DeliveryRole?
     /// Where its links' counts are published (`nil`: no metrics backend, nothing is counted for it).
     package let metrics: LinkMetrics?
+    /// Its requests waiting for a typed reply, counted for the read loop (and
+    /// the ways their replies were decoded), read without the lock.
+    package let typedReplies: TypedReplies
     private static let counter = NIOLockedValueBox(0)
 
     /// The part of the connection's state that only its event loop touches
@@ -191,6 +194,7 @@ public final class Connection: Sendable {
             burstWindow: Self.burstWindow
         ), handlers: HandlerBacklog(limit: configuration.maximumConcurrentHandlers))
         state.writer = FrameWriter(marker: configuration.announceExtensions ? ExtensionHeader.capabilities : nil)
+        self.typedReplies = state.pending.typedReplies
         let box = AdaptiveLockedBox(state)
         self.state = box
         self.timerQueue = timers?.queue(for: eventLoop) ?? LinkTimerQueue(eventLoop: eventLoop)

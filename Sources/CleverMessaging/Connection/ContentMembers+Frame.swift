@@ -10,7 +10,11 @@ extension ContentMembers {
         if !kwargs.isEmpty { object["kwargs"] = .object(kwargs) }
         if let requestedValue { object["requested_value"] = requestedValue }
         if let requestID { object["request_id"] = requestID }
-        if let value { object["value"] = value }
+        if let valueText {
+            object["value"] = ReplyPayload.value(ofCheckedText: valueText)
+        } else if let value {
+            object["value"] = value
+        }
         if let error { object["error"] = error }
         return .object(object)
     }

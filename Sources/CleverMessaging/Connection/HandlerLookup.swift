@@ -14,24 +14,29 @@ struct HandlerLookup: Sendable {
     /// given to the connection later and with decoding handlers only costs
     /// them the text path: they are then given their arguments as values.)
     private let gate: HandlerRegistry
+    /// The connection's count of requests waiting for a typed reply (`nil`: no connection).
+    private let typedReplies: TypedReplies?
 
     /// The handlers of `connection`'s registry (as it is when each frame arrives).
     init(_ connection: Connection) {
         self.connection = connection
         self.gate = connection.registry
+        self.typedReplies = connection.typedReplies
     }
 
     /// The handlers of `registry`.
     init(_ registry: HandlerRegistry) {
         self.connection = nil
         self.gate = registry
+        self.typedReplies = nil
     }
 
     /// The registry to look handlers up in.
     private var registry: HandlerRegistry { connection?.registry ?? gate }
 
     /// What to look up for a frame with `header`, in the registry as it is now:
-    /// `nil` when no handler of the frame's kind decodes its own arguments.
+    /// `nil` when no handler of the frame's kind decodes its own arguments,
+    /// and for a response unless its request asked for a typed reply.
     @inline(__always)
     func target(_ header: FrameHeader) -> Target? {
         switch header.messageType {
@@ -40,9 +45,21 @@ struct HandlerLookup: Sendable {
             return .action(name, registry)
         case .request:
             return gate.hasDecodingRequestHandlers ? .request(registry) : nil
+        case .response:
+            // One atomic load while no request waits for a typed reply.
+            guard let typedReplies, typedReplies.anyWaiting else { return nil }
+            return replyTarget(header)
         default:
             return nil
         }
+    }
+
+    /// ``Target/replyText`` when the request a response answers asked for a
+    /// typed reply. Out of line, so that the read loop stays as small for other replies.
+    @inline(never)
+    private func replyTarget(_ header: FrameHeader) -> Target? {
+        guard let connection, case .string(let id)? = header.requestID, let number = RequestID.number(id) else { return nil }
+        return connection.state.withLockedValue { $0.pending.wantsReplyText(number: number) } ? .replyText : nil
     }
 
     /// A frame whose handler is looked up as it is decoded.
@@ -51,6 +68,8 @@ struct HandlerLookup: Sendable {
         case action(String, HandlerRegistry)
         /// A request (named by its `requested_value`).
         case request(HandlerRegistry)
+        /// A response to a request that asked for a typed reply: its `value` stays text.
+        case replyText
     }
 }
 

@@ -79,6 +79,11 @@ extension GroundStation {
         return StartResults(elements)
     }
 
+    /// A reply whose value is not read (any JSON value decodes as it).
+    private struct Acknowledgement: Decodable {
+        init(from decoder: any Decoder) {}
+    }
+
     /// What every drone of one timed start gets.
     private struct StartPlan: Sendable {
         var id: String
@@ -134,7 +139,8 @@ extension GroundStation {
         let droneTime = plan.instant + offset.offset.inSeconds
         if connection.peerSpeaksExtensions {
             let request = TimedStartRequest(id: plan.id, action: plan.action, kwargs: plan.kwargs, at: droneTime)
-            _ = try await connection.request(ExtensionHeader.start, kwargs: request.jsonObject, timeout: timeout)
+            // The acknowledgement's value says nothing more: it is checked, not built.
+            _ = try await connection.request(ExtensionHeader.start, args: [], kwargs: request.jsonObject, as: Acknowledgement.self, timeout: timeout)
             return StartReceipt(confirmation: .acknowledged, retries: retries, droneTime: droneTime, clockOffset: offset)
         }
         var kwargs = plan.kwargs

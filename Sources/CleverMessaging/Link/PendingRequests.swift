@@ -21,6 +21,16 @@ package struct PendingRequests {
         /// A slot of a request asked of many links at once (a fan-out), told
         /// without a closure allocated per request.
         case fanOut(any RequestResultSink, Int)
+        /// An `async` caller that decodes the reply into its own type: told
+        /// the reply's text when the read loop kept it (see ``TypedReplies``).
+        case typed(EventLoopPromise<ReplyPayload>)
+
+        /// Whether the caller decodes the reply itself, from its text.
+        @inline(__always)
+        package var isTyped: Bool {
+            if case .typed = self { return true }
+            return false
+        }
 
         /// Delivers `result`.
         package func complete(_ result: Result<JSONValue, MessagingError>) {
@@ -28,6 +38,17 @@ package struct PendingRequests {
             case .promise(let promise): promise.completeWith(result.mapError { $0 as any Error })
             case .callback(let callback): callback(result)
             case .fanOut(let group, let position): group.deliver(position, result)
+            case .typed(let promise): promise.completeWith(result.map { .value($0) }.mapError { $0 as any Error })
+            }
+        }
+
+        /// Delivers a reply whose value is the checked JSON text `text`: as
+        /// text to a typed caller, as the value built from it to any other.
+        package func complete(text: ByteBuffer) {
+            if case .typed(let promise) = self {
+                promise.succeed(.text(text))
+            } else {
+                complete(.success(ReplyPayload.value(ofCheckedText: text)))
             }
         }
     }
@@ -126,6 +147,11 @@ package struct PendingRequests {
         package func finish(_ result: Result<JSONValue, MessagingError>) {
             completion.complete(result)
         }
+
+        /// Delivers a reply whose value is the checked JSON text `text` (see ``Completion/complete(text:)``).
+        package func finish(text: ByteBuffer) {
+            completion.complete(text: text)
+        }
     }
 
     /// What to do with a response frame.
@@ -146,6 +172,28 @@ package struct PendingRequests {
     /// about that order, which ``RequestTable`` makes cheap.
     private(set) var entries = RequestTable<Entry>()
     private var nextSequence = 0
+
+    /// Counts the entries waiting for a typed reply, for the read loop to read
+    /// without the lock (every change to it is made under the connection's lock).
+    package let typedReplies: TypedReplies
+
+    /// An empty table.
+    /// - Parameter typedReplies: where the entries waiting for a typed reply are counted.
+    package init(typedReplies: TypedReplies = TypedReplies()) {
+        self.typedReplies = typedReplies
+    }
+
+    /// An entry left the table for good: it no longer counts as waiting.
+    @inline(__always)
+    private func settled(_ entry: borrowing Entry) {
+        if entry.completion.isTyped { typedReplies.changeWaiting(by: -1) }
+    }
+
+    /// Whether request `number` waits for a typed reply (its reply's value is
+    /// then kept as text by the read loop).
+    package func wantsReplyText(number: Int) -> Bool {
+        entries.withValue(number) { $0.completion.isTyped } ?? false
+    }
 
     package var count: Int { entries.count }
 
@@ -199,6 +247,7 @@ package struct PendingRequests {
         nextSequence += 1
         entry.sequence = sequence
         let deadline = entry.deadline
+        if entry.completion.isTyped { typedReplies.changeWaiting(by: 1) }
         // Moved into the table, not copied: an entry holds references
         // (its request, its completion) that a copy would retain and release.
         entries.insert(entry, for: number)
@@ -259,6 +308,7 @@ package struct PendingRequests {
         while let first = deadlines.min, first.deadline <= now {
             deadlines.removeMin()
             if isLive(first), let entry = entries.removeValue(forKey: first.number) {
+                settled(entry)
                 out.append((RequestID.format(first.number), entry))
             }
         }
@@ -299,12 +349,14 @@ package struct PendingRequests {
 
     package mutating func remove(id: String) -> Entry? {
         guard let number = RequestID.number(id) else { return nil }
-        return entries.removeValue(forKey: number)
+        return remove(number: number)
     }
 
     /// Removes and returns the entry of the request numbered `number`.
     package mutating func remove(number: Int) -> Entry? {
-        entries.removeValue(forKey: number)
+        guard let entry = entries.removeValue(forKey: number) else { return nil }
+        settled(entry)
+        return entry
     }
 
     /// Matches a response by id **and** requested value.
@@ -319,6 +371,7 @@ package struct PendingRequests {
             entries.insert(entry, for: number)
             return .unexpected("response to \(key) names \"\(requestedValue ?? "nothing")\", expected \"\(entry.requestedValue)\"")
         }
+        settled(entry)
         return .deliver(entry)
     }
 
@@ -361,6 +414,7 @@ package struct PendingRequests {
             if keepForResend && entry.resendable && (!entry.resent || !entry.written) {
                 kept.insert(entry, for: number)
             } else {
+                settled(entry)
                 failed.append(entry)
             }
         }
@@ -372,6 +426,7 @@ package struct PendingRequests {
     package mutating func removeAll() -> [Entry] {
         let all = entries.elements.map(\.value).sorted { $0.sequence < $1.sequence }
         entries.removeAll()
+        typedReplies.clearWaiting()
         return all
     }
 }

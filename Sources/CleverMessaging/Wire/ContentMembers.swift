@@ -47,6 +47,9 @@ struct ContentMembers {
     /// The text of the `kwargs` object, checked, for a handler that decodes
     /// its arguments itself (then ``kwargs`` is empty).
     var kwargsText: ByteBuffer? { typedPart?.kwargsText }
+    /// The text of `value`, checked, for a request that asked for a typed
+    /// reply (then ``value`` is only a placeholder).
+    var valueText: ByteBuffer? { typedPart?.valueText }
 
     /// No members.
     init() {}
@@ -107,6 +110,8 @@ struct ContentMembers {
 final class TypedContent {
     /// The text of the `kwargs` object, when it was kept as text.
     var kwargsText: ByteBuffer?
+    /// The text of a response's `value`, when it was kept as text (see ``TypedReplies``).
+    var valueText: ByteBuffer?
     /// The action's handler, when it was looked up (`.some(nil)`: there is none).
     var resolvedAction: HandlerRegistry.Action??
     /// The request's name and handler, when they were looked up.

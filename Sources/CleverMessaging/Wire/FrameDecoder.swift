@@ -107,6 +107,12 @@ public struct FrameDecoder: ByteToMessageDecoder {
                 return handler?.decodesItsArguments ?? false
             }
             if let resolved { members.typed.resolvedRequest = resolved }
+        case .replyText:
+            var valueRange: Range<Int>?
+            members = try JSONParser.parseResponseMembers(content, limits: limits, valueRange: &valueRange)
+            if let valueRange {
+                members.typed.valueText = frame.getSlice(at: frame.readerIndex + valueRange.lowerBound, length: valueRange.count)
+            }
         }
         if let textRange {
             members.typed.kwargsText = frame.getSlice(at: frame.readerIndex + textRange.lowerBound, length: textRange.count)

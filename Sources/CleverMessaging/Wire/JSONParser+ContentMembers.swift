@@ -88,6 +88,36 @@ extension JSONParser {
         }
     }
 
+    /// Parses a response's content into its members, keeping the `value` as
+    /// text (checked in full, never built) for a request that asked for a typed reply.
+    ///
+    /// Accepts and refuses exactly what `JSONParser.parse(_:limits:)` does, with the same errors.
+    /// - Parameters:
+    ///   - bytes: the content's UTF-8 text.
+    ///   - limits: nesting and integer limits.
+    ///   - valueRange: set to where the text of the (last) `value` member is in
+    ///     `bytes`, if there is one (the members' ``ContentMembers/value`` is then a placeholder).
+    /// - Returns: the members.
+    /// - Throws: ``JSONParsingError`` when the text is not one valid value.
+    static func parseResponseMembers(
+        _ bytes: UnsafeRawBufferPointer,
+        limits: JSONParsingLimits,
+        valueRange: inout Range<Int>?
+    ) throws(JSONParsingError) -> ContentMembers {
+        try withParser(bytes, limits: limits) { (parser) throws(JSONParsingError) -> ContentMembers in
+            let members = try parser.parseMembers { (parser, member, _) throws(JSONParsingError) -> JSONValue in
+                guard member == .value else { return try parser.parseValue() }
+                _ = try parser.peekNonWhitespace()
+                let start = parser.index
+                try parser.skipValue()
+                valueRange = start..<parser.index
+                return .null
+            }
+            try parser.expectEnd()
+            return members
+        }
+    }
+
     /// Parses one value at the current position into content members.
     ///
     /// The read loop's own copy of ``parseMembers(_:)``: specialised by hand,

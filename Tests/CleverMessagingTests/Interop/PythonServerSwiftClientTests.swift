@@ -1,4 +1,4 @@
-import CleverMessaging
+@testable import CleverMessaging
 import NIOCore
 import Testing
 
@@ -50,6 +50,41 @@ struct PythonServerSwiftClientTests {
             peer.send(["cmd": "request", "value": "echo", "kwargs": .object(everyJSONKind), "tag": "x"])
             let response = try await peer.waitFor("response")[0]
             #expect(response["value"] == ["args": [], "kwargs": .object(everyJSONKind)])
+        }
+    }
+
+    /// The kinds of `everyJSONKind` a typed reply reads (the Python peer's own text for them).
+    struct EchoedKinds: Decodable, Equatable {
+        struct Kinds: Decodable, Equatable {
+            var null: Int?
+            var `true`: Bool
+            var int: Int
+            var negative: Int8
+            var float: Double
+            var integral_float: Double
+            var inf: Double
+            var ninf: Float
+            var text: String
+            var object: [String: [String: [Bool]]]
+        }
+        var args: [Int]
+        var kwargs: Kinds
+    }
+
+    @Test("a typed reply from the Python peer decodes from its text, as its value would")
+    func typedReply() async throws {
+        try await Self.withPair { _, client, _ in
+            let connection = client.connection
+            let echoed = try await connection.request("echo", args: [], kwargs: everyJSONKind, as: EchoedKinds.self, timeout: nil)
+            #expect(connection.typedReplies.decodedFromText == 1)
+            #expect(connection.typedReplies.decodedFromValue == 0)
+            let tree = try MessageArguments.decode(["args": [], "kwargs": .object(everyJSONKind)], as: EchoedKinds.self, name: "echo")
+            #expect(echoed == tree)
+            #expect(echoed.kwargs.text == "Дрон №7 ✈ 🚁 \"quoted\" \\ \n\t")
+            #expect(echoed.kwargs.ninf == -.infinity)
+            // A reply of the wrong shape fails as it would from the value.
+            await #expect(throws: MessagingError.self) { _ = try await connection.request("id", as: Int.self) }
+            #expect(try await connection.request("id", as: String.self) == "pycopter")
         }
     }
 
