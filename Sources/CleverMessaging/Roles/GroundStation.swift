@@ -90,8 +90,9 @@ public final class GroundStation: Sendable {
         var connectedCount = 0
         /// Notices an id whose links keep replacing each other.
         var flaps = IDFlapDetector()
-        var subscribers: [Int: AsyncStream<Event>.Continuation] = [:]
-        var nextSubscriber = 0
+        /// The event streams. Published to under this state's lock, so that events
+        /// reach readers in the order the state changed.
+        let subscribers = EventSubscribers<Event>()
     }
 
     private let state: NIOLockedValueBox<State>
@@ -198,11 +199,7 @@ public final class GroundStation: Sendable {
 
     private func finishEvents() {
         telemetryStore.finishUpdates()
-        let subscribers = state.withLockedValue { s in
-            defer { s.subscribers = [:] }
-            return Array(s.subscribers.values)
-        }
-        for subscriber in subscribers { subscriber.finish() }
+        state.withLockedValue { $0.subscribers }.finish()
         clocks.finish()
     }
 
@@ -280,16 +277,7 @@ public final class GroundStation: Sendable {
     /// A stream of fleet events from now on (each call gets its own stream).
     /// - Returns: the events; the stream ends when the station stops.
     public func events() -> AsyncStream<Event> {
-        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
-        state.withLockedValue { s in
-            s.nextSubscriber += 1
-            s.subscribers[s.nextSubscriber] = continuation
-        }
-        // No `onTermination` that takes the state lock: a consumer cancelled while an
-        // event is yielded to it under that lock would wait for the lock while the
-        // yield waits for the consumer's task. An ended stream is dropped at the next
-        // event instead (``publish(_:to:)``).
-        return stream
+        state.withLockedValue { $0.subscribers }.subscribe()
     }
 
     /// Waits until at least `count` drones are connected and identified.
@@ -347,7 +335,7 @@ public final class GroundStation: Sendable {
         let address = describe(remote)
         let first = entry.refusedHosts.insert(remote?.ipAddress ?? address).inserted
         s.drones[id] = entry
-        if first { publish([.duplicateRefused(id: id, address: address)], to: &s) }
+        if first { publish([.duplicateRefused(id: id, address: address)], to: s) }
         return Refusal(holder: entry.drone.address, first: first)
     }
 
@@ -403,7 +391,7 @@ public final class GroundStation: Sendable {
             s.drones[id] = entry
             s.byConnection[connection.number] = id
             events.append(first ? .firstConnected(entry.drone) : .reconnected(entry.drone))
-            Self.publish(events, to: &s)
+            Self.publish(events, to: s)
             return (events, replaced, nil)
         }
         if let refusal {
@@ -436,18 +424,12 @@ public final class GroundStation: Sendable {
         return hostA == hostB
     }
 
-    /// Hands `events` to every subscriber, and forgets those whose stream ended.
-    /// Called under the state lock, so that events reach subscribers in the
-    /// order the state changed, even when two event loops register or lose
-    /// drones at once (yielding never waits, and runs no subscriber code).
-    private static func publish(_ events: [Event], to s: inout State) {
-        var ended: [Int] = []
-        for event in events {
-            for (key, subscriber) in s.subscribers {
-                if case .terminated = subscriber.yield(event) { ended.append(key) }
-            }
-        }
-        for key in ended { s.subscribers[key] = nil }
+    /// Hands `events` to every subscriber. Called under the state lock, so that
+    /// events reach subscribers in the order the state changed, even when two
+    /// event loops register or lose drones at once (yielding never waits, and
+    /// runs no subscriber code).
+    private static func publish(_ events: [Event], to s: State) {
+        for event in events { s.subscribers.publish(event) }
     }
 
     private func lost(_ connection: Connection) {
@@ -460,7 +442,7 @@ public final class GroundStation: Sendable {
             entry.drone.isConnected = false
             s.connectedCount -= 1
             s.drones[id] = entry
-            Self.publish([.disconnected(entry.drone)], to: &s)
+            Self.publish([.disconnected(entry.drone)], to: s)
             return entry.drone
         }
         guard let drone else { return }
