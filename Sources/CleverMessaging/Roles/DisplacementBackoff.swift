@@ -60,23 +60,8 @@ package struct DisplacementBackoff: Sendable, Hashable {
         if lived >= settledAfter { displacements = 0 }
         displacements += 1
         guard displacements > 1 else { return rest }
-        let first = Self.seconds(policy.initialDelay)
-        let cap = max(first, Self.seconds(policy.maximumDelay))
-        // Doubled per displacement after the first; capped before it becomes a Duration.
-        var delay = min(cap, first * Self.power(of: 2, displacements - 1))
-        delay *= 1 + min(1, max(0, policy.jitter)) * min(1, max(-1, draw))
-        guard delay.isFinite, delay > 0 else { return rest }
-        return max(rest, .seconds(delay))
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// `base` to the power `exponent`, without overflow (it stops growing past 2^64).
-    private static func power(of base: Double, _ exponent: Int) -> Double {
-        var result = 1.0
-        for _ in 0..<min(max(0, exponent), 64) { result *= base }
-        return result
+        // Doubled per displacement after the first.
+        guard let delay = policy.doubledDelay(displacements - 1, jitter: min(1, max(0, policy.jitter)), draw: draw) else { return rest }
+        return max(rest, delay)
     }
 }

@@ -58,6 +58,25 @@ public struct ReconnectPolicy: Sendable, Hashable {
         guard delay.isFinite, delay > 0 else { return .zero }
         return .seconds(delay)
     }
+
+    /// The first delay doubled `doublings` times, up to the maximum (at least
+    /// the first delay), scaled by `1 + jitter × draw`: the back-off of links
+    /// that are refused or displaced again and again. Computed in seconds and
+    /// capped before it becomes a `Duration` (it stops growing past 2^64).
+    /// - Parameters:
+    ///   - doublings: how many times the first delay doubles (0: the first delay).
+    ///   - jitter: the fraction added or removed at random.
+    ///   - draw: a number in `-1...1` that scales `jitter` (0: none).
+    /// - Returns: the delay, or `nil` when it is not a positive, finite time.
+    package func doubledDelay(_ doublings: Int, jitter: Double, draw: Double) -> Duration? {
+        let first = initialDelay.inSeconds
+        var delay = first
+        for _ in 0..<min(max(0, doublings), 64) { delay *= 2 }
+        delay = min(max(first, maximumDelay.inSeconds), delay)
+        delay *= 1 + jitter * min(1, max(-1, draw))
+        guard delay.isFinite, delay > 0 else { return nil }
+        return .seconds(delay)
+    }
 }
 
 #if canImport(Glibc)

@@ -27,28 +27,11 @@ package struct RefusalBackoff: Sendable, Hashable {
     /// - Returns: how long to wait before the next attempt.
     package mutating func refused(draw: Double = 0) -> Duration {
         refusals += 1
-        let first = Self.seconds(policy.initialDelay)
-        let cap = max(first, Self.seconds(policy.maximumDelay))
-        // Doubled per refusal after the first; capped before it becomes a Duration.
-        var delay = min(cap, first * Self.power(of: 2, refusals - 1))
-        delay *= 1 + Self.jitter * min(1, max(-1, draw))
-        guard delay.isFinite, delay > 0 else { return .zero }
-        return .seconds(delay)
+        return policy.doubledDelay(refusals - 1, jitter: Self.jitter, draw: draw) ?? .zero
     }
 
     /// A link came up that the server did not refuse: the next refusal starts a new run.
     package mutating func accepted() {
         refusals = 0
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// `base` to the power `exponent`, without overflow (it stops growing past 2^64).
-    private static func power(of base: Double, _ exponent: Int) -> Double {
-        var result = 1.0
-        for _ in 0..<min(max(0, exponent), 64) { result *= base }
-        return result
     }
 }
