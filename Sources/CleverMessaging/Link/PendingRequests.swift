@@ -63,8 +63,13 @@ package struct PendingRequests {
         /// What was asked: fixed when the request is made, shareable between requests.
         package final class Request: Sendable {
             package let requestedValue: String
+            /// The arguments as values (empty when ``encoded``).
             package let args: [JSONValue]
             package let kwargs: JSONObject
+            /// The arguments as JSON text, encoded straight from an `Encodable`
+            /// (then `args` and `kwargs` are empty): kept to write the request
+            /// again after a reconnect, without a ``JSONValue`` tree.
+            package let encoded: EncodedArguments?
             package let timeout: TimeAmount?
             package let fileDestination: String?
             package let progress: FileTransferProgressHandler?
@@ -80,9 +85,49 @@ package struct PendingRequests {
                 self.requestedValue = requestedValue
                 self.args = args
                 self.kwargs = kwargs
+                self.encoded = nil
                 self.timeout = timeout
                 self.fileDestination = fileDestination
                 self.progress = progress
+            }
+
+            /// Describes a request whose arguments are `arguments` (values, or encoded text).
+            package init(requestedValue: String, arguments: ActionArguments, timeout: TimeAmount?) {
+                self.requestedValue = requestedValue
+                switch arguments {
+                case .values(let args, let kwargs):
+                    self.args = args
+                    self.kwargs = kwargs
+                    self.encoded = nil
+                case .encoded(let encoded):
+                    self.args = []
+                    self.kwargs = [:]
+                    self.encoded = encoded
+                }
+                self.timeout = timeout
+                self.fileDestination = nil
+                self.progress = nil
+            }
+
+            /// The same request with another timeout (a fan-out's link's default).
+            package func with(timeout: TimeAmount?) -> Request {
+                Request(requestedValue: requestedValue, arguments: arguments, timeout: timeout)
+            }
+
+            /// The arguments, as given.
+            package var arguments: ActionArguments {
+                encoded.map { .encoded($0) } ?? .values(args: args, kwargs: kwargs)
+            }
+
+            /// Appends the request's frame, with id `id`, to `out`.
+            /// - Throws: ``FrameEncodingError``.
+            @inline(__always)
+            package func write(id: String, writer: inout FrameWriter, into out: inout ByteBuffer) throws(FrameEncodingError) {
+                if let encoded {
+                    try writer.writeRequest(requestedValue, id: .string(id), encoded: encoded, into: &out)
+                } else {
+                    try writer.writeRequest(requestedValue, id: .string(id), args: args, kwargs: kwargs, into: &out)
+                }
             }
         }
 

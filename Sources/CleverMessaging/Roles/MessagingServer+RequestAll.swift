@@ -47,7 +47,10 @@ extension MessagingServer {
         timeout: Duration? = nil,
         connections: [Connection]? = nil
     ) async throws(MessagingError) -> [(connection: Connection, result: Result<JSONValue, MessagingError>)] {
-        let (args, kwargs) = try MessageArguments.encode(arguments, of: requestedValue)
-        return await requestAll(requestedValue, args: args, kwargs: kwargs, timeout: timeout, connections: connections)
+        // Encoded straight into JSON text, once for every peer.
+        let encoded = try EncodedArguments(arguments, of: requestedValue)
+        let targets = connections ?? self.connections
+        let results = await RequestFanOut.run(requestedValue, arguments: .encoded(encoded), timeout: timeout.timeAmount, on: targets)
+        return Array(zip(targets, results))
     }
 }

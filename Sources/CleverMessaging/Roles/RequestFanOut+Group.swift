@@ -84,10 +84,7 @@ extension RequestFanOut {
                 } else if let resolved, resolved.timeout == connection.configuration.defaultRequestTimeout.timeAmount {
                     request = resolved
                 } else {
-                    request = PendingRequests.Entry.Request(
-                        requestedValue: template.requestedValue, args: template.args, kwargs: template.kwargs,
-                        timeout: connection.configuration.defaultRequestTimeout.timeAmount
-                    )
+                    request = template.with(timeout: connection.configuration.defaultRequestTimeout.timeAmount)
                     resolved = request
                 }
                 if position == first || request.timeout != run.timeout {

@@ -49,16 +49,55 @@ final class RequestFanOut: Sendable {
         on connections: [Connection]
     ) async -> [Result<JSONValue, MessagingError>] {
         guard !connections.isEmpty else { return [] }
+        // What is asked, shared by every request (one per run of equal default timeouts when none is given).
+        let template = PendingRequests.Entry.Request(requestedValue: requestedValue, args: args, kwargs: kwargs, timeout: timeout)
+        let groups = await run(template, timeoutGiven: timeout != nil, on: connections)
+        var results = [Result<JSONValue, MessagingError>](repeating: .failure(.cancelled), count: connections.count)
+        for group in groups { group.collect(into: &results) }
+        return results
+    }
+
+    /// Sends `requestedValue`, its arguments given as values or encoded text,
+    /// to every connection and waits for every outcome (see ``run(_:args:kwargs:timeout:on:)``).
+    /// - Returns: one result per connection, in the order given.
+    static func run(
+        _ requestedValue: String,
+        arguments: ActionArguments,
+        timeout: TimeAmount?,
+        on connections: [Connection]
+    ) async -> [Result<JSONValue, MessagingError>] {
+        if case .values(let args, let kwargs) = arguments {
+            return await run(requestedValue, args: args, kwargs: kwargs, timeout: timeout, on: connections)
+        }
+        guard !connections.isEmpty else { return [] }
+        let template = PendingRequests.Entry.Request(requestedValue: requestedValue, arguments: arguments, timeout: timeout)
+        let groups = await run(template, timeoutGiven: timeout != nil, on: connections)
+        var results = [Result<JSONValue, MessagingError>](repeating: .failure(.cancelled), count: connections.count)
+        for group in groups { group.collect(into: &results) }
+        return results
+    }
+
+    /// Starts `template` on every connection, grouped by event loop, and waits
+    /// until every group has all of its results.
+    /// - Parameters:
+    ///   - timeoutGiven: whether `template`'s timeout counts (otherwise each connection's default applies).
+    /// - Returns: the groups, complete.
+    private static func run(
+        _ template: PendingRequests.Entry.Request,
+        timeoutGiven: Bool,
+        on connections: [Connection]
+    ) async -> [Group] {
         // Positions by event loop, in the order given (no connection retained per entry).
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, indices: [Int])] = [:]
         for (index, connection) in connections.enumerated() {
             byLoop[ObjectIdentifier(connection.eventLoop), default: (connection.eventLoop, [])].indices.append(index)
         }
         let fanOut = RequestFanOut(groups: byLoop.count)
-        // What is asked, shared by every request (one per run of equal default timeouts when none is given).
-        let template = PendingRequests.Entry.Request(requestedValue: requestedValue, args: args, kwargs: kwargs, timeout: timeout)
         let groups = byLoop.values.map {
-            Group(fanOut: fanOut, loop: $0.loop, connections: connections, indices: $0.indices, template: template, timeoutGiven: timeout != nil)
+            Group(
+                fanOut: fanOut, loop: $0.loop, connections: connections, indices: $0.indices, template: template,
+                timeoutGiven: timeoutGiven
+            )
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -70,8 +109,6 @@ final class RequestFanOut: Sendable {
         } onCancel: {
             for group in groups { group.cancel() }
         }
-        var results = [Result<JSONValue, MessagingError>](repeating: .failure(.cancelled), count: connections.count)
-        for group in groups { group.collect(into: &results) }
-        return results
+        return groups
     }
 }
