@@ -5,6 +5,9 @@ import NIOCore
 package protocol RequestResultSink: AnyObject, Sendable {
     /// Delivers the result of the request in slot `position`.
     func deliver(_ position: Int, _ result: Result<JSONValue, MessagingError>)
+    /// Delivers the reply to the request in slot `position` of a typed fan-out
+    /// as the checked JSON text of its value (decoded later, off the event loop).
+    func deliver(_ position: Int, text: ByteBuffer)
 }
 
 /// The table of requests waiting for a reply, as a pure state machine.
@@ -24,12 +27,17 @@ package struct PendingRequests {
         /// An `async` caller that decodes the reply into its own type: told
         /// the reply's text when the read loop kept it (see ``TypedReplies``).
         case typed(EventLoopPromise<ReplyPayload>)
+        /// A slot of a fan-out whose caller decodes each reply into its own
+        /// type: told the reply's text when the read loop kept it.
+        case typedFanOut(any RequestResultSink, Int)
 
         /// Whether the caller decodes the reply itself, from its text.
         @inline(__always)
         package var isTyped: Bool {
-            if case .typed = self { return true }
-            return false
+            switch self {
+            case .typed, .typedFanOut: return true
+            default: return false
+            }
         }
 
         /// Delivers `result`.
@@ -39,16 +47,17 @@ package struct PendingRequests {
             case .callback(let callback): callback(result)
             case .fanOut(let group, let position): group.deliver(position, result)
             case .typed(let promise): promise.completeWith(result.map { .value($0) }.mapError { $0 as any Error })
+            case .typedFanOut(let group, let position): group.deliver(position, result)
             }
         }
 
         /// Delivers a reply whose value is the checked JSON text `text`: as
         /// text to a typed caller, as the value built from it to any other.
         package func complete(text: ByteBuffer) {
-            if case .typed(let promise) = self {
-                promise.succeed(.text(text))
-            } else {
-                complete(.success(ReplyPayload.value(ofCheckedText: text)))
+            switch self {
+            case .typed(let promise): promise.succeed(.text(text))
+            case .typedFanOut(let group, let position): group.deliver(position, text: text)
+            default: complete(.success(ReplyPayload.value(ofCheckedText: text)))
             }
         }
     }
