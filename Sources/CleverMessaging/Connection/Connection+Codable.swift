@@ -21,6 +21,20 @@ extension Connection {
         return receipt
     }
 
+    /// Sends an action whose arguments are encoded already, and waits until it
+    /// is written to the socket (see ``send(_:arguments:)``).
+    @discardableResult
+    package func send(_ action: String, encoded: EncodedArguments) async throws(MessagingError) -> SendReceipt {
+        let receipt = try enqueueAction(action, arguments: .encoded(encoded), awaited: true)
+        do {
+            try await receipt.written()
+        } catch {
+            // A numbered action whose link dropped is sent again on the next one.
+            guard receipt.guarantee == .delivered, error == .connectionLost else { throw error }
+        }
+        return receipt
+    }
+
     /// Queues an action, its arguments encoded from `arguments` straight into
     /// JSON text, and returns at once; for bursts (see ``send(_:arguments:)``).
     /// - Parameters:

@@ -152,4 +152,26 @@ struct TypedArgumentsTests {
         #expect(connection.typedReplies.waiting == 0)
         _ = try? second.finish(acceptAlreadyClosed: true)
     }
+
+    @Test("a timed start's request and a reference drone's start are the bytes their values make")
+    func timedStartText() throws {
+        let encoded = try EncodedArguments(keywords: Self.arguments(), of: "go")
+        let start = encoded.timedStartRequest(id: "7f", action: "go", at: 1_700_000_002.125)
+        var values = ByteBuffer()
+        JSONWriter.writeObject(TimedStartRequest(id: "7f", action: "go", kwargs: Self.kwargs, at: 1_700_000_002.125).jsonObject, into: &values)
+        #expect(start.text == values)
+        #expect(start.isObject)
+
+        var timed = Self.kwargs
+        timed["time"] = "1700000002.1"
+        values.clear()
+        JSONWriter.writeObject(timed, into: &values)
+        #expect(encoded.adding("time", string: "1700000002.1")?.text == values)
+        values.clear()
+        JSONWriter.writeObject(["time": "1.5"], into: &values)
+        #expect(try EncodedArguments(keywords: [String: Int](), of: "go").adding("time", string: "1.5")?.text == values)
+        // Arguments that may hold the key already are left to the values (whose member is replaced in place).
+        #expect(try EncodedArguments(keywords: ["time": 1], of: "go").adding("time", string: "1.5") == nil)
+        #expect(try EncodedArguments([1], of: "go").adding("time", string: "1.5") == nil)
+    }
 }
