@@ -277,18 +277,4 @@ extension GroundStation {
         let elements = Self.elements(targets, answers)
         return ids == nil ? Self.sortedByID(elements) : elements
     }
-
-    /// `arguments` encoded as a request's or action's keyword arguments.
-    static func keywordArguments(_ arguments: some Encodable, of name: String) throws(MessagingError) -> JSONObject {
-        let value: JSONValue
-        do {
-            value = try JSONValueEncoder().encode(arguments)
-        } catch {
-            throw .decoding("cannot encode arguments of \(name): \(error)")
-        }
-        guard case .object(let object) = value else {
-            throw .decoding("arguments of \(name) must encode to a JSON object")
-        }
-        return object
-    }
 }
