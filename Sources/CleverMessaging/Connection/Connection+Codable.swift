@@ -21,6 +21,20 @@ extension Connection {
         return receipt
     }
 
+    /// Sends an action whose arguments are encoded already, and waits until it
+    /// is written to the socket (see ``send(_:arguments:)``).
+    @discardableResult
+    package func send(_ action: String, encoded: EncodedArguments) async throws(MessagingError) -> SendReceipt {
+        let receipt = try enqueueAction(action, arguments: .encoded(encoded), awaited: true)
+        do {
+            try await receipt.written()
+        } catch {
+            // A numbered action whose link dropped is sent again on the next one.
+            guard receipt.guarantee == .delivered, error == .connectionLost else { throw error }
+        }
+        return receipt
+    }
+
     /// Queues an action, its arguments encoded from `arguments` straight into
     /// JSON text, and returns at once; for bursts (see ``send(_:arguments:)``).
     /// - Parameters:
@@ -35,6 +49,8 @@ extension Connection {
 
     /// Asks the peer for a value, its arguments encoded from `arguments`, and
     /// decodes the reply into `Reply`.
+    /// The arguments are encoded straight into JSON text (no ``JSONValue``
+    /// tree), which the request keeps to be written again after a reconnect.
     /// - Parameters:
     ///   - requestedValue: the name of the value.
     ///   - arguments: encoded to JSON: an object becomes the keyword arguments
@@ -50,8 +66,8 @@ extension Connection {
         as reply: Reply.Type,
         timeout: Duration? = nil
     ) async throws(MessagingError) -> Reply {
-        let (args, kwargs) = try MessageArguments.encode(arguments, of: requestedValue)
-        return try await request(requestedValue, args: args, kwargs: kwargs, as: Reply.self, timeout: timeout)
+        let encoded = try EncodedArguments(arguments, of: requestedValue)
+        return try await request(requestedValue, arguments: .encoded(encoded), as: Reply.self, timeout: timeout)
     }
 
     /// Asks the peer for a value without arguments and decodes the reply into `Reply`.
@@ -92,32 +108,43 @@ extension Connection {
         if Reply.self == JSONValue.self {
             return try await request(requestedValue, args: args, kwargs: kwargs, timeout: timeout) as! Reply
         }
+        return try await request(requestedValue, arguments: .values(args: args, kwargs: kwargs), as: Reply.self, timeout: timeout)
+    }
+
+    /// Asks the peer for a value, its arguments given as values or as encoded
+    /// text, and decodes the reply into `Reply` straight from the reply
+    /// frame's text (see ``request(_:args:kwargs:as:timeout:)``).
+    /// - Parameters:
+    ///   - requestedValue: the name of the value.
+    ///   - arguments: the arguments; kept by the request to write it again after a reconnect.
+    ///   - reply: the type the reply decodes into.
+    ///   - timeout: how long to wait (default ``ConnectionConfiguration/defaultRequestTimeout``).
+    /// - Returns: the decoded reply.
+    /// - Throws: ``MessagingError``; ``MessagingError/decoding(_:)`` when the reply does not decode.
+    package func request<Reply: Decodable>(
+        _ requestedValue: String,
+        arguments: ActionArguments,
+        as reply: Reply.Type,
+        timeout: Duration?
+    ) async throws(MessagingError) -> Reply {
+        let request = PendingRequests.Entry.Request(
+            requestedValue: requestedValue, arguments: arguments, timeout: (timeout ?? configuration.defaultRequestTimeout).timeAmount
+        )
+        if Reply.self == JSONValue.self {
+            let promise = eventLoop.makePromise(of: JSONValue.self)
+            let id = try startAwaitedRequest(request, completion: .promise(promise))
+            return try await waitForReply(promise, id: id) as! Reply
+        }
         let promise = eventLoop.makePromise(of: ReplyPayload.self)
-        let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .typed(promise), timeout: timeout, awaited: true)
+        let id = try startAwaitedRequest(request, completion: .typed(promise))
         let payload = try await waitForReply(promise, id: id)
         // Decoded by the waiting task, not on the event loop.
         return try payload.decode(as: Reply.self, name: requestedValue, limits: configuration.codec.json, counts: typedReplies)
     }
 }
 
-/// Encodes `Encodable` arguments to a message's `args`/`kwargs`, and decodes replies.
+/// Decodes replies from values, and words their decoding errors.
 package enum MessageArguments {
-    /// `arguments` as JSON: an object gives `kwargs`, an array gives `args`.
-    /// - Throws: ``MessagingError/decoding(_:)`` for anything else, or when encoding fails.
-    package static func encode(_ arguments: some Encodable, of name: String) throws(MessagingError) -> (args: [JSONValue], kwargs: JSONObject) {
-        let value: JSONValue
-        do {
-            value = try JSONValueEncoder().encode(arguments)
-        } catch {
-            throw .decoding("cannot encode arguments of \(name): \(error)")
-        }
-        switch value {
-        case .object(let object): return ([], object)
-        case .array(let array): return (array, [:])
-        default: throw .decoding("arguments of \(name) must encode to a JSON object or array")
-        }
-    }
-
     /// A reply's value decoded as `Reply`.
     /// - Throws: ``MessagingError/decoding(_:)`` when it does not decode.
     package static func decode<Reply: Decodable>(_ value: JSONValue, as reply: Reply.Type, name: String) throws(MessagingError) -> Reply {

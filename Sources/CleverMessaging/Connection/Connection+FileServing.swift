@@ -151,7 +151,7 @@ extension PendingRequests.Completion {
         case .promise(let promise): promise.fail(error)
         case .typed(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(.connectionLost))
-        case .fanOut(let group, let position): group.deliver(position, .failure(.connectionLost))
+        case .fanOut(let group, let position), .typedFanOut(let group, let position): group.deliver(position, .failure(.connectionLost))
         }
     }
 }

@@ -27,7 +27,7 @@ extension Connection {
             s.outbound.hold(keep: true)
             for (id, entry) in s.pending.linkUp(resend: configuration.resendRequests) {
                 // Cannot fail: this frame was encoded once already when it was first made.
-                try? s.writer.write(requestFrame(entry.requestedValue, id: id, args: entry.args, kwargs: entry.kwargs), into: &s.outbound.bytes)
+                try? entry.request.write(id: id, writer: &s.writer, into: &s.outbound.bytes)
             }
             if action == .startHandshake {
                 let context = HandshakeContext(

@@ -121,10 +121,17 @@ extension Connection {
         awaited: Bool = false
     ) throws(MessagingError) -> (number: Int, needsFlush: Bool) {
         try startRequest(request, completion: completion, expires: expires, awaited: awaited, now: .now()) { writer, number, out throws(FrameEncodingError) in
-            try writer.writeRequest(
-                request.requestedValue, id: .string(Self.formatRequestID(number)), args: request.args, kwargs: request.kwargs, into: &out
-            )
+            try request.write(id: Self.formatRequestID(number), writer: &writer, into: &out)
         }
+    }
+
+    /// Registers a pending request for `request`, which its caller awaits,
+    /// queues its frame when linked, arms its timer and schedules the flush.
+    /// - Returns: the request id.
+    func startAwaitedRequest(_ request: PendingRequests.Entry.Request, completion: PendingRequests.Completion) throws(MessagingError) -> String {
+        let (number, flush) = try startRequest(request, completion: completion, awaited: true)
+        if flush { scheduleFlush() }
+        return Self.formatRequestID(number)
     }
 
     /// Registers a pending request for `request`, one of many asked of many
@@ -185,10 +192,6 @@ extension Connection {
         }
         if arm { armTimeoutsOnLoop() }
         return (number, flush)
-    }
-
-    func requestFrame(_ requestedValue: String, id: String, args: [JSONValue], kwargs: JSONObject) -> Frame {
-        .request(requestedValue, id: .string(id), args: args, kwargs: kwargs)
     }
 
     /// Makes sure the timeout timer covers the earliest deadline (from any thread).

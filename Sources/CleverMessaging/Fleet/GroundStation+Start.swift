@@ -46,8 +46,11 @@ extension GroundStation {
         targets droneIDs: [String]?,
         acknowledgementTimeout: Duration = .milliseconds(250)
     ) async throws(MessagingError) -> StartResults {
-        let kwargs = try Self.keywordArguments(arguments, of: action)
-        return await start(at: instant, action: action, kwargs: kwargs, targets: droneIDs, acknowledgementTimeout: acknowledgementTimeout)
+        // Encoded once, straight into JSON text, and copied into every drone's request.
+        let encoded = try EncodedArguments(keywords: arguments, of: action)
+        return await startAll(
+            at: instant, action: action, arguments: .encoded(encoded), targets: droneIDs, acknowledgementTimeout: acknowledgementTimeout
+        )
     }
 
     /// Starts an action on many drones at one instant, its keyword arguments
@@ -66,10 +69,22 @@ extension GroundStation {
         targets droneIDs: [String]?,
         acknowledgementTimeout: Duration = .milliseconds(250)
     ) async -> StartResults {
+        await startAll(at: instant, action: action, arguments: .values(args: [], kwargs: kwargs), targets: droneIDs, acknowledgementTimeout: acknowledgementTimeout)
+    }
+
+    /// Starts an action on many drones at one instant, its keyword arguments
+    /// as values or as encoded text (see ``start(at:action:arguments:targets:acknowledgementTimeout:)``).
+    private func startAll(
+        at instant: Double,
+        action: String,
+        arguments: ActionArguments,
+        targets droneIDs: [String]?,
+        acknowledgementTimeout: Duration
+    ) async -> StartResults {
         let listed = targets(droneIDs)
         let targets = droneIDs == nil ? listed.sorted { $0.id < $1.id } : listed
         let startID = String(UInt64.random(in: 1...UInt64.max), radix: 16)
-        let plan = StartPlan(id: startID, instant: instant, action: action, kwargs: kwargs, acknowledgementTimeout: acknowledgementTimeout)
+        let plan = StartPlan(id: startID, instant: instant, action: action, arguments: arguments, acknowledgementTimeout: acknowledgementTimeout)
         let elements = await boundedMap(targets, limit: 256) { [self] target in
             guard target.known else {
                 return StartResults.Element(droneID: target.id, result: .failure(.notConnected), skipReason: .unknown)
@@ -89,8 +104,17 @@ extension GroundStation {
         var id: String
         var instant: Double
         var action: String
-        var kwargs: JSONObject
+        /// The keyword arguments: values, or an encoded object.
+        var arguments: ActionArguments
         var acknowledgementTimeout: Duration
+
+        /// The keyword arguments as values (parsed from the text when encoded).
+        var kwargs: JSONObject {
+            switch arguments {
+            case .values(_, let kwargs): return kwargs
+            case .encoded(let encoded): return ReplyPayload.value(ofCheckedText: encoded.text).objectValue ?? [:]
+            }
+        }
     }
 
     /// Has one drone take a timed start, sending it again until it does or it is too late.
@@ -138,14 +162,26 @@ extension GroundStation {
         }
         let droneTime = plan.instant + offset.offset.inSeconds
         if connection.peerSpeaksExtensions {
-            let request = TimedStartRequest(id: plan.id, action: plan.action, kwargs: plan.kwargs, at: droneTime)
+            let arguments: ActionArguments
+            if case .encoded(let encoded) = plan.arguments {
+                // The start's arguments are copied in as text, not built into a tree.
+                arguments = .encoded(encoded.timedStartRequest(id: plan.id, action: plan.action, at: droneTime))
+            } else {
+                arguments = .values(args: [], kwargs: TimedStartRequest(id: plan.id, action: plan.action, kwargs: plan.kwargs, at: droneTime).jsonObject)
+            }
             // The acknowledgement's value says nothing more: it is checked, not built.
-            _ = try await connection.request(ExtensionHeader.start, args: [], kwargs: request.jsonObject, as: Acknowledgement.self, timeout: timeout)
+            _ = try await connection.request(ExtensionHeader.start, arguments: arguments, as: Acknowledgement.self, timeout: timeout)
             return StartReceipt(confirmation: .acknowledged, retries: retries, droneTime: droneTime, clockOffset: offset)
         }
-        var kwargs = plan.kwargs
-        kwargs["time"] = .string(PythonFloatFormat.string(droneTime))
-        let receipt = try await connection.send(plan.action, kwargs: kwargs)
+        let time = PythonFloatFormat.string(droneTime)
+        let receipt: SendReceipt
+        if case .encoded(let encoded) = plan.arguments, let timed = encoded.adding("time", string: time) {
+            receipt = try await connection.send(plan.action, encoded: timed)
+        } else {
+            var kwargs = plan.kwargs
+            kwargs["time"] = .string(time)
+            receipt = try await connection.send(plan.action, kwargs: kwargs)
+        }
         let guarantee = try await receipt.delivered()
         return StartReceipt(confirmation: guarantee == .delivered ? .acknowledged : .sent, retries: retries, droneTime: droneTime, clockOffset: offset)
     }

@@ -5,6 +5,9 @@ import NIOCore
 package protocol RequestResultSink: AnyObject, Sendable {
     /// Delivers the result of the request in slot `position`.
     func deliver(_ position: Int, _ result: Result<JSONValue, MessagingError>)
+    /// Delivers the reply to the request in slot `position` of a typed fan-out
+    /// as the checked JSON text of its value (decoded later, off the event loop).
+    func deliver(_ position: Int, text: ByteBuffer)
 }
 
 /// The table of requests waiting for a reply, as a pure state machine.
@@ -24,12 +27,17 @@ package struct PendingRequests {
         /// An `async` caller that decodes the reply into its own type: told
         /// the reply's text when the read loop kept it (see ``TypedReplies``).
         case typed(EventLoopPromise<ReplyPayload>)
+        /// A slot of a fan-out whose caller decodes each reply into its own
+        /// type: told the reply's text when the read loop kept it.
+        case typedFanOut(any RequestResultSink, Int)
 
         /// Whether the caller decodes the reply itself, from its text.
         @inline(__always)
         package var isTyped: Bool {
-            if case .typed = self { return true }
-            return false
+            switch self {
+            case .typed, .typedFanOut: return true
+            default: return false
+            }
         }
 
         /// Delivers `result`.
@@ -39,16 +47,17 @@ package struct PendingRequests {
             case .callback(let callback): callback(result)
             case .fanOut(let group, let position): group.deliver(position, result)
             case .typed(let promise): promise.completeWith(result.map { .value($0) }.mapError { $0 as any Error })
+            case .typedFanOut(let group, let position): group.deliver(position, result)
             }
         }
 
         /// Delivers a reply whose value is the checked JSON text `text`: as
         /// text to a typed caller, as the value built from it to any other.
         package func complete(text: ByteBuffer) {
-            if case .typed(let promise) = self {
-                promise.succeed(.text(text))
-            } else {
-                complete(.success(ReplyPayload.value(ofCheckedText: text)))
+            switch self {
+            case .typed(let promise): promise.succeed(.text(text))
+            case .typedFanOut(let group, let position): group.deliver(position, text: text)
+            default: complete(.success(ReplyPayload.value(ofCheckedText: text)))
             }
         }
     }
@@ -63,8 +72,13 @@ package struct PendingRequests {
         /// What was asked: fixed when the request is made, shareable between requests.
         package final class Request: Sendable {
             package let requestedValue: String
+            /// The arguments as values (empty when ``encoded``).
             package let args: [JSONValue]
             package let kwargs: JSONObject
+            /// The arguments as JSON text, encoded straight from an `Encodable`
+            /// (then `args` and `kwargs` are empty): kept to write the request
+            /// again after a reconnect, without a ``JSONValue`` tree.
+            package let encoded: EncodedArguments?
             package let timeout: TimeAmount?
             package let fileDestination: String?
             package let progress: FileTransferProgressHandler?
@@ -80,9 +94,49 @@ package struct PendingRequests {
                 self.requestedValue = requestedValue
                 self.args = args
                 self.kwargs = kwargs
+                self.encoded = nil
                 self.timeout = timeout
                 self.fileDestination = fileDestination
                 self.progress = progress
+            }
+
+            /// Describes a request whose arguments are `arguments` (values, or encoded text).
+            package init(requestedValue: String, arguments: ActionArguments, timeout: TimeAmount?) {
+                self.requestedValue = requestedValue
+                switch arguments {
+                case .values(let args, let kwargs):
+                    self.args = args
+                    self.kwargs = kwargs
+                    self.encoded = nil
+                case .encoded(let encoded):
+                    self.args = []
+                    self.kwargs = [:]
+                    self.encoded = encoded
+                }
+                self.timeout = timeout
+                self.fileDestination = nil
+                self.progress = nil
+            }
+
+            /// The same request with another timeout (a fan-out's link's default).
+            package func with(timeout: TimeAmount?) -> Request {
+                Request(requestedValue: requestedValue, arguments: arguments, timeout: timeout)
+            }
+
+            /// The arguments, as given.
+            package var arguments: ActionArguments {
+                encoded.map { .encoded($0) } ?? .values(args: args, kwargs: kwargs)
+            }
+
+            /// Appends the request's frame, with id `id`, to `out`.
+            /// - Throws: ``FrameEncodingError``.
+            @inline(__always)
+            package func write(id: String, writer: inout FrameWriter, into out: inout ByteBuffer) throws(FrameEncodingError) {
+                if let encoded {
+                    try writer.writeRequest(requestedValue, id: .string(id), encoded: encoded, into: &out)
+                } else {
+                    try writer.writeRequest(requestedValue, id: .string(id), args: args, kwargs: kwargs, into: &out)
+                }
             }
         }
 

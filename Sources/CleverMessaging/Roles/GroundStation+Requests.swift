@@ -184,8 +184,8 @@ extension GroundStation {
         timeout: Duration? = nil,
         waitingUpTo wait: Duration? = nil
     ) async throws(MessagingError) -> DroneResults<Reply> {
-        let kwargs = try Self.keywordArguments(arguments, of: name)
-        return await requestAll(name, kwargs: kwargs, from: droneIDs, as: Reply.self, timeout: timeout, waitingUpTo: wait)
+        let encoded = try EncodedArguments(keywords: arguments, of: name)
+        return await requestAll(name, arguments: .encoded(encoded), from: droneIDs, as: Reply.self, timeout: timeout, waitingUpTo: wait)
     }
 
     /// Asks many drones for the same value, without arguments (see
@@ -204,7 +204,7 @@ extension GroundStation {
         timeout: Duration? = nil,
         waitingUpTo wait: Duration? = nil
     ) async -> DroneResults<Reply> {
-        await requestAll(name, kwargs: [:], from: droneIDs, as: Reply.self, timeout: timeout, waitingUpTo: wait)
+        await requestAll(name, arguments: .values(args: [], kwargs: [:]), from: droneIDs, as: Reply.self, timeout: timeout, waitingUpTo: wait)
     }
 
     /// Asks many drones for the same value, with positional and keyword
@@ -229,31 +229,33 @@ extension GroundStation {
         DroneResults(await requestAllValues(name, args: args, kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount, waitingUpTo: wait))
     }
 
+    /// Asks many drones for the same value and decodes each reply into
+    /// `Reply` straight from its text, by the calling task (see
+    /// ``RequestFanOut/run(_:arguments:timeout:as:on:)``); replies kept as
+    /// JSON values without encoded arguments take the plain fan-out, unchanged.
     private func requestAll<Reply: Decodable & Sendable>(
         _ name: String,
-        kwargs: JSONObject,
+        arguments: ActionArguments,
         from droneIDs: [String]?,
         as reply: Reply.Type,
         timeout: Duration?,
         waitingUpTo wait: Duration?
     ) async -> DroneResults<Reply> {
-        let answers = await requestAllValues(name, args: [], kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount, waitingUpTo: wait)
-        // Replies kept as JSON values need no decoding: the elements are returned as they are (one cast for all).
-        if let same = DroneResults(answers) as? DroneResults<Reply> { return same }
-        return DroneResults(answers.map { answer in
-            let result = answer.result.flatMap { value in Self.decode(value, as: Reply.self, name: name) }
-            // A reply that does not decode is a failure of its own; a drone not reached keeps its reason.
-            return DroneResults<Reply>.Element(droneID: answer.droneID, result: result, skipReason: answer.skipReason)
-        })
-    }
-
-    private static func decode<Reply: Decodable>(_ value: JSONValue, as: Reply.Type, name: String) -> Result<Reply, MessagingError> {
-        if let same = value as? Reply { return .success(same) }
-        do {
-            return .success(try JSONValueDecoder().decode(Reply.self, from: value))
-        } catch {
-            return .failure(.decoding("reply to \(name) does not decode as \(Reply.self): \(error)"))
+        if Reply.self == JSONValue.self, case .values(let args, let kwargs) = arguments {
+            // Replies kept as JSON values need no decoding: the elements are returned as they are (one cast for all).
+            let answers = await requestAllValues(name, args: args, kwargs: kwargs, ids: droneIDs, timeout: timeout.timeAmount, waitingUpTo: wait)
+            return DroneResults(answers) as! DroneResults<Reply>
         }
+        let targets = targets(droneIDs)
+        let perDrone = timeout.timeAmount
+        let answers = await reach(targets, waitingUpTo: wait) { connections in
+            await RequestFanOut.run(name, arguments: arguments, timeout: perDrone, as: Reply.self, on: connections)
+        }
+        // A reply that does not decode is a failure of its own; a drone not reached keeps its reason.
+        let elements = Self.elements(targets, answers).map { answer in
+            DroneResults<Reply>.Element(droneID: answer.droneID, result: answer.result.flatMap { $0 }, skipReason: answer.skipReason)
+        }
+        return DroneResults(droneIDs == nil ? Self.sortedByID(elements) : elements)
     }
 
     /// The replies as values: one per drone, in the order of `ids` (every
@@ -274,19 +276,5 @@ extension GroundStation {
         }
         let elements = Self.elements(targets, answers)
         return ids == nil ? Self.sortedByID(elements) : elements
-    }
-
-    /// `arguments` encoded as a request's or action's keyword arguments.
-    static func keywordArguments(_ arguments: some Encodable, of name: String) throws(MessagingError) -> JSONObject {
-        let value: JSONValue
-        do {
-            value = try JSONValueEncoder().encode(arguments)
-        } catch {
-            throw .decoding("cannot encode arguments of \(name): \(error)")
-        }
-        guard case .object(let object) = value else {
-            throw .decoding("arguments of \(name) must encode to a JSON object")
-        }
-        return object
     }
 }

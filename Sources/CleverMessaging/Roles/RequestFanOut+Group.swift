@@ -11,6 +11,8 @@ extension RequestFanOut {
             /// Results by position in `indices`; only those marked in `filled` are real.
             var results: [Result<JSONValue, MessagingError>]
             var filled: [Bool]
+            /// The replies' texts by position, in a typed group (empty otherwise).
+            var texts: [ByteBuffer?]
             /// Request numbers by position; -1 until the request has started (or when it could not).
             var numbers: [Int]
             var remaining: Int
@@ -27,6 +29,8 @@ extension RequestFanOut {
         /// (otherwise each connection's default applies).
         private let template: PendingRequests.Entry.Request
         private let timeoutGiven: Bool
+        /// Whether the caller decodes each reply from its text (the requests wait as typed).
+        private let typed: Bool
         /// All the connections of the fan-out (shared, not copied).
         private let connections: [Connection]
         /// This group's positions in `connections`, in order.
@@ -35,9 +39,10 @@ extension RequestFanOut {
 
         init(
             fanOut: RequestFanOut, loop: any EventLoop, connections: [Connection], indices: [Int],
-            template: PendingRequests.Entry.Request, timeoutGiven: Bool
+            template: PendingRequests.Entry.Request, timeoutGiven: Bool, typed: Bool = false
         ) {
             self.fanOut = fanOut
+            self.typed = typed
             self.loop = loop
             self.template = template
             self.timeoutGiven = timeoutGiven
@@ -47,6 +52,7 @@ extension RequestFanOut {
                 State(
                     results: Array(repeating: .failure(.cancelled), count: indices.count),
                     filled: Array(repeating: false, count: indices.count),
+                    texts: typed ? Array(repeating: nil, count: indices.count) : [],
                     numbers: Array(repeating: -1, count: indices.count),
                     remaining: indices.count
                 )
@@ -84,10 +90,7 @@ extension RequestFanOut {
                 } else if let resolved, resolved.timeout == connection.configuration.defaultRequestTimeout.timeAmount {
                     request = resolved
                 } else {
-                    request = PendingRequests.Entry.Request(
-                        requestedValue: template.requestedValue, args: template.args, kwargs: template.kwargs,
-                        timeout: connection.configuration.defaultRequestTimeout.timeAmount
-                    )
+                    request = template.with(timeout: connection.configuration.defaultRequestTimeout.timeAmount)
                     resolved = request
                 }
                 if position == first || request.timeout != run.timeout {
@@ -96,8 +99,9 @@ extension RequestFanOut {
                 }
                 do {
                     // No deadline of its own: the group's sweep expires it.
+                    let completion: PendingRequests.Completion = typed ? .typedFanOut(self, position) : .fanOut(self, position)
                     let (number, flush) = try connection.startFanOutRequest(
-                        request, completion: .fanOut(self, position), expires: false, now: now, templates: &templates
+                        request, completion: completion, expires: false, now: now, templates: &templates
                     )
                     numbers.append((position, number))
                     if flush {
@@ -180,6 +184,23 @@ extension RequestFanOut {
             if completed { fanOut.groupCompleted() }
         }
 
+        /// Records the reply to the request at `position` of a typed group as
+        /// its value's checked text (the first outcome counts).
+        func deliver(_ position: Int, text: ByteBuffer) {
+            let (completed, timer) = state.withLockedValue { s -> (Bool, Scheduled<Void>?) in
+                guard !s.filled[position] else { return (false, nil) }
+                s.filled[position] = true
+                s.texts[position] = text
+                s.remaining -= 1
+                guard s.remaining == 0 else { return (false, nil) }
+                s.deadlines.removeAll()
+                defer { s.timer = nil }
+                return (true, s.timer?.task)
+            }
+            timer?.cancel()
+            if completed { fanOut.groupCompleted() }
+        }
+
         /// Fails every started request still waiting with ``MessagingError/cancelled``;
         /// the requests not started yet are failed as they start.
         func cancel() {
@@ -197,6 +218,25 @@ extension RequestFanOut {
                 return s.results
             }
             for (position, result) in results.enumerated() { all[indices[position]] = result }
+        }
+
+        /// Moves the outcomes of a typed group into their places in `all` (once
+        /// every one is in): a reply's text where it was kept, else its value.
+        func collect(payloadsInto all: inout [Result<ReplyPayload, MessagingError>]) {
+            let (results, texts) = state.withLockedValue { s -> ([Result<JSONValue, MessagingError>], [ByteBuffer?]) in
+                defer {
+                    s.results = []
+                    s.texts = []
+                }
+                return (s.results, s.texts)
+            }
+            for (position, result) in results.enumerated() {
+                if position < texts.count, let text = texts[position] {
+                    all[indices[position]] = .success(.text(text))
+                } else {
+                    all[indices[position]] = result.map { .value($0) }
+                }
+            }
         }
     }
 }

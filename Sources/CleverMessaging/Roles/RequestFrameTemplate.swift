@@ -21,18 +21,24 @@ package struct RequestFrameTemplate: Sendable {
     /// - Returns: the template, or `nil` when the two encodings do not differ
     ///   in exactly one run of `idLength` bytes (then each frame is encoded on its own).
     /// - Throws: ``FrameEncodingError`` when the request cannot be encoded.
+    /// - Parameter encoded: the arguments as JSON text, when they are (then `args` and `kwargs` are not read).
     package init?(
-        writer: inout FrameWriter, requestedValue: String, args: [JSONValue], kwargs: JSONObject, idLength: Int
+        writer: inout FrameWriter, requestedValue: String, args: [JSONValue], kwargs: JSONObject, encoded: EncodedArguments? = nil, idLength: Int
     ) throws(FrameEncodingError) {
         guard idLength >= 4 else { return nil }
         var zeros = ByteBuffer()
         var ones = ByteBuffer()
-        try writer.writeRequest(
-            requestedValue, id: .string(String(repeating: "0", count: idLength)), args: args, kwargs: kwargs, into: &zeros
-        )
-        try writer.writeRequest(
-            requestedValue, id: .string(String(repeating: "1", count: idLength)), args: args, kwargs: kwargs, into: &ones
-        )
+        if let encoded {
+            try writer.writeRequest(requestedValue, id: .string(String(repeating: "0", count: idLength)), encoded: encoded, into: &zeros)
+            try writer.writeRequest(requestedValue, id: .string(String(repeating: "1", count: idLength)), encoded: encoded, into: &ones)
+        } else {
+            try writer.writeRequest(
+                requestedValue, id: .string(String(repeating: "0", count: idLength)), args: args, kwargs: kwargs, into: &zeros
+            )
+            try writer.writeRequest(
+                requestedValue, id: .string(String(repeating: "1", count: idLength)), args: args, kwargs: kwargs, into: &ones
+            )
+        }
         guard zeros.readableBytes == ones.readableBytes else { return nil }
         let offset = zeros.readableBytesView.withUnsafeBytes { a in
             ones.readableBytesView.withUnsafeBytes { b -> Int? in
@@ -104,7 +110,8 @@ package struct RequestFrameTemplates: Sendable {
         }
         if !refused.contains(where: { $0.announces == announces && $0.idLength == length }) {
             if let made = try RequestFrameTemplate(
-                writer: &writer, requestedValue: request.requestedValue, args: request.args, kwargs: request.kwargs, idLength: length
+                writer: &writer, requestedValue: request.requestedValue, args: request.args, kwargs: request.kwargs,
+                encoded: request.encoded, idLength: length
             ) {
                 templates.append((announces, made))
                 made.write(number: number, into: &out)
@@ -112,8 +119,6 @@ package struct RequestFrameTemplates: Sendable {
             }
             refused.append((announces, length))
         }
-        try writer.writeRequest(
-            request.requestedValue, id: .string(RequestID.format(number)), args: request.args, kwargs: request.kwargs, into: &out
-        )
+        try request.write(id: RequestID.format(number), writer: &writer, into: &out)
     }
 }

@@ -61,6 +61,13 @@ package struct EncodedArguments: Sendable {
         self.text = text
     }
 
+    /// Arguments whose JSON text is `text`, made by this library (a JSON
+    /// object when `isObject`, else an array; not checked).
+    package init(text: ByteBuffer, isObject: Bool) {
+        self.text = text
+        self.isObject = isObject
+    }
+
     /// Encodes `arguments`, which must make an object (keyword arguments).
     /// - Throws: ``MessagingError/decoding(_:)`` when they encode to something else, or encoding fails.
     package init(keywords arguments: some Encodable, of name: String) throws(MessagingError) {

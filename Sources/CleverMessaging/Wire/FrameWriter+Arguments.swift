@@ -67,3 +67,46 @@ extension FrameWriter {
         }
     }
 }
+
+extension FrameWriter {
+    /// Appends a request (3.3) whose arguments are the JSON text `encoded`
+    /// (encoded straight from an `Encodable`): the bytes are those of
+    /// ``writeRequest(_:id:args:kwargs:into:)`` for the values the text holds.
+    /// - Parameters:
+    ///   - requestedValue: the name of the value asked for.
+    ///   - id: the request id.
+    ///   - encoded: the arguments' text (an object: `kwargs`; an array: `args`).
+    ///   - out: the buffer to append to.
+    /// - Throws: ``FrameEncodingError``.
+    package func writeRequest(_ requestedValue: String, id: JSONValue, encoded: EncodedArguments, into out: inout ByteBuffer) throws(FrameEncodingError) {
+        let suffix = headerSuffix
+        try encoded.text.withUnsafeReadableBytes { text throws(FrameEncodingError) in
+            try Self.writeJSONFrame(
+                maximumHeaderLength: Self.plainHeaderLength + (suffix?.count ?? 0),
+                header: { output, contentLength in
+                    Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
+                    output.write(", \"message-type\": \"request\"")
+                    Self.writeHeaderEnd(suffix: suffix, into: &output)
+                },
+                into: &out,
+                maximumContentLength: {
+                    72 + JSONWriter.maximumLength(of: requestedValue) + JSONWriter.maximumLength(of: id) + text.count
+                }
+            ) { output in
+                output.write("{\"requested_value\": ")
+                JSONWriter.writeString(requestedValue, into: &output)
+                output.write(", \"request_id\": ")
+                JSONWriter.write(id, into: &output)
+                if encoded.isObject {
+                    output.write(", \"args\": [], \"kwargs\": ")
+                    output.write(bytes: text)
+                } else {
+                    output.write(", \"args\": ")
+                    output.write(bytes: text)
+                    output.write(", \"kwargs\": {}")
+                }
+                output.write(byte: UInt8(ascii: "}"))
+            }
+        }
+    }
+}
