@@ -170,27 +170,23 @@ extension RequestFanOut {
 
         /// Records the outcome of the request at `position` (the first one counts).
         func deliver(_ position: Int, _ result: Result<JSONValue, MessagingError>) {
-            let (completed, timer) = state.withLockedValue { s -> (Bool, Scheduled<Void>?) in
-                guard !s.filled[position] else { return (false, nil) }
-                s.filled[position] = true
-                s.results[position] = result
-                s.remaining -= 1
-                guard s.remaining == 0 else { return (false, nil) }
-                s.deadlines.removeAll()
-                defer { s.timer = nil }
-                return (true, s.timer?.task)
-            }
-            timer?.cancel()
-            if completed { fanOut.groupCompleted() }
+            fill(position) { $0.results[position] = result }
         }
 
         /// Records the reply to the request at `position` of a typed group as
         /// its value's checked text (the first outcome counts).
         func deliver(_ position: Int, text: ByteBuffer) {
+            fill(position) { $0.texts[position] = text }
+        }
+
+        /// Records the first outcome of the request at `position` with
+        /// `record`; the group's last one completes it.
+        @inline(__always)
+        private func fill(_ position: Int, _ record: (inout State) -> Void) {
             let (completed, timer) = state.withLockedValue { s -> (Bool, Scheduled<Void>?) in
                 guard !s.filled[position] else { return (false, nil) }
                 s.filled[position] = true
-                s.texts[position] = text
+                record(&s)
                 s.remaining -= 1
                 guard s.remaining == 0 else { return (false, nil) }
                 s.deadlines.removeAll()
