@@ -30,7 +30,7 @@ struct VirtualFleetTests {
                 client.shutdown()
                 station.shutdown()
             }
-            try await station.waitForDrones(1, timeout: .seconds(10))
+            try await station.waitForDrones(1, timeout: .seconds(30))
             let dir = try await station.request("clover_dir", from: "copter-1", as: String.self, timeout: .seconds(5))
             #expect(dir == sandbox.cloverDirectory)
             let record = try await station.request("telemetry", from: "copter-1", as: JSONValue.self, timeout: .seconds(5))

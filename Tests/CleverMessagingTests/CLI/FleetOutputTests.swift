@@ -28,7 +28,7 @@ struct FleetOutputTests {
         let station = GroundStation(host: "127.0.0.1", port: port)
         let serving = Task { try await station.run() }
         try await drone.waitForText { $0 == "connected to 127.0.0.1:\(port)" }
-        try await station.waitForDrones(1, timeout: .seconds(10))
+        try await station.waitForDrones(1, timeout: .seconds(30))
         #expect(station.connectedIDs == ["copter-retry"])
         station.shutdown()
         try await serving.value

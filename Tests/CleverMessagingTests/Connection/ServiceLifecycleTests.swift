@@ -24,7 +24,7 @@ struct ServiceLifecycleTests {
         let client = MessagingClient(host: "127.0.0.1", port: port, registry: registry)
         let clientGroup = ServiceGroup(services: [client], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         let clientRun = Task { try await clientGroup.run() }
-        try await station.waitForDrones(1, timeout: .seconds(10))
+        try await station.waitForDrones(1, timeout: .seconds(30))
         #expect(station.drones.map(\.id) == ["copter-1"])
 
         // The client's group stops first: its connection closes, the station sees the drone go.

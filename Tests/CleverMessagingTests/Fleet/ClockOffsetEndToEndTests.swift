@@ -16,7 +16,7 @@ extension FleetEndToEndTests {
                 let clients = Self.offsets.map { FleetTestKit.drone($0.0, port: port, offset: .seconds($0.1), runs: runs) }
                     + [FleetTestKit.referenceDrone("reference", port: port, offset: 0.5, runs: runs)]
                 try await FleetTestKit.running(clients) {
-                    try await station.waitForDrones(4, timeout: .seconds(10))
+                    try await station.waitForDrones(4, timeout: .seconds(30))
                     let results = await station.measureClocks(of: nil)
                     #expect(results.allSucceeded)
                     let expected = Dictionary(uniqueKeysWithValues: Self.offsets + [("reference", 0.5)])
@@ -68,7 +68,7 @@ extension FleetEndToEndTests {
             try await FleetTestKit.withStation(clock: ClockConfiguration(interval: nil, measuresOnLink: false)) { station, port in
                 let drone = FleetTestKit.drone("quiet", port: port, offset: .milliseconds(250), runs: runs)
                 try await FleetTestKit.running([drone]) {
-                    try await station.waitForDrones(1, timeout: .seconds(10))
+                    try await station.waitForDrones(1, timeout: .seconds(30))
                     // A round trip on the link: a measurement started on connect would have begun by now.
                     let link = try #require(station.connection(for: "quiet"))
                     _ = try await link.request("id", timeout: .seconds(5))

@@ -40,7 +40,7 @@ struct FleetFilePushTests {
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in clients { group.addTask { try await client.run() } }
-                try await station.waitForDrones(ids.count, timeout: .seconds(10))
+                try await station.waitForDrones(ids.count, timeout: .seconds(30))
                 // Every drone has answered `id`: each is known to speak the extensions (pushes are acknowledged).
                 try await body(station, proxy)
                 for client in clients { client.shutdown() }

@@ -101,7 +101,7 @@ struct TelemetryTests {
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in clients { group.addTask { try await client.run() } }
-                try await station.waitForDrones(ids.count, timeout: .seconds(10))
+                try await station.waitForDrones(ids.count, timeout: .seconds(30))
                 let started = ContinuousClock.now
                 group.addTask {
                     await TelemetryPublisher(hertz: 20).run(clients.map(\.connection)) { index in ["n": .integer(index)] as JSONValue }
@@ -130,7 +130,7 @@ struct TelemetryTests {
             let port = try await station.server.localAddress().port!
             let client = GroundStationTests.drone("d1", port: port)
             group.addTask { try await client.run() }
-            try await station.waitForDrones(1, timeout: .seconds(10))
+            try await station.waitForDrones(1, timeout: .seconds(30))
             var updates = station.telemetryUpdates().makeAsyncIterator()
             try await client.connection.send("telemetry", kwargs: ["value": ["armed": true]])
             // The stream of updates has the record as it arrived.

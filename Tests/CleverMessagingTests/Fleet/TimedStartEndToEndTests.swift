@@ -18,7 +18,7 @@ extension FleetEndToEndTests {
                 let clients = offsets.map { FleetTestKit.drone($0.key, port: port, offset: .seconds($0.value), runs: runs) }
                     + [FleetTestKit.referenceDrone("reference", port: port, offset: 0.5, runs: runs)]
                 try await FleetTestKit.running(clients) {
-                    try await station.waitForDrones(4, timeout: .seconds(10))
+                    try await station.waitForDrones(4, timeout: .seconds(30))
                     // Far enough ahead that the start reaches every drone before the instant on a loaded machine.
                     let instant = WallClock.now + 1.5
                     let loopLate = Dictionary(uniqueKeysWithValues: zip(offsets.keys, clients.map { FleetTestKit.loopLateness($0.connection.eventLoop, at: instant) }))
@@ -63,7 +63,7 @@ extension FleetEndToEndTests {
                 let gone = FleetTestKit.drone("gone", port: port, offset: .zero, runs: runs)
                 try await FleetTestKit.running([staller, steady]) {
                     try await FleetTestKit.running([gone]) {
-                        try await station.waitForDrones(3, timeout: .seconds(10))
+                        try await station.waitForDrones(3, timeout: .seconds(30))
                     }
                     _ = await station.measureClocks(of: ["staller", "steady"])
                     _ = try await station.send("stall", to: ["staller"])

@@ -75,7 +75,7 @@ struct GroundStationTests {
             let events = station.events()
             let client = Self.drone("copter-7", port: port)
             let run = Task { try await client.run() }
-            try await station.waitForDrones(1, timeout: .seconds(10))
+            try await station.waitForDrones(1, timeout: .seconds(30))
             #expect(station.drones.map(\.id) == ["copter-7"])
             #expect(station.drones[0].cloverDir == "/home/pi/copter-7")
             client.connection.dropLink()
@@ -95,7 +95,7 @@ struct GroundStationTests {
             let events = station.events()
             let first = Self.drone("copter-9", port: port)
             let firstRun = Task { try await first.run() }
-            try await station.waitForDrones(1, timeout: .seconds(10))
+            try await station.waitForDrones(1, timeout: .seconds(30))
             // A second client with the same id while the first link is still up:
             // what the station sees when a drone's new link wins the race with its old link's close.
             let second = Self.drone("copter-9", port: port)
@@ -120,7 +120,7 @@ struct GroundStationTests {
             let links = station.server.events()
             let first = Self.drone("copter-5", port: port)
             let firstRun = Task { try await first.run() }
-            try await station.waitForDrones(1, timeout: .seconds(10))
+            try await station.waitForDrones(1, timeout: .seconds(30))
             // 127.0.0.2 is loopback too, but another host to the station.
             let clone = Self.drone("copter-5", port: port, from: "127.0.0.2")
             let cloneRun = Task { try await clone.run() }

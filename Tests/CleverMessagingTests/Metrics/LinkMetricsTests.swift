@@ -132,10 +132,10 @@ struct LinkMetricsTests {
         let metrics = TestMetrics()
         var configuration = ConnectionConfiguration()
         configuration.metrics = CleverMetrics(factory: metrics)
-        try await FleetTestKit.withStation(clock: ClockConfiguration(interval: nil), configuration: configuration) { station, port in
+        try await FleetTestKit.withStation(clock: ClockConfiguration(interval: nil, sampleTimeout: .seconds(5)), configuration: configuration) { station, port in
             let drone = FleetTestKit.drone("copter-1", port: port, offset: .milliseconds(250), runs: FleetTestKit.Runs())
             try await FleetTestKit.running([drone]) {
-                try await station.waitForDrones(1, timeout: .seconds(10))
+                try await station.waitForDrones(1, timeout: .seconds(30))
                 let measured = try await station.measureClock(of: "copter-1")
                 let gauge = try metrics.expectGauge("clever_clock_offset_seconds", [("drone", "copter-1")])
                 #expect(abs((gauge.lastValue ?? 0) - measured.offset.inSeconds) < 0.001)

@@ -48,7 +48,7 @@ struct DeallocationTests {
             let client = GroundStationTests.drone("leak-check", port: port)
             watched.client = client
             group.addTask { try await client.run() }
-            try await station.waitForDrones(1, timeout: .seconds(10))
+            try await station.waitForDrones(1, timeout: .seconds(30))
             #expect(try await station.request("id", from: "leak-check", as: String.self) == "leak-check")
             client.shutdown()
             station.shutdown()

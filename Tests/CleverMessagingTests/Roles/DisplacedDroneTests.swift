@@ -51,7 +51,7 @@ struct DisplacedDroneTests {
         try await GroundStationTests.withStation { station, port in
             let holder = GroundStationTests.drone("copter-held", port: port, from: "127.0.0.1")
             let holding = Task { try await holder.run() }
-            try await station.waitForDrones(1, timeout: .seconds(10))
+            try await station.waitForDrones(1, timeout: .seconds(30))
             let registry = HandlerRegistry()
             registry.onRequest("id") { _, _, _ in "copter-held" }
             let newcomer = MessagingClient(

@@ -14,7 +14,7 @@ struct DroppedLinkRetryTests {
             let drone = GroundStationTests.drone("a", port: port)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await drone.run() }
-                _ = try await station.waitForDrones(1, timeout: .seconds(10))
+                _ = try await station.waitForDrones(1, timeout: .seconds(30))
                 try await body(station, drone)
                 drone.shutdown()
                 try await group.waitForAll()

@@ -41,7 +41,7 @@ struct GroundStationAPITests {
             let clients = ids.map { Self.drone($0, port: port, fills: continuation) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in clients { group.addTask { try await client.run() } }
-                try await station.waitForDrones(ids.count, timeout: .seconds(10))
+                try await station.waitForDrones(ids.count, timeout: .seconds(30))
                 try await body(station, fills)
                 for client in clients { client.shutdown() }
                 try await group.waitForAll()

@@ -24,7 +24,7 @@ struct GroundStationDeliveryTests {
                 reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(20))
             )
             let run = Task { try await drone.run() }
-            _ = try await station.waitForDrones(1, timeout: .seconds(10))
+            _ = try await station.waitForDrones(1, timeout: .seconds(30))
             let first = try #require(station.connection(for: "copter-1"))
             #expect(first.deliversAcknowledged, "the drone offered its session after the station's id request")
             // A round trip after the station's answer to the offer: the drone has read that answer too.

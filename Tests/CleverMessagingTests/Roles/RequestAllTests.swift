@@ -53,7 +53,7 @@ struct RequestAllTests {
             let released = Watched(false)
             let clients = drones.map { Self.drone($0.id, port: port, telemetry: $0.telemetry, released: released) }
             let runs = clients.map { client in Task { try await client.run() } }
-            try await station.waitForDrones(drones.count, timeout: .seconds(10))
+            try await station.waitForDrones(drones.count, timeout: .seconds(30))
             #expect(station.connectedCount == drones.count)
             try await body(station)
             released.update { $0 = true }

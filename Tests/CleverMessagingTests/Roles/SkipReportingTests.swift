@@ -59,7 +59,7 @@ struct SkipReportingTests {
             let clients = ["a", "b", "c"].map { fleet.drone($0) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for client in clients { group.addTask { try await client.run() } }
-                try await station.waitForDrones(3, timeout: .seconds(10))
+                try await station.waitForDrones(3, timeout: .seconds(30))
                 // From now on: a link replaced while connecting says `disconnected` too.
                 let events = station.events()
                 clients[2].shutdown()

@@ -75,7 +75,7 @@ struct TypedFanOutTests {
         try await GroundStationTests.withStation { station, port in
             let clients = [("a", true), ("b", true), ("c", false)].map { Self.drone($0.0, port: port, answers: $0.1) }
             let runs = clients.map { client in Task { try await client.run() } }
-            try await station.waitForDrones(3, timeout: .seconds(10))
+            try await station.waitForDrones(3, timeout: .seconds(30))
             try await body(station)
             for client in clients { client.shutdown() }
             for run in runs { try await run.value }

@@ -47,7 +47,7 @@ struct AuthenticationTests {
             let port = try #require(try await station.server.localAddress().port)
             let drone = Self.drone("copter-1", port: port, token: "fleet-secret")
             group.addTask { try await drone.run() }
-            _ = try await station.waitForDrones(1, timeout: .seconds(10))
+            _ = try await station.waitForDrones(1, timeout: .seconds(30))
             #expect(station.connection(for: "copter-1")?.handshakeResult(TokenServerStage.Authenticated.self)?.id == "copter-1")
             try await drone.connection.waitUntilConnected()
             _ = try await drone.connection.send("telemetry")
@@ -171,7 +171,7 @@ struct AuthenticationTests {
             // The real copter-2, with its own token, is let in.
             let real = Self.drone("copter-2", port: port, token: "two")
             group.addTask { try await real.run() }
-            _ = try await station.waitForDrones(1, timeout: .seconds(10))
+            _ = try await station.waitForDrones(1, timeout: .seconds(30))
             #expect(station.drones.map(\.id) == ["copter-2"])
             real.shutdown()
             station.shutdown()

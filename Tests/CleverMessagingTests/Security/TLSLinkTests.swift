@@ -130,7 +130,7 @@ struct TLSLinkTests {
             // The station is still up for plain drones.
             let drone = GroundStationTests.drone("plain-1", port: port)
             group.addTask { try await drone.run() }
-            try await station.waitForDrones(1, timeout: .seconds(10))
+            try await station.waitForDrones(1, timeout: .seconds(30))
             drone.shutdown()
             station.shutdown()
             try await group.waitForAll()

@@ -75,7 +75,7 @@ struct TLSStationTests {
             }
             let drone = Self.drone("drone-2", port: port, tls: try pki.clientTLS(certificate: good))
             try await Self.flying([drone]) {
-                try await station.waitForDrones(1, timeout: .seconds(10))
+                try await station.waitForDrones(1, timeout: .seconds(30))
             }
             #expect(station.drones.map(\.id) == ["drone-2"])
         }
@@ -90,7 +90,7 @@ struct TLSStationTests {
             let honest = Self.drone("drone-7", port: port, tls: try pki.clientTLS(certificate: seven))
             let impostor = Self.drone("drone-7", port: port, tls: try pki.clientTLS(certificate: eight))
             try await Self.flying([honest, impostor]) {
-                try await station.waitForDrones(1, timeout: .seconds(10))
+                try await station.waitForDrones(1, timeout: .seconds(30))
                 let line = await log.first(startingWith: "link closed: handshake stage \"identify\" failed (rejected)")
                 #expect(line?.hasSuffix("the drone answered id \"drone-7\" but its certificate names \"drone-8\"") == true, "\(log.messages.value)")
                 #expect(station.drones.map(\.id) == ["drone-7"])
@@ -108,7 +108,7 @@ struct TLSStationTests {
             let secure = Self.drone("secure", port: tlsPort, tls: try pki.clientTLS())
             let plain = Self.drone("plain", port: plainPort, tls: nil)
             try await Self.flying([secure, plain]) {
-                try await station.waitForDrones(2, timeout: .seconds(10))
+                try await station.waitForDrones(2, timeout: .seconds(30))
                 let answers = await station.requestAll("id", as: String.self)
                 #expect(answers.succeeded.sorted() == ["plain", "secure"])
             }
