@@ -41,8 +41,9 @@ struct FleetViewBridgeTests {
             #expect(Set(clocks.keys) == ["north", "south"])
             for (_, result) in clocks {
                 let offset = try result.get()
-                // The stations share this machine's clock: the offset is within its uncertainty (and a loaded machine's slack).
-                #expect(abs(Double(offset.offset.components.seconds) + Double(offset.offset.components.attoseconds) / 1e18) < 0.1)
+                // The stations share this machine's clock: the offset is within its uncertainty and a loaded
+                // machine's slack (0.12 s was seen on a 2-core machine running builds beside the tests).
+                #expect(abs(Double(offset.offset.components.seconds) + Double(offset.offset.components.attoseconds) / 1e18) < 0.5)
             }
 
             // A lead that a loaded machine's clock measurements and acknowledgements fit in (a start

@@ -28,7 +28,7 @@ public final class NATSServerProcess {
     public private(set) var routePort: Int?
     /// Its command line's arguments.
     public let arguments: [String]
-    private let process = Process()
+    private let process: SpawnedProcess
     private let output = NIOLockedValueBox(Output())
 
     private struct Output {
@@ -66,61 +66,47 @@ public final class NATSServerProcess {
         // Under `setpriv --pdeathsig TERM` (util-linux) the server also stops
         // when the test process dies without stopping it: a crash elsewhere must
         // not leave servers behind. The death signal follows the *thread* that
-        // spawned it, so the server is spawned by the thread that reads its log,
+        // spawned it, so the server is spawned by the thread that reaps it,
         // which lives as long as the server does (a pool thread that retires
-        // would take the server with it).
+        // would take the server with it); see ``SpawnedProcess``.
         let setpriv = "/usr/bin/setpriv"
-        if FileManager.default.isExecutableFile(atPath: setpriv) {
-            process.executableURL = URL(fileURLWithPath: setpriv)
-            process.arguments = ["--pdeathsig", "TERM", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+        let usesSetpriv = FileManager.default.isExecutableFile(atPath: setpriv)
+        let pipe = try SpawnedProcess.pipe()
+        do {
+            process = try SpawnedProcess(
+                executable: usesSetpriv ? setpriv : executable,
+                arguments: usesSetpriv ? ["--pdeathsig", "TERM", executable] + arguments : arguments,
+                standardOutput: .descriptor(pipe.write), standardError: .descriptor(pipe.write)
+            )
+        } catch {
+            close(pipe.read)
+            close(pipe.write)
+            throw error
         }
-        let pipe = Pipe()
-        process.standardError = pipe
-        process.standardOutput = pipe
+        close(pipe.write)
         let output = self.output
         // The log is read by a thread of its own with blocking reads until the
         // end of the pipe (no dispatch source: one left watching a descriptor
-        // that gets closed can bring the whole test process down). The thread
-        // keeps the read end open as long as it reads.
-        let reading = pipe.fileHandleForReading
-        let process = self.process
-        let started = NIOLockedValueBox<CheckedContinuation<Void, any Error>?>(nil)
-        let reader = Thread {
-            do {
-                try process.run()
-            } catch {
-                started.withLockedValue { $0.take() }?.resume(throwing: error)
+        // that gets closed can bring the whole test process down).
+        SpawnedProcess.readToEnd(pipe.read, name: "nats-server log") { data in
+            if data.isEmpty {
+                // The server exited: whoever still waits for a line of its log waits in vain.
+                let (waiters, text) = output.withLockedValue { output in
+                    output.ended = true
+                    defer { output.waiters.removeAll() }
+                    return (output.waiters.map(\.continuation), output.text)
+                }
+                for continuation in waiters { continuation.resume(throwing: NotReady(output: text)) }
                 return
             }
-            started.withLockedValue { $0.take() }?.resume()
-            while true {
-                let data = reading.availableData
-                if data.isEmpty {
-                    // The server exited: whoever still waits for a line of its log waits in vain.
-                    let (waiters, text) = output.withLockedValue { output in
-                        output.ended = true
-                        defer { output.waiters.removeAll() }
-                        return (output.waiters.map(\.continuation), output.text)
-                    }
-                    for continuation in waiters { continuation.resume(throwing: NotReady(output: text)) }
-                    return
-                }
-                let ready = output.withLockedValue { output in
-                    output.text += String(decoding: data, as: UTF8.self)
-                    let text = output.text
-                    let (done, waiting) = output.waiters.partitioned { text.occurrences(of: $0.needle) >= $0.count }
-                    output.waiters = waiting
-                    return done.map(\.continuation)
-                }
-                for continuation in ready { continuation.resume() }
+            let ready = output.withLockedValue { output in
+                output.text += String(decoding: data, as: UTF8.self)
+                let text = output.text
+                let (done, waiting) = output.waiters.partitioned { text.occurrences(of: $0.needle) >= $0.count }
+                output.waiters = waiting
+                return done.map(\.continuation)
             }
-        }
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            started.withLockedValue { $0 = continuation }
-            reader.start()
+            for continuation in ready { continuation.resume() }
         }
         try await waitForOutput("Server is ready")
         if port == nil { self.port = try Self.listeningPort(in: output.withLockedValue { $0.text }, for: "client connections") }

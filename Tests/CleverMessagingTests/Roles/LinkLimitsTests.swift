@@ -12,12 +12,14 @@ import Testing
 /// links that never speak, a link that floods, one link too many.
 @Suite("Server: handshake deadline and link limits", .timeLimit(.minutes(2)))
 struct LinkLimitsTests {
-    /// Opens `count` raw TCP links to `port` that send nothing.
-    static func idleLinks(_ count: Int, port: Int) async throws -> [any Channel] {
+    /// Opens `count` raw TCP links to `port` that send nothing, up to 100 connects in flight at a time.
+    static func idleLinks(_ count: Int, port: Int, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> [any Channel] {
         var channels: [any Channel] = []
         channels.reserveCapacity(count)
-        for _ in 0..<count {
-            channels.append(try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get())
+        let bootstrap = ClientBootstrap(group: group)
+        while channels.count < count {
+            let batch = (0..<min(100, count - channels.count)).map { _ in bootstrap.connect(host: "127.0.0.1", port: port) }
+            for connect in batch { channels.append(try await connect.get()) }
         }
         return channels
     }
@@ -34,17 +36,20 @@ struct LinkLimitsTests {
     func idleLinksClosed() async throws {
         var configuration = ConnectionConfiguration()
         configuration.handshakeTimeout = .milliseconds(300)
-        let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .milliseconds(300))
+        // Both ends on a loop of their own: 2,000 links at once must not delay the other suites' links,
+        // which run in parallel on the shared loops.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let station = GroundStation(host: "127.0.0.1", port: 0, configuration: configuration, identifyTimeout: .milliseconds(300), group: group)
         let refusals = station.server.refusals()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await station.run() }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await station.run() }
             let port = try #require(try await station.server.localAddress().port)
             // Warm up once, so that what is measured afterwards is the links, not first-use allocations.
-            for channel in try await Self.idleLinks(50, port: port) { try await channel.closeFuture.get() }
+            for channel in try await Self.idleLinks(50, port: port, group: group) { try await channel.closeFuture.get() }
             #expect(await station.server.waitForConnectionCount { $0 == 0 })
             let before = Self.residentBytes()
 
-            let channels = try await Self.idleLinks(2000, port: port)
+            let channels = try await Self.idleLinks(2000, port: port, group: group)
             // Every one is closed by the server (none of them said a word).
             for channel in channels { try await channel.closeFuture.get() }
             #expect(await station.server.waitForConnectionCount { $0 == 0 })
@@ -56,8 +61,9 @@ struct LinkLimitsTests {
                 #expect(after < before * 2 + 64 * 1024 * 1024, "RSS \(before) → \(after)")
             }
             station.shutdown()
-            try await group.waitForAll()
+            try await tasks.waitForAll()
         }
+        try await group.shutdownGracefully()
     }
 
     @Test("a link that floods frames is cut with a warning naming it; another link on the same server is unaffected")

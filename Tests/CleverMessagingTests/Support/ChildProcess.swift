@@ -1,3 +1,4 @@
+import CleverTestSupport
 import Foundation
 
 /// Runs a program to its end without blocking a thread of Swift's
@@ -27,30 +28,19 @@ enum ChildProcess {
         try Data().write(to: outURL)
         try Data().write(to: errURL)
 
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let stdin = try FileHandle(forReadingFrom: inURL)
-        let stdout = try FileHandle(forWritingTo: outURL)
-        let stderr = try FileHandle(forWritingTo: errURL)
+        let stdin = try SpawnedProcess.open(inURL.path, forWriting: false)
+        let stdout = try SpawnedProcess.open(outURL.path, forWriting: true)
+        let stderr = try SpawnedProcess.open(errURL.path, forWriting: true)
         defer {
-            try? stdin.close()
-            try? stdout.close()
-            try? stderr.close()
+            close(stdin)
+            close(stdout)
+            close(stderr)
         }
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        return Output(status: process.terminationStatus, stdout: try Data(contentsOf: outURL), stderr: try Data(contentsOf: errURL))
+        let process = try SpawnedProcess(
+            executable: executable.path, arguments: arguments, environment: environment,
+            standardInput: .descriptor(stdin), standardOutput: .descriptor(stdout), standardError: .descriptor(stderr)
+        )
+        let status = await process.waitForExit()
+        return Output(status: status, stdout: try Data(contentsOf: outURL), stderr: try Data(contentsOf: errURL))
     }
 }

@@ -1,3 +1,4 @@
+import CleverTestSupport
 import Foundation
 import NIOConcurrencyHelpers
 
@@ -11,11 +12,12 @@ final class PythonPeer: Sendable {
         var description: String
     }
 
-    private let process: Process
-    private let input: FileHandle
-    private let state = NIOLockedValueBox(State())
+    private let process: SpawnedProcess
+    /// The write end of the process's standard input; `-1` once closed.
+    private let input: NIOLockedValueBox<Int32>
+    private let state: NIOLockedValueBox<State>
     /// Woken by every chunk of output and by the process's exit: waits need no polling.
-    private let changes = StateWaiters()
+    private let changes: StateWaiters
 
     private struct State {
         var events: [JSONValue] = []
@@ -23,6 +25,8 @@ final class PythonPeer: Sendable {
         var text: [String] = []
         /// Whether standard output reached its end (the process exited and its last line arrived).
         var outputEnded = false
+        /// Whether standard error reached its end.
+        var errorEnded = false
         var partial: [UInt8] = []
         var stderr: [UInt8] = []
     }
@@ -45,22 +49,35 @@ final class PythonPeer: Sendable {
     /// Starts `executable ARGUMENTS`.
     init(executable: URL, arguments: [String]) throws {
         _ = Self.brokenPipesIgnored
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let stdinPipe = Pipe()
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        process.standardInput = stdinPipe
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        self.process = process
-        self.input = stdinPipe.fileHandleForWriting
-        let state = self.state
-        let changes = self.changes
-        process.terminationHandler = { _ in changes.changed() }
-        stdoutPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
+        let stdinPipe = try SpawnedProcess.pipe()
+        let stdoutPipe = try SpawnedProcess.pipe()
+        let stderrPipe = try SpawnedProcess.pipe()
+        defer {
+            // The child has its copies; this process keeps the write end of stdin and the read ends of the others.
+            close(stdinPipe.read)
+            close(stdoutPipe.write)
+            close(stderrPipe.write)
+        }
+        let state = NIOLockedValueBox(State())
+        let changes = StateWaiters()
+        self.state = state
+        self.changes = changes
+        do {
+            process = try SpawnedProcess(
+                executable: executable.path, arguments: arguments,
+                standardInput: .descriptor(stdinPipe.read), standardOutput: .descriptor(stdoutPipe.write),
+                standardError: .descriptor(stderrPipe.write),
+                onExit: { _ in changes.changed() }
+            )
+        } catch {
+            close(stdinPipe.write)
+            close(stdoutPipe.read)
+            close(stderrPipe.read)
+            throw Failure(description: "cannot start \(executable.path) \(arguments): \(error)")
+        }
+        input = NIOLockedValueBox(stdinPipe.write)
+        let name = executable.lastPathComponent
+        SpawnedProcess.readToEnd(stdoutPipe.read, name: "\(name) stdout") { data in
             state.withLockedValue { s in
                 s.partial.append(contentsOf: data)
                 while let newline = s.partial.firstIndex(of: UInt8(ascii: "\n")) {
@@ -69,35 +86,29 @@ final class PythonPeer: Sendable {
                     s.text.append(String(decoding: line, as: UTF8.self))
                     if let event = try? JSONParser.parse(line) { s.events.append(event) }
                 }
-            }
-            if data.isEmpty {
-                state.withLockedValue { $0.outputEnded = true }
-                handle.readabilityHandler = nil
+                if data.isEmpty { s.outputEnded = true }
             }
             changes.changed()
         }
-        stderrPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            state.withLockedValue { $0.stderr.append(contentsOf: data.prefix(100_000)) }
+        SpawnedProcess.readToEnd(stderrPipe.read, name: "\(name) stderr") { data in
+            state.withLockedValue { s in
+                s.stderr.append(contentsOf: data.prefix(100_000))
+                if data.isEmpty { s.errorEnded = true }
+            }
             changes.changed()
-            if data.isEmpty { handle.readabilityHandler = nil }
-        }
-        do {
-            try process.run()
-        } catch {
-            throw Failure(description: "cannot start \(executable.path) \(arguments): \(error)")
         }
     }
 
     deinit {
-        if process.isRunning { process.terminate() }
+        process.terminate()
+        closeInput()
     }
 
     /// Whether the process still runs.
     var isRunning: Bool { process.isRunning }
 
     /// The exit status once the process has exited (`nil` while it runs).
-    var exitStatus: Int32? { process.isRunning ? nil : process.terminationStatus }
+    var exitStatus: Int32? { process.exitStatus }
 
     /// Waits for the process to exit (woken by its termination, not polled).
     /// - Returns: whether it exited within `timeout`.
@@ -107,7 +118,7 @@ final class PythonPeer: Sendable {
 
     /// Sends the process a signal, such as `SIGINT` (what Ctrl-C sends).
     func sendSignal(_ number: Int32) {
-        if process.isRunning { kill(process.processIdentifier, number) }
+        process.signal(number)
     }
 
     /// Waits until `count` text lines satisfy `predicate`.
@@ -124,7 +135,7 @@ final class PythonPeer: Sendable {
 
     /// Stops the process at once.
     func terminate() {
-        if process.isRunning { process.terminate() }
+        process.terminate()
     }
 
     /// All events so far.
@@ -143,21 +154,38 @@ final class PythonPeer: Sendable {
     /// where `write(_:)` would crash the test run, and the caller's next wait
     /// fails with the process's output.
     func sendLine(_ line: String) {
-        try? input.write(contentsOf: Data((line + "\n").utf8))
+        let bytes = Array((line + "\n").utf8)
+        input.withLockedValue { fd in
+            guard fd >= 0 else { return }
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     /// Closes the process's standard input (it reads end-of-file).
     func closeInput() {
-        try? input.close()
+        input.withLockedValue { fd in
+            if fd >= 0 { close(fd) }
+            fd = -1
+        }
     }
 
     /// Every line of standard output so far, as text.
     var textLines: [String] { state.withLockedValue { $0.text } }
 
-    /// Waits until standard output ends (the process exited and everything it wrote arrived).
+    /// Waits until standard output and standard error end (the process exited and everything it wrote arrived).
     /// - Returns: whether it ended within `timeout`.
     func waitForOutputEnd(timeout: Duration = .seconds(60)) async -> Bool {
-        await changes.wait(timeout: timeout) { [self] in state.withLockedValue { $0.outputEnded } }
+        await changes.wait(timeout: timeout) { [self] in state.withLockedValue { $0.outputEnded && $0.errorEnded } }
     }
 
     /// Waits until a line of standard output (JSON or not) satisfies `predicate`.
@@ -176,7 +204,8 @@ final class PythonPeer: Sendable {
     /// Waits until standard error contains `text`.
     /// - Returns: whether it did within `timeout`.
     func waitForStderr(containing text: String, timeout: Duration = .seconds(20)) async -> Bool {
-        _ = await changes.wait(timeout: timeout) { [self] in stderr.contains(text) || !process.isRunning }
+        // Read by a thread of its own, standard error may end a moment after the exit is seen.
+        _ = await changes.wait(timeout: timeout) { [self] in stderr.contains(text) || state.withLockedValue { $0.errorEnded } }
         return stderr.contains(text)
     }
 
@@ -239,7 +268,7 @@ final class PythonPeer: Sendable {
     func quit() async {
         send(["cmd": "quit"])
         _ = await changes.wait(timeout: .seconds(5)) { [self] in !process.isRunning }
-        if process.isRunning { process.terminate() }
+        process.terminate()
     }
 }
 
