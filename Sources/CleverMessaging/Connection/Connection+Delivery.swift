@@ -53,15 +53,16 @@ extension Connection {
         }
         guard s.delivery != nil else { return }
         s.deliveryActive = true
-        let (settled, resend) = s.delivery!.window.reattach(peerReceived: peerReceived)
+        let settled = s.delivery!.window.acknowledge(through: peerReceived)
         s.delivery!.delivered += settled
         s.delivery!.ledger.acknowledge(through: s.delivery!.window.acknowledged)
         let count = s.delivery!.window.count
         if count > 0 {
             s.delivery!.resent += count
+            // What the peer did not receive, copied from the window's chunks, ahead of what was queued.
             var bytes = ByteBuffer()
-            bytes.reserveCapacity(resend.readableBytes + s.outbound.bytes.readableBytes)
-            bytes.writeImmutableBuffer(resend)
+            bytes.reserveCapacity(s.delivery!.window.bytes + s.outbound.bytes.readableBytes)
+            s.delivery!.window.writeUnacknowledged(into: &bytes)
             bytes.writeBuffer(&s.outbound.bytes)
             s.outbound.bytes = bytes
         }
