@@ -11,11 +11,11 @@ import NIOCore
 /// acknowledgement of `n` settles every action numbered `n` or less.
 ///
 /// The frames are kept end to end in chunks of storage, oldest first, with
-/// their lengths beside them: keeping an action costs no allocation of its
-/// own, and a frame never spans two chunks. An acknowledgement moves the
-/// oldest chunk's reader past the frames it settles and drops the chunks it
-/// empties whole (one is kept for reuse), so it costs O(frames settled),
-/// never a copy of what still waits. The receipts learn of acknowledgements
+/// where each ends beside them: keeping an action costs no allocation of its
+/// own, and a frame never spans two chunks. An acknowledgement looks up where
+/// the last frame it settles ends, moves the oldest chunk's reader there and
+/// drops the chunks it empties whole (one is kept for reuse): it costs
+/// O(chunks dropped), never a copy of what still waits. The receipts learn of acknowledgements
 /// through the session's ledger, so the window keeps nothing else per action.
 package struct ResendWindow: Sendable {
     /// The most unacknowledged actions.
@@ -32,9 +32,12 @@ package struct ResendWindow: Sendable {
     private var tail = ByteBuffer()
     /// An emptied chunk kept to be the next `tail`, so that a steady flow allocates nothing.
     private var spare: ByteBuffer?
-    /// The length of each unacknowledged frame, oldest first.
-    private var lengths: Deque<Int> = []
-    /// The sum of `lengths`.
+    /// Where each unacknowledged frame ends, oldest first, counted in bytes
+    /// from the first byte this window ever kept.
+    private var ends: Deque<Int> = []
+    /// Where the oldest unacknowledged frame starts, counted the same way.
+    private var released = 0
+    /// The bytes of the unacknowledged frames.
     private var byteCount = 0
 
     /// The capacity of a chunk: the tail grows (as any buffer) up to it, and
@@ -55,7 +58,7 @@ package struct ResendWindow: Sendable {
     }
 
     /// How many actions wait for their acknowledgement.
-    package var count: Int { lengths.count }
+    package var count: Int { ends.count }
 
     /// Their bytes.
     package var bytes: Int { byteCount }
@@ -67,8 +70,8 @@ package struct ResendWindow: Sendable {
     /// - Parameter frameBytes: its size (0: only the count is checked).
     /// - Throws: ``MessagingError/resendWindowFull(count:bytes:)``.
     package func checkRoom(for frameBytes: Int = 0) throws(MessagingError) {
-        if lengths.count >= maximumCount || (bytes + frameBytes > maximumBytes && !lengths.isEmpty) {
-            throw .resendWindowFull(count: lengths.count, bytes: bytes)
+        if ends.count >= maximumCount || (bytes + frameBytes > maximumBytes && !ends.isEmpty) {
+            throw .resendWindowFull(count: ends.count, bytes: bytes)
         }
     }
 
@@ -130,14 +133,14 @@ package struct ResendWindow: Sendable {
             throw .encoding(error)
         }
         let length = tail.writerIndex - start
-        if lengths.count > 0, byteCount + length > maximumBytes {
+        if ends.count > 0, byteCount + length > maximumBytes {
             tail.moveWriterIndex(to: start)
-            throw .full(.resendWindowFull(count: lengths.count, bytes: byteCount))
+            throw .full(.resendWindowFull(count: ends.count, bytes: byteCount))
         }
         let sequence = nextSequence
         nextSequence += 1
-        lengths.append(length)
         byteCount += length
+        ends.append(released + byteCount)
         return (sequence, start, length)
     }
 
@@ -161,10 +164,14 @@ package struct ResendWindow: Sendable {
         guard sequence > acknowledged else { return 0 }
         let settled = Int(sequence - acknowledged)
         acknowledged = sequence
-        var released = 0
-        for _ in 0..<min(settled, lengths.count) { released += lengths.removeFirst() }
-        byteCount -= released
-        release(released)
+        let frames = min(settled, ends.count)
+        guard frames > 0 else { return settled }
+        let end = ends[frames - 1]
+        ends.removeFirst(frames)
+        let count = end - released
+        released = end
+        byteCount -= count
+        release(count)
         return settled
     }
 
@@ -223,12 +230,13 @@ package struct ResendWindow: Sendable {
     /// - Returns: how many were not acknowledged.
     package mutating func removeAll() -> Int {
         defer {
-            lengths.removeAll()
+            ends.removeAll()
             sealed.removeAll()
             tail.clear()
+            released += byteCount
             byteCount = 0
         }
-        return lengths.count
+        return ends.count
     }
 }
 
