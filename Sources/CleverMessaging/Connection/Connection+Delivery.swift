@@ -53,15 +53,16 @@ extension Connection {
         }
         guard s.delivery != nil else { return }
         s.deliveryActive = true
-        let (settled, resend) = s.delivery!.window.reattach(peerReceived: peerReceived)
+        let settled = s.delivery!.window.acknowledge(through: peerReceived)
         s.delivery!.delivered += settled
         s.delivery!.ledger.acknowledge(through: s.delivery!.window.acknowledged)
         let count = s.delivery!.window.count
         if count > 0 {
             s.delivery!.resent += count
+            // What the peer did not receive, copied from the window's chunks, ahead of what was queued.
             var bytes = ByteBuffer()
-            bytes.reserveCapacity(resend.readableBytes + s.outbound.bytes.readableBytes)
-            bytes.writeImmutableBuffer(resend)
+            bytes.reserveCapacity(s.delivery!.window.bytes + s.outbound.bytes.readableBytes)
+            s.delivery!.window.writeUnacknowledged(into: &bytes)
             bytes.writeBuffer(&s.outbound.bytes)
             s.outbound.bytes = bytes
         }
@@ -351,35 +352,53 @@ extension Connection {
     /// is decided once per read, in ``deliveryReadEnded(_:now:bytesRead:)``.
     /// Runs on the event loop.
     func acceptDelivered(_ header: FrameHeader) -> Bool {
-        // The extra keys are few: one pass over them finds both numbers.
-        var acked: Int?
-        var sequence: Int?
-        for (key, value) in header.extra {
-            switch key.utf8.count {
-            case ExtensionHeader.sequence.utf8.count where key == ExtensionHeader.sequence: sequence = value.integerValue
-            case ExtensionHeader.acknowledged.utf8.count where key == ExtensionHeader.acknowledged: acked = value.integerValue
-            default: continue
+        // Typed as the header was read (the numbers are non-negative integers there).
+        var acked = header.deliveryAcknowledgement
+        var sequence = header.deliverySequence
+        if acked == nil || sequence == nil, Self.mayHoldDeliveryKeys(header.extra) {
+            // A header made in memory with the numbers among its extra keys, or a
+            // value of another type (which counts for nothing, as it never did).
+            for (key, value) in header.extra {
+                guard let number = value.integerValue, number > 0 else { continue }
+                switch DeliveryHeaderKey(name: key) {
+                case .sequence?: sequence = sequence ?? UInt64(number)
+                case .acknowledged?: acked = acked ?? UInt64(number)
+                case nil: continue
+                }
             }
         }
         let isAckFrame = header.action.map { Self.isName($0, ExtensionHeader.acknowledged) } ?? false
+        // Only a positive number settles or runs anything; an acknowledgement frame runs nothing.
+        if acked == 0 { acked = nil }
+        if sequence == 0 || isAckFrame { sequence = nil }
         guard acked != nil || sequence != nil else { return !isAckFrame }
-        let run = state.withLockedValue { s -> Bool in
-            guard s.delivery != nil else { return true }
-            if let acked, acked > 0 {
-                let settled = s.delivery!.window.acknowledge(through: UInt64(acked))
+        return state.withLockedValue { s -> Bool in
+            guard s.delivery != nil else { return !isAckFrame }
+            if let acked {
+                let settled = s.delivery!.window.acknowledge(through: acked)
                 if settled > 0 {
                     s.delivery!.delivered += settled
                     s.delivery!.ledger.acknowledge(through: s.delivery!.window.acknowledged)
                 }
             }
-            guard let sequence, sequence > 0, !isAckFrame else { return true }
-            guard s.delivery!.receiver.received(sequence: UInt64(sequence)) == .run else {
+            guard let sequence else { return !isAckFrame }
+            guard s.delivery!.receiver.received(sequence: sequence) == .run else {
                 s.delivery!.duplicatesDropped += 1
                 return false
             }
             return true
         }
-        return run && !isAckFrame
+    }
+
+    /// Whether extra header keys may hold a delivery key: any key but the
+    /// extension marker alone (which every frame of this library carries).
+    @inline(__always)
+    static func mayHoldDeliveryKeys(_ extra: JSONObject) -> Bool {
+        switch extra.count {
+        case 0: return false
+        case 1: return !isName(extra.keys[0], ExtensionHeader.capabilities)
+        default: return true
+        }
     }
 
     /// A read from the link ended: the acknowledgement owed goes now when the

@@ -43,7 +43,9 @@ extension Connection {
             logger.warning("dropping message without action", metadata: linkMetadata)
             return
         }
-        if deliveryRole != nil, !header.extra.isEmpty, !acceptDelivered(header) { return }
+        if deliveryRole != nil,
+           header.deliverySequence != nil || header.deliveryAcknowledgement != nil || !header.extra.isEmpty,
+           !acceptDelivered(header) { return }
         // Looked up as the frame was decoded, when the decoder did (see ``FrameDecoder/handlers``).
         guard let typed = content.typedPart else {
             let args = content.args

@@ -10,11 +10,13 @@ import NIOCore
 /// (nothing is dropped in silence). Acknowledgements are cumulative: an
 /// acknowledgement of `n` settles every action numbered `n` or less.
 ///
-/// The frames are kept end to end in one buffer, oldest first, with their
-/// lengths beside it: keeping an action costs no allocation of its own, and
-/// what a reattached link must send again is one contiguous slice. The
-/// receipts learn of acknowledgements through the session's ledger, so the
-/// window keeps nothing else per action.
+/// The frames are kept end to end in chunks of storage, oldest first, with
+/// where each ends beside them: keeping an action costs no allocation of its
+/// own, and a frame never spans two chunks. An acknowledgement looks up where
+/// the last frame it settles ends, moves the oldest chunk's reader there and
+/// drops the chunks it empties whole (one is kept for reuse): it costs
+/// O(chunks dropped), never a copy of what still waits. The receipts learn of acknowledgements
+/// through the session's ledger, so the window keeps nothing else per action.
 package struct ResendWindow: Sendable {
     /// The most unacknowledged actions.
     package let maximumCount: Int
@@ -24,10 +26,26 @@ package struct ResendWindow: Sendable {
     package private(set) var nextSequence: UInt64 = 1
     /// The highest number the peer acknowledged (0: none).
     package private(set) var acknowledged: UInt64 = 0
-    /// The unacknowledged frames, end to end, oldest first (its readable bytes).
-    private var frames = ByteBuffer()
-    /// The length of each unacknowledged frame, oldest first.
-    private var lengths: Deque<Int> = []
+    /// Full chunks, oldest first: each one's readable bytes are unacknowledged frames, end to end.
+    private var sealed: Deque<ByteBuffer> = []
+    /// The chunk frames are written to, after those of `sealed`.
+    private var tail = ByteBuffer()
+    /// An emptied chunk kept to be the next `tail`, so that a steady flow allocates nothing.
+    private var spare: ByteBuffer?
+    /// Where each unacknowledged frame ends, oldest first, counted in bytes
+    /// from the first byte this window ever kept.
+    private var ends: Deque<Int> = []
+    /// Where the oldest unacknowledged frame starts, counted the same way.
+    private var released = 0
+    /// The bytes of the unacknowledged frames.
+    private var byteCount = 0
+
+    /// The capacity of a chunk: the tail grows (as any buffer) up to it, and
+    /// is then sealed once it has less than ``reserveRoom`` left.
+    static let chunkCapacity = 64 * 1024
+    /// The room a sealed-size tail must have left to take another frame (a
+    /// larger frame grows the tail once, the copy bounded by the chunk's size).
+    static let reserveRoom = 4 * 1024
 
     /// An empty window.
     /// - Parameters:
@@ -40,17 +58,20 @@ package struct ResendWindow: Sendable {
     }
 
     /// How many actions wait for their acknowledgement.
-    package var count: Int { lengths.count }
+    package var count: Int { ends.count }
 
     /// Their bytes.
-    package var bytes: Int { frames.readableBytes }
+    package var bytes: Int { byteCount }
+
+    /// How many chunks of storage hold them (for tests: acknowledged chunks are dropped whole).
+    package var chunks: Int { sealed.count + 1 }
 
     /// Checks that one more action of `frameBytes` bytes fits.
     /// - Parameter frameBytes: its size (0: only the count is checked).
     /// - Throws: ``MessagingError/resendWindowFull(count:bytes:)``.
     package func checkRoom(for frameBytes: Int = 0) throws(MessagingError) {
-        if lengths.count >= maximumCount || (bytes + frameBytes > maximumBytes && !lengths.isEmpty) {
-            throw .resendWindowFull(count: lengths.count, bytes: bytes)
+        if ends.count >= maximumCount || (bytes + frameBytes > maximumBytes && !ends.isEmpty) {
+            throw .resendWindowFull(count: ends.count, bytes: bytes)
         }
     }
 
@@ -60,7 +81,7 @@ package struct ResendWindow: Sendable {
     ///   - context: what `encode` writes with (a frame writer), passed through.
     ///   - encode: writes the whole frame, and nothing else, into the buffer.
     /// - Returns: the action's number and its frame (a slice of the window's
-    ///   buffer, to copy into the link's queue at once).
+    ///   storage, to copy into the link's queue at once).
     /// - Throws: what `encode` throws (nothing is kept), or
     ///   ``MessagingError/resendWindowFull(count:bytes:)`` when it does not fit.
     package mutating func append<Context, Failure: Error>(
@@ -68,8 +89,8 @@ package struct ResendWindow: Sendable {
         encoding encode: (inout Context, inout ByteBuffer) throws(Failure) -> Void
     ) throws(ResendWindowAppendError<Failure>) -> (sequence: UInt64, frame: ByteBuffer) {
         let (sequence, start, length) = try keep(with: &context, encoding: encode)
-        // A slice of the window's buffer: copy it out before the next append (or the buffer is copied).
-        return (sequence, frames.getSlice(at: start, length: length)!)
+        // A slice of the window's storage: copy it out before the next append (or the storage is copied).
+        return (sequence, tail.getSlice(at: start, length: length)!)
     }
 
     /// ``append(with:encoding:)``, copying the frame to the end of `out`
@@ -88,37 +109,50 @@ package struct ResendWindow: Sendable {
         encoding encode: (inout Context, inout ByteBuffer) throws(Failure) -> Void
     ) throws(ResendWindowAppendError<Failure>) -> UInt64 {
         let (sequence, start, length) = try keep(with: &context, encoding: encode)
-        let offset = start - frames.readerIndex
-        frames.withUnsafeReadableBytes { bytes in
+        let offset = start - tail.readerIndex
+        tail.withUnsafeReadableBytes { bytes in
             _ = out.writeBytes(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]))
         }
         return sequence
     }
 
     /// Encodes and keeps the next action (see ``append(with:encoding:)``).
-    /// - Returns: its number, and where its frame starts in the window's buffer and its length.
+    /// - Returns: its number, and where its frame starts in ``tail`` and its length.
     @inline(__always)
     private mutating func keep<Context, Failure: Error>(
         with context: inout Context,
         encoding encode: (inout Context, inout ByteBuffer) throws(Failure) -> Void
     ) throws(ResendWindowAppendError<Failure>) -> (sequence: UInt64, start: Int, length: Int) {
         do throws(MessagingError) { try checkRoom() } catch { throw .full(error) }
-        let start = frames.writerIndex
+        if tail.capacity >= Self.chunkCapacity, tail.writableBytes < Self.reserveRoom { sealTail() }
+        let start = tail.writerIndex
         do {
-            try encode(&context, &frames)
+            try encode(&context, &tail)
         } catch {
-            frames.moveWriterIndex(to: start)
+            tail.moveWriterIndex(to: start)
             throw .encoding(error)
         }
-        let length = frames.writerIndex - start
-        if lengths.count > 0, bytes > maximumBytes {
-            frames.moveWriterIndex(to: start)
-            throw .full(.resendWindowFull(count: lengths.count, bytes: bytes))
+        let length = tail.writerIndex - start
+        if ends.count > 0, byteCount + length > maximumBytes {
+            tail.moveWriterIndex(to: start)
+            throw .full(.resendWindowFull(count: ends.count, bytes: byteCount))
         }
         let sequence = nextSequence
         nextSequence += 1
-        lengths.append(length)
+        byteCount += length
+        ends.append(released + byteCount)
         return (sequence, start, length)
+    }
+
+    /// Starts a new tail (the spare chunk, else a new one) after the full one.
+    private mutating func sealTail() {
+        guard tail.readableBytes > 0 else {
+            // Everything in it was acknowledged: written again from its start.
+            tail.clear()
+            return
+        }
+        sealed.append(tail)
+        tail = spare.take() ?? ByteBufferAllocator().buffer(capacity: Self.chunkCapacity)
     }
 
     /// The peer acknowledged every action through `sequence`.
@@ -130,11 +164,44 @@ package struct ResendWindow: Sendable {
         guard sequence > acknowledged else { return 0 }
         let settled = Int(sequence - acknowledged)
         acknowledged = sequence
-        var released = 0
-        for _ in 0..<min(settled, lengths.count) { released += lengths.removeFirst() }
-        frames.moveReaderIndex(forwardBy: released)
-        compact()
+        let frames = min(settled, ends.count)
+        guard frames > 0 else { return settled }
+        let end = ends[frames - 1]
+        ends.removeFirst(frames)
+        let count = end - released
+        released = end
+        byteCount -= count
+        release(count)
         return settled
+    }
+
+    /// Drops the oldest `count` bytes: whole chunks while they are covered, then
+    /// the reader of the chunk the last settled frame ends in moves past it.
+    private mutating func release(_ count: Int) {
+        var count = count
+        while count > 0, let first = sealed.first {
+            let readable = first.readableBytes
+            guard count >= readable else {
+                sealed[sealed.startIndex].moveReaderIndex(forwardBy: count)
+                return
+            }
+            count -= readable
+            retire(sealed.removeFirst())
+        }
+        if count > 0 { tail.moveReaderIndex(forwardBy: count) }
+        if tail.readableBytes == 0, tail.writerIndex > 0 {
+            // Nothing waits in the tail: it is written again from its start.
+            tail.clear()
+        }
+    }
+
+    /// Keeps an emptied chunk as the spare, unless there is one (or it grew
+    /// far past a chunk's size for one large frame).
+    private mutating func retire(_ chunk: ByteBuffer) {
+        guard spare == nil, chunk.capacity <= 4 * Self.chunkCapacity else { return }
+        var chunk = chunk
+        chunk.clear()
+        spare = chunk
     }
 
     /// A link was (re)attached and the peer received through `peerReceived`.
@@ -142,27 +209,34 @@ package struct ResendWindow: Sendable {
     /// - Returns: how many actions that settled, and the frames to send again, in order.
     package mutating func reattach(peerReceived: UInt64) -> (settled: Int, resend: ByteBuffer) {
         let settled = acknowledge(through: peerReceived)
-        return (settled, frames)
+        if sealed.isEmpty { return (settled, tail) }
+        var resend = ByteBufferAllocator().buffer(capacity: byteCount)
+        writeUnacknowledged(into: &resend)
+        return (settled, resend)
+    }
+
+    /// Appends every unacknowledged frame, oldest first, to `out` (a copy: the
+    /// window's storage is not shared).
+    /// - Parameter out: the buffer to append to.
+    package func writeUnacknowledged(into out: inout ByteBuffer) {
+        out.reserveCapacity(minimumWritableBytes: byteCount)
+        for chunk in sealed {
+            chunk.withUnsafeReadableBytes { _ = out.writeBytes($0) }
+        }
+        tail.withUnsafeReadableBytes { _ = out.writeBytes($0) }
     }
 
     /// Forgets every action (the session ends).
     /// - Returns: how many were not acknowledged.
     package mutating func removeAll() -> Int {
         defer {
-            lengths.removeAll()
-            frames.clear()
+            ends.removeAll()
+            sealed.removeAll()
+            tail.clear()
+            released += byteCount
+            byteCount = 0
         }
-        return lengths.count
-    }
-
-    /// Gives back the space of acknowledged frames: all of it when none wait,
-    /// else once it is more than what still waits (the copy is then cheap).
-    private mutating func compact() {
-        if lengths.isEmpty {
-            frames.clear()
-        } else if frames.readerIndex > 64 * 1024, frames.readerIndex > frames.readableBytes {
-            frames.discardReadBytes()
-        }
+        return ends.count
     }
 }
 

@@ -34,9 +34,9 @@ extension FrameHeader {
         var action: String?
         var requestedValue: String?
         var requestID: JSONValue?
-        // The keys of acknowledged delivery, in the order `FrameWriter` writes them.
-        var sequence: Int?
-        var acknowledged: Int?
+        // The keys of acknowledged delivery, in the order `FrameWriter` writes them, typed.
+        var sequence: UInt64?
+        var acknowledged: UInt64?
         if cursor.skip(#", "message-type": "message", "action": "#) {
             guard let name = cursor.asciiString() else { return nil }
             messageType = .message
@@ -44,11 +44,11 @@ extension FrameHeader {
             let digits = min(15, limits.maximumIntegerDigits)
             if cursor.skip(#", "x-clever-seq": "#) {
                 guard let number = cursor.length(maximumDigits: digits) else { return nil }
-                sequence = number
+                sequence = UInt64(number)
             }
             if cursor.skip(#", "x-clever-acked": "#) {
                 guard let number = cursor.length(maximumDigits: digits) else { return nil }
-                acknowledged = number
+                acknowledged = UInt64(number)
             }
         } else if cursor.skip(#", "message-type": "request""#) {
             messageType = .request
@@ -62,28 +62,15 @@ extension FrameHeader {
         } else {
             return nil
         }
+        // `ExtensionHeader.capabilities` with the value 1, as `FrameWriter` appends it:
+        // the extra keys are then that one key, in storage shared by every such header.
         let extra: JSONObject
-        // `ExtensionHeader.capabilities` with the value 1, as `FrameWriter` appends it.
-        let marked: Bool
         if cursor.skip(#", "x-clever": 1}"#) {
-            marked = true
+            extra = JSONParser.markerOnly
         } else if cursor.skip("}") {
-            marked = false
+            extra = [:]
         } else {
             return nil
-        }
-        if sequence == nil, acknowledged == nil {
-            extra = marked ? JSONParser.markerOnly : [:]
-        } else {
-            // Distinct keys, in the order of the text: no hashing, no table,
-            // and the keys' array shared (only the values are allocated).
-            var values: [JSONValue] = []
-            values.reserveCapacity(3)
-            if let sequence { values.append(.integer(sequence)) }
-            if let acknowledged { values.append(.integer(acknowledged)) }
-            if marked { values.append(1) }
-            let keys = DeliveryKeys.shared[(sequence == nil ? 0 : 1) | (acknowledged == nil ? 0 : 2) | (marked ? 4 : 0)]
-            extra = JSONObject(uncheckedUniqueKeys: keys, values: values)
         }
         guard cursor.atEnd else { return nil }
         return FrameHeader(
@@ -95,21 +82,10 @@ extension FrameHeader {
             action: action,
             requestedValue: requestedValue,
             requestID: requestID,
+            deliverySequence: sequence,
+            deliveryAcknowledgement: acknowledged,
             extra: extra
         )
-    }
-}
-
-/// The extra keys of a numbered action's header, in the order `FrameWriter`
-/// writes them, made once: indexed by 1 (a sequence number), 2 (an
-/// acknowledgement) and 4 (the extension marker) added together.
-private enum DeliveryKeys {
-    static let shared: [[String]] = (0..<8).map { present in
-        var keys: [String] = []
-        if present & 1 != 0 { keys.append(ExtensionHeader.sequence) }
-        if present & 2 != 0 { keys.append(ExtensionHeader.acknowledged) }
-        if present & 4 != 0 { keys.append(ExtensionHeader.capabilities) }
-        return keys
     }
 }
 

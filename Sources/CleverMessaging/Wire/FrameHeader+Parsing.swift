@@ -148,10 +148,12 @@ extension JSONParser {
                     if !more { index += 1 }
                 }
                 while more {
-                    let (known, unknown) = try parseHeaderKey()
-                    if let known {
+                    switch try parseHeaderKey() {
+                    case .known(let known):
                         try parseHeaderValue(for: known, into: &header, fields: &fields)
-                    } else if let unknown {
+                    case .delivery(let key):
+                        header.setDelivery(key, try parseValue())
+                    case .other(let unknown):
                         let value = try parseValue()
                         if header.extra.isEmpty, unknown == ExtensionHeader.capabilities, value == Self.markerOnly.values[0] {
                             // A lone marker key (`"x-clever": 1` on every frame of this
@@ -247,21 +249,35 @@ extension JSONParser {
         fields.set(key, string: try makeString(range, ascii: ascii, quoteOffset: quoteOffset), in: &header)
     }
 
+    /// A header key as ``parseHeaderKey()`` reads it.
+    enum ParsedHeaderKey {
+        /// A key with a field of its own in ``FrameHeader``.
+        case known(HeaderKey)
+        /// A key of acknowledged delivery.
+        case delivery(DeliveryHeaderKey)
+        /// Any other key: its text.
+        case other(String)
+    }
+
     /// Parses `"key" :` and returns the known key it names, or else the key text.
-    mutating func parseHeaderKey() throws(JSONParsingError) -> (HeaderKey?, String?) {
+    mutating func parseHeaderKey() throws(JSONParsingError) -> ParsedHeaderKey {
         let quote = try peekNonWhitespace()
         guard quote == UInt8(ascii: "\"") else { throw .unexpectedByte(quote, offset: index) }
         let quoteOffset = index
-        let result: (HeaderKey?, String?)
+        let result: ParsedHeaderKey
         if let (range, ascii) = try scanPlainString() {
-            if let known = HeaderKey.match(slice(range)) {
-                result = (known, nil)
+            let bytes = slice(range)
+            if let known = HeaderKey.match(bytes) {
+                result = .known(known)
+            } else if let delivery = DeliveryHeaderKey.match(bytes) {
+                result = .delivery(delivery)
             } else {
-                result = (nil, try makeString(range, ascii: ascii, quoteOffset: quoteOffset))
+                result = .other(try makeString(range, ascii: ascii, quoteOffset: quoteOffset))
             }
         } else {
             let key = try parseEscapedString(quoteOffset: quoteOffset)
-            result = HeaderKey(rawValue: key).map { ($0, nil) } ?? (nil, key)
+            result = HeaderKey(rawValue: key).map(ParsedHeaderKey.known)
+                ?? DeliveryHeaderKey(name: key).map(ParsedHeaderKey.delivery) ?? .other(key)
         }
         try expect(UInt8(ascii: ":"))
         return result

@@ -22,6 +22,14 @@ public struct FrameHeader: Sendable, Hashable {
     /// The id of the request a response answers (`request_id`), if present;
     /// kept as the exact JSON value received so it can be echoed.
     public var requestID: JSONValue?
+    /// The sequence number of an action sent with acknowledged delivery
+    /// (`x-clever-seq`), when its value is a non-negative JSON integer;
+    /// any other value of that key stays in ``extra``, as it was received.
+    public var deliverySequence: UInt64?
+    /// The cumulative acknowledgement an action carries (`x-clever-acked`),
+    /// when its value is a non-negative JSON integer; any other value of that
+    /// key stays in ``extra``, as it was received.
+    public var deliveryAcknowledgement: UInt64?
     /// Every other header key, in the order received (extensions such as `sha256`).
     public var extra: JSONObject
 
@@ -36,6 +44,8 @@ public struct FrameHeader: Sendable, Hashable {
     ///   - filePath: the `filepath` key.
     ///   - requestedValue: the `requested_value` key.
     ///   - requestID: the `request_id` key.
+    ///   - deliverySequence: the `x-clever-seq` key.
+    ///   - deliveryAcknowledgement: the `x-clever-acked` key.
     ///   - extra: any other keys.
     public init(
         byteOrder: ByteOrder = .host,
@@ -47,6 +57,8 @@ public struct FrameHeader: Sendable, Hashable {
         filePath: String? = nil,
         requestedValue: String? = nil,
         requestID: JSONValue? = nil,
+        deliverySequence: UInt64? = nil,
+        deliveryAcknowledgement: UInt64? = nil,
         extra: JSONObject = [:]
     ) {
         self.byteOrder = byteOrder
@@ -58,10 +70,13 @@ public struct FrameHeader: Sendable, Hashable {
         self.filePath = filePath
         self.requestedValue = requestedValue
         self.requestID = requestID
+        self.deliverySequence = deliverySequence
+        self.deliveryAcknowledgement = deliveryAcknowledgement
         self.extra = extra
     }
 
-    /// The header as one JSON object, in the reference's key order, extra keys last.
+    /// The header as one JSON object, in the reference's key order, then the
+    /// delivery numbers (as this library writes them), extra keys last.
     public var jsonObject: JSONObject {
         var object: JSONObject = [
             HeaderKey.byteOrder.rawValue: .string(byteOrder.rawValue),
@@ -74,6 +89,8 @@ public struct FrameHeader: Sendable, Hashable {
         if let filePath { object[HeaderKey.filePath.rawValue] = .string(filePath) }
         if let requestedValue { object[HeaderKey.requestedValue.rawValue] = .string(requestedValue) }
         if let requestID { object[HeaderKey.requestID.rawValue] = requestID }
+        if let deliverySequence { object[ExtensionHeader.sequence] = .init(deliveryNumber: deliverySequence) }
+        if let deliveryAcknowledgement { object[ExtensionHeader.acknowledged] = .init(deliveryNumber: deliveryAcknowledgement) }
         for (key, value) in extra where object[key] == nil { object[key] = value }
         return object
     }
@@ -154,6 +171,13 @@ extension FrameHeader {
             case .other(let s): return s
             }
         }
+    }
+}
+
+extension JSONValue {
+    /// A delivery number as the JSON integer it was read from.
+    init(deliveryNumber: UInt64) {
+        self = Int(exactly: deliveryNumber).map(JSONValue.integer) ?? .bigInteger(String(deliveryNumber))
     }
 }
 

@@ -259,15 +259,22 @@ package struct FrameWriter: Sendable {
         writePlainHeaderStart(contentLength: contentLength, into: &output)
         output.write(", \"message-type\": \"message\", \"action\": ")
         JSONWriter.writeString(action, into: &output)
+        writeDeliveryKeys(sequence: sequence, acknowledged: acknowledged, into: &output)
+        writeHeaderEnd(suffix: suffix, into: &output)
+    }
+
+    /// Writes the keys of acknowledged delivery that are given, their numbers
+    /// as digits straight into the output.
+    @inline(__always)
+    static func writeDeliveryKeys(sequence: UInt64?, acknowledged: UInt64?, into output: inout JSONOutput) {
         if let sequence {
             output.write(", \"x-clever-seq\": ")
-            output.write(integer: Int(truncatingIfNeeded: sequence))
+            output.write(unsigned: sequence)
         }
         if let acknowledged {
             output.write(", \"x-clever-acked\": ")
-            output.write(integer: Int(truncatingIfNeeded: acknowledged))
+            output.write(unsigned: acknowledged)
         }
-        writeHeaderEnd(suffix: suffix, into: &output)
     }
 
     /// Appends a request (3.3) made from its parts, without building a
@@ -444,8 +451,9 @@ package struct FrameWriter: Sendable {
             output.write(", \"request_id\": ")
             JSONWriter.write(requestID, into: &output)
         }
+        writeDeliveryKeys(sequence: header.deliverySequence, acknowledged: header.deliveryAcknowledgement, into: &output)
         if !header.extra.isEmpty {
-            for (key, value) in header.extra where HeaderKey(rawValue: key) == nil {
+            for (key, value) in header.extra where HeaderKey(rawValue: key) == nil && !header.typesDeliveryKey(key) {
                 output.write(", ")
                 JSONWriter.writeString(key, into: &output)
                 output.write(": ")
@@ -467,6 +475,8 @@ package struct FrameWriter: Sendable {
         if let filePath = header.filePath { length += JSONWriter.maximumLength(of: filePath) }
         if let requestedValue = header.requestedValue { length += JSONWriter.maximumLength(of: requestedValue) }
         if let requestID = header.requestID { length += JSONWriter.maximumLength(of: requestID) }
+        // `, "x-clever-acked": ` and 20 digits, twice.
+        if header.deliverySequence != nil || header.deliveryAcknowledgement != nil { length += 2 * 40 }
         for (key, value) in header.extra {
             length += 4 + JSONWriter.maximumLength(of: key) + JSONWriter.maximumLength(of: value)
         }

@@ -89,6 +89,26 @@ struct JSONOutput {
         }
     }
 
+    /// Writes a non-negative integer's decimal digits.
+    @inline(__always)
+    mutating func write(unsigned value: UInt64) {
+        guard reserve(20) else { return }
+        var digits = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            digits += 1
+        }
+        var position = cursor + digits
+        var magnitude = value
+        repeat {
+            position -= 1
+            position.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+            magnitude /= 10
+        } while magnitude != 0
+        cursor += digits
+    }
+
     /// Writes a decimal integer.
     @inline(__always)
     mutating func write(integer value: Int) {

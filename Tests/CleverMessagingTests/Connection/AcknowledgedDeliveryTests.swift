@@ -187,4 +187,21 @@ struct AcknowledgedDeliveryTests {
             #expect(serverSide.deliveryStatistics.received == 3)
         }
     }
+
+    @Test("a sequence number that is not a non-negative integer counts for nothing: such actions run each time")
+    func untypedNumbersIgnored() async throws {
+        let steps = Watched<[Int]>([])
+        try await Self.withPair(serverSteps: steps, clientSteps: Watched([])) { server, client in
+            let serverSide = try Self.serverSide(of: server)
+            for (sequence, n) in [("1", 1), ("1", 2), ("-1", 3), ("-1", 4), ("1.5", 5), ("0", 6), ("0", 7)] as [(String, Int)] {
+                var frame = Frame.action("step", kwargs: ["n": .integer(n)])
+                frame.header.extra["x-clever-seq"] = try JSONParser.parse(sequence == "1" ? "\"1\"" : sequence)
+                try client.connection.enqueue(frame)
+            }
+            #expect(await steps.wait { $0.count >= 7 })
+            #expect(steps.value == [1, 2, 3, 4, 5, 6, 7])
+            #expect(serverSide.deliveryStatistics.duplicatesDropped == 0)
+            #expect(serverSide.deliveryStatistics.received == 0)
+        }
+    }
 }

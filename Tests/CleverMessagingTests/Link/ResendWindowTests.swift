@@ -1,4 +1,5 @@
 @testable import CleverMessaging
+import CleverTestSupport
 import NIOCore
 import Testing
 
@@ -130,6 +131,126 @@ struct ResendWindowTests {
         #expect(window.count == 1)
         #expect(window.bytes == 100)
         #expect(String(buffer: window.reattach(peerReceived: 9_999).resend) == String(repeating: "x", count: 100))
+    }
+
+    @Test("acknowledging drops whole chunks of storage and moves no kept byte")
+    func chunksDroppedWhole() throws {
+        var window = ResendWindow(maximumCount: 100_000, maximumBytes: 100 << 20)
+        let frame = String(repeating: "y", count: 1000)
+        // Enough frames for several chunks.
+        for _ in 0..<(5 * ResendWindow.chunkCapacity / 1000) { try append(&window, frame) }
+        #expect(window.chunks > 4)
+        // Settling all but the last frame keeps only the chunk that frame is in.
+        let last = window.nextSequence - 1
+        #expect(window.acknowledge(through: last - 1) == Int(last - 1))
+        #expect(window.chunks == 1)
+        #expect(window.bytes == 1000)
+        #expect(String(buffer: window.reattach(peerReceived: 0).resend) == frame)
+        // A frame larger than a chunk is kept whole too.
+        let large = String(repeating: "z", count: 3 * ResendWindow.chunkCapacity)
+        try append(&window, large)
+        try append(&window, "after")
+        #expect(String(buffer: window.reattach(peerReceived: last).resend) == large + "after")
+        #expect(window.acknowledge(through: window.nextSequence - 1) == 2)
+        #expect(window.bytes == 0)
+        #expect(window.chunks == 1)
+    }
+
+    /// What the window must hold, kept in the plainest way.
+    private struct Model {
+        var frames: [(sequence: UInt64, bytes: [UInt8])] = []
+        var nextSequence: UInt64 = 1
+        var acknowledged: UInt64 = 0
+        var bytes: Int { frames.reduce(0) { $0 + $1.bytes.count } }
+        var resend: [UInt8] { frames.flatMap(\.bytes) }
+
+        mutating func acknowledge(through sequence: UInt64) -> Int {
+            let sequence = min(sequence, nextSequence - 1)
+            guard sequence > acknowledged else { return 0 }
+            defer { acknowledged = sequence }
+            frames.removeAll { $0.sequence <= sequence }
+            return Int(sequence - acknowledged)
+        }
+    }
+
+    @Test("a seeded random run of appends, acknowledgements and reattaches matches a plain model", arguments: [1, 2, 3, 42] as [UInt64])
+    func randomAgainstModel(seed: UInt64) throws {
+        var random = SeededRNG(seed: seed)
+        let maximumCount = 300
+        let maximumBytes = 300_000
+        var window = ResendWindow(maximumCount: maximumCount, maximumBytes: maximumBytes)
+        var model = Model()
+        var nothing: Void = ()
+        struct Failure: Error {}
+        for step in 0..<3_000 {
+            let choice = Int.random(in: 0..<100, using: &random)
+            switch choice {
+            case 0..<55:
+                // Mostly small frames, some of several kilobytes, a few larger than a chunk.
+                let size = switch Int.random(in: 0..<100, using: &random) {
+                case 0..<80: Int.random(in: 1...300, using: &random)
+                case 80..<99: Int.random(in: 300...9_000, using: &random)
+                default: Int.random(in: 60_000...140_000, using: &random)
+                }
+                let sequence = model.nextSequence
+                let frame = (0..<size).map { UInt8(truncatingIfNeeded: Int(sequence) &* 31 &+ $0) }
+                let fits = model.frames.count < maximumCount && (model.frames.isEmpty || model.bytes + size <= maximumBytes)
+                let failing = Int.random(in: 0..<50, using: &random) == 0
+                do throws(ResendWindowAppendError<Failure>) {
+                    if Bool.random(using: &random) {
+                        var queue = ByteBuffer(string: "q")
+                        let number = try window.append(with: &nothing, copyingInto: &queue) { (_, buffer) throws(Failure) in
+                            buffer.writeBytes(frame)
+                            if failing { throw Failure() }
+                        }
+                        #expect(number == sequence)
+                        #expect(queue.readableBytesView.elementsEqual([UInt8(ascii: "q")] + frame), "step \(step)")
+                    } else {
+                        let (number, kept) = try window.append(with: &nothing) { (_, buffer) throws(Failure) in
+                            buffer.writeBytes(frame)
+                            if failing { throw Failure() }
+                        }
+                        #expect(number == sequence)
+                        #expect(kept.readableBytesView.elementsEqual(frame), "step \(step)")
+                    }
+                    #expect(fits && !failing, "step \(step): kept a frame the model refuses")
+                    model.frames.append((sequence, frame))
+                    model.nextSequence += 1
+                } catch {
+                    switch error {
+                    case .full(let full):
+                        #expect(!fits, "step \(step): refused a frame that fits")
+                        #expect(full == .resendWindowFull(count: model.frames.count, bytes: model.bytes))
+                    case .encoding:
+                        #expect(failing, "step \(step): an encoding error nobody threw")
+                    }
+                }
+            case 55..<88:
+                let low = model.acknowledged > 2 ? model.acknowledged - 2 : 0
+                let through = UInt64.random(in: low...(model.nextSequence + 2), using: &random)
+                #expect(window.acknowledge(through: through) == model.acknowledge(through: through), "step \(step)")
+            case 88..<96:
+                // A reconnect: the peer received through some number at or below what was sent.
+                let received = UInt64.random(in: 0...model.nextSequence - 1, using: &random)
+                let expectedSettled = model.acknowledge(through: received)
+                let (settled, resend) = window.reattach(peerReceived: received)
+                #expect(settled == expectedSettled, "step \(step)")
+                #expect(resend.readableBytesView.elementsEqual(model.resend), "step \(step)")
+                var copy = ByteBuffer(string: "q")
+                window.writeUnacknowledged(into: &copy)
+                #expect(copy.readableBytesView.elementsEqual([UInt8(ascii: "q")] + model.resend), "step \(step)")
+            default:
+                // Everything acknowledged at once now and then, so that chunks empty and are reused.
+                let through = model.nextSequence - 1
+                #expect(window.acknowledge(through: through) == model.acknowledge(through: through), "step \(step)")
+                #expect(window.chunks == 1, "step \(step)")
+            }
+            #expect(window.count == model.frames.count, "step \(step)")
+            #expect(window.bytes == model.bytes, "step \(step)")
+            #expect(window.nextSequence == model.nextSequence, "step \(step)")
+            #expect(window.acknowledged == model.acknowledged, "step \(step)")
+        }
+        #expect(window.reattach(peerReceived: 0).resend.readableBytesView.elementsEqual(model.resend))
     }
 
     @Test("removeAll forgets every action and says how many were not acknowledged")
