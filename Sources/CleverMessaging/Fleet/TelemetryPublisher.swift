@@ -78,19 +78,28 @@ public struct TelemetryPublisher: Sendable {
 
     /// Queues one record on `connection` without waiting for its write.
     private func push(_ record: some Encodable, on connection: Connection) {
-        let value: JSONValue
-        if let ready = record as? JSONValue {
-            value = ready
-        } else {
-            do {
-                value = try JSONValueEncoder().encode(record)
-            } catch {
-                connection.logger.debug("telemetry record not encodable: \(error)")
-                return
-            }
+        let arguments: ActionArguments
+        do {
+            arguments = try Self.arguments(of: record)
+        } catch {
+            connection.logger.debug("telemetry record not encodable: \(error)")
+            return
         }
         // Not numbered for acknowledged delivery: the next record supersedes this one, so it is
         // neither acknowledged (half the frames) nor resent on the next link.
-        _ = try? connection.enqueueAction(TelemetryStore.action, args: [], kwargs: ["value": value], awaited: false, sequenced: false)
+        _ = try? connection.enqueueAction(TelemetryStore.action, arguments: arguments, awaited: false, sequenced: false)
+    }
+
+    /// The arguments of a telemetry push, `{"value": record}` as keyword arguments: a ``JSONValue``
+    /// record as it is, any other `Encodable` encoded straight to JSON text, without a tree.
+    /// - Throws: ``MessagingError/decoding(_:)`` when the record does not encode.
+    package static func arguments(of record: some Encodable) throws(MessagingError) -> ActionArguments {
+        if let ready = record as? JSONValue { return .values(args: [], kwargs: ["value": ready]) }
+        return .encoded(try EncodedArguments(keywords: Push(value: record), of: TelemetryStore.action))
+    }
+
+    /// The keyword arguments of a push.
+    private struct Push<Record: Encodable>: Encodable {
+        let value: Record
     }
 }

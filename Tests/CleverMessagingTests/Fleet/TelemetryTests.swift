@@ -1,6 +1,7 @@
 @testable import CleverMessaging
 import CleverTestSupport
 import NIOConcurrencyHelpers
+import NIOCore
 import Testing
 
 /// Telemetry: the station's table of the latest record per drone (pure, with
@@ -53,6 +54,33 @@ struct TelemetryTests {
             for await _ in updates where body() { return true }
             return false
         }
+    }
+
+    @Test("a Codable record's push is written straight from its text, byte for byte what its tree would give")
+    func typedRecordBytes() throws {
+        struct Detailed: Encodable {
+            var battery: [Double]
+            var position: [Double]
+            var name: String
+            var flags: [String: Bool]
+        }
+        let record = Detailed(battery: [12.6, 0.97], position: [1e-7, -0.0, 1e16, 3.5], name: "Дрон \"7\"\n", flags: ["armed": false])
+        let writer = FrameWriter(marker: nil)
+        guard case .encoded = try TelemetryPublisher.arguments(of: record) else {
+            Issue.record("a Codable record goes through a tree")
+            return
+        }
+        var typed = ByteBuffer()
+        try writer.writeAction(TelemetryStore.action, arguments: TelemetryPublisher.arguments(of: record), into: &typed)
+        var tree = ByteBuffer()
+        try writer.writeAction(TelemetryStore.action, args: [], kwargs: ["value": JSONValueEncoder().encode(record)], into: &tree)
+        #expect(typed == tree)
+        // A record that is a tree already is sent as it is.
+        guard case .values(let args, let kwargs) = try TelemetryPublisher.arguments(of: ["n": 1] as JSONValue) else {
+            Issue.record("a JSONValue record is encoded again")
+            return
+        }
+        #expect(args.isEmpty && kwargs == ["value": ["n": 1]])
     }
 
     @Test("a drone of this library pushes its Codable record at a rate; the station stores it with its age")
