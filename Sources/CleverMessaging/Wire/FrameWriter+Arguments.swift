@@ -83,20 +83,13 @@ extension FrameWriter {
         try encoded.text.withUnsafeReadableBytes { text throws(FrameEncodingError) in
             try Self.writeJSONFrame(
                 maximumHeaderLength: Self.plainHeaderLength + (suffix?.count ?? 0),
-                header: { output, contentLength in
-                    Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
-                    output.write(", \"message-type\": \"request\"")
-                    Self.writeHeaderEnd(suffix: suffix, into: &output)
-                },
+                header: { output, contentLength in Self.writeRequestHeader(contentLength: contentLength, suffix: suffix, into: &output) },
                 into: &out,
                 maximumContentLength: {
                     72 + JSONWriter.maximumLength(of: requestedValue) + JSONWriter.maximumLength(of: id) + text.count
                 }
             ) { output in
-                output.write("{\"requested_value\": ")
-                JSONWriter.writeString(requestedValue, into: &output)
-                output.write(", \"request_id\": ")
-                JSONWriter.write(id, into: &output)
+                Self.writeRequestContentStart(requestedValue, id: id, into: &output)
                 if encoded.isObject {
                     output.write(", \"args\": [], \"kwargs\": ")
                     output.write(bytes: text)

@@ -296,27 +296,37 @@ package struct FrameWriter: Sendable {
         let suffix = headerSuffix
         try Self.writeJSONFrame(
             maximumHeaderLength: Self.plainHeaderLength + (suffix?.count ?? 0),
-            header: { output, contentLength in
-                Self.writePlainHeaderStart(contentLength: contentLength, into: &output)
-                output.write(", \"message-type\": \"request\"")
-                Self.writeHeaderEnd(suffix: suffix, into: &output)
-            },
+            header: { output, contentLength in Self.writeRequestHeader(contentLength: contentLength, suffix: suffix, into: &output) },
             into: &out,
             maximumContentLength: {
                 64 + JSONWriter.maximumLength(of: requestedValue) + JSONWriter.maximumLength(of: id)
                     + JSONWriter.maximumLength(of: .array(args)) + JSONWriter.maximumLength(of: kwargs)
             }
         ) { output in
-            output.write("{\"requested_value\": ")
-            JSONWriter.writeString(requestedValue, into: &output)
-            output.write(", \"request_id\": ")
-            JSONWriter.write(id, into: &output)
+            Self.writeRequestContentStart(requestedValue, id: id, into: &output)
             output.write(", \"args\": ")
             JSONWriter.write(.array(args), into: &output)
             output.write(", \"kwargs\": ")
             JSONWriter.writeObject(kwargs, into: &output)
             output.write(byte: UInt8(ascii: "}"))
         }
+    }
+
+    /// Writes the header of a request frame (the plain layout, with `suffix`).
+    @inline(__always)
+    static func writeRequestHeader(contentLength: Int, suffix: [UInt8]?, into output: inout JSONOutput) {
+        writePlainHeaderStart(contentLength: contentLength, into: &output)
+        output.write(", \"message-type\": \"request\"")
+        writeHeaderEnd(suffix: suffix, into: &output)
+    }
+
+    /// Writes a request's content up to its arguments: `{"requested_value": …, "request_id": …`.
+    @inline(__always)
+    static func writeRequestContentStart(_ requestedValue: String, id: JSONValue, into output: inout JSONOutput) {
+        output.write("{\"requested_value\": ")
+        JSONWriter.writeString(requestedValue, into: &output)
+        output.write(", \"request_id\": ")
+        JSONWriter.write(id, into: &output)
     }
 
     /// Appends a value response (3.4) made from its parts, without building a
