@@ -144,7 +144,7 @@ final class FileReceiver {
         self.afterRename = afterRename
         self.completion = completion
         self.sink = LocalFile.submit(on: readGate.channel.eventLoop) {
-            try FileSink.createBlocking(besideDestination: destination, checksum: checksum)
+            try FileSink.createBlocking(besideDestination: destination, checksum: checksum, expectedSize: expectedSize)
         }
         self.reads = BodyReads.widen(readGate.channel, readSize: Self.readSize, readsPerCycle: Self.readsPerCycle)
     }
