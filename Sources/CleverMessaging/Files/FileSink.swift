@@ -10,18 +10,20 @@ import NIOCore
 /// one inside its `write(2)` calls: taking a page is most of a write's cost
 /// where memory is slow to touch for the first time (a virtual machine whose
 /// host backs a guest's memory only when it is used, as Firecracker's does).
-/// There the file is set to its full size up front and the hashing stage, which
-/// has time to spare, makes the pages present ``pagesAhead`` bytes ahead of
-/// what it hashed (``LocalFile/populateBlocking(offset:count:)``), so that the
-/// two stages take turns with the memory instead of one doing all of it.
+/// There the file is set to its full size up front, and the hashing stage,
+/// whenever it has caught up with the writer, makes the next ``pagesPerStep``
+/// bytes of pages beyond the block being written present
+/// (``LocalFile/populateBlocking(offset:count:)``): the two stages share the
+/// taking of pages, each on its own thread, instead of the writer doing all of it.
 ///
 /// Every method blocks: call them on NIO's blocking-I/O pool. Each stage takes
 /// one block at a time, in order; ``digest()`` and ``syncAndCloseBlocking()`` come after both.
 final class FileSink: Sendable {
-    /// How far ahead of the hashed bytes the pages of a tmpfs file are made present.
-    static let pagesAhead: Int64 = 4 << 20
-    /// The most bytes of pages made present per hashed block (one mapping at a time).
-    static let pagesPerStep: Int64 = 1 << 20
+    /// Bytes of a tmpfs file's pages made present per step (one mapping at a time),
+    /// and the bytes of the writer's own block that a step stays clear of.
+    static let pagesPerStep: Int64 = 1 << 18
+    /// The least size of a tmpfs file whose pages are made ahead.
+    static let pagesAheadMinimum: Int64 = 4 << 20
     /// Bytes per writeback window: each full window is handed to the disk at once.
     static let writebackWindow: Int64 = 8 << 20
     /// Windows handed to the disk but not waited for; beyond that the writer
@@ -35,12 +37,16 @@ final class FileSink: Sendable {
     /// Where the pages of a tmpfs file are made ahead of the writer; `nil` elsewhere.
     private let pages: NIOLockedValueBox<PagesAhead>?
 
+    /// Bytes written so far, as the hashing stage sees them (apart from
+    /// `progress`, which the writer holds while it writes).
+    private let writtenBytes = NIOLockedValueBox<Int64>(0)
+
     private struct PagesAhead {
         /// The file's full size.
         let size: Int64
         /// Bytes hashed so far.
         var hashed: Int64 = 0
-        /// Pages are present for `0..<present`.
+        /// Pages were made present up to here.
         var present: Int64 = 0
         /// The kernel refused once: no more.
         var stopped = false
@@ -70,7 +76,7 @@ final class FileSink: Sendable {
         expectedSize: Int64 = 0
     ) throws(MessagingError) -> FileSink {
         let file = try LocalFile.createTemporaryBlocking(besideDestination: destination)
-        guard expectedSize >= pagesAhead, file.isOnTmpfsBlocking() else { return FileSink(file: file, checksum: checksum) }
+        guard expectedSize >= pagesAheadMinimum, file.isOnTmpfsBlocking() else { return FileSink(file: file, checksum: checksum) }
         do {
             try file.setSizeBlocking(expectedSize)
         } catch {
@@ -81,22 +87,25 @@ final class FileSink: Sendable {
         return FileSink(file: file, checksum: checksum, pagesOf: expectedSize)
     }
 
-    /// Adds `block` to the digest, then (on tmpfs) makes the file's pages present
-    /// ahead of it. May run at the same time as ``writeBlocking(_:)`` (on another
-    /// pool thread); one call at a time. Blocking.
+    /// Adds `block` to the digest, then (on tmpfs, caught up with the writer) makes
+    /// the next pages the writer needs present. May run at the same time as
+    /// ``writeBlocking(_:)`` (on another pool thread); one call at a time. Blocking.
     func hashBlocking(_ block: ByteBuffer) {
         hasher.withLockedValue { hasher in
             block.withUnsafeReadableBytes { hasher.update($0) }
         }
-        pages?.withLockedValue { ahead in
+        guard let pages else { return }
+        let written = writtenBytes.withLockedValue { $0 }
+        pages.withLockedValue { ahead in
             ahead.hashed += Int64(block.readableBytes)
-            let target = min(ahead.size, ahead.hashed + Self.pagesAhead)
-            guard !ahead.stopped, target > ahead.present else { return }
-            // Whole pages only, up to the end of the file (which is within its last page).
-            let page = LocalFile.pageSize
-            let end = min(ahead.present + Self.pagesPerStep, target == ahead.size ? target : target / page * page)
-            guard end > ahead.present else { return }
-            if file.populateBlocking(offset: ahead.present, count: Int(end - ahead.present)) {
+            // Behind the writer: hashing is this stage's work, the writer takes its own pages.
+            guard !ahead.stopped, ahead.hashed >= written else { return }
+            let step = Self.pagesPerStep
+            // Clear of the block being written; whole pages from a page boundary.
+            let start = max(ahead.present, (written + step) / LocalFile.pageSize * LocalFile.pageSize)
+            let end = min(start + step, ahead.size)
+            guard end > start else { return }
+            if file.populateBlocking(offset: start, count: Int(end - start)) {
                 ahead.present = end
             } else {
                 ahead.stopped = true
@@ -110,6 +119,7 @@ final class FileSink: Sendable {
         try withProgress { p throws(MessagingError) in
             try file.writeAllBlocking(block)
             p.written += Int64(block.readableBytes)
+            if pages != nil { writtenBytes.withLockedValue { [written = p.written] in $0 = written } }
             let window = Self.writebackWindow
             while p.written - p.started >= window {
                 try file.startWritebackBlocking(offset: p.started, count: window)
