@@ -15,7 +15,7 @@ import NIOCore
 ///
 /// While the body arrives the link reads in pieces of up to ``readSize`` bytes,
 /// ``readsPerCycle`` at a time (``BodyReads``). A chunk of at least
-/// ``passThroughMinimum`` bytes goes to the pool as it came off the socket (no
+/// ``passThroughMinimum`` bytes (most of a read) goes to the pool as it came off the socket (no
 /// copy: NIO's pool of receive buffers reads into another buffer meanwhile and
 /// takes this one back once both stages are done with it); smaller chunks are
 /// copied into blocks of ``blockSize`` bytes (``FileBlockAssembler``), so that
@@ -45,7 +45,9 @@ final class FileReceiver {
     /// Socket reads per event-loop cycle while a body arrives: one cycle brings
     /// at most ``readSize`` times this many bytes past ``highWatermark``.
     static let readsPerCycle: UInt = 4
-    /// Chunks at least this long go to the pool as they are, without a copy.
+    /// Chunks at least this long (and filling at least half of their receive
+    /// buffer, so that what they hold is at most twice what the backlog counts)
+    /// go to the pool as they are, without a copy.
     static let passThroughMinimum = 1 << 15
 
     typealias Completion = (Result<FileTransferResult, MessagingError>) -> Void
@@ -154,7 +156,8 @@ final class FileReceiver {
         guard ending == nil else { return }
         received += Int64(chunk.readableBytes)
         guard failure == nil else { return }
-        if chunk.readableBytes >= Self.passThroughMinimum {
+        // A chunk kept holds its whole receive buffer: only one that fills at least half of it.
+        if chunk.readableBytes >= Self.passThroughMinimum, chunk.readableBytes * 2 >= chunk.storageCapacity {
             // In order: what was copied before it goes first.
             if let partial = blocks.flush() { enqueue(partial) }
             enqueue(chunk, reusable: false)
