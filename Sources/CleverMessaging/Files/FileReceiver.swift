@@ -83,7 +83,7 @@ final class FileReceiver {
     /// Blocks handed to the stages, in order, until both are done with them, and
     /// whether each is the assembler's (to be filled again) or a chunk passed through.
     private var inFlight = CircularBuffer<(block: ByteBuffer, reusable: Bool)>()
-    /// The link's read settings from before the body, put back when it ends.
+    /// Puts the link's usual reads back when the body ends (`nil` once done, or when they were kept).
     private var reads: BodyReads?
     /// Blocks of `inFlight` already given back (counted like `Stage.completed`).
     private var released = 0
@@ -151,7 +151,8 @@ final class FileReceiver {
         self.reads = BodyReads.widen(readGate.channel, readSize: Self.readSize, readsPerCycle: Self.readsPerCycle)
     }
 
-    /// Copies the next chunk into the current block; a full block goes to the pool.
+    /// Hands the next chunk to the pool as it is (``passThroughMinimum``), or
+    /// copies it into the current block, which goes to the pool once full.
     func write(_ chunk: ByteBuffer) {
         guard ending == nil else { return }
         received += Int64(chunk.readableBytes)
