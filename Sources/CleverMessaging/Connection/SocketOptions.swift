@@ -13,6 +13,11 @@ import Darwin
 /// `TCP_USER_TIMEOUT` (see ``KeepaliveConfiguration``); and the kernel's
 /// counters of a link's bytes (``transportCounters(of:)``).
 enum SocketOptions {
+    /// Socket reads per event-loop cycle on a link (`maxMessagesPerRead`): a
+    /// file body arrives in bursts of up to this many reads (``BodyReads`` sets
+    /// fewer, larger ones while a body arrives, and this back after it).
+    static let readsPerCycle: UInt = 16
+
     /// Sets keepalive on a raw socket descriptor, as the reference's `set_keepalive` does.
     /// - Parameters:
     ///   - descriptor: an open TCP socket.

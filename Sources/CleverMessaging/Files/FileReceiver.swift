@@ -13,12 +13,16 @@ import NIOCore
 /// receiver waits after the body for ``digestArrived(_:)``; a trailer that does
 /// not come (``digestArrived(_:)`` with `nil`, or ``abort(_:)``) discards the file.
 ///
-/// Chunks are copied into blocks of ``blockSize`` bytes (``FileBlockAssembler``),
-/// so that NIO reads into the same receive buffer again and the pool gets one
-/// block per job; hashing and writing are two stages with one block each in
-/// flight: they run at the same time on two pool threads. A block is filled
-/// again once both stages are done with it, so a whole file goes through the
-/// same few blocks.
+/// While the body arrives the link reads in pieces of up to ``readSize`` bytes,
+/// ``readsPerCycle`` at a time (``BodyReads``). A chunk of at least
+/// ``passThroughMinimum`` bytes (most of a read) goes to the pool as it came off the socket (no
+/// copy: NIO's pool of receive buffers reads into another buffer meanwhile and
+/// takes this one back once both stages are done with it); smaller chunks are
+/// copied into blocks of ``blockSize`` bytes (``FileBlockAssembler``), so that
+/// the pool gets one block per job and NIO reads into the same buffer again.
+/// Hashing and writing are two stages with one block each in flight: they run
+/// at the same time on two pool threads. A block is filled again once both
+/// stages are done with it, so a whole file goes through the same few blocks.
 ///
 /// Reading from the socket stops (through the link's ``ReadGate``) while more than
 /// ``highWatermark`` bytes wait for the disk, and resumes below ``lowWatermark``,
@@ -36,6 +40,15 @@ final class FileReceiver {
     static let lowWatermark = 3 << 18
     /// Bytes per block: per pool job, per `write(2)`, per progress report.
     static let blockSize = 1 << 18
+    /// The largest socket read while a body arrives (a link reads at most 64 KiB otherwise).
+    static let readSize = 1 << 18
+    /// Socket reads per event-loop cycle while a body arrives: one cycle brings
+    /// at most ``readSize`` times this many bytes past ``highWatermark``.
+    static let readsPerCycle: UInt = 4
+    /// Chunks at least this long (and filling at least half of their receive
+    /// buffer, so that what they hold is at most twice what the backlog counts)
+    /// go to the pool as they are, without a copy.
+    static let passThroughMinimum = 1 << 15
 
     typealias Completion = (Result<FileTransferResult, MessagingError>) -> Void
 
@@ -67,8 +80,11 @@ final class FileReceiver {
         blockSize: FileReceiver.blockSize,
         maximumSpares: FileReceiver.highWatermark / FileReceiver.blockSize + 2
     )
-    /// Blocks handed to the stages, in order, until both are done with them.
-    private var inFlight = CircularBuffer<ByteBuffer>()
+    /// Blocks handed to the stages, in order, until both are done with them, and
+    /// whether each is the assembler's (to be filled again) or a chunk passed through.
+    private var inFlight = CircularBuffer<(block: ByteBuffer, reusable: Bool)>()
+    /// Puts the link's usual reads back when the body ends (`nil` once done, or when they were kept).
+    private var reads: BodyReads?
     /// Blocks of `inFlight` already given back (counted like `Stage.completed`).
     private var released = 0
     /// Blocks are given back for reuse (not after the stages' queues were dropped).
@@ -130,30 +146,40 @@ final class FileReceiver {
         self.afterRename = afterRename
         self.completion = completion
         self.sink = LocalFile.submit(on: readGate.channel.eventLoop) {
-            try FileSink.createBlocking(besideDestination: destination, checksum: checksum)
+            try FileSink.createBlocking(besideDestination: destination, checksum: checksum, expectedSize: expectedSize)
         }
+        self.reads = BodyReads.widen(readGate.channel, readSize: Self.readSize, readsPerCycle: Self.readsPerCycle)
     }
 
-    /// Copies the next chunk into the current block; a full block goes to the pool.
+    /// Hands the next chunk to the pool as it is (``passThroughMinimum``), or
+    /// copies it into the current block, which goes to the pool once full.
     func write(_ chunk: ByteBuffer) {
         guard ending == nil else { return }
         received += Int64(chunk.readableBytes)
         guard failure == nil else { return }
-        var full: [ByteBuffer] = []
-        blocks.append(chunk, allocator: channel.allocator, full: &full)
-        guard !full.isEmpty else { return }
-        for block in full { enqueue(block) }
+        // A chunk kept holds its whole receive buffer: only one that fills at least half of it.
+        if chunk.readableBytes >= Self.passThroughMinimum, chunk.readableBytes * 2 >= chunk.storageCapacity {
+            // In order: what was copied before it goes first.
+            if let partial = blocks.flush() { enqueue(partial) }
+            enqueue(chunk, reusable: false)
+        } else {
+            var full: [ByteBuffer] = []
+            blocks.append(chunk, allocator: channel.allocator, full: &full)
+            guard !full.isEmpty else { return }
+            for block in full { enqueue(block) }
+        }
         pump()
     }
 
     /// Queues a block for both stages, and stops reading when too much waits.
-    private func enqueue(_ block: ByteBuffer) {
+    /// - Parameter reusable: the block is the assembler's, to be filled again once done.
+    private func enqueue(_ block: ByteBuffer, reusable: Bool = true) {
         let count = block.readableBytes
         hashing.queued.append(block)
         hashing.backlog += count
         writing.queued.append(block)
         writing.backlog += count
-        if recycling { inFlight.append(block) }
+        if recycling { inFlight.append((block, reusable)) }
         if backlog > Self.highWatermark && !readingPaused {
             readingPaused = true
             readGate.close(for: .fileBacklog)
@@ -167,6 +193,7 @@ final class FileReceiver {
     func finish() {
         guard ending == nil else { return }
         ending = .finished
+        restoreReads()
         if failure == nil, let last = blocks.flush() { enqueue(last) }
         resumeReading()
         pump()
@@ -186,6 +213,7 @@ final class FileReceiver {
         guard ending == nil || (awaitingDigest && !concluded) else { return }
         awaitingDigest = false
         ending = .aborted(error)
+        restoreReads()
         dropQueued()
         resumeReading()
         pump()
@@ -245,10 +273,15 @@ final class FileReceiver {
     private func recycleDoneBlocks() {
         guard recycling else { return }
         let done = min(hashing.completed, writing.completed)
-        while released < done, let block = inFlight.popFirst() {
+        while released < done, let entry = inFlight.popFirst() {
             released += 1
-            blocks.recycle(block)
+            if entry.reusable { blocks.recycle(entry.block) }
         }
+    }
+
+    /// The body ended: the link reads as it did before.
+    private func restoreReads() {
+        reads.take()?.restore()
     }
 
     /// Drops what waits for the pool; blocks are no longer reused.

@@ -372,7 +372,7 @@ public final class MessagingClient: Sendable {
         var bootstrap = ClientBootstrap(group: connection.eventLoop)
             .connectTimeout(.seconds(5))
             // As the server's links: a file body arrives in bursts of up to 16 reads.
-            .channelOption(.maxMessagesPerRead, value: 16)
+            .channelOption(.maxMessagesPerRead, value: SocketOptions.readsPerCycle)
             .channelInitializer { channel in ConnectionHandler.install(on: channel, connection: connection, observer: nil, tls: tls, host: host) }
         if let localHost {
             bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: localHost, port: 0))

@@ -58,7 +58,7 @@ extension MessagingServer {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 // A swarm connecting at once is taken in as fast as the kernel hands it over.
                 .serverChannelOption(.maxMessagesPerRead, value: 64)
-                .childChannelOption(.maxMessagesPerRead, value: 16)
+                .childChannelOption(.maxMessagesPerRead, value: SocketOptions.readsPerCycle)
                 // Each link is set up on its own event loop as it is accepted: no
                 // task, future chain or thread hop per link.
                 .childChannelInitializer { [self] child in

@@ -79,6 +79,51 @@ struct FileStreamingTests {
         }
     }
 
+    @Test("a body sent in pieces of mixed sizes (small ones copied into blocks, large ones passed through) arrives byte for byte, and the link goes on")
+    func mixedPieces() async throws {
+        let serverLog = LogMessages()
+        try await FileTransferTests.withPair(serverLog: serverLog) { server, _, _, serverRoot, _ in
+            let sizes = [100, 70_000, 5, 40_000, 300_000, 1, 1 << 16, 33, 200_000, 7, 32_768, 32_767, 1 << 20, 3]
+            let bytes = Self.largeBytes(mebibytes: 3)[0..<sizes.reduce(0, +)]
+            let raw = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: try await server.localAddress().port!).get()
+            var head = ByteBuffer()
+            let digest = SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+            try FrameWriter.writeHead(
+                FrameHeader(
+                    contentType: .binary, contentLength: bytes.count, messageType: .message, action: "filetransfer", filePath: "mixed.bin",
+                    extra: ["sha256": .string(digest)]
+                ),
+                into: &head
+            )
+            try await raw.writeAndFlush(head)
+            var offset = bytes.startIndex
+            for size in sizes {
+                // Each piece is flushed on its own, so the receiver reads pieces of about these sizes.
+                try await raw.writeAndFlush(ByteBuffer(bytes: bytes[offset..<(offset + size)]))
+                offset += size
+            }
+            #expect(await serverLog.wait(for: "received file"))
+            #expect(serverRoot.read("mixed.bin") == Array(bytes))
+            // The link reads frames as before: a second, small push on it arrives too.
+            var second = ByteBuffer()
+            let small = Array("after the big one".utf8)
+            try FrameWriter.writeHead(
+                FrameHeader(
+                    contentType: .binary, contentLength: small.count, messageType: .message, action: "filetransfer", filePath: "small.bin",
+                    extra: ["sha256": .string(SHA256.hash(data: small).map { String(format: "%02x", $0) }.joined())]
+                ),
+                into: &second
+            )
+            second.writeBytes(small)
+            try await raw.writeAndFlush(second)
+            #expect(await serverLog.wait(for: "received file", count: 2))
+            #expect(serverRoot.read("small.bin") == small)
+            #expect(serverRoot.contents == ["mixed.bin", "small.bin"], "left: \(serverRoot.contents)")
+            try await raw.close()
+        }
+    }
+
     @Test("a file that shrinks while it is sent fails the push with a read error and the receiver keeps nothing")
     func shrinkingSource() async throws {
         let serverLog = LogMessages()
