@@ -146,7 +146,7 @@ final class FileReceiver {
         self.afterRename = afterRename
         self.completion = completion
         self.sink = LocalFile.submit(on: readGate.channel.eventLoop) {
-            try FileSink.createBlocking(besideDestination: destination, checksum: checksum, expectedSize: expectedSize)
+            try FileSink.createBlocking(besideDestination: destination, checksum: checksum)
         }
         self.reads = BodyReads.widen(readGate.channel, readSize: Self.readSize, readsPerCycle: Self.readsPerCycle)
     }
