@@ -70,9 +70,10 @@ struct ReplyBackpressureTests {
     /// Its ``ResponseCounter`` completes `done` with the count of misordered responses.
     static func connectSilentPeer(
         port: Int,
-        done: EventLoopPromise<Int>
+        done: EventLoopPromise<Int>,
+        group: any EventLoopGroup
     ) async throws -> (any Channel, EventLoopFuture<Void>) {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let channel = try await ClientBootstrap(group: group)
             .channelOption(.autoRead, value: false)
             .channelOption(.socketOption(.so_rcvbuf), value: 64 * 1024)
             .channelInitializer { channel in
@@ -93,7 +94,7 @@ struct ReplyBackpressureTests {
 
     /// Runs `body` with a server (see ``serverConfiguration(stalledPeerTimeout:)``)
     /// logging into `serverLog`, and a silent raw peer that wrote all its requests
-    /// (``connectSilentPeer(port:done:)``): the server's events from before the
+    /// (``connectSilentPeer(port:done:group:)``): the server's events from before the
     /// peer connected, the peer's channel, the future of its writes, and `done`,
     /// its responses' count.
     static func withSilentPeer(
@@ -101,17 +102,22 @@ struct ReplyBackpressureTests {
         serverLog: LogMessages = LogMessages(),
         _ body: (MessagingServer, AsyncStream<MessagingServer.Event>, any Channel, EventLoopFuture<Void>, EventLoopFuture<Int>) async throws -> Void
     ) async throws {
+        // Server and peer on loops of their own, one thread each: the pace of the peer's reads and the
+        // server's stall timer are what these tests are about, and the shared loops carry every other
+        // suite's links in a parallel run.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = MessagingServer(
             host: "127.0.0.1", port: 0, registry: makeTestRegistry(),
             configuration: serverConfiguration(stalledPeerTimeout: stalledPeerTimeout),
+            group: loops,
             logger: serverLog.logger("clever.server")
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
-            let done = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
+            let done = loops.any().makePromise(of: Int.self)
             let port = try await server.localAddress().port!
             let links = server.events()
-            let (raw, written) = try await connectSilentPeer(port: port, done: done)
+            let (raw, written) = try await connectSilentPeer(port: port, done: done, group: loops)
             do {
                 try await body(server, links, raw, written, done.futureResult)
             } catch {
@@ -123,6 +129,7 @@ struct ReplyBackpressureTests {
             server.shutdown()
             try await group.waitForAll()
         }
+        try await loops.shutdownGracefully()
     }
 
     /// How many times the server's log says it paused, and resumed, reading for replies.

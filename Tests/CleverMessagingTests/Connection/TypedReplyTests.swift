@@ -167,7 +167,7 @@ struct TypedReplyTests {
     }
 
     /// What `future` (completed on the embedded loop) holds.
-    static func outcome<T>(_ future: EventLoopFuture<T>) -> Result<T, any Error>? {
+    static func outcome<T: Sendable>(_ future: EventLoopFuture<T>) -> Result<T, any Error>? {
         let box = NIOLockedValueBox<Result<T, any Error>?>(nil)
         future.whenComplete { result in box.withLockedValue { $0 = result } }
         return box.withLockedValue { $0 }

@@ -69,7 +69,7 @@ enum FleetTestKit {
 
     /// Checks that a timed start ran at `instant` on a corrected clock, not on
     /// arrival: never early by more than the offset's uncertainty, and at most
-    /// 100 ms later than its event loop let a plain timer fire
+    /// 2 s later than its event loop let a plain timer fire
     /// (``loopLateness(_:at:)``), plus that uncertainty. The tests share their
     /// event loops with every other test running at the same time, so the
     /// bound is loose; the precision itself (a spread of a few milliseconds
@@ -77,8 +77,9 @@ enum FleetTestKit {
     static func expectOnTime(_ id: String, late: Double, loopLate: Double, uncertainty: Duration?, sourceLocation: SourceLocation = #_sourceLocation) {
         let slack = (uncertainty ?? .zero).inSeconds + 0.001
         #expect(late > -slack, "\(id) ran \(late * 1000) ms early", sourceLocation: sourceLocation)
-        // A loaded parallel run holds a handler up to a few hundred milliseconds past its event loop's own timer.
-        #expect(late < max(0, loopLate) + 0.5 + slack, "\(id) ran \(late * 1000) ms late (its event loop \(loopLate * 1000) ms)", sourceLocation: sourceLocation)
+        // A loaded parallel run holds a handler past its event loop's own timer: 1.04 s was seen on a
+        // 2-core machine also running builds. A start run on arrival instead would be early, not late.
+        #expect(late < max(0, loopLate) + 2.0 + slack, "\(id) ran \(late * 1000) ms late (its event loop \(loopLate * 1000) ms)", sourceLocation: sourceLocation)
     }
 
     /// Runs a station on an ephemeral loopback port until `body` returns (see ``GroundStationTests/withStation(clock:configuration:_:)``).
