@@ -81,7 +81,7 @@ extension Connection {
             extra: extra
         )
         do throws(MessagingError) {
-            digest = try await stream(body, header: header, progress: progress, drain: acknowledgement != nil) ?? digest
+            digest = try await stream(body, header: header, progress: progress, drain: acknowledgement != nil, orUntil: acknowledgement?.future) ?? digest
         } catch {
             if let acknowledgement { failRequest(id: acknowledgement.id, with: error) }
             throw error
@@ -170,14 +170,17 @@ extension Connection {
     /// A ``TransferStallGuard`` watches the stream: when no byte moves for
     /// ``ConnectionConfiguration/transferStallTimeout`` the link is dropped and
     /// the stream fails with ``MessagingError/transferStalled(idle:)``.
-    /// - Parameter drain: also wait until the peer's TCP acknowledged every byte.
+    /// - Parameters:
+    ///   - drain: also wait until the peer's TCP acknowledged every byte,
+    ///   - answer: or until this, the peer's answer to the transfer, completes.
     /// - Returns: the digest sent in the trailer, or `nil` when none was announced.
     @discardableResult
     func stream(
         _ body: FilePushBody,
         header: FrameHeader,
         progress: FileTransferProgressHandler?,
-        drain: Bool = false
+        drain: Bool = false,
+        orUntil answer: EventLoopFuture<JSONValue>? = nil
     ) async throws(MessagingError) -> String? {
         let channel: any Channel
         do throws(MessagingError) {
@@ -194,7 +197,7 @@ extension Connection {
             // Frames sent meanwhile may follow the body while it drains from the kernel's buffers.
             releaseStream()
             released = true
-            if drain { try await watch.waitDrained() }
+            if drain { try await watch.waitDrained(orUntil: answer) }
             return digest
         } catch {
             throw watch.stall ?? dropReason(of: channel) ?? error
@@ -209,7 +212,7 @@ extension Connection {
         }
     }
 
-    /// The writes of ``stream(_:header:progress:drain:)`` on the link it holds.
+    /// The writes of ``stream(_:header:progress:drain:orUntil:)`` on the link it holds.
     private func streamBody(
         _ body: FilePushBody,
         header: FrameHeader,

@@ -59,11 +59,22 @@ final class TransferStallGuard: Sendable {
         state.withLockedValue { $0.watch.progressed(now: now) }
     }
 
-    /// Waits until the peer's TCP acknowledged every byte written so far.
+    /// Waits until the peer's TCP acknowledged every byte written so far, or
+    /// until `answer` completes: a peer that answered the transfer has every
+    /// byte of it, and the counters, sampled on a timer, would only see that
+    /// at their next sample (up to 250 ms later).
     /// - Throws: ``MessagingError/transferStalled(idle:)`` when nothing moves
     ///   for the stall timeout first; ``MessagingError/connectionLost`` when the link ends first.
-    func waitDrained() async throws(MessagingError) {
+    func waitDrained<Answer>(orUntil answer: EventLoopFuture<Answer>? = nil) async throws(MessagingError) {
         let promise = channel.eventLoop.makePromise(of: Void.self)
+        answer?.whenComplete { _ in
+            // Whatever the answer, the wait for the counters is over (a failed answer fails the caller's own wait).
+            self.state.withLockedValue { s in
+                s.stopped = true
+                s.drained = nil
+            }
+            promise.succeed()
+        }
         let sampled = channel.eventLoop.flatSubmit { [channel] in SocketOptions.transportCounters(of: channel) }
         sampled.whenComplete { result in
             let counters = (try? result.get()) ?? nil
