@@ -68,14 +68,17 @@ extension Connection {
         onError: (@Sendable (MessagingError) -> Void)? = nil,
         callback: @escaping @Sendable (Connection, JSONValue, [JSONValue], JSONObject) -> Void
     ) throws(MessagingError) -> String {
-        let completion = PendingRequests.Completion.callback { [self] result in
-            switch result {
-            case .success(let value): callback(self, value, callbackArgs, callbackKwargs)
-            case .failure(let error):
-                if let onError { onError(error) } else { self.logger.warning("request for \(requestedValue) failed: \(error)", metadata: self.linkMetadata) }
-            }
-        }
-        return try startRequest(requestedValue, args: requestArgs, kwargs: requestKwargs, completion: completion, timeout: timeout)
+        // The callback and its arguments live in the request object: one allocation per request, no closure.
+        let request = PendingRequests.Entry.Request(
+            requestedValue: requestedValue,
+            args: requestArgs,
+            kwargs: requestKwargs,
+            timeout: (timeout ?? configuration.defaultRequestTimeout).timeAmount,
+            callback: ResponseCallback(
+                connection: self, callback: callback, callbackArgs: callbackArgs, callbackKwargs: callbackKwargs, onError: onError
+            )
+        )
+        return try startFormattedRequest(request, completion: .requestCallback, expires: true, awaited: false)
     }
 
     /// Registers a pending request, queues its frame when linked, and arms its timer.
@@ -103,9 +106,28 @@ extension Connection {
             fileDestination: fileDestination,
             progress: progress
         )
-        let (number, flush) = try startRequest(request, completion: completion, expires: expires, awaited: awaited)
+        return try startFormattedRequest(request, completion: completion, expires: expires, awaited: awaited)
+    }
+
+    /// Registers a pending request for `request`, queues its frame when
+    /// linked, arms its timer and schedules the flush.
+    /// - Returns: the request id, formatted once (for the frame, when it is written now, and the caller).
+    private func startFormattedRequest(
+        _ request: PendingRequests.Entry.Request,
+        completion: PendingRequests.Completion,
+        expires: Bool,
+        awaited: Bool
+    ) throws(MessagingError) -> String {
+        var id: String? = nil
+        let (number, flush) = try startRequest(
+            request, completion: completion, expires: expires, awaited: awaited, now: .now()
+        ) { writer, number, out throws(FrameEncodingError) in
+            let formatted = RequestID.format(number)
+            id = formatted
+            try request.write(id: formatted, writer: &writer, into: &out)
+        }
         if flush { scheduleFlush() }
-        return Self.formatRequestID(number)
+        return id ?? RequestID.format(number)
     }
 
     /// Registers a pending request for `request` (its `timeout` already
@@ -129,9 +151,7 @@ extension Connection {
     /// queues its frame when linked, arms its timer and schedules the flush.
     /// - Returns: the request id.
     func startAwaitedRequest(_ request: PendingRequests.Entry.Request, completion: PendingRequests.Completion) throws(MessagingError) -> String {
-        let (number, flush) = try startRequest(request, completion: completion, awaited: true)
-        if flush { scheduleFlush() }
-        return Self.formatRequestID(number)
+        try startFormattedRequest(request, completion: completion, expires: true, awaited: true)
     }
 
     /// Registers a pending request for `request`, one of many asked of many

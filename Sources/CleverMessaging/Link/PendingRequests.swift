@@ -21,6 +21,9 @@ package struct PendingRequests {
         case promise(EventLoopPromise<JSONValue>)
         /// A callback (the reference's `get_response` form).
         case callback(@Sendable (Result<JSONValue, MessagingError>) -> Void)
+        /// The callback kept in the request itself (its ``Entry/Request/callback``),
+        /// so that a `get_response` request allocates no closure of its own.
+        case requestCallback
         /// A slot of a request asked of many links at once (a fan-out), told
         /// without a closure allocated per request.
         case fanOut(any RequestResultSink, Int)
@@ -40,11 +43,12 @@ package struct PendingRequests {
             }
         }
 
-        /// Delivers `result`.
-        package func complete(_ result: Result<JSONValue, MessagingError>) {
+        /// Delivers `result` of `request` (whose own callback ``requestCallback`` calls).
+        package func complete(_ result: Result<JSONValue, MessagingError>, of request: Entry.Request) {
             switch self {
             case .promise(let promise): promise.completeWith(result.mapError { $0 as any Error })
             case .callback(let callback): callback(result)
+            case .requestCallback: request.callback?.deliver(result, requestedValue: request.requestedValue)
             case .fanOut(let group, let position): group.deliver(position, result)
             case .typed(let promise): promise.completeWith(result.map { .value($0) }.mapError { $0 as any Error })
             case .typedFanOut(let group, let position): group.deliver(position, result)
@@ -53,11 +57,11 @@ package struct PendingRequests {
 
         /// Delivers a reply whose value is the checked JSON text `text`: as
         /// text to a typed caller, as the value built from it to any other.
-        package func complete(text: ByteBuffer) {
+        package func complete(text: ByteBuffer, of request: Entry.Request) {
             switch self {
             case .typed(let promise): promise.succeed(.text(text))
             case .typedFanOut(let group, let position): group.deliver(position, text: text)
-            default: complete(.success(ReplyPayload.value(ofCheckedText: text)))
+            default: complete(.success(ReplyPayload.value(ofCheckedText: text)), of: request)
             }
         }
     }
@@ -82,6 +86,9 @@ package struct PendingRequests {
             package let timeout: TimeAmount?
             package let fileDestination: String?
             package let progress: FileTransferProgressHandler?
+            /// The `get_response` callback, when the request carries its own
+            /// (its entry's completion is then ``Completion/requestCallback``).
+            package let callback: ResponseCallback?
 
             package init(
                 requestedValue: String,
@@ -89,7 +96,8 @@ package struct PendingRequests {
                 kwargs: JSONObject,
                 timeout: TimeAmount?,
                 fileDestination: String? = nil,
-                progress: FileTransferProgressHandler? = nil
+                progress: FileTransferProgressHandler? = nil,
+                callback: ResponseCallback? = nil
             ) {
                 self.requestedValue = requestedValue
                 self.args = args
@@ -98,6 +106,7 @@ package struct PendingRequests {
                 self.timeout = timeout
                 self.fileDestination = fileDestination
                 self.progress = progress
+                self.callback = callback
             }
 
             /// Describes a request whose arguments are `arguments` (values, or encoded text).
@@ -116,6 +125,7 @@ package struct PendingRequests {
                 self.timeout = timeout
                 self.fileDestination = nil
                 self.progress = nil
+                self.callback = nil
             }
 
             /// The same request with another timeout (a fan-out's link's default).
@@ -199,12 +209,12 @@ package struct PendingRequests {
 
         /// Delivers `result`.
         package func finish(_ result: Result<JSONValue, MessagingError>) {
-            completion.complete(result)
+            completion.complete(result, of: request)
         }
 
         /// Delivers a reply whose value is the checked JSON text `text` (see ``Completion/complete(text:)``).
         package func finish(text: ByteBuffer) {
-            completion.complete(text: text)
+            completion.complete(text: text, of: request)
         }
     }
 
