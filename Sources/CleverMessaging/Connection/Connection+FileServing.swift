@@ -149,6 +149,7 @@ extension PendingRequests.Completion {
     func completeFile(_ error: MessagingError, of request: PendingRequests.Entry.Request) {
         switch self {
         case .promise(let promise): promise.fail(error)
+        case .continuation(let continuation): continuation.resume(throwing: error)
         case .typed(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(.connectionLost))
         case .requestCallback: request.callback?.deliver(.failure(.connectionLost), requestedValue: request.requestedValue)

@@ -19,6 +19,10 @@ package struct PendingRequests {
     package enum Completion: Sendable {
         /// An `async` caller waiting on a promise.
         case promise(EventLoopPromise<JSONValue>)
+        /// An `async` caller suspended on its continuation (no promise, no
+        /// callback registered on one): resumed exactly once, by whoever
+        /// takes the entry out of the table.
+        case continuation(UnsafeContinuation<JSONValue, any Error>)
         /// A callback (the reference's `get_response` form).
         case callback(@Sendable (Result<JSONValue, MessagingError>) -> Void)
         /// The callback kept in the request itself (its ``Entry/Request/callback``),
@@ -47,6 +51,7 @@ package struct PendingRequests {
         package func complete(_ result: Result<JSONValue, MessagingError>, of request: Entry.Request) {
             switch self {
             case .promise(let promise): promise.completeWith(result.mapError { $0 as any Error })
+            case .continuation(let continuation): continuation.resume(with: result.mapError { $0 as any Error })
             case .callback(let callback): callback(result)
             case .requestCallback: request.callback?.deliver(result, requestedValue: request.requestedValue)
             case .fanOut(let group, let position): group.deliver(position, result)
@@ -128,7 +133,7 @@ package struct PendingRequests {
                 self.callback = nil
             }
 
-            /// The same request with another timeout (a fan-out's link's default).
+            /// The same request with another timeout (a fan-out's link's default), without a ``callback``.
             package func with(timeout: TimeAmount?) -> Request {
                 Request(requestedValue: requestedValue, arguments: arguments, timeout: timeout)
             }
