@@ -80,7 +80,7 @@ extension Connection {
                 case .failure(let error):
                     // A link this side dropped (the pull stalled, the peer stopped answering) says why.
                     let lost = error == .connectionLost ? watch.stall ?? self.dropReason(of: channel) : nil
-                    entry.completion.completeFile(lost ?? error)
+                    entry.completion.completeFile(lost ?? error, of: entry.request)
                 }
             }
         default:
@@ -145,12 +145,14 @@ extension Connection {
 }
 
 extension PendingRequests.Completion {
-    /// Fails a file pull with a file error (kept as is, not mapped to a connection error).
-    func completeFile(_ error: MessagingError) {
+    /// Fails a file pull (`request`) with a file error (kept as is, not mapped to a connection error).
+    func completeFile(_ error: MessagingError, of request: PendingRequests.Entry.Request) {
         switch self {
         case .promise(let promise): promise.fail(error)
+        case .continuation(let continuation): continuation.resume(throwing: error)
         case .typed(let promise): promise.fail(error)
         case .callback(let callback): callback(.failure(.connectionLost))
+        case .requestCallback: request.callback?.deliver(.failure(.connectionLost), requestedValue: request.requestedValue)
         case .fanOut(let group, let position), .typedFanOut(let group, let position): group.deliver(position, .failure(.connectionLost))
         }
     }

@@ -1,8 +1,8 @@
-import OrderedCollections
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import OrderedCollections
+import Synchronization
 
 extension Connection {
     // MARK: - Requests
@@ -22,9 +22,53 @@ extension Connection {
         kwargs: JSONObject = [:],
         timeout: Duration? = nil
     ) async throws(MessagingError) -> JSONValue {
+        let request = PendingRequests.Entry.Request(
+            requestedValue: requestedValue,
+            args: args,
+            kwargs: kwargs,
+            timeout: (timeout ?? configuration.defaultRequestTimeout).timeAmount
+        )
+        if #available(macOS 15.0, *) {
+            return try await suspendForReply(request)
+        }
         let promise = eventLoop.makePromise(of: JSONValue.self)
-        let id = try startRequest(requestedValue, args: args, kwargs: kwargs, completion: .promise(promise), timeout: timeout, awaited: true)
+        let id = try startAwaitedRequest(request, completion: .promise(promise))
         return try await waitForReply(promise, id: id)
+    }
+
+    /// Registers `request` (awaited) and suspends until its reply, on a
+    /// continuation its entry resumes; cancelling the calling task fails the
+    /// request with ``MessagingError/cancelled``.
+    @available(macOS 15.0, *)
+    private func suspendForReply(_ request: PendingRequests.Entry.Request) async throws(MessagingError) -> JSONValue {
+        // The request's number, for the cancellation handler: 0 until the
+        // request is registered, -1 once cancelled before that. Lives in this
+        // call's frame: no promise, no callback on a future, no box.
+        let registered = Atomic<Int>(0)
+        do {
+            return try await withTaskCancellationHandler {
+                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<JSONValue, any Error>) in
+                    let number: Int
+                    do throws(MessagingError) {
+                        number = try startAwaitedRequestNumber(request, completion: .continuation(continuation))
+                    } catch {
+                        continuation.resume(throwing: error)
+                        return
+                    }
+                    if !registered.compareExchange(expected: 0, desired: number, ordering: .acquiringAndReleasing).exchanged {
+                        // Cancelled while it was being made.
+                        failRequest(number: number, with: .cancelled)
+                    }
+                }
+            } onCancel: {
+                let (exchanged, number) = registered.compareExchange(expected: 0, desired: -1, ordering: .acquiringAndReleasing)
+                if !exchanged { self.failRequest(number: number, with: .cancelled) }
+            }
+        } catch let error as MessagingError {
+            throw error
+        } catch {
+            throw .connectionLost
+        }
     }
 
     /// Waits for the reply to request `id`, which `promise` is told; cancelling
@@ -68,14 +112,17 @@ extension Connection {
         onError: (@Sendable (MessagingError) -> Void)? = nil,
         callback: @escaping @Sendable (Connection, JSONValue, [JSONValue], JSONObject) -> Void
     ) throws(MessagingError) -> String {
-        let completion = PendingRequests.Completion.callback { [self] result in
-            switch result {
-            case .success(let value): callback(self, value, callbackArgs, callbackKwargs)
-            case .failure(let error):
-                if let onError { onError(error) } else { self.logger.warning("request for \(requestedValue) failed: \(error)", metadata: self.linkMetadata) }
-            }
-        }
-        return try startRequest(requestedValue, args: requestArgs, kwargs: requestKwargs, completion: completion, timeout: timeout)
+        // The callback and its arguments live in the request object: one allocation per request, no closure.
+        let request = PendingRequests.Entry.Request(
+            requestedValue: requestedValue,
+            args: requestArgs,
+            kwargs: requestKwargs,
+            timeout: (timeout ?? configuration.defaultRequestTimeout).timeAmount,
+            callback: ResponseCallback(
+                connection: self, callback: callback, callbackArgs: callbackArgs, callbackKwargs: callbackKwargs, onError: onError
+            )
+        )
+        return try startFormattedRequest(request, completion: .requestCallback, expires: true, awaited: false)
     }
 
     /// Registers a pending request, queues its frame when linked, and arms its timer.
@@ -103,9 +150,28 @@ extension Connection {
             fileDestination: fileDestination,
             progress: progress
         )
-        let (number, flush) = try startRequest(request, completion: completion, expires: expires, awaited: awaited)
+        return try startFormattedRequest(request, completion: completion, expires: expires, awaited: awaited)
+    }
+
+    /// Registers a pending request for `request`, queues its frame when
+    /// linked, arms its timer and schedules the flush.
+    /// - Returns: the request id, formatted once (for the frame, when it is written now, and the caller).
+    private func startFormattedRequest(
+        _ request: PendingRequests.Entry.Request,
+        completion: PendingRequests.Completion,
+        expires: Bool,
+        awaited: Bool
+    ) throws(MessagingError) -> String {
+        var id: String? = nil
+        let (number, flush) = try startRequest(
+            request, completion: completion, expires: expires, awaited: awaited, now: .now()
+        ) { writer, number, out throws(FrameEncodingError) in
+            let formatted = RequestID.format(number)
+            id = formatted
+            try request.write(id: formatted, writer: &writer, into: &out)
+        }
         if flush { scheduleFlush() }
-        return Self.formatRequestID(number)
+        return id ?? RequestID.format(number)
     }
 
     /// Registers a pending request for `request` (its `timeout` already
@@ -129,9 +195,16 @@ extension Connection {
     /// queues its frame when linked, arms its timer and schedules the flush.
     /// - Returns: the request id.
     func startAwaitedRequest(_ request: PendingRequests.Entry.Request, completion: PendingRequests.Completion) throws(MessagingError) -> String {
+        try startFormattedRequest(request, completion: completion, expires: true, awaited: true)
+    }
+
+    /// As ``startAwaitedRequest(_:completion:)``, for a caller that keeps the
+    /// request's number rather than its id (whose text is then made only for the frame).
+    /// - Returns: the request's number.
+    func startAwaitedRequestNumber(_ request: PendingRequests.Entry.Request, completion: PendingRequests.Completion) throws(MessagingError) -> Int {
         let (number, flush) = try startRequest(request, completion: completion, awaited: true)
         if flush { scheduleFlush() }
-        return Self.formatRequestID(number)
+        return number
     }
 
     /// Registers a pending request for `request`, one of many asked of many

@@ -15,53 +15,6 @@ package protocol RequestResultSink: AnyObject, Sendable {
 /// It decides; ``Connection`` acts: every mutating call returns what must be
 /// completed, failed or written, so the logic is testable without a network.
 package struct PendingRequests {
-    /// How a waiting caller is told the outcome.
-    package enum Completion: Sendable {
-        /// An `async` caller waiting on a promise.
-        case promise(EventLoopPromise<JSONValue>)
-        /// A callback (the reference's `get_response` form).
-        case callback(@Sendable (Result<JSONValue, MessagingError>) -> Void)
-        /// A slot of a request asked of many links at once (a fan-out), told
-        /// without a closure allocated per request.
-        case fanOut(any RequestResultSink, Int)
-        /// An `async` caller that decodes the reply into its own type: told
-        /// the reply's text when the read loop kept it (see ``TypedReplies``).
-        case typed(EventLoopPromise<ReplyPayload>)
-        /// A slot of a fan-out whose caller decodes each reply into its own
-        /// type: told the reply's text when the read loop kept it.
-        case typedFanOut(any RequestResultSink, Int)
-
-        /// Whether the caller decodes the reply itself, from its text.
-        @inline(__always)
-        package var isTyped: Bool {
-            switch self {
-            case .typed, .typedFanOut: return true
-            default: return false
-            }
-        }
-
-        /// Delivers `result`.
-        package func complete(_ result: Result<JSONValue, MessagingError>) {
-            switch self {
-            case .promise(let promise): promise.completeWith(result.mapError { $0 as any Error })
-            case .callback(let callback): callback(result)
-            case .fanOut(let group, let position): group.deliver(position, result)
-            case .typed(let promise): promise.completeWith(result.map { .value($0) }.mapError { $0 as any Error })
-            case .typedFanOut(let group, let position): group.deliver(position, result)
-            }
-        }
-
-        /// Delivers a reply whose value is the checked JSON text `text`: as
-        /// text to a typed caller, as the value built from it to any other.
-        package func complete(text: ByteBuffer) {
-            switch self {
-            case .typed(let promise): promise.succeed(.text(text))
-            case .typedFanOut(let group, let position): group.deliver(position, text: text)
-            default: complete(.success(ReplyPayload.value(ofCheckedText: text)))
-            }
-        }
-    }
-
     /// One waiting request.
     ///
     /// What never changes lives in one ``Request`` object, so the table's
@@ -82,6 +35,9 @@ package struct PendingRequests {
             package let timeout: TimeAmount?
             package let fileDestination: String?
             package let progress: FileTransferProgressHandler?
+            /// The `get_response` callback, when the request carries its own
+            /// (its entry's completion is then ``Completion/requestCallback``).
+            package let callback: ResponseCallback?
 
             package init(
                 requestedValue: String,
@@ -89,7 +45,8 @@ package struct PendingRequests {
                 kwargs: JSONObject,
                 timeout: TimeAmount?,
                 fileDestination: String? = nil,
-                progress: FileTransferProgressHandler? = nil
+                progress: FileTransferProgressHandler? = nil,
+                callback: ResponseCallback? = nil
             ) {
                 self.requestedValue = requestedValue
                 self.args = args
@@ -98,6 +55,7 @@ package struct PendingRequests {
                 self.timeout = timeout
                 self.fileDestination = fileDestination
                 self.progress = progress
+                self.callback = callback
             }
 
             /// Describes a request whose arguments are `arguments` (values, or encoded text).
@@ -116,9 +74,10 @@ package struct PendingRequests {
                 self.timeout = timeout
                 self.fileDestination = nil
                 self.progress = nil
+                self.callback = nil
             }
 
-            /// The same request with another timeout (a fan-out's link's default).
+            /// The same request with another timeout (a fan-out's link's default), without a ``callback``.
             package func with(timeout: TimeAmount?) -> Request {
                 Request(requestedValue: requestedValue, arguments: arguments, timeout: timeout)
             }
@@ -199,12 +158,12 @@ package struct PendingRequests {
 
         /// Delivers `result`.
         package func finish(_ result: Result<JSONValue, MessagingError>) {
-            completion.complete(result)
+            completion.complete(result, of: request)
         }
 
         /// Delivers a reply whose value is the checked JSON text `text` (see ``Completion/complete(text:)``).
         package func finish(text: ByteBuffer) {
-            completion.complete(text: text)
+            completion.complete(text: text, of: request)
         }
     }
 

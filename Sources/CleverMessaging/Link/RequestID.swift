@@ -6,8 +6,30 @@ package enum RequestID {
     /// - Parameter number: the counter value.
     /// - Returns: `number` in decimal, zero-padded to 4 digits.
     package static func format(_ number: Int) -> String {
-        let digits = String(number)
-        return digits.count >= 4 ? digits : String(repeating: "0", count: 4 - digits.count) + digits
+        guard number >= 0 else {
+            // Never made by a connection's counter; kept as it always was.
+            let digits = String(number)
+            return digits.count >= 4 ? digits : String(repeating: "0", count: 4 - digits.count) + digits
+        }
+        // Written in one pass into the string's own bytes (up to 15 digits
+        // fit a small string, so no allocation), instead of a string of the
+        // digits, one of the padding, and their concatenation.
+        var length = 4
+        var rest = number / 10_000
+        while rest > 0 {
+            length += 1
+            rest /= 10
+        }
+        return String(unsafeUninitializedCapacity: length) { bytes in
+            var rest = number
+            var index = length - 1
+            while index >= 0 {
+                bytes[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+                index -= 1
+            }
+            return length
+        }
     }
 
     /// The counter value whose id (``format(_:)``) is exactly `id`, or `nil`

@@ -135,6 +135,23 @@ struct SwiftPairTests {
         }
     }
 
+    @Test("a request made by a task cancelled already fails with .cancelled, and is not left waiting")
+    func cancelledBeforeMade() async throws {
+        try await Self.withPair { _, client, _ in
+            let gate = AsyncStream<Void>.makeStream()
+            let task = Task {
+                for await _ in gate.stream { break }
+                return try await client.connection.request("echo", args: [1], timeout: .seconds(30))
+            }
+            task.cancel()
+            gate.continuation.yield()
+            await #expect(throws: MessagingError.cancelled) { _ = try await task.value }
+            #expect(client.connection.pendingRequestCount == 0)
+            let echoed = try await client.connection.request("echo", args: [2])
+            #expect(echoed == ["args": [2], "kwargs": [:]])
+        }
+    }
+
     @Test("a late reply after a timeout is dropped, and the next request still works")
     func lateReply() async throws {
         try await Self.withPair { _, client, _ in
