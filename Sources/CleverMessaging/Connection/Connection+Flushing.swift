@@ -57,25 +57,34 @@ extension Connection {
     ///   - bytesRead: the bytes it brought.
     func readBatchEnded(now: NIODeadline, bytesRead: Int) {
         onLoop.value.readBatchActive = false
-        flushOutbound(read: (now, bytesRead))
+        flushOutbound(read: (now, bytesRead), now: eventLoop.now)
     }
 
     /// Writes everything queued with one flush. Runs on the event loop.
     /// Also used by roles that queue for many connections of one loop and flush them together.
     package func flushOutbound() {
-        flushOutbound(read: nil)
+        flushOutbound(read: nil, now: eventLoop.now)
+    }
+
+    /// ``flushOutbound()`` at a time the caller read: a task that flushes many
+    /// connections of its loop reads the clock once for all of them.
+    /// - Parameter now: the loop's current time.
+    package func flushOutbound(now: NIODeadline) {
+        flushOutbound(read: nil, now: now)
     }
 
     /// ``flushOutbound()``; with `read`, also notes for liveness that the
     /// peer's bytes were read then, and settles the acknowledgement the read
     /// owes (in the same turn of the lock).
-    func flushOutbound(read: (at: NIODeadline, bytes: Int)?) {
-        let now = self.eventLoop.now
+    func flushOutbound(read: (at: NIODeadline, bytes: Int)?, now: NIODeadline) {
         var counted = (frames: 0, requests: 0)
         // The bytes taken are moved here, the only reference to them outside the
         // write, so that once written their storage is reused, not copied.
         var bytes = ByteBuffer()
         var ackTimer: (LinkTimerTarget, NIODeadline)?
+        // Whether the written storage may go back to the queue (decided with the
+        // flush, so that a link that writes now and then takes no second turn of the lock).
+        var recycles = false
         defer { if let (target, due) = ackTimer { scheduleLinkTimer(due, target: target, kind: .acknowledgement) } }
         let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
             if let read {
@@ -84,6 +93,7 @@ extension Connection {
             }
             guard let (taken, replies) = s.outbound.takeForWrite(now: now), let channel = s.channel else { return nil }
             bytes = taken
+            recycles = s.outbound.recyclesStorage
             if metrics != nil {
                 counted = (s.framesQueued, s.requestsQueued)
                 s.framesQueued = 0
@@ -130,7 +140,7 @@ extension Connection {
             case .failure: promise?.fail(MessagingError.connectionLost)
             }
         }
-        recycle(&bytes)
+        if recycles { recycle(&bytes) }
         if let pause { pauseReading(pause) }
     }
 

@@ -190,7 +190,13 @@ package struct OutboundQueue: Sendable {
     /// ``recycleWindow`` apart), so that the next frames need no allocation. A
     /// link that writes now and then (a fleet of idle drones) lets its storage go.
     package mutating func recycle(_ storage: inout ByteBuffer) {
-        guard bytes.capacity == 0, lastFlushAt - previousFlushAt < Self.recycleWindow else { return }
+        guard bytes.capacity == 0, recyclesStorage else { return }
         swap(&bytes, &storage)
     }
+
+    /// Whether ``recycle(_:)`` would keep written storage now: the last two
+    /// flushes were less than ``recycleWindow`` apart. Asked with the flush
+    /// (under the same turn of the lock), so that a link that writes now and
+    /// then (every link of a broadcast) skips the recycling, and its lock, altogether.
+    package var recyclesStorage: Bool { lastFlushAt - previousFlushAt < Self.recycleWindow }
 }

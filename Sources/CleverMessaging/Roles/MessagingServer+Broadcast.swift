@@ -81,33 +81,44 @@ extension MessagingServer {
     ) -> [(connection: Connection, result: Result<SendReceipt, MessagingError>)] {
         // One flush task per event loop and per chunk of its connections: far fewer
         // tasks (and cross-thread wake-ups) than one per connection, and the loops
-        // start writing while the rest is still being queued.
-        var toFlush: [ObjectIdentifier: (loop: any EventLoop, connections: [Connection])] = [:]
+        // start writing while the rest is still being queued. A server has a few
+        // loops: they are found by a look along this short list, not by hashing.
+        var batches: [(loop: any EventLoop, connections: [Connection])] = []
         func flush(_ loop: any EventLoop, _ connections: [Connection]) {
             loop.execute {
-                for connection in connections { connection.flushOutbound() }
+                // One clock reading for the whole chunk: it is written in one go.
+                let now = loop.now
+                for connection in connections { connection.flushOutbound(now: now) }
             }
         }
         var results: [(connection: Connection, result: Result<SendReceipt, MessagingError>)] = []
         results.reserveCapacity(connections.count)
         for connection in connections {
-            let result = Result { () throws(MessagingError) in
+            let result: Result<(receipt: SendReceipt, needsFlush: Bool), MessagingError>
+            do throws(MessagingError) {
                 if let action, connection.deliveryRole != nil {
-                    return try connection.enqueueActionDeferringFlush(bytes, action: action.name, arguments: action.arguments)
+                    result = .success(try connection.enqueueActionDeferringFlush(bytes, action: action.name, arguments: action.arguments))
+                } else {
+                    result = .success(try connection.enqueueEncodedDeferringFlush(bytes))
                 }
-                return try connection.enqueueEncodedDeferringFlush(bytes)
+            } catch {
+                result = .failure(error)
             }
             if case .success((_, true)) = result {
-                let key = ObjectIdentifier(connection.eventLoop)
-                toFlush[key, default: (connection.eventLoop, [])].connections.append(connection)
-                if let batch = toFlush[key], batch.connections.count >= Self.flushChunk {
-                    toFlush[key] = nil
-                    flush(batch.loop, batch.connections)
+                let loop = connection.eventLoop
+                let index = batches.firstIndex { $0.loop === loop } ?? {
+                    batches.append((loop, []))
+                    return batches.count - 1
+                }()
+                batches[index].connections.append(connection)
+                if batches[index].connections.count >= Self.flushChunk {
+                    flush(loop, batches[index].connections)
+                    batches[index].connections = []
                 }
             }
             results.append((connection, result.map(\.receipt)))
         }
-        for (loop, connections) in toFlush.values { flush(loop, connections) }
+        for batch in batches where !batch.connections.isEmpty { flush(batch.loop, batch.connections) }
         return results
     }
 }

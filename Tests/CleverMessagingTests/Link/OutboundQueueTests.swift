@@ -127,10 +127,12 @@ struct OutboundQueueTests {
         // Two flushes seconds apart (an idle drone answering a ping): the storage goes.
         _ = flush(at: start)
         var written = flush(at: start + .seconds(2))
+        #expect(!q.recyclesStorage, "told with the flush: the recycling (and its lock) is skipped")
         q.recycle(&written)
         #expect(q.bytes.capacity == 0)
         // Two flushes a millisecond apart (a busy link): the storage is kept.
         written = flush(at: start + .seconds(2) + .milliseconds(1))
+        #expect(q.recyclesStorage)
         let capacity = written.capacity
         q.recycle(&written)
         #expect(q.bytes.capacity == capacity && capacity > 0)
