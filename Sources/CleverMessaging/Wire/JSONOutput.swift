@@ -93,20 +93,7 @@ struct JSONOutput {
     @inline(__always)
     mutating func write(unsigned value: UInt64) {
         guard reserve(20) else { return }
-        var digits = 1
-        var rest = value
-        while rest >= 10 {
-            rest /= 10
-            digits += 1
-        }
-        var position = cursor + digits
-        var magnitude = value
-        repeat {
-            position -= 1
-            position.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-            magnitude /= 10
-        } while magnitude != 0
-        cursor += digits
+        writeDigits(of: value)
     }
 
     /// Writes a decimal integer.
@@ -122,14 +109,20 @@ struct JSONOutput {
             cursor.pointee = UInt8(ascii: "-")
             cursor += 1
         }
-        var magnitude = value.magnitude
+        writeDigits(of: UInt64(value.magnitude))
+    }
+
+    /// Writes `value`'s decimal digits; the caller reserved 20 bytes.
+    @inline(__always)
+    private mutating func writeDigits(of value: UInt64) {
         var digits = 1
-        var rest = magnitude
+        var rest = value
         while rest >= 10 {
             rest /= 10
             digits += 1
         }
         var position = cursor + digits
+        var magnitude = value
         repeat {
             position -= 1
             position.pointee = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)

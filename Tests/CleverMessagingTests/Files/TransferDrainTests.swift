@@ -9,9 +9,10 @@ import Testing
 /// peer answers the transfer (which it can only do once it has every byte).
 @Suite("Files: the drain wait after a body", .timeLimit(.minutes(1)))
 struct TransferDrainTests {
-    /// A link to a peer that reads nothing, with `unread` bytes written that its
-    /// small receive buffer cannot all take: some stay unacknowledged in this side's send queue.
-    static func withBlockedPeer(_ body: (any Channel) async throws -> Void) async throws {
+    /// A link to a peer that reads nothing, with more bytes written than its small
+    /// receive buffer takes (some stay unacknowledged in this side's send queue),
+    /// and a guard watching it with `stallTimeout`.
+    static func withBlockedPeer(stallTimeout: Duration = .seconds(600), _ body: (TransferStallGuard) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let listener = try await ServerBootstrap(group: group)
             .childChannelOption(.autoRead, value: false)
@@ -21,7 +22,12 @@ struct TransferDrainTests {
         var bytes = channel.allocator.buffer(capacity: 8 << 20)
         bytes.writeRepeatingByte(7, count: 8 << 20)
         channel.writeAndFlush(bytes, promise: nil)
-        try await body(channel)
+        var configuration = ConnectionConfiguration()
+        configuration.transferStallTimeout = stallTimeout
+        let connection = Connection(eventLoop: channel.eventLoop, registry: HandlerRegistry(), configuration: configuration)
+        let watch = TransferStallGuard.start(on: channel, for: connection)
+        try await body(watch)
+        watch.stop()
         try await channel.close()
         try await listener.close()
         try await group.shutdownGracefully()
@@ -29,13 +35,8 @@ struct TransferDrainTests {
 
     @Test("an answer from the peer ends the wait though its TCP has not acknowledged every byte")
     func answerEndsTheWait() async throws {
-        try await Self.withBlockedPeer { channel in
-            var configuration = ConnectionConfiguration()
-            configuration.transferStallTimeout = .seconds(600)
-            let connection = Connection(eventLoop: channel.eventLoop, registry: HandlerRegistry(), configuration: configuration)
-            let watch = TransferStallGuard.start(on: channel, for: connection)
-            defer { watch.stop() }
-            let answer = channel.eventLoop.makePromise(of: JSONValue.self)
+        try await Self.withBlockedPeer { watch in
+            let answer = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: JSONValue.self)
             async let drained: Void = watch.waitDrained(orUntil: answer.futureResult)
             // Without the answer the wait would last until the stall timeout: the peer never reads.
             answer.succeed(.string("ok"))
@@ -46,13 +47,8 @@ struct TransferDrainTests {
 
     @Test("a failed answer ends the wait too; the caller's own wait for the answer reports the failure")
     func failedAnswerEndsTheWait() async throws {
-        try await Self.withBlockedPeer { channel in
-            var configuration = ConnectionConfiguration()
-            configuration.transferStallTimeout = .seconds(600)
-            let connection = Connection(eventLoop: channel.eventLoop, registry: HandlerRegistry(), configuration: configuration)
-            let watch = TransferStallGuard.start(on: channel, for: connection)
-            defer { watch.stop() }
-            let answer = channel.eventLoop.makePromise(of: JSONValue.self)
+        try await Self.withBlockedPeer { watch in
+            let answer = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: JSONValue.self)
             answer.fail(MessagingError.connectionLost)
             try await watch.waitDrained(orUntil: answer.futureResult)
             await #expect(throws: MessagingError.connectionLost) { try await answer.futureResult.get() }
@@ -61,12 +57,7 @@ struct TransferDrainTests {
 
     @Test("without an answer, a peer that reads nothing stalls the transfer after the stall timeout")
     func noAnswerStalls() async throws {
-        try await Self.withBlockedPeer { channel in
-            var configuration = ConnectionConfiguration()
-            configuration.transferStallTimeout = .milliseconds(300)
-            let connection = Connection(eventLoop: channel.eventLoop, registry: HandlerRegistry(), configuration: configuration)
-            let watch = TransferStallGuard.start(on: channel, for: connection)
-            defer { watch.stop() }
+        try await Self.withBlockedPeer(stallTimeout: .milliseconds(300)) { watch in
             await #expect(throws: MessagingError.self) { try await watch.waitDrained(orUntil: Optional<EventLoopFuture<JSONValue>>.none) }
             #expect(watch.stall != nil)
         }
