@@ -4,7 +4,7 @@ import NIOCore
 /// Performs a ``TransferWatch`` for one file transfer on one link: samples the
 /// kernel's counters of the link's bytes on a timer, takes the progress the
 /// transfer reports, waits for the bytes written to be acknowledged
-/// (``waitDrained()``), and drops the link with
+/// (``waitDrained(orUntil:)``), and drops the link with
 /// ``MessagingError/transferStalled(idle:)`` when nothing moved for the stall timeout.
 ///
 /// Its timer holds it until ``stop()``, the stall or the link's end; nothing
@@ -17,8 +17,10 @@ final class TransferStallGuard: Sendable {
         var timerArmed = false
         /// The stall, once found.
         var stalled: MessagingError?
-        /// The waiter of ``waitDrained()``.
+        /// The waiter of ``waitDrained(orUntil:)``.
         var drained: EventLoopPromise<Void>?
+        /// The peer answered the transfer: the drain wait succeeds, whatever ends it.
+        var answered = false
     }
 
     private let channel: any Channel
@@ -68,8 +70,10 @@ final class TransferStallGuard: Sendable {
     func waitDrained<Answer>(orUntil answer: EventLoopFuture<Answer>? = nil) async throws(MessagingError) {
         let promise = channel.eventLoop.makePromise(of: Void.self)
         answer?.whenComplete { _ in
-            // Whatever the answer, the wait for the counters is over (a failed answer fails the caller's own wait).
+            // Whatever the answer, the wait for the counters is over (a failed answer fails the caller's
+            // own wait). Marked under the lock first, so that no other way out fails the wait after it.
             self.state.withLockedValue { s in
+                s.answered = true
                 s.stopped = true
                 s.drained = nil
             }
@@ -78,16 +82,24 @@ final class TransferStallGuard: Sendable {
         let sampled = channel.eventLoop.flatSubmit { [channel] in SocketOptions.transportCounters(of: channel) }
         sampled.whenComplete { result in
             let counters = (try? result.get()) ?? nil
-            let failure = self.state.withLockedValue { s -> MessagingError? in
-                if let stalled = s.stalled { return stalled }
-                if s.stopped { return .connectionLost }
+            let outcome = self.state.withLockedValue { s -> Result<Bool, MessagingError> in
+                if s.answered { return .success(true) }
+                if let stalled = s.stalled { return .failure(stalled) }
+                if s.stopped { return .failure(.connectionLost) }
                 s.watch.expectDrain(of: counters)
                 s.drained = promise
-                return nil
+                return .success(false)
             }
-            if let failure { promise.fail(failure) } else { self.check(now: self.channel.eventLoop.now) }
+            switch outcome {
+            case .success(true): promise.succeed()
+            case .success(false): self.check(now: self.channel.eventLoop.now)
+            case .failure(let failure): promise.fail(failure)
+            }
         }
-        channel.closeFuture.whenComplete { _ in promise.fail(self.stall ?? MessagingError.connectionLost) }
+        channel.closeFuture.whenComplete { _ in
+            let (answered, stall) = self.state.withLockedValue { ($0.answered, $0.stalled) }
+            if answered { promise.succeed() } else { promise.fail(stall ?? MessagingError.connectionLost) }
+        }
         do {
             try await promise.futureResult.get()
         } catch {
