@@ -1,13 +1,5 @@
 import NIOCore
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The members of a JSON frame's content that a connection reads (PROTOCOL.md
 /// section 3), parsed straight from the bytes without building the outer object.
 ///
@@ -74,16 +66,12 @@ struct ContentMembers {
         /// The member whose UTF-8 name is `bytes`, without allocating.
         @inline(__always)
         static func match(_ bytes: UnsafeRawBufferPointer) -> Member? {
-            func equals(_ literal: StaticString) -> Bool {
-                literal.utf8CodeUnitCount == bytes.count
-                    && memcmp(literal.utf8Start, bytes.baseAddress!, bytes.count) == 0
-            }
             switch bytes.count {
-            case 4: return equals("args") ? .args : nil
-            case 5: return equals("value") ? .value : equals("error") ? .error : nil
-            case 6: return equals("kwargs") ? .kwargs : nil
-            case 10: return equals("request_id") ? .requestID : nil
-            case 15: return equals("requested_value") ? .requestedValue : nil
+            case 4: return bytes.equals("args") ? .args : nil
+            case 5: return bytes.equals("value") ? .value : bytes.equals("error") ? .error : nil
+            case 6: return bytes.equals("kwargs") ? .kwargs : nil
+            case 10: return bytes.equals("request_id") ? .requestID : nil
+            case 15: return bytes.equals("requested_value") ? .requestedValue : nil
             default: return nil
             }
         }

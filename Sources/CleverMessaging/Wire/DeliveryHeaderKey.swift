@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The header keys of acknowledged delivery, typed in ``FrameHeader`` when
 /// their value is a non-negative JSON integer.
 enum DeliveryHeaderKey {
@@ -33,13 +25,9 @@ enum DeliveryHeaderKey {
 
     /// The key whose UTF-8 bytes are `bytes`, without allocating.
     static func match(_ bytes: UnsafeRawBufferPointer) -> DeliveryHeaderKey? {
-        func equals(_ literal: StaticString) -> Bool {
-            literal.utf8CodeUnitCount == bytes.count
-                && memcmp(literal.utf8Start, bytes.baseAddress!, bytes.count) == 0
-        }
         switch bytes.count {
-        case 12: return equals("x-clever-seq") ? .sequence : nil
-        case 14: return equals("x-clever-acked") ? .acknowledged : nil
+        case 12: return bytes.equals("x-clever-seq") ? .sequence : nil
+        case 14: return bytes.equals("x-clever-acked") ? .acknowledged : nil
         default: return nil
         }
     }

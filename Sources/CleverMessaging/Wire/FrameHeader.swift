@@ -208,31 +208,19 @@ enum HeaderKey: String, CaseIterable {
         }
     }
 
-
     /// The key whose UTF-8 bytes are `bytes`, without allocating.
     static func match(_ bytes: UnsafeRawBufferPointer) -> HeaderKey? {
-        func equals(_ literal: StaticString) -> Bool {
-            literal.utf8CodeUnitCount == bytes.count
-                && memcmp(literal.utf8Start, bytes.baseAddress!, bytes.count) == 0
-        }
         switch bytes.count {
-        case 6: return equals("action") ? .action : nil
-        case 8: return equals("filepath") ? .filePath : nil
-        case 9: return equals("byteorder") ? .byteOrder : nil
-        case 10: return equals("request_id") ? .requestID : nil
-        case 12: return equals("content-type") ? .contentType : equals("message-type") ? .messageType : nil
-        case 14: return equals("content-length") ? .contentLength : nil
-        case 15: return equals("requested_value") ? .requestedValue : nil
-        case 16: return equals("content-encoding") ? .contentEncoding : nil
+        case 6: return bytes.equals("action") ? .action : nil
+        case 8: return bytes.equals("filepath") ? .filePath : nil
+        case 9: return bytes.equals("byteorder") ? .byteOrder : nil
+        case 10: return bytes.equals("request_id") ? .requestID : nil
+        case 12: return bytes.equals("content-type") ? .contentType : bytes.equals("message-type") ? .messageType : nil
+        case 14: return bytes.equals("content-length") ? .contentLength : nil
+        case 15: return bytes.equals("requested_value") ? .requestedValue : nil
+        case 16: return bytes.equals("content-encoding") ? .contentEncoding : nil
         default: return nil
         }
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
