@@ -11,16 +11,14 @@ import Testing
 struct ResponseCallbackTests {
     /// A connection linked on an `EmbeddedChannel`, and a log of what its callbacks saw.
     struct Harness {
-        let channel = EmbeddedChannel()
-        let connection: Connection
+        /// The linked connection, without resends (``TypedReplyTests/Harness``).
+        let link: TypedReplyTests.Harness
         let log = NIOLockedValueBox<[String]>([])
+        var channel: EmbeddedChannel { link.channel }
+        var connection: Connection { link.connection }
 
         init() throws {
-            var configuration = ConnectionConfiguration()
-            configuration.resendRequests = false
-            connection = Connection(eventLoop: channel.eventLoop, registry: HandlerRegistry(), configuration: configuration)
-            try channel.pipeline.syncOperations.addHandler(ConnectionHandler(connection: connection))
-            try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+            link = try TypedReplyTests.Harness()
         }
 
         /// Asks for "v"; the callback logs the value and its callback arguments, `onError` the failure.
