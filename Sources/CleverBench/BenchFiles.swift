@@ -19,7 +19,8 @@ extension Bench {
                 are against both blasts together. The source file is removed before the \
                 pull, so that push and pull each write the run's second copy. Peak RSS is \
                 each process's own maximum (VmHWM); the sender's is taken from after the file \
-                is made, so the bench's own 4 MiB buffer for making it does not count.
+                is made and the memory malloc holds free is given back (malloc_trim), so \
+                neither the bench's own buffer for making it nor an earlier round counts.
 
                 This runs twice: with both sides' files in --directory (normally on a \
                 disk), and again in --tmpfs-directory (memory, where fsync costs nothing), \
@@ -80,6 +81,9 @@ extension Bench {
             defer { try? FileManager.default.removeItem(at: work) }
             let source = senderRoot + "/source.bin"
             try Self.makeFile(at: source, size: size)
+            // Each round's peak is its own: what earlier rounds (or making the
+            // file) freed but malloc still holds goes back to the system first.
+            Self.trimMalloc()
             Self.resetPeakRSS()
             let startRSS = Self.peakRSS()
             reporter.note("file: \(size) bytes in \(work.path)")
@@ -273,6 +277,16 @@ extension Bench {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             return usage.ru_maxrss * 1024
+        }
+
+        /// Gives the memory malloc holds free back to the system (glibc's
+        /// `malloc_trim`, looked up at run time; elsewhere nothing).
+        static func trimMalloc() {
+            #if canImport(Glibc)
+            guard let symbol = dlsym(nil, "malloc_trim") else { return }
+            typealias Trim = @convention(c) (Int) -> Int32
+            _ = unsafeBitCast(symbol, to: Trim.self)(0)
+            #endif
         }
 
         /// Starts this process's peak resident set size again from its current size (Linux 4.0 and later; elsewhere nothing).
