@@ -130,14 +130,23 @@ extension Connection {
         let request = PendingRequests.Entry.Request(
             requestedValue: requestedValue, arguments: arguments, timeout: (timeout ?? configuration.defaultRequestTimeout).timeAmount
         )
-        if Reply.self == JSONValue.self {
-            let promise = eventLoop.makePromise(of: JSONValue.self)
-            let id = try startAwaitedRequest(request, completion: .promise(promise))
-            return try await waitForReply(promise, id: id) as! Reply
+        let payload: ReplyPayload
+        if #available(macOS 15.0, *) {
+            // Suspended on a continuation its table entry resumes: no promise, no callback on a future.
+            if Reply.self == JSONValue.self {
+                return try await suspendForReply(request) { .continuation($0) } as! Reply
+            }
+            payload = try await suspendForReply(request) { .typedContinuation($0) }
+        } else {
+            if Reply.self == JSONValue.self {
+                let promise = eventLoop.makePromise(of: JSONValue.self)
+                let id = try startAwaitedRequest(request, completion: .promise(promise))
+                return try await waitForReply(promise, id: id) as! Reply
+            }
+            let promise = eventLoop.makePromise(of: ReplyPayload.self)
+            let id = try startAwaitedRequest(request, completion: .typed(promise))
+            payload = try await waitForReply(promise, id: id)
         }
-        let promise = eventLoop.makePromise(of: ReplyPayload.self)
-        let id = try startAwaitedRequest(request, completion: .typed(promise))
-        let payload = try await waitForReply(promise, id: id)
         // Decoded by the waiting task, not on the event loop.
         return try payload.decode(as: Reply.self, name: requestedValue, limits: configuration.codec.json, counts: typedReplies)
     }

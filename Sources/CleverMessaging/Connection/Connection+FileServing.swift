@@ -151,6 +151,7 @@ extension PendingRequests.Completion {
         case .promise(let promise): promise.fail(error)
         case .continuation(let continuation): continuation.resume(throwing: error)
         case .typed(let promise): promise.fail(error)
+        case .typedContinuation(let continuation): continuation.resume(throwing: error)
         case .callback(let callback): callback(.failure(.connectionLost))
         case .requestCallback: request.callback?.deliver(.failure(.connectionLost), requestedValue: request.requestedValue)
         case .fanOut(let group, let position), .typedFanOut(let group, let position): group.deliver(position, .failure(.connectionLost))

@@ -29,7 +29,7 @@ extension Connection {
             timeout: (timeout ?? configuration.defaultRequestTimeout).timeAmount
         )
         if #available(macOS 15.0, *) {
-            return try await suspendForReply(request)
+            return try await suspendForReply(request) { .continuation($0) }
         }
         let promise = eventLoop.makePromise(of: JSONValue.self)
         let id = try startAwaitedRequest(request, completion: .promise(promise))
@@ -37,20 +37,24 @@ extension Connection {
     }
 
     /// Registers `request` (awaited) and suspends until its reply, on a
-    /// continuation its entry resumes; cancelling the calling task fails the
-    /// request with ``MessagingError/cancelled``.
+    /// continuation its entry resumes (`completion` makes the entry's
+    /// completion of it); cancelling the calling task fails the request with
+    /// ``MessagingError/cancelled``.
     @available(macOS 15.0, *)
-    private func suspendForReply(_ request: PendingRequests.Entry.Request) async throws(MessagingError) -> JSONValue {
+    func suspendForReply<Value: Sendable>(
+        _ request: PendingRequests.Entry.Request,
+        completion: (UnsafeContinuation<Value, any Error>) -> PendingRequests.Completion
+    ) async throws(MessagingError) -> Value {
         // The request's number, for the cancellation handler: 0 until the
         // request is registered, -1 once cancelled before that. Lives in this
         // call's frame: no promise, no callback on a future, no box.
         let registered = Atomic<Int>(0)
         do {
             return try await withTaskCancellationHandler {
-                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<JSONValue, any Error>) in
+                try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Value, any Error>) in
                     let number: Int
                     do throws(MessagingError) {
-                        number = try startAwaitedRequestNumber(request, completion: .continuation(continuation))
+                        number = try startAwaitedRequestNumber(request, completion: completion(continuation))
                     } catch {
                         continuation.resume(throwing: error)
                         return

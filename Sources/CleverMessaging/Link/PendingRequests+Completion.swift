@@ -20,6 +20,11 @@ extension PendingRequests {
         /// An `async` caller that decodes the reply into its own type: told
         /// the reply's text when the read loop kept it (see ``TypedReplies``).
         case typed(EventLoopPromise<ReplyPayload>)
+        /// An `async` caller that decodes the reply into its own type,
+        /// suspended on its continuation (no promise): resumed exactly once,
+        /// by whoever takes the entry out of the table, with the reply's text
+        /// when the read loop kept it.
+        case typedContinuation(UnsafeContinuation<ReplyPayload, any Error>)
         /// A slot of a fan-out whose caller decodes each reply into its own
         /// type: told the reply's text when the read loop kept it.
         case typedFanOut(any RequestResultSink, Int)
@@ -28,7 +33,7 @@ extension PendingRequests {
         @inline(__always)
         package var isTyped: Bool {
             switch self {
-            case .typed, .typedFanOut: return true
+            case .typed, .typedContinuation, .typedFanOut: return true
             default: return false
             }
         }
@@ -42,6 +47,7 @@ extension PendingRequests {
             case .requestCallback: request.callback?.deliver(result, requestedValue: request.requestedValue)
             case .fanOut(let group, let position): group.deliver(position, result)
             case .typed(let promise): promise.completeWith(result.map { .value($0) }.mapError { $0 as any Error })
+            case .typedContinuation(let continuation): continuation.resume(with: result.map { .value($0) }.mapError { $0 as any Error })
             case .typedFanOut(let group, let position): group.deliver(position, result)
             }
         }
@@ -51,6 +57,7 @@ extension PendingRequests {
         package func complete(text: ByteBuffer, of request: Entry.Request) {
             switch self {
             case .typed(let promise): promise.succeed(.text(text))
+            case .typedContinuation(let continuation): continuation.resume(returning: .text(text))
             case .typedFanOut(let group, let position): group.deliver(position, text: text)
             default: complete(.success(ReplyPayload.value(ofCheckedText: text)), of: request)
             }
