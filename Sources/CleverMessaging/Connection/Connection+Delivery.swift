@@ -337,11 +337,11 @@ extension Connection {
         let ledger = s.delivery!.ledger
         guard s.deliveryActive else {
             // No link open: the frame goes with the next link's resends.
-            return (SendReceipt(future: nil, ledger: ledger, sequence: sequence), false)
+            return (SendReceipt(write: nil, ledger: ledger, sequence: sequence), false)
         }
         if awaited { s.outbound.flushAwaited = true }
         let (written, flush) = self.takeReceipt(&s)
-        return (SendReceipt(future: written.future, ledger: ledger, sequence: sequence), flush)
+        return (SendReceipt(write: written.write, ledger: ledger, sequence: sequence), flush)
     }
 
     // MARK: Receiving
