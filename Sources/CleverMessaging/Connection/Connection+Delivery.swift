@@ -300,7 +300,7 @@ extension Connection {
         guard sequenced, s.delivery != nil, s.deliveryActive || !s.linkOpened else {
             if awaited { s.outbound.flushAwaited = true }
             if let plainFrame {
-                s.outbound.bytes.writeImmutableBuffer(plainFrame)
+                s.outbound.append(frames: plainFrame)
             } else {
                 do throws(FrameEncodingError) {
                     try s.writer.writeAction(action, arguments: arguments, into: &s.outbound.bytes)

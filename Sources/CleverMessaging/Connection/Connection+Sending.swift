@@ -48,7 +48,7 @@ extension Connection {
     package func enqueueEncodedDeferringFlush(_ bytes: ByteBuffer) throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool) {
         try withState { s throws(MessagingError) in
             try self.checkCanQueue(&s)
-            s.outbound.bytes.writeImmutableBuffer(bytes)
+            s.outbound.append(frames: bytes)
             return self.takeReceipt(&s)
         }
     }
