@@ -100,9 +100,8 @@ extension Connection {
             _ = s.lifecycle.linkDown()
             let closed = s.lifecycle.isClosed
             let keep = configuration.resumeQueue && !closed
-            s.outbound.hold(keep: keep)
             // What was queued and not kept will never be written: its receipts fail.
-            let dropped = keep ? [] : s.receipts.dropQueued(s.dropReason?.error ?? .connectionLost)
+            let dropped = s.outbound.hold(keep: keep) ? s.receipts.dropQueued(s.dropReason?.error ?? .connectionLost) : []
             let failed = closed ? s.pending.removeAll() : s.pending.linkDown(keepForResend: configuration.resendRequests)
             s.lastDropReason = s.dropReason
             s.dropReason = nil
@@ -236,8 +235,7 @@ extension Connection {
             s.linkWaiters = []
             guard action != .failWaiting, let channel = s.channel else {
                 // Nothing can carry what is queued any more: its senders learn it.
-                s.outbound.dropQueued()
-                unsentFrames = s.receipts.dropQueued(.closed)
+                if s.outbound.dropQueued() { unsentFrames = s.receipts.dropQueued(.closed) }
                 return ((any Channel)?.none, pending, waiters, EventLoopFuture<Void>?.none)
             }
             let promise = eventLoop.makePromise(of: Void.self)
