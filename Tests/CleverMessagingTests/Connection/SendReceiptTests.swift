@@ -47,9 +47,16 @@ struct SendReceiptTests {
         try #require(receipt.write).number
     }
 
-    /// Waits (without sleeping) until someone waits for a write of `connection`.
+    /// Gives a task that awaits a receipt of `connection` a chance to start
+    /// waiting (without sleeping): a bounded number of yields, so that a loaded
+    /// machine cannot turn it into a spin that starves other tests. The tests
+    /// hold either way (a receipt awaited after its write completes at once).
     private static func untilAwaited(_ connection: Connection) async {
-        while !connection.state.withLockedValue({ $0.receipts.hasWaiters }) { await Task.yield() }
+        var turns = 0
+        while turns < 1000, !connection.state.withLockedValue({ $0.receipts.hasWaiters }) {
+            turns += 1
+            await Task.yield()
+        }
     }
 
     @Test("frames queued before a flush share one write; a receipt awaited after the write returns at once")
