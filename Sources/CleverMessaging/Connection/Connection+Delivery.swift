@@ -300,7 +300,7 @@ extension Connection {
         guard sequenced, s.delivery != nil, s.deliveryActive || !s.linkOpened else {
             if awaited { s.outbound.flushAwaited = true }
             if let plainFrame {
-                s.outbound.bytes.writeImmutableBuffer(plainFrame)
+                s.outbound.append(frames: plainFrame)
             } else {
                 do throws(FrameEncodingError) {
                     try s.writer.writeAction(action, arguments: arguments, into: &s.outbound.bytes)
@@ -337,11 +337,11 @@ extension Connection {
         let ledger = s.delivery!.ledger
         guard s.deliveryActive else {
             // No link open: the frame goes with the next link's resends.
-            return (SendReceipt(future: nil, ledger: ledger, sequence: sequence), false)
+            return (SendReceipt(write: nil, ledger: ledger, sequence: sequence), false)
         }
         if awaited { s.outbound.flushAwaited = true }
         let (written, flush) = self.takeReceipt(&s)
-        return (SendReceipt(future: written.future, ledger: ledger, sequence: sequence), flush)
+        return (SendReceipt(write: written.write, ledger: ledger, sequence: sequence), flush)
     }
 
     // MARK: Receiving

@@ -86,7 +86,7 @@ extension Connection {
         // flush, so that a link that writes now and then takes no second turn of the lock).
         var recycles = false
         defer { if let (target, due) = ackTimer { scheduleLinkTimer(due, target: target, kind: .acknowledgement) } }
-        let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>, EventLoopPromise<Void>?, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
+        let work = state.withLockedValue { s -> (any Channel, EventLoopPromise<Void>, number: UInt64, replies: Int, pause: (gate: ReadGate, writes: Int)?)? in
             if let read {
                 s.liveness?.bytesRead(now: read.at)
                 if s.delivery != nil { ackTimer = deliveryReadEnded(&s, now: read.at, bytesRead: read.bytes) }
@@ -99,13 +99,10 @@ extension Connection {
                 s.framesQueued = 0
                 s.requestsQueued = 0
             }
-            let promise = s.outboundPromise
-            s.outboundPromise = nil
             let write = eventLoop.makePromise(of: Void.self)
-            s.lastWrite = write.futureResult
-            return (channel, write, promise, replies, self.pauseForReplies(&s))
+            return (channel, write, s.receipts.take(), replies, self.pauseForReplies(&s))
         }
-        guard let (channel, write, promise, replies, pause) = work else { return }
+        guard let (channel, write, number, replies, pause) = work else { return }
         let count = bytes.readableBytes
         metrics?.sent(frames: counted.frames, requests: counted.requests, bytes: count)
         // A long write goes out in slices, each of which counts as progress when
@@ -123,22 +120,22 @@ extension Connection {
         channel.writeAndFlush(bytes, promise: write)
         write.futureResult.whenComplete { result in
             let now = self.eventLoop.now
-            let resume = self.state.withLockedValue { s -> ReadGate? in
+            let failure: MessagingError? = if case .failure = result { .connectionLost } else { nil }
+            // The queue's accounting and the frames' receipts, in one turn of the lock.
+            let (resume, waiters) = self.state.withLockedValue { s -> (ReadGate?, [(WriteWaiter, Result<Void, MessagingError>)]) in
                 let sameLink = s.channel.map { $0 === channel } ?? false
                 let resume = s.outbound.writeCompleted(bytes: count, replies: replies, sameLink: sameLink)
                 if sameLink { s.liveness?.writeCompleted(bytes: count, stillInFlight: s.outbound.inFlightBytes, now: now) }
-                guard resume else { return nil }
+                let waiters = s.receipts.ended(number, failure: failure)
+                guard resume else { return (nil, waiters) }
                 s.readGate?.hold(.replyBacklog, false)
-                return s.readGate
+                return (s.readGate, waiters)
             }
             if let resume {
                 self.logger.debug("replies caught up: reading resumed", metadata: self.linkMetadata)
                 resume.apply()
             }
-            switch result {
-            case .success: promise?.succeed()
-            case .failure: promise?.fail(MessagingError.connectionLost)
-            }
+            Self.resume(waiters)
         }
         if recycles { recycle(&bytes) }
         if let pause { pauseReading(pause) }

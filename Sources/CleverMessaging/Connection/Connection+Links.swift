@@ -67,7 +67,6 @@ extension Connection {
             let held = s.heldInbound
             s.heldInbound = []
             s.linkOpened = true
-            if s.outbound.bytes.readableBytes > 0, s.outboundPromise == nil { s.outboundPromise = eventLoop.makePromise() }
             return (s.outbound.open(), waiters, held)
         }
         // Counted before anyone waiting for the link hears of it (a station registers its drone then).
@@ -89,24 +88,20 @@ extension Connection {
         var wasOpen = false
         let (droppedQueue, failedRequests, closePromises, closed, reason) = state.withLockedValue { s in
             guard let current = s.channel, current === channel else {
-                return (nil as EventLoopPromise<Void>?, [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed, nil as MessagingError?)
+                return ([(WriteWaiter, Result<Void, MessagingError>)](), [PendingRequests.Entry](), [EventLoopPromise<Void>](), s.lifecycle.isClosed, nil as MessagingError?)
             }
             wasOpen = s.linkOpened
             deliveryLinkDown(&s)
             s.channel = nil
             s.linkOpened = false
             s.readGate = nil
-            s.lastWrite = nil
+            s.receipts.linkDown()
             s.handlers.linkChanged()
             _ = s.lifecycle.linkDown()
             let closed = s.lifecycle.isClosed
-            var dropped: EventLoopPromise<Void>?
             let keep = configuration.resumeQueue && !closed
-            s.outbound.hold(keep: keep)
-            if !keep {
-                dropped = s.outboundPromise
-                s.outboundPromise = nil
-            }
+            // What was queued and not kept will never be written: its receipts fail.
+            let dropped = s.outbound.hold(keep: keep) ? s.receipts.dropQueued(s.dropReason?.error ?? .connectionLost) : []
             let failed = closed ? s.pending.removeAll() : s.pending.linkDown(keepForResend: configuration.resendRequests)
             s.lastDropReason = s.dropReason
             s.dropReason = nil
@@ -135,7 +130,7 @@ extension Connection {
         if wasOpen { metrics?.linkClosed() }
         logger.debug("link down", metadata: linkMetadata)
         if closed, ownsHandlerTasks { handlerTasks.finish() }
-        droppedQueue?.fail(reason ?? MessagingError.connectionLost)
+        Self.resume(droppedQueue)
         for entry in failedRequests { entry.finish(.failure(closed ? .closed : reason ?? .connectionLost)) }
         for promise in closePromises { promise.succeed() }
     }
@@ -229,7 +224,7 @@ extension Connection {
     /// - Returns: a future for the link's end when there is a link.
     @discardableResult
     package func startClose(pendingError: MessagingError = .closed) -> EventLoopFuture<Void>? {
-        var unsentFrames: EventLoopPromise<Void>?
+        var unsentFrames: [(WriteWaiter, Result<Void, MessagingError>)] = []
         let (channel, pending, waiters, done) = state.withLockedValue { s in
             let action = s.lifecycle.close()
             s.requestTimer.disarm()
@@ -240,16 +235,14 @@ extension Connection {
             s.linkWaiters = []
             guard action != .failWaiting, let channel = s.channel else {
                 // Nothing can carry what is queued any more: its senders learn it.
-                s.outbound.dropQueued()
-                unsentFrames = s.outboundPromise
-                s.outboundPromise = nil
+                if s.outbound.dropQueued() { unsentFrames = s.receipts.dropQueued(.closed) }
                 return ((any Channel)?.none, pending, waiters, EventLoopFuture<Void>?.none)
             }
             let promise = eventLoop.makePromise(of: Void.self)
             s.closePromises.append(promise)
             return (channel, pending, waiters, promise.futureResult)
         }
-        unsentFrames?.fail(MessagingError.closed)
+        Self.resume(unsentFrames)
         for entry in pending { entry.finish(.failure(pendingError)) }
         for waiter in waiters { waiter.fail(MessagingError.closed) }
         guard let channel else {

@@ -48,7 +48,7 @@ extension Connection {
     package func enqueueEncodedDeferringFlush(_ bytes: ByteBuffer) throws(MessagingError) -> (receipt: SendReceipt, needsFlush: Bool) {
         try withState { s throws(MessagingError) in
             try self.checkCanQueue(&s)
-            s.outbound.bytes.writeImmutableBuffer(bytes)
+            s.outbound.append(frames: bytes)
             return self.takeReceipt(&s)
         }
     }
@@ -89,13 +89,16 @@ extension Connection {
     /// - Throws: ``MessagingError``: `.closed` when the connection is closed,
     ///   `.connectionLost` when the link dropped before the frames were written.
     public func flushed() async throws(MessagingError) {
-        let (receipt, flush) = try withState { s throws(MessagingError) -> (SendReceipt?, Bool) in
+        let (number, flush) = try withState { s throws(MessagingError) -> (UInt64?, Bool) in
             if s.lifecycle.isClosed { throw .closed }
-            if s.outbound.bytes.readableBytes > 0 { return takeReceipt(&s) }
-            return (s.lastWrite.map { SendReceipt(future: $0) }, false)
+            if s.outbound.bytes.readableBytes > 0 {
+                let (receipt, flush) = takeReceipt(&s)
+                return (receipt.write?.number, flush)
+            }
+            return (s.receipts.lastTaken, false)
         }
         if flush { scheduleFlush() }
-        try await receipt?.written()
+        if let number { try await Self.waitForWrite(number, in: state) }
     }
 
     /// Queues an action message and returns at once; for bursts.
@@ -120,16 +123,13 @@ extension Connection {
     }
 
     /// The receipt for what was just queued, and whether a flush must be scheduled.
+    ///
+    /// The receipt is the number of the write that will carry the frame: nothing
+    /// is made for it (no promise, no callback) unless someone waits for it.
+    @inline(__always)
     func takeReceipt(_ s: inout State) -> (SendReceipt, Bool) {
         if metrics != nil { s.framesQueued &+= 1 }
-        let promise: EventLoopPromise<Void>
-        if let existing = s.outboundPromise {
-            promise = existing
-        } else {
-            promise = eventLoop.makePromise()
-            s.outboundPromise = promise
-        }
-        return (SendReceipt(future: promise.futureResult), s.outbound.needsFlush())
+        return (SendReceipt(write: receipt(&s)), s.outbound.needsFlush())
     }
 
     /// Queues a reply (whole frames that `encode` appends). Replies are not held

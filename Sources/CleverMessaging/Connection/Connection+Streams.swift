@@ -10,18 +10,17 @@ extension Connection {
     func acquireStream() async throws(MessagingError) -> any Channel {
         while true {
             let waiter = eventLoop.makePromise(of: Void.self)
-            let taken = try withState { s throws(MessagingError) -> ((any Channel), ByteBuffer, EventLoopPromise<Void>?)? in
+            let taken = try withState { s throws(MessagingError) -> ((any Channel), ByteBuffer, UInt64?)? in
                 if s.lifecycle.isClosed { throw .closed }
                 guard s.lifecycle.isOpen, let channel = s.channel else { throw .notConnected }
                 guard let queued = s.outbound.beginStream() else {
                     s.streamWaiters.append(waiter)
                     return nil
                 }
-                let promise = s.outboundPromise
-                s.outboundPromise = nil
-                return (channel, queued, promise)
+                // What was queued goes ahead of the stream, as one numbered write (its frames' receipts).
+                return (channel, queued, queued.readableBytes > 0 ? s.receipts.take() : nil)
             }
-            guard let (channel, queued, promise) = taken else {
+            guard let (channel, queued, number) = taken else {
                 do {
                     try await waiter.futureResult.get()
                 } catch {
@@ -30,10 +29,13 @@ extension Connection {
                 continue
             }
             waiter.succeed()
-            if queued.readableBytes > 0 {
-                channel.writeAndFlush(queued, promise: promise)
-            } else {
-                promise?.succeed()
+            if let number {
+                let write = eventLoop.makePromise(of: Void.self)
+                channel.writeAndFlush(queued, promise: write)
+                write.futureResult.whenComplete { result in
+                    let failure: MessagingError? = if case .failure = result { .connectionLost } else { nil }
+                    Self.resume(self.state.withLockedValue { $0.receipts.ended(number, failure: failure) })
+                }
             }
             return channel
         }

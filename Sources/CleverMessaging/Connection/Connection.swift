@@ -78,10 +78,8 @@ public final class Connection: Sendable {
         var lifecycle = LinkLifecycle()
         var pending = PendingRequests()
         var outbound: OutboundQueue
-        /// The promise shared by the frames of the next write (their receipts).
-        var outboundPromise: EventLoopPromise<Void>?
-        /// The last write handed to the current link (see ``Connection/flushed()``).
-        var lastWrite: EventLoopFuture<Void>?
+        /// The numbered writes and who waits for them (the frames' receipts, ``Connection/flushed()``).
+        var receipts = WriteReceipts<WriteWaiter>()
         /// Stops and starts reading the current link.
         var readGate: ReadGate?
         /// Handler tasks running (``Connection/runHandlerTask(_:)``), and whether reading stops for them.
@@ -204,10 +202,10 @@ public final class Connection: Sendable {
     deinit {
         // Whatever still waits learns that it will not complete.
         let (unsent, pending, waiters, delivery) = state.withLockedValue { s in
-            (s.outboundPromise, s.pending.removeAll(), s.linkWaiters + s.closePromises, s.delivery)
+            (s.receipts.abandon(.closed), s.pending.removeAll(), s.linkWaiters + s.closePromises, s.delivery)
         }
         Self.failDelivery(delivery, with: .closed)
-        unsent?.fail(MessagingError.closed)
+        Self.resume(unsent)
         for entry in pending { entry.finish(.failure(.closed)) }
         for waiter in waiters { waiter.fail(MessagingError.closed) }
     }

@@ -1,5 +1,3 @@
-import NIOCore
-
 /// What a completed ``SendReceipt`` proves.
 public enum DeliveryGuarantee: String, Sendable, Hashable, Codable {
     /// The frame was written to the socket; nothing more is known (a reference
@@ -27,26 +25,35 @@ public struct SendReceipt: Sendable {
         let sequence: UInt64
     }
 
+    /// A numbered write of a connection: the receipt completes when it ends
+    /// (see ``WriteReceipts``). Nothing is made for it until someone waits.
+    struct Write: Sendable {
+        /// The state of the connection that makes the write.
+        let state: AdaptiveLockedBox<Connection.State>
+        /// The write's number.
+        let number: UInt64
+    }
+
     /// Completes when the frame is written to the current link; `nil`: an
     /// acknowledged action queued while no link was open, written with the
     /// next link's resends (its acknowledgement then stands for the write).
-    let future: EventLoopFuture<Void>?
+    let write: Write?
     /// The action's acknowledgement (acknowledged delivery), else `nil`.
     let acknowledgement: Acknowledgement?
 
     /// A receipt of a write.
-    init(future: EventLoopFuture<Void>) {
-        self.future = future
+    init(write: Write) {
+        self.write = write
         self.acknowledgement = nil
     }
 
     /// A receipt of an acknowledged action.
     /// - Parameters:
-    ///   - future: completes on write; `nil`: on acknowledgement.
+    ///   - write: completes on write; `nil`: on acknowledgement.
     ///   - ledger: the session's ledger.
     ///   - sequence: the action's number.
-    init(future: EventLoopFuture<Void>?, ledger: DeliveryLedger, sequence: UInt64) {
-        self.future = future
+    init(write: Write?, ledger: DeliveryLedger, sequence: UInt64) {
+        self.write = write
         self.acknowledgement = Acknowledgement(ledger: ledger, sequence: sequence)
     }
 
@@ -60,8 +67,8 @@ public struct SendReceipt: Sendable {
     ///   connection closed). An acknowledged action whose link dropped before
     ///   the write is still sent again on the next link: see ``delivered()``.
     public func written() async throws(MessagingError) {
-        if let future {
-            try await Self.wait(future)
+        if let write {
+            try await Connection.waitForWrite(write.number, in: write.state)
         } else if let acknowledgement {
             try await acknowledgement.ledger.waitForAcknowledgement(of: acknowledgement.sequence)
         }
@@ -77,19 +84,9 @@ public struct SendReceipt: Sendable {
     public func delivered() async throws(MessagingError) -> DeliveryGuarantee {
         if let acknowledgement {
             try await acknowledgement.ledger.waitForAcknowledgement(of: acknowledgement.sequence)
-        } else if let future {
-            try await Self.wait(future)
+        } else if let write {
+            try await Connection.waitForWrite(write.number, in: write.state)
         }
         return guarantee
-    }
-
-    private static func wait(_ future: EventLoopFuture<Void>) async throws(MessagingError) {
-        do {
-            try await future.get()
-        } catch let error as MessagingError {
-            throw error
-        } catch {
-            throw .connectionLost
-        }
     }
 }

@@ -72,6 +72,19 @@ package struct OutboundQueue: Sendable {
         return true
     }
 
+    /// Appends whole encoded frames to ``bytes``. A queue without storage (every
+    /// link of a broadcast but the busiest) shares the frames' storage instead
+    /// of copying them into storage of its own: the one frame of a broadcast
+    /// goes to thousands of links without an allocation or a copy per link.
+    @inline(__always)
+    package mutating func append(frames: ByteBuffer) {
+        if bytes.capacity == 0 {
+            bytes = frames
+        } else {
+            bytes.writeImmutableBuffer(frames)
+        }
+    }
+
     /// `count` bytes of replies were just appended to ``bytes``.
     package mutating func repliesQueued(_ count: Int) {
         replyBytesQueued += count

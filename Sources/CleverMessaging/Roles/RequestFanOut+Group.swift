@@ -112,8 +112,10 @@ extension RequestFanOut {
                     deliver(position, .failure(error))
                 }
             }
+            // One clock reading for the chunk's flushes: they are written in one go.
+            let flushedAt = loop.now
             for bit in 0..<(end - first) where (bit < 64 ? flushes.low >> UInt64(bit) : flushes.high >> UInt64(bit - 64)) & 1 == 1 {
-                connections[indices[first + bit]].flushOutbound()
+                connections[indices[first + bit]].flushOutbound(now: flushedAt)
             }
             if let timeout = run.timeout { runs.append((run.start..<end, now + timeout)) }
             let (cancelNow, replaced, arm) = state.withLockedValue { s -> (Bool, Scheduled<Void>?, NIODeadline?) in

@@ -27,7 +27,7 @@ struct DeliverySessionsTests {
         var nothing: Void = ()
         let sequence = try session.window.append(with: &nothing) { _, buffer in buffer.writeString("frame of \(id)") }.sequence
         for sequence in stride(from: 1, through: received, by: 1) { _ = session.receiver.received(sequence: sequence) }
-        return (session, SendReceipt(future: nil, ledger: session.ledger, sequence: sequence))
+        return (session, SendReceipt(write: nil, ledger: session.ledger, sequence: sequence))
     }
 
     @Test("the same session id gets its session back, window and high-water mark included")
