@@ -86,7 +86,11 @@ struct SendReceiptTests {
         let order = Watched<[Int]>([])
         let first = try connection.enqueueMessage("step", kwargs: ["n": 1])
         await Self.turn(loop)
-        let second = try connection.enqueueMessage("step", kwargs: ["n": 2])
+        // Queued inside a read batch on the loop: its write waits for the batch's end.
+        let second = try await loop.executeInContext {
+            connection.readBatchStarted()
+            return try connection.enqueueMessage("step", kwargs: ["n": 2])
+        }
         let waiting = Task {
             try await second.written()
             order.update { $0.append(2) }
@@ -94,6 +98,8 @@ struct SendReceiptTests {
         await Self.untilAwaited(connection)
         try await first.written()
         order.update { $0.append(1) }
+        // The batch ends: the second frame's write goes out, and its waiter resumes.
+        try await loop.executeInContext { connection.readBatchEnded(now: loop.now, bytesRead: 0) }
         await Self.turn(loop)
         try await waiting.value
         #expect(order.value == [1, 2])
