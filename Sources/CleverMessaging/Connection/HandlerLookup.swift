@@ -6,7 +6,10 @@
 /// Nothing is looked up while the registry has no handler that decodes its
 /// own arguments (a flag read without a lock): frames for tree handlers are
 /// then decoded as if there were no lookup.
-struct HandlerLookup: Sendable {
+///
+/// A class, so that the decoder holding it (which a connection copies in and
+/// out once per read) retains one reference for it, not three.
+final class HandlerLookup: Sendable {
     /// Whose handlers are looked up (`nil`: ``gate``'s own).
     private let connection: Connection?
     /// The registry whose flags say whether anything is looked up at all: a

@@ -26,11 +26,21 @@ public struct FrameDecoder: ByteToMessageDecoder {
         case streamingBinary(remaining: Int, total: Int)
     }
 
+    /// A header kept while its frame's content is awaited.
+    private final class PendingHeader: Sendable {
+        let header: FrameHeader
+
+        init(_ header: FrameHeader) {
+            self.header = header
+        }
+    }
+
     private var state: State = .waitingForHeader
     /// The header of the JSON frame whose content is awaited, while
     /// `state` is `waitingForJSONContent` (kept out of `state` so that
-    /// switching on the state never copies it).
-    private var pendingHeader: FrameHeader?
+    /// switching on the state never copies it, and boxed so that the decoder,
+    /// which a connection copies in and out once per read, stays small).
+    private var pendingHeader: PendingHeader?
     /// The limits in force.
     public let configuration: FrameCodecConfiguration
     /// The keys of the last `kwargs` object ``decodeInbound(buffer:)`` read,
@@ -135,7 +145,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
                 needed = 2
             }
         case .waitingForJSONContent:
-            needed = pendingHeader?.contentLength ?? 0
+            needed = pendingHeader?.header.contentLength ?? 0
         case .streamingBinary:
             needed = readable + 1
         }
@@ -158,7 +168,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
             guard header.contentType.isJSON else { return other(.binaryHead(header)) }
             guard buffer.readableBytes >= header.contentLength else {
                 state = .waitingForJSONContent
-                pendingHeader = header
+                pendingHeader = PendingHeader(header)
                 return nil
             }
             let content: Content
@@ -170,13 +180,13 @@ public struct FrameDecoder: ByteToMessageDecoder {
             } catch {
                 // Stopped as if the content had arrived separately.
                 state = .waitingForJSONContent
-                pendingHeader = header
+                pendingHeader = PendingHeader(header)
                 throw error
             }
             return json(header, content)
 
         case .waitingForJSONContent:
-            guard let header = pendingHeader, buffer.readableBytes >= header.contentLength else { return nil }
+            guard let header = pendingHeader?.header, buffer.readableBytes >= header.contentLength else { return nil }
             let target = handlers?.target(header)
             let content = try parseJSONContent(length: header.contentLength, buffer: &buffer) { (bytes, limits, frame) throws(JSONParsingError) in
                 try parse(bytes, limits, target, frame)
@@ -299,7 +309,7 @@ public struct FrameDecoder: ByteToMessageDecoder {
             throw FrameDecodingError.truncatedFrame(expected: expected, received: buffer.readableBytes)
         case .waitingForJSONContent:
             throw FrameDecodingError.truncatedFrame(
-                expected: pendingHeader?.contentLength ?? 0,
+                expected: pendingHeader?.header.contentLength ?? 0,
                 received: buffer.readableBytes
             )
         case .streamingBinary(let remaining, let total):
