@@ -40,7 +40,10 @@ extension Connection {
     /// continuation its entry resumes (`completion` makes the entry's
     /// completion of it); cancelling the calling task fails the request with
     /// ``MessagingError/cancelled``.
+    /// Inlined, so that each caller gets it specialized for its reply's type
+    /// (generic, it looked its metadata up on every request).
     @available(macOS 15.0, *)
+    @inline(__always)
     func suspendForReply<Value: Sendable>(
         _ request: PendingRequests.Entry.Request,
         completion: (UnsafeContinuation<Value, any Error>) -> PendingRequests.Completion
