@@ -227,8 +227,17 @@ public final class Connection: Sendable {
     /// The peer's address on the current (or last) link.
     public var remoteAddress: SocketAddress? { state.withLockedValue { $0.remoteAddress } }
 
-    /// How many requests wait for a reply.
-    public var pendingRequestCount: Int { state.withLockedValue { $0.pending.count } }
+    /// How many requests wait for a reply. The link's own liveness ping (see
+    /// ``ConnectionConfiguration/pingInterval``), when one is out, is not counted.
+    public var pendingRequestCount: Int {
+        state.withLockedValue { s in
+            let pinging = s.liveness?.ping.map { s.pending.contains(id: $0.id) } ?? false
+            return s.pending.count - (pinging ? 1 : 0)
+        }
+    }
+
+    /// How many entries the table of requests waiting for a reply holds, a liveness ping included.
+    package var pendingEntryCount: Int { state.withLockedValue { $0.pending.count } }
 
     /// How many links this connection has had (1 after the first connect).
     public var linkCount: Int { state.withLockedValue { $0.lifecycle.linkCount } }
