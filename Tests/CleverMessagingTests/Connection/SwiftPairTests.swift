@@ -26,7 +26,8 @@ struct SwiftPairTests {
     }
 
     /// A server and a client of this library, linked directly or, with
-    /// `throughProxy`, through a ``FaultProxy`` (handed to `body`).
+    /// `throughProxy`, through a ``FaultProxy`` (handed to `body`), all on
+    /// `loops` (default: the shared ones).
     static func withPair(
         configuration: ConnectionConfiguration = .init(),
         clientConfiguration: ConnectionConfiguration? = nil,
@@ -34,19 +35,22 @@ struct SwiftPairTests {
         serverLogger: Logger = Logger(label: "clever.server"),
         clientLogger: Logger = Logger(label: "clever.client"),
         throughProxy: Bool,
+        loops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         _ body: (FaultProxy?, MessagingServer, MessagingClient, Connection) async throws -> Void
     ) async throws {
-        let server = MessagingServer(host: "127.0.0.1", port: 0, registry: serverRegistry, configuration: configuration, logger: serverLogger)
+        let server = MessagingServer(
+            host: "127.0.0.1", port: 0, registry: serverRegistry, configuration: configuration, group: loops, logger: serverLogger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             let address = try await server.localAddress()
-            let proxy = throughProxy ? try await FaultProxy.start(to: address) : nil
+            let proxy = throughProxy ? try await FaultProxy.start(to: address, group: loops) : nil
             let client = MessagingClient(
                 host: "127.0.0.1",
                 port: proxy?.port ?? address.port!,
                 registry: makeTestRegistry(),
                 configuration: clientConfiguration ?? configuration,
                 reconnectPolicy: ReconnectPolicy(initialDelay: .milliseconds(50)),
+                group: loops,
                 logger: clientLogger
             )
             group.addTask { try await client.run() }

@@ -39,12 +39,13 @@ struct FileTransferTests {
 
     /// ``withPair(serverLog:_:)`` with the server's `configuration` and the client's
     /// (`clientConfiguration`, or the same), each with a file policy on its own root,
-    /// linked directly or, with `throughProxy`, through a ``FaultProxy``.
+    /// linked directly or, with `throughProxy`, through a ``FaultProxy``, on `loops`.
     static func withPair(
         configuration: ConnectionConfiguration = .init(),
         clientConfiguration: ConnectionConfiguration? = nil,
         serverLog: LogMessages = LogMessages(),
         throughProxy: Bool,
+        loops: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         _ body: (FaultProxy?, MessagingServer, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
     ) async throws {
         let serverRoot = TemporaryDirectory("server")
@@ -59,7 +60,7 @@ struct FileTransferTests {
         clientConfiguration.filePolicy = try FilePolicy(allowedRoots: [clientRoot.path])
         try await SwiftPairTests.withPair(
             configuration: serverConfiguration, clientConfiguration: clientConfiguration, serverLogger: serverLog.logger("clever.server"),
-            throughProxy: throughProxy
+            throughProxy: throughProxy, loops: loops
         ) {
             proxy, server, client, serverSide in
             try await body(proxy, server, client, serverSide, serverRoot, clientRoot)

@@ -15,15 +15,24 @@ struct SlowLinkTests {
 
     /// A server and a client of this library linked through a fault proxy, both
     /// with file policies, the client having heard the server (so it knows the extensions).
+    /// They and the proxy run on an event loop of their own: other suites' links on the
+    /// shared loops must not hold the proxy's forwarding back for the pings' timeout.
     static func withProxiedPair(
         configuration: ConnectionConfiguration = .init(),
         _ body: (FaultProxy, MessagingClient, Connection, TemporaryDirectory, TemporaryDirectory) async throws -> Void
     ) async throws {
-        try await FileTransferTests.withPair(configuration: configuration, throughProxy: true) {
-            proxy, _, client, serverSide, serverRoot, clientRoot in
-            _ = try await client.connection.request("id")
-            try await body(try #require(proxy), client, serverSide, serverRoot, clientRoot)
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await FileTransferTests.withPair(configuration: configuration, throughProxy: true, loops: loops) {
+                proxy, _, client, serverSide, serverRoot, clientRoot in
+                _ = try await client.connection.request("id")
+                try await body(try #require(proxy), client, serverSide, serverRoot, clientRoot)
+            }
+        } catch {
+            try? await loops.shutdownGracefully()
+            throw error
         }
+        try await loops.shutdownGracefully()
     }
 
     @Test("a 4 MiB push through 1.5 Mbit/s completes with pings at their defaults; its acknowledgement waits from the last byte")
