@@ -1,12 +1,14 @@
 import CleverMessaging
 import Foundation
+import NIOPosix
 import Testing
 
 /// What `clever-msg drone`, `swarm` and `serve` print about links by default (no `--verbose`).
 @Suite("CLI: link and fleet output", .timeLimit(.minutes(2)))
 struct FleetOutputTests {
-    /// A loopback port nothing listens on: bound by a server that then stopped.
-    static func deadPort() async throws -> Int {
+    /// A loopback port nothing listens on now, for a test that listens on it
+    /// later: bound by a server that then stopped.
+    static func freedPort() async throws -> Int {
         let probe = MessagingServer(host: "127.0.0.1", port: 0, registry: HandlerRegistry())
         let running = Task { try await probe.run() }
         let port = try #require(try await probe.localAddress().port)
@@ -15,10 +17,26 @@ struct FleetOutputTests {
         return port
     }
 
+    /// A loopback port nothing listens on, checked by a refused connect, for
+    /// clients that retry it for a while. It lies below the ephemeral range: a
+    /// port a stopped server had been given there can be given to another
+    /// test's server meanwhile (a swarm's drones once found one there), and a
+    /// retrying client's own local port can be it (a TCP self-connect).
+    static func refusingPort() async throws -> Int {
+        for port in [1, 9, 13, 17, 19] {
+            let probe = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port).get()
+            guard let probe else { return port }
+            try? await probe.close()
+        }
+        Issue.record("every candidate port has a listener")
+        throw CancellationError()
+    }
+
     @Test("drone: says it is connecting, why and for how long it waits before retrying, and when it is connected")
     func droneReportsItsLink() async throws {
         let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
-        let port = try await Self.deadPort()
+        let port = try await Self.freedPort()
         let drone = try PythonPeer(executable: binary, arguments: ["drone", "--server", "127.0.0.1:\(port)", "--id", "copter-retry"])
         defer { drone.terminate() }
         try await drone.waitForText { $0 == "connecting to 127.0.0.1:\(port)" }
@@ -83,7 +101,7 @@ struct SwarmOutputTests {
     @Test("drones that cannot connect: the summary counts them and groups their reasons")
     func summaryOfFailures() async throws {
         let binary = try #require(CleverMsgBinary.url, "clever-msg was not built")
-        let port = try await FleetOutputTests.deadPort()
+        let port = try await FleetOutputTests.refusingPort()
         let swarm = try PythonPeer(executable: binary, arguments: ["swarm", "--server", "127.0.0.1:\(port)", "--count", "5"])
         defer { swarm.terminate() }
         try await swarm.waitForText { $0.contains("5 failing") }
