@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// A simulated drone on a real loopback link to a ``GroundStation``.
-@Suite("Virtual fleet", .timeLimit(.minutes(1)))
+@Suite("Virtual fleet", .timeLimit(.minutes(2)))
 struct VirtualFleetTests {
     @Test("a station gets the drone's record pushed and asked, its config, a calibration reply, an animation and the aruco map in the sandbox")
     func endToEnd() async throws {
